@@ -1,0 +1,44 @@
+"""Every step of the training workflow; Step Functions passes {"step": ..., "job": {...}}."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
+from recs import wiring
+from recs.config.train import TrainSettings
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+settings = TrainSettings()  # values come from the environment
+pipeline = wiring.training_pipeline(settings)
+
+
+class StepRequest(BaseModel):
+    step: Literal["prepare", "train", "evaluate", "flip", "cleanup", "record_failure", "record_refusal"]
+    job: dict[str, Any] = Field(default_factory=dict)
+
+
+class ShardRequest(BaseModel):
+    step: Literal["publish_shard"]
+    job: dict[str, Any]
+    shard: dict[str, Any]
+
+
+class Invocation(BaseModel):
+    request: Annotated[StepRequest | ShardRequest, Field(discriminator="step")]
+
+
+@logger.inject_lambda_context(log_event=False)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = Invocation.model_validate({"request": event}).request
+    logger.append_keys(step=request.step, modelVersion=request.job.get("modelVersion"))
+    if isinstance(request, ShardRequest):
+        return pipeline.publish_shard(request.job, request.shard)
+    result: dict[str, Any] = getattr(pipeline, request.step)(request.job)
+    return result

@@ -1,0 +1,1 @@
+"""Event ingestion: validate, scrub, pseudonymize, deliver (issue 3)."""

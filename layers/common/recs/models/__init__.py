@@ -1,0 +1,1 @@
+"""Pydantic models: the contracts of ARCHITECTURE.md sections 2-4."""

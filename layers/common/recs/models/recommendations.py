@@ -1,0 +1,58 @@
+"""What serving returns and what training publishes (ARCHITECTURE.md sections 2 and 4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Reason(StrEnum):
+    SIMILAR_USERS = "similar-users"
+    SIMILAR_ITEMS = "similar-items"
+    BOUGHT_TOGETHER = "bought-together"
+    SESSION = "session"
+    CATEGORY_POPULAR = "category-popular"
+    POPULAR = "popular"
+    TRENDING = "trending"
+    BUY_AGAIN = "buy-again"
+
+
+class ScoredProduct(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    score: float
+    reason: Reason | None = None
+
+
+class RecommendationList(BaseModel):
+    """A ranked list as stored (DynamoDB row, cache value): stamped with its version and time."""
+
+    model_config = ConfigDict(frozen=True)
+
+    products: list[ScoredProduct]
+    modelVersion: str
+    generatedAt: datetime
+
+
+class RecommendationResponse(BaseModel):
+    """The 200 body of GET /api/recommendations."""
+
+    products: list[ScoredProduct]
+    modelVersion: str
+    generatedAt: str = Field(description="ISO-8601 UTC")
+    source: str | None = Field(default=None, description="The tier that served (first source used).")
+    recommendationId: str | None = Field(default=None, description="Echo it in events for attribution.")
+    variant: str | None = None
+
+
+class ModelPointer(BaseModel):
+    """The single current-version pointer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    modelVersion: str
+    generatedAt: datetime
+    previousVersion: str | None = None

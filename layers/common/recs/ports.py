@@ -1,0 +1,68 @@
+"""Ports: what the domain needs from the outside world.
+
+Adapters in `recs.adapters` implement them with boto3 and redis; tests and the local stack use
+the same adapters against moto and a real redis-server. The domain never imports an adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol
+
+
+class Cache(Protocol):
+    """A best-effort key/value cache. Every method swallows its own faults (and reports them):
+    a dead cache must degrade to a miss, never to an error."""
+
+    @property
+    def enabled(self) -> bool: ...
+
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]: ...
+
+    def set_many(self, values: Mapping[str, bytes], ttl_seconds: int) -> None: ...
+
+    def delete(self, keys: Sequence[str]) -> int: ...
+
+    def delete_pattern(self, pattern: str) -> int: ...
+
+
+class KeyValueTable(Protocol):
+    """A DynamoDB-style table of items addressed by (pk, sk)."""
+
+    def get(self, pk: str, sk: str) -> dict[str, Any] | None: ...
+
+    def get_many(self, keys: Sequence[tuple[str, str]]) -> list[dict[str, Any] | None]: ...
+
+    def put(self, item: Mapping[str, Any]) -> None: ...
+
+    def put_many(self, items: Iterable[Mapping[str, Any]]) -> int: ...
+
+    def delete_many(self, keys: Iterable[tuple[str, str]]) -> int: ...
+
+    def query(self, pk: str, sk_prefix: str | None = None) -> list[dict[str, Any]]: ...
+
+    def scan_keys(self) -> Iterator[tuple[str, str]]: ...
+
+
+class EventSink(Protocol):
+    """Where accepted events go (Firehose in AWS)."""
+
+    def put_records(self, records: Sequence[bytes]) -> None:
+        """Deliver every record or raise `DeliveryError` naming how many were not delivered."""
+        ...
+
+
+class ObjectStore(Protocol):
+    """An S3-style object store (the event lake, the model artifacts)."""
+
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None: ...
+
+    def get(self, key: str) -> bytes: ...
+
+    def list_keys(self, prefix: str) -> Iterator[str]: ...
+
+    def delete(self, keys: Sequence[str]) -> int: ...
+
+
+class SecretSource(Protocol):
+    def get_secret(self, secret_id: str) -> bytes: ...

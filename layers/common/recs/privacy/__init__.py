@@ -1,0 +1,1 @@
+"""Privacy: preferences (opt-out), erasure, status (issue 7)."""

@@ -1,0 +1,1 @@
+"""Serving GET /api/recommendations (issue 5): cache -> DynamoDB -> fallbacks."""

@@ -1,0 +1,36 @@
+"""Read the event lake: Firehose's date-partitioned NDJSON objects (gzip or plain)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from recs.ports import ObjectStore
+
+
+def day_prefixes(prefix: str, start: datetime, end: datetime) -> list[str]:
+    """Firehose appends the UTC arrival hour as YYYY/MM/DD/HH/ to the stream's prefix."""
+    days: list[str] = []
+    day: date = start.date()
+    while day <= end.date():
+        days.append(f"{prefix}{day:%Y/%m/%d}/")
+        day += timedelta(days=1)
+    return days
+
+
+def decode_object(data: bytes) -> Iterator[dict[str, Any]]:
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    for line in data.splitlines():
+        if line.strip():
+            yield json.loads(line)
+
+
+def read_window(lake: ObjectStore, prefix: str, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
+    """Events that arrived in [start, end] (by object key), one dict per record."""
+    for day_prefix in day_prefixes(prefix, start, end):
+        for key in lake.list_keys(day_prefix):
+            yield from decode_object(lake.get(key))
