@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import time
+import uuid
 import zipfile
 from collections.abc import Mapping
 from contextlib import ExitStack
@@ -334,8 +335,10 @@ class LocalStack:
     def start_execution(self, logical_id: str = "TrainingStateMachine", payload: Any = None) -> str:
         """Start a state machine execution (EventBridge schedules never fire under moto)."""
         machine = self.state_machines[logical_id]
+        # EventBridge Scheduler names executions itself; moto needs an explicit, unique name.
+        name = f"local-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
         response = self._client("stepfunctions").start_execution(
-            stateMachineArn=machine.arn, input=json.dumps(payload or {"trigger": "local"})
+            stateMachineArn=machine.arn, name=name, input=json.dumps(payload or {"trigger": "local"})
         )
         execution_arn: str = response["executionArn"]
         return execution_arn

@@ -1,0 +1,180 @@
+"""`make demo`: the whole product on the local stack, driven by the synthetic shop.
+
+Starts the stack from template.yaml, serves the API on 127.0.0.1:3000, posts the synthetic
+shop's events through the ingest API, records the opt-outs through the privacy API, runs the
+training state machine, and prints curl commands with real ids from the demo.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from recs.local.http import LocalApiServer
+from recs.local.stack import LocalStack
+from recs.synthetic import SyntheticShop, build_config, generate_shop, iter_batches
+
+
+@dataclass
+class HttpResult:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def http_call(
+    base_url: str,
+    method: str,
+    path: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30.0,
+) -> HttpResult:
+    """A small JSON HTTP client (stdlib only), for the demo and the e2e tests."""
+    data = json.dumps(body).encode() if body is not None else None
+    request_headers = {"content-type": "application/json", **(headers or {})}
+    request = urllib.request.Request(base_url + path, data=data, method=method, headers=request_headers)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            raw = response.read()
+            return HttpResult(
+                response.status, json.loads(raw) if raw else None, dict(response.headers.items())
+            )
+    except urllib.error.HTTPError as error:
+        raw = error.read()
+        try:
+            parsed = json.loads(raw) if raw else None
+        except json.JSONDecodeError:
+            parsed = raw.decode(errors="replace")
+        return HttpResult(error.code, parsed, dict(error.headers.items()))
+
+
+@dataclass
+class DemoReport:
+    shop: SyntheticShop
+    events_posted: int
+    events_accepted: int
+    events_rejected: int
+    opted_out: int
+    execution: dict[str, Any]
+    seconds: dict[str, float]
+
+
+def post_events(base_url: str, shop: SyntheticShop, *, threads: int = 2) -> tuple[int, int, int]:
+    """POST every event in batches of 500; returns (posted, accepted, rejected)."""
+    batches = list(iter_batches(shop.events, size=500))
+
+    def send(batch: list[Any]) -> HttpResult:
+        result = http_call(base_url, "POST", "/api/events", {"events": batch})
+        if result.status not in (202, 207):
+            raise RuntimeError(f"ingest answered {result.status}: {result.body}")
+        return result
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        results = list(pool.map(send, batches))
+    accepted = sum(int(r.body["accepted"]) for r in results)
+    rejected = sum(int(r.body["rejectedCount"]) for r in results)
+    return sum(len(b) for b in batches), accepted, rejected
+
+
+def run_demo(
+    stack: LocalStack,
+    base_url: str,
+    *,
+    preset: str = "demo",
+    seed: int = 42,
+    log: Callable[[str], None] = print,
+) -> DemoReport:
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    now = datetime.now(UTC).replace(microsecond=0)
+    shop = generate_shop(build_config(preset, seed=seed, now=now))
+    timings["generate"] = time.perf_counter() - started
+    log(
+        f"synthetic shop '{preset}' (seed {seed}): {len(shop.products)} products, {len(shop.users)} users, "
+        f"{len(shop.anonymous_ids)} anonymous ids, {len(shop.events)} events"
+    )
+
+    mark = time.perf_counter()
+    posted, accepted, rejected = post_events(base_url, shop)
+    timings["ingest"] = time.perf_counter() - mark
+    log(
+        f"POST /api/events: {posted} events sent, {accepted} accepted, {rejected} rejected "
+        f"({timings['ingest']:.1f} s)"
+    )
+
+    mark = time.perf_counter()
+    for user in shop.opted_out_user_ids:
+        result = http_call(
+            base_url, "PUT", f"/api/users/{user}/preferences", {"preferences": {"recommendations": False}}
+        )
+        if result.status != 200:
+            raise RuntimeError(f"opt-out of {user} answered {result.status}: {result.body}")
+    timings["opt_outs"] = time.perf_counter() - mark
+    log(f"PUT /api/users/<id>/preferences: {len(shop.opted_out_user_ids)} users opted out")
+
+    mark = time.perf_counter()
+    execution = stack.run_training()
+    timings["training"] = time.perf_counter() - mark
+    log(f"training state machine: {execution['status']} ({timings['training']:.1f} s)")
+    if execution["status"] != "SUCCEEDED":
+        log(json.dumps(execution.get("error"), default=str) + " " + str(execution.get("cause")))
+    timings["total"] = time.perf_counter() - started
+    return DemoReport(shop, posted, accepted, rejected, len(shop.opted_out_user_ids), execution, timings)
+
+
+def example_commands(base_url: str, shop: SyntheticShop) -> list[str]:
+    opted_out = set(shop.opted_out_user_ids)
+    user = next(u for u in shop.users if u not in opted_out)
+    anon = next(iter(shop.anonymous_ids))
+    available = [p for p in shop.products if p.available]
+    product = available[0].id
+    cart = ",".join(p.id for p in available[1:3])
+    return [
+        f"curl '{base_url}/api/recommendations?userId={user}'",
+        f"curl '{base_url}/api/recommendations?anonId={anon}&limit=5'",
+        f"curl '{base_url}/api/recommendations?userId={user}&context=product-page&productId={product}"
+        "&limit=5'",
+        f"curl '{base_url}/api/recommendations?userId={user}&context=cart&cartProductIds={cart}&limit=5'",
+        f"curl '{base_url}/api/recommendations?userId={next(iter(opted_out), user)}'   # opted out: popular",
+        f"curl '{base_url}/api/recommendations?userId={user}&limit=abc'   # 400 naming the field",
+        f"curl -X PUT '{base_url}/api/users/{user}/preferences' -H 'content-type: application/json' "
+        '-d \'{"preferences": {"recommendations": false}}\'',
+        f"curl '{base_url}/api/users/{user}/privacy'",
+    ]
+
+
+def main(
+    port: int = 3000, preset: str = "demo", seed: int = 42, serve: bool = True, log_level: str = "INFO"
+) -> int:
+    print("starting the local stack from template.yaml (moto; no AWS account, no Docker)...")
+    with LocalStack(parameter_overrides={"LogLevel": log_level}) as stack:
+        print(stack.cache_note)
+        server = LocalApiServer(stack, port=port).start()
+        print(f"API listening on {server.url}")
+        report = run_demo(stack, server.url, preset=preset, seed=seed)
+        if report.execution["status"] != "SUCCEEDED":
+            server.stop()
+            return 1
+        print(f"\ndemo ready in {report.seconds['total']:.1f} s. Try:\n")
+        for command in example_commands(server.url, report.shop):
+            print("  " + command)
+        if not serve:
+            server.stop()
+            return 0
+        print("\nserving until Ctrl-C")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.stop()
+    return 0

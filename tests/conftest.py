@@ -1,0 +1,38 @@
+"""Fixtures: the local stack (moto from template.yaml + a real redis-server) and its HTTP API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from recs.local.http import LocalApiServer
+from recs.local.redis_server import RedisServer, start_redis
+from recs.local.stack import LocalStack
+
+
+@pytest.fixture
+def stack() -> Iterator[LocalStack]:
+    """A fresh local stack per test: its own moto state, its own redis-server."""
+    with LocalStack(parameter_overrides={"LogLevel": "WARNING"}) as local:
+        yield local
+
+
+@pytest.fixture
+def stack_without_cache() -> Iterator[LocalStack]:
+    with LocalStack(parameter_overrides={"LogLevel": "WARNING"}, use_redis=False) as local:
+        yield local
+
+
+@pytest.fixture
+def api(stack: LocalStack) -> Iterator[LocalApiServer]:
+    server = LocalApiServer(stack, port=0).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    server = start_redis()
+    yield server
+    server.stop()

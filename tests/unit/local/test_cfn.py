@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from recs.local.cfn import Resolver, UnsupportedIntrinsicError, load_template, parameter_defaults
+from recs.local.stack import repo_root
+
+
+def _resolver(**parameters: object) -> Resolver:
+    return Resolver(region="eu-west-1", account_id="123", stack_name="s", parameters=dict(parameters))
+
+
+def test_short_form_tags_load_as_long_form(tmp_path: Path) -> None:
+    # Given a template using short-form intrinsics
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "Resources:\n  A:\n    Type: X\n    Properties:\n      N: !Ref P\n      G: !GetAtt B.Arn\n"
+        "      S: !Sub '${AWS::Region}-x'\n",
+        encoding="utf-8",
+    )
+    # When it is loaded
+    props = load_template(path)["Resources"]["A"]["Properties"]
+    # Then each tag is its long form
+    assert props == {
+        "N": {"Ref": "P"},
+        "G": {"Fn::GetAtt": ["B", "Arn"]},
+        "S": {"Fn::Sub": "${AWS::Region}-x"},
+    }
+
+
+def test_intrinsics_resolve_against_local_values() -> None:
+    # Given parameters, a created resource and a condition
+    resolver = _resolver(Stage="dev")
+    resolver.refs["Table"] = "tbl"
+    resolver.attributes[("Table", "Arn")] = "arn:tbl"
+    resolver.evaluate_conditions({"IsProd": {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}})
+    # When expressions are resolved
+    value = resolver.resolve(
+        {
+            "a": {"Ref": "Table"},
+            "b": {"Fn::Sub": "${Table}/${Table.Arn}/${AWS::Region}/${!Literal}"},
+            "c": {"Fn::If": ["IsProd", "yes", {"Ref": "AWS::NoValue"}]},
+            "d": {"Fn::Join": ["-", ["x", {"Ref": "Stage"}]]},
+        }
+    )
+    # Then they evaluate like CloudFormation, and NoValue removes the key
+    assert value == {"a": "tbl", "b": "tbl/arn:tbl/eu-west-1/${Literal}", "d": "x-dev"}
+
+
+def test_unknown_references_and_intrinsics_raise() -> None:
+    # Given a resolver that knows nothing
+    resolver = _resolver()
+    # Then an unknown Ref or an unsupported intrinsic is an error, never a silent guess
+    with pytest.raises(UnsupportedIntrinsicError):
+        resolver.resolve({"Ref": "Missing"})
+    with pytest.raises(UnsupportedIntrinsicError):
+        resolver.resolve({"Fn::FindInMap": ["a", "b", "c"]})
+
+
+def test_the_real_template_parameters_all_have_local_values() -> None:
+    # Given the project's template
+    template = load_template(repo_root() / "template.yaml")
+    # When its parameters get their defaults
+    values = parameter_defaults(template, {"EnableCache": "false"})
+    # Then every parameter has a value and lists are lists
+    assert set(values) == set(template["Parameters"])
+    assert isinstance(values["CacheSubnetIds"], list)
