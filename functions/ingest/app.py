@@ -9,11 +9,11 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from recs import wiring
 from recs.api.errors import register_error_handlers
 from recs.config.ingest import IngestSettings
 from recs.errors import InvalidRequestError
 from recs.ingest.service import parse_json_body
+from recs.wiring import ingest as wiring
 
 logger = Logger()
 tracer = Tracer()

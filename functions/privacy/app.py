@@ -9,11 +9,11 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
-from recs import wiring
 from recs.api.errors import register_error_handlers
 from recs.config.privacy import PrivacySettings
 from recs.ingest.service import parse_json_body
 from recs.models.events import checked_identifier
+from recs.wiring import privacy as wiring
 
 logger = Logger()
 tracer = Tracer()

@@ -9,10 +9,10 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from recs import wiring
 from recs.api.errors import register_error_handlers
 from recs.config.recommend import RecommendSettings
 from recs.serving.query import RecommendationQuery
+from recs.wiring import recommend as wiring
 
 logger = Logger()
 tracer = Tracer()

@@ -8,8 +8,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from recs import wiring
 from recs.config.train import TrainSettings
+from recs.wiring import train as wiring
 
 logger = Logger()
 tracer = Tracer()

@@ -1,0 +1,33 @@
+"""Adapters every function's wiring shares."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from recs.adapters import aws
+from recs.adapters.dynamodb import DynamoTable
+from recs.adapters.redis_cache import NullCache, RedisCache, make_cache
+from recs.adapters.secrets import SecretsManagerSource
+from recs.config.common import CacheSettings
+from recs.domain.pseudonym import Pseudonymizer
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def pseudonymizer(secret_id: str) -> Pseudonymizer:
+    source = SecretsManagerSource(aws.client("secretsmanager"))
+    return Pseudonymizer(source.get_secret(secret_id))
+
+
+def cache(settings: CacheSettings) -> RedisCache | NullCache:
+    return make_cache(
+        settings.cache_url,
+        connect_timeout_ms=settings.cache_connect_timeout_ms,
+        read_timeout_ms=settings.cache_read_timeout_ms,
+    )
+
+
+def table(name: str, *, read_timeout: float = 2.0) -> DynamoTable:
+    return DynamoTable(name, aws.client("dynamodb", connect_timeout=1.0, read_timeout=read_timeout))
