@@ -52,7 +52,7 @@ format: venv
 	$(BIN)/ruff check --fix .
 
 typecheck: venv
-	$(BIN)/mypy layers/common/recs functions tests bench
+	$(BIN)/mypy layers/common/recs functions tests $(wildcard bench)
 
 validate: venv tools
 	$(SAM) validate --lint --template template.yaml
