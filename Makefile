@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(DEPS_HASH)
 SAM_VERSION := 1.170.0
 SAM_VENV := .tools/sam
 SAM := $(SAM_VENV)/bin/sam
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-1

@@ -1,4 +1,4 @@
-"""POST /api/events."""
+"""POST /api/events: one event or {"events": [...]} (up to 500) into the S3 event lake."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from recs.api.errors import register_error_handlers
 from recs.config.ingest import IngestSettings
-from recs.errors import InvalidRequestError
-from recs.ingest.service import parse_json_body
+from recs.ingest.payload import IngestRequest
+from recs.ingest.session_signal import SignalStatus
 from recs.wiring import ingest as wiring
 
 logger = Logger()
@@ -27,18 +27,22 @@ register_error_handlers(app, logger)
 @app.post("/api/events")
 @tracer.capture_method
 def post_events() -> Response[Any]:
-    content_type = (app.current_event.headers or {}).get("content-type", "")
-    if not content_type.startswith("application/json"):
-        raise InvalidRequestError(
-            "content-type must be application/json", {"content-type": "must be application/json"}, status=415
-        )
-    result = service.ingest(parse_json_body(app.current_event.body))
+    event = app.current_event
+    request = IngestRequest.from_http(
+        (event.headers or {}).get("content-type"), event.body, bool(event.is_base64_encoded)
+    )
+    result = service.ingest(request)
     metrics.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=result.accepted)
-    metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=len(result.rejected))
+    metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=result.rejected_count)
+    if result.session.status in (SignalStatus.FAILED, SignalStatus.PARTIAL):
+        metrics.add_metric(name="SessionSignalFailures", unit=MetricUnit.Count, value=1)
+        logger.warning("session signal not fully updated", extra={"outcome": result.session.status.value})
+    # 202 whether or not some events were rejected: every valid event is stored, and the body
+    # says which were not (a 2xx keeps fetch()/sendBeacon clients on their success path).
     return Response(
-        status_code=202 if not result.rejected else 207,
+        status_code=202,
         content_type=content_types.APPLICATION_JSON,
-        body=result.as_dict(),
+        body=result.response().model_dump(),
     )
 
 

@@ -1,18 +1,27 @@
-"""Privacy routes: preferences and status (erasure: see the privacy issue)."""
+"""Privacy routes: a shopper's recommendations preference, their status, erasure and its receipt.
+
+When caller authorization is enabled (template parameter ``AuthIssuerUrl``), API Gateway's JWT
+authorizer rejects requests without a valid token (401) and this function lets a caller act
+only for the user id of their token (403 otherwise). Responses and logs carry no raw id.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from recs.api.errors import register_error_handlers
+from recs.api.errors import ErrorBody, register_error_handlers
+from recs.auth.caller import Caller
 from recs.config.privacy import PrivacySettings
-from recs.ingest.service import parse_json_body
-from recs.models.events import checked_identifier
+from recs.models.events import Identifier
+from recs.privacy.receipts import RECEIPT_ID_PATTERN
 from recs.wiring import privacy as wiring
 
 logger = Logger()
@@ -20,13 +29,17 @@ tracer = Tracer()
 metrics = Metrics()
 settings = PrivacySettings()  # values come from the environment
 service = wiring.privacy_service(settings)
-app = APIGatewayHttpResolver()
+policy = wiring.privacy_policy(settings)
+app = APIGatewayHttpResolver(enable_validation=True)
 register_error_handlers(app, logger)
+
+UserId = Annotated[Identifier, Path(alias="userId", description="The shopper's user id.")]
+MAX_ANONYMOUS_IDS = 20
 
 
 class Preferences(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    recommendations: bool
+    recommendations: bool = Field(description="false opts the shopper out of personalized results.")
 
 
 class PreferencesBody(BaseModel):
@@ -34,19 +47,142 @@ class PreferencesBody(BaseModel):
     preferences: Preferences
 
 
-@app.put("/api/users/<user_id>/preferences")
-def put_preferences(user_id: str) -> dict[str, Any]:
-    body = PreferencesBody.model_validate(parse_json_body(app.current_event.body))
-    return service.set_preference(checked_identifier("userId", user_id), body.preferences.recommendations)
+class PreferencesSet(BaseModel):
+    preferences: Preferences
+    updatedAt: str
+    personalizedRowsRemoved: int = Field(description="Stored personal lists removed by an opt-out.")
 
 
-@app.get("/api/users/<user_id>/privacy")
-def get_status(user_id: str) -> dict[str, Any]:
-    return service.status(checked_identifier("userId", user_id))
+class ErasureRef(BaseModel):
+    receiptId: str
+    status: str
+
+
+class PrivacyStatus(BaseModel):
+    preferences: Preferences
+    updatedAt: str | None
+    erasure: ErasureRef | None = Field(description="The shopper's latest erasure, if any.")
+
+
+class ErasureBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    anonIds: list[Identifier] = Field(
+        default_factory=list,
+        max_length=MAX_ANONYMOUS_IDS,
+        description="Anonymous ids of the shopper's browsers (e.g. this one's) to erase with them; "
+        "others linked to them in the event history are found by the purge.",
+    )
+
+
+class ErasureReceipt(BaseModel):
+    receiptId: str
+    status: str = Field(description="pending (live stores cleared) or completed (every store).")
+    requestedAt: str
+    completedAt: str | None = None
+    removed: dict[str, int] = Field(description="What was removed, by kind.")
+
+
+def _errors(*statuses: int) -> dict[int, OpenAPIResponse]:
+    meaning = {
+        400: "Invalid parameters or body; `errors` names each bad field.",
+        401: "No valid token (authorization enabled).",
+        403: "The token belongs to another shopper.",
+        404: "No such receipt.",
+        503: "A store or the cache is unavailable; retry (every route is idempotent).",
+    }
+    return {
+        status: {
+            "description": meaning[status],
+            "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
+        }
+        for status in statuses
+    }
+
+
+def _caller() -> Caller | None:
+    """The caller API Gateway's JWT authorizer verified (None without one)."""
+    context = app.current_event.raw_event.get("requestContext") or {}
+    claims = ((context.get("authorizer") or {}).get("jwt") or {}).get("claims")
+    return policy.gateway_caller(claims)
+
+
+@app.put(
+    "/api/users/<userId>/preferences",
+    summary="Set a shopper's recommendations preference (opt-out / opt-in)",
+    operation_id="putPreferences",
+    tags=["privacy"],
+    responses={200: {"description": "Stored; effective on the next request."}, **_errors(400, 401, 403, 503)},
+)
+def put_preferences(
+    user_id: UserId, body: Annotated[PreferencesBody, Body(description="The new preference.")]
+) -> PreferencesSet:
+    policy.require(_caller(), user_id)
+    result = service.set_preference(user_id, body.preferences.recommendations)
+    metrics.add_metric(
+        name="OptOuts" if not body.preferences.recommendations else "OptIns", unit=MetricUnit.Count, value=1
+    )
+    return PreferencesSet.model_validate(result)
+
+
+@app.get(
+    "/api/users/<userId>/privacy",
+    summary="A shopper's privacy status: preference and latest erasure",
+    operation_id="getPrivacyStatus",
+    tags=["privacy"],
+    responses={200: {"description": "The status."}, **_errors(400, 401, 403, 503)},
+)
+def get_status(user_id: UserId) -> PrivacyStatus:
+    policy.require(_caller(), user_id)
+    return PrivacyStatus.model_validate(service.status(user_id))
+
+
+@app.post(
+    "/api/users/<userId>/erasure",
+    summary="Erase a shopper from every store",
+    description="Removes the shopper from the live stores at once and returns a receipt; the event "
+    "lake and the model artifacts are purged by the next training workflow run (docs/privacy.md).",
+    operation_id="requestErasure",
+    tags=["privacy"],
+    responses={
+        202: {
+            "description": "Accepted: poll the receipt.",
+            "content": {content_types.APPLICATION_JSON: {"model": ErasureReceipt}},
+        },
+        **_errors(400, 401, 403, 503),
+    },
+)
+def request_erasure(
+    user_id: UserId, body: Annotated[ErasureBody | None, Body(description="Optional.")] = None
+) -> Response[dict[str, Any]]:
+    policy.require(_caller(), user_id)
+    receipt = service.request_erasure(user_id, body.anonIds if body else ())
+    logger.info("erasure requested", extra={"receiptId": receipt["receiptId"]})
+    metrics.add_metric(name="ErasureRequests", unit=MetricUnit.Count, value=1)
+    return Response(
+        status_code=202,
+        content_type=content_types.APPLICATION_JSON,
+        body=receipt,
+        headers={"Location": f"/api/erasures/{receipt['receiptId']}"},
+    )
+
+
+@app.get(
+    "/api/erasures/<receiptId>",
+    summary="An erasure receipt",
+    operation_id="getErasureReceipt",
+    tags=["privacy"],
+    responses={200: {"description": "The receipt."}, **_errors(400, 401, 403, 404, 503)},
+)
+def get_receipt(
+    receipt_id: Annotated[str, Path(alias="receiptId", pattern=RECEIPT_ID_PATTERN, description="From POST.")],
+) -> ErasureReceipt:
+    receipt = service.receipt(receipt_id)
+    policy.require_owner(_caller(), lambda subject: service.is_subject_of(receipt, subject))
+    return ErasureReceipt.model_validate(receipt.public())
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -1,50 +1,157 @@
-"""GET /api/recommendations."""
+"""GET /api/recommendations: typed query parameters -> RecommendService -> JSON.
 
-from __future__ import annotations
+Powertools validates each parameter against the types in `recs.serving.query` (and documents
+them in the OpenAPI spec, docs/openapi.json); a bad one answers 400 naming the field
+(`recs.api.errors`). Every request leaves one structured log line (pseudonyms only), EMF
+metrics and, in AWS, an X-Ray trace.
+"""
 
-from typing import Any
+import time
+from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from recs.api.errors import register_error_handlers
+from recs.api.errors import ErrorBody, register_error_handlers
 from recs.config.recommend import RecommendSettings
-from recs.serving.query import RecommendationQuery
+from recs.models.recommendations import RecommendationResponse
+from recs.serving.observability import served_fields
+from recs.serving.query import (
+    DEFAULT_CONTEXT,
+    DEFAULT_LIMIT,
+    Category,
+    ContextName,
+    Identifier,
+    Limit,
+    ProductList,
+    RecommendationQuery,
+)
+from recs.serving.service import Outcome
+from recs.serving.tracing import make_tracer
 from recs.wiring import recommend as wiring
+from recs.wiring.auth import subject_policy
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 settings = RecommendSettings()  # values come from the environment
+logger = Logger()
+tracer = make_tracer(disabled=settings.powertools_trace_disabled)
+metrics = Metrics()
 service = wiring.recommend_service(settings)
-app = APIGatewayHttpResolver()
+# A userId request must carry a bearer token of that user when an issuer is set (docs/privacy.md).
+access = subject_policy(settings, verify_tokens=True)
+app = APIGatewayHttpResolver(enable_validation=True)
 register_error_handlers(app, logger)
 
 
-@app.get("/api/recommendations")
-@tracer.capture_method
-def get_recommendations() -> dict[str, Any]:
-    query = RecommendationQuery.from_query_string(app.current_event.query_string_parameters or {})
-    outcome = service.recommend(query)
-    metrics.add_metric(name="CacheHits", unit=MetricUnit.Count, value=outcome.stats.cache_hits)
-    metrics.add_metric(name="CacheMisses", unit=MetricUnit.Count, value=outcome.stats.cache_misses)
-    logger.info(
-        "served",
-        extra={
-            "context": query.effective_context,
-            "source": outcome.response.source,
-            "modelVersion": outcome.response.modelVersion,
-            "cacheHits": outcome.stats.cache_hits,
-            "cacheMisses": outcome.stats.cache_misses,
+@app.get(
+    "/api/recommendations",
+    summary="Recommended products for a shopper and a page",
+    description="Top-N products with scores and reasons; falls back tier by tier (docs/serving.md) "
+    "and answers 503 only when no source can answer. With caller authorization enabled, userId "
+    "needs a bearer token of that user: 401 without a valid one, 403 for another user's "
+    "(docs/privacy.md).",
+    operation_id="getRecommendations",
+    tags=["recommendations"],
+    responses={
+        200: {
+            "description": "The recommendations.",
+            "content": {content_types.APPLICATION_JSON: {"model": RecommendationResponse}},
         },
+        400: {
+            "description": "Invalid parameters; `errors` names each bad field.",
+            "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
+        },
+        503: {
+            "description": "No source can answer (e.g. before the first model); see Retry-After.",
+            "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
+        },
+    },
+)
+@tracer.capture_method(capture_response=False)
+def get_recommendations(
+    user_id: Annotated[Identifier | None, Query(alias="userId", description="Signed-in shopper.")] = None,
+    anon_id: Annotated[
+        Identifier | None, Query(alias="anonId", description="Anonymous browser id (no userId).")
+    ] = None,
+    limit: Annotated[Limit, Query(description="How many products (1-100).")] = DEFAULT_LIMIT,
+    context: Annotated[
+        ContextName,
+        Query(description="homepage, product-page or cart; other values are served as homepage."),
+    ] = DEFAULT_CONTEXT,
+    product_id: Annotated[
+        Identifier | None,
+        Query(alias="productId", description="The product on screen; required for product-page."),
+    ] = None,
+    current_product_id: Annotated[
+        Identifier | None, Query(alias="currentProductId", description="Alias of productId.")
+    ] = None,
+    cart_product_ids: Annotated[
+        ProductList | None,
+        Query(alias="cartProductIds", description="The cart's product ids, comma-separated."),
+    ] = None,
+    category: Annotated[Category | None, Query(description="Only products of this category.")] = None,
+) -> Response[dict[str, Any]]:
+    started = time.perf_counter()
+    admission = access.admit(user_id, app.current_event.headers)
+    query = RecommendationQuery.from_parameters(
+        user_id=admission.user_id,
+        anon_id=anon_id,
+        limit=limit,
+        context=context,
+        product_id=product_id,
+        current_product_id=current_product_id,
+        cart_product_ids=cart_product_ids,
+        category=category,
     )
-    return outcome.response.model_dump(exclude_none=True)
+    outcome = service.recommend(query)
+    _observe(outcome, (time.perf_counter() - started) * 1000, caller_unverified=admission.unverified)
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=outcome.response.model_dump(exclude_none=True),
+    )
+
+
+def _observe(outcome: Outcome, latency_ms: float, *, caller_unverified: bool = False) -> None:
+    fields = served_fields(outcome, latency_ms)
+    if caller_unverified:
+        # The issuer's keys could not be had: served as an anonymous request (docs/privacy.md).
+        fields["callerUnverified"] = True
+    logger.info("served", extra=fields)
+    # One EMF document per request, by context, serving tier and variant: fallback rates and
+    # the impression counts behind CTR per variant (docs/serving.md).
+    metrics.add_dimension(name="context", value=outcome.context)
+    metrics.add_dimension(name="source", value=str(fields["source"]))
+    metrics.add_dimension(name="variant", value=str(fields["variant"] or "none"))
+    stats = outcome.stats
+    metrics.add_metric(name="Served", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="CacheHits", unit=MetricUnit.Count, value=stats.cache_hits)
+    metrics.add_metric(name="CacheMisses", unit=MetricUnit.Count, value=stats.cache_misses)
+    # Faults are counted when they happen (a missing data point sums as zero).
+    if stats.cache_errors:
+        metrics.add_metric(name="CacheErrors", unit=MetricUnit.Count, value=stats.cache_errors)
+    if stats.store_errors:
+        metrics.add_metric(name="StoreErrors", unit=MetricUnit.Count, value=stats.store_errors)
+    metrics.add_metric(name="Latency", unit=MetricUnit.Milliseconds, value=fields["latencyMs"])
+    for key in ("context", "source", "variant", "cache"):
+        tracer.put_annotation(key=key, value=str(fields[key]))
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    started = time.perf_counter()
+    result: dict[str, Any] = app.resolve(event, context)
+    status = int(result.get("statusCode", 500))
+    if status >= 400:
+        metrics.add_metric(
+            name="ClientErrors" if status < 500 else "ServerErrors", unit=MetricUnit.Count, value=1
+        )
+        logger.info(
+            "not served",
+            extra={"status": status, "latencyMs": round((time.perf_counter() - started) * 1000, 3)},
+        )
+    return result

@@ -1,4 +1,8 @@
-"""Every step of the training workflow; Step Functions passes {"step": ..., "job": {...}}."""
+"""Every step of the training workflow; Step Functions passes {"step": ..., "job": {...}}.
+
+One function serves every step (one package, one set of permissions); the step name selects
+the pipeline method. A publish shard also carries the Distributed Map item it works on.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from recs.config.train import TrainSettings
 from recs.wiring import train as wiring
@@ -23,10 +27,19 @@ class StepRequest(BaseModel):
     job: dict[str, Any] = Field(default_factory=dict)
 
 
+class Shard(BaseModel):
+    """One item of the publish manifest (`recs.training.artifacts.SHARD_MANIFEST`)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: Literal["users", "items"]
+    name: str = Field(pattern=r"^[a-z]+(-\d{5})?$")
+
+
 class ShardRequest(BaseModel):
     step: Literal["publish_shard"]
     job: dict[str, Any]
-    shard: dict[str, Any]
+    shard: Shard
 
 
 class Invocation(BaseModel):
@@ -40,6 +53,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     request = Invocation.model_validate({"request": event}).request
     logger.append_keys(step=request.step, modelVersion=request.job.get("modelVersion"))
     if isinstance(request, ShardRequest):
-        return pipeline.publish_shard(request.job, request.shard)
+        return pipeline.publish_shard(request.job, request.shard.model_dump())
     result: dict[str, Any] = getattr(pipeline, request.step)(request.job)
     return result

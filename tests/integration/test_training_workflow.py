@@ -1,98 +1,168 @@
-"""The real state machine definition, executed by moto, with Lambda tasks on the real handler."""
+"""The real state machine definition, executed by moto, with Lambda tasks on the real handler:
+a full run, a crashed run, a refused run and a transient error that is retried."""
 
 from __future__ import annotations
 
+import io
+import json
 from typing import Any
 
+import numpy as np
 import pytest
+import redis
 
+from recs.errors import StoreUnavailableError
 from recs.local.stack import LocalStack
-from recs.storage import POINTER_KEY
-from recs.synthetic import build_config, generate_shop, iter_batches
-from tests.helpers import body_of
-
-
-def _ingest_test_shop(stack: LocalStack, seed: int = 3) -> None:
-    from datetime import UTC, datetime
-
-    shop = generate_shop(build_config("test", seed=seed, now=datetime.now(UTC).replace(microsecond=0)))
-    import json
-
-    from recs.local.http import build_http_api_event
-
-    for batch in iter_batches(shop.events, size=500):
-        event = build_http_api_event(
-            method="POST",
-            raw_path="/api/events",
-            raw_query="",
-            headers={"content-type": "application/json"},
-            body=json.dumps({"events": batch}).encode(),
-            route_path="/api/events",
-            path_parameters={},
-        )
-        response = stack.invoke("IngestFunction", event)
-        assert response["statusCode"] in (202, 207), response
-
-
-def _pointer(stack: LocalStack) -> dict[str, Any] | None:
-    item = (
-        stack.client("dynamodb")
-        .get_item(
-            TableName=stack.physical["ModelTable"],
-            Key={"pk": {"S": POINTER_KEY[0]}, "sk": {"S": POINTER_KEY[1]}},
-        )
-        .get("Item")
-    )
-    return {k: next(iter(v.values())) for k, v in item.items()} if item else None
+from recs.storage import cache_key, popular_pk, user_pk, version_meta_key, version_sk
+from tests.helpers import body_of, load_event
+from tests.integration.training.support import (
+    artifact,
+    artifact_keys,
+    entered_states,
+    ingest_shop,
+    model_row,
+    model_rows,
+    pointer,
+    train_pipeline,
+    upload_catalog,
+)
 
 
 def test_a_scheduled_run_publishes_and_flips_the_pointer(stack: LocalStack) -> None:
-    # Given a lake holding a small shop's events
-    _ingest_test_shop(stack)
+    # Given a lake holding a small shop's events and the shop's catalog export
+    shop = ingest_shop(stack)
+    upload_catalog(stack, shop)
     # When the training state machine runs
     execution = stack.run_training()
-    # Then it succeeds, the pointer names the new version, and it went through every step
+    # Then it succeeds through every step, and the pointer names the new version
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
-    pointer = _pointer(stack)
-    assert pointer is not None
-    assert pointer["modelVersion"].startswith("v")
-    entered = [
-        e["stateEnteredEventDetails"]["name"]
-        for e in stack.execution_history(execution["executionArn"])
-        if "stateEnteredEventDetails" in e
-    ]
     for state in ("Prepare", "Train", "Evaluate", "Gate", "Publish", "Flip", "Cleanup", "Done"):
-        assert state in entered
+        assert state in entered_states(stack, execution)
+    current = pointer(stack)
+    assert current is not None
+    version = current["modelVersion"]
+    output = json.loads(execution["output"])
+    assert output["modelVersion"] == version
+    assert output["gate"]["passed"]
+    # And every known user in the window has a list of the version, stamped and expiring
+    rows = [r for r in model_rows(stack) if r["sk"] == version_sk(version)]
+    user_rows = [r for r in rows if r["pk"].startswith("U#")]
+    assert len(user_rows) == output["stats"]["users"] > 0
+    assert all(int(r["expiresAt"]) > int(output["endTs"]) for r in rows)
+    assert {r["pk"].split("#")[0] for r in rows} >= {"U", "SIM", "BT", "POP", "TREND", "CATALOG", "PURCHASED"}
+    # And the version's META row records its parameters, weights and evaluation
+    meta = model_row(stack, *version_meta_key(version))
+    assert meta is not None
+    assert meta["status"] == "published"
+    assert json.loads(meta["weights"])["purchase"] == 5.0
+    assert (
+        json.loads(meta["evaluation"])["model"]["ndcg"] > json.loads(meta["evaluation"])["popularity"]["ndcg"]
+    )
+    # And the artifacts are stored without pickle, with the report; intermediates are gone
+    prefix = f"models/{version}/"
+    keys = artifact_keys(stack, prefix)
+    for name in ("model/model.npz", "model/parameters.json", "model/ids.json", "evaluation.json"):
+        assert prefix + name in keys
+    assert not [k for k in keys if k.startswith((prefix + "prepared/", prefix + "shards/"))]
+    with np.load(io.BytesIO(artifact(stack, prefix + "model/model.npz")), allow_pickle=False) as model:
+        assert model["item_factors"].dtype == np.float32
+    report = json.loads(artifact(stack, prefix + "evaluation.json"))
+    assert report["gate"]["passed"]
+    assert report["popularity"]["ndcg"] >= 0
+    # And the cache holds the popular list and the most active users' lists of the new version
+    assert stack.redis is not None
+    cache = redis.Redis.from_url(stack.redis.url)
+    assert cache.get(cache_key(version, popular_pk())) is not None
+    active = json.loads(artifact(stack, prefix + "model/active_users.json"))
+    assert cache.get(cache_key(version, user_pk(active[0]))) is not None
+    # And shoppers are served from it
+    served = stack.invoke("RecommendFunction", load_event("recommend_anonymous"))
+    assert served["statusCode"] == 200
+    assert body_of(served)["modelVersion"] == version
 
 
 def test_a_crashed_run_leaves_the_previous_version_serving(
     stack: LocalStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a published version
-    _ingest_test_shop(stack)
+    ingest_shop(stack)
     assert stack.run_training()["status"] == "SUCCEEDED"
-    before = _pointer(stack)
-    # When the next run crashes in its train step
-    pipeline = stack.function("TrainFunction").module.pipeline
+    before = pointer(stack)
+    assert before is not None
 
+    # When the next run crashes in its train step
     def crash(job: dict[str, Any]) -> dict[str, Any]:
         raise MemoryError("simulated crash")
 
-    monkeypatch.setattr(pipeline, "train", crash)
+    monkeypatch.setattr(train_pipeline(stack), "train", crash)
     execution = stack.run_training()
     # Then it fails through the Catch path (failure recorded, alert sent) and the pointer is unchanged
     assert execution["status"] == "FAILED"
     assert execution.get("error") == "TrainingFailed"
-    entered = [
-        e["stateEnteredEventDetails"]["name"]
-        for e in stack.execution_history(execution["executionArn"])
-        if "stateEnteredEventDetails" in e
-    ]
-    assert {"RecordFailure", "NotifyFailure", "Failed"} <= set(entered)
-    assert _pointer(stack) == before
+    assert {"RecordFailure", "NotifyFailure", "Failed"} <= set(entered_states(stack, execution))
+    assert pointer(stack) == before
+    failed = [r for r in model_rows(stack) if r["pk"].startswith("VERSION#") and r.get("status") == "failed"]
+    assert [r["error"] for r in failed] == ["MemoryError"]
     # And shoppers are still served from the previous version
-    from tests.helpers import load_event
-
     served = stack.invoke("RecommendFunction", load_event("recommend_anonymous"))
     assert served["statusCode"] == 200
-    assert body_of(served)["modelVersion"] == before["modelVersion"]  # type: ignore[index]
+    assert body_of(served)["modelVersion"] == before["modelVersion"]
+
+
+def test_a_model_the_gate_refuses_is_not_published(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a published version, then a gate that demands 100x popularity's NDCG
+    ingest_shop(stack)
+    assert stack.run_training()["status"] == "SUCCEEDED"
+    before = pointer(stack)
+    pipeline = train_pipeline(stack)
+    monkeypatch.setattr(
+        pipeline, "params", pipeline.params.model_copy(update={"gate_popularity_margin": 100.0})
+    )
+    # When the next run evaluates its model
+    execution = stack.run_training()
+    # Then the gate refuses it: recorded, notified, nothing published, the old version serving
+    assert execution["status"] == "FAILED"
+    assert execution.get("error") == "QualityGateRefused"
+    states = entered_states(stack, execution)
+    assert {"RecordRefusal", "NotifyRefusal", "Refused"} <= set(states)
+    assert "Publish" not in states
+    assert "Flip" not in states
+    assert pointer(stack) == before
+    refused = [
+        r for r in model_rows(stack) if r["pk"].startswith("VERSION#") and r.get("status") == "refused"
+    ]
+    assert len(refused) == 1
+    assert "required margin" in refused[0]["reason"]
+    version = refused[0]["pk"].removeprefix("VERSION#")
+    assert not [r for r in model_rows(stack) if r["sk"] == version_sk(version)]
+
+
+def test_a_transient_store_error_is_retried_and_the_run_succeeds(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an evaluate step whose first attempt meets an unavailable store
+    ingest_shop(stack)
+    pipeline = train_pipeline(stack)
+    real = pipeline.evaluate
+    attempts: list[int] = []
+
+    def flaky(job: dict[str, Any]) -> dict[str, Any]:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise StoreUnavailableError("throttled")
+        result: dict[str, Any] = real(job)
+        return result
+
+    monkeypatch.setattr(pipeline, "evaluate", flaky)
+    # When the workflow runs
+    execution = stack.run_training()
+    # Then the Retry policy ran the step again and the run succeeded
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    assert len(attempts) == 2
+    failures = [e for e in stack.execution_history(execution["executionArn"]) if e["type"] == "TaskFailed"]
+    assert [json.loads(e["taskFailedEventDetails"]["cause"])["errorType"] for e in failures] == [
+        "StoreUnavailableError"
+    ]
+    assert pointer(stack) is not None

@@ -10,14 +10,32 @@ model table
     ``BT#<product>``/``V#<v>``                   bought together
     ``POP#<category or *>``/``V#<v>``            popular (and ``TREND#`` trending) per category
     ``CATALOG``/``V#<v>``                        product -> category, and unavailable products
+    ``CATALOG``/``AVAILABILITY``                 products not to recommend now (not versioned: stock
+                                                 changes between runs); written by the catalog feed
+    ``PURCHASED#<user pseudonym>``/``V#<v>``     what the user bought ([[id, count, null], ...])
 
 state table
     ``USER#<pseudonym>``/``PREF``                recommendations preference (opt-out)
     ``SESSION#<pseudonym>``/``RECENT``           live session signal (recent products)
-    ``ERASURE#<receipt>``/``RECEIPT``            erasure receipt and audit record
+    ``ERASURE#<receipt>``/``RECEIPT``            erasure receipt and audit record (the subject as a
+                                                 tombstone, never the id or pseudonym; no ``expiresAt``)
+    ``ERASURES#PENDING``/``<receipt>``           erasures the purge has not finished yet (one query
+                                                 lists them; deleted when the receipt completes)
+    ``ERASED#<tombstone>``/``TOMBSTONE``         an erased shopper, by ``Pseudonymizer.tombstone(pseudonym)``
+                                                 of each pseudonym erased (user and linked anonymous ids);
+                                                 written by privacy, no ``expiresAt``; training never
+                                                 uses the events of a pseudonym whose tombstone exists
+
+artifact bucket (S3)
+    ``catalog/products.jsonl``                   the shop's catalog export, one ``{"id", "category",
+                                                 "available"}`` per line (see recs.training.catalog)
+    ``models/<v>/...``                           a version's artifacts (layout in docs/training.md)
 
 Redis keys carry the version, so a flip never serves a mix of versions:
 ``recs:<v>:<pk>`` holds the same JSON as the DynamoDB row's ``d`` attribute.
+Unversioned Redis keys: ``recs:optout:<user>`` (b"1" opted out / b"0"), ``recs:session:<visitor>``
+(the ``SESSION#`` row's ``d``; a writer of the session signal may write through to it) and
+``recs:control`` (serving's copy of the pointer and availability, read only when DynamoDB fails).
 """
 
 from __future__ import annotations
@@ -74,12 +92,58 @@ def erasure_key(receipt_id: str) -> tuple[str, str]:
     return f"ERASURE#{receipt_id}", "RECEIPT"
 
 
+def tombstone_key(tombstone: str) -> tuple[str, str]:
+    """State-table key recording an erasure: ``tombstone`` is ``Pseudonymizer.tombstone(pseudonym)``,
+    never the pseudonym itself. Training reads every ``ERASED#`` row and leaves out the events of
+    any pseudonym whose tombstone is among them (``recs.training.exclusions``)."""
+    return f"{TOMBSTONE_PK_PREFIX}{tombstone}", "TOMBSTONE"
+
+
+TOMBSTONE_PK_PREFIX = "ERASED#"
+
+#: Partition of the erasures waiting for the purge (`pending_erasure_key`).
+PENDING_ERASURES_PK = "ERASURES#PENDING"
+
+
+def pending_erasure_key(receipt_id: str) -> tuple[str, str]:
+    """State-table key listing an erasure the purge has still to finish (queried by partition)."""
+    return PENDING_ERASURES_PK, receipt_id
+
+
+#: Artifact-bucket object holding the shop's catalog export (`recs.training.catalog`).
+CATALOG_OBJECT_KEY = "catalog/products.jsonl"
+
+
 def cache_key(version: str, pk: str) -> str:
     return f"recs:{version}:{pk}"
 
 
 def optout_cache_key(user_pseudonym: str) -> str:
     return f"recs:optout:{user_pseudonym}"
+
+
+AVAILABILITY_KEY = (CATALOG_PK, "AVAILABILITY")
+
+
+def availability_row(unavailable: Sequence[str], updated_at: str) -> dict[str, Any]:
+    """The availability row: `d` is a JSON list of the product ids that must not be recommended."""
+    return {
+        "pk": AVAILABILITY_KEY[0],
+        "sk": AVAILABILITY_KEY[1],
+        "d": json.dumps(sorted(set(unavailable)), separators=(",", ":")),
+        "updatedAt": updated_at,
+    }
+
+
+def purchased_pk(user_pseudonym: str) -> str:
+    return f"PURCHASED#{user_pseudonym}"
+
+
+def session_cache_key(visitor_pseudonym: str) -> str:
+    return f"recs:session:{visitor_pseudonym}"
+
+
+CONTROL_CACHE_KEY = "recs:control"
 
 
 # ----------------------------------------------------------------------------- row payloads
@@ -112,6 +176,30 @@ def list_row(
         "expiresAt": expires_at,
         **extra,
     }
+
+
+#: Write counter of a session row (optimistic concurrency between concurrent ingest requests).
+SESSION_VERSION_ATTRIBUTE = "ver"
+
+
+def session_row(
+    visitor_pseudonym: str, recent: Sequence[tuple[str, str, str]], version: int, expires_at: int
+) -> dict[str, Any]:
+    """The live session signal row: `d` is ``[[productId, eventType, timestamp], ...]``, newest
+    first; ``ver`` counts the row's writes; ``expiresAt`` is its TTL."""
+    pk, sk = session_key(visitor_pseudonym)
+    return {
+        "pk": pk,
+        "sk": sk,
+        "d": json.dumps([list(entry) for entry in recent], separators=(",", ":")),
+        SESSION_VERSION_ATTRIBUTE: version,
+        "expiresAt": expires_at,
+    }
+
+
+def decode_session_items(payload: str | bytes) -> list[tuple[str, str, str]]:
+    """A session row's `d`: (productId, eventType, timestamp) tuples, newest first."""
+    return [(str(p), str(t), str(ts)) for p, t, ts in json.loads(payload)]
 
 
 def utc_now() -> datetime:

@@ -6,8 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from pydantic import ValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError
 
+from recs.auth.errors import IssuerUnavailableError, UnauthorizedError
 from recs.errors import (
     DeliveryError,
     ForbiddenError,
@@ -16,6 +18,7 @@ from recs.errors import (
     ServiceUnavailableError,
     StoreUnavailableError,
 )
+from recs.ingest.errors import NoValidEventsError
 
 
 def fields_of(error: ValidationError) -> dict[str, str]:
@@ -29,6 +32,33 @@ def fields_of(error: ValidationError) -> dict[str, str]:
             location = first if first[:1].islower() else "request"
         fields.setdefault(location, message)
     return fields
+
+
+_PARAMETER_PLACES = frozenset({"query", "path", "header", "cookie", "body"})
+
+
+def fields_of_request(error: RequestValidationError) -> dict[str, str]:
+    """Powertools' parameter validation errors (``loc`` like ``("query", "limit")``) as {field: reason}."""
+    fields: dict[str, str] = {}
+    for item in error.errors():
+        loc = [str(part) for part in item.get("loc", ())]
+        if loc and loc[0] in _PARAMETER_PLACES:
+            loc = loc[1:] or [loc[0]]
+        message = str(item.get("msg", "is invalid")).removeprefix("Value error, ")
+        fields.setdefault(".".join(loc) or "request", message)
+    return fields
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="The parameter or body field that was rejected.")
+    reason: str
+
+
+class ErrorBody(BaseModel):
+    """Every error response (400, 404, 413, 415, 503): what went wrong, and each bad field."""
+
+    message: str
+    errors: list[FieldError] | None = None
 
 
 def json_error(
@@ -47,6 +77,12 @@ def register_error_handlers(app: APIGatewayHttpResolver, logger: Logger) -> None
     def _validation(error: ValidationError) -> Response[Any]:
         return json_error(400, "invalid request", fields_of(error))
 
+    @app.exception_handler(RequestValidationError)
+    def _parameters(error: RequestValidationError) -> Response[Any]:
+        # Routes with typed parameters (enable_validation): 400 like every other bad input,
+        # not Powertools' default 422.
+        return json_error(400, "invalid request", fields_of_request(error))
+
     @app.exception_handler(InvalidRequestError)
     def _invalid(error: InvalidRequestError) -> Response[Any]:
         return json_error(error.status, str(error), error.fields)
@@ -54,6 +90,17 @@ def register_error_handlers(app: APIGatewayHttpResolver, logger: Logger) -> None
     @app.exception_handler(NotFoundError)
     def _not_found(error: NotFoundError) -> Response[Any]:
         return json_error(404, str(error))
+
+    @app.exception_handler(UnauthorizedError)
+    def _unauthorized(error: UnauthorizedError) -> Response[Any]:
+        # The reason stays in the logs: telling a caller why a token failed helps forgers most.
+        logger.info("unauthorized", extra={"reason": str(error)})
+        return json_error(401, "Unauthorized", headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(IssuerUnavailableError)
+    def _issuer_unavailable(error: IssuerUnavailableError) -> Response[Any]:
+        logger.warning("identity provider unavailable", extra={"error": str(error)})
+        return json_error(503, "tokens cannot be checked now; retry later", headers={"Retry-After": "5"})
 
     @app.exception_handler(ForbiddenError)
     def _forbidden(error: ForbiddenError) -> Response[Any]:
@@ -74,3 +121,15 @@ def register_error_handlers(app: APIGatewayHttpResolver, logger: Logger) -> None
     def _store(error: StoreUnavailableError) -> Response[Any]:
         logger.error("store unavailable", extra={"error": str(error)})
         return json_error(503, "a backing store is unavailable; retry later", headers={"Retry-After": "2"})
+
+    @app.exception_handler(NoValidEventsError)
+    def _no_valid_events(error: NoValidEventsError) -> Response[Any]:
+        # The usual error shape, plus the same per-event list a partly accepted batch gets.
+        body: dict[str, Any] = {
+            "message": str(error),
+            "errors": [{"field": name, "reason": reason} for name, reason in error.fields.items()],
+            "accepted": 0,
+            "rejectedCount": len({r.index for r in error.rejections}),
+            "rejected": [r.model_dump() for r in error.rejections],
+        }
+        return Response(status_code=400, content_type=content_types.APPLICATION_JSON, body=body)

@@ -1,15 +1,36 @@
+"""Settings of the ingest function (environment variables, read once at cold start)."""
+
 from __future__ import annotations
 
 from pydantic import Field
 
-from recs.config.common import PseudonymSettings
+from recs.config.common import CacheSettings, PseudonymSettings
 
 
-class IngestSettings(PseudonymSettings):
-    delivery_stream_name: str = Field(min_length=1)
-    state_table_name: str = Field(min_length=3)
-    event_max_age_days: int = Field(default=90, ge=1, description="Older events are rejected; default 90.")
-    event_max_future_seconds: int = Field(default=300, ge=0, description="Client clock skew allowed; 5 min.")
+class IngestSettings(CacheSettings, PseudonymSettings):
+    delivery_stream_name: str = Field(min_length=1, description="Firehose stream of the event lake.")
+    state_table_name: str = Field(min_length=3, description="Table of the live session signal.")
+    event_max_age_days: int = Field(
+        default=90, ge=1, description="Older events are rejected (training reads 90 days); default 90."
+    )
+    event_max_future_seconds: int = Field(
+        default=300, ge=0, description="Client clock skew allowed into the future; default 5 min."
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        le=6_000_000,
+        description="Larger request bodies get 413; default 1 MiB (Lambda takes at most 6 MB).",
+    )
+    delivery_max_attempts: int = Field(
+        default=5, ge=1, le=20, description="PutRecordBatch calls per chunk, first included; default 5."
+    )
+    delivery_budget_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=10,
+        description="No Firehose retry starts after this; then 503. Default 5 s (function timeout 15 s).",
+    )
     session_max_items: int = Field(default=20, ge=1, le=200, description="Recent products kept per visitor.")
     session_ttl_seconds: int = Field(
         default=7 * 86_400, ge=60, description="Session signal lifetime; 7 days."

@@ -1,15 +1,102 @@
+"""Settings of the recommend function (environment variables, read once at cold start).
+
+Structured settings (`FALLBACK_CHAINS`, `EXPERIMENTS`) are JSON, validated here: a bad chain or
+experiment stops the cold start with a message naming it instead of serving something odd.
+"""
+
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Self
 
+from pydantic import Field, model_validator
+
+from recs.auth.settings import AuthSettings
 from recs.config.common import CacheSettings, PseudonymSettings
+from recs.serving.experiments import Experiment
+from recs.serving.sources import Chains
 
 
-class RecommendSettings(CacheSettings, PseudonymSettings):
+class RecommendSettings(CacheSettings, PseudonymSettings, AuthSettings):
     model_table_name: str = Field(min_length=3)
     state_table_name: str = Field(min_length=3)
     pointer_ttl_seconds: float = Field(
         default=15.0,
         ge=0,
-        description="How long the current-version pointer is held in memory; default 15 s.",
+        le=3600,
+        description="How long the current-version pointer and the availability row are held in "
+        "memory; a flip or an availability change reaches every container within this; default 15 s.",
     )
+    fallback_chains: Chains = Field(
+        default_factory=Chains,
+        description='JSON {"homepage": [...], "product-page": [...], "cart": [...]}: the ordered '
+        "sources of each context (docs/serving.md); default: the chains in recs.serving.sources.",
+    )
+    experiments: list[Experiment] = Field(
+        default_factory=list,
+        description="JSON list of experiments (name, contexts, variants with weights and chain "
+        "overrides); default: none.",
+    )
+    exclude_purchased: bool = Field(
+        default=True, description="Never recommend what the user bought (except buy-again); default on."
+    )
+    session_seed_products: int = Field(
+        default=5, ge=0, le=20, description="Recent products whose neighbours feed `session`; default 5."
+    )
+    session_weight: float = Field(
+        default=0.4,
+        ge=0,
+        le=1,
+        description="Weight of the live session against the user's precomputed list; default 0.4.",
+    )
+    rerank_weight: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="Weight of the user's list when re-ranking a product page's similar items; 0.3.",
+    )
+    session_cache_ttl_seconds: int = Field(
+        default=60,
+        ge=0,
+        le=86_400,
+        description="Lifetime of a cached session signal. Ingestion deletes the cached copy when it "
+        "updates the row, so this only bounds staleness when that fails; 0 reads the signal from "
+        "DynamoDB on every request that uses it; default 60 s.",
+    )
+    optout_cache_ttl_seconds: int = Field(
+        default=600,
+        ge=0,
+        le=86_400,
+        description="Lifetime of an opt-out flag serving copied into the cache (privacy writes the "
+        "flag through on every change); default 10 min.",
+    )
+    memory_list_entries: int = Field(
+        default=4096,
+        ge=0,
+        le=1_000_000,
+        description="Non-personal lists held in each container's memory (LRU); default 4096.",
+    )
+    store_timeout_seconds: float = Field(
+        default=0.5, gt=0, le=5, description="DynamoDB connect and read timeout; default 0.5 s."
+    )
+    store_max_attempts: int = Field(
+        default=2, ge=1, le=5, description="DynamoDB attempts per call (standard retry mode); default 2."
+    )
+    powertools_trace_disabled: bool = Field(
+        default=False,
+        description="Powertools' switch: no X-Ray tracing (and none of its cold-start cost); default off.",
+    )
+
+    @model_validator(mode="after")
+    def _experiments_do_not_overlap(self) -> Self:
+        covered: dict[str, str] = {}
+        for experiment in self.experiments:
+            for context in experiment.contexts:
+                if context in covered:
+                    raise ValueError(
+                        f"experiments {covered[context]} and {experiment.name} both cover {context}"
+                    )
+                covered[context] = experiment.name
+            for variant in experiment.variants:
+                # Raises on an unsound chain, naming it.
+                self.fallback_chains.merged(variant.chains)
+        return self

@@ -1,31 +1,29 @@
+"""Settings of the training function: where things are, plus every training parameter.
+
+Each field of `recs.training.parameters.TrainingParameters` is also an environment variable
+of the same name (e.g. ``ALS_FACTORS=128``, ``EVENT_WEIGHTS='{"purchase": 5, ...}'``).
+"""
+
 from __future__ import annotations
 
-import json
-from typing import Any
-
-from pydantic import Field, field_validator
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
 from recs.config.common import CacheSettings, PseudonymSettings
-from recs.models.events import DEFAULT_EVENT_WEIGHTS
+from recs.training.parameters import TrainingParameters
 
 
-class TrainSettings(CacheSettings, PseudonymSettings):
-    lake_bucket_name: str = Field(min_length=3)
+class TrainSettings(CacheSettings, PseudonymSettings, TrainingParameters):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+
+    lake_bucket_name: str = Field(min_length=3, description="The event lake Firehose writes to.")
     lake_prefix: str = Field(default="events/", description="Prefix Firehose writes under.")
-    artifact_bucket_name: str = Field(min_length=3)
+    artifact_bucket_name: str = Field(min_length=3, description="Model artifacts and the catalog export.")
     model_table_name: str = Field(min_length=3)
     state_table_name: str = Field(min_length=3)
-    training_window_days: int = Field(default=90, ge=1, description="Days of events read; default 90.")
-    holdout_days: int = Field(default=3, ge=1, description="Last days held out for evaluation; default 3.")
-    top_k: int = Field(default=100, ge=1, le=500, description="Items stored per user; default 100.")
-    version_ttl_days: int = Field(default=30, ge=1, description="Rows of a version expire after; default 30.")
-    event_weights: dict[str, float] = Field(
-        default_factory=lambda: dict(DEFAULT_EVENT_WEIGHTS),
-        description="JSON object eventType -> weight; default requirements.md's weights.",
+    state_scan_segments: int = Field(
+        default=8, ge=1, le=64, description="Parallel segments of the opt-out / erasure scan."
     )
-    publish_shard_users: int = Field(default=20_000, ge=10, description="Users per publish shard (Map).")
-
-    @field_validator("event_weights", mode="before")
-    @classmethod
-    def _weights_from_json(cls, value: Any) -> Any:
-        return json.loads(value) if isinstance(value, str) else value
+    publish_write_threads: int = Field(
+        default=8, ge=1, le=64, description="Concurrent BatchWriteItem calls per publish shard."
+    )

@@ -19,6 +19,7 @@ from typing import Any
 
 from recs.local.http import LocalApiServer
 from recs.local.stack import LocalStack
+from recs.storage import CATALOG_OBJECT_KEY
 from recs.synthetic import SyntheticShop, build_config, generate_shop, iter_batches
 
 
@@ -91,11 +92,13 @@ def run_demo(
     preset: str = "demo",
     seed: int = 42,
     log: Callable[[str], None] = print,
+    pii_fraction: float = 0.0,
 ) -> DemoReport:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     now = datetime.now(UTC).replace(microsecond=0)
-    shop = generate_shop(build_config(preset, seed=seed, now=now))
+    # pii_fraction > 0: some events carry e-mail, phone, name, address and IP (recs.synthetic).
+    shop = generate_shop(build_config(preset, seed=seed, now=now, pii_fraction=pii_fraction))
     timings["generate"] = time.perf_counter() - started
     log(
         f"synthetic shop '{preset}' (seed {seed}): {len(shop.products)} products, {len(shop.users)} users, "
@@ -119,6 +122,12 @@ def run_demo(
             raise RuntimeError(f"opt-out of {user} answered {result.status}: {result.body}")
     timings["opt_outs"] = time.perf_counter() - mark
     log(f"PUT /api/users/<id>/preferences: {len(shop.opted_out_user_ids)} users opted out")
+
+    # The shop's catalog export, which tells training what may be recommended (recs.training.catalog).
+    catalog = "\n".join(json.dumps(product) for product in shop.catalog()).encode()
+    bucket = stack.physical["ArtifactBucket"]
+    stack.client("s3").put_object(Bucket=bucket, Key=CATALOG_OBJECT_KEY, Body=catalog)
+    log(f"catalog export: {len(shop.products)} products uploaded to s3://{bucket}/{CATALOG_OBJECT_KEY}")
 
     mark = time.perf_counter()
     execution = stack.run_training()
@@ -148,6 +157,8 @@ def example_commands(base_url: str, shop: SyntheticShop) -> list[str]:
         f"curl -X PUT '{base_url}/api/users/{user}/preferences' -H 'content-type: application/json' "
         '-d \'{"preferences": {"recommendations": false}}\'',
         f"curl '{base_url}/api/users/{user}/privacy'",
+        f"curl -X POST '{base_url}/api/users/{user}/erasure'   # 202 with a receiptId",
+        f"curl '{base_url}/api/erasures/<receiptId>'   # completed after the next training run",
     ]
 
 

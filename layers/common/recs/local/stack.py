@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from recs.local.auth import JwtAuthorizerConfig, route_authorizers
 from recs.local.cfn import Resolver, load_template, parameter_defaults
 from recs.local.functions import LocalFunction
 from recs.local.lambda_shim import route_lambda_invocations
@@ -43,10 +44,10 @@ MOTO_CONFIG: dict[str, Any] = {
     "core": {"reset_boto3_session": True},
 }
 
-#: Resource types that have no moto counterpart locally and what stands in for them.
+#: Resource types that have no moto counterpart locally and what stands in for them (the
+#: HttpApi is recs.local.http, configured by `LocalStack._http_api`).
 _LOCAL_STAND_INS = {
     "AWS::Serverless::LayerVersion": "the recs package installed in the virtualenv",
-    "AWS::Serverless::HttpApi": "recs.local.http (127.0.0.1:3000)",
 }
 
 
@@ -64,6 +65,7 @@ class HttpRoute:
     method: str
     path: str
     function: str  # logical id
+    authorizer: JwtAuthorizerConfig | None = None  # API Gateway's JWT authorizer, when the API has one
 
 
 @dataclass
@@ -88,6 +90,10 @@ class LocalStack:
     routes: list[HttpRoute] = field(init=False, default_factory=list)
     state_machines: dict[str, StateMachine] = field(init=False, default_factory=dict)
     physical: dict[str, str] = field(init=False, default_factory=dict)
+    #: Per HttpApi (logical id): the routes its JWT authorizer protects.
+    http_authorizers: dict[str, dict[tuple[str, str], JwtAuthorizerConfig]] = field(
+        init=False, default_factory=dict
+    )
     redis: RedisServer | None = field(init=False, default=None)
     cache_note: str = field(init=False, default="")
     _exit: ExitStack = field(init=False, default_factory=ExitStack)
@@ -291,7 +297,21 @@ class LocalStack:
         for event in (props.get("Events") or {}).values():
             if event.get("Type") == "HttpApi":
                 route = event["Properties"]
-                self.routes.append(HttpRoute(route["Method"].upper(), route["Path"], logical_id))
+                if "Auth" in route:
+                    raise NotImplementedError(f"{logical_id}: per-event Auth is not emulated locally")
+                method, path = route["Method"].upper(), route["Path"]
+                api = (route.get("ApiId") or {}).get("Ref", "")
+                authorizer = self.http_authorizers.get(api, {}).get((method, path))
+                self.routes.append(HttpRoute(method, path, logical_id, authorizer))
+
+    def _http_api(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        """The HttpApi is served by recs.local.http; its JWT authorizer comes from the
+        DefinitionBody's security requirements (conditions resolved, as CloudFormation would)."""
+        if "Auth" in props:
+            raise NotImplementedError(f"{logical_id}: the Auth property is not emulated locally")
+        body = self.resolver.resolve(props.get("DefinitionBody") or {})
+        self.http_authorizers[logical_id] = route_authorizers(body)
+        self.resolver.refs[logical_id] = f"local-{logical_id}"
 
     def _local_environment(self) -> dict[str, str]:
         return {
@@ -440,6 +460,7 @@ _CREATORS: dict[str, Any] = {
     "AWS::SNS::Subscription": LocalStack._subscription,
     "AWS::KinesisFirehose::DeliveryStream": LocalStack._delivery_stream,
     "AWS::Serverless::Function": LocalStack._function,
+    "AWS::Serverless::HttpApi": LocalStack._http_api,
     "AWS::Serverless::StateMachine": LocalStack._state_machine,
 }
 

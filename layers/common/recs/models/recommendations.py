@@ -22,9 +22,11 @@ class Reason(StrEnum):
 class ScoredProduct(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    id: str
-    score: float
-    reason: Reason | None = None
+    id: str = Field(description="Product id.")
+    score: float = Field(
+        description="Relevance in [0, 1], non-increasing down the list; comparable within one response."
+    )
+    reason: Reason | None = Field(default=None, description="Why the product is recommended.")
 
 
 class RecommendationList(BaseModel):
@@ -45,7 +47,8 @@ class RecommendationResponse(BaseModel):
     generatedAt: str = Field(description="ISO-8601 UTC")
     source: str | None = Field(default=None, description="The tier that served (first source used).")
     recommendationId: str | None = Field(default=None, description="Echo it in events for attribution.")
-    variant: str | None = None
+    variant: str | None = Field(default=None, description="The visitor's experiment variant, if any.")
+    experiment: str | None = Field(default=None, description="The experiment `variant` belongs to.")
 
 
 class ModelPointer(BaseModel):

@@ -1,62 +1,153 @@
-"""A shopper's privacy choices, honoured at once in every store."""
+"""A shopper's privacy choices, honoured at once in every live store.
+
+- **Preference** (opt-out / opt-in): the ``USER#<pseudonym>``/``PREF`` row, written through to
+  the cache flag serving reads on every request; an opt-out also removes the user's stored and
+  cached personal lists and their session signal.
+- **Erasure**: a tombstone first (training never uses the shopper's events again, whatever
+  happens next), a receipt, then everything keyed by the user's pseudonym (and by the anonymous
+  ids the caller names) is removed from the model table, the state table and the cache. The
+  purge step of the training workflow (`recs.privacy.purge`) rewrites the event lake and the
+  model artifacts and completes the receipt.
+
+A cache fault is not swallowed here: if the cache could not be updated, a stale copy could keep
+serving personal results, so the request answers 503 (everything is idempotent; the client
+retries) instead of claiming success.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hmac
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from recs.domain.pseudonym import Pseudonymizer
-from recs.ports import Cache, KeyValueTable
-from recs.storage import cache_key, iso, optout_cache_key, preference_key, user_pk
+from recs.errors import NotFoundError, ServiceUnavailableError
+from recs.ports import KeyValueTable
+from recs.privacy.erasure import CountingCache, LiveData
+from recs.privacy.receipts import Receipt, ReceiptBook, new_receipt_id
+from recs.storage import iso, optout_cache_key, preference_key, tombstone_key
 
+#: Lifetime of the opt-out flag privacy writes to the cache (serving refills it for less).
 PREFERENCE_CACHE_TTL = 7 * 86_400
+
+
+class CacheNotUpdatedError(ServiceUnavailableError):
+    """The store holds the change but the cache may still serve the old state: retry."""
 
 
 class PrivacyService:
     def __init__(
         self,
-        model_table: KeyValueTable,
+        live: LiveData,
         state_table: KeyValueTable,
-        cache: Cache,
+        receipts: ReceiptBook,
+        cache: CountingCache,
         pseudonyms: Pseudonymizer,
         clock: Callable[[], datetime],
     ) -> None:
-        self._models = model_table
+        self._live = live
         self._state = state_table
+        self._receipts = receipts
         self._cache = cache
         self._pseudonyms = pseudonyms
         self._clock = clock
 
+    # ------------------------------------------------------------------ preference
     def set_preference(self, user_id: str, recommendations: bool) -> dict[str, Any]:
+        """Store the preference and make serving see it on the very next request.
+
+        Raises
+        ------
+        StoreUnavailableError
+            The preference could not be stored (503; nothing changed that matters).
+        CacheNotUpdatedError
+            Stored, but the cache flag or the cached lists could not be updated (503; retry).
+        """
         user = self._pseudonyms.user(user_id)
         now = iso(self._clock())
+        faults = self._cache.errors
         pk, sk = preference_key(user)
         self._state.put({"pk": pk, "sk": sk, "recommendations": recommendations, "updatedAt": now})
         self._cache.set_many(
             {optout_cache_key(user): b"0" if recommendations else b"1"}, PREFERENCE_CACHE_TTL
         )
-        removed = 0
-        if not recommendations:
-            removed = self._remove_personal_rows(user)
+        removed = 0 if recommendations else self._live.drop_personal_lists(user).model_rows
+        self._require_cache_updated(faults, "the preference is stored")
         return {
-            "userId": user_id,
             "preferences": {"recommendations": recommendations},
             "updatedAt": now,
             "personalizedRowsRemoved": removed,
         }
 
-    def _remove_personal_rows(self, user: str) -> int:
-        rows = self._models.query(user_pk(user))
-        self._cache.delete([cache_key(str(row["sk"]).removeprefix("V#"), row["pk"]) for row in rows])
-        return self._models.delete_many([(row["pk"], row["sk"]) for row in rows])
-
     def status(self, user_id: str) -> dict[str, Any]:
+        """The user's preference and their latest erasure, if any."""
         user = self._pseudonyms.user(user_id)
-        row = self._state.get(*preference_key(user))
-        recommendations = not (row and row.get("recommendations") is False)
+        preference, tombstone = self._state.get_many(
+            [preference_key(user), tombstone_key(self._pseudonyms.tombstone(user))]
+        )
+        recommendations = not (preference and preference.get("recommendations") is False)
+        erasure = None
+        if tombstone and tombstone.get("receiptId"):
+            receipt = self._receipts.get(str(tombstone["receiptId"]))
+            if receipt is not None:
+                erasure = {"receiptId": receipt.receipt_id, "status": receipt.status.value}
         return {
-            "userId": user_id,
             "preferences": {"recommendations": recommendations},
-            "updatedAt": row.get("updatedAt") if row else None,
+            "updatedAt": preference.get("updatedAt") if preference else None,
+            "erasure": erasure,
         }
+
+    # ------------------------------------------------------------------ erasure
+    def request_erasure(self, user_id: str, anonymous_ids: Sequence[str] = ()) -> dict[str, Any]:
+        """Record the erasure and remove the shopper from every live store; returns the receipt.
+
+        Repeating the request while it is pending returns the same receipt (and removes again
+        whatever reappeared), so a client may retry any failure.
+
+        Raises
+        ------
+        StoreUnavailableError
+            A store failed (503); what was done stays done, a retry finishes it.
+        CacheNotUpdatedError
+            Everything is recorded but the cache could not be cleared (503; retry).
+        """
+        user = self._pseudonyms.user(user_id)
+        anonymous = [self._pseudonyms.anon(raw) for raw in dict.fromkeys(anonymous_ids)]
+        subject = self._pseudonyms.tombstone(user)
+        linked = [self._pseudonyms.tombstone(visitor) for visitor in anonymous]
+        now = iso(self._clock())
+        faults = self._cache.errors
+        receipt = self._receipts.pending_for(subject) or Receipt(new_receipt_id(), subject, now)
+        receipt.linked = sorted({*receipt.linked, *linked})
+        # Tombstones first: from here on no training run uses these events, whatever fails next.
+        self._state.put_many(
+            {"pk": pk, "sk": sk, "receiptId": receipt.receipt_id, "erasedAt": now}
+            for pk, sk in (tombstone_key(t) for t in receipt.tombstones)
+        )
+        self._receipts.open(receipt)
+        removed = self._live.erase_user(user)
+        for visitor in anonymous:
+            removed.add(self._live.erase_anonymous(visitor))
+        receipt.removed.add(removed)
+        receipt.removed.linked_anonymous_ids = len(receipt.linked)
+        self._receipts.save(receipt)
+        self._require_cache_updated(faults, f"erasure {receipt.receipt_id} is recorded")
+        return receipt.public()
+
+    def receipt(self, receipt_id: str) -> Receipt:
+        receipt = self._receipts.get(receipt_id)
+        if receipt is None:
+            raise NotFoundError("no such erasure receipt")
+        return receipt
+
+    def is_subject_of(self, receipt: Receipt, user_id: str) -> bool:
+        """True when `user_id` is the shopper the receipt erased (compared by tombstone)."""
+        tombstone = self._pseudonyms.tombstone(self._pseudonyms.user(user_id))
+        return hmac.compare_digest(tombstone, receipt.subject)
+
+    def _require_cache_updated(self, faults_before: int, done: str) -> None:
+        if self._cache.errors != faults_before:
+            raise CacheNotUpdatedError(
+                f"{done}, but the cache could not be updated; retry the request", retry_after=2
+            )

@@ -1,34 +1,57 @@
-"""The query parameters of GET /api/recommendations, validated."""
+"""The query parameters of GET /api/recommendations, and their types.
+
+The types are declared once here and used twice: by the handler's typed parameters (Powertools
+validates them and documents them in the OpenAPI spec) and by `RecommendationQuery`, the model
+the service receives, which adds the rules that span several parameters.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+import annotated_types as at
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from recs.errors import InvalidRequestError
 from recs.models.events import ID_PATTERN
 
-Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+MAX_CART_ITEMS = 100
 KNOWN_CONTEXTS = ("homepage", "product-page", "cart")
+
+#: User, anonymous and product ids: 1-128 characters of A-Z a-z 0-9 _ - . : (no spaces, no `@`).
+Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+#: How many products to return.
+Limit = Annotated[int, at.Ge(1), at.Le(100)]
+#: The page asking; unknown values are served as the homepage.
+ContextName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-.]+$")]
+#: A catalog category, exactly as the events carry it.
+Category = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+_ID_CHARS = ID_PATTERN.removeprefix("^").removesuffix("$").removesuffix("{1,128}")
+#: Comma-separated product ids (a cart), up to MAX_CART_ITEMS of them.
+ProductList = Annotated[
+    str,
+    StringConstraints(
+        max_length=MAX_CART_ITEMS * 129,
+        pattern=rf"^{_ID_CHARS}{{1,128}}(,{_ID_CHARS}{{1,128}}){{0,{MAX_CART_ITEMS - 1}}}$",
+    ),
+]
+
+DEFAULT_LIMIT = 10
+DEFAULT_CONTEXT = "homepage"
 
 
 class RecommendationQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    """What the caller asked for, validated (ARCHITECTURE.md section 2)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     userId: Identifier | None = None
     anonId: Identifier | None = None
-    limit: int = Field(default=10, ge=1, le=100)
-    context: Annotated[str, StringConstraints(max_length=64)] = "homepage"
-    productId: Identifier | None = Field(default=None, alias="productId")
-    cartProductIds: list[Identifier] = Field(default_factory=list, max_length=100)
-    category: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
-
-    @field_validator("cartProductIds", mode="before")
-    @classmethod
-    def _split_csv(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part for part in value.split(",") if part]
-        return value
+    limit: Limit = DEFAULT_LIMIT
+    context: ContextName = DEFAULT_CONTEXT
+    productId: Identifier | None = Field(default=None, description="The product on screen.")
+    cartProductIds: tuple[Identifier, ...] = Field(default=(), max_length=MAX_CART_ITEMS)
+    category: Category | None = None
 
     @model_validator(mode="after")
     def _product_page_needs_product(self) -> Self:
@@ -39,11 +62,43 @@ class RecommendationQuery(BaseModel):
     @property
     def effective_context(self) -> str:
         """Unknown contexts are served as the homepage."""
-        return self.context if self.context in KNOWN_CONTEXTS else "homepage"
+        return self.context if self.context in KNOWN_CONTEXTS else DEFAULT_CONTEXT
 
     @classmethod
-    def from_query_string(cls, params: dict[str, str]) -> RecommendationQuery:
-        data: dict[str, object] = dict(params)
-        if "currentProductId" in data and "productId" not in data:
-            data["productId"] = data.pop("currentProductId")
-        return cls.model_validate(data)
+    def from_parameters(
+        cls,
+        *,
+        user_id: str | None = None,
+        anon_id: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+        context: str = DEFAULT_CONTEXT,
+        product_id: str | None = None,
+        current_product_id: str | None = None,
+        cart_product_ids: str | None = None,
+        category: str | None = None,
+    ) -> RecommendationQuery:
+        """The query from the (individually validated) parameters of the route.
+
+        `current_product_id` (`currentProductId`) is the requirements' name for `productId`;
+        both may be sent only when they agree. Raises `InvalidRequestError` naming the field
+        when a rule spanning several parameters is broken.
+        """
+        if product_id and current_product_id and product_id != current_product_id:
+            raise InvalidRequestError(
+                "invalid request", {"currentProductId": "differs from productId; send one of them"}
+            )
+        product = product_id or current_product_id
+        if context == "product-page" and not product:
+            raise InvalidRequestError(
+                "invalid request", {"productId": "required when context is product-page"}
+            )
+        cart = tuple(dict.fromkeys(cart_product_ids.split(","))) if cart_product_ids else ()
+        return cls(
+            userId=user_id,
+            anonId=anon_id,
+            limit=limit,
+            context=context,
+            productId=product,
+            cartProductIds=cart,
+            category=category,
+        )

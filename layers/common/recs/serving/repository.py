@@ -1,27 +1,154 @@
-"""Reading what training published: cache first, DynamoDB on a miss (and refill), and the
-current-version pointer held in memory for a short time."""
+"""Reading what training, ingestion and privacy published: memory, then cache, then DynamoDB.
+
+Three tiers, read in one pass per request:
+
+- **memory** (this container): a version's non-personal rows (similar items, bought-together,
+  popular, trending, the catalog) never change once the version's pointer has flipped, and
+  their keys carry the version, so they can be held until evicted (bounded LRU) with no TTL and
+  no staleness. User rows are never held in memory: an opt-out or erasure must take effect
+  without waiting for warm containers to die.
+- **cache** (Redis): every key a request still needs goes in ONE MGET, including the opt-out
+  flag and the session signal; a cache fault is a miss (the adapter guarantees it).
+- **DynamoDB**: the misses, in one BatchGetItem per table; what was read is written back to the
+  cache in one pipeline (absent rows as negative entries, so an absent list is looked up once
+  per TTL, not per request).
+
+A store fault never fails the request: the rows it could not read are reported as failed and
+the service falls back to other sources; an unreadable opt-out flag counts as opted out.
+
+The current-version pointer and the availability row are held in memory for a short TTL and
+refreshed together; when DynamoDB cannot be read the last known values keep serving (and a
+fresh container falls back to the copy this class keeps in the cache).
+"""
 
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol
 
-from recs.ports import Cache, KeyValueTable
+from recs.errors import StoreUnavailableError
 from recs.storage import (
+    AVAILABILITY_KEY,
     CATALOG_PK,
+    CONTROL_CACHE_KEY,
     POINTER_KEY,
     cache_key,
     decode_items,
     optout_cache_key,
     preference_key,
+    session_cache_key,
     session_key,
     version_sk,
 )
 
 Items = list[tuple[str, float, str | None]]
+#: A recent product of the live session signal: (product id, event type, ISO timestamp).
+Recent = tuple[str, str, str]
+_ABSENT = b"-"
+
+
+class ReadableTable(Protocol):
+    """The reads serving needs; faults surface as `StoreUnavailableError`."""
+
+    def get(self, pk: str, sk: str) -> dict[str, Any] | None: ...
+
+    def get_many(self, keys: Sequence[tuple[str, str]]) -> list[dict[str, Any] | None]: ...
+
+
+class ServingCache(Protocol):
+    """The cache as serving uses it: never raises, counts its faults."""
+
+    @property
+    def enabled(self) -> bool: ...
+
+    @property
+    def errors(self) -> int: ...
+
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]: ...
+
+    def set_many_ttl(self, values: Mapping[str, tuple[bytes, int]]) -> None: ...
+
+
+class Kind(Enum):
+    LIST = "list"  # a version's non-personal ranked list: memory, cache, model table
+    PERSONAL_LIST = "personal-list"  # a version's per-user list: cache, model table
+    CATALOG = "catalog"  # a version's product -> category map: memory, cache, model table
+    OPTOUT = "optout"  # a user's preference: cache flag, state table
+    SESSION = "session"  # a visitor's recent products: cache (short TTL), state table
+
+
+_IN_MEMORY = frozenset({Kind.LIST, Kind.CATALOG})
+_IN_STATE_TABLE = frozenset({Kind.OPTOUT, Kind.SESSION})
+
+
+@dataclass(frozen=True)
+class Want:
+    """One thing a request needs, with where it lives in each tier."""
+
+    kind: Kind
+    cache_key: str
+    table_key: tuple[str, str]
+
+    @classmethod
+    def list(cls, version: str, pk: str) -> Want:
+        return cls(Kind.LIST, cache_key(version, pk), (pk, version_sk(version)))
+
+    @classmethod
+    def personal_list(cls, version: str, pk: str) -> Want:
+        return cls(Kind.PERSONAL_LIST, cache_key(version, pk), (pk, version_sk(version)))
+
+    @classmethod
+    def catalog(cls, version: str) -> Want:
+        return cls(Kind.CATALOG, cache_key(version, CATALOG_PK), (CATALOG_PK, version_sk(version)))
+
+    @classmethod
+    def optout(cls, user: str) -> Want:
+        return cls(Kind.OPTOUT, optout_cache_key(user), preference_key(user))
+
+    @classmethod
+    def session(cls, visitor: str) -> Want:
+        return cls(Kind.SESSION, session_cache_key(visitor), session_key(visitor))
+
+
+@dataclass
+class ReadStats:
+    """What one request read where (logged, and turned into metrics by the handler)."""
+
+    memory_hits: int = 0
+    cache_hits: int = 0
+    cache_misses: int = 0
+    cache_errors: int = 0
+    cache_round_trips: int = 0
+    store_reads: int = 0
+    store_errors: int = 0
+
+    @property
+    def cache_outcome(self) -> str:
+        """hit, miss, partial, error or off: the one word the logs carry."""
+        if self.cache_errors:
+            return "error"
+        if self.cache_hits + self.cache_misses == 0:
+            return "memory" if self.memory_hits else "off"
+        if self.cache_misses == 0:
+            return "hit"
+        return "miss" if self.cache_hits == 0 else "partial"
+
+
+@dataclass
+class Fetched:
+    """The values a fetch found: absent rows are None; rows that could not be read are `failed`."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    failed: set[str] = field(default_factory=set)
+
+    def get(self, want: Want) -> Any:
+        return self.values.get(want.cache_key)
 
 
 @dataclass(frozen=True)
@@ -30,95 +157,198 @@ class Pointer:
     generated_at: str
 
 
-@dataclass
-class ReadStats:
-    cache_hits: int = 0
-    cache_misses: int = 0
-    store_reads: int = 0
+@dataclass(frozen=True)
+class Control:
+    """The rows every request depends on: the current version and what is unavailable now."""
+
+    pointer: Pointer | None
+    unavailable: frozenset[str]
+
+
+@dataclass(frozen=True)
+class CacheTtls:
+    lists: int
+    optout: int
+    session: int
+    control: int
 
 
 class ListRepository:
     def __init__(
         self,
-        model_table: KeyValueTable,
-        state_table: KeyValueTable,
-        cache: Cache,
+        model_table: ReadableTable,
+        state_table: ReadableTable,
+        cache: ServingCache,
         *,
-        pointer_ttl_seconds: float,
-        cache_ttl_seconds: int,
+        ttls: CacheTtls,
+        control_ttl_seconds: float,
+        memory_entries: int,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._models = model_table
-        self._state = state_table
+        self._tables = {False: model_table, True: state_table}
         self._cache = cache
-        self._pointer_ttl = pointer_ttl_seconds
-        self._cache_ttl = cache_ttl_seconds
+        self._ttls = ttls
+        self._control_ttl = control_ttl_seconds
+        self._memory_entries = memory_entries
         self._monotonic = monotonic
-        self._pointer: Pointer | None = None
-        self._pointer_at = float("-inf")
-        self._catalog: tuple[str, dict[str, str]] | None = None
+        self._memory: OrderedDict[str, Any] = OrderedDict()
+        # Lambda runs one request at a time per container; the local HTTP server runs several.
+        self._memory_lock = threading.Lock()
+        self._control: Control | None = None
+        self._control_at = float("-inf")
 
-    def current(self) -> Pointer | None:
+    # ------------------------------------------------------------------ pointer and availability
+    def control(self, stats: ReadStats) -> Control:
+        """The current version and the unavailable products, refreshed every `control_ttl_seconds`."""
         now = self._monotonic()
-        if self._pointer is None or now - self._pointer_at > self._pointer_ttl:
-            row = self._models.get(*POINTER_KEY)
-            self._pointer = Pointer(row["modelVersion"], row["generatedAt"]) if row else None
-            self._pointer_at = now
-        return self._pointer
-
-    def lists(self, version: str, pks: Sequence[str], stats: ReadStats) -> dict[str, Items]:
-        """Ranked lists by partition key for one version; absent keys are left out."""
-        unique = list(dict.fromkeys(pks))
-        if not unique:
-            return {}
-        found: dict[str, Items] = {}
-        cached = (
-            self._cache.get_many([cache_key(version, pk) for pk in unique]) if self._cache.enabled else []
-        )
-        missing = []
-        for index, pk in enumerate(unique):
-            value = cached[index] if cached else None
-            if value is not None:
-                stats.cache_hits += 1
-                if value != b"-":
-                    found[pk] = decode_items(value)
-            else:
-                stats.cache_misses += 1
-                missing.append(pk)
-        if missing:
+        if self._control is not None and now - self._control_at < self._control_ttl:
+            return self._control
+        try:
             stats.store_reads += 1
-            rows = self._models.get_many([(pk, version_sk(version)) for pk in missing])
-            refill: dict[str, bytes] = {}
-            for pk, row in zip(missing, rows, strict=True):
-                if row is not None:
-                    found[pk] = decode_items(row["d"])
-                    refill[cache_key(version, pk)] = str(row["d"]).encode()
+            pointer_row, availability_row = self._tables[False].get_many([POINTER_KEY, AVAILABILITY_KEY])
+        except StoreUnavailableError:
+            stats.store_errors += 1
+            # Keep serving what we knew; try the store again after a short pause, not per request.
+            self._control = self._control or self._control_from_cache(stats)
+            self._control_at = now - self._control_ttl + min(self._control_ttl, 2.0)
+            return self._control
+        pointer = (
+            Pointer(str(pointer_row["modelVersion"]), str(pointer_row["generatedAt"]))
+            if pointer_row
+            else None
+        )
+        unavailable = frozenset(json.loads(availability_row["d"])) if availability_row else frozenset()
+        control = Control(pointer, unavailable)
+        if control != self._control and pointer is not None:
+            # The copy a fresh container reads when DynamoDB is down (see _control_from_cache).
+            self._cache.set_many_ttl({CONTROL_CACHE_KEY: (_encode_control(control), self._ttls.control)})
+        self._control, self._control_at = control, now
+        return control
+
+    def _control_from_cache(self, stats: ReadStats) -> Control:
+        if not self._cache.enabled:
+            return Control(None, frozenset())
+        errors = self._cache.errors
+        stats.cache_round_trips += 1
+        raw = self._cache.get_many([CONTROL_CACHE_KEY])[0]
+        if self._cache.errors != errors:
+            stats.cache_errors += 1
+        return _decode_control(raw) if raw else Control(None, frozenset())
+
+    # ------------------------------------------------------------------ lists, flags, sessions
+    def fetch(self, wants: Iterable[Want], stats: ReadStats) -> Fetched:
+        """Everything in `wants`, each tier read at most once (one MGET, one BatchGetItem per table)."""
+        fetched = Fetched()
+        pending: list[Want] = []
+        with self._memory_lock:
+            for want in dict.fromkeys(wants):
+                if want.kind in _IN_MEMORY and want.cache_key in self._memory:
+                    self._memory.move_to_end(want.cache_key)
+                    fetched.values[want.cache_key] = self._memory[want.cache_key]
+                    stats.memory_hits += 1
                 else:
-                    # Negative caching: an absent list is looked up once per TTL, not per request.
-                    refill[cache_key(version, pk)] = b"-"
-            self._cache.set_many(refill, self._cache_ttl)
-        return found
+                    pending.append(want)
+        if not pending:
+            return fetched
+        missing = self._from_cache(pending, fetched, stats)
+        if missing:
+            self._from_store(missing, fetched, stats)
+        return fetched
 
-    def catalog(self, version: str) -> dict[str, str]:
-        """product -> category of the version (held in memory per version)."""
-        if self._catalog is None or self._catalog[0] != version:
-            row = self._models.get(CATALOG_PK, version_sk(version))
-            self._catalog = (version, json.loads(row["d"]) if row else {})
-        return self._catalog[1]
+    def _from_cache(self, wants: list[Want], fetched: Fetched, stats: ReadStats) -> list[Want]:
+        cacheable = [w for w in wants if self._ttl(w.kind) > 0] if self._cache.enabled else []
+        if not cacheable:
+            return wants
+        errors = self._cache.errors
+        stats.cache_round_trips += 1
+        raw_values = self._cache.get_many([w.cache_key for w in cacheable])
+        if self._cache.errors != errors:
+            stats.cache_errors += 1
+        missing = [w for w in wants if self._ttl(w.kind) <= 0]
+        for want, raw in zip(cacheable, raw_values, strict=True):
+            if raw is None:
+                stats.cache_misses += 1
+                missing.append(want)
+            else:
+                stats.cache_hits += 1
+                self._keep(want, _decode(want.kind, raw), fetched)
+        return missing
 
-    def opted_out(self, user_pseudonym: str) -> bool:
-        """The preference, cached as b"1" (opted out) / b"0"; privacy writes through on change."""
-        key = optout_cache_key(user_pseudonym)
-        flag = self._cache.get_many([key])[0] if self._cache.enabled else None
-        if flag is not None:
-            return flag == b"1"
-        row = self._state.get(*preference_key(user_pseudonym))
-        opted_out = bool(row and row.get("recommendations") is False)
-        self._cache.set_many({key: b"1" if opted_out else b"0"}, self._cache_ttl)
-        return opted_out
+    def _from_store(self, wants: list[Want], fetched: Fetched, stats: ReadStats) -> None:
+        refill: dict[str, tuple[bytes, int]] = {}
+        for in_state_table in (False, True):
+            group = [w for w in wants if (w.kind in _IN_STATE_TABLE) is in_state_table]
+            if not group:
+                continue
+            stats.store_reads += 1
+            try:
+                rows = self._tables[in_state_table].get_many([w.table_key for w in group])
+            except StoreUnavailableError:
+                stats.store_errors += 1
+                fetched.failed.update(w.cache_key for w in group)
+                continue
+            for want, row in zip(group, rows, strict=True):
+                raw = _encode_row(want.kind, row)
+                self._keep(want, _decode(want.kind, raw), fetched)
+                ttl = self._ttl(want.kind)
+                if ttl > 0:
+                    refill[want.cache_key] = (raw, ttl)
+        if refill and self._cache.enabled:
+            self._cache.set_many_ttl(refill)
 
-    def recent_products(self, visitor_pseudonym: str) -> list[dict[str, Any]]:
-        row = self._state.get(*session_key(visitor_pseudonym))
-        if not row:
-            return []
-        return [{"productId": p, "eventType": t, "timestamp": ts} for p, t, ts in json.loads(row["d"])]
+    def _keep(self, want: Want, value: Any, fetched: Fetched) -> None:
+        fetched.values[want.cache_key] = value
+        if want.kind in _IN_MEMORY:
+            # Values are shared by later requests: nothing downstream mutates them (ranking copies).
+            with self._memory_lock:
+                self._memory[want.cache_key] = value
+                while len(self._memory) > self._memory_entries:
+                    self._memory.popitem(last=False)
+
+    def _ttl(self, kind: Kind) -> int:
+        if kind is Kind.OPTOUT:
+            return self._ttls.optout
+        if kind is Kind.SESSION:
+            return self._ttls.session
+        return self._ttls.lists
+
+
+# ---------------------------------------------------------------------- encodings
+def _encode_row(kind: Kind, row: Mapping[str, Any] | None) -> bytes:
+    """A DynamoDB row as the cache holds it."""
+    if kind is Kind.OPTOUT:
+        return b"1" if row and row.get("recommendations") is False else b"0"
+    if kind is Kind.SESSION:
+        return str(row["d"]).encode() if row else b"[]"
+    return str(row["d"]).encode() if row else _ABSENT
+
+
+def _decode(kind: Kind, raw: bytes) -> Any:
+    """A cached value as the service uses it (None: the row does not exist)."""
+    if kind is Kind.OPTOUT:
+        return raw == b"1"
+    if kind is Kind.SESSION:
+        return [(str(p), str(t), str(ts)) for p, t, ts in json.loads(raw)]
+    if raw == _ABSENT:
+        return None
+    if kind is Kind.CATALOG:
+        catalog: dict[str, str] = json.loads(raw)
+        return catalog
+    return decode_items(raw)
+
+
+def _encode_control(control: Control) -> bytes:
+    assert control.pointer is not None
+    return json.dumps(
+        {
+            "modelVersion": control.pointer.version,
+            "generatedAt": control.pointer.generated_at,
+            "unavailable": sorted(control.unavailable),
+        },
+        separators=(",", ":"),
+    ).encode()
+
+
+def _decode_control(raw: bytes) -> Control:
+    data = json.loads(raw)
+    return Control(Pointer(data["modelVersion"], data["generatedAt"]), frozenset(data["unavailable"]))

@@ -1,159 +1,406 @@
 """GET /api/recommendations: the best list that can be had right now.
 
-Fallback is configuration: per context an ordered list of named sources, filled up to `limit`
-with duplicates and excluded products skipped. All lists a request may need are fetched in one
-round trip (one cache MGET, one DynamoDB BatchGetItem for the misses) before filling.
+One request, in order:
+
+1. the current version (memory, refreshed every few seconds) and the visitor's experiment
+   variant, which may replace the context's chain of sources;
+2. one fetch of everything the chain can use that is known up front: the user's opt-out flag,
+   their precomputed list and purchases, the visitor's live session signal, the lists seeded by
+   the product on screen or the cart, popular and trending (one cache MGET on a warm container);
+3. a second fetch only for what depends on the first: neighbours of the session's recent
+   products and the category of current interest (mostly from memory);
+4. the fill: sources in chain order, up to `limit`, duplicates and filtered products skipped.
+
+Opted-out users get no personal source (their precomputed list, session signal and purchases
+are not even read); lists about the product on screen or the cart are not personal data and are
+still served to them (docs/serving.md).
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from recs.domain.pseudonym import Pseudonymizer
-from recs.errors import ServiceUnavailableError
+from recs.errors import ServiceUnavailableError, StoreUnavailableError
 from recs.models.recommendations import Reason, RecommendationResponse, ScoredProduct
+from recs.serving.attribution import RecommendationId, random_nonce
+from recs.serving.experiments import Experiments
+from recs.serving.identity import Pseudonyms
 from recs.serving.query import RecommendationQuery
-from recs.serving.repository import Items, ListRepository, ReadStats
-from recs.storage import ALL_CATEGORIES, bought_together_pk, popular_pk, similar_pk, trending_pk, user_pk
+from recs.serving.ranking import Filters, LazyItems, blend, fill, merge_weighted
+from recs.serving.repository import Fetched, Items, ListRepository, ReadStats, Recent, Want
+from recs.serving.sources import PERSONAL_SOURCES, Chains, Source
+from recs.storage import (
+    ALL_CATEGORIES,
+    bought_together_pk,
+    cache_key,
+    popular_pk,
+    purchased_pk,
+    similar_pk,
+    trending_pk,
+    user_pk,
+)
 
-DEFAULT_CHAINS: dict[str, tuple[str, ...]] = {
-    "homepage": ("user", "session", "category-popular", "popular", "trending"),
-    "product-page": ("similar", "bought-together", "category-popular", "popular", "trending"),
-    "cart": ("bought-together", "cart-similar", "category-popular", "popular", "trending"),
+#: How strongly a recent event says "show me more like this". Training's weights, except that a
+#: purchase is weak here: more of what was just bought is rarely what the shopper wants next.
+SESSION_INTEREST = {
+    "add_to_cart": 3.0,
+    "click": 2.0,
+    "search_result_click": 2.0,
+    "view": 1.0,
+    "purchase": 1.0,
 }
-PERSONAL_SOURCES = frozenset({"user", "session"})
-_SESSION_SEEDS = 5
+
+
+#: Neighbours of each recent product considered (at least twice the limit).
+SESSION_NEIGHBOURS = 20
+
+
+@dataclass(frozen=True)
+class ServingOptions:
+    exclude_purchased: bool
+    session_seeds: int
+    session_weight: float
+    rerank_weight: float
 
 
 @dataclass
 class Outcome:
+    """The response and everything the handler logs and measures about it."""
+
     response: RecommendationResponse
     stats: ReadStats
+    context: str
+    identity: str  # user, anonymous or none
+    visitor: str | None  # the pseudonym; never the raw id
+    opted_out: bool
     sources_used: list[str] = field(default_factory=list)
-    personalized: bool = False
+    identity_unavailable: bool = False
+
+    @property
+    def personalized(self) -> bool:
+        return bool({s.value for s in PERSONAL_SOURCES} & set(self.sources_used))
+
+
+@dataclass
+class _Visitor:
+    user: str | None = None
+    anon: str | None = None
+    unavailable: bool = False
 
 
 class RecommendService:
     def __init__(
         self,
         repository: ListRepository,
-        pseudonyms: Pseudonymizer,
+        pseudonyms: Pseudonyms,
         *,
-        chains: Mapping[str, Sequence[str]] | None = None,
-        new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        chains: Chains,
+        experiments: Experiments,
+        options: ServingOptions,
+        new_nonce: Callable[[], str] = random_nonce,
     ) -> None:
         self._repo = repository
         self._pseudonyms = pseudonyms
-        self._chains = {**DEFAULT_CHAINS, **(chains or {})}
-        self._new_id = new_id
+        self._chains = chains
+        self._experiments = experiments
+        self._options = options
+        self._new_nonce = new_nonce
 
     def recommend(self, query: RecommendationQuery) -> Outcome:
         stats = ReadStats()
-        pointer = self._repo.current()
-        if pointer is None:
+        control = self._repo.control(stats)
+        if control.pointer is None:
             raise ServiceUnavailableError("no model has been published yet", retry_after=60)
-        version = pointer.version
+        version = control.pointer.version
         context = query.effective_context
-        user = self._pseudonyms.user(query.userId) if query.userId else None
-        anon = self._pseudonyms.anon(query.anonId) if query.anonId else None
-        opted_out = bool(user and self._repo.opted_out(user))
-        chain = [s for s in self._chains[context] if not (opted_out and s in PERSONAL_SOURCES)]
+        assignment = self._experiments.assign(context, _experiment_subject(query))
+        chain = list((assignment.chains if assignment else self._chains).of(context))
+        visitor = self._identify(query)
+        plan = _Plan(version, query, chain, visitor, self._options)
 
-        recent: list[str] = []
-        if "session" in chain and not opted_out:
-            for visitor in (user, anon):
-                if visitor:
-                    recent.extend(r["productId"] for r in self._repo.recent_products(visitor))
-            recent = list(dict.fromkeys(recent))[:_SESSION_SEEDS]
-        catalog = self._repo.catalog(version)
-        category = query.category or (catalog.get(query.productId) if query.productId else None)
-        if category is None and recent:
-            category = catalog.get(recent[0])
+        first = self._repo.fetch(plan.first_wants(), stats)
+        opted_out = plan.apply_first(first)
+        second = plan.second_wants()
+        if second:
+            plan.apply_second(self._repo.fetch(second, stats))
 
-        plan = self._plan(chain, user, query, recent, category)
-        lists = self._repo.lists(version, [pk for pks in plan.values() for pk in pks], stats)
-
-        excluded = {p for p in (query.productId, *query.cartProductIds) if p}
-        picked: list[ScoredProduct] = []
-        seen: set[str] = set()
-        used: list[str] = []
-        for source in chain:
-            candidates = self._candidates(source, plan.get(source, []), lists)
-            before = len(picked)
-            for product, score, reason in candidates:
-                if len(picked) >= query.limit:
-                    break
-                if product in seen or product in excluded:
-                    continue
-                if query.category and catalog.get(product) != query.category:
-                    continue
-                seen.add(product)
-                picked.append(
-                    ScoredProduct(
-                        id=product, score=round(score, 5), reason=Reason(reason) if reason else None
-                    )
-                )
-            if len(picked) > before:
-                used.append(source)
-            if len(picked) >= query.limit:
-                break
-        if not picked:
-            raise ServiceUnavailableError("no source could answer", retry_after=30)
-        response = RecommendationResponse(
-            products=picked,
-            modelVersion=version,
-            generatedAt=pointer.generated_at,
-            source=used[0] if used else None,
-            recommendationId=self._new_id(),
+        filters = Filters(
+            excluded=frozenset(
+                {p for p in (query.productId, *query.cartProductIds) if p} | control.unavailable
+            ),
+            purchased=frozenset(plan.purchased) if self._options.exclude_purchased else frozenset(),
+            category=query.category,
+            catalog=plan.catalog,
         )
-        return Outcome(response, stats, used, personalized=bool(PERSONAL_SOURCES & set(used)))
+        filled = fill(((s.value, plan.candidates(s)) for s in plan.chain), query.limit, filters)
+        if not filled.answered:
+            raise ServiceUnavailableError("no source could answer", retry_after=30)
+        source = (filled.used or filled.answered)[0]
+        recommendation_id = RecommendationId.new(
+            context,
+            source,
+            assignment.experiment if assignment else None,
+            assignment.variant if assignment else None,
+            self._new_nonce,
+        )
+        response = RecommendationResponse(
+            products=[
+                ScoredProduct(id=p, score=s, reason=Reason(r) if r else None) for p, s, r in filled.products
+            ],
+            modelVersion=version,
+            generatedAt=control.pointer.generated_at,
+            source=source,
+            recommendationId=str(recommendation_id),
+            variant=assignment.variant if assignment else None,
+            experiment=assignment.experiment if assignment else None,
+        )
+        return Outcome(
+            response=response,
+            stats=stats,
+            context=context,
+            identity="user" if query.userId else "anonymous" if query.anonId else "none",
+            visitor=visitor.user or visitor.anon,
+            opted_out=opted_out,
+            sources_used=filled.used,
+            identity_unavailable=visitor.unavailable,
+        )
 
-    @staticmethod
-    def _plan(
-        chain: Sequence[str],
-        user: str | None,
+    def _identify(self, query: RecommendationQuery) -> _Visitor:
+        try:
+            return _Visitor(
+                user=self._pseudonyms.user(query.userId) if query.userId else None,
+                anon=self._pseudonyms.anon(query.anonId) if query.anonId else None,
+            )
+        except StoreUnavailableError:
+            # Without the key nobody can be recognised: serve the non-personalized sources.
+            return _Visitor(unavailable=True)
+
+
+def _experiment_subject(query: RecommendationQuery) -> str | None:
+    """The id a visitor is assigned by: the user id when signed in, else the anonymous id."""
+    if query.userId:
+        return "u:" + query.userId
+    if query.anonId:
+        return "a:" + query.anonId
+    return None
+
+
+def _newest_per_product(newest_first: list[Recent]) -> list[Recent]:
+    """Each product once, at its most recent event (a user's and an anonymous session may overlap)."""
+    seen: set[str] = set()
+    unique = []
+    for recent in newest_first:
+        if recent[0] not in seen:
+            seen.add(recent[0])
+            unique.append(recent)
+    return unique
+
+
+class _Plan:
+    """What one request reads and how it turns what was read into each source's candidates."""
+
+    def __init__(
+        self,
+        version: str,
         query: RecommendationQuery,
-        recent: list[str],
-        category: str | None,
-    ) -> dict[str, list[str]]:
-        plan: dict[str, list[str]] = {}
-        for source in chain:
-            if source == "user" and user:
-                plan[source] = [user_pk(user)]
-            elif source == "session" and recent:
-                plan[source] = [similar_pk(p) for p in recent]
-            elif source == "similar" and query.productId:
-                plan[source] = [similar_pk(query.productId)]
-            elif source == "bought-together":
-                seeds = query.cartProductIds or ([query.productId] if query.productId else [])
-                plan[source] = [bought_together_pk(p) for p in seeds]
-            elif source == "cart-similar":
-                plan[source] = [similar_pk(p) for p in query.cartProductIds]
-            elif source == "category-popular" and category:
-                plan[source] = [popular_pk(category)]
-            elif source == "popular":
-                plan[source] = [popular_pk(ALL_CATEGORIES)]
-            elif source == "trending":
-                plan[source] = [trending_pk(ALL_CATEGORIES)]
-        return plan
+        chain: list[Source],
+        visitor: _Visitor,
+        options: ServingOptions,
+    ) -> None:
+        self.version = version
+        self.query = query
+        self.chain = chain
+        self.options = options
+        self.lists: dict[str, Items] = {}
+        self.requested: set[str] = set()
+        self.user_items: Items = []
+        self.recent: list[Recent] = []
+        self.purchased: set[str] = set()
+        self.catalog: dict[str, str] = {}
+        self.interest: str | None = query.category
+        self._session_items: Items | None = None
+        user, anon = visitor.user, visitor.anon
+        uses_user = Source.USER in chain or (
+            Source.SIMILAR in chain and options.rerank_weight > 0 and query.productId is not None
+        )
+        self._optout = Want.optout(user) if user else None
+        self._user_list = Want.personal_list(version, user_pk(user)) if user and uses_user else None
+        self._purchases = (
+            Want.personal_list(version, purchased_pk(user)) if user and options.exclude_purchased else None
+        )
+        wants_session = bool({Source.USER, Source.SESSION} & set(chain)) or options.exclude_purchased
+        self._sessions = [Want.session(v) for v in (user, anon) if v and wants_session]
+        needs_catalog = query.category is not None or (
+            Source.CATEGORY_POPULAR in chain
+            and bool(query.productId or query.cartProductIds or self._sessions or self._user_list)
+        )
+        self._catalog = Want.catalog(version) if needs_catalog else None
 
-    @staticmethod
-    def _candidates(source: str, pks: Sequence[str], lists: Mapping[str, Items]) -> Items:
-        present = [lists[pk] for pk in pks if pk in lists]
-        if not present:
-            return []
-        if len(present) == 1:
-            items = present[0]
+    # -- what to read -------------------------------------------------------------------------
+    def _list(self, pk: str) -> Want:
+        return Want.list(self.version, pk)
+
+    def _scoped(self, list_pk: Callable[[str], str]) -> str:
+        """Popular/trending: the category filter's own list when one is given."""
+        return list_pk(self.query.category or ALL_CATEGORIES)
+
+    def _contextual_pks(self) -> list[str]:
+        query, pks = self.query, []
+        for source in self.chain:
+            if source is Source.SIMILAR and query.productId:
+                pks.append(similar_pk(query.productId))
+            elif source is Source.BOUGHT_TOGETHER:
+                pks.extend(bought_together_pk(p) for p in self._cart_or_product())
+            elif source is Source.CART_SIMILAR:
+                pks.extend(similar_pk(p) for p in query.cartProductIds)
+            elif source is Source.POPULAR:
+                pks.append(self._scoped(popular_pk))
+            elif source is Source.TRENDING:
+                pks.append(self._scoped(trending_pk))
+            elif source is Source.CATEGORY_POPULAR and self.interest:
+                pks.append(popular_pk(self.interest))
+        return pks
+
+    def _cart_or_product(self) -> tuple[str, ...]:
+        if self.query.cartProductIds:
+            return self.query.cartProductIds
+        return (self.query.productId,) if self.query.productId else ()
+
+    def first_wants(self) -> list[Want]:
+        personal = [w for w in (self._optout, self._user_list, self._purchases) if w]
+        catalog = [self._catalog] if self._catalog else []
+        return [*personal, *self._sessions, *catalog, *self._lists_wanted(self._contextual_pks())]
+
+    def _lists_wanted(self, pks: list[str]) -> list[Want]:
+        wants = [self._list(pk) for pk in pks if self._list(pk).cache_key not in self.requested]
+        self.requested.update(w.cache_key for w in wants)
+        return wants
+
+    def apply_first(self, fetched: Fetched) -> bool:
+        """Take in the first fetch; returns whether the user opted out."""
+        opted_out = False
+        if self._optout is not None:
+            # An unreadable preference counts as an opt-out: privacy first.
+            opted_out = fetched.get(self._optout) is True or self._optout.cache_key in fetched.failed
+        if opted_out:
+            # Nothing personal is used, not even to re-rank or to filter.
+            self.chain = [s for s in self.chain if s not in PERSONAL_SOURCES]
         else:
-            # Several seed lists (recent products, cart items): sum scores, keep the best reason.
-            merged: dict[str, tuple[float, str | None]] = {}
-            for items_of_seed in present:
-                for product, score, reason in items_of_seed:
-                    total, _ = merged.get(product, (0.0, reason))
-                    merged[product] = (total + score, reason)
-            items = sorted(((p, s, r) for p, (s, r) in merged.items()), key=lambda x: (-x[1], x[0]))
-        if source == "session":
-            return [(p, s, Reason.SESSION.value) for p, s, _ in items]
-        return items
+            if self._user_list is not None:
+                self.user_items = fetched.get(self._user_list) or []
+            newest_first = sorted(
+                (r for want in self._sessions for r in (fetched.get(want) or [])),
+                key=lambda r: r[2],
+                reverse=True,
+            )
+            self.recent = _newest_per_product(newest_first)
+            self.purchased = {p for p, event, _ in self.recent if event == "purchase"}
+            if self._purchases is not None:
+                self.purchased |= {p for p, _, _ in fetched.get(self._purchases) or []}
+        if self._catalog is not None:
+            self.catalog = fetched.get(self._catalog) or {}
+        self._keep_lists(fetched)
+        if self.interest is None:
+            self.interest = self._interest_category()
+        return opted_out
+
+    def _interest_category(self) -> str | None:
+        """The category of what the shopper is looking at now (for category-popular)."""
+        seeds = [
+            self.query.productId,
+            *self.query.cartProductIds,
+            *(r[0] for r in self.recent),
+            # A user with little history: the category of what their own list likes best.
+            *(item[0] for item in self.user_items[:1]),
+        ]
+        return next((self.catalog[p] for p in seeds if p and p in self.catalog), None)
+
+    def _session_seeds(self) -> list[Recent]:
+        if not {Source.USER, Source.SESSION} & set(self.chain):
+            return []
+        return self.recent[: self.options.session_seeds]
+
+    def second_wants(self) -> list[Want]:
+        pks = [similar_pk(product) for product, _, _ in self._session_seeds()]
+        if Source.CATEGORY_POPULAR in self.chain and self.interest:
+            pks.append(popular_pk(self.interest))
+        return self._lists_wanted(pks)
+
+    def apply_second(self, fetched: Fetched) -> None:
+        self._keep_lists(fetched)
+
+    def _keep_lists(self, fetched: Fetched) -> None:
+        """Keep the non-personal lists that were found (personal rows are taken explicitly)."""
+        for key in self.requested:
+            value = fetched.values.get(key)
+            if value:
+                self.lists[key] = value
+
+    def _get(self, pk: str) -> Items:
+        return self.lists.get(cache_key(self.version, pk), [])
+
+    # -- candidates per source ----------------------------------------------------------------
+    def candidates(self, source: Source) -> LazyItems:
+        producers: dict[Source, LazyItems] = {
+            Source.USER: self._user,
+            Source.SESSION: self._session,
+            Source.SIMILAR: self._similar,
+            Source.BOUGHT_TOGETHER: lambda: self._merged(
+                [bought_together_pk(p) for p in self._cart_or_product()]
+            ),
+            Source.CART_SIMILAR: lambda: self._merged([similar_pk(p) for p in self.query.cartProductIds]),
+            Source.CATEGORY_POPULAR: lambda: self._get(popular_pk(self.interest)) if self.interest else [],
+            Source.POPULAR: lambda: self._get(self._scoped(popular_pk)),
+            Source.TRENDING: lambda: self._get(self._scoped(trending_pk)),
+        }
+        return producers[source]
+
+    def _user(self) -> Items:
+        """The user's list adjusted by the live session: neighbours of what they just looked at."""
+        if not self.user_items:
+            return []
+        return blend(
+            self.user_items,
+            self._session(),
+            self.options.session_weight,
+            other_reason=Reason.SESSION.value,
+            keep_base_only=False,
+        )
+
+    def _session(self) -> Items:
+        """Neighbours of the recent products, weighted by event type and recency."""
+        if self._session_items is None:
+            self._session_items = self._neighbours_of_recent()
+        return self._session_items
+
+    def _neighbours_of_recent(self) -> Items:
+        seeds = self._session_seeds()
+        # The closest neighbours of each seed decide the top of the list; the tail of each
+        # neighbour list only adds sorting work (measured: docs/serving.md, Performance).
+        per_seed = max(SESSION_NEIGHBOURS, 2 * self.query.limit)
+        weighted = [
+            (self._get(similar_pk(product))[:per_seed], SESSION_INTEREST.get(event, 1.0) / (1 + rank))
+            for rank, (product, event, _) in enumerate(seeds)
+        ]
+        recent = {product for product, _, _ in seeds}
+        # What the visitor just looked at is not news to them.
+        return [item for item in merge_weighted(weighted, Reason.SESSION.value) if item[0] not in recent]
+
+    def _similar(self) -> Items:
+        """Similar to the product on screen, re-ranked by the user's own list when known."""
+        if not self.query.productId:
+            return []
+        return blend(
+            self._get(similar_pk(self.query.productId)),
+            self.user_items,
+            self.options.rerank_weight,
+            other_reason=None,
+            keep_base_only=True,
+        )
+
+    def _merged(self, pks: list[str]) -> Items:
+        present = [items for items in (self._get(pk) for pk in pks) if items]
+        if len(present) == 1:
+            return present[0]
+        return merge_weighted([(items, 1.0) for items in present])

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from recs.ports import ObjectStore
+
+#: Objects fetched ahead of the one being parsed: downloads overlap parsing, memory stays bounded.
+PREFETCH = 8
 
 
 def day_prefixes(prefix: str, start: datetime, end: datetime) -> list[str]:
@@ -29,8 +34,16 @@ def decode_object(data: bytes) -> Iterator[dict[str, Any]]:
             yield json.loads(line)
 
 
-def read_window(lake: ObjectStore, prefix: str, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
-    """Events that arrived in [start, end] (by object key), one dict per record."""
-    for day_prefix in day_prefixes(prefix, start, end):
-        for key in lake.list_keys(day_prefix):
-            yield from decode_object(lake.get(key))
+def read_window(
+    lake: ObjectStore, prefix: str, start: datetime, end: datetime, *, prefetch: int = PREFETCH
+) -> Iterator[dict[str, Any]]:
+    """Events that arrived in [start, end] (by object key), one dict per record, in key order."""
+    keys = (key for day_prefix in day_prefixes(prefix, start, end) for key in lake.list_keys(day_prefix))
+    with ThreadPoolExecutor(max_workers=max(1, prefetch), thread_name_prefix="lake") as pool:
+        pending: deque[Future[bytes]] = deque()
+        for key in keys:
+            pending.append(pool.submit(lake.get, key))
+            if len(pending) >= prefetch:
+                yield from decode_object(pending.popleft().result())
+        while pending:
+            yield from decode_object(pending.popleft().result())

@@ -1,14 +1,15 @@
-"""The steps of the training workflow, as pure functions of the job document.
+"""The steps of the training workflow, each a function of the job document Step Functions passes.
 
-prepare -> train -> evaluate -> (gate) -> publish shards -> flip -> cleanup, plus
-record_failure / record_refusal on the failure paths. Large data moves through the artifact
-store under ``models/<version>/``; the job document stays small (Step Functions' 256 KB limit).
+prepare -> train -> evaluate -> (gate) -> publish shards (Distributed Map) -> flip -> cleanup,
+plus record_failure / record_refusal on the failure paths. Large data moves through the
+artifact store under ``models/<version>/`` (`recs.training.artifacts`); the job document stays
+small (Step Functions' 256 KB payload limit). The model is built by `recs.training.build`, the
+same code the offline command runs.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,53 +17,54 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
+import numpy.typing as npt
 
 from recs.domain.pseudonym import Pseudonymizer
-from recs.models.recommendations import Reason
+from recs.model import AlternatingLeastSquares
 from recs.ports import Cache, KeyValueTable, ObjectStore
 from recs.storage import (
     ALL_CATEGORIES,
+    CATALOG_OBJECT_KEY,
     CATALOG_PK,
     POINTER_KEY,
-    bought_together_pk,
     cache_key,
     iso,
-    list_row,
     popular_pk,
-    similar_pk,
+    purchased_pk,
     trending_pk,
     user_pk,
     version_meta_key,
     version_sk,
 )
-from recs.training import itemknn, lists
-from recs.training.interactions import PURCHASE_CODE, Interactions, build_interactions
+from recs.training import artifacts as paths
+from recs.training.artifact_scrub import ArtifactScrubber
+from recs.training.artifacts import VersionArtifacts, csr_arrays, csr_from
+from recs.training.build import TrainedVersion, evaluate_version, train_version
+from recs.training.catalog import Catalog
+from recs.training.errors import PublishIncompleteError, TrainingError
+from recs.training.exclusions import ExclusionPolicy, PrivacyRecords
+from recs.training.fitting import Family
+from recs.training.interactions import InteractionBuilder, Interactions
 from recs.training.lake import read_window
-from recs.training.matrix import confidence_matrix, interaction_weights
-from recs.training.quick_metrics import ranking_metrics
+from recs.training.parameters import TrainingParameters
+from recs.training.publishing import (
+    catalog_rows,
+    item_list_rows,
+    purchased_rows,
+    user_list_rows,
+)
+from recs.training.ranking import FactorScorer, ItemWeightScorer, Scorer, rank
 
 SECONDS_PER_DAY = 86_400.0
-
-
-class TrainingError(Exception):
-    """A run that cannot produce a model (e.g. no events in the window)."""
+#: Events stamped a little after the run started (client clocks run fast) still count.
+CLOCK_SKEW_SECONDS = 600.0
+_METRIC_KEYS = ("k", "precision", "recall", "ndcg", "coverage", "users")
 
 
 @dataclass(frozen=True)
-class TrainingConfig:
+class PipelineConfig:
     lake_prefix: str
-    window_days: int
-    holdout_days: int
-    top_k: int
-    version_ttl_days: int
-    event_weights: dict[str, float]
-    shard_users: int
-    gate_max_regression: float = 0.2
-    similar_k: int = 50
-    list_k: int = 100
-    half_life_days: float | None = 30.0
-    neighbours: int = 100
+    params: TrainingParameters
 
 
 @dataclass
@@ -70,111 +72,108 @@ class TrainingDeps:
     lake: ObjectStore
     artifacts: ObjectStore
     model_table: KeyValueTable
-    state_table: KeyValueTable
+    privacy: PrivacyRecords
     cache: Cache
     pseudonyms: Pseudonymizer
     clock: Callable[[], datetime]
-    cache_ttl_seconds: int = 86_400
+    cache_ttl_seconds: int
 
 
-def _prefix(version: str) -> str:
-    return f"models/{version}/"
-
-
-def _save_npz(store: ObjectStore, key: str, **arrays: Any) -> None:
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    store.put(key, buffer.getvalue())
-
-
-def _load_npz(store: ObjectStore, key: str) -> dict[str, Any]:
-    with np.load(io.BytesIO(store.get(key)), allow_pickle=False) as data:
-        return {name: data[name] for name in data.files}
-
-
-def _save_json(store: ObjectStore, key: str, payload: Any) -> None:
-    store.put(key, json.dumps(payload, separators=(",", ":")).encode(), "application/json")
-
-
-def _load_json(store: ObjectStore, key: str) -> Any:
-    return json.loads(store.get(key))
+def version_name(now: datetime, execution: str) -> str:
+    """Sortable by time, unique per execution: ``v20261126T030000Z-1a2b3c``."""
+    return f"v{now:%Y%m%dT%H%M%SZ}-{hashlib.sha256(execution.encode()).hexdigest()[:6]}"
 
 
 class TrainingPipeline:
-    def __init__(self, config: TrainingConfig, deps: TrainingDeps) -> None:
+    def __init__(self, config: PipelineConfig, deps: TrainingDeps) -> None:
         self.config = config
+        self.params = config.params
         self.deps = deps
+
+    def _artifacts(self, job: dict[str, Any]) -> VersionArtifacts:
+        return VersionArtifacts(self.deps.artifacts, str(job["modelVersion"]))
+
+    def _expires(self, job: dict[str, Any]) -> int:
+        return int(float(job["endTs"]) + self.params.version_ttl_days * SECONDS_PER_DAY)
 
     # ------------------------------------------------------------------ prepare
     def prepare(self, job: dict[str, Any]) -> dict[str, Any]:
+        """Read the window from the lake, drop duplicates and excluded visitors, index it."""
         now = self.deps.clock()
         execution = str(job.get("executionName") or "manual")
-        version = f"v{now:%Y%m%dT%H%M%SZ}-{hashlib.sha256(execution.encode()).hexdigest()[:6]}"
-        start = now - timedelta(days=self.config.window_days)
-        excluded = self._excluded_users()
-        interactions = build_interactions(
-            read_window(self.deps.lake, self.config.lake_prefix, start, now),
-            start=start,
-            end=now + timedelta(minutes=10),
-            excluded_user=excluded.__contains__,
+        version = version_name(now, execution)
+        end_ts = now.timestamp()
+        start = now - timedelta(days=self.params.training_window_days)
+        exclusions = ExclusionPolicy.load(self.deps.privacy, self.deps.pseudonyms.tombstone)
+        catalog = self._catalog()
+        builder = InteractionBuilder()
+        for event in read_window(self.deps.lake, self.config.lake_prefix, start, now):
+            builder.add(event)
+        interactions = builder.build(
+            start_ts=start.timestamp(), end_ts=end_ts + CLOCK_SKEW_SECONDS, excluded=exclusions.excluded
         )
         if len(interactions) == 0:
-            raise TrainingError("no usable events in the training window")
-        prefix = _prefix(version)
-        _save_npz(
-            self.deps.artifacts,
-            prefix + "prepared/interactions.npz",
+            raise TrainingError(f"no usable events between {iso(start)} and {iso(now)} ({builder.read} read)")
+        stats = {**interactions.stats, **exclusions.stats(), "catalogProducts": len(catalog.entries)}
+        unavailable = catalog.unavailable_mask(interactions.items)
+        not_sold = {p for p, entry in catalog.entries.items() if not entry.available}
+        not_sold.update(
+            item for item, gone in zip(interactions.items, unavailable.tolist(), strict=True) if gone
+        )
+        store = VersionArtifacts(self.deps.artifacts, version)
+        store.put_arrays(
+            paths.PREPARED_INTERACTIONS,
             user=interactions.user,
             item=interactions.item,
             event=interactions.event,
             timestamp=interactions.timestamp,
             quantity=interactions.quantity,
             basket=interactions.basket,
+            is_user=interactions.is_user,
+            unavailable=unavailable,
         )
-        _save_json(
-            self.deps.artifacts,
-            prefix + "prepared/ids.json",
+        store.put_json(
+            paths.PREPARED_IDS,
             {
                 "users": interactions.users,
                 "items": interactions.items,
-                "itemCategory": interactions.item_category,
+                "itemCategory": catalog.categories(interactions.items, interactions.item_category),
+                "catalog": {p: e.category for p, e in catalog.entries.items() if e.category},
+                "unavailable": sorted(not_sold),
+                "catalogPresent": catalog.present,
             },
         )
-        self.deps.model_table.put(
-            {
-                "pk": version_meta_key(version)[0],
-                "sk": "META",
-                "status": "training",
-                "startedAt": iso(now),
-                "stats": json.dumps(interactions.stats),
-                "weights": json.dumps(self.config.event_weights),
-                "expiresAt": int(now.timestamp() + self.config.version_ttl_days * SECONDS_PER_DAY),
-            }
-        )
-        return {
+        job = {
+            "executionName": execution,
             "modelVersion": version,
             "generatedAt": iso(now),
-            "nowTs": now.timestamp(),
-            "executionName": execution,
-            "stats": interactions.stats,
+            "endTs": end_ts,
+            "stats": stats,
         }
+        self._update_meta(
+            job,
+            status="training",
+            startedAt=iso(now),
+            stats=json.dumps(stats),
+            parameters=json.dumps(self.params.recorded()),
+            weights=json.dumps(self.params.event_weights),
+        )
+        return job
 
-    def _excluded_users(self) -> set[str]:
-        """Opted-out users' pseudonyms (erasure tombstones are checked separately)."""
-        excluded: set[str] = set()
-        for pk, sk in self.deps.state_table.scan_keys():
-            if sk == "PREF" and pk.startswith("USER#"):
-                item = self.deps.state_table.get(pk, sk)
-                if item and item.get("recommendations") is False:
-                    excluded.add(pk.removeprefix("USER#"))
-        return excluded
+    def _catalog(self) -> Catalog:
+        if CATALOG_OBJECT_KEY not in set(self.deps.artifacts.list_keys(CATALOG_OBJECT_KEY)):
+            return Catalog.absent()
+        return Catalog.from_jsonl(self.deps.artifacts.get(CATALOG_OBJECT_KEY).splitlines())
 
-    def _load_interactions(self, version: str) -> Interactions:
-        prefix = _prefix(version)
-        arrays = _load_npz(self.deps.artifacts, prefix + "prepared/interactions.npz")
-        ids = _load_json(self.deps.artifacts, prefix + "prepared/ids.json")
-        return Interactions(
+    def _load_prepared(
+        self, job: dict[str, Any]
+    ) -> tuple[Interactions, npt.NDArray[np.bool_], dict[str, Any]]:
+        store = self._artifacts(job)
+        arrays = store.get_arrays(paths.PREPARED_INTERACTIONS)
+        ids = store.get_json(paths.PREPARED_IDS)
+        interactions = Interactions(
             users=ids["users"],
+            is_user=arrays["is_user"],
             items=ids["items"],
             item_category=ids["itemCategory"],
             user=arrays["user"],
@@ -183,242 +182,211 @@ class TrainingPipeline:
             timestamp=arrays["timestamp"],
             quantity=arrays["quantity"],
             basket=arrays["basket"],
-            stats={},
         )
+        return interactions, arrays["unavailable"], ids
 
     # ------------------------------------------------------------------ train
     def train(self, job: dict[str, Any]) -> dict[str, Any]:
-        version = job["modelVersion"]
-        inter = self._load_interactions(version)
-        now_ts = float(job["nowTs"])
-        full = confidence_matrix(
-            inter, self.config.event_weights, now_ts=now_ts, half_life_days=self.config.half_life_days
+        """Fit on the whole window; store the model, the item lists and the publish shards."""
+        interactions, unavailable, _ = self._load_prepared(job)
+        end_ts = float(job["endTs"])
+        trained = train_version(
+            interactions, unavailable, interactions.item_category, self.params, end_ts=end_ts
         )
-        similarity = itemknn.cosine_item_similarity(full, self.config.neighbours)
-        prefix = _prefix(version)
-        _save_npz(
-            self.deps.artifacts,
-            prefix + "model/full.npz",
-            sim_data=similarity.data,
-            sim_indices=similarity.indices,
-            sim_indptr=similarity.indptr,
-            shape=np.asarray(similarity.shape),
+        store = self._artifacts(job)
+        store.put_bytes(paths.MODEL, trained.model.to_bytes())
+        store.put_json(paths.MODEL_IDS, {"users": interactions.users, "items": interactions.items})
+        store.put_json(
+            paths.PARAMETERS,
+            {
+                "family": trained.family,
+                "engine": trained.model.engine_params,
+                "training": self.params.recorded(),
+                "eventWeights": self.params.event_weights,
+                "familySelection": trained.selection,
+            },
         )
-        users_with_history = int((np.diff(full.indptr) > 0).sum())
-        shards: list[dict[str, Any]] = [
-            {"kind": "users", "start": start, "stop": min(start + self.config.shard_users, inter.n_users)}
-            for start in range(0, inter.n_users, self.config.shard_users)
-        ]
-        shards.append({"kind": "items"})
+        store.put_json_gz(paths.ITEM_LISTS, trained.item_lists.to_json(interactions.items))
+        store.put_arrays(
+            paths.ITEM_SIDE,
+            family=np.array(trained.family),
+            items=np.array(interactions.items),
+            unavailable=unavailable,
+            **self._item_side_arrays(trained.model.model),
+        )
+
+        known = np.flatnonzero(interactions.is_user).astype(np.int64)
+        manifest: list[dict[str, Any]] = []
+        for number, start in enumerate(range(0, known.size, self.params.shard_users)):
+            users = known[start : start + self.params.shard_users]
+            name = f"users-{number:05d}"
+            self._save_user_shard(store, name, trained, interactions, users)
+            manifest.append({"kind": "users", "name": name, "users": int(users.size)})
+        manifest.append({"kind": "items", "name": "items"})
+        store.put_json(paths.SHARD_MANIFEST, manifest)
+        counts = np.bincount(interactions.user, minlength=interactions.n_users)[known]
+        most_active = known[np.argsort(-counts, kind="stable")[: self.params.cache_warm_users]]
+        store.put_json(paths.ACTIVE_USERS, [interactions.users[int(u)] for u in most_active])
+        selection = trained.selection["validation"]["families"] if trained.selection else None
         return {
             **job,
-            "shards": shards,
-            "trained": {"model": "itemknn", "usersWithHistory": users_with_history},
+            "family": trained.family,
+            "familySelection": _small_metrics(selection),
+            "shards": {"manifestKey": store.key(paths.SHARD_MANIFEST), "count": len(manifest)},
         }
+
+    @staticmethod
+    def _item_side_arrays(model: Any) -> dict[str, Any]:
+        if getattr(model, "item_factors", None) is not None:
+            return {"item_factors": model.item_factors}
+        return {"item_weights": model.item_weights}
+
+    def _save_user_shard(
+        self,
+        store: VersionArtifacts,
+        name: str,
+        trained: TrainedVersion,
+        interactions: Interactions,
+        users: npt.NDArray[np.int64],
+    ) -> None:
+        signals = trained.signals
+        user_side: dict[str, Any]
+        model = trained.model.model
+        if isinstance(model, AlternatingLeastSquares) and model.user_factors is not None:
+            user_side = {"user_factors": model.user_factors[users]}
+        else:
+            user_side = csr_arrays("history", signals.confidence[users])
+        store.put_arrays(
+            paths.shard_key(name),
+            users=np.array([interactions.users[int(u)] for u in users]),
+            **user_side,
+            **csr_arrays("exclude", signals.exclude[users]),
+            **csr_arrays("boost", signals.boost[users]),
+            **csr_arrays("purchases", signals.purchase_days[users]),
+        )
 
     # ------------------------------------------------------------------ evaluate and gate
     def evaluate(self, job: dict[str, Any]) -> dict[str, Any]:
-        version = job["modelVersion"]
-        inter = self._load_interactions(version)
-        now_ts = float(job["nowTs"])
-        cutoff = now_ts - self.config.holdout_days * SECONDS_PER_DAY
-        train_mask = inter.timestamp < cutoff
-        train = confidence_matrix(
-            inter,
-            self.config.event_weights,
-            now_ts=cutoff,
-            half_life_days=self.config.half_life_days,
-            mask=train_mask,
+        """Holdout metrics against popularity (and the serving version); the gate's decision."""
+        interactions, unavailable, _ = self._load_prepared(job)
+        family: Family = "ease" if job.get("family") == "ease" else "als"
+        evaluation = evaluate_version(
+            interactions,
+            unavailable,
+            self.params,
+            end_ts=float(job["endTs"]),
+            family=family,
+            current_lift=self._current_lift(),
         )
-        test = confidence_matrix(inter, self.config.event_weights, now_ts=now_ts, mask=~train_mask)
-        # Relevant = holdout items the user had not interacted with before (what we can recommend).
-        test = test - test.multiply(train > 0)
-        test.eliminate_zeros()
-        users = np.flatnonzero((np.diff(test.indptr) > 0) & (np.diff(train.indptr) > 0))
-        report: dict[str, Any] = {"holdoutDays": self.config.holdout_days, "evaluatedUsers": int(users.size)}
-        if users.size == 0:
-            report.update({"model": None, "popularity": None})
-            passed, why = False, "no users to evaluate in the holdout"
-        else:
-            similarity = itemknn.cosine_item_similarity(train, self.config.neighbours)
-            scores = itemknn.score_users(train, similarity, users)
-            seen = train[users].toarray() > 0
-            scores[seen] = -np.inf
-            model_top = np.argsort(-scores, axis=1, kind="stable")[:, :10]
-            pop = lists.popularity(train)
-            pop_scores = np.tile(pop, (users.size, 1))
-            pop_scores[seen] = -np.inf
-            pop_top = np.argsort(-pop_scores, axis=1, kind="stable")[:, :10]
-            relevant = test[users]
-            report["model"] = ranking_metrics(model_top, relevant, inter.n_items, k=10)
-            report["popularity"] = ranking_metrics(pop_top, relevant, inter.n_items, k=10)
-            passed, why = self._gate(report)
-        current = self._current_report()
-        report["current"] = current
-        _save_json(self.deps.artifacts, _prefix(version) + "evaluation.json", report)
+        report = {
+            "modelVersion": job["modelVersion"],
+            **evaluation.as_dict(),
+            "parameters": self.params.recorded(),
+        }
+        self._artifacts(job).put_json(paths.EVALUATION, report)
+        summary = {
+            "model": _small_metrics(evaluation.model_metrics),
+            "popularity": _small_metrics(evaluation.report.popularity),
+            "liftOverPopularity": evaluation.decision.lift,
+            "evaluatedUsers": evaluation.report.evaluated_users,
+        }
+        self._update_meta(job, status="evaluated", evaluation=json.dumps(summary))
         return {
             **job,
-            "evaluation": {k: report[k] for k in ("model", "popularity", "evaluatedUsers")},
-            "gate": {"passed": passed, "reason": why},
+            "evaluation": summary,
+            "gate": {"passed": evaluation.decision.passed, "reason": evaluation.decision.reason},
         }
 
-    def _current_report(self) -> dict[str, Any] | None:
+    def _current_lift(self) -> float | None:
         pointer = self.deps.model_table.get(*POINTER_KEY)
         if not pointer:
             return None
-        meta = self.deps.model_table.get(*version_meta_key(pointer["modelVersion"]))
+        meta = self.deps.model_table.get(*version_meta_key(str(pointer["modelVersion"])))
         if not meta or "evaluation" not in meta:
             return None
-        report: dict[str, Any] = json.loads(meta["evaluation"])
-        return report
-
-    def _gate(self, report: dict[str, Any]) -> tuple[bool, str]:
-        model, popular = report["model"]["ndcg@10"], report["popularity"]["ndcg@10"]
-        if model <= popular:
-            return False, f"NDCG@10 {model:.4f} does not beat popularity {popular:.4f}"
-        current = self._current_report()
-        if current and current.get("model"):
-            floor = current["model"]["ndcg@10"] * (1 - self.config.gate_max_regression)
-            if model < floor:
-                return False, f"NDCG@10 {model:.4f} is below the current version's floor {floor:.4f}"
-        return True, f"NDCG@10 {model:.4f} beats popularity {popular:.4f}"
+        lift = json.loads(str(meta["evaluation"])).get("liftOverPopularity")
+        return float(lift) if lift is not None else None
 
     # ------------------------------------------------------------------ publish
     def publish_shard(self, job: dict[str, Any], shard: dict[str, Any]) -> dict[str, Any]:
-        version = job["modelVersion"]
-        inter = self._load_interactions(version)
-        if shard["kind"] == "items":
-            return {"kind": "items", "rows": self._publish_items(job, inter)}
-        return {
-            "kind": "users",
-            "rows": self._publish_users(job, inter, int(shard["start"]), int(shard["stop"])),
-        }
+        """Write one shard's rows; only when every row is stored, record that the shard is done."""
+        store = self._artifacts(job)
+        name = str(shard["name"])
+        rows = self._item_rows(job, store) if shard["kind"] == "items" else self._user_rows(job, store, name)
+        written = self.deps.model_table.put_many(rows)
+        marker = {"rows": written, "expected": len(rows), "shard": name}
+        store.put_json(paths.published_key(name), marker)
+        return marker
 
-    def _expires(self, job: dict[str, Any]) -> int:
-        return int(float(job["nowTs"]) + self.config.version_ttl_days * SECONDS_PER_DAY)
+    def _user_rows(self, job: dict[str, Any], store: VersionArtifacts, name: str) -> list[dict[str, Any]]:
+        shard = store.get_arrays(paths.shard_key(name))
+        item_side = store.get_arrays(paths.ITEM_SIDE)
+        unavailable = item_side["unavailable"]
+        scorer: Scorer
+        if "item_factors" in item_side:
+            scorer = FactorScorer(shard["user_factors"], item_side["item_factors"])
+        else:
+            scorer = ItemWeightScorer(csr_from(shard, "history"), item_side["item_weights"])
+        lists = rank(
+            scorer,
+            self.params.top_k,
+            exclude=csr_from(shard, "exclude"),
+            unavailable=unavailable,
+            boost=csr_from(shard, "boost"),
+            boost_weight=self.params.buy_again_weight,
+        )
+        users = [str(u) for u in shard["users"].tolist()]
+        items = [str(item) for item in item_side["items"].tolist()]
+        generated, expires, version = job["generatedAt"], self._expires(job), job["modelVersion"]
+        rows = user_list_rows(users, items, lists, version, generated, expires)
+        rows.extend(purchased_rows(users, items, csr_from(shard, "purchases"), version, generated, expires))
+        return rows
 
-    def _publish_users(self, job: dict[str, Any], inter: Interactions, start: int, stop: int) -> int:
-        version = job["modelVersion"]
-        arrays = _load_npz(self.deps.artifacts, _prefix(version) + "model/full.npz")
-        similarity = sp.csr_matrix(
-            (arrays["sim_data"], arrays["sim_indices"], arrays["sim_indptr"]), shape=tuple(arrays["shape"])
+    def _item_rows(self, job: dict[str, Any], store: VersionArtifacts) -> list[dict[str, Any]]:
+        item_lists = store.get_json_gz(paths.ITEM_LISTS)
+        ids = store.get_json(paths.PREPARED_IDS)
+        generated, expires, version = job["generatedAt"], self._expires(job), job["modelVersion"]
+        rows = item_list_rows(item_lists, version, generated, expires)
+        categories = {**ids["catalog"]}
+        categories.update({p: c for p, c in zip(ids["items"], ids["itemCategory"], strict=True) if c})
+        rows.extend(
+            catalog_rows(
+                categories,
+                ids["unavailable"] if ids["catalogPresent"] else None,
+                version,
+                generated,
+                expires,
+            )
         )
-        full = confidence_matrix(
-            inter,
-            self.config.event_weights,
-            now_ts=float(job["nowTs"]),
-            half_life_days=self.config.half_life_days,
-        )
-        purchases = confidence_matrix(
-            inter, {"purchase": 1.0}, now_ts=float(job["nowTs"]), mask=inter.event == PURCHASE_CODE
-        )
-        rows: list[dict[str, Any]] = []
-        users = np.arange(start, stop, dtype=np.int64)
-        block = 2048
-        for offset in range(0, users.size, block):
-            chunk = users[offset : offset + block]
-            scores = itemknn.score_users(full, similarity, chunk)
-            bought = purchases[chunk].toarray() > 0
-            scores[bought] = 0.0
-            for row_index, user in enumerate(chunk):
-                ranked = lists.top_indices(scores[row_index], self.config.top_k)
-                if not ranked:
-                    continue
-                items = [(inter.items[i], s, Reason.SIMILAR_USERS.value) for i, s in ranked]
-                rows.append(
-                    list_row(
-                        user_pk(inter.users[int(user)]),
-                        version,
-                        items,
-                        job["generatedAt"],
-                        self._expires(job),
-                    )
-                )
-        return self.deps.model_table.put_many(rows)
-
-    def _publish_items(self, job: dict[str, Any], inter: Interactions) -> int:
-        version = job["modelVersion"]
-        now_ts = float(job["nowTs"])
-        arrays = _load_npz(self.deps.artifacts, _prefix(version) + "model/full.npz")
-        similarity = sp.csr_matrix(
-            (arrays["sim_data"], arrays["sim_indices"], arrays["sim_indptr"]), shape=tuple(arrays["shape"])
-        )
-        full = confidence_matrix(
-            inter, self.config.event_weights, now_ts=now_ts, half_life_days=self.config.half_life_days
-        )
-        available = np.ones(inter.n_items, dtype=bool)
-        expires = self._expires(job)
-        generated = job["generatedAt"]
-        rows: list[dict[str, Any]] = []
-
-        def add(pk: str, ranked: list[tuple[int, float]], reason: Reason) -> None:
-            if ranked:
-                items = [(inter.items[i], s, reason.value) for i, s in ranked]
-                rows.append(list_row(pk, version, items, generated, expires))
-
-        for item in range(inter.n_items):
-            start, stop = similarity.indptr[item], similarity.indptr[item + 1]
-            ranked = sorted(
-                zip(
-                    similarity.indices[start:stop].tolist(), similarity.data[start:stop].tolist(), strict=True
-                ),
-                key=lambda pair: -pair[1],
-            )[: self.config.similar_k]
-            add(similar_pk(inter.items[item]), [(int(i), float(s)) for i, s in ranked], Reason.SIMILAR_ITEMS)
-        for item, ranked in lists.bought_together(inter, self.config.similar_k, available).items():
-            add(bought_together_pk(inter.items[item]), ranked, Reason.BOUGHT_TOGETHER)
-        pop = lists.popularity(full)
-        weights = interaction_weights(inter, self.config.event_weights, now_ts=now_ts, half_life_days=None)
-        trend = lists.trending(inter, weights, now_ts)
-        add(popular_pk(ALL_CATEGORIES), lists.top_indices(pop, self.config.list_k, available), Reason.POPULAR)
-        add(
-            trending_pk(ALL_CATEGORIES),
-            lists.top_indices(trend, self.config.list_k, available),
-            Reason.TRENDING,
-        )
-        for category, ranked in lists.per_category(
-            pop, inter.item_category, self.config.list_k, available
-        ).items():
-            add(popular_pk(category), ranked, Reason.CATEGORY_POPULAR)
-        for category, ranked in lists.per_category(
-            trend, inter.item_category, self.config.list_k, available
-        ).items():
-            add(trending_pk(category), ranked, Reason.TRENDING)
-        rows.append(
-            {
-                "pk": CATALOG_PK,
-                "sk": version_sk(version),
-                "v": version,
-                "expiresAt": expires,
-                "d": json.dumps({p: c for p, c in zip(inter.items, inter.item_category, strict=True) if c}),
-            }
-        )
-        return self.deps.model_table.put_many(rows)
+        return rows
 
     # ------------------------------------------------------------------ flip and clean up
     def flip(self, job: dict[str, Any]) -> dict[str, Any]:
-        version = job["modelVersion"]
-        published = job.get("published") or []
-        if not any(p.get("kind") == "items" and p.get("rows", 0) > 0 for p in published):
-            raise TrainingError("the items shard wrote nothing; refusing to flip")
-        user_rows = sum(int(p.get("rows", 0)) for p in published if p.get("kind") == "users")
-        previous = self.deps.model_table.get(*POINTER_KEY)
-        evaluation = _load_json(self.deps.artifacts, _prefix(version) + "evaluation.json")
+        """Verify every shard stored every row, warm the cache, then flip the pointer."""
+        store = self._artifacts(job)
+        version = str(job["modelVersion"])
+        manifest: list[dict[str, Any]] = store.get_json(paths.SHARD_MANIFEST)
+        done = {key.rsplit("/", 1)[-1].removesuffix(".json") for key in store.list("published/")}
+        missing = [s["name"] for s in manifest if s["name"] not in done]
+        if missing:
+            raise PublishIncompleteError(f"{len(missing)} shards did not finish: {missing[:5]}")
+        markers = [store.get_json(paths.published_key(s["name"])) for s in manifest]
+        short = [m["shard"] for m in markers if int(m["rows"]) != int(m["expected"])]
+        if short:
+            raise PublishIncompleteError(f"shards wrote fewer rows than they built: {short[:5]}")
+        rows = sum(int(m["rows"]) for m in markers)
+        late = self._drop_late_exclusions(job, store)
+        warmed = self._warm_cache(version, store)
         now = self.deps.clock()
-        self.deps.model_table.put(
-            {
-                "pk": version_meta_key(version)[0],
-                "sk": "META",
-                "status": "published",
-                "publishedAt": iso(now),
-                "userRows": user_rows,
-                "evaluation": json.dumps(evaluation),
-                "generatedAt": job["generatedAt"],
-                "weights": json.dumps(self.config.event_weights),
-                "stats": json.dumps(job.get("stats", {})),
-            }
+        previous = self.deps.model_table.get(*POINTER_KEY)
+        self._update_meta(
+            job,
+            status="published",
+            publishedAt=iso(now),
+            rows=rows,
+            generatedAt=job["generatedAt"],
+            family=str(job.get("family")),
         )
-        self._warm_cache(version)
         self.deps.model_table.put(
             {
                 "pk": POINTER_KEY[0],
@@ -431,59 +399,104 @@ class TrainingPipeline:
         )
         return {
             **job,
-            "flipped": {"previous": previous["modelVersion"] if previous else None, "userRows": user_rows},
-            "published": None,
+            "flipped": {
+                "previous": previous["modelVersion"] if previous else None,
+                "rows": rows,
+                "cacheWarmed": warmed,
+                **late,
+            },
         }
 
-    def _warm_cache(self, version: str) -> None:
-        if not self.deps.cache.enabled:
-            return
+    def _drop_late_exclusions(self, job: dict[str, Any], store: VersionArtifacts) -> dict[str, int]:
+        """Leave out users who opted out or were erased after Prepare read the exclusions.
+
+        Privacy removes a user's rows of every version at once, but a run already past Prepare
+        publishes them again; so before the pointer moves, this version's rows of such users
+        are deleted (cached copies too), and erased visitors are scrubbed from its artifacts.
+        Tombstones are only ever added, so an unchanged count means no new erasure and no
+        hashing of every user.
+        """
+        opted_out, tombstones = self.deps.privacy.opted_out_and_tombstones()
+        visitors: list[str] = store.get_json(paths.MODEL_IDS)["users"]
+        late_opt_outs = {v for v in visitors if v in opted_out}
+        erased: set[str] = set()
+        if len(tombstones) > int(job.get("stats", {}).get("erasureTombstones", 0)):
+            tombstone = self.deps.pseudonyms.tombstone
+            erased = {v for v in visitors if tombstone(v) in tombstones}
+        if not late_opt_outs and not erased:
+            return {}
+        version = str(job["modelVersion"])
         keys = [
-            (popular_pk(ALL_CATEGORIES), version_sk(version)),
-            (trending_pk(ALL_CATEGORIES), version_sk(version)),
+            (pk(v), version_sk(version))
+            for v in sorted(late_opt_outs | erased)
+            for pk in (user_pk, purchased_pk)
         ]
-        values = {
-            cache_key(version, row["pk"]): str(row["d"]).encode()
-            for row in self.deps.model_table.get_many(keys)
-            if row
-        }
-        self.deps.cache.set_many(values, self.deps.cache_ttl_seconds)
+        self.deps.model_table.delete_many(keys)
+        self.deps.cache.delete([cache_key(version, pk) for pk, _ in keys])
+        if erased:
+            ArtifactScrubber(self.deps.artifacts).scrub_version(version, erased.__contains__)
+        return {"lateOptOuts": len(late_opt_outs), "lateErasures": len(erased)}
+
+    def _warm_cache(self, version: str, store: VersionArtifacts) -> int:
+        """Read back the most active users' rows (a check that they are stored) and the shop-wide
+        lists, and put them in the cache under the new version's keys."""
+        active: list[str] = store.get_json(paths.ACTIVE_USERS)
+        user_keys = [user_pk(user) for user in active]
+        shared = [popular_pk(ALL_CATEGORIES), trending_pk(ALL_CATEGORIES), CATALOG_PK]
+        rows = self.deps.model_table.get_many([(pk, version_sk(version)) for pk in user_keys + shared])
+        absent = [pk for pk, row in zip(user_keys, rows, strict=False) if row is None]
+        if len(absent) == len(user_keys) and user_keys:
+            raise PublishIncompleteError(f"none of the {len(user_keys)} most active users' rows can be read")
+        values = {cache_key(version, row["pk"]): str(row["d"]).encode() for row in rows if row is not None}
+        if self.deps.cache.enabled and values:
+            self.deps.cache.set_many(values, self.deps.cache_ttl_seconds)
+        return len(values) if self.deps.cache.enabled else 0
 
     def cleanup(self, job: dict[str, Any]) -> dict[str, Any]:
-        version = job["modelVersion"]
-        removed = self.deps.artifacts.delete(
-            list(self.deps.artifacts.list_keys(_prefix(version) + "prepared/"))
-        )
+        """Remove the intermediate artifacts; the model, lists and report stay with the version."""
+        removed = self._artifacts(job).delete_folders(paths.INTERMEDIATE)
         return {**job, "cleanedUp": {"intermediateObjects": removed}}
 
     # ------------------------------------------------------------------ failure paths
     def record_failure(self, job: dict[str, Any]) -> dict[str, Any]:
         error = job.get("error") or {}
-        version = job.get("modelVersion")
-        if version:
-            self.deps.model_table.put(
-                {
-                    "pk": version_meta_key(version)[0],
-                    "sk": "META",
-                    "status": "failed",
-                    "error": str(error.get("Error", "unknown")),
-                    "failedAt": iso(self.deps.clock()),
-                    "expiresAt": self._expires(job) if "nowTs" in job else None,
-                }
+        name = str(error.get("Error", "unknown"))
+        if job.get("modelVersion"):
+            self._update_meta(
+                job,
+                status="failed",
+                error=name,
+                cause=str(error.get("Cause", ""))[:2000],
+                failedAt=iso(self.deps.clock()),
             )
-        return {**job, "alert": f"training run failed: {error.get('Error', 'unknown')}"}
+        return {**job, "alert": f"training run {job.get('modelVersion', '(not started)')} failed: {name}"}
 
     def record_refusal(self, job: dict[str, Any]) -> dict[str, Any]:
-        version = job["modelVersion"]
         gate = job.get("gate") or {}
-        self.deps.model_table.put(
-            {
-                "pk": version_meta_key(version)[0],
-                "sk": "META",
-                "status": "refused",
-                "reason": str(gate.get("reason")),
-                "evaluation": json.dumps(job.get("evaluation")),
-                "expiresAt": self._expires(job),
-            }
-        )
-        return {**job, "alert": f"model {version} refused: {gate.get('reason')}"}
+        self._update_meta(job, status="refused", reason=str(gate.get("reason")))
+        return {
+            **job,
+            "alert": f"model {job['modelVersion']} refused by the quality gate: {gate.get('reason')}",
+        }
+
+    def _update_meta(self, job: dict[str, Any], **attributes: Any) -> None:
+        """Merge attributes into the version's META row (one writer per version at a time)."""
+        pk, sk = version_meta_key(str(job["modelVersion"]))
+        row = self.deps.model_table.get(pk, sk) or {"pk": pk, "sk": sk}
+        row.update({k: v for k, v in attributes.items() if v is not None})
+        if "endTs" in job:
+            row["expiresAt"] = self._expires(job)
+        self.deps.model_table.put(row)
+
+
+def _small_metrics(metrics: Any) -> Any:
+    """Metrics rounded for the job document and the META row (floats as 4-decimal numbers)."""
+    if metrics is None:
+        return None
+    if isinstance(metrics, dict) and "ndcg" in metrics:
+        return {
+            k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items() if k in _METRIC_KEYS
+        }
+    if isinstance(metrics, dict):
+        return {k: _small_metrics(v) for k, v in metrics.items()}
+    return metrics

@@ -29,5 +29,19 @@ def cache(settings: CacheSettings) -> RedisCache | NullCache:
     )
 
 
-def table(name: str, *, read_timeout: float = 2.0) -> DynamoTable:
-    return DynamoTable(name, aws.client("dynamodb", connect_timeout=1.0, read_timeout=read_timeout))
+def table(
+    name: str,
+    *,
+    read_timeout: float = 2.0,
+    connect_timeout: float = 1.0,
+    max_attempts: int = 4,
+    client: object | None = None,
+) -> DynamoTable:
+    """A DynamoDB table; tables of one function may share a `client` (one connection pool)."""
+    return DynamoTable(
+        name,
+        client
+        or aws.client(
+            "dynamodb", connect_timeout=connect_timeout, read_timeout=read_timeout, max_attempts=max_attempts
+        ),
+    )

@@ -6,29 +6,27 @@ from recs.adapters import aws
 from recs.adapters.dynamodb import DynamoTable
 from recs.adapters.s3 import S3ObjectStore
 from recs.config.train import TrainSettings
-from recs.training.pipeline import TrainingConfig, TrainingDeps, TrainingPipeline
+from recs.training.pipeline import PipelineConfig, TrainingDeps, TrainingPipeline
+from recs.training.privacy_scan import DynamoPrivacyRecords
 from recs.wiring.common import cache, pseudonymizer, utc_now
 
 
 def training_pipeline(settings: TrainSettings) -> TrainingPipeline:
-    s3 = aws.client("s3", read_timeout=60.0)
-    config = TrainingConfig(
-        lake_prefix=settings.lake_prefix,
-        window_days=settings.training_window_days,
-        holdout_days=settings.holdout_days,
-        top_k=settings.top_k,
-        version_ttl_days=settings.version_ttl_days,
-        event_weights=dict(settings.event_weights),
-        shard_users=settings.publish_shard_users,
-    )
+    s3 = aws.client("s3", read_timeout=60.0, max_pool_connections=64)
+    dynamodb = aws.client("dynamodb", read_timeout=10.0, max_pool_connections=64)
     deps = TrainingDeps(
         lake=S3ObjectStore(settings.lake_bucket_name, s3),
         artifacts=S3ObjectStore(settings.artifact_bucket_name, s3),
-        model_table=DynamoTable(settings.model_table_name, aws.client("dynamodb", read_timeout=10.0)),
-        state_table=DynamoTable(settings.state_table_name, aws.client("dynamodb", read_timeout=10.0)),
+        model_table=DynamoTable(
+            settings.model_table_name, dynamodb, write_threads=settings.publish_write_threads
+        ),
+        privacy=DynamoPrivacyRecords(
+            settings.state_table_name, dynamodb, segments=settings.state_scan_segments
+        ),
         cache=cache(settings),
         pseudonyms=pseudonymizer(settings.pseudonym_secret_id),
         clock=utc_now,
         cache_ttl_seconds=settings.cache_ttl_seconds,
     )
+    config = PipelineConfig(lake_prefix=settings.lake_prefix, params=settings.training_parameters())
     return TrainingPipeline(config, deps)

@@ -1,0 +1,235 @@
+"""Caller authorization on the local stack: a test OIDC issuer, and API Gateway's JWT authorizer.
+
+- `LocalIssuer` stands in for the shop's identity provider (a Cognito user pool or any OIDC
+  issuer): an RSA key generated when it starts, its discovery document and JWKS served on
+  127.0.0.1, and tokens for any subject. A stack started with ``AuthIssuerUrl`` set to its URL
+  (and ``AuthAudience`` to its audience) checks tokens exactly as deployed: the functions fetch
+  the keys over HTTP from it.
+- `route_authorizers` reads which routes template.yaml's HttpApi protects (its DefinitionBody's
+  ``security`` and ``x-amazon-apigateway-authorizer`` entries, conditions resolved), and
+  `GatewayJwtAuthorizer` does what API Gateway's JWT authorizer does for them: 401
+  ``{"message": "Unauthorized"}`` unless the token is valid, else the function receives its
+  claims in ``requestContext.authorizer.jwt``.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from recs.auth.caller import bearer_token
+from recs.auth.errors import IssuerUnavailableError, UnauthorizedError
+
+LOCAL_AUDIENCE = "recs-local"
+_JWKS_PATH = "/.well-known/jwks.json"
+_DISCOVERY_PATH = "/.well-known/openid-configuration"
+
+
+# ---------------------------------------------------------------------------- the test issuer
+class LocalIssuer:
+    """A minimal OIDC issuer on 127.0.0.1 for tests and the demo (never for real users)."""
+
+    def __init__(self, *, audience: str = LOCAL_AUDIENCE, host: str = "127.0.0.1", port: int = 0) -> None:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        self.audience = audience
+        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.kid = secrets.token_hex(8)
+        self._httpd = ThreadingHTTPServer((host, port), _issuer_handler(self))
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> LocalIssuer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="local-issuer", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> LocalIssuer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stack_parameters(self) -> dict[str, str]:
+        """The template parameters that make a local stack trust this issuer."""
+        return {"AuthIssuerUrl": self.url, "AuthAudience": self.audience}
+
+    def jwks(self) -> dict[str, Any]:
+        from jwt.algorithms import RSAAlgorithm
+
+        public = json.loads(RSAAlgorithm.to_jwk(self._key.public_key()))
+        return {"keys": [{**public, "kid": self.kid, "use": "sig", "alg": "RS256"}]}
+
+    def discovery(self) -> dict[str, Any]:
+        return {
+            "issuer": self.url,
+            "jwks_uri": self.url + _JWKS_PATH,
+            "id_token_signing_alg_values_supported": ["RS256"],
+        }
+
+    def token(
+        self,
+        subject: str,
+        *,
+        audience: str | None = None,
+        expires_in: float = 300.0,
+        issuer: str | None = None,
+        claims: Mapping[str, Any] | None = None,
+        signing_key: Any = None,
+    ) -> str:
+        """A signed ID token for `subject` (override any part to build an invalid one)."""
+        import jwt
+
+        now = int(time.time())
+        payload = {
+            "iss": issuer or self.url,
+            "sub": subject,
+            "aud": audience or self.audience,
+            "iat": now,
+            "exp": now + int(expires_in),
+            **(claims or {}),
+        }
+        return jwt.encode(payload, signing_key or self._key, algorithm="RS256", headers={"kid": self.kid})
+
+    def headers(self, subject: str, **kwargs: Any) -> dict[str, str]:
+        """The Authorization header of a request made as `subject`."""
+        return {"authorization": f"Bearer {self.token(subject, **kwargs)}"}
+
+
+def _issuer_handler(issuer: LocalIssuer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            return None
+
+        def do_GET(self) -> None:
+            documents = {_DISCOVERY_PATH: issuer.discovery, _JWKS_PATH: issuer.jwks}
+            produce = documents.get(self.path)
+            if produce is None:
+                self.send_error(404)
+                return
+            body = json.dumps(produce()).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+# ---------------------------------------------------------------------------- API Gateway's side
+@dataclass(frozen=True)
+class JwtAuthorizerConfig:
+    """A JWT authorizer of the HttpApi, as a route uses it."""
+
+    name: str
+    issuer: str
+    audiences: tuple[str, ...]
+    identity_source: str
+    scopes: tuple[str, ...] = ()
+
+
+def route_authorizers(
+    definition_body: Mapping[str, Any] | None,
+) -> dict[tuple[str, str], JwtAuthorizerConfig]:
+    """{(METHOD, path): authorizer} of an HttpApi's (resolved) DefinitionBody.
+
+    Raises
+    ------
+    NotImplementedError
+        For an authorizer API Gateway has but this emulation does not (Lambda, IAM).
+    """
+    if not definition_body:
+        return {}
+    schemes = (definition_body.get("components") or {}).get("securitySchemes") or {}
+    routes: dict[tuple[str, str], JwtAuthorizerConfig] = {}
+    for path, item in (definition_body.get("paths") or {}).items():
+        for method, operation in (item or {}).items():
+            for requirement in (operation or {}).get("security") or []:
+                for name, scopes in requirement.items():
+                    authorizer = (schemes.get(name) or {}).get("x-amazon-apigateway-authorizer") or {}
+                    if authorizer.get("type") != "jwt":
+                        raise NotImplementedError(
+                            f"{method.upper()} {path}: authorizer {name} is not a JWT authorizer; the "
+                            "local API only emulates those"
+                        )
+                    config = authorizer["jwtConfiguration"]
+                    routes[(method.upper(), path)] = JwtAuthorizerConfig(
+                        name=name,
+                        issuer=str(config["issuer"]),
+                        audiences=tuple(str(a) for a in config.get("audience") or ()),
+                        identity_source=str(
+                            authorizer.get("identitySource", "$request.header.Authorization")
+                        ),
+                        scopes=tuple(scopes or ()),
+                    )
+    return routes
+
+
+class GatewayJwtAuthorizer:
+    """API Gateway's JWT authorizer for one configuration (keys fetched from the issuer)."""
+
+    def __init__(self, config: JwtAuthorizerConfig) -> None:
+        from recs.auth.tokens import JwtVerifier, OidcSigningKeys
+
+        prefix = "$request.header."
+        if not config.identity_source.startswith(prefix):
+            raise NotImplementedError(f"identity source {config.identity_source} is not emulated")
+        self.config = config
+        self._header = config.identity_source.removeprefix(prefix).lower()
+        self._verifier = JwtVerifier(OidcSigningKeys(config.issuer), audience=config.audiences)
+
+    def authorize(self, headers: Mapping[str, str]) -> dict[str, Any] | None:
+        """The ``requestContext.authorizer`` of an authorized request, None for a 401."""
+        lowered = {key.lower(): value for key, value in headers.items()}
+        token = bearer_token({"authorization": lowered.get(self._header, "")})
+        if token is None:
+            return None
+        try:
+            claims = self._verifier.claims(token)
+        except (UnauthorizedError, IssuerUnavailableError):
+            return None
+        granted = _scopes(claims)
+        if self.config.scopes and not set(self.config.scopes) & set(granted):
+            return None
+        return {
+            "jwt": {
+                "claims": {k: gateway_claim(v) for k, v in claims.items()},
+                "scopes": granted or None,
+            }
+        }
+
+
+def _scopes(claims: Mapping[str, Any]) -> list[str]:
+    scope = claims.get("scope", claims.get("scp"))
+    if isinstance(scope, str):
+        return scope.split()
+    return [str(s) for s in scope] if isinstance(scope, list) else []
+
+
+def gateway_claim(value: Any) -> str:
+    """Claims reach the function as strings; API Gateway writes lists as ``[a b]``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "[" + " ".join(str(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value).lower() if isinstance(value, bool) else str(value)

@@ -1,0 +1,75 @@
+"""A visitor's data in the live stores (model table, state table, cache), removed at once.
+
+Used when a shopper opts out (their personal lists and session), when they ask for erasure
+(everything keyed by their pseudonym) and again by the purge for every erased pseudonym it
+finds, which also catches rows a training run published after the request. Every operation is
+idempotent: removing what is already gone removes nothing and fails nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from recs.ports import Cache, KeyValueTable
+from recs.privacy.receipts import Removed
+from recs.storage import (
+    cache_key,
+    optout_cache_key,
+    preference_key,
+    purchased_pk,
+    session_cache_key,
+    session_key,
+    user_pk,
+)
+
+
+class CountingCache(Cache, Protocol):
+    """The cache, with its fault counter (the Redis adapter swallows faults and counts them)."""
+
+    @property
+    def errors(self) -> int: ...
+
+
+class LiveData:
+    """Rows and cache entries keyed by a visitor's pseudonym."""
+
+    def __init__(self, model_table: KeyValueTable, state_table: KeyValueTable, cache: CountingCache) -> None:
+        self._models = model_table
+        self._state = state_table
+        self._cache = cache
+
+    def drop_personal_lists(self, user: str) -> Removed:
+        """The user's lists of every version (``U#``, ``PURCHASED#``), cached copies included,
+        and their session signal: what personalizes their results."""
+        removed = Removed()
+        keys: list[tuple[str, str]] = []
+        for pk in (user_pk(user), purchased_pk(user)):
+            keys += [(str(row["pk"]), str(row["sk"])) for row in self._models.query(pk)]
+        if keys:
+            removed.model_rows += self._models.delete_many(keys)
+        removed.state_rows += self._delete_existing(self._state, [session_key(user)])
+        exact = [cache_key(sk.removeprefix("V#"), pk) for pk, sk in keys] + [session_cache_key(user)]
+        removed.cache_keys += self._cache.delete(exact)
+        return removed
+
+    def erase_user(self, user: str) -> Removed:
+        """Everything keyed by a user's pseudonym: lists, purchases, preference, session."""
+        removed = self.drop_personal_lists(user)
+        removed.state_rows += self._delete_existing(self._state, [preference_key(user)])
+        removed.cache_keys += self._cache.delete([optout_cache_key(user)])
+        # Every other version's cached copy too, including the "absent" markers serving keeps for
+        # versions without a row: their keys name the pseudonym. One SCAN of the keyspace.
+        removed.cache_keys += self._cache.delete_pattern(f"recs:*#{user}")
+        return removed
+
+    def erase_anonymous(self, visitor: str) -> Removed:
+        """An anonymous visitor's session signal (the only live row keyed by an anonymous id)."""
+        removed = Removed()
+        removed.state_rows += self._delete_existing(self._state, [session_key(visitor)])
+        removed.cache_keys += self._cache.delete([session_cache_key(visitor)])
+        return removed
+
+    @staticmethod
+    def _delete_existing(table: KeyValueTable, keys: list[tuple[str, str]]) -> int:
+        found = [key for key, row in zip(keys, table.get_many(keys), strict=True) if row is not None]
+        return table.delete_many(found) if found else 0

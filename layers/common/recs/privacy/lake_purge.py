@@ -1,0 +1,148 @@
+"""Rewriting the event lake without erased visitors' records.
+
+The lake is Firehose's NDJSON objects (gzip in AWS, plain under moto). An object holding no
+erased pseudonym is left untouched; an affected object is rewritten under the same key, in the
+same encoding, with every line that names an erased user or anonymous id removed and every
+other line kept byte for byte; an object left empty is deleted. The bucket has no versioning
+(template.yaml), so the old contents are gone once the object is replaced.
+
+Two passes, because an erased user's anonymous ids are only known from the lake itself (an
+event carrying both ids links them): the first finds those links, the second rewrites.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter, deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from recs.ports import ObjectStore
+from recs.privacy.visitors import ErasedVisitors
+
+#: Objects fetched ahead of the one being scanned (downloads overlap scanning; memory bounded).
+PREFETCH = 8
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass
+class LakeRewrite:
+    objects_read: int = 0
+    objects_rewritten: int = 0
+    objects_deleted: int = 0
+    records_removed: int = 0
+    #: Removed records per erased visitor (the user id when it is erased, else the anonymous id);
+    #: held in memory only, to attribute counts to receipts.
+    removed_by_visitor: Counter[str] = field(default_factory=Counter)
+    #: Objects (keys) affected per erased visitor, likewise.
+    objects_by_visitor: dict[str, set[str]] = field(default_factory=dict)
+
+
+def decode(data: bytes) -> tuple[bytes, bool]:
+    """The NDJSON text of an object and whether it was gzip-compressed."""
+    compressed = data[:2] == _GZIP_MAGIC
+    return (gzip.decompress(data) if compressed else data), compressed
+
+
+def encode_lines(lines: Sequence[bytes], compressed: bool) -> bytes:
+    data = b"".join(lines)
+    return gzip.compress(data, compresslevel=6) if compressed else data
+
+
+def iter_objects(
+    store: ObjectStore, keys: Sequence[str], prefetch: int = PREFETCH
+) -> Iterator[tuple[str, bytes]]:
+    """(key, content) of each key, in order, `prefetch` downloads ahead."""
+    with ThreadPoolExecutor(max_workers=max(1, prefetch), thread_name_prefix="purge") as pool:
+        pending: deque[tuple[str, Future[bytes]]] = deque()
+        for key in keys:
+            pending.append((key, pool.submit(store.get, key)))
+            if len(pending) >= prefetch:
+                done_key, future = pending.popleft()
+                yield done_key, future.result()
+        while pending:
+            done_key, future = pending.popleft()
+            yield done_key, future.result()
+
+
+def _ids(line: bytes) -> tuple[str | None, str | None]:
+    """(userId, anonId) of a lake record; (None, None) when the line is not a JSON object."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None, None
+    if not isinstance(record, dict):
+        return None, None
+    user, anon = record.get("userId"), record.get("anonId")
+    return (user if isinstance(user, str) else None, anon if isinstance(anon, str) else None)
+
+
+class LakePurge:
+    """Finds and removes erased visitors' records in the lake objects under `prefix`."""
+
+    def __init__(
+        self, lake: ObjectStore, prefix: str, erased: ErasedVisitors, *, prefetch: int = PREFETCH
+    ) -> None:
+        self._lake = lake
+        self._prefix = prefix
+        self._erased = erased
+        self._prefetch = prefetch
+
+    def keys(self) -> list[str]:
+        return sorted(self._lake.list_keys(self._prefix))
+
+    def find_links(self, keys: Sequence[str]) -> dict[str, str]:
+        """Anonymous pseudonyms linked to an erased user: {anonymous pseudonym: user pseudonym}.
+
+        Only lines naming an erased user are parsed; the rest of the lake is only searched.
+        """
+        links: dict[str, str] = {}
+        for _, data in iter_objects(self._lake, keys, self._prefetch):
+            text, _ = decode(data)
+            erased_users = [t for t in self._erased.erased_in_bytes(text) if t.startswith(b"u_")]
+            if not erased_users:
+                continue
+            for line in text.splitlines():
+                if any(token in line for token in erased_users):
+                    user, anon = _ids(line)
+                    if user and anon and user in self._erased:
+                        links.setdefault(anon, user)
+        return links
+
+    def rewrite(self, keys: Sequence[str]) -> LakeRewrite:
+        """Remove every record naming an erased visitor; returns what was removed."""
+        outcome = LakeRewrite()
+        for key, data in iter_objects(self._lake, keys, self._prefetch):
+            outcome.objects_read += 1
+            text, compressed = decode(data)
+            erased = self._erased.erased_in_bytes(text)
+            if not erased:
+                continue
+            kept: list[bytes] = []
+            for line in text.splitlines(keepends=True):
+                if not any(token in line for token in erased):
+                    kept.append(line)
+                    continue
+                visitor = self._visitor_of(line, erased)
+                outcome.records_removed += 1
+                outcome.removed_by_visitor[visitor] += 1
+                outcome.objects_by_visitor.setdefault(visitor, set()).add(key)
+            if kept:
+                self._lake.put(key, encode_lines(kept, compressed))
+                outcome.objects_rewritten += 1
+            else:
+                self._lake.delete([key])
+                outcome.objects_deleted += 1
+        return outcome
+
+    def _visitor_of(self, line: bytes, erased: set[bytes]) -> str:
+        """Whose record a removed line is: its user when erased, else its anonymous id."""
+        user, anon = _ids(line)
+        if user and user in self._erased:
+            return user
+        if anon and anon in self._erased:
+            return anon
+        # Not a readable record, or the erased id sits in another field: the first one named.
+        return next(token.decode() for token in sorted(erased) if token in line)

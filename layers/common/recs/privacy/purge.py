@@ -1,0 +1,205 @@
+"""The purge: the part of an erasure that needs the event lake and the model artifacts.
+
+Runs as the first step of the daily training workflow (before Prepare, so the run that follows
+trains on a purged lake), over every pending erasure at once:
+
+1. read the pending receipts and every tombstone;
+2. lake, first pass: find the anonymous ids an erased user is linked to (events carrying both
+   ids) and tombstone them, so training leaves them out too;
+3. lake, second pass: rewrite every object holding an erased visitor's records without them;
+4. model artifacts: remove erased visitors from every stored version (`ArtifactScrub`);
+5. live stores, again, for every erased pseudonym met on the way (rows a training run published
+   after the request, linked anonymous ids' session signals, cached copies);
+6. complete the receipts with what was removed, unless the cache failed (then they stay pending
+   and the next run repeats the purge; everything here is idempotent).
+
+Records of erasures completed earlier that arrived late (a client's re-send, a buffered
+delivery) are removed in the same passes; training excludes them meanwhile by tombstone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from recs.domain.pseudonym import Pseudonymizer
+from recs.ports import KeyValueTable, ObjectStore
+from recs.privacy.erasure import CountingCache, LiveData
+from recs.privacy.lake_purge import PREFETCH, LakePurge
+from recs.privacy.receipts import Receipt, ReceiptBook, Removed
+from recs.privacy.visitors import ErasedVisitors
+from recs.storage import iso, tombstone_key
+
+_log = logging.getLogger(__name__)
+
+
+class PrivacyRecords(Protocol):
+    """Where the tombstones come from (`recs.training.privacy_scan.DynamoPrivacyRecords`)."""
+
+    def opted_out_and_tombstones(self) -> tuple[set[str], set[str]]: ...
+
+
+class ScrubResult(Protocol):
+    @property
+    def objects_rewritten(self) -> int: ...
+
+    @property
+    def objects_by_visitor(self) -> dict[str, set[str]]: ...
+
+
+class ArtifactScrub(Protocol):
+    """Removes erased visitors from the stored model versions (`recs.training.artifact_scrub`)."""
+
+    def scrub_all(self, is_erased: Callable[[str], bool]) -> ScrubResult: ...
+
+
+@dataclass
+class PurgeReport:
+    """Counts only: the purge's output goes to Step Functions' history, which is a store too."""
+
+    erasures_completed: int = 0
+    erasures_left_pending: int = 0
+    lake_objects_read: int = 0
+    lake_objects_rewritten: int = 0
+    lake_objects_deleted: int = 0
+    lake_records_removed: int = 0
+    linked_anonymous_ids: int = 0
+    artifact_objects_rewritten: int = 0
+    live: Removed = field(default_factory=Removed)
+    cache_faults: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        live = self.live.as_dict()
+        return {
+            "erasuresCompleted": self.erasures_completed,
+            "erasuresLeftPending": self.erasures_left_pending,
+            "lakeObjectsRead": self.lake_objects_read,
+            "lakeObjectsRewritten": self.lake_objects_rewritten,
+            "lakeObjectsDeleted": self.lake_objects_deleted,
+            "lakeRecordsRemoved": self.lake_records_removed,
+            "linkedAnonymousIds": self.linked_anonymous_ids,
+            "artifactObjectsRewritten": self.artifact_objects_rewritten,
+            "modelRowsRemoved": live["modelRows"],
+            "stateRowsRemoved": live["stateRows"],
+            "cacheKeysRemoved": live["cacheKeys"],
+            "cacheFaults": self.cache_faults,
+        }
+
+
+@dataclass
+class PurgeDeps:
+    receipts: ReceiptBook
+    privacy: PrivacyRecords
+    live: LiveData
+    state_table: KeyValueTable
+    cache: CountingCache
+    lake: ObjectStore
+    lake_prefix: str
+    artifacts: ArtifactScrub
+    pseudonyms: Pseudonymizer
+    clock: Callable[[], datetime]
+    prefetch: int = PREFETCH
+
+
+class ErasurePurge:
+    def __init__(self, deps: PurgeDeps) -> None:
+        self._deps = deps
+
+    def run(self) -> PurgeReport:
+        """Purge every pending erasure; see the module docstring for the steps."""
+        deps = self._deps
+        report = PurgeReport()
+        pending = deps.receipts.pending()
+        if not pending:
+            return report
+        _, tombstones = deps.privacy.opted_out_and_tombstones()
+        erased = ErasedVisitors(tombstones, deps.pseudonyms.tombstone)
+        owners: dict[str, Receipt] = {}
+        for receipt in pending:
+            for tombstone in receipt.tombstones:
+                erased.add(tombstone)
+                owners[tombstone] = receipt
+        faults = deps.cache.errors
+        now = iso(deps.clock())
+
+        lake = LakePurge(deps.lake, deps.lake_prefix, erased, prefetch=deps.prefetch)
+        keys = lake.keys()
+        links = lake.find_links(keys)
+        report.linked_anonymous_ids = self._tombstone_links(links, erased, owners, now)
+
+        rewrite = lake.rewrite(keys)
+        report.lake_objects_read = rewrite.objects_read
+        report.lake_objects_rewritten = rewrite.objects_rewritten
+        report.lake_objects_deleted = rewrite.objects_deleted
+        report.lake_records_removed = rewrite.records_removed
+
+        scrub = deps.artifacts.scrub_all(erased.__contains__)
+        report.artifact_objects_rewritten = scrub.objects_rewritten
+
+        per_receipt: dict[str, Removed] = {r.receipt_id: Removed() for r in pending}
+        lake_objects: dict[str, set[str]] = {r.receipt_id: set() for r in pending}
+        artifact_objects: dict[str, set[str]] = {r.receipt_id: set() for r in pending}
+        visitors = (
+            set(rewrite.removed_by_visitor) | set(scrub.objects_by_visitor) | set(links) | set(links.values())
+        )
+        for visitor in sorted(visitors):
+            live = (
+                deps.live.erase_user(visitor)
+                if visitor.startswith("u_")
+                else deps.live.erase_anonymous(visitor)
+            )
+            report.live.add(live)
+            owner = owners.get(erased.tombstone(visitor))
+            if owner is None:
+                continue  # a late record of an erasure completed earlier
+            removed = per_receipt[owner.receipt_id]
+            removed.add(live)
+            removed.lake_records += rewrite.removed_by_visitor.get(visitor, 0)
+            lake_objects[owner.receipt_id] |= rewrite.objects_by_visitor.get(visitor, set())
+            artifact_objects[owner.receipt_id] |= scrub.objects_by_visitor.get(visitor, set())
+
+        report.cache_faults = deps.cache.errors - faults
+        for receipt in pending:
+            removed = per_receipt[receipt.receipt_id]
+            removed.lake_objects = len(lake_objects[receipt.receipt_id])
+            removed.artifact_objects = len(artifact_objects[receipt.receipt_id])
+            receipt.removed.add(removed)
+            receipt.removed.linked_anonymous_ids = len(receipt.linked)
+            if report.cache_faults:
+                # Cached copies may be left: keep the receipt pending; the next run repeats this.
+                deps.receipts.save(receipt)
+                report.erasures_left_pending += 1
+            else:
+                deps.receipts.complete(receipt, now)
+                report.erasures_completed += 1
+        if report.cache_faults:
+            _log.warning(
+                "purge: %d cache faults; %d erasures stay pending", report.cache_faults, len(pending)
+            )
+        return report
+
+    def _tombstone_links(
+        self, links: dict[str, str], erased: ErasedVisitors, owners: dict[str, Receipt], now: str
+    ) -> int:
+        """Tombstone the anonymous ids linked to erased users (before any rewrite, so that a
+        failure from here on still leaves them out of training); returns how many were new."""
+        rows = []
+        for anonymous, user in links.items():
+            tombstone = erased.tombstone(anonymous)
+            owner = owners.get(erased.tombstone(user))
+            if owner is not None and tombstone not in owner.linked:
+                owner.linked.append(tombstone)
+                owners[tombstone] = owner
+            if not erased.has_tombstone(tombstone):
+                erased.add(tombstone)
+                pk, sk = tombstone_key(tombstone)
+                row = {"pk": pk, "sk": sk, "erasedAt": now}
+                if owner is not None:
+                    row["receiptId"] = owner.receipt_id
+                rows.append(row)
+        if rows:
+            self._deps.state_table.put_many(rows)
+        return len(rows)

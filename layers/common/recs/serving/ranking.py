@@ -1,0 +1,160 @@
+"""Pure list arithmetic for serving: merging seed lists, blending, re-ranking and filling.
+
+Every source's scores live on their own scale (cosine similarities, co-occurrence counts,
+distinct buyers), so each list is first normalised by its best score to (0, 1]; blends are
+convex combinations of normalised scores. The filled response's scores are made
+non-increasing down the list, so a client that sorts by score keeps the served order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from operator import itemgetter
+
+from recs.serving.repository import Items
+
+#: A ranked list as any source gives it: (product, score, reason), best first.
+Ranked = Sequence[tuple[str, float, str | None]]
+#: Candidates of one source, produced only when the fill reaches that source.
+LazyItems = Callable[[], Ranked]
+
+
+def _best(items: Ranked) -> float:
+    return max(items, key=_SCORE)[1] if items else 0.0
+
+
+def normalised(items: Ranked) -> Items:
+    """Scores divided by the list's best score."""
+    top = _best(items)
+    if top <= 0:
+        return [(product, 1.0, reason) for product, _, reason in items]
+    scale = 1.0 / top
+    return [(product, score * scale, reason) for product, score, reason in items]
+
+
+def merge_weighted(lists: Sequence[tuple[Ranked, float]], reason: str | None = None) -> Items:
+    """Several seed lists (e.g. neighbours of each recent product) as one ranking.
+
+    Each list is normalised and weighted; a product's score is the sum over the lists it is in,
+    its reason the one of its largest contribution (or `reason` when given). Ties break by id,
+    so the order is deterministic.
+    """
+    totals: dict[str, float] = {}
+    best: dict[str, tuple[float, str | None]] = {}
+    for items, weight in lists:
+        top = _best(items)
+        if top <= 0 or weight <= 0:
+            continue
+        scale = weight / top
+        for product, score, item_reason in items:
+            contribution = score * scale
+            previous = totals.get(product)
+            if previous is None:
+                totals[product] = contribution
+                best[product] = (contribution, item_reason)
+            else:
+                totals[product] = previous + contribution
+                if contribution > best[product][0]:
+                    best[product] = (contribution, item_reason)
+    return _best_first([(product, score, reason or best[product][1]) for product, score in totals.items()])
+
+
+def blend(
+    base: Ranked, other: Ranked, weight: float, *, other_reason: str | None, keep_base_only: bool
+) -> Items:
+    """``(1 - weight) * base + weight * other`` on normalised scores.
+
+    A product takes the reason of the list that contributed more to it (`other_reason` for the
+    other list when given). With `keep_base_only` the other list only re-ranks the base list's
+    products, which keep their reason (a product page stays about the product on screen).
+    """
+    if not other or weight <= 0:
+        return list(base)
+    base_top, other_top = _best(base), _best(other)
+    base_scale = (1 - weight) / base_top if base_top > 0 else 0.0
+    other_scale = weight / other_top if other_top > 0 else 0.0
+    others = {p: (s * other_scale, other_reason or r) for p, s, r in other}
+    blended: list[tuple[str, float, str | None]] = []
+    for product, score, reason in base:
+        b_part = score * base_scale
+        o_part, o_reason = others.pop(product, (0.0, None))
+        blended.append((product, b_part + o_part, reason if keep_base_only or b_part >= o_part else o_reason))
+    if not keep_base_only:
+        blended.extend([(product, part, reason) for product, (part, reason) in others.items()])
+    return _best_first(blended)
+
+
+_ID = itemgetter(0)
+_SCORE = itemgetter(1)
+
+
+def _best_first(items: Items) -> Items:
+    """Highest score first, ties by id (two stable C-level sorts: much cheaper than a key tuple)."""
+    items.sort(key=_ID)
+    items.sort(key=_SCORE, reverse=True)
+    return items
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What may never be served.
+
+    `excluded`: the product on screen, the cart's items, unavailable products. `purchased`:
+    products the user bought, skipped unless the list says to buy them again. `category`: the
+    optional category filter, checked against `catalog`.
+    """
+
+    excluded: frozenset[str] = frozenset()
+    purchased: frozenset[str] = frozenset()
+    category: str | None = None
+    catalog: Mapping[str, str] = field(default_factory=dict)
+    buy_again_reason: str = "buy-again"
+
+    def allows(self, product: str, reason: str | None) -> bool:
+        if product in self.excluded:
+            return False
+        if product in self.purchased and reason != self.buy_again_reason:
+            return False
+        return self.category is None or self.catalog.get(product) == self.category
+
+
+@dataclass
+class Filled:
+    products: list[tuple[str, float, str | None]]
+    used: list[str]  # sources that contributed, in order
+    answered: list[str]  # sources that had a list at all (even if everything was filtered)
+
+
+def fill(chain: Iterable[tuple[str, LazyItems]], limit: int, filters: Filters) -> Filled:
+    """Take products from each source in turn until `limit`, skipping duplicates and filtered ones.
+
+    Scores are normalised per source and then capped by the previous product's score, so they
+    never increase down the list.
+    """
+    picked: list[tuple[str, float, str | None]] = []
+    seen: set[str] = set()
+    used: list[str] = []
+    answered: list[str] = []
+    ceiling = 1.0
+    for source, produce in chain:
+        if len(picked) >= limit:
+            break
+        candidates = produce()
+        if not candidates:
+            continue
+        answered.append(source)
+        top = _best(candidates)
+        scale = 1.0 / top if top > 0 else 0.0
+        before = len(picked)
+        for product, score, reason in candidates:
+            if product in seen or not filters.allows(product, reason):
+                continue
+            seen.add(product)
+            ceiling = min(ceiling, score * scale if scale else 1.0)
+            picked.append((product, round(ceiling, 5), reason))
+            if len(picked) >= limit:
+                break
+        if len(picked) > before:
+            used.append(source)
+    return Filled(picked, used, answered)

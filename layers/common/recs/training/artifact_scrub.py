@@ -1,0 +1,230 @@
+"""Removing erased visitors from the stored model versions (`models/<version>/`, layout in
+`recs.training.artifacts`).
+
+Where a version names visitors (pseudonyms only):
+
+=================================  ===========================================================
+``model/ids.json``                 one pseudonym per model row ...
+``model/model.npz``                ... and ALS's user factors, one row each (EASE keeps none)
+``model/active_users.json``        the users whose lists Flip caches
+``prepared/ids.json``              visitors of the prepared interactions ...
+``prepared/interactions.npz``      ... and the interactions, by visitor index (intermediate)
+``shards/users-NNNNN.npz``         each publish shard's users and their rows (intermediate)
+=================================  ===========================================================
+
+Each is rewritten without the erased visitors (rows removed, indices renumbered), through the
+same (de)serialization the pipeline uses. Every other object of the bucket (other artifacts,
+``catalog/``, ``publish-results/``) is searched for pseudonyms: one that holds an erased visitor
+in a layout this module does not know is an error, so an erasure is never reported complete
+while a copy is left behind.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from recs.model import AlternatingLeastSquares
+from recs.ports import ObjectStore
+from recs.privacy.visitors import VISITOR_TOKEN
+from recs.training import artifacts as paths
+from recs.training.artifacts import VersionArtifacts, csr_arrays, csr_from
+from recs.training.fitting import FittedModel
+
+MODELS_PREFIX = "models/"
+IsErased = Callable[[str], bool]
+#: Per-interaction columns of ``prepared/interactions.npz`` (`TrainingPipeline.prepare`).
+_INTERACTION_COLUMNS = ("user", "item", "event", "timestamp", "quantity", "basket")
+_CSR_PARTS = ("_data", "_indices", "_indptr", "_shape")
+
+
+class ArtifactScrubError(RuntimeError):
+    """An artifact holds an erased visitor and could not be scrubbed."""
+
+
+@dataclass
+class ScrubOutcome:
+    """What a scrub rewrote; `objects_by_visitor` (erased pseudonym -> keys) stays in memory."""
+
+    objects_rewritten: int = 0
+    objects_by_visitor: dict[str, set[str]] = field(default_factory=dict)
+
+    def rewrote(self, key: str, visitors: Iterable[str]) -> None:
+        self.objects_rewritten += 1
+        for visitor in visitors:
+            self.objects_by_visitor.setdefault(visitor, set()).add(key)
+
+    def merge(self, other: ScrubOutcome) -> None:
+        self.objects_rewritten += other.objects_rewritten
+        for visitor, keys in other.objects_by_visitor.items():
+            self.objects_by_visitor.setdefault(visitor, set()).update(keys)
+
+
+class ArtifactScrubber:
+    """Scrubs the artifact bucket (every version) or one version."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self._store = store
+
+    def scrub_all(self, is_erased: IsErased) -> ScrubOutcome:
+        outcome = ScrubOutcome()
+        by_version: dict[str, list[str]] = {}
+        others: list[str] = []
+        for key in self._store.list_keys(""):
+            if key.startswith(MODELS_PREFIX) and key.count("/") >= 2:
+                by_version.setdefault(key.split("/", 2)[1], []).append(key)
+            else:
+                others.append(key)
+        for version, keys in sorted(by_version.items()):
+            outcome.merge(self._scrub(VersionArtifacts(self._store, version), keys, is_erased))
+        for key in others:
+            self._sweep(key, is_erased)
+        return outcome
+
+    def scrub_version(self, version: str, is_erased: IsErased) -> ScrubOutcome:
+        artifacts = VersionArtifacts(self._store, version)
+        return self._scrub(artifacts, list(self._store.list_keys(artifacts.prefix)), is_erased)
+
+    # ------------------------------------------------------------------ one version
+    def _scrub(self, artifacts: VersionArtifacts, keys: list[str], is_erased: IsErased) -> ScrubOutcome:
+        outcome = ScrubOutcome()
+        names = {key.removeprefix(artifacts.prefix) for key in keys}
+        handled: set[str] = set()
+        if paths.MODEL_IDS in names:
+            self._model(artifacts, paths.MODEL in names, is_erased, outcome)
+            handled |= {paths.MODEL_IDS, paths.MODEL}
+        if paths.ACTIVE_USERS in names:
+            self._active_users(artifacts, is_erased, outcome)
+            handled.add(paths.ACTIVE_USERS)
+        if paths.PREPARED_IDS in names:
+            self._prepared(artifacts, paths.PREPARED_INTERACTIONS in names, is_erased, outcome)
+            handled |= {paths.PREPARED_IDS, paths.PREPARED_INTERACTIONS}
+        for name in sorted(names - handled):
+            if name.startswith("shards/users-") and name.endswith(".npz"):
+                self._shard(artifacts, name, is_erased, outcome)
+            else:
+                self._sweep(artifacts.key(name), is_erased)
+        return outcome
+
+    def _model(
+        self, artifacts: VersionArtifacts, has_model: bool, is_erased: IsErased, outcome: ScrubOutcome
+    ) -> None:
+        ids = artifacts.get_json(paths.MODEL_IDS)
+        users: list[str] = ids["users"]
+        gone = [u for u in users if is_erased(u)]
+        if not gone:
+            return
+        keep = np.array([u not in set(gone) for u in users], dtype=np.bool_)
+        if has_model:
+            fitted = FittedModel.from_bytes(artifacts.get_bytes(paths.MODEL))
+            model = fitted.model
+            if isinstance(model, AlternatingLeastSquares) and model.user_factors is not None:
+                if model.user_factors.shape[0] != len(users):
+                    raise ArtifactScrubError(
+                        f"{artifacts.key(paths.MODEL)}: {model.user_factors.shape[0]} user rows "
+                        f"for {len(users)} ids"
+                    )
+                model.user_factors = np.ascontiguousarray(model.user_factors[keep])
+                artifacts.put_bytes(paths.MODEL, fitted.to_bytes())
+                outcome.rewrote(artifacts.key(paths.MODEL), gone)
+        ids["users"] = [u for u, kept in zip(users, keep.tolist(), strict=True) if kept]
+        artifacts.put_json(paths.MODEL_IDS, ids)
+        outcome.rewrote(artifacts.key(paths.MODEL_IDS), gone)
+
+    def _active_users(self, artifacts: VersionArtifacts, is_erased: IsErased, outcome: ScrubOutcome) -> None:
+        active: list[str] = artifacts.get_json(paths.ACTIVE_USERS)
+        gone = [u for u in active if is_erased(u)]
+        if gone:
+            artifacts.put_json(paths.ACTIVE_USERS, [u for u in active if u not in set(gone)])
+            outcome.rewrote(artifacts.key(paths.ACTIVE_USERS), gone)
+
+    def _prepared(
+        self, artifacts: VersionArtifacts, has_interactions: bool, is_erased: IsErased, outcome: ScrubOutcome
+    ) -> None:
+        ids = artifacts.get_json(paths.PREPARED_IDS)
+        users: list[str] = ids["users"]
+        gone = [u for u in users if is_erased(u)]
+        if not gone:
+            return
+        keep = np.array([u not in set(gone) for u in users], dtype=np.bool_)
+        if has_interactions:
+            arrays = artifacts.get_arrays(paths.PREPARED_INTERACTIONS)
+            if arrays["is_user"].shape[0] != len(users):
+                raise ArtifactScrubError(
+                    f"{artifacts.key(paths.PREPARED_INTERACTIONS)}: visitor count mismatch"
+                )
+            rows = keep[arrays["user"]]
+            renumber = np.cumsum(keep) - 1
+            for column in _INTERACTION_COLUMNS:
+                arrays[column] = arrays[column][rows]
+            arrays["user"] = renumber[arrays["user"]].astype(np.int32)
+            arrays["is_user"] = arrays["is_user"][keep]
+            artifacts.put_arrays(paths.PREPARED_INTERACTIONS, **arrays)
+            outcome.rewrote(artifacts.key(paths.PREPARED_INTERACTIONS), gone)
+        ids["users"] = [u for u, kept in zip(users, keep.tolist(), strict=True) if kept]
+        artifacts.put_json(paths.PREPARED_IDS, ids)
+        outcome.rewrote(artifacts.key(paths.PREPARED_IDS), gone)
+
+    def _shard(
+        self, artifacts: VersionArtifacts, name: str, is_erased: IsErased, outcome: ScrubOutcome
+    ) -> None:
+        arrays = artifacts.get_arrays(name)
+        users = [str(u) for u in arrays["users"].tolist()]
+        gone = [u for u in users if is_erased(u)]
+        if not gone:
+            return
+        keep = np.array([u not in set(gone) for u in users], dtype=np.bool_)
+        scrubbed: dict[str, Any] = {}
+        for key, array in arrays.items():
+            if key.endswith("_indptr"):
+                matrix = key.removesuffix("_indptr")
+                scrubbed.update(csr_arrays(matrix, csr_from(arrays, matrix)[keep]))
+            elif key.endswith(_CSR_PARTS) and f"{key.rsplit('_', 1)[0]}_indptr" in arrays:
+                continue  # replaced with its matrix above
+            elif key in ("users", "user_factors"):
+                scrubbed[key] = array[keep]
+            else:
+                scrubbed[key] = array
+        artifacts.put_arrays(name, **scrubbed)
+        outcome.rewrote(artifacts.key(name), gone)
+
+    # ------------------------------------------------------------------ everything else
+    def _sweep(self, key: str, is_erased: IsErased) -> None:
+        """Fail when an object the scrubber does not know holds an erased visitor."""
+        data = self._store.get(key)
+        text = _npz_strings(data) if key.endswith(".npz") else _text(data)
+        if any(is_erased(token) for token in set(VISITOR_TOKEN.findall(text))):
+            raise ArtifactScrubError(f"{key} holds an erased visitor in a layout the purge cannot rewrite")
+
+
+def _text(data: bytes) -> str:
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    return data.decode("utf-8", errors="replace")
+
+
+def _npz_strings(data: bytes) -> str:
+    """The text of an npz's string arrays (numeric arrays are skipped without being read)."""
+    parts: list[str] = []
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                if version == (1, 0):
+                    dtype: np.dtype[Any] | None = np.lib.format.read_array_header_1_0(member)[2]
+                elif version == (2, 0):
+                    dtype = np.lib.format.read_array_header_2_0(member)[2]
+                else:
+                    dtype = None  # a newer header: read the array to know
+            if dtype is None or dtype.kind in ("U", "S"):
+                with archive.open(info) as member:
+                    array = np.lib.format.read_array(member, allow_pickle=False)
+                if array.dtype.kind in ("U", "S"):
+                    parts.extend(str(value) for value in array.ravel().tolist())
+    return "\n".join(parts)

@@ -1,0 +1,129 @@
+"""Where a version's artifacts live in the artifact bucket, and how they are (de)serialized.
+
+Only numpy ``.npz`` (read with ``allow_pickle=False``) and JSON are used, so no artifact can
+execute code when loaded. Layout under ``models/<version>/``:
+
+=================================  ===========================================================
+``prepared/interactions.npz``      the window's interactions (columns) and item availability
+``prepared/ids.json``              visitor ids, item ids and categories of those columns
+``model/model.npz``                the fitted engine model (`recs.model` format: factors or
+                                   EASE weights, with its hyperparameters)
+``model/ids.json``                 visitor id per model row, item id per model column
+``model/item_side.npz``            what ranking needs of the items: factors or EASE weights,
+                                   item ids, availability (read by every publish shard)
+``model/parameters.json``          the run's parameters, the engine's, the family, weights
+``model/item_lists.json.gz``       similar items, bought together, popular, trending
+``model/active_users.json``        the most active users (their lists are cached on flip)
+``shards/manifest.json``           the publish shards (the Distributed Map's ItemReader input)
+``shards/users-NNNNN.npz``         one shard's users and what ranking them needs
+``published/<shard>.json``         written by a shard after all its rows are stored
+``evaluation.json``                the holdout report and the gate's decision
+=================================  ===========================================================
+
+``prepared/`` and ``shards/`` are intermediate and removed by the cleanup step.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from recs.ports import ObjectStore
+
+
+def prefix(version: str) -> str:
+    return f"models/{version}/"
+
+
+PREPARED_INTERACTIONS = "prepared/interactions.npz"
+PREPARED_IDS = "prepared/ids.json"
+MODEL = "model/model.npz"
+MODEL_IDS = "model/ids.json"
+ITEM_SIDE = "model/item_side.npz"
+PARAMETERS = "model/parameters.json"
+ITEM_LISTS = "model/item_lists.json.gz"
+ACTIVE_USERS = "model/active_users.json"
+SHARD_MANIFEST = "shards/manifest.json"
+EVALUATION = "evaluation.json"
+INTERMEDIATE = ("prepared/", "shards/")
+
+
+def shard_key(name: str) -> str:
+    return f"shards/{name}.npz"
+
+
+def published_key(name: str) -> str:
+    return f"published/{name}.json"
+
+
+class VersionArtifacts:
+    """Read and write one version's artifacts."""
+
+    def __init__(self, store: ObjectStore, version: str) -> None:
+        self.store = store
+        self.version = version
+        self.prefix = prefix(version)
+
+    def key(self, name: str) -> str:
+        return self.prefix + name
+
+    def put_json(self, name: str, payload: Any) -> None:
+        self.store.put(
+            self.key(name), json.dumps(payload, separators=(",", ":")).encode(), "application/json"
+        )
+
+    def get_json(self, name: str) -> Any:
+        return json.loads(self.store.get(self.key(name)))
+
+    def put_json_gz(self, name: str, payload: Any) -> None:
+        data = gzip.compress(json.dumps(payload, separators=(",", ":")).encode(), compresslevel=5)
+        self.store.put(self.key(name), data, "application/gzip")
+
+    def get_json_gz(self, name: str) -> Any:
+        return json.loads(gzip.decompress(self.store.get(self.key(name))))
+
+    def put_bytes(self, name: str, data: bytes) -> None:
+        self.store.put(self.key(name), data)
+
+    def get_bytes(self, name: str) -> bytes:
+        return self.store.get(self.key(name))
+
+    def put_arrays(self, name: str, **arrays: Any) -> None:
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
+        self.store.put(self.key(name), buffer.getvalue())
+
+    def get_arrays(self, name: str) -> dict[str, Any]:
+        with np.load(io.BytesIO(self.store.get(self.key(name))), allow_pickle=False) as data:
+            return {field: data[field] for field in data.files}
+
+    def list(self, folder: str) -> list[str]:
+        return list(self.store.list_keys(self.key(folder)))
+
+    def delete_folders(self, folders: tuple[str, ...]) -> int:
+        keys = [key for folder in folders for key in self.list(folder)]
+        return self.store.delete(keys) if keys else 0
+
+
+def csr_arrays(name: str, matrix: sp.csr_matrix) -> dict[str, Any]:
+    """A CSR matrix as plain arrays (``<name>_data`` ...), for ``np.savez``."""
+    return {
+        f"{name}_data": matrix.data,
+        f"{name}_indices": matrix.indices,
+        f"{name}_indptr": matrix.indptr,
+        f"{name}_shape": np.asarray(matrix.shape, dtype=np.int64),
+    }
+
+
+def csr_from(arrays: dict[str, Any], name: str) -> sp.csr_matrix:
+    shape = tuple(int(v) for v in arrays[f"{name}_shape"])
+    matrix = sp.csr_matrix(
+        (arrays[f"{name}_data"], arrays[f"{name}_indices"], arrays[f"{name}_indptr"]), shape=shape
+    )
+    matrix.sort_indices()
+    return matrix

@@ -1,0 +1,75 @@
+"""The shop's catalog as training sees it: which products may be recommended, and their category.
+
+Availability reaches training as a file the shop exports (``catalog/products.jsonl`` in the
+artifact bucket, ``recs.storage.CATALOG_OBJECT_KEY``; ``--catalog FILE`` offline): one JSON object
+per line, ``{"id": "sku_1", "category": "kitchen", "available": true}``. ``available`` defaults
+to true and ``category`` is optional. When the file exists, a product it does not list is
+treated as no longer sold (unavailable); when there is no file at all, every product seen in
+the events counts as available and categories come from the events.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+
+class CatalogFormatError(ValueError):
+    """A catalog line is not a JSON object with a string ``id``."""
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    category: str | None
+    available: bool
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Products by id; ``present`` is False when the shop exported no catalog."""
+
+    entries: dict[str, CatalogEntry]
+    present: bool
+
+    @classmethod
+    def absent(cls) -> Catalog:
+        return cls({}, present=False)
+
+    @classmethod
+    def from_jsonl(cls, lines: Iterable[bytes | str]) -> Catalog:
+        entries: dict[str, CatalogEntry] = {}
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise CatalogFormatError(f"catalog line {number}: not JSON ({error.msg})") from error
+            if not isinstance(row, dict) or not isinstance(row.get("id"), str) or not row["id"]:
+                raise CatalogFormatError(f"catalog line {number}: expected an object with a string 'id'")
+            category = row.get("category")
+            entries[row["id"]] = CatalogEntry(
+                category=str(category) if category else None,
+                available=row.get("available", True) is not False,
+            )
+        return cls(entries, present=True)
+
+    def unavailable_mask(self, items: Sequence[str]) -> npt.NDArray[np.bool_]:
+        """True for each item that must never be recommended."""
+        if not self.present:
+            return np.zeros(len(items), dtype=np.bool_)
+        return np.array(
+            [not (entry := self.entries.get(item)) or not entry.available for item in items], dtype=np.bool_
+        )
+
+    def categories(self, items: Sequence[str], seen: Sequence[str | None]) -> list[str | None]:
+        """The catalog's category of each item, else the one the events carried."""
+        result: list[str | None] = []
+        for item, from_events in zip(items, seen, strict=True):
+            entry = self.entries.get(item)
+            result.append(entry.category if entry and entry.category else from_events)
+        return result

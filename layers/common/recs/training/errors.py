@@ -1,0 +1,13 @@
+"""Why a training run stops. The class name is the error name Step Functions sees (Retry/Catch)."""
+
+from __future__ import annotations
+
+from recs.errors import RecsError
+
+
+class TrainingError(RecsError):
+    """A run that cannot produce a model version (e.g. no usable event in the window)."""
+
+
+class PublishIncompleteError(TrainingError):
+    """A shard did not finish or a written row cannot be read back: the pointer must not flip."""

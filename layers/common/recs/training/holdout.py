@@ -1,0 +1,220 @@
+"""Time-based holdout evaluation of the lists a run would publish, and the quality gate.
+
+Protocol (the same for the gate, the offline report, family selection and tuning):
+
+* The last ``holdout_days`` before ``end_ts`` are held out; everything earlier is the training
+  part, with time decay measured from the cut-off (the model never sees the future).
+* Evaluated users: known users with training history and at least one relevant held-out item,
+  a seeded sample of at most ``evaluation_max_users``.
+* Relevant: the available products a user interacted with (any weighted event) in the holdout,
+  minus those the publishing policy never shows them (purchases of products not bought again).
+  Lists and relevance follow one policy, so no method is credited or blamed for items it may
+  not show.
+* Methods, each ranked by `recs.training.ranking.rank` exactly as for publishing: the model
+  family (with the buy-again signal), popularity (distinct users per item, same exclusions)
+  and "bought most" (the user's own purchases by number of days bought, the repeat-purchase
+  baseline).
+* Metrics: precision, recall, NDCG and catalog coverage at ``evaluation_k`` (`recs.evaluation`);
+  the gate reads these. The report also gives the same metrics with only held-out purchases as
+  relevant (``purchases``), the view a shop of repeat purchases cares most about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from recs.evaluation import evaluate_topk
+from recs.training.fitting import Family, fit
+from recs.training.interactions import PURCHASE_CODE, Interactions
+from recs.training.lists import popularity
+from recs.training.matrix import SECONDS_PER_DAY, event_weight_vector, to_csr
+from recs.training.parameters import TrainingParameters
+from recs.training.ranking import PopularityScorer, rank, top_of_rows
+from recs.training.signals import derive_signals
+
+_POPULARITY = "popularity"
+_BOUGHT_MOST = "boughtMost"
+
+
+@dataclass(frozen=True)
+class HoldoutReport:
+    """Metrics per method (None when no user could be evaluated)."""
+
+    cutoff_ts: float
+    evaluated_users: int
+    families: dict[str, dict[str, Any] | None]
+    popularity: dict[str, Any] | None
+    bought_most: dict[str, Any] | None
+    purchases: dict[str, dict[str, Any] | None]
+    train_interactions: int
+    holdout_interactions: int
+
+    def best_family(self) -> Family:
+        scored = {f: m["ndcg"] for f, m in self.families.items() if m is not None}
+        if not scored:
+            return "als"
+        best = max(scored, key=lambda family: (scored[family], family == "als"))
+        return "ease" if best == "ease" else "als"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "cutoffTs": self.cutoff_ts,
+            "evaluatedUsers": self.evaluated_users,
+            "families": self.families,
+            "popularity": self.popularity,
+            "boughtMost": self.bought_most,
+            "purchases": self.purchases,
+            "trainInteractions": self.train_interactions,
+            "holdoutInteractions": self.holdout_interactions,
+        }
+
+
+def holdout_mask(interactions: Interactions, *, end_ts: float, holdout_days: float) -> npt.NDArray[np.bool_]:
+    """True for the interactions in the training part (before the cut-off)."""
+    cutoff = end_ts - holdout_days * SECONDS_PER_DAY
+    train: npt.NDArray[np.bool_] = interactions.timestamp < cutoff
+    return train
+
+
+def evaluate_holdout(
+    interactions: Interactions,
+    unavailable: npt.NDArray[np.bool_],
+    params: TrainingParameters,
+    *,
+    end_ts: float,
+    families: Sequence[Family],
+) -> HoldoutReport:
+    """Evaluate ``families`` (fitted on the training part) against the baselines."""
+    cutoff = end_ts - params.holdout_days * SECONDS_PER_DAY
+    train_mask = interactions.timestamp < cutoff
+    signals = derive_signals(interactions, params, now_ts=cutoff, mask=train_mask)
+    weighted = event_weight_vector(params.event_weights)[interactions.event] > 0
+    relevant = _relevant(interactions, ~train_mask & weighted, signals.exclude, unavailable)
+    bought = _relevant(
+        interactions, ~train_mask & (interactions.event == PURCHASE_CODE), signals.exclude, unavailable
+    )
+    users = _evaluated_users(interactions, signals.confidence, relevant, params)
+    k = params.evaluation_k
+    methods: dict[str, npt.NDArray[np.int32]] = {}
+    if users.size:
+        history = signals.confidence[users]
+        exclude = signals.exclude[users]
+        boost = signals.boost[users]
+        for family in families:
+            model = fit(family, signals.confidence, params)
+            methods[family] = rank(
+                model.scorer(users, history),
+                k,
+                exclude=exclude,
+                unavailable=unavailable,
+                boost=boost,
+                boost_weight=params.buy_again_weight,
+            ).ids
+        baseline = PopularityScorer(popularity(signals.confidence).astype(np.float32), int(users.size))
+        methods[_POPULARITY] = rank(baseline, k, exclude=exclude, unavailable=unavailable).ids
+        own = sp.csr_matrix(signals.purchase_days[users].multiply(~unavailable[np.newaxis, :]))
+        own.eliminate_zeros()
+        own.sort_indices()
+        methods[_BOUGHT_MOST] = top_of_rows(own, k)[0]
+    on_interactions = {name: _metrics(ids, relevant, users, k) for name, ids in methods.items()}
+    on_purchases = {name: _metrics(ids, bought, users, k) for name, ids in methods.items()}
+    return HoldoutReport(
+        cutoff_ts=cutoff,
+        evaluated_users=int(users.size),
+        families={family: on_interactions.get(family) for family in families},
+        popularity=on_interactions.get(_POPULARITY),
+        bought_most=on_interactions.get(_BOUGHT_MOST),
+        purchases=on_purchases,
+        train_interactions=int(train_mask.sum()),
+        holdout_interactions=int((~train_mask).sum()),
+    )
+
+
+def _relevant(
+    interactions: Interactions,
+    selected: npt.NDArray[np.bool_],
+    exclude: sp.csr_matrix,
+    unavailable: npt.NDArray[np.bool_],
+) -> sp.csr_matrix:
+    relevant = to_csr(interactions, np.ones(len(interactions), dtype=np.float32), selected)
+    relevant.data[:] = 1.0
+    if exclude.nnz:
+        relevant = relevant - relevant.multiply(exclude > 0)
+    if unavailable.any():
+        relevant = relevant.multiply(~unavailable[np.newaxis, :])
+    relevant = sp.csr_matrix(relevant, dtype=np.float32)
+    relevant.eliminate_zeros()
+    relevant.sort_indices()
+    return relevant
+
+
+def _evaluated_users(
+    interactions: Interactions,
+    train: sp.csr_matrix,
+    relevant: sp.csr_matrix,
+    params: TrainingParameters,
+) -> npt.NDArray[np.int64]:
+    has_history = np.diff(train.indptr) > 0
+    has_relevant = np.diff(relevant.indptr) > 0
+    users = np.flatnonzero(has_history & has_relevant & interactions.is_user).astype(np.int64)
+    if users.size > params.evaluation_max_users:
+        rng = np.random.default_rng(params.random_seed)
+        users = np.sort(rng.choice(users, size=params.evaluation_max_users, replace=False))
+    return users
+
+
+def _metrics(
+    ids: npt.NDArray[np.int32], relevant: sp.csr_matrix, users: npt.NDArray[np.int64], k: int
+) -> dict[str, Any] | None:
+    """Metrics over the users with relevant items; None when there are none."""
+    report = evaluate_topk(ids, relevant, k=k, users=users)
+    return report.as_dict() if report.users else None
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    passed: bool
+    reason: str
+    lift: float | None
+
+
+def gate(
+    model: dict[str, Any] | None,
+    popular: dict[str, Any] | None,
+    params: TrainingParameters,
+    current_lift: float | None,
+) -> GateDecision:
+    """Refuse a model that does not beat popularity by the configured margin, or whose lift
+    over popularity fell by more than ``gate_max_regression`` against the serving version.
+
+    The current version was evaluated on other days, so NDCG values of the two runs are not
+    comparable; their lifts over popularity on their own holdouts are.
+    """
+    if model is None or popular is None:
+        return GateDecision(False, "no user could be evaluated in the holdout", None)
+    ndcg, baseline = float(model["ndcg"]), float(popular["ndcg"])
+    lift = ndcg / baseline if baseline > 0 else None
+    required = baseline * (1.0 + params.gate_popularity_margin)
+    if not ndcg > required:
+        return GateDecision(
+            False,
+            f"NDCG@{model['k']} {ndcg:.4f} does not beat popularity {baseline:.4f}"
+            f" by the required margin {params.gate_popularity_margin:.0%}",
+            lift,
+        )
+    if current_lift is not None and lift is not None:
+        floor = current_lift * (1.0 - params.gate_max_regression)
+        if lift < floor:
+            return GateDecision(
+                False,
+                f"lift over popularity {lift:.3f} is below the serving version's {current_lift:.3f}"
+                f" minus {params.gate_max_regression:.0%}",
+                lift,
+            )
+    return GateDecision(True, f"NDCG@{model['k']} {ndcg:.4f} beats popularity {baseline:.4f}", lift)

@@ -1,0 +1,113 @@
+"""The rows a version publishes (shapes in `recs.storage`), from ranked lists and item lists."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from recs.storage import (
+    CATALOG_PK,
+    availability_row,
+    bought_together_pk,
+    list_row,
+    popular_pk,
+    purchased_pk,
+    similar_pk,
+    trending_pk,
+    user_pk,
+    version_sk,
+)
+from recs.training.build import list_reason
+from recs.training.ranking import RankedLists
+
+_LIST_KEYS: dict[str, Callable[[str], str]] = {
+    "similar": similar_pk,
+    "boughtTogether": bought_together_pk,
+    "popular": popular_pk,
+    "trending": trending_pk,
+}
+
+
+def user_list_rows(
+    users: Sequence[str],
+    items: Sequence[str],
+    lists: RankedLists,
+    version: str,
+    generated_at: str,
+    expires_at: int,
+) -> list[dict[str, Any]]:
+    """``U#<user>`` rows; a user whose list is empty (nothing eligible) gets no row."""
+    rows: list[dict[str, Any]] = []
+    for row, user in enumerate(users):
+        ranked = [(items[i], score, reason) for i, score, reason in lists.items_of(row)]
+        if ranked:
+            rows.append(list_row(user_pk(user), version, ranked, generated_at, expires_at))
+    return rows
+
+
+def purchased_rows(
+    users: Sequence[str],
+    items: Sequence[str],
+    purchase_days: sp.csr_matrix,
+    version: str,
+    generated_at: str,
+    expires_at: int,
+) -> list[dict[str, Any]]:
+    """``PURCHASED#<user>`` rows: what each user bought, most often bought first (days with a
+    purchase), so serving can filter purchases out of lists built without this version."""
+    rows: list[dict[str, Any]] = []
+    for row, user in enumerate(users):
+        start, stop = purchase_days.indptr[row], purchase_days.indptr[row + 1]
+        if start == stop:
+            continue
+        bought = purchase_days.indices[start:stop]
+        counts = purchase_days.data[start:stop]
+        order = np.lexsort((bought, -counts))
+        entries = [(items[int(bought[i])], float(counts[i]), None) for i in order]
+        rows.append(list_row(purchased_pk(user), version, entries, generated_at, expires_at))
+    return rows
+
+
+def item_list_rows(
+    item_lists: Mapping[str, Mapping[str, list[list[Any]]]],
+    version: str,
+    generated_at: str,
+    expires_at: int,
+) -> list[dict[str, Any]]:
+    """Similar-items, bought-together, popular and trending rows from ``ItemLists.to_json()``."""
+    rows: list[dict[str, Any]] = []
+    for kind, make_pk in _LIST_KEYS.items():
+        for key, ranked in item_lists.get(kind, {}).items():
+            reason = list_reason(kind, key).value
+            entries = [(str(product), float(score), reason) for product, score in ranked]
+            if entries:
+                rows.append(list_row(make_pk(key), version, entries, generated_at, expires_at))
+    return rows
+
+
+def catalog_rows(
+    categories: Mapping[str, str],
+    unavailable: Sequence[str] | None,
+    version: str,
+    generated_at: str,
+    expires_at: int,
+) -> list[dict[str, Any]]:
+    """The version's ``CATALOG`` row (product -> category, what serving's category filters use)
+    and, when the shop exported a catalog, the unversioned availability row from it."""
+    rows: list[dict[str, Any]] = [
+        {
+            "pk": CATALOG_PK,
+            "sk": version_sk(version),
+            "v": version,
+            "g": generated_at,
+            "expiresAt": expires_at,
+            "d": json.dumps(dict(sorted(categories.items())), separators=(",", ":")),
+        }
+    ]
+    if unavailable is not None:
+        rows.append(availability_row(unavailable, generated_at))
+    return rows

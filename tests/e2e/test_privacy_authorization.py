@@ -1,0 +1,144 @@
+"""Caller authorization over HTTP, with a local OIDC issuer and API Gateway's JWT authorizer
+emulated for the routes template.yaml protects: nobody reads or changes another shopper's data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from recs.local.auth import LocalIssuer
+from recs.local.demo import HttpResult, http_call
+from recs.local.http import LocalApiServer
+from recs.local.stack import LocalStack
+from tests.integration.serving.world import RICH_USER, World
+
+OTHER_USER = "user_000002"
+PRIVACY_ROUTES = {
+    ("PUT", "/api/users/{userId}/preferences"),
+    ("GET", "/api/users/{userId}/privacy"),
+    ("POST", "/api/users/{userId}/erasure"),
+    ("GET", "/api/erasures/{receiptId}"),
+}
+
+
+@dataclass
+class Secured:
+    issuer: LocalIssuer
+    stack: LocalStack
+    api: LocalApiServer
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> HttpResult:
+        return http_call(self.api.url, "GET", path, headers=headers)
+
+    def recommendations(self, headers: dict[str, str] | None = None, **query: str) -> HttpResult:
+        return self.get("/api/recommendations?" + urlencode(query), headers)
+
+    def send(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> HttpResult:
+        return http_call(self.api.url, method, path, body, headers=headers)
+
+    def as_user(self, subject: str, **kwargs: Any) -> dict[str, str]:
+        return self.issuer.headers(subject, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def secured() -> Iterator[Secured]:
+    """A stack with caller authorization on (trusting a local issuer) and the serving test world."""
+    with (
+        LocalIssuer() as issuer,
+        LocalStack(parameter_overrides={"LogLevel": "WARNING", **issuer.stack_parameters()}) as stack,
+    ):
+        World(stack).publish_everything()
+        api = LocalApiServer(stack, port=0).start()
+        yield Secured(issuer, stack, api)
+        api.stop()
+
+
+def test_the_template_puts_the_jwt_authorizer_on_the_privacy_routes_only(secured: Secured) -> None:
+    # Given a stack whose AuthIssuerUrl is the local issuer / Then exactly the privacy routes are protected
+    protected = {(r.method, r.path) for r in secured.stack.routes if r.authorizer is not None}
+    assert protected == PRIVACY_ROUTES
+    authorizer = next(r.authorizer for r in secured.stack.routes if r.authorizer is not None)
+    assert authorizer is not None
+    assert authorizer.issuer == secured.issuer.url
+    assert authorizer.audiences == (secured.issuer.audience,)
+
+
+def test_a_users_recommendations_need_that_users_token(secured: Secured) -> None:
+    # When the rich user's list is asked for without a token, with another user's, and with theirs
+    anonymous = secured.recommendations(userId=RICH_USER)
+    foreign = secured.recommendations(secured.as_user(OTHER_USER), userId=RICH_USER)
+    own = secured.recommendations(secured.as_user(RICH_USER), userId=RICH_USER)
+    # Then only their own token gets their (personal) list
+    assert anonymous.status == 401
+    assert foreign.status == 403
+    assert own.status == 200
+    assert own.body["source"] == "user"
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        {"expires_in": -60},
+        {"audience": "someone-elses-app"},
+        {"issuer": "https://evil.example"},
+    ],
+)
+def test_invalid_tokens_get_401(secured: Secured, token: dict[str, Any]) -> None:
+    # When a personal list is asked for with an expired token, another audience's or another issuer's
+    result = secured.recommendations(secured.as_user(RICH_USER, **token), userId=RICH_USER)
+    # Then it is refused as unauthenticated
+    assert result.status == 401
+    assert {k.lower(): v for k, v in result.headers.items()}["www-authenticate"] == "Bearer"
+
+
+def test_anonymous_shoppers_need_no_token(secured: Secured) -> None:
+    # When an anonymous browser asks (anonId only, or nothing)
+    by_anon = secured.recommendations(anonId="anon_e2e_1")
+    nobody = secured.recommendations()
+    # Then both are served
+    assert by_anon.status == 200
+    assert nobody.status == 200
+
+
+def test_a_token_for_one_user_cannot_change_anothers_preferences(secured: Secured) -> None:
+    # When someone tries to opt OTHER_USER out with no token, and with RICH_USER's token
+    opt_out = {"preferences": {"recommendations": False}}
+    path = f"/api/users/{OTHER_USER}/preferences"
+    missing = secured.send("PUT", path, opt_out)
+    foreign = secured.send("PUT", path, opt_out, headers=secured.as_user(RICH_USER))
+    # Then API Gateway refuses the first, the function the second, and nothing changed
+    assert missing.status == 401
+    assert missing.body == {"message": "Unauthorized"}
+    assert foreign.status == 403
+    status = secured.get(f"/api/users/{OTHER_USER}/privacy", headers=secured.as_user(OTHER_USER))
+    assert status.status == 200
+    assert status.body["preferences"] == {"recommendations": True}
+    # When OTHER_USER does it with their own token / Then it is done
+    own = secured.send("PUT", path, opt_out, headers=secured.as_user(OTHER_USER))
+    assert own.status == 200
+    assert secured.get(f"/api/users/{OTHER_USER}/privacy", headers=secured.as_user(OTHER_USER)).body[
+        "preferences"
+    ] == {"recommendations": False}
+
+
+def test_erasures_and_their_receipts_belong_to_their_subject(secured: Secured) -> None:
+    # When another user asks to erase user_000003, then user_000003 does
+    path = "/api/users/user_000003/erasure"
+    foreign = secured.send("POST", path, headers=secured.as_user(RICH_USER))
+    own = secured.send("POST", path, headers=secured.as_user("user_000003"))
+    # Then only their own request is accepted
+    assert foreign.status == 403
+    assert own.status == 202
+    receipt_path = f"/api/erasures/{own.body['receiptId']}"
+    # And only they can read the receipt
+    assert secured.get(receipt_path).status == 401
+    assert secured.get(receipt_path, headers=secured.as_user(RICH_USER)).status == 403
+    mine = secured.get(receipt_path, headers=secured.as_user("user_000003"))
+    assert mine.status == 200
+    assert mine.body["status"] == "pending"

@@ -1,0 +1,82 @@
+"""GET /api/recommendations over real HTTP on the local API (the frontend's view)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import urlencode
+
+import pytest
+
+from recs.local.demo import http_call
+from recs.local.http import LocalApiServer
+from recs.local.stack import LocalStack
+from recs.serving.attribution import RecommendationId
+from tests.integration.serving.world import RICH_LIST, RICH_USER, World, similar_to, sku
+
+
+def _get(api: LocalApiServer, **query: str) -> tuple[int, dict[str, object], dict[str, str]]:
+    result = http_call(api.url, "GET", "/api/recommendations?" + urlencode(query, safe=","))
+    return result.status, result.body, {k.lower(): v for k, v in result.headers.items()}
+
+
+@pytest.fixture(scope="module")
+def published() -> Iterator[LocalApiServer]:
+    """One stack and API for the read-only tests of this module, with the test world published."""
+    with LocalStack(parameter_overrides={"LogLevel": "WARNING"}) as stack:
+        World(stack).publish_everything()
+        server = LocalApiServer(stack, port=0).start()
+        yield server
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    ("query", "source", "first"),
+    [
+        ({"userId": RICH_USER}, "user", RICH_LIST[0][0]),
+        ({"anonId": "anon_e2e"}, "popular", sku(0)),
+        ({}, "popular", sku(0)),
+        (
+            {"userId": RICH_USER, "context": "product-page", "productId": sku(1)},
+            "similar",
+            similar_to(1)[0][0],
+        ),
+        (
+            {"anonId": "anon_e2e", "context": "cart", "cartProductIds": f"{sku(1)},{sku(2)}"},
+            "bought-together",
+            None,
+        ),
+    ],
+)
+def test_every_context_answers_in_the_contract_shape(
+    published: LocalApiServer, query: dict[str, str], source: str, first: str | None
+) -> None:
+    # Given the published test world / When the frontend asks over HTTP
+    status, body, headers = _get(published, **query, limit="5")
+    # Then it gets the contract's body with the added attribution fields
+    assert status == 200
+    assert headers["content-type"].startswith("application/json")
+    products = body["products"]
+    assert isinstance(products, list)
+    assert len(products) == 5
+    assert all(set(p) == {"id", "score", "reason"} for p in products)
+    assert body["source"] == source
+    assert RecommendationId.parse(str(body["recommendationId"])) is not None
+    if first is not None:
+        assert products[0]["id"] == first
+
+
+def test_bad_parameters_answer_400_naming_each_field_over_http(published: LocalApiServer) -> None:
+    # When the frontend sends a bad id and limit on a product page without a product
+    status, body, _ = _get(published, userId="a b", limit="0", context="product-page")
+    # Then the 400 names each bad parameter Powertools found
+    assert status == 400
+    errors = body["errors"]
+    assert isinstance(errors, list)
+    assert {e["field"] for e in errors} == {"userId", "limit"}
+
+
+def test_a_repeated_request_is_served_the_same_list(published: LocalApiServer) -> None:
+    # Given the same request twice (the second from the cache) / Then the same products
+    first = _get(published, userId=RICH_USER)
+    second = _get(published, userId=RICH_USER)
+    assert first[1]["products"] == second[1]["products"]

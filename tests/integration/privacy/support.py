@@ -1,0 +1,173 @@
+"""Helpers of the privacy tests: the privacy and recommend routes invoked as API Gateway would."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from recs.local.http import build_http_api_event
+from recs.local.stack import LocalStack
+from recs.synthetic import SyntheticShop
+from tests.helpers import body_of
+
+#: Sources built from the shopper's own history or session (recs.serving.sources).
+PERSONAL_SOURCES = {"user", "session"}
+
+
+def call(
+    stack: LocalStack,
+    function: str,
+    method: str,
+    path: str,
+    route: str,
+    *,
+    params: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+    body: Any = None,
+    claims: dict[str, str] | None = None,
+) -> tuple[int, Any]:
+    """Invoke a function with the HTTP API event of one request; (status, parsed body)."""
+    event = build_http_api_event(
+        method=method,
+        raw_path=path,
+        raw_query=urlencode(query or {}),
+        headers={"content-type": "application/json"},
+        body=json.dumps(body).encode() if body is not None else b"",
+        route_path=route,
+        path_parameters=params or {},
+        authorizer={"jwt": {"claims": claims, "scopes": None}} if claims else None,
+    )
+    response = stack.invoke(function, event)
+    return int(response["statusCode"]), body_of(response)
+
+
+def set_preference(stack: LocalStack, user: str, recommendations: bool) -> tuple[int, Any]:
+    return call(
+        stack,
+        "PrivacyFunction",
+        "PUT",
+        f"/api/users/{user}/preferences",
+        "/api/users/{userId}/preferences",
+        params={"userId": user},
+        body={"preferences": {"recommendations": recommendations}},
+    )
+
+
+def request_erasure(stack: LocalStack, user: str, anon_ids: list[str] | None = None) -> tuple[int, Any]:
+    return call(
+        stack,
+        "PrivacyFunction",
+        "POST",
+        f"/api/users/{user}/erasure",
+        "/api/users/{userId}/erasure",
+        params={"userId": user},
+        body={"anonIds": anon_ids} if anon_ids else None,
+    )
+
+
+def receipt(stack: LocalStack, receipt_id: str) -> tuple[int, Any]:
+    return call(
+        stack,
+        "PrivacyFunction",
+        "GET",
+        f"/api/erasures/{receipt_id}",
+        "/api/erasures/{receiptId}",
+        params={"receiptId": receipt_id},
+    )
+
+
+def recommendations(stack: LocalStack, **query: str) -> tuple[int, Any]:
+    return call(
+        stack, "RecommendFunction", "GET", "/api/recommendations", "/api/recommendations", query=query
+    )
+
+
+def is_personalized(stack: LocalStack, served: dict[str, Any], **query: str) -> bool:
+    """Whether a response differs from what a shopper without any id gets for the same page, or
+    came from a personal source: nothing personal is served exactly when neither holds."""
+    status, anonymous = recommendations(stack, **query)
+    assert status == 200, anonymous
+    products = [(p["id"], p["score"], p.get("reason")) for p in served["products"]]
+    baseline = [(p["id"], p["score"], p.get("reason")) for p in anonymous["products"]]
+    return served.get("source") in PERSONAL_SOURCES or products != baseline
+
+
+def post_events(stack: LocalStack, events: list[dict[str, Any]]) -> None:
+    status, body = call(
+        stack, "IngestFunction", "POST", "/api/events", "/api/events", body={"events": events}
+    )
+    assert status == 202, body
+
+
+def view_now(n: int, product: str, *, user: str | None = None, anon: str | None = None) -> dict[str, Any]:
+    """A view happening now (it feeds the session signal)."""
+    event: dict[str, Any] = {
+        "eventId": f"00000000-0000-4000-8000-{n:012d}",
+        "eventType": "view",
+        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "productId": product,
+        "sessionId": f"sess_now_{n}",
+    }
+    if user:
+        event["userId"] = user
+    if anon:
+        event["anonId"] = anon
+    return event
+
+
+def most_active_linked_user(shop: SyntheticShop) -> tuple[str, str]:
+    """(user id, anonymous id) of the most active user who also browsed anonymously."""
+    activity = Counter(str(e["userId"]) for e in shop.events if e.get("userId"))
+    linked = {user: anon for anon, user in shop.anon_to_user.items()}
+    user = max(linked, key=lambda u: (activity[u], u))
+    return user, linked[user]
+
+
+def gzip_half_of_the_lake(stack: LocalStack) -> int:
+    """Rewrite every other lake object gzip-compressed, as Firehose writes them in AWS
+    (moto's Firehose writes plain NDJSON); returns how many were compressed."""
+    s3 = stack.client("s3")
+    bucket = stack.physical["EventLakeBucket"]
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
+    for key in keys[::2]:
+        data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        s3.put_object(Bucket=bucket, Key=key, Body=gzip.compress(data))
+    return len(keys[::2])
+
+
+@contextmanager
+def function_logs(stack: LocalStack, level: int = logging.INFO) -> Iterator[io.StringIO]:
+    """Everything the stack's functions log at `level` (the template's default) while the block runs.
+
+    Powertools keeps one logger per service for the whole process, with the stream and level of
+    its first initialisation (an earlier test's stack), so the handlers are pointed at a buffer
+    and the level is set here (after loading every function, as its cold start would) rather
+    than relying on pytest's capture.
+    """
+    for function in stack.functions.values():
+        function.load()
+    services = {f.environment.get("POWERTOOLS_SERVICE_NAME") for f in stack.functions.values()}
+    loggers = [logging.getLogger(service) for service in sorted(s for s in services if s)]
+    handlers = [h for lg in loggers for h in lg.handlers if isinstance(h, logging.StreamHandler)]
+    buffer = io.StringIO()
+    streams = [(handler, handler.stream) for handler in handlers]
+    levels = [(lg, lg.level) for lg in loggers]
+    for handler in handlers:
+        handler.setStream(buffer)
+    for lg in loggers:
+        lg.setLevel(level)
+    try:
+        yield buffer
+    finally:
+        for handler, stream in streams:
+            handler.setStream(stream)
+        for lg, previous in levels:
+            lg.setLevel(previous)

@@ -1,0 +1,113 @@
+"""What may never be served: the product on screen, the cart, unavailable and purchased products,
+products outside the category filter, duplicates; and the list is always filled up to `limit`."""
+
+from __future__ import annotations
+
+import json
+
+from recs.storage import user_pk
+from tests.integration.serving.world import (
+    PSEUDONYMS,
+    RICH_LIST,
+    RICH_USER,
+    World,
+    bought_with,
+    category_of,
+    ids,
+    reasons,
+    sku,
+)
+
+
+def test_unavailable_products_are_never_served(world: World) -> None:
+    # Given the catalog feed marked two of the user's products unavailable
+    world.unavailable([sku(45), sku(46)])
+    # When the homepage asks for 10
+    status, body, _ = world.ask("recommend_homepage")
+    # Then neither is served, and the list is still full
+    assert status == 200
+    assert not {sku(45), sku(46)} & set(ids(body))
+    assert len(ids(body)) == 10
+    assert ids(body)[:8] == [p for p, _, _ in RICH_LIST][2:]
+
+
+def test_products_bought_in_the_live_session_are_not_recommended(world: World) -> None:
+    # Given the user just bought sku_00045 (the session signal records it)
+    world.user_session(RICH_USER, [(sku(45), "purchase")])
+    # When the homepage asks
+    _, body, _ = world.ask("recommend_homepage")
+    # Then it is not recommended again
+    assert sku(45) not in ids(body)
+    assert len(ids(body)) == 10
+
+
+def test_products_in_the_users_purchase_history_are_not_recommended(world: World) -> None:
+    # Given the published purchase history says the user bought sku_00046
+    world.purchased(RICH_USER, [sku(46)])
+    # When the homepage asks
+    _, body, _ = world.ask("recommend_homepage")
+    # Then it is left out
+    assert sku(46) not in ids(body)
+
+
+def test_a_buy_again_product_is_recommended_even_though_it_was_bought(world: World) -> None:
+    # Given the user's list says to buy sku_00045 again, and they did buy it before
+    world.publish(lists={user_pk(PSEUDONYMS.user(RICH_USER)): [(sku(45), 1.0, "buy-again"), *RICH_LIST[1:]]})
+    world.purchased(RICH_USER, [sku(45)])
+    # When the homepage asks
+    _, body, _ = world.ask("recommend_homepage")
+    # Then it is there, saying why
+    assert body["products"][0] == {"id": sku(45), "score": 1.0, "reason": "buy-again"}
+
+
+def test_purchased_products_can_be_allowed_by_configuration(world: World) -> None:
+    # Given a deployment configured with EXCLUDE_PURCHASED=false
+    world.stack.function("RecommendFunction").environment["EXCLUDE_PURCHASED"] = "false"
+    world.purchased(RICH_USER, [sku(46)])
+    # When the homepage asks
+    _, body, _ = world.ask("recommend_homepage")
+    # Then the purchase does not filter the list
+    assert sku(46) in ids(body)
+
+
+def test_the_cart_and_the_product_on_screen_are_never_recommended(world: World) -> None:
+    # Given a cart with sku_00001 and one of the products bought with it
+    together = bought_with(1)[0][0]
+    # When the cart asks for 20
+    _, body, _ = world.ask("recommend_cart", cartProductIds=f"{sku(1)},{together}", limit="20")
+    # Then neither cart item is served
+    assert not {sku(1), together} & set(ids(body))
+    # and on sku_00001's product page sku_00001 never appears
+    _, page, _ = world.ask("recommend_product_page", limit="50")
+    assert sku(1) not in ids(page)
+
+
+def test_the_category_filter_keeps_only_that_category(world: World) -> None:
+    # Given a user whose own list is all cat_b
+    # When the homepage asks for cat_a only
+    status, body, _ = world.ask("recommend_category_filter", category="cat_a", limit="10")
+    # Then every product is cat_a, from cat_a's own popular list
+    assert status == 200
+    assert len(ids(body)) == 10
+    assert {category_of(int(p[4:])) for p in ids(body)} == {"cat_a"}
+    assert body["source"] == "category-popular"
+
+
+def test_lists_are_filled_across_sources_without_duplicates(world: World) -> None:
+    # Given popular (40) and trending (40) overlap on 20 products
+    # When an anonymous visitor asks for 60
+    status, body, _ = world.ask("recommend_anonymous", limit="60")
+    # Then 60 distinct products come, popular first, then trending's new ones
+    assert status == 200
+    assert len(ids(body)) == len(set(ids(body))) == 60
+    assert reasons(body) == ["popular"] * 40 + ["trending"] * 20
+
+
+def test_a_list_is_short_only_when_the_catalog_has_no_more_eligible_products(world: World) -> None:
+    # Given every source together knows 60 products
+    # When an anonymous visitor asks for 100
+    status, body, _ = world.ask("recommend_anonymous", limit="100")
+    # Then all 60 are served (and nothing is invented)
+    assert status == 200
+    assert sorted(ids(body)) == [sku(n) for n in range(60)]
+    assert json.dumps(body).count('"id"') == 60

@@ -1,0 +1,102 @@
+"""Structured logs and EMF metrics of served requests: the fields operators need, no raw ids."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from recs.local.stack import LocalStack
+from tests.integration.serving.world import PSEUDONYMS, RICH_USER, World, emf_metrics, sku
+
+# Powertools' JSON formatter writes a record's `extra` fields next to its message; the records
+# are read through pytest's log capture (the formatter's stream is bound once per process).
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
+
+
+def _lines(caplog: pytest.LogCaptureFixture, message: str) -> list[dict[str, Any]]:
+    return [
+        {k: v for k, v in vars(r).items() if k not in _STANDARD}
+        for r in caplog.records
+        if r.getMessage() == message
+    ]
+
+
+@pytest.fixture
+def talkative(caplog: pytest.LogCaptureFixture) -> Iterator[World]:
+    """A stack logging at INFO, with the test world published."""
+    # Powertools configures the service's logger once per process (one function per process in
+    # Lambda); other tests in this process may have configured it at WARNING.
+    caplog.set_level(logging.INFO, logger="recommend")
+    with LocalStack(parameter_overrides={"LogLevel": "INFO"}) as stack:
+        world = World(stack)
+        world.publish_everything()
+        yield world
+
+
+def test_each_request_logs_cache_outcome_latency_version_context_source_and_variant(
+    talkative: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a user asking twice (the second time from the cache)
+    talkative.user_session(RICH_USER, [(sku(3), "view")])
+    talkative.ask("recommend_homepage")
+    talkative.ask("recommend_homepage")
+    # When the log lines are read
+    first, second = _lines(caplog, "served")
+    # Then each names what served it and how
+    for line in (first, second):
+        assert line["context"] == "homepage"
+        assert line["source"] == "user"
+        assert line["modelVersion"].startswith("v2026")
+        assert line["variant"] is None  # no experiment configured
+        assert line["latencyMs"] > 0
+        assert line["identity"] == "user"
+    assert first["cache"] == "miss"
+    assert second["cache"] == "hit"
+    assert second["cacheRoundTrips"] == 1
+    assert second["storeReads"] == 0
+
+
+def test_logs_and_metrics_never_carry_raw_ids(
+    talkative: World, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # Given requests with a user id, an anonymous id, and a rejected one
+    talkative.ask("recommend_homepage")
+    talkative.ask("recommend_anonymous")
+    talkative.ask("recommend_bad_limit")
+    logged = json.dumps([(r.getMessage(), vars(r)) for r in caplog.records], default=str)
+    output = capfd.readouterr().out + logged
+    # Then no raw identifier appears anywhere in the output, only pseudonyms
+    assert RICH_USER not in output
+    assert "anon_sample_1" not in output
+    served = _lines(caplog, "served")
+    assert served[0]["visitor"] == PSEUDONYMS.user(RICH_USER)
+    assert served[1]["visitor"] == PSEUDONYMS.anon("anon_sample_1")
+
+
+def test_metrics_count_cache_hits_misses_fallback_tiers_latency_and_errors(
+    talkative: World, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # Given a cold and a warm request, an anonymous one, and a bad one
+    talkative.ask("recommend_homepage")
+    talkative.ask("recommend_homepage")
+    talkative.ask("recommend_anonymous")
+    talkative.ask("recommend_bad_limit")
+    documents = emf_metrics(capfd.readouterr().out)
+    # Then the metrics say so
+    main = [d for d in documents if "CacheHits" in d]
+    assert [(d["CacheHits"][0] > 0, d["CacheMisses"][0] > 0) for d in main[:2]] == [
+        (False, True),
+        (True, False),
+    ]
+    assert all("Latency" in d and d["Latency"][0] > 0 for d in main)
+    served = [(d["context"], d["source"], d["variant"]) for d in documents if "Served" in d]
+    assert served == [
+        ("homepage", "user", "none"),
+        ("homepage", "user", "none"),
+        ("homepage", "popular", "none"),
+    ]
+    assert [d["ClientErrors"][0] for d in documents if "ClientErrors" in d] == [1.0]

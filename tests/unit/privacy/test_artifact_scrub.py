@@ -1,0 +1,121 @@
+"""Scrubbing stored model versions: every layout that names visitors is rewritten without the
+erased ones, consistently (ids and rows together), and an unknown layout holding one is an error."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from recs.model import AlternatingLeastSquares
+from recs.training import artifacts as paths
+from recs.training.artifact_scrub import ArtifactScrubber, ArtifactScrubError
+from recs.training.artifacts import VersionArtifacts, csr_arrays, csr_from
+from recs.training.fitting import FittedModel
+from tests.unit.privacy.fakes import PSEUDONYMS, MemoryObjects
+
+KEPT, ERASED, ANON = PSEUDONYMS.user("kept"), PSEUDONYMS.user("erased"), PSEUDONYMS.anon("browser")
+VISITORS = [KEPT, ERASED, ANON]
+ITEMS = ["sku_1", "sku_2", "sku_3", "sku_4"]
+VERSION = "v20261126T030000Z-abc123"
+
+
+def is_erased(pseudonym: str) -> bool:
+    return pseudonym == ERASED
+
+
+def version_store() -> tuple[MemoryObjects, AlternatingLeastSquares]:
+    """A version as the pipeline leaves it before Cleanup (prepared/ and shards/ still there)."""
+    store = MemoryObjects(
+        {"catalog/products.jsonl": b'{"id": "sku_1", "category": "a", "available": true}\n'}
+    )
+    artifacts = VersionArtifacts(store, VERSION)
+    confidence = sp.csr_matrix(np.array([[1, 2, 0, 0], [0, 3, 1, 0], [1, 0, 0, 4]], dtype=np.float32))
+    model = AlternatingLeastSquares(factors=2, iterations=2, random_state=7).fit(confidence)
+    artifacts.put_bytes(paths.MODEL, FittedModel("als", model).to_bytes())
+    artifacts.put_json(paths.MODEL_IDS, {"users": VISITORS, "items": ITEMS})
+    artifacts.put_json(paths.ACTIVE_USERS, [ERASED, KEPT])
+    artifacts.put_json(paths.EVALUATION, {"ndcg": 0.4})
+    artifacts.put_json(paths.PREPARED_IDS, {"users": VISITORS, "items": ITEMS, "itemCategory": [None] * 4})
+    artifacts.put_arrays(
+        paths.PREPARED_INTERACTIONS,
+        user=np.array([0, 1, 1, 2, 2], dtype=np.int32),
+        item=np.array([0, 1, 2, 0, 3], dtype=np.int32),
+        event=np.zeros(5, dtype=np.int8),
+        timestamp=np.arange(5, dtype=np.float64),
+        quantity=np.ones(5, dtype=np.float32),
+        basket=np.array([-1, 0, 0, 1, 1], dtype=np.int64),
+        is_user=np.array([True, True, False]),
+        unavailable=np.zeros(4, dtype=np.bool_),
+    )
+    assert model.user_factors is not None
+    artifacts.put_arrays(
+        paths.shard_key("users-00000"),
+        users=np.array([KEPT, ERASED]),
+        user_factors=model.user_factors[:2],
+        **csr_arrays("exclude", confidence[:2]),
+        **csr_arrays("purchases", confidence[:2]),
+    )
+    return store, model
+
+
+def test_every_layout_naming_visitors_is_rewritten_without_the_erased_one() -> None:
+    # Given a version whose artifacts name the erased user
+    store, model = version_store()
+    assert model.user_factors is not None
+    kept_row, anon_row = model.user_factors[0].copy(), model.user_factors[2].copy()
+    # When the bucket is scrubbed
+    outcome = ArtifactScrubber(store).scrub_all(is_erased)
+    artifacts = VersionArtifacts(store, VERSION)
+    # Then the erased pseudonym is in no object any more
+    for key, data in store.objects.items():
+        assert ERASED.encode() not in data, key
+        if key.endswith(".npz"):
+            with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+                assert not any(ERASED in str(arrays[name].tolist()) for name in arrays.files), key
+    # And the model's user rows still line up with its ids (the other visitors' factors unchanged)
+    ids = artifacts.get_json(paths.MODEL_IDS)["users"]
+    scrubbed = FittedModel.from_bytes(artifacts.get_bytes(paths.MODEL)).model
+    assert isinstance(scrubbed, AlternatingLeastSquares)
+    assert scrubbed.user_factors is not None
+    assert ids == [KEPT, ANON]
+    np.testing.assert_array_equal(scrubbed.user_factors, np.stack([kept_row, anon_row]))
+    assert artifacts.get_json(paths.ACTIVE_USERS) == [KEPT]
+    # And the prepared interactions are renumbered: each remaining one keeps its visitor and item
+    prepared = artifacts.get_arrays(paths.PREPARED_INTERACTIONS)
+    visitors = artifacts.get_json(paths.PREPARED_IDS)["users"]
+    assert [(visitors[u], ITEMS[i]) for u, i in zip(prepared["user"], prepared["item"], strict=True)] == [
+        (KEPT, "sku_1"),
+        (ANON, "sku_1"),
+        (ANON, "sku_4"),
+    ]
+    assert prepared["is_user"].tolist() == [True, False]
+    # And the shard keeps the kept user's row in every per-user array
+    shard = artifacts.get_arrays(paths.shard_key("users-00000"))
+    assert shard["users"].tolist() == [KEPT]
+    assert csr_from(shard, "exclude").toarray().tolist() == [[1, 2, 0, 0]]
+    np.testing.assert_array_equal(shard["user_factors"], kept_row[None, :])
+    assert outcome.objects_rewritten == 6
+    assert set(outcome.objects_by_visitor) == {ERASED}
+
+
+def test_a_version_without_erased_visitors_is_left_alone() -> None:
+    # Given a version / When nobody in it is erased
+    store, _ = version_store()
+    before = dict(store.objects)
+    outcome = ArtifactScrubber(store).scrub_version(VERSION, lambda pseudonym: False)
+    # Then nothing is rewritten
+    assert outcome.objects_rewritten == 0
+    assert store.objects == before
+
+
+def test_an_unknown_artifact_holding_an_erased_visitor_stops_the_scrub() -> None:
+    # Given an artifact of a layout the scrubber does not know, naming the erased user
+    store, _ = version_store()
+    store.objects[f"models/{VERSION}/model/recommendations.json"] = json.dumps({ERASED: ["sku_1"]}).encode()
+    # When the bucket is scrubbed / Then it fails rather than report a complete erasure
+    with pytest.raises(ArtifactScrubError, match=r"recommendations\.json"):
+        ArtifactScrubber(store).scrub_all(is_erased)

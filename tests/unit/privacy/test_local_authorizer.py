@@ -1,0 +1,68 @@
+"""The local stack reads which routes template.yaml's HttpApi protects, as CloudFormation would
+resolve them, and hands the functions API Gateway's claims (strings)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from recs.local.auth import JwtAuthorizerConfig, gateway_claim, route_authorizers
+from recs.local.cfn import Resolver, load_template, parameter_defaults
+from recs.local.stack import repo_root
+
+TEMPLATE = load_template(repo_root() / "template.yaml")
+PRIVACY_ROUTES = {
+    ("PUT", "/api/users/{userId}/preferences"),
+    ("GET", "/api/users/{userId}/privacy"),
+    ("POST", "/api/users/{userId}/erasure"),
+    ("GET", "/api/erasures/{receiptId}"),
+}
+
+
+def _resolved_body(overrides: dict[str, str]) -> Any:
+    resolver = Resolver(
+        region="eu-west-1",
+        account_id="123456789012",
+        stack_name="recs-test",
+        parameters=parameter_defaults(TEMPLATE, overrides),
+    )
+    resolver.evaluate_conditions(TEMPLATE["Conditions"])
+    return resolver.resolve(TEMPLATE["Resources"]["HttpApi"]["Properties"]["DefinitionBody"])
+
+
+def test_by_default_no_route_is_protected() -> None:
+    # Given the template's defaults (AuthIssuerUrl empty) / Then no route has an authorizer
+    assert route_authorizers(_resolved_body({})) == {}
+
+
+def test_with_an_issuer_the_privacy_routes_get_the_jwt_authorizer() -> None:
+    # Given an issuer and an audience
+    issuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc"
+    routes = route_authorizers(_resolved_body({"AuthIssuerUrl": issuer, "AuthAudience": "client-1"}))
+    # Then exactly the privacy routes are protected, by a JWT authorizer of that issuer and audience
+    assert set(routes) == PRIVACY_ROUTES
+    assert set(routes.values()) == {
+        JwtAuthorizerConfig("ShopperJwt", issuer, ("client-1",), "$request.header.Authorization")
+    }
+
+
+def test_an_authorizer_the_emulation_does_not_know_is_an_error() -> None:
+    # Given a route protected by a Lambda authorizer / Then the local stack refuses to diverge silently
+    body = {
+        "paths": {"/x": {"get": {"security": [{"Custom": []}]}}},
+        "components": {
+            "securitySchemes": {"Custom": {"x-amazon-apigateway-authorizer": {"type": "request"}}}
+        },
+    }
+    with pytest.raises(NotImplementedError, match="Custom"):
+        route_authorizers(body)
+
+
+@pytest.mark.parametrize(
+    ("claim", "string"),
+    [("user_1", "user_1"), (1795694400, "1795694400"), (["a", "b"], "[a b]"), (True, "true")],
+)
+def test_claims_reach_the_function_as_api_gateway_writes_them(claim: Any, string: str) -> None:
+    # Given a claim of any JSON type / Then the function sees API Gateway's string form
+    assert gateway_claim(claim) == string

@@ -1,0 +1,56 @@
+"""The pseudonym key is loaded on first use, and a failed load is retried after a pause."""
+
+from __future__ import annotations
+
+import pytest
+
+from recs.domain.pseudonym import Pseudonymizer
+from recs.errors import StoreUnavailableError
+from recs.serving.identity import LazyPseudonyms
+
+KEY = b"k" * 32
+
+
+class Clock:
+    now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_key_is_loaded_once_on_first_use() -> None:
+    loads: list[int] = []
+
+    def load() -> bytes:
+        loads.append(1)
+        return KEY
+
+    pseudonyms = LazyPseudonyms(load)
+    assert loads == []
+    assert pseudonyms.user("u1") == Pseudonymizer(KEY).user("u1")
+    assert pseudonyms.anon("a1") == Pseudonymizer(KEY).anon("a1")
+    assert loads == [1]
+
+
+def test_a_failed_load_is_retried_only_after_the_pause() -> None:
+    # Given a key source that fails once, then recovers
+    attempts: list[float] = []
+    clock = Clock()
+
+    def load() -> bytes:
+        attempts.append(clock.now)
+        if len(attempts) == 1:
+            raise StoreUnavailableError("down")
+        return KEY
+
+    pseudonyms = LazyPseudonyms(load, retry_after_seconds=5, monotonic=clock)
+    # When requests keep coming
+    with pytest.raises(StoreUnavailableError):
+        pseudonyms.user("u1")
+    clock.now = 2.0
+    with pytest.raises(StoreUnavailableError):
+        pseudonyms.user("u1")
+    clock.now = 6.0
+    # Then the source was asked again only after the pause, and then it works
+    assert pseudonyms.user("u1").startswith("u_")
+    assert attempts == [0.0, 6.0]

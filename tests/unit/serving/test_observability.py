@@ -1,0 +1,32 @@
+"""The served log line carries pseudonyms only."""
+
+from __future__ import annotations
+
+import json
+
+from recs.models.recommendations import RecommendationResponse, ScoredProduct
+from recs.serving.observability import served_fields
+from recs.serving.repository import ReadStats
+from recs.serving.service import Outcome
+
+
+def test_the_served_fields_name_the_visitor_by_pseudonym_only() -> None:
+    outcome = Outcome(
+        response=RecommendationResponse(
+            products=[ScoredProduct(id="sku_1", score=1.0)],
+            modelVersion="v1",
+            generatedAt="g",
+            source="user",
+            recommendationId="r1:homepage:user:-:-:0000000000000000",
+        ),
+        stats=ReadStats(cache_hits=3),
+        context="homepage",
+        identity="user",
+        visitor="u_0123",
+        opted_out=False,
+        sources_used=["user"],
+    )
+    fields = served_fields(outcome, 0.4)
+    assert fields["visitor"] == "u_0123"
+    assert (fields["cache"], fields["source"], fields["personalized"]) == ("hit", "user", True)
+    assert "userId" not in json.dumps(fields)

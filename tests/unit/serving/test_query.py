@@ -1,0 +1,44 @@
+"""RecommendationQuery: the rules that span several parameters."""
+
+from __future__ import annotations
+
+import pytest
+
+from recs.errors import InvalidRequestError
+from recs.serving.query import RecommendationQuery
+
+
+def test_the_cart_is_split_and_deduplicated_in_order() -> None:
+    # Given a cart parameter with a repeated product
+    query = RecommendationQuery.from_parameters(context="cart", cart_product_ids="b,a,b")
+    # Then the cart is the distinct products, in the order given
+    assert query.cartProductIds == ("b", "a")
+
+
+def test_current_product_id_is_an_alias_of_product_id() -> None:
+    # Given the requirements' name for the product on screen
+    query = RecommendationQuery.from_parameters(context="product-page", current_product_id="sku_1")
+    # Then it is the product on screen
+    assert query.productId == "sku_1"
+
+
+def test_conflicting_product_ids_are_rejected_naming_the_alias() -> None:
+    # Given both names with different values / Then the alias is named as the bad field
+    with pytest.raises(InvalidRequestError) as raised:
+        RecommendationQuery.from_parameters(product_id="a", current_product_id="b")
+    assert list(raised.value.fields) == ["currentProductId"]
+
+
+def test_a_product_page_without_a_product_is_rejected_naming_product_id() -> None:
+    with pytest.raises(InvalidRequestError) as raised:
+        RecommendationQuery.from_parameters(context="product-page")
+    assert list(raised.value.fields) == ["productId"]
+
+
+@pytest.mark.parametrize(
+    ("context", "effective"),
+    [("homepage", "homepage"), ("cart", "cart"), ("product-page", "product-page"), ("search", "homepage")],
+)
+def test_unknown_contexts_are_served_as_the_homepage(context: str, effective: str) -> None:
+    query = RecommendationQuery.from_parameters(context=context, product_id="p")
+    assert query.effective_context == effective

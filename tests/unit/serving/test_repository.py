@@ -1,0 +1,253 @@
+"""ListRepository: memory, then one cache MGET, then one BatchGetItem per table, with refill."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pytest
+
+from recs.errors import StoreUnavailableError
+from recs.serving.repository import CacheTtls, ListRepository, ReadStats, Want
+from recs.storage import (
+    AVAILABILITY_KEY,
+    CONTROL_CACHE_KEY,
+    POINTER_KEY,
+    availability_row,
+    encode_items,
+    popular_pk,
+    similar_pk,
+    user_pk,
+    version_sk,
+)
+
+TTLS = CacheTtls(lists=86_400, optout=600, session=10, control=604_800)
+ITEMS = [("sku_1", 1.0, "popular"), ("sku_2", 0.5, "popular")]
+
+
+class FakeTable:
+    """An in-memory table that counts calls and can be made to fail."""
+
+    def __init__(self, rows: Sequence[Mapping[str, Any]] = ()) -> None:
+        self.rows = {(r["pk"], r["sk"]): dict(r) for r in rows}
+        self.calls: list[list[tuple[str, str]]] = []
+        self.down = False
+
+    def get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        return self.get_many([(pk, sk)])[0]
+
+    def get_many(self, keys: Sequence[tuple[str, str]]) -> list[dict[str, Any] | None]:
+        self.calls.append(list(keys))
+        if self.down:
+            raise StoreUnavailableError("down")
+        return [self.rows.get(key) for key in keys]
+
+
+class FakeCache:
+    """An in-memory cache that counts round trips and records TTLs."""
+
+    enabled = True
+
+    def __init__(self) -> None:
+        self.values: dict[str, bytes] = {}
+        self.ttls: dict[str, int] = {}
+        self.round_trips = 0
+        self.errors = 0
+        self.down = False
+
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        self.round_trips += 1
+        if self.down:
+            self.errors += 1
+            return [None] * len(keys)
+        return [self.values.get(k) for k in keys]
+
+    def set_many_ttl(self, values: Mapping[str, tuple[bytes, int]]) -> None:
+        self.round_trips += 1
+        for key, (value, ttl) in values.items():
+            self.values[key], self.ttls[key] = value, ttl
+
+
+def pointer_row(version: str = "v1") -> dict[str, Any]:
+    return {"pk": POINTER_KEY[0], "sk": POINTER_KEY[1], "modelVersion": version, "generatedAt": "g"}
+
+
+def list_row(pk: str, items: Any = ITEMS, version: str = "v1") -> dict[str, Any]:
+    return {"pk": pk, "sk": version_sk(version), "d": encode_items(items)}
+
+
+class Clock:
+    now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make(
+    models: FakeTable,
+    state: FakeTable | None = None,
+    cache: FakeCache | None = None,
+    clock: Clock | None = None,
+) -> tuple[ListRepository, FakeCache]:
+    cache = cache or FakeCache()
+    repo = ListRepository(
+        models,
+        state or FakeTable(),
+        cache,
+        ttls=TTLS,
+        control_ttl_seconds=15,
+        memory_entries=2,
+        monotonic=clock or Clock(),
+    )
+    return repo, cache
+
+
+def test_a_cold_fetch_reads_each_tier_once_and_refills_the_cache_with_each_kinds_ttl() -> None:
+    # Given a popular list, a missing similar list, a user with no preference row and a session
+    models = FakeTable([list_row(popular_pk())])
+    state = FakeTable([{"pk": "SESSION#a_1", "sk": "RECENT", "d": json.dumps([["sku_9", "view", "t"]])}])
+    repo, cache = make(models, state)
+    wants = [
+        Want.list("v1", popular_pk()),
+        Want.list("v1", similar_pk("x")),
+        Want.optout("u_1"),
+        Want.session("a_1"),
+    ]
+    stats = ReadStats()
+    # When fetched
+    fetched = repo.fetch(wants, stats)
+    # Then one MGET, one BatchGetItem per table, one refill pipeline
+    assert (stats.cache_round_trips, stats.store_reads, cache.round_trips) == (1, 2, 2)
+    assert len(models.calls) == len(state.calls) == 1
+    assert fetched.get(wants[0]) == ITEMS
+    assert fetched.get(wants[1]) is None
+    assert fetched.get(wants[2]) is False
+    assert fetched.get(wants[3]) == [("sku_9", "view", "t")]
+    # and every kind is cached for its own lifetime, absent lists as negative entries
+    assert [cache.ttls[w.cache_key] for w in wants] == [86_400, 86_400, 600, 10]
+    assert cache.values[wants[1].cache_key] == b"-"
+
+
+def test_a_warm_fetch_is_one_cache_round_trip_and_no_store_read() -> None:
+    models = FakeTable([list_row(user_pk("u_1"))])
+    repo, _ = make(models)
+    wants = [Want.personal_list("v1", user_pk("u_1")), Want.optout("u_1")]
+    repo.fetch(wants, ReadStats())
+    stats = ReadStats()
+    fetched = repo.fetch(wants, stats)
+    assert (stats.cache_round_trips, stats.cache_hits, stats.store_reads) == (1, 2, 0)
+    assert fetched.get(wants[0]) == ITEMS
+    assert stats.cache_outcome == "hit"
+
+
+def test_non_personal_lists_are_held_in_memory_but_user_lists_never_are() -> None:
+    models = FakeTable([list_row(popular_pk()), list_row(user_pk("u_1"))])
+    repo, _ = make(models)
+    popular, user = Want.list("v1", popular_pk()), Want.personal_list("v1", user_pk("u_1"))
+    repo.fetch([popular, user], ReadStats())
+    stats = ReadStats()
+    repo.fetch([popular, user], stats)
+    assert (stats.memory_hits, stats.cache_hits) == (1, 1)
+
+
+def test_memory_is_bounded_least_recently_used_first() -> None:
+    models = FakeTable([list_row(popular_pk(c)) for c in "abc"])
+    repo, _ = make(models)
+    a, b, c = (Want.list("v1", popular_pk(x)) for x in "abc")
+    for want in (a, b, a, c):  # memory holds 2: b is the least recently used when c arrives
+        repo.fetch([want], ReadStats())
+    stats = ReadStats()
+    repo.fetch([a, c], stats)
+    assert stats.memory_hits == 2
+    stats = ReadStats()
+    repo.fetch([b], stats)
+    assert stats.memory_hits == 0
+
+
+def test_a_store_fault_is_reported_as_failed_and_nothing_is_cached() -> None:
+    models = FakeTable([list_row(popular_pk())])
+    models.down = True
+    repo, cache = make(models)
+    want = Want.list("v1", popular_pk())
+    stats = ReadStats()
+    fetched = repo.fetch([want], stats)
+    assert want.cache_key in fetched.failed
+    assert stats.store_errors == 1
+    assert want.cache_key not in cache.values
+    models.down = False
+    assert repo.fetch([want], ReadStats()).get(want) == ITEMS  # not remembered as absent
+
+
+def test_a_cache_fault_is_counted_and_the_store_answers() -> None:
+    models = FakeTable([list_row(popular_pk())])
+    cache = FakeCache()
+    cache.down = True
+    repo, _ = make(models, cache=cache)
+    stats = ReadStats()
+    fetched = repo.fetch([Want.list("v1", popular_pk())], stats)
+    assert fetched.get(Want.list("v1", popular_pk())) == ITEMS
+    assert (stats.cache_errors, stats.cache_outcome) == (1, "error")
+
+
+def test_a_zero_session_ttl_reads_the_session_from_the_store_every_time() -> None:
+    state = FakeTable()
+    repo = ListRepository(
+        FakeTable(), state, FakeCache(), ttls=CacheTtls(1, 1, 0, 1), control_ttl_seconds=1, memory_entries=1
+    )
+    for _ in range(2):
+        repo.fetch([Want.session("a_1")], ReadStats())
+    assert len(state.calls) == 2
+
+
+def test_the_pointer_and_availability_are_held_for_their_ttl() -> None:
+    models = FakeTable([pointer_row(), availability_row(["sku_2"], "t")])
+    clock = Clock()
+    repo, _ = make(models, clock=clock)
+    control = repo.control(ReadStats())
+    assert control.pointer is not None
+    assert (control.pointer.version, control.unavailable) == ("v1", frozenset({"sku_2"}))
+    models.rows[POINTER_KEY] = pointer_row("v2")
+    clock.now += 10
+    assert repo.control(ReadStats()).pointer.version == "v1"  # type: ignore[union-attr]
+    clock.now += 10
+    assert repo.control(ReadStats()).pointer.version == "v2"  # type: ignore[union-attr]
+    assert AVAILABILITY_KEY in models.calls[0]
+
+
+def test_when_the_store_fails_the_last_known_pointer_keeps_serving() -> None:
+    models = FakeTable([pointer_row()])
+    clock = Clock()
+    repo, _ = make(models, clock=clock)
+    repo.control(ReadStats())
+    models.down = True
+    clock.now += 60
+    stats = ReadStats()
+    assert repo.control(stats).pointer.version == "v1"  # type: ignore[union-attr]
+    assert stats.store_errors == 1
+    calls = len(models.calls)
+    clock.now += 1
+    repo.control(ReadStats())
+    assert len(models.calls) == calls  # not retried on every request
+
+
+def test_a_fresh_container_reads_the_pointer_copy_from_the_cache_when_the_store_fails() -> None:
+    # Given one container read the pointer (and left its copy in the shared cache)
+    models = FakeTable([pointer_row(), availability_row(["sku_2"], "t")])
+    cache = FakeCache()
+    make(models, cache=cache)[0].control(ReadStats())
+    assert CONTROL_CACHE_KEY in cache.values
+    # When a new container starts while DynamoDB is down
+    models.down = True
+    control = make(models, cache=cache)[0].control(ReadStats())
+    # Then it serves the same version and availability
+    assert control.pointer is not None
+    assert (control.pointer.version, control.unavailable) == ("v1", frozenset({"sku_2"}))
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_without_any_pointer_there_is_no_version(cached: bool) -> None:
+    models = FakeTable()
+    models.down = cached
+    repo, _ = make(models)
+    assert repo.control(ReadStats()).pointer is None

@@ -1,0 +1,76 @@
+"""The catalog export (availability, categories) and the privacy exclusions seam."""
+
+from __future__ import annotations
+
+import pytest
+
+from recs.domain.pseudonym import Pseudonymizer
+from recs.training.catalog import Catalog, CatalogFormatError
+from recs.training.exclusions import ExclusionPolicy, collect
+
+
+def test_the_catalog_export_decides_availability_and_categories() -> None:
+    # Given an export with an available, an unavailable and a category-less product
+    catalog = Catalog.from_jsonl(
+        [
+            b'{"id": "p1", "category": "kitchen", "available": true}',
+            b"",
+            b'{"id": "p2", "category": "garden", "available": false}',
+            b'{"id": "p3"}',
+        ]
+    )
+    items = ["p1", "p2", "p3", "gone"]
+    # When items are checked
+    mask = catalog.unavailable_mask(items)
+    categories = catalog.categories(items, [None, None, "from-events", "old"])
+    # Then p2 and the product missing from the export are unavailable; categories prefer the catalog
+    assert mask.tolist() == [False, True, False, True]
+    assert categories == ["kitchen", "garden", "from-events", "old"]
+
+
+def test_without_an_export_everything_seen_is_available() -> None:
+    # Given no catalog file / When items are checked / Then nothing is unavailable
+    assert Catalog.absent().unavailable_mask(["p1", "p2"]).tolist() == [False, False]
+
+
+@pytest.mark.parametrize("line", [b"not json", b'["p1"]', b'{"category": "x"}', b'{"id": ""}'])
+def test_a_malformed_export_line_is_an_error_naming_the_line(line: bytes) -> None:
+    # Given a bad second line / When parsed / Then the error names line 2
+    with pytest.raises(CatalogFormatError, match="line 2"):
+        Catalog.from_jsonl([b'{"id": "p1"}', line])
+
+
+def test_opted_out_users_and_erased_pseudonyms_are_excluded() -> None:
+    # Given a pseudonymizer, one opted-out user and tombstones of an erased user and anonymous id
+    pseudonyms = Pseudonymizer(b"k" * 32)
+    alice, bob, carol = (pseudonyms.user(u) for u in ("alice", "bob", "carol"))
+    anon = pseudonyms.anon("browser-1")
+    policy = ExclusionPolicy(
+        opted_out=frozenset({alice}),
+        tombstones=frozenset({pseudonyms.tombstone(bob), pseudonyms.tombstone(anon)}),
+        tombstone_of=pseudonyms.tombstone,
+    )
+    # When visitors are checked
+    # Then alice (opted out), bob and the anonymous id (erased) are excluded, carol is not
+    assert policy.excluded(alice, True)
+    assert policy.is_erased(bob)
+    assert policy.excluded(bob, True)
+    assert policy.excluded(anon, False)
+    assert not policy.excluded(carol, True)
+    assert not policy.is_erased(carol)
+    assert policy.stats() == {"optedOutUsers": 1, "erasureTombstones": 2}
+
+
+def test_an_opt_out_only_applies_to_user_ids() -> None:
+    # Given a string opted out as a user / When it appears as an anonymous id / Then it is kept
+    policy = ExclusionPolicy(frozenset({"x"}), frozenset(), lambda p: p)
+    assert not policy.excluded("x", False)
+
+
+def test_scan_records_split_into_opt_outs_and_tombstones() -> None:
+    # Given records of both kinds (duplicates from overlapping pages) / When collected
+    opted_out, tombstones = collect([("optout", "u1"), ("erased", "t1"), ("optout", "u1")])
+    # Then each lands in its set
+    assert opted_out == {"u1"}
+    assert tombstones == {"t1"}
+    assert ExclusionPolicy.nobody().excluded("anyone", True) is False

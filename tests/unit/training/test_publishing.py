@@ -1,0 +1,69 @@
+"""The rows a version publishes, in the shapes serving reads (recs.storage)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import scipy.sparse as sp
+
+from recs.storage import AVAILABILITY_KEY, decode_items
+from recs.training.publishing import catalog_rows, item_list_rows, purchased_rows, user_list_rows
+from recs.training.ranking import FactorScorer, rank
+
+
+def test_user_rows_carry_ids_scores_and_reasons_and_skip_empty_lists() -> None:
+    # Given two users, the second with every item excluded
+    scorer = FactorScorer(np.ones((2, 1), np.float32), np.array([[2.0], [1.0]], np.float32))
+    exclude = sp.csr_matrix(np.array([[0, 0], [1, 1]], dtype=np.float32))
+    boost = sp.csr_matrix(np.array([[0, 0.5], [0, 0]], dtype=np.float32))
+    lists = rank(scorer, 2, exclude=exclude, boost=boost, boost_weight=0.1)
+    # When rows are built
+    rows = user_list_rows(["u_a", "u_b"], ["p1", "p2"], lists, "v1", "2026-11-01T00:00:00Z", 99)
+    # Then only the first user has a row, keyed and stamped as serving expects
+    assert [(r["pk"], r["sk"], r["v"], r["expiresAt"]) for r in rows] == [("U#u_a", "V#v1", "v1", 99)]
+    items = decode_items(rows[0]["d"])
+    assert [(p, reason) for p, _, reason in items] == [("p1", "similar-users"), ("p2", "buy-again")]
+
+
+def test_purchased_rows_list_what_each_user_bought_most_often_first() -> None:
+    # Given purchase days per user
+    days = sp.csr_matrix(np.array([[1, 3], [0, 0]], dtype=np.float32))
+    # When rows are built
+    rows = purchased_rows(["u_a", "u_b"], ["p1", "p2"], days, "v1", "g", 99)
+    # Then one row for the buyer, the most bought first, with no reason
+    assert [r["pk"] for r in rows] == ["PURCHASED#u_a"]
+    assert decode_items(rows[0]["d"]) == [("p2", 3.0, None), ("p1", 1.0, None)]
+
+
+def test_item_list_rows_use_the_contract_reasons() -> None:
+    # Given item lists as the train step stores them
+    lists = {
+        "similar": {"p1": [["p2", 0.9]]},
+        "boughtTogether": {"p1": [["p3", 0.5]]},
+        "popular": {"*": [["p1", 10]], "kitchen": [["p1", 10]]},
+        "trending": {"*": [["p2", 3]]},
+    }
+    # When rows are built
+    rows = {r["pk"]: decode_items(r["d"]) for r in item_list_rows(lists, "v1", "g", 99)}
+    # Then each list has its key and reason
+    assert rows == {
+        "SIM#p1": [("p2", 0.9, "similar-items")],
+        "BT#p1": [("p3", 0.5, "bought-together")],
+        "POP#*": [("p1", 10.0, "popular")],
+        "POP#kitchen": [("p1", 10.0, "category-popular")],
+        "TREND#*": [("p2", 3.0, "trending")],
+    }
+
+
+def test_the_catalog_row_maps_products_to_categories_and_availability_is_written_from_the_export() -> None:
+    # Given categories and the export's unavailable products
+    rows = catalog_rows({"p2": "garden", "p1": "kitchen"}, ["p9"], "v1", "2026-11-01T00:00:00Z", 99)
+    # Then the version's catalog row holds the map and the unversioned availability row the list
+    assert rows[0]["pk"] == "CATALOG"
+    assert rows[0]["sk"] == "V#v1"
+    assert json.loads(rows[0]["d"]) == {"p1": "kitchen", "p2": "garden"}
+    assert (rows[1]["pk"], rows[1]["sk"]) == AVAILABILITY_KEY
+    assert json.loads(rows[1]["d"]) == ["p9"]
+    # And without an export no availability row is written
+    assert len(catalog_rows({}, None, "v1", "g", 99)) == 1
