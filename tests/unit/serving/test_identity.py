@@ -19,16 +19,22 @@ class Clock:
 
 
 def test_the_key_is_loaded_once_on_first_use() -> None:
+    # Given a key source that records every load
     loads: list[int] = []
 
     def load() -> bytes:
         loads.append(1)
         return KEY
 
+    # When the lazy pseudonyms are created
     pseudonyms = LazyPseudonyms(load)
+    # Then the key is not loaded yet
     assert loads == []
+    # When a user id and then an anonymous id are pseudonymised
+    # Then both match a Pseudonymizer built with the key
     assert pseudonyms.user("u1") == Pseudonymizer(KEY).user("u1")
     assert pseudonyms.anon("a1") == Pseudonymizer(KEY).anon("a1")
+    # and the key was loaded only once, for both
     assert loads == [1]
 
 

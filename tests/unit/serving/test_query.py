@@ -30,8 +30,10 @@ def test_conflicting_product_ids_are_rejected_naming_the_alias() -> None:
 
 
 def test_a_product_page_without_a_product_is_rejected_naming_product_id() -> None:
+    # Given/When a product-page query is made without a product
     with pytest.raises(InvalidRequestError) as raised:
         RecommendationQuery.from_parameters(context="product-page")
+    # Then it is rejected, naming productId as the bad field
     assert list(raised.value.fields) == ["productId"]
 
 
@@ -40,5 +42,7 @@ def test_a_product_page_without_a_product_is_rejected_naming_product_id() -> Non
     [("homepage", "homepage"), ("cart", "cart"), ("product-page", "product-page"), ("search", "homepage")],
 )
 def test_unknown_contexts_are_served_as_the_homepage(context: str, effective: str) -> None:
+    # Given/When a query is made for a known context or an unknown one ("search")
     query = RecommendationQuery.from_parameters(context=context, product_id="p")
+    # Then a known context is served as itself and an unknown one as the homepage
     assert query.effective_context == effective

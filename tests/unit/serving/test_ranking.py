@@ -9,6 +9,8 @@ A: Items = [("a", 4.0, "popular"), ("b", 2.0, "popular"), ("c", 1.0, "popular")]
 
 
 def test_normalised_scores_are_relative_to_the_best() -> None:
+    # Given/When the popular list A (scores 4, 2, 1) is normalised
+    # Then each score is divided by the best one (4), and the reasons are kept
     assert normalised(A) == [("a", 1.0, "popular"), ("b", 0.5, "popular"), ("c", 0.25, "popular")]
 
 
@@ -24,22 +26,32 @@ def test_merging_seed_lists_sums_weighted_scores_and_keeps_the_strongest_reason(
 
 
 def test_blending_adds_the_other_lists_products_with_their_reason() -> None:
+    # Given a user list and a session list holding a product the user list lacks
     user: Items = [("a", 1.0, "similar-users"), ("b", 0.5, "similar-users")]
     session: Items = [("s", 1.0, "x")]
+    # When the session list is blended in at weight 0.6 with the reason "session"
     blended = blend(user, session, 0.6, other_reason="session", keep_base_only=False)
+    # Then its product is added with score 0.6 and the reason "session" (not its own "x")
     assert blended[0] == ("s", 0.6, "session")
+    # and it ranks above the user's products, now scored 0.4 and 0.2
     assert [p for p, _, _ in blended] == ["s", "a", "b"]
 
 
 def test_re_ranking_keeps_only_the_base_products_and_their_reason() -> None:
+    # Given a product page's similar items and a user list that shares only "b" with them
     similar: Items = [("a", 1.0, "similar-items"), ("b", 0.5, "similar-items")]
     user: Items = [("b", 1.0, "similar-users"), ("z", 0.9, "similar-users")]
+    # When the user list re-ranks the similar items at weight 0.6, keeping the base products only
     reranked = blend(similar, user, 0.6, other_reason=None, keep_base_only=True)
+    # Then "b" (0.2 + 0.6) overtakes "a" (0.4), and the user list's "z" is not added
     assert [p for p, _, _ in reranked] == ["b", "a"]
+    # and every product keeps the similar-items reason
     assert {r for _, _, r in reranked} == {"similar-items"}
 
 
 def test_a_zero_weight_changes_nothing() -> None:
+    # Given/When list A is blended with another list at weight 0
+    # Then A comes back unchanged
     assert blend(A, [("z", 1.0, None)], 0.0, other_reason=None, keep_base_only=False) == A
 
 
@@ -59,30 +71,42 @@ def test_fill_takes_sources_in_order_skipping_duplicates_and_filtered_products()
 
 
 def test_fill_stops_asking_sources_once_full() -> None:
+    # Given two sources of five products each, which record being asked
     asked: list[str] = []
 
     def source(name: str) -> list[tuple[str, float, str | None]]:
         asked.append(name)
         return [(f"{name}{n}", 1.0 - n / 10, None) for n in range(5)]
 
+    # When a list of 3 is filled from them
     fill([("one", lambda: source("one")), ("two", lambda: source("two"))], 3, Filters())
+    # Then only the first source is asked: it fills the list on its own
     assert asked == ["one"]
 
 
 def test_purchases_are_filtered_unless_the_reason_is_buy_again() -> None:
+    # Given a user who bought "a" and "b"
     filters = Filters(purchased=frozenset({"a", "b"}))
+    # When "a" is offered as popular and "b" as buy-again
+    # Then "a" is filtered out and "b" is allowed
     assert not filters.allows("a", "popular")
     assert filters.allows("b", "buy-again")
 
 
 def test_the_category_filter_uses_the_catalog() -> None:
+    # Given a "shoes" category filter and a catalog placing "a" in shoes and "b" in hats
     filters = Filters(category="shoes", catalog={"a": "shoes", "b": "hats"})
+    # When products are checked against it
+    # Then only the product in shoes passes; one in another category or missing from the catalog does not
     assert filters.allows("a", None)
     assert not filters.allows("b", None)
     assert not filters.allows("unknown", None)
 
 
 def test_a_source_that_answered_but_was_filtered_counts_as_answered() -> None:
+    # Given a popular source whose only product is excluded
+    # When a list is filled from it
     filled = fill([("popular", lambda: [("a", 1.0, None)])], 5, Filters(excluded=frozenset({"a"})))
+    # Then nothing is served, but popular counts as a source that answered
     assert filled.products == []
     assert filled.answered == ["popular"]
