@@ -135,8 +135,23 @@ def run_demo(
     log(f"training state machine: {execution['status']} ({timings['training']:.1f} s)")
     if execution["status"] != "SUCCEEDED":
         log(json.dumps(execution.get("error"), default=str) + " " + str(execution.get("cause")))
+    else:
+        log(evaluation_summary(execution))
     timings["total"] = time.perf_counter() - started
     return DemoReport(shop, posted, accepted, rejected, len(shop.opted_out_user_ids), execution, timings)
+
+
+def evaluation_summary(execution: dict[str, Any]) -> str:
+    """One line on the published version's holdout quality, from the execution's output."""
+    output = json.loads(execution.get("output") or "{}")
+    evaluation = output.get("evaluation") or {}
+    model, popularity = evaluation.get("model") or {}, evaluation.get("popularity") or {}
+    if "ndcg" not in model or "ndcg" not in popularity:
+        return f"published {output.get('modelVersion', 'a new version')}"
+    return (
+        f"published {output.get('modelVersion')}: holdout NDCG@10 {model['ndcg']:.3f} "
+        f"vs popularity {popularity['ndcg']:.3f} over {evaluation.get('evaluatedUsers')} users"
+    )
 
 
 def example_commands(base_url: str, shop: SyntheticShop) -> list[str]:
