@@ -7,6 +7,9 @@ import json
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
+import pytest
+
+from recs.training import lake
 from recs.training.lake import day_prefixes, read_window
 
 
@@ -48,3 +51,16 @@ def test_the_window_reads_each_arrival_day_in_key_order_gzip_or_not() -> None:
     # Then every record of those days comes back, in key order
     assert records == [1, 2, 3, 4, 5]
     assert day_prefixes("events/", start, end)[-1] == "events/2026/11/01/"
+
+
+def test_decoding_in_batches_keeps_every_record_and_still_fails_on_a_corrupt_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given an object of more lines than one decoding batch, with blank lines in it
+    monkeypatch.setattr(lake, "DECODE_BATCH", 3)
+    data = _ndjson(1, 2) + b"\n  \n" + _ndjson(3, 4, 5, 6, 7)
+    # When it is decoded / Then every record comes back once, in order
+    assert [r["n"] for r in lake.decode_object(data)] == [1, 2, 3, 4, 5, 6, 7]
+    # And a line holding two records is as corrupt as before, not two records
+    with pytest.raises(json.JSONDecodeError):
+        list(lake.decode_object(_ndjson(1) + b'{"n": 2}, {"n": 3}\n'))

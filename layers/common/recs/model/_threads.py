@@ -34,8 +34,9 @@ def single_threaded_blas(num_threads: int, *, even_for_one: bool = False) -> Ite
         Threads the caller wants to run.
     even_for_one
         Pin BLAS also when the caller runs a single thread: work made of many small BLAS
-        calls (the ALS solver's batched products) only pays for BLAS's own threads (measured:
-        an ALS iteration took 0.54 s with OpenBLAS's two threads and 0.28 s pinned).
+        calls (the ALS solver's batched products) gains nothing from BLAS's own threads, which
+        keep another core busy (measured on 2 cores: the same wall time and twice the CPU time
+        when idle; 0.68 instead of 0.27 s per iteration when another process used a core).
 
     Yields
     ------

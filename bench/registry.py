@@ -1,0 +1,98 @@
+"""The benchmarks `python -m bench` runs, in order, and the area each one reports on.
+
+Each module exposes ``run(quick: bool) -> dict`` returning at least ``figures`` (see
+`bench.figures`), ``command`` and ``seeds``; everything else it returns is kept in its
+results file as detail.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+RunFunction = Callable[[bool], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    module: str
+    area: str
+    summary: str
+
+    def load(self) -> RunFunction:
+        """The module's ``run`` (imported only when the benchmark runs: some need extras)."""
+        run: RunFunction = importlib.import_module(self.module).run
+        return run
+
+    def description(self) -> str:
+        """How the benchmark measures: its module docstring without the command lines."""
+        doc = importlib.import_module(self.module).__doc__ or ""
+        paragraphs = doc.strip().split("\n\n")
+        return "\n\n".join(p for p in paragraphs[1:] if not p.startswith("    "))
+
+
+BENCHMARKS: tuple[Benchmark, ...] = (
+    Benchmark(
+        "ingest_throughput",
+        "bench.ingest_throughput",
+        "Ingest",
+        "events validated, scrubbed, pseudonymized and serialized per second per core",
+    ),
+    Benchmark(
+        "serving",
+        "bench.serving",
+        "Serving",
+        "GET /api/recommendations: cache hit, miss, local HTTP, cold import, against raw Redis/DynamoDB",
+    ),
+    Benchmark(
+        "als_quality",
+        "bench.als_quality",
+        "Quality: MovieLens 100K",
+        "NDCG/recall/precision/coverage@10 of recs ALS and EASE vs popularity, EASE and implicit ALS",
+    ),
+    Benchmark(
+        "shop_quality",
+        "bench.shop_quality",
+        "Quality: synthetic shop",
+        "the product's holdout on the demo and grocery shops: recs vs popularity, bought-most, "
+        "EASE and implicit ALS",
+    ),
+    Benchmark(
+        "als_speed",
+        "bench.als_speed",
+        "Training speed",
+        "seconds per ALS iteration vs implicit, top-K vs the bare multiply, peak memory of a fit",
+    ),
+    Benchmark(
+        "training_scale",
+        "bench.training_scale",
+        "Training scale",
+        "the training steps at growing sizes (time, memory, one Lambda's limit) and the state machine",
+    ),
+    Benchmark(
+        "optimizations",
+        "bench.optimizations",
+        "Profile-driven changes",
+        "each change made from the profiles, against its previous version in the same run",
+    ),
+    Benchmark(
+        "profiles",
+        "bench.profiles",
+        "Profiles",
+        "where the slowest stage of each path spends its time (cProfile)",
+    ),
+)
+
+
+def by_name(names: list[str] | None) -> list[Benchmark]:
+    """The registered benchmarks named (all when ``names`` is empty), in registry order."""
+    if not names:
+        return list(BENCHMARKS)
+    known = {b.name for b in BENCHMARKS}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise ValueError(f"unknown benchmarks {unknown}; known: {sorted(known)}")
+    return [b for b in BENCHMARKS if b.name in names]

@@ -1,0 +1,715 @@
+"""Serving latency: GET /api/recommendations on a cache hit, on a miss, over HTTP, and cold import.
+
+    python -m bench --full --only serving     # 5,000 products, 2,000 users, 5,000 requests per figure
+    python -m bench --quick --only serving    # 1,000 products, 500 users, 1,000 requests per figure
+    python -m bench.serving [--quick]         # the same, JSON to stdout
+
+Everything runs on the local stack (moto for DynamoDB, a real redis-server for the cache) with
+the recommend function's own handler, settings and log level (INFO: one structured log line and
+one EMF document per request, written to /dev/null). Measured in one run:
+
+- the floor: a raw Redis GET and MGET (redis-py) and a raw DynamoDB GetItem (boto3 -> moto);
+- the handler called in-process (what Lambda calls) on cache hits, per context;
+- a per-user cache miss (the user's keys are read from DynamoDB, shared lists from memory) and
+  a cold path (memory and cache both empty);
+- the same hit over local HTTP (the local API Gateway emulation, keep-alive connection);
+- the cold import of the handler module in fresh interpreters, with tracing off (the local
+  environment) and on (as deployed with X-Ray), median of several runs, and what costs most;
+  its floor is the import of the third-party libraries it cannot do without, measured alike.
+
+Percentiles over every request of a figure; the machine and its load average are recorded,
+because other processes on a shared machine move these numbers. Writes JSON to stdout,
+progress to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.environment import QuietWaiter, emit, quiet_known_warnings
+from bench.figures import Figure, figure, percentiles_ms
+from recs.adapters.dynamodb import DynamoTable
+from recs.domain.pseudonym import Pseudonymizer
+from recs.local.http import LocalApiServer
+from recs.local.redis_server import free_port
+from recs.local.samples.common import api_event
+from recs.local.stack import LOCAL_PSEUDONYM_KEY, LocalStack
+from recs.storage import (
+    ALL_CATEGORIES,
+    CATALOG_PK,
+    POINTER_KEY,
+    bought_together_pk,
+    cache_key,
+    list_row,
+    popular_pk,
+    session_key,
+    similar_pk,
+    trending_pk,
+    user_pk,
+    version_sk,
+)
+
+COMMAND = "python -m bench --only serving"
+ROUTE = "/api/recommendations"
+VERSION = "v20260101T000000Z-bench0"
+GENERATED = "2026-01-01T00:00:00Z"
+EXPIRES = 2**31 - 1
+SEED = 5
+GOALS_MS = {"cacheHitP95InProcess": 1.0, "httpP95": 5.0, "coldImportMedian": 150.0}
+HEAVY = ("numpy", "scipy", "pandas", "pyarrow")
+
+Items = list[tuple[str, float, str | None]]
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------- figures
+_summary = percentiles_ms
+
+
+def _timed(call: Callable[[], Any], repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+# ---------------------------------------------------------------------------------- the world
+class _World:
+    """A published version in the shapes training writes (recs.storage), sized for the run."""
+
+    def __init__(self, products: int, users: int) -> None:
+        rng = random.Random(SEED)
+        self.products = [f"sku_{n:05d}" for n in range(products)]
+        self.category = {p: f"cat_{n // 100:03d}" for n, p in enumerate(self.products)}
+        self.users = [f"user_{n:06d}" for n in range(users)]
+        self.anons = [f"anon_{n:06d}" for n in range(users)]
+        self.rng = rng
+
+    def _ranked(self, products: Sequence[str], reason: str) -> Items:
+        return [(p, round(1.0 - i / (len(products) + 1), 5), reason) for i, p in enumerate(products)]
+
+    def rows(self, pseudonyms: Pseudonymizer) -> list[dict[str, Any]]:
+        rng, rows = self.rng, []
+        for product in self.products:
+            rows.append(
+                list_row(
+                    similar_pk(product),
+                    VERSION,
+                    self._ranked(rng.sample(self.products, 50), "similar-items"),
+                    GENERATED,
+                    EXPIRES,
+                )
+            )
+            rows.append(
+                list_row(
+                    bought_together_pk(product),
+                    VERSION,
+                    self._ranked(rng.sample(self.products, 20), "bought-together"),
+                    GENERATED,
+                    EXPIRES,
+                )
+            )
+        for category in sorted(set(self.category.values())):
+            members = [p for p in self.products if self.category[p] == category]
+            rows.append(
+                list_row(
+                    popular_pk(category),
+                    VERSION,
+                    self._ranked(members, "category-popular"),
+                    GENERATED,
+                    EXPIRES,
+                )
+            )
+            rows.append(
+                list_row(
+                    trending_pk(category),
+                    VERSION,
+                    self._ranked(members[::-1], "trending"),
+                    GENERATED,
+                    EXPIRES,
+                )
+            )
+        rows.append(
+            list_row(
+                popular_pk(ALL_CATEGORIES),
+                VERSION,
+                self._ranked(self.products[:100], "popular"),
+                GENERATED,
+                EXPIRES,
+            )
+        )
+        rows.append(
+            list_row(
+                trending_pk(ALL_CATEGORIES),
+                VERSION,
+                self._ranked(self.products[50:150], "trending"),
+                GENERATED,
+                EXPIRES,
+            )
+        )
+        for user in self.users:
+            items = self._ranked(rng.sample(self.products, 100), "similar-users")
+            rows.append(list_row(user_pk(pseudonyms.user(user)), VERSION, items, GENERATED, EXPIRES))
+        rows.append(
+            {
+                "pk": CATALOG_PK,
+                "sk": version_sk(VERSION),
+                "v": VERSION,
+                "expiresAt": EXPIRES,
+                "d": json.dumps(self.category),
+            }
+        )
+        return rows
+
+    def sessions(self, pseudonyms: Pseudonymizer) -> list[dict[str, Any]]:
+        rows = []
+        for visitor in [pseudonyms.anon(a) for a in self.anons] + [pseudonyms.user(u) for u in self.users]:
+            recent = [
+                [p, "view", f"2026-01-01T00:00:{s:02d}Z"]
+                for s, p in enumerate(self.rng.sample(self.products, 5))
+            ]
+            pk, sk = session_key(visitor)
+            rows.append({"pk": pk, "sk": sk, "d": json.dumps(recent), "expiresAt": EXPIRES})
+        return rows
+
+
+def _event(**query: str) -> dict[str, Any]:
+    return api_event("GET", ROUTE, ROUTE, query=query)
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """The handler's logs and EMF metrics go where Lambda's would not slow us: /dev/null."""
+    saved = sys.stdout
+    with open(os.devnull, "w", encoding="utf-8") as devnull:
+        sys.stdout = devnull
+        try:
+            yield
+        finally:
+            sys.stdout = saved
+
+
+# ---------------------------------------------------------------------------------- measurements
+#: Waits for a quiet machine before each figure (replaced by `run` with its budget).
+_quiet = QuietWaiter(threshold=20.0, per_wait=0.0, budget=0.0)
+_busy: list[float | None] = []
+
+
+def _settle() -> None:
+    """A neighbour's job shows up as p95 outliers; wait for a quiet moment and record the load."""
+    _busy.append(_quiet())
+
+
+def _floor(stack: LocalStack, world: _World, repeat: int) -> dict[str, Any]:
+    import redis
+
+    assert stack.redis is not None
+    client = redis.Redis.from_url(stack.redis.url)
+    keys = [cache_key(VERSION, similar_pk(p)) for p in world.products[:4]]
+    value = json.dumps(world._ranked(world.products[:100], "similar-users")).encode()
+    client.set(keys[0], value)
+    client.mset(dict.fromkeys(keys, value))
+    client.get(keys[0])
+    dynamodb = stack.client("dynamodb")
+    table = stack.physical["ModelTable"]
+    key = {
+        "pk": {"S": user_pk(Pseudonymizer(LOCAL_PSEUDONYM_KEY.encode()).user(world.users[0]))},
+        "sk": {"S": version_sk(VERSION)},
+    }
+    dynamodb.get_item(TableName=table, Key=key)
+    _settle()
+    redis_get = _summary(_timed(lambda: client.get(keys[0]), repeat))
+    redis_mget = _summary(_timed(lambda: client.mget(keys), repeat))
+    _settle()
+    get_item = _summary(_timed(lambda: dynamodb.get_item(TableName=table, Key=key), max(200, repeat // 5)))
+    return {
+        "redisGet": redis_get,
+        "redisMget4": redis_mget,
+        "dynamodbGetItemMoto": get_item,
+        "valueBytes": len(value),
+    }
+
+
+class _Recorder:
+    """Counts each served request's cache outcome and cache round trips (wraps the handler's
+    observer, which receives them)."""
+
+    def __init__(self, module: Any) -> None:
+        self.outcomes: dict[str, int] = {}
+        self.round_trips: dict[str, int] = {}
+        original = module._observe
+
+        def observe(outcome: Any, latency_ms: float, **keywords: Any) -> None:
+            for counts, key in (
+                (self.outcomes, outcome.stats.cache_outcome),
+                (self.round_trips, str(outcome.stats.cache_round_trips)),
+            ):
+                counts[key] = counts.get(key, 0) + 1
+            original(outcome, latency_ms, **keywords)
+
+        module._observe = observe
+
+    def take(self) -> dict[str, dict[str, int]]:
+        taken = {"cacheOutcomes": self.outcomes, "cacheRoundTrips": self.round_trips}
+        self.outcomes, self.round_trips = {}, {}
+        return taken
+
+
+def _in_process(stack: LocalStack, world: _World, repeat: int) -> dict[str, Any]:
+    function = stack.function("RecommendFunction")
+    lambda_handler = function.load()
+    context = function.context()
+    recorder = _Recorder(function.module)
+
+    def handler(event: dict[str, Any], context: Any) -> None:
+        # A benchmark of error responses would be a fast lie: every request must be served.
+        response = lambda_handler(event, context)
+        if response["statusCode"] != 200:
+            raise RuntimeError(f"HTTP {response['statusCode']}: {response.get('body')}")
+
+    pool = max(50, len(world.users) // 10)
+    products = world.products
+    scenarios = {
+        "homepageKnownUser": [_event(userId=u) for u in world.users[:pool]],
+        "homepageAnonymousWithSession": [_event(anonId=a) for a in world.anons[:pool]],
+        "productPageKnownUser": [
+            _event(userId=u, context="product-page", productId=products[i % len(products)])
+            for i, u in enumerate(world.users[:pool])
+        ],
+        "cartAnonymous": [
+            _event(anonId=a, context="cart", cartProductIds=",".join(products[i : i + 3]))
+            for i, a in enumerate(world.anons[:pool])
+        ],
+    }
+    hits: dict[str, Any] = {}
+    for name, events in scenarios.items():
+        for event in events:  # warm: every key of these requests is now cached or in memory
+            handler(event, context)
+        recorder.take()
+        _settle()
+        cycle = iter(events * (repeat // len(events) + 1))
+        samples = _timed(lambda cycle=cycle: handler(next(cycle), context), repeat)  # type: ignore[misc]
+        hits[name] = {**_summary(samples), **recorder.take()}
+        _log(f"  hit {name}: p50 {hits[name]['p50Ms']} ms, p95 {hits[name]['p95Ms']} ms")
+
+    # Per-user misses: users never asked for before (their four keys miss; shared lists are warm).
+    fresh = iter(_event(userId=u) for u in world.users[pool:])
+    _settle()
+    misses = _timed(lambda: handler(next(fresh), context), len(world.users) - pool)
+    miss = {**_summary(misses), **recorder.take()}
+    _log(f"  per-user miss: p50 {miss['p50Ms']} ms, p95 {miss['p95Ms']} ms")
+
+    # Cold path: memory and cache empty before every request (a new container and a flushed cache).
+    import redis
+
+    assert stack.redis is not None
+    flush = redis.Redis.from_url(stack.redis.url)
+    repository = function.module.service._repo
+    cold_samples = []
+    _settle()
+    for user in world.users[: max(50, repeat // 25)]:
+        flush.flushall()
+        repository._memory.clear()
+        repository._control = None
+        event = _event(userId=user)
+        started = time.perf_counter()
+        handler(event, context)
+        cold_samples.append(time.perf_counter() - started)
+    cold = {**_summary(cold_samples), **recorder.take()}
+    _log(f"  cold path: p50 {cold['p50Ms']} ms, p95 {cold['p95Ms']} ms")
+    return {"cacheHit": hits, "perUserCacheMissFromDynamoDB": miss, "coldPathMemoryAndCacheEmpty": cold}
+
+
+def _over_http(stack: LocalStack, world: _World, repeat: int) -> dict[str, Any]:
+    server = LocalApiServer(stack, port=0).start()  # TCP_NODELAY: see recs/local/http.py
+    try:
+        host, port = server.url.removeprefix("http://").split(":")
+        paths = [f"{ROUTE}?userId={u}" for u in world.users[: max(50, len(world.users) // 10)]]
+        cycle = iter(paths * (2 * repeat // len(paths) + 2))
+
+        def ask(connection: http.client.HTTPConnection) -> None:
+            connection.request("GET", next(cycle))
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"HTTP {response.status}")
+
+        keep_alive = http.client.HTTPConnection(host, int(port), timeout=10)
+        for _ in paths:
+            ask(keep_alive)
+        _settle()
+        reused = _summary(_timed(lambda: ask(keep_alive), repeat))
+        keep_alive.close()
+
+        def fresh() -> None:
+            connection = http.client.HTTPConnection(host, int(port), timeout=10)
+            ask(connection)
+            connection.close()
+
+        _settle()
+        new_connections = _summary(_timed(fresh, max(200, repeat // 5)))
+    finally:
+        server.stop()
+    for label, measured in (("keep-alive", reused), ("new connection each", new_connections)):
+        _log(f"  HTTP hit ({label}): p50 {measured['p50Ms']} ms, p95 {measured['p95Ms']} ms")
+    return {"homepageKnownUserKeepAlive": reused, "homepageKnownUserNewConnectionEach": new_connections}
+
+
+_PROBE = """
+import sys, time
+started = time.perf_counter()
+{statement}
+elapsed = time.perf_counter() - started
+heavy = [m for m in {heavy!r} if m in sys.modules]
+print(elapsed, ",".join(heavy))
+"""
+
+
+# The third-party imports the handler cannot do without (the API design needs Powertools with
+# validation and pydantic, DynamoDB needs botocore, the cache needs redis): the floor of its import.
+_LIBRARIES = (
+    "import boto3, redis, pydantic_settings; "
+    "from aws_lambda_powertools import Logger, Metrics; "
+    "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver; "
+    "from aws_lambda_powertools.event_handler.openapi.params import Query"
+)
+
+
+def _cold_import(stack: LocalStack, runs: int) -> dict[str, Any]:
+    function = stack.function("RecommendFunction")
+    base = {
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("AWS_", "POWERTOOLS_", "PYTHONDONTWRITEBYTECODE"))
+        },
+        **function.environment,
+        # Nothing listens there: the import must not connect anywhere.
+        "CACHE_URL": f"redis://127.0.0.1:{free_port()}/0",
+    }
+    variants = {
+        "tracingOff": {**base, "POWERTOOLS_TRACE_DISABLED": "true"},
+        "tracingOnAsDeployed": {
+            **base,
+            "POWERTOOLS_TRACE_DISABLED": "false",
+            "LAMBDA_TASK_ROOT": str(function.code_dir),
+        },
+    }
+    variants["librariesOnly"] = {**variants["tracingOff"]}
+    probes = {
+        "tracingOff": _PROBE.format(statement="import app", heavy=HEAVY),
+        "tracingOnAsDeployed": _PROBE.format(statement="import app", heavy=HEAVY),
+        "librariesOnly": _PROBE.format(statement=_LIBRARIES, heavy=HEAVY),
+    }
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    heavy: dict[str, set[str]] = {name: set() for name in variants}
+    # Variants take turns in every round, so a neighbour's load hits all of them alike.
+    for run in range(runs + 1):  # the first round writes the bytecode caches and is discarded
+        _settle()
+        for name, environment in variants.items():
+            out = subprocess.run(
+                [sys.executable, "-c", probes[name]],
+                cwd=function.code_dir,
+                env=environment,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()
+            if run:
+                samples[name].append(float(out[0]))
+                heavy[name].update(filter(None, out[1:]))
+    result: dict[str, Any] = {}
+    for name in variants:
+        result[name] = {
+            "runs": runs,
+            "medianMs": round(statistics.median(samples[name]) * 1000, 1),
+            "minMs": round(min(samples[name]) * 1000, 1),
+            "heavyModulesImported": sorted(heavy[name]),
+        }
+        _log(f"  cold import ({name}): median {result[name]['medianMs']} ms")
+    result["largestImportsTracingOff"] = _importtime(function.code_dir, variants["tracingOff"])
+    return result
+
+
+def _importtime(code_dir: Path, environment: dict[str, str]) -> list[dict[str, Any]]:
+    """The handler's direct imports costing most (cumulative, from -X importtime), and its own body."""
+    stderr = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import app"],
+        cwd=code_dir,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr
+    rows: list[tuple[str, float]] = []
+    for line in stderr.splitlines():
+        parts = line.removeprefix("import time:").split("|")
+        if not line.startswith("import time:") or len(parts) != 3 or not parts[0].strip().isdigit():
+            continue
+        self_us, cumulative_us, raw_name = int(parts[0]), int(parts[1]), parts[2]
+        name, depth = raw_name.strip(), (len(raw_name) - len(raw_name.lstrip()) - 1) // 2
+        if name == "app":
+            rows.append(("app (its own body: settings, clients, routes)", self_us / 1000))
+        elif depth == 1:
+            rows.append((name, cumulative_us / 1000))
+    rows.sort(key=lambda row: -row[1])
+    return [{"module": module, "cumulativeMs": round(ms, 1)} for module, ms in rows[:12]]
+
+
+# ---------------------------------------------------------------------------------- the run
+def run(quick: bool) -> dict[str, Any]:
+    """Measure serving latency and cold import; percentiles with the floor measured alongside.
+
+    Parameters
+    ----------
+    quick
+        1,000 products, 500 users and 1,000 requests per figure (5 cold imports) instead of
+        5,000, 2,000 and 5,000 (15 cold imports).
+
+    Returns
+    -------
+    dict
+        ``floor`` (raw Redis and DynamoDB), ``inProcess`` (cache hits per context, per-user miss,
+        cold path), ``http``, ``coldImport`` and ``figures`` with the goals and whether they are met.
+    """
+    global _quiet
+    products, users, repeat, imports = (1_000, 500, 1_000, 5) if quick else (5_000, 2_000, 5_000, 15)
+    _quiet = QuietWaiter(threshold=20.0, per_wait=15.0, budget=60.0 if quick else 240.0)
+    _busy.clear()
+    _log(f"serving benchmark: {products} products, {users} users, {repeat} requests per figure")
+    world = _World(products, users)
+    pseudonyms = Pseudonymizer(LOCAL_PSEUDONYM_KEY.encode())
+    with _quiet_stdout(), LocalStack() as stack:
+        if stack.redis is None:
+            raise RuntimeError("redis-server is required for the serving benchmark")
+        started = time.perf_counter()
+        models = DynamoTable(stack.physical["ModelTable"], stack.client("dynamodb"))
+        models.put_many(world.rows(pseudonyms))
+        models.put(
+            {"pk": POINTER_KEY[0], "sk": POINTER_KEY[1], "modelVersion": VERSION, "generatedAt": GENERATED}
+        )
+        DynamoTable(stack.physical["StateTable"], stack.client("dynamodb")).put_many(
+            world.sessions(pseudonyms)
+        )
+        _log(f"  published in {time.perf_counter() - started:.1f} s")
+        floor = _floor(stack, world, repeat)
+        redis_p50, dynamodb_p50 = floor["redisGet"]["p50Ms"], floor["dynamodbGetItemMoto"]["p50Ms"]
+        _log(f"  floor: Redis GET p50 {redis_p50} ms, DynamoDB GetItem (moto) p50 {dynamodb_p50} ms")
+        in_process = _in_process(stack, world, repeat)
+        over_http = _over_http(stack, world, repeat)
+        cold = _cold_import(stack, imports)
+    return {
+        "command": COMMAND,
+        "seeds": {"world": SEED},
+        "figures": _figures(floor, in_process, over_http, cold),
+        "notes": _notes(cold),
+        "settings": {
+            "logLevel": "INFO (log line and EMF document written to /dev/null)",
+            "callerAuthorization": "off (template default: AuthIssuerUrl empty)",
+        },
+        "workload": {
+            "products": products,
+            "users": users,
+            "requestsPerFigure": repeat,
+            "coldImports": imports,
+        },
+        "cpuBusyPercentBeforeEachFigure": list(_busy),
+        "secondsWaitedForAQuietMachine": round(_quiet.waited, 1),
+        "floor": floor,
+        "inProcess": in_process,
+        "http": over_http,
+        "coldImport": cold,
+    }
+
+
+def _notes(cold: dict[str, Any]) -> list[str]:
+    largest = ", ".join(
+        f"{row['module']} {row['cumulativeMs']} ms" for row in cold["largestImportsTracingOff"][:6]
+    )
+    return [
+        "Cold import: the third-party libraries the handler cannot do without (Powertools with"
+        " validation and pydantic by the API design, botocore for DynamoDB, redis for the cache)"
+        f" take {cold['librariesOnly']['medianMs']} ms to import on their own, measured alike in this"
+        f" run: more than the {GOALS_MS['coldImportMedian']:g} ms goal before any code of ours runs."
+        " Deferring one of them would only move its cost into the container's first request, which"
+        " needs them all; the deployment answer is Lambda SnapStart for Python or provisioned"
+        " concurrency.",
+        f"Largest direct imports (`python -X importtime`, cumulative): {largest}.",
+        "Where a cache hit's time goes: section Profiles (own time by package).",
+    ]
+
+
+def _figures(
+    floor: dict[str, Any], in_process: dict[str, Any], over_http: dict[str, Any], cold: dict[str, Any]
+) -> list[Figure]:
+    area = "Serving"
+    mget = floor["redisMget4"]["p95Ms"]
+    get_item = floor["dynamodbGetItemMoto"]["p95Ms"]
+    hit_goal = GOALS_MS["cacheHitP95InProcess"]
+    rows = [
+        figure(
+            area,
+            "floor: Redis GET of one list (redis-py), p95",
+            floor["redisGet"]["p95Ms"],
+            "ms",
+            note=f"p50 {floor['redisGet']['p50Ms']} ms",
+        ),
+        figure(
+            area,
+            "floor: Redis MGET of 4 keys, p95",
+            mget,
+            "ms",
+            note=f"p50 {floor['redisMget4']['p50Ms']} ms",
+        ),
+        figure(
+            area,
+            "floor: DynamoDB GetItem (boto3 -> moto, in-process), p95",
+            get_item,
+            "ms",
+            note=f"p50 {floor['dynamodbGetItemMoto']['p50Ms']} ms; moto, not AWS",
+        ),
+    ]
+    labels = {
+        "homepageKnownUser": "cache hit, homepage, known user with a session",
+        "homepageAnonymousWithSession": "cache hit, homepage, anonymous with a session",
+        "productPageKnownUser": "cache hit, product page, known user",
+        "cartAnonymous": "cache hit, cart of 3, anonymous",
+    }
+    for key, label in labels.items():
+        hit = in_process["cacheHit"][key]
+        rows.append(
+            figure(
+                area,
+                f"{label} (in-process handler), p95",
+                hit["p95Ms"],
+                "ms",
+                baseline="Redis MGET p95",
+                baseline_value=mget,
+                goal=f"p95 < {hit_goal:g} ms",
+                met=hit["p95Ms"] < hit_goal,
+                note=f"p50 {hit['p50Ms']} ms; round trips {hit['cacheRoundTrips']}",
+            )
+        )
+    miss = in_process["perUserCacheMissFromDynamoDB"]
+    rows.append(
+        figure(
+            area,
+            "per-user cache miss, served from DynamoDB (moto), p95",
+            miss["p95Ms"],
+            "ms",
+            baseline="DynamoDB GetItem p95",
+            baseline_value=get_item,
+            note=f"p50 {miss['p50Ms']} ms",
+        )
+    )
+    cold_path = in_process["coldPathMemoryAndCacheEmpty"]
+    rows.append(
+        figure(
+            area,
+            "cold path: container memory and cache empty, p95",
+            cold_path["p95Ms"],
+            "ms",
+            baseline="DynamoDB GetItem p95",
+            baseline_value=get_item,
+            note=f"p50 {cold_path['p50Ms']} ms",
+        )
+    )
+    in_process_hit = in_process["cacheHit"]["homepageKnownUser"]["p95Ms"]
+    http_goal = GOALS_MS["httpP95"]
+    for key, label, goal in (
+        ("homepageKnownUserKeepAlive", "cache hit over local HTTP, keep-alive, p95", True),
+        (
+            "homepageKnownUserNewConnectionEach",
+            "cache hit over local HTTP, a new connection each, p95",
+            False,
+        ),
+    ):
+        http = over_http[key]
+        rows.append(
+            figure(
+                area,
+                label,
+                http["p95Ms"],
+                "ms",
+                baseline="the same hit in-process, p95",
+                baseline_value=in_process_hit,
+                goal=f"p95 < {http_goal:g} ms" if goal else None,
+                met=http["p95Ms"] < http_goal if goal else None,
+                note=f"p50 {http['p50Ms']} ms",
+            )
+        )
+    import_goal = GOALS_MS["coldImportMedian"]
+    floor_import = cold["librariesOnly"]["medianMs"]
+    rows.append(
+        figure(
+            area,
+            "cold import of the recommend handler, tracing off (local), median",
+            cold["tracingOff"]["medianMs"],
+            "ms",
+            baseline="its unavoidable libraries alone (boto3, redis, Powertools, pydantic)",
+            baseline_value=floor_import,
+            goal=f"< {import_goal:g} ms",
+            met=cold["tracingOff"]["medianMs"] < import_goal,
+            digits=1,
+        )
+    )
+    rows.append(
+        figure(
+            area,
+            "cold import, tracing on (X-Ray, as deployed), median",
+            cold["tracingOnAsDeployed"]["medianMs"],
+            "ms",
+            baseline="libraries alone",
+            baseline_value=floor_import,
+            digits=1,
+        )
+    )
+    heavy = sorted(
+        set(cold["tracingOff"]["heavyModulesImported"])
+        | set(cold["tracingOnAsDeployed"]["heavyModulesImported"])
+    )
+    rows.append(
+        figure(
+            area,
+            "numpy/scipy/pandas/pyarrow modules imported by the handler",
+            len(heavy),
+            "modules",
+            goal="0",
+            met=not heavy,
+            note=", ".join(heavy) or None,
+            digits=0,
+        )
+    )
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="a smaller world and fewer requests")
+    args = parser.parse_args(argv)
+    quiet_known_warnings()
+    emit(run(quick=args.quick))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
