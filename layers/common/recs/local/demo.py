@@ -157,7 +157,11 @@ def evaluation_summary(execution: dict[str, Any]) -> str:
 def example_commands(base_url: str, shop: SyntheticShop) -> list[str]:
     opted_out = set(shop.opted_out_user_ids)
     user = next(u for u in shop.users if u not in opted_out)
-    anon = next(iter(shop.anonymous_ids))
+    # The live session signal only keeps the last days: show a visitor who browsed most recently.
+    anon = next(
+        (e["anonId"] for e in reversed(shop.events) if e.get("anonId") and not e.get("userId")),
+        shop.anonymous_ids[0],
+    )
     available = [p for p in shop.products if p.available]
     product = available[0].id
     cart = ",".join(p.id for p in available[1:3])
