@@ -92,7 +92,7 @@ def get_recommendations(
         Query(alias="cartProductIds", description="The cart's product ids, comma-separated."),
     ] = None,
     category: Annotated[Category | None, Query(description="Only products of this category.")] = None,
-) -> Response[dict[str, Any]]:
+) -> Response[str]:
     started = time.perf_counter()
     admission = access.admit(user_id, app.current_event.headers)
     query = RecommendationQuery.from_parameters(
@@ -110,7 +110,7 @@ def get_recommendations(
     return Response(
         status_code=200,
         content_type=content_types.APPLICATION_JSON,
-        body=outcome.response.model_dump(exclude_none=True),
+        body=outcome.response.model_dump_json(exclude_none=True),
     )
 
 

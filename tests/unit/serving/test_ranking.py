@@ -25,6 +25,32 @@ def test_merging_seed_lists_sums_weighted_scores_and_keeps_the_strongest_reason(
     assert [p for p, _, _ in merged] == ["b", "a", "d"]
 
 
+def test_merging_with_one_reason_sums_the_same_scores_and_labels_every_product_with_it() -> None:
+    # Given the two seed lists of the previous test
+    first: Items = [("a", 1.0, "similar-items"), ("b", 0.5, "similar-items")]
+    second: Items = [("b", 2.0, "bought-together"), ("d", 1.0, "bought-together")]
+    # When merged with one reason for all (the session's neighbours)
+    merged = merge_weighted([(first, 1.0), (second, 2.0)], reason="session")
+    # Then the scores and order are those of the per-product merge, every reason is "session"
+    assert [(p, s) for p, s, _ in merged] == [
+        (p, s) for p, s, _ in merge_weighted([(first, 1.0), (second, 2.0)])
+    ]
+    assert {r for _, _, r in merged} == {"session"}
+
+
+def test_equal_scores_are_ordered_by_product_id_whatever_the_input_order() -> None:
+    # Given lists whose products all score the same, in reverse id order
+    tied: Items = [("c", 1.0, "popular"), ("b", 1.0, "popular"), ("a", 1.0, "popular")]
+    # When merged (with and without one reason), and re-ranked by a list sharing none of them
+    merged = merge_weighted([(tied, 1.0)])
+    merged_one_reason = merge_weighted([(tied, 1.0)], reason="session")
+    blended = blend(tied, [("z", 1.0, None)], 0.5, other_reason=None, keep_base_only=True)
+    # Then ties are broken by id, so the order is deterministic
+    assert [p for p, _, _ in merged] == ["a", "b", "c"]
+    assert [p for p, _, _ in merged_one_reason] == ["a", "b", "c"]
+    assert [p for p, _, _ in blended] == ["a", "b", "c"]
+
+
 def test_blending_adds_the_other_lists_products_with_their_reason() -> None:
     # Given a user list and a session list holding a product the user list lacks
     user: Items = [("a", 1.0, "similar-users"), ("b", 0.5, "similar-users")]

@@ -41,6 +41,17 @@ def merge_weighted(lists: Sequence[tuple[Ranked, float]], reason: str | None = N
     so the order is deterministic.
     """
     totals: dict[str, float] = {}
+    if reason is not None:
+        # One reason for all: only the sums are needed (the session's hot path).
+        total = totals.get
+        for items, weight in lists:
+            top = _best(items)
+            if top <= 0 or weight <= 0:
+                continue
+            scale = weight / top
+            for product, score, _ in items:
+                totals[product] = total(product, 0.0) + score * scale
+        return _best_first([(product, score, reason) for product, score in totals.items()])
     best: dict[str, tuple[float, str | None]] = {}
     for items, weight in lists:
         top = _best(items)
@@ -57,7 +68,7 @@ def merge_weighted(lists: Sequence[tuple[Ranked, float]], reason: str | None = N
                 totals[product] = previous + contribution
                 if contribution > best[product][0]:
                     best[product] = (contribution, item_reason)
-    return _best_first([(product, score, reason or best[product][1]) for product, score in totals.items()])
+    return _best_first([(product, score, best[product][1]) for product, score in totals.items()])
 
 
 def blend(
@@ -74,24 +85,39 @@ def blend(
     base_top, other_top = _best(base), _best(other)
     base_scale = (1 - weight) / base_top if base_top > 0 else 0.0
     other_scale = weight / other_top if other_top > 0 else 0.0
-    others = {p: (s * other_scale, other_reason or r) for p, s, r in other}
     blended: list[tuple[str, float, str | None]] = []
+    append = blended.append
+    if keep_base_only:
+        # Only the other list's scores matter: its reasons never show.
+        parts = {p: s * other_scale for p, s, _ in other}
+        part = parts.pop
+        for product, score, reason in base:
+            append((product, score * base_scale + part(product, 0.0), reason))
+        return _best_first(blended)
+    others = {p: (s * other_scale, other_reason or r) for p, s, r in other}
+    take = others.pop
     for product, score, reason in base:
         b_part = score * base_scale
-        o_part, o_reason = others.pop(product, (0.0, None))
-        blended.append((product, b_part + o_part, reason if keep_base_only or b_part >= o_part else o_reason))
-    if not keep_base_only:
-        blended.extend([(product, part, reason) for product, (part, reason) in others.items()])
+        o_part, o_reason = take(product, _NOT_IN_OTHER)
+        append((product, b_part + o_part, reason if b_part >= o_part else o_reason))
+    blended.extend([(product, part, reason) for product, (part, reason) in others.items()])
     return _best_first(blended)
 
 
+_NOT_IN_OTHER: tuple[float, str | None] = (0.0, None)
 _ID = itemgetter(0)
 _SCORE = itemgetter(1)
 
 
 def _best_first(items: Items) -> Items:
-    """Highest score first, ties by id (two stable C-level sorts: much cheaper than a key tuple)."""
-    items.sort(key=_ID)
+    """Highest score first, ties by id.
+
+    Sorting by score alone is enough when no two scores are equal, and costs a fifth of sorting
+    by id (string comparisons) first; only a list with ties gets the second, stable sort
+    (C-level sorts both, much cheaper than a key tuple; docs/serving.md, Performance).
+    """
+    if len(set(map(_SCORE, items))) < len(items):
+        items.sort(key=_ID)
     items.sort(key=_SCORE, reverse=True)
     return items
 

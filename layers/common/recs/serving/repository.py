@@ -30,7 +30,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from recs.errors import StoreUnavailableError
 from recs.storage import (
@@ -87,9 +87,12 @@ _IN_MEMORY = frozenset({Kind.LIST, Kind.CATALOG})
 _IN_STATE_TABLE = frozenset({Kind.OPTOUT, Kind.SESSION})
 
 
-@dataclass(frozen=True)
-class Want:
-    """One thing a request needs, with where it lives in each tier."""
+class Want(NamedTuple):
+    """One thing a request needs, with where it lives in each tier.
+
+    A named tuple rather than a frozen dataclass: a request makes and hashes a dozen of them, and
+    tuples do both in C (measured: docs/serving.md, Performance).
+    """
 
     kind: Kind
     cache_key: str

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from recs.errors import ServiceUnavailableError, StoreUnavailableError
-from recs.models.recommendations import Reason, RecommendationResponse, ScoredProduct
+from recs.models.recommendations import Reason, RecommendationResponse
 from recs.serving.attribution import RecommendationId, random_nonce
 from recs.serving.experiments import Experiments
 from recs.serving.identity import Pseudonyms
@@ -144,16 +144,17 @@ class RecommendService:
             assignment.variant if assignment else None,
             self._new_nonce,
         )
-        response = RecommendationResponse(
-            products=[
-                ScoredProduct(id=p, score=s, reason=Reason(r) if r else None) for p, s, r in filled.products
-            ],
-            modelVersion=version,
-            generatedAt=control.pointer.generated_at,
-            source=source,
-            recommendationId=str(recommendation_id),
-            variant=assignment.variant if assignment else None,
-            experiment=assignment.experiment if assignment else None,
+        # One validation call for the whole response (pydantic-core), not one per product.
+        response = RecommendationResponse.model_validate(
+            {
+                "products": [{"id": p, "score": s, "reason": r or None} for p, s, r in filled.products],
+                "modelVersion": version,
+                "generatedAt": control.pointer.generated_at,
+                "source": source,
+                "recommendationId": str(recommendation_id),
+                "variant": assignment.variant if assignment else None,
+                "experiment": assignment.experiment if assignment else None,
+            }
         )
         return Outcome(
             response=response,
@@ -273,7 +274,7 @@ class _Plan:
         return [*personal, *self._sessions, *catalog, *self._lists_wanted(self._contextual_pks())]
 
     def _lists_wanted(self, pks: list[str]) -> list[Want]:
-        wants = [self._list(pk) for pk in pks if self._list(pk).cache_key not in self.requested]
+        wants = [want for want in map(self._list, pks) if want.cache_key not in self.requested]
         self.requested.update(w.cache_key for w in wants)
         return wants
 
