@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from pydantic import TypeAdapter
 
-from recs.models.events import ID_PATTERN, ShopEvent
+from recs.models.events import ShopEvent
+from recs.models.ids import ID_PATTERN
 from recs.synthetic import (
     PII_FIELDS,
     SyntheticShop,

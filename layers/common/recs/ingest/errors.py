@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from recs.errors import InvalidRequestError
-from recs.models.events import EventRejection
+
+if TYPE_CHECKING:  # the recommend and privacy functions import this module, not the event models
+    from recs.models.events import EventRejection
 
 
 class NoValidEventsError(InvalidRequestError):

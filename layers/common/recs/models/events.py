@@ -19,8 +19,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
+from recs.models.ids import ID_PATTERN
+
 #: Identifiers: letters, digits and `_-.:`; no spaces, no `@` (an e-mail is not an id).
-ID_PATTERN = r"^[A-Za-z0-9_\-.:]{1,128}$"
 Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 _ID_RE = re.compile(ID_PATTERN)
 

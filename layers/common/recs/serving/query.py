@@ -13,7 +13,7 @@ import annotated_types as at
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from recs.errors import InvalidRequestError
-from recs.models.events import ID_PATTERN
+from recs.models.ids import ID_PATTERN
 
 MAX_CART_ITEMS = 100
 KNOWN_CONTEXTS = ("homepage", "product-page", "cart")
