@@ -90,8 +90,9 @@ bench-deps: $(BENCH_STAMP)
 bench: venv redis bench-deps
 	$(PY) -m bench --full --patience 3
 
+# Small sizes, written under build/ so the committed full-run results and doc stay as measured.
 bench-quick: venv redis bench-deps
-	$(PY) -m bench --quick
+	$(PY) -m bench --quick --results build/bench-quick --doc build/bench-quick/benchmarks.md
 
 clean:
 	rm -rf $(VENV) .tools .aws-sam .mypy_cache .ruff_cache .pytest_cache build
