@@ -24,7 +24,6 @@ set during the fit (VmHWM, reset just before it) minus the resident set before i
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import subprocess
@@ -40,7 +39,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from bench.environment import REPO_ROOT, QuietWaiter, emit, log, quiet_known_warnings
+from bench.environment import REPO_ROOT, QuietWaiter, benchmark_main, log
 from bench.figures import Figure, figure
 from recs.model._threads import single_threaded_blas
 from recs.model.als import AlternatingLeastSquares
@@ -428,14 +427,7 @@ def _figures(results: dict[str, Any], settings: Settings) -> list[Figure]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
-    quiet_known_warnings()
-    emit(run(quick=args.quick))
-    return 0
+    return benchmark_main(__doc__, lambda quick: run(quick=quick), argv)
 
 
 if __name__ == "__main__":

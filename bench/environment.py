@@ -7,6 +7,7 @@ git revision, and timing-sensitive benchmarks wait for a quiet moment and record
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -200,3 +202,18 @@ class QuietWaiter:
         self.remaining -= spent
         self.waited += spent
         return busy
+
+
+def benchmark_main(
+    doc: str | None,
+    run: Callable[[bool], dict[str, Any]],
+    argv: Sequence[str] | None,
+    quick_help: str | None = None,
+) -> int:
+    """The command line every benchmark module shares: ``[--quick]``, JSON result on stdout."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    args = parser.parse_args(argv)
+    quiet_known_warnings()
+    emit(run(args.quick))
+    return 0

@@ -18,7 +18,6 @@ The baseline, measured in the same run on the same bodies, is the floor of any i
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -27,7 +26,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.environment import emit, quiet_known_warnings
+from bench.environment import benchmark_main
 from bench.figures import figure
 from recs.domain.pseudonym import Pseudonymizer
 from recs.ingest.payload import IngestRequest
@@ -178,14 +177,7 @@ def run(quick: bool) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--quick", action="store_true", help="3 runs instead of 9")
-    args = parser.parse_args(argv)
-    quiet_known_warnings()
-    emit(run(quick=args.quick))
-    return 0
+    return benchmark_main(__doc__, lambda quick: run(quick=quick), argv, quick_help="3 runs instead of 9")
 
 
 if __name__ == "__main__":

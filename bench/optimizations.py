@@ -26,7 +26,6 @@ so a neighbour's load hits both alike:
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import statistics
@@ -37,7 +36,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from bench.environment import QuietWaiter, emit, log, quiet_known_warnings
+from bench.environment import QuietWaiter, benchmark_main, log
 from bench.figures import Figure, figure
 
 COMMAND = "python -m bench --only optimizations"
@@ -361,14 +360,7 @@ def _figures(results: dict[str, Any]) -> list[Figure]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
-    quiet_known_warnings()
-    emit(run(quick=args.quick))
-    return 0
+    return benchmark_main(__doc__, lambda quick: run(quick=quick), argv)
 
 
 if __name__ == "__main__":

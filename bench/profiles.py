@@ -24,7 +24,6 @@ threads (numpy and BLAS work) shows up as ``acquire`` of a lock.
 
 from __future__ import annotations
 
-import argparse
 import cProfile
 import pstats
 import time
@@ -32,7 +31,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.environment import REPO_ROOT, emit, log, quiet_known_warnings
+from bench.environment import REPO_ROOT, benchmark_main, log
 from bench.figures import Figure, figure
 
 COMMAND = "python -m bench --only profiles"
@@ -253,14 +252,7 @@ def _figures(profiles: dict[str, Any]) -> list[Figure]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
-    quiet_known_warnings()
-    emit(run(quick=args.quick))
-    return 0
+    return benchmark_main(__doc__, lambda quick: run(quick=quick), argv)
 
 
 if __name__ == "__main__":

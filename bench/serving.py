@@ -24,7 +24,6 @@ progress to stderr.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import http.client
 import json
@@ -38,7 +37,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.environment import QuietWaiter, emit, quiet_known_warnings
+from bench.environment import QuietWaiter, benchmark_main
 from bench.figures import Figure, figure, percentiles_ms
 from recs.adapters.dynamodb import DynamoTable
 from recs.domain.pseudonym import Pseudonymizer
@@ -701,14 +700,9 @@ def _figures(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    return benchmark_main(
+        __doc__, lambda quick: run(quick=quick), argv, quick_help="a smaller world and fewer requests"
     )
-    parser.add_argument("--quick", action="store_true", help="a smaller world and fewer requests")
-    args = parser.parse_args(argv)
-    quiet_known_warnings()
-    emit(run(quick=args.quick))
-    return 0
 
 
 if __name__ == "__main__":

@@ -30,7 +30,6 @@ for recs ALS and popularity both must give identical metrics, or the benchmark f
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 from collections.abc import Callable, Sequence
@@ -41,25 +40,22 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from bench.environment import emit, log, quiet_known_warnings
+from bench.environment import benchmark_main, log
 from bench.figures import Figure, figure
 from recs.synthetic import build_config, generate_shop
 from recs.training.catalog import Catalog
-from recs.training.fitting import Family, binary, fit
-from recs.training.holdout import _evaluated_users, _metrics, _relevant, evaluate_holdout
-from recs.training.interactions import PURCHASE_CODE, Interactions, build_interactions
-from recs.training.lists import popularity
-from recs.training.matrix import SECONDS_PER_DAY, event_weight_vector
+from recs.training.fitting import Family, binary
+from recs.training.holdout import MakeScorer, compare_on_holdout, evaluate_holdout, family_scorer
+from recs.training.interactions import Interactions, build_interactions
+from recs.training.matrix import SECONDS_PER_DAY
 from recs.training.parameters import TrainingParameters
-from recs.training.ranking import FactorScorer, ItemWeightScorer, PopularityScorer, Scorer, rank, top_of_rows
-from recs.training.signals import Signals, derive_signals
+from recs.training.ranking import FactorScorer, ItemWeightScorer, Scorer
+from recs.training.signals import Signals
 from recs.training.tune import tune
 
 SEED = 23
 SHOPS = ("demo", "grocery")
 COMMAND = "python -m bench --only shop_quality"
-#: (signals of the training part, evaluated users) -> a scorer over those users
-MakeScorer = Callable[[Signals, npt.NDArray[np.int64]], Scorer]
 
 
 @dataclass(frozen=True)
@@ -86,50 +82,20 @@ def holdout_metrics(
     end_ts: float,
     methods: dict[str, tuple[MakeScorer, float]],
 ) -> dict[str, Any]:
-    """`evaluate_holdout`'s protocol for any scorer: ``methods`` maps a name to (scorer, buy-again weight).
+    """`evaluate_holdout`'s protocol (`compare_on_holdout`) for any scorer, as result JSON.
 
     Popularity and bought-most are always added. Returns metrics on held-out interactions and
     on held-out purchases per method.
     """
-    cutoff = end_ts - params.holdout_days * SECONDS_PER_DAY
-    train_mask = interactions.timestamp < cutoff
-    signals = derive_signals(interactions, params, now_ts=cutoff, mask=train_mask)
-    weighted = event_weight_vector(params.event_weights)[interactions.event] > 0
-    relevant = _relevant(interactions, ~train_mask & weighted, signals.exclude, unavailable)
-    bought = _relevant(
-        interactions, ~train_mask & (interactions.event == PURCHASE_CODE), signals.exclude, unavailable
-    )
-    users = _evaluated_users(interactions, signals.confidence, relevant, params)
-    k = params.evaluation_k
-    exclude, boost = signals.exclude[users], signals.boost[users]
-    ids: dict[str, npt.NDArray[np.int32]] = {}
-    for name, (make_scorer, boost_weight) in methods.items():
-        scorer = make_scorer(signals, users)
-        ids[name] = rank(
-            scorer, k, exclude=exclude, unavailable=unavailable, boost=boost, boost_weight=boost_weight
-        ).ids
-    baseline = PopularityScorer(popularity(signals.confidence).astype(np.float32), int(users.size))
-    ids["popularity"] = rank(baseline, k, exclude=exclude, unavailable=unavailable).ids
-    own = sp.csr_matrix(signals.purchase_days[users].multiply(~unavailable[np.newaxis, :]))
-    own.eliminate_zeros()
-    own.sort_indices()
-    ids["boughtMost"] = top_of_rows(own, k)[0]
+    compared = compare_on_holdout(interactions, unavailable, params, end_ts=end_ts, methods=methods)
     return {
-        "evaluatedUsers": int(users.size),
-        "interactions": {name: _metrics(top, relevant, users, k) for name, top in ids.items()},
-        "purchases": {name: _metrics(top, bought, users, k) for name, top in ids.items()},
+        "evaluatedUsers": compared.evaluated_users,
+        "interactions": compared.on_interactions,
+        "purchases": compared.on_purchases,
     }
 
 
 # ---------------------------------------------------------------------------------- scorers
-def recs_scorer(family: Family, params: TrainingParameters) -> MakeScorer:
-    def make(signals: Signals, users: npt.NDArray[np.int64]) -> Scorer:
-        model = fit(family, signals.confidence, params)
-        return model.scorer(users, signals.confidence[users])
-
-    return make
-
-
 def implicit_scorer(
     factors: int, regularization: float, alpha: float, iterations: int, seed: int
 ) -> MakeScorer:
@@ -260,9 +226,9 @@ def measure_shop(shop: Shop, quick: bool, trials: int) -> dict[str, Any]:
     )
     no_buy_again = chosen.model_copy(update={"buy_again_weight": 0.0})
     methods: dict[str, tuple[MakeScorer, float]] = {
-        "recs_tuned": (recs_scorer(family, chosen), chosen.buy_again_weight),
-        "recs_tuned_without_buy_again": (recs_scorer(family, no_buy_again), 0.0),
-        "recs_als_defaults": (recs_scorer("als", base), base.buy_again_weight),
+        "recs_tuned": (family_scorer(family, chosen), chosen.buy_again_weight),
+        "recs_tuned_without_buy_again": (family_scorer(family, no_buy_again), 0.0),
+        "recs_als_defaults": (family_scorer("als", base), base.buy_again_weight),
         "implicit_als": (
             implicit_scorer(
                 implicit_best["factors"],
@@ -431,14 +397,7 @@ def run(quick: bool) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args(argv)
-    quiet_known_warnings()
-    emit(run(quick=args.quick))
-    return 0
+    return benchmark_main(__doc__, lambda quick: run(quick=quick), argv)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ Protocol (the same for the gate, the offline report, family selection and tuning
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,11 +35,12 @@ from recs.training.interactions import PURCHASE_CODE, Interactions
 from recs.training.lists import popularity
 from recs.training.matrix import SECONDS_PER_DAY, event_weight_vector, to_csr
 from recs.training.parameters import TrainingParameters
-from recs.training.ranking import PopularityScorer, rank, top_of_rows
-from recs.training.signals import derive_signals
+from recs.training.ranking import PopularityScorer, Scorer, rank, top_of_rows
+from recs.training.signals import Signals, derive_signals
 
-_POPULARITY = "popularity"
-_BOUGHT_MOST = "boughtMost"
+#: Names of the baselines every comparison adds.
+POPULARITY = "popularity"
+BOUGHT_MOST = "boughtMost"
 
 
 @dataclass(frozen=True)
@@ -82,15 +83,35 @@ def holdout_mask(interactions: Interactions, *, end_ts: float, holdout_days: flo
     return train
 
 
-def evaluate_holdout(
+#: (signals of the training part, evaluated users) -> a scorer over those users
+MakeScorer = Callable[[Signals, npt.NDArray[np.int64]], Scorer]
+
+
+@dataclass(frozen=True)
+class HoldoutComparison:
+    """Metrics of each method on one holdout split (None for a method when no user was evaluated)."""
+
+    cutoff_ts: float
+    evaluated_users: int
+    on_interactions: dict[str, dict[str, Any] | None]
+    on_purchases: dict[str, dict[str, Any] | None]
+    train_interactions: int
+    holdout_interactions: int
+
+
+def compare_on_holdout(
     interactions: Interactions,
     unavailable: npt.NDArray[np.bool_],
     params: TrainingParameters,
     *,
     end_ts: float,
-    families: Sequence[Family],
-) -> HoldoutReport:
-    """Evaluate ``families`` (fitted on the training part) against the baselines."""
+    methods: Mapping[str, tuple[MakeScorer, float]],
+) -> HoldoutComparison:
+    """The protocol above for any scorers: ``methods`` maps a name to (scorer, buy-again weight).
+
+    Popularity and bought-most are always added (as ``popularity`` and ``boughtMost``); each
+    scorer is built from the training part's signals only, for the evaluated users.
+    """
     cutoff = end_ts - params.holdout_days * SECONDS_PER_DAY
     train_mask = interactions.timestamp < cutoff
     signals = derive_signals(interactions, params, now_ts=cutoff, mask=train_mask)
@@ -101,38 +122,69 @@ def evaluate_holdout(
     )
     users = _evaluated_users(interactions, signals.confidence, relevant, params)
     k = params.evaluation_k
-    methods: dict[str, npt.NDArray[np.int32]] = {}
+    ids: dict[str, npt.NDArray[np.int32]] = {}
     if users.size:
-        history = signals.confidence[users]
-        exclude = signals.exclude[users]
-        boost = signals.boost[users]
-        for family in families:
-            model = fit(family, signals.confidence, params)
-            methods[family] = rank(
-                model.scorer(users, history),
+        exclude, boost = signals.exclude[users], signals.boost[users]
+        for name, (make_scorer, boost_weight) in methods.items():
+            ids[name] = rank(
+                make_scorer(signals, users),
                 k,
                 exclude=exclude,
                 unavailable=unavailable,
                 boost=boost,
-                boost_weight=params.buy_again_weight,
+                boost_weight=boost_weight,
             ).ids
         baseline = PopularityScorer(popularity(signals.confidence).astype(np.float32), int(users.size))
-        methods[_POPULARITY] = rank(baseline, k, exclude=exclude, unavailable=unavailable).ids
+        ids[POPULARITY] = rank(baseline, k, exclude=exclude, unavailable=unavailable).ids
         own = sp.csr_matrix(signals.purchase_days[users].multiply(~unavailable[np.newaxis, :]))
         own.eliminate_zeros()
         own.sort_indices()
-        methods[_BOUGHT_MOST] = top_of_rows(own, k)[0]
-    on_interactions = {name: _metrics(ids, relevant, users, k) for name, ids in methods.items()}
-    on_purchases = {name: _metrics(ids, bought, users, k) for name, ids in methods.items()}
-    return HoldoutReport(
+        ids[BOUGHT_MOST] = top_of_rows(own, k)[0]
+    return HoldoutComparison(
         cutoff_ts=cutoff,
         evaluated_users=int(users.size),
-        families={family: on_interactions.get(family) for family in families},
-        popularity=on_interactions.get(_POPULARITY),
-        bought_most=on_interactions.get(_BOUGHT_MOST),
-        purchases=on_purchases,
+        on_interactions={name: _metrics(top, relevant, users, k) for name, top in ids.items()},
+        on_purchases={name: _metrics(top, bought, users, k) for name, top in ids.items()},
         train_interactions=int(train_mask.sum()),
         holdout_interactions=int((~train_mask).sum()),
+    )
+
+
+def family_scorer(family: Family, params: TrainingParameters) -> MakeScorer:
+    """A model family fitted on the training part's confidence, scoring the evaluated users."""
+
+    def make(signals: Signals, users: npt.NDArray[np.int64]) -> Scorer:
+        model = fit(family, signals.confidence, params)
+        return model.scorer(users, signals.confidence[users])
+
+    return make
+
+
+def evaluate_holdout(
+    interactions: Interactions,
+    unavailable: npt.NDArray[np.bool_],
+    params: TrainingParameters,
+    *,
+    end_ts: float,
+    families: Sequence[Family],
+) -> HoldoutReport:
+    """Evaluate ``families`` (fitted on the training part) against the baselines."""
+    compared = compare_on_holdout(
+        interactions,
+        unavailable,
+        params,
+        end_ts=end_ts,
+        methods={family: (family_scorer(family, params), params.buy_again_weight) for family in families},
+    )
+    return HoldoutReport(
+        cutoff_ts=compared.cutoff_ts,
+        evaluated_users=compared.evaluated_users,
+        families={family: compared.on_interactions.get(family) for family in families},
+        popularity=compared.on_interactions.get(POPULARITY),
+        bought_most=compared.on_interactions.get(BOUGHT_MOST),
+        purchases=compared.on_purchases,
+        train_interactions=compared.train_interactions,
+        holdout_interactions=compared.holdout_interactions,
     )
 
 
