@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -202,6 +202,18 @@ class QuietWaiter:
         self.remaining -= spent
         self.waited += spent
         return busy
+
+
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Handlers' structured logs and EMF metrics go to /dev/null: they would not slow a Lambda."""
+    saved = sys.stdout
+    with open(os.devnull, "w", encoding="utf-8") as devnull:
+        sys.stdout = devnull
+        try:
+            yield
+        finally:
+            sys.stdout = saved
 
 
 def benchmark_main(

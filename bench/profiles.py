@@ -141,7 +141,8 @@ def train_stage(users: int, items: int) -> Callable[[], Any]:
 
 def serving_profile(requests: int) -> dict[str, Any]:
     """The handler on cache hits, in the world of the serving benchmark."""
-    from bench.serving import ROUTE, _event, _quiet_stdout, _World
+    from bench.environment import quiet_stdout
+    from bench.serving import ROUTE, _event, _World
     from recs.adapters.dynamodb import DynamoTable
     from recs.domain.pseudonym import Pseudonymizer
     from recs.local.stack import LOCAL_PSEUDONYM_KEY, LocalStack
@@ -149,7 +150,7 @@ def serving_profile(requests: int) -> dict[str, Any]:
 
     world = _World(1_000, 500)
     pseudonyms = Pseudonymizer(LOCAL_PSEUDONYM_KEY.encode())
-    with _quiet_stdout(), LocalStack() as stack:
+    with quiet_stdout(), LocalStack() as stack:
         if stack.redis is None:
             raise RuntimeError("redis-server is required to profile serving")
         from bench.serving import GENERATED, VERSION

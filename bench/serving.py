@@ -24,7 +24,6 @@ progress to stderr.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import os
@@ -33,11 +32,11 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.environment import QuietWaiter, benchmark_main
+from bench.environment import QuietWaiter, benchmark_main, quiet_stdout
 from bench.figures import Figure, figure, percentiles_ms
 from recs.adapters.dynamodb import DynamoTable
 from recs.domain.pseudonym import Pseudonymizer
@@ -191,18 +190,6 @@ class _World:
 
 def _event(**query: str) -> dict[str, Any]:
     return api_event("GET", ROUTE, ROUTE, query=query)
-
-
-@contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    """The handler's logs and EMF metrics go where Lambda's would not slow us: /dev/null."""
-    saved = sys.stdout
-    with open(os.devnull, "w", encoding="utf-8") as devnull:
-        sys.stdout = devnull
-        try:
-            yield
-        finally:
-            sys.stdout = saved
 
 
 # ---------------------------------------------------------------------------------- measurements
@@ -495,7 +482,7 @@ def run(quick: bool) -> dict[str, Any]:
     _log(f"serving benchmark: {products} products, {users} users, {repeat} requests per figure")
     world = _World(products, users)
     pseudonyms = Pseudonymizer(LOCAL_PSEUDONYM_KEY.encode())
-    with _quiet_stdout(), LocalStack() as stack:
+    with quiet_stdout(), LocalStack() as stack:
         if stack.redis is None:
             raise RuntimeError("redis-server is required for the serving benchmark")
         started = time.perf_counter()

@@ -34,21 +34,19 @@ each.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.environment import REPO_ROOT, QuietWaiter, emit, log, quiet_known_warnings
+from bench.environment import REPO_ROOT, QuietWaiter, emit, log, quiet_known_warnings, quiet_stdout
 from bench.figures import Figure, figure
 
 COMMAND = "python -m bench --only training_scale"
@@ -56,18 +54,6 @@ SEED = 1
 LAMBDA_SECONDS = 900.0
 LAMBDA_MIB = 10_240.0
 SHARD_USERS = 20_000
-
-
-@contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    """The handlers' structured logs go to /dev/null, as they would not slow a Lambda."""
-    saved = sys.stdout
-    with open(os.devnull, "w", encoding="utf-8") as devnull:
-        sys.stdout = devnull
-        try:
-            yield
-        finally:
-            sys.stdout = saved
 
 
 # ---------------------------------------------------------------------------------- steps by size
@@ -251,27 +237,15 @@ def _shop_events(label: str, now: datetime) -> Any:
 
 def state_machine_once(preset: str) -> dict[str, Any]:
     """Post a shop through the ingest function, export its catalog, run the state machine."""
-    from recs.local.http import build_http_api_event
     from recs.local.stack import LocalStack
     from recs.storage import CATALOG_OBJECT_KEY
     from recs.synthetic import iter_batches
 
     shop = _shop_events(preset, datetime.now(UTC).replace(microsecond=0))
-    with _quiet_stdout(), LocalStack(parameter_overrides={"LogLevel": "WARNING"}) as stack:
+    with quiet_stdout(), LocalStack(parameter_overrides={"LogLevel": "WARNING"}) as stack:
         began = time.perf_counter()
         for batch in iter_batches(shop.events, size=500):
-            response = stack.invoke(
-                "IngestFunction",
-                build_http_api_event(
-                    method="POST",
-                    raw_path="/api/events",
-                    raw_query="",
-                    headers={"content-type": "application/json"},
-                    body=json.dumps({"events": batch}).encode(),
-                    route_path="/api/events",
-                    path_parameters={},
-                ),
-            )
+            response = stack.post_events({"events": batch})
             if response["statusCode"] not in (202, 207):
                 raise RuntimeError(f"ingest answered {response['statusCode']}: {response.get('body')}")
         ingest_seconds = time.perf_counter() - began

@@ -16,24 +16,12 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.responses import DynamoHandler
 from moto.firehose.models import FirehoseBackend
 
-from recs.local.http import build_http_api_event
 from recs.local.stack import LocalStack
 
 
 def post(stack: LocalStack, body: Any, content_type: str = "application/json") -> dict[str, Any]:
     """POST /api/events through the real handler, as API Gateway would deliver it."""
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    event = build_http_api_event(
-        method="POST",
-        raw_path="/api/events",
-        raw_query="",
-        headers={"content-type": content_type},
-        body=raw,
-        route_path="/api/events",
-        path_parameters={},
-    )
-    response: dict[str, Any] = stack.invoke("IngestFunction", event)
-    return response
+    return stack.post_events(body, content_type)
 
 
 def lake_objects(stack: LocalStack) -> dict[str, bytes]:

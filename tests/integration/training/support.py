@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from recs.domain.pseudonym import Pseudonymizer
-from recs.local.http import build_http_api_event
 from recs.local.stack import LOCAL_PSEUDONYM_KEY, LocalStack
 from recs.storage import CATALOG_OBJECT_KEY, POINTER_KEY
 from recs.synthetic import SyntheticShop, build_config, generate_shop, iter_batches
@@ -19,16 +18,7 @@ def ingest_shop(stack: LocalStack, *, preset: str = "test", seed: int = 3) -> Sy
     """Generate a shop ending now and post its events through the ingest function."""
     shop = generate_shop(build_config(preset, seed=seed, now=datetime.now(UTC).replace(microsecond=0)))
     for batch in iter_batches(shop.events, size=500):
-        event = build_http_api_event(
-            method="POST",
-            raw_path="/api/events",
-            raw_query="",
-            headers={"content-type": "application/json"},
-            body=json.dumps({"events": batch}).encode(),
-            route_path="/api/events",
-            path_parameters={},
-        )
-        response = stack.invoke("IngestFunction", event)
+        response = stack.post_events({"events": batch})
         assert response["statusCode"] in (202, 207), response
     return shop
 

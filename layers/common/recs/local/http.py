@@ -19,11 +19,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from recs.local.auth import GatewayJwtAuthorizer
-from recs.local.stack import LocalStack
+
+if TYPE_CHECKING:  # the stack builds events with this module
+    from recs.local.stack import LocalStack
 
 AuthorizerHook = Callable[[dict[str, str]], dict[str, Any] | None]
 

@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 from recs.local.auth import JwtAuthorizerConfig, route_authorizers
 from recs.local.cfn import Resolver, load_template, parameter_defaults
 from recs.local.functions import LocalFunction
+from recs.local.http import build_http_api_event
 from recs.local.lambda_shim import route_lambda_invocations
 from recs.local.redis_server import RedisServer, redis_binary, start_redis
 
@@ -351,6 +352,21 @@ class LocalStack:
     def invoke(self, logical_id: str, event: Any) -> Any:
         """Invoke a function's handler directly (what `sam local invoke -e` does)."""
         return self.functions[logical_id].invoke(event)
+
+    def post_events(self, body: Any, content_type: str = "application/json") -> dict[str, Any]:
+        """POST /api/events through the real ingest handler, as API Gateway delivers it."""
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        event = build_http_api_event(
+            method="POST",
+            raw_path="/api/events",
+            raw_query="",
+            headers={"content-type": content_type},
+            body=raw,
+            route_path="/api/events",
+            path_parameters={},
+        )
+        response: dict[str, Any] = self.invoke("IngestFunction", event)
+        return response
 
     def start_execution(self, logical_id: str = "TrainingStateMachine", payload: Any = None) -> str:
         """Start a state machine execution (EventBridge schedules never fire under moto)."""
