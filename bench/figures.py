@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypedDict
 
+from recs.evaluation import PairedDifference
+
 
 class Figure(TypedDict):
     """One line of a results table.
@@ -88,3 +90,8 @@ def median_time(call: Callable[[], Any], repeats: int, before: Callable[[], Any]
         call()
         samples.append(time.perf_counter() - began)
     return statistics.median(samples)
+
+
+def describe_difference(summary: dict[str, Any]) -> str:
+    """A figure note from a `PairedDifference.as_dict()` in the results."""
+    return PairedDifference(**summary).describe()

@@ -6,6 +6,7 @@ from recs.evaluation.metrics import (
     evaluate_topk,
     hit_matrix,
     ndcg_at_k,
+    ndcg_per_user,
     precision_at_k,
     recall_at_k,
 )
@@ -16,9 +17,11 @@ from recs.evaluation.split import (
     per_user_time_split,
     validation_split,
 )
+from recs.evaluation.uncertainty import PairedDifference, paired_bootstrap
 
 __all__ = [
     "Interactions",
+    "PairedDifference",
     "RankingReport",
     "Split",
     "coverage_at_k",
@@ -26,6 +29,8 @@ __all__ = [
     "global_time_split",
     "hit_matrix",
     "ndcg_at_k",
+    "ndcg_per_user",
+    "paired_bootstrap",
     "per_user_time_split",
     "precision_at_k",
     "recall_at_k",

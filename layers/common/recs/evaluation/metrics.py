@@ -114,11 +114,37 @@ def recall_at_k(topk_ids: IndexArray, heldout: Csr, k: int, users: IndexArray | 
     return float((hits[mask].sum(axis=1) / rel[mask]).mean()) if mask.any() else float("nan")
 
 
-def ndcg_at_k(topk_ids: IndexArray, heldout: Csr, k: int, users: IndexArray | None = None) -> float:
-    """Mean binary-relevance NDCG@k over users with held-out items.
+def ndcg_per_user(
+    topk_ids: IndexArray, heldout: Csr, k: int, users: IndexArray | None = None
+) -> NDArray[np.float64]:
+    """Binary-relevance NDCG@k of each user with held-out items, in row order.
 
     ``DCG = Σ_r hit_r / log2(r + 2)``; the ideal DCG places ``min(k, |relevant|)`` hits
-    at the top ranks.
+    at the top ranks. Two methods evaluated on the same held-out matrix and users give
+    arrays aligned user by user (what a paired comparison needs).
+
+    Parameters
+    ----------
+    topk_ids, heldout, k, users
+        See ``hit_matrix``.
+
+    Returns
+    -------
+    NDArray[np.float64]
+        One value in ``[0, 1]`` per user with held-out items (empty when there are none).
+    """
+    hits = hit_matrix(topk_ids, heldout, k, users)
+    rel = _relevant_counts(heldout, _rows(heldout, users, hits.shape[0]))
+    mask = rel > 0
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    dcg = hits[mask] @ discounts
+    ideal = np.concatenate([[0.0], np.cumsum(discounts)])[np.minimum(rel[mask], k)]
+    per_user: NDArray[np.float64] = (dcg / ideal).astype(np.float64)
+    return per_user
+
+
+def ndcg_at_k(topk_ids: IndexArray, heldout: Csr, k: int, users: IndexArray | None = None) -> float:
+    """Mean binary-relevance NDCG@k over users with held-out items (see ``ndcg_per_user``).
 
     Parameters
     ----------
@@ -130,15 +156,8 @@ def ndcg_at_k(topk_ids: IndexArray, heldout: Csr, k: int, users: IndexArray | No
     float
         NDCG@k in ``[0, 1]``; ``nan`` when no user has held-out items.
     """
-    hits = hit_matrix(topk_ids, heldout, k, users)
-    rel = _relevant_counts(heldout, _rows(heldout, users, hits.shape[0]))
-    mask = rel > 0
-    if not mask.any():
-        return float("nan")
-    discounts = 1.0 / np.log2(np.arange(2, k + 2))
-    dcg = hits[mask] @ discounts
-    ideal = np.concatenate([[0.0], np.cumsum(discounts)])[np.minimum(rel[mask], k)]
-    return float((dcg / ideal).mean())
+    per_user = ndcg_per_user(topk_ids, heldout, k, users)
+    return float(per_user.mean()) if per_user.size else float("nan")
 
 
 def coverage_at_k(topk_ids: IndexArray, n_items: int, k: int) -> float:

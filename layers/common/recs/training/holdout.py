@@ -22,14 +22,14 @@ Protocol (the same for the gate, the offline report, family selection and tuning
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from recs.evaluation import evaluate_topk
+from recs.evaluation import PairedDifference, evaluate_topk, ndcg_per_user, paired_bootstrap
 from recs.training.fitting import Family, fit
 from recs.training.interactions import PURCHASE_CODE, Interactions
 from recs.training.lists import popularity
@@ -97,6 +97,12 @@ class HoldoutComparison:
     on_purchases: dict[str, dict[str, Any] | None]
     train_interactions: int
     holdout_interactions: int
+    #: NDCG of each evaluated user on held-out interactions, aligned across methods.
+    ndcg_per_user: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
+
+    def difference(self, method: str, baseline: str, *, seed: int = 0) -> PairedDifference:
+        """How sure ``method`` - ``baseline`` in NDCG is (paired bootstrap over the evaluated users)."""
+        return paired_bootstrap(self.ndcg_per_user[method], self.ndcg_per_user[baseline], seed=seed)
 
 
 def compare_on_holdout(
@@ -147,6 +153,7 @@ def compare_on_holdout(
         on_purchases={name: _metrics(top, bought, users, k) for name, top in ids.items()},
         train_interactions=int(train_mask.sum()),
         holdout_interactions=int((~train_mask).sum()),
+        ndcg_per_user={name: ndcg_per_user(top, relevant, k, users) for name, top in ids.items()},
     )
 
 
