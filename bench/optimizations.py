@@ -46,8 +46,6 @@ SEED = 0
 # ---------------------------------------------------------------------------------- frozen "before"
 def select_topk_before(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """`select_topk` as it was: ``argpartition`` on the chunk maxima and on the candidates."""
-    from recs.model.topk import _gather_rows  # unchanged by the optimization
-
     cols = scores.shape[1]
     kk = min(k, cols)
     candidates = _chunk_candidates_before(scores, kk)
@@ -63,6 +61,16 @@ def select_topk_before(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarr
     vals = np.take_along_axis(vals, order, axis=1).astype(np.float32, copy=False)
     ids[np.isneginf(vals)] = -1
     return ids, vals
+
+
+def _gather_rows(scores: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """``scores[r, columns[r, j]]`` for every row; a flat ``take`` beats ``take_along_axis``."""
+    if not scores.flags.c_contiguous:
+        gathered: np.ndarray = np.take_along_axis(scores, columns, axis=1)
+        return gathered
+    flat = columns + (np.arange(scores.shape[0], dtype=np.intp) * scores.shape[1])[:, None]
+    taken: np.ndarray = np.take(scores.reshape(-1), flat)
+    return taken
 
 
 def _chunk_candidates_before(scores: np.ndarray, k: int) -> np.ndarray | None:

@@ -30,6 +30,30 @@ def test_select_topk_equals_argsort(n_items: int, k: int) -> None:
     assert values.dtype == np.float32
 
 
+@pytest.mark.parametrize("layout", ["c", "fortran"])
+def test_the_chunk_path_with_exclusions_and_ties_returns_the_best_values(layout: str) -> None:
+    # Given 5,000 scores per row rounded to create ties, a third of them excluded (-inf),
+    # and some rows with fewer admissible items than k, in C or Fortran memory order
+    rng = np.random.default_rng(11)
+    scores = np.round(rng.standard_normal((64, 5000)), 1).astype(np.float32)
+    scores[rng.random(scores.shape) < 0.33] = -np.inf
+    scores[:4, 6:] = -np.inf
+    if layout == "fortran":
+        scores = np.asfortranarray(scores)
+    # When the top 10 is selected
+    ids, values = select_topk(scores, 10)
+    # Then every row holds its 10 best values, best first, each at the column it names
+    expected = -np.sort(-scores, axis=1)[:, :10]
+    np.testing.assert_array_equal(values, expected)
+    found = ids >= 0
+    np.testing.assert_array_equal(
+        np.take_along_axis(scores, np.where(found, ids, 0), axis=1)[found], values[found]
+    )
+    # and the rows with only 6 admissible items are padded, never with an excluded column
+    assert (ids[:4, 6:] == -1).all()
+    assert all(len(set(row[row >= 0].tolist())) == int((row >= 0).sum()) for row in ids)
+
+
 def test_select_topk_pads_when_too_few_items_qualify() -> None:
     # Given a row where only two items are admissible
     scores = np.array([[0.5, -np.inf, 0.9, -np.inf]], dtype=np.float32)

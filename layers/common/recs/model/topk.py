@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -50,20 +51,20 @@ def select_topk(scores: FloatArray, k: int) -> tuple[IntArray, FloatArray]:
     kk = min(k, cols)
     if kk == 0:
         return np.full((rows, k), -1, np.int32), np.full((rows, k), _NEG_INF, np.float32)
-    chunked = _chunk_candidates(scores, kk)
-    candidates = None if chunked is None else chunked[0]
-    pool = scores if candidates is None else _gather_rows(scores, candidates)
+    # The candidate gather indexes the flat buffer (a view of a row-major block has none).
+    chunked = _chunk_candidates(np.ascontiguousarray(scores), kk)
+    pool = scores if chunked is None else chunked.pool
     width = pool.shape[1]
     if kk < width:
         # Find the kk largest; only those get sorted.
-        part = _largest_positions(pool, kk, None if chunked is None else chunked[1])
+        part = _largest_positions(pool, kk, None if chunked is None else chunked.floor)
     else:
         part = np.broadcast_to(np.arange(width), (rows, width))
     vals = np.take_along_axis(pool, part, axis=1)
     order = np.argsort(-vals, axis=1, kind="stable")
     part = np.take_along_axis(part, order, axis=1)
-    if candidates is not None:
-        part = np.take_along_axis(candidates, part, axis=1)
+    if chunked is not None:
+        part = chunked.columns_of(part)
     ids = part.astype(np.int32)
     vals = np.take_along_axis(vals, order, axis=1).astype(np.float32, copy=False)
     ids[np.isneginf(vals)] = -1
@@ -117,19 +118,36 @@ def _largest_positions(values: FloatArray, k: int, floor: FloatArray | None = No
     return positions
 
 
-def _gather_rows(scores: FloatArray, columns: NDArray[np.intp]) -> FloatArray:
-    """``scores[r, columns[r, j]]`` for every row; a flat ``take`` beats ``take_along_axis``."""
-    if not scores.flags.c_contiguous:
-        gathered: FloatArray = np.take_along_axis(scores, columns, axis=1)
-        return gathered
-    flat = columns + (np.arange(scores.shape[0], dtype=np.intp) * scores.shape[1])[:, None]
-    taken: FloatArray = np.take(scores.reshape(-1), flat)
-    return taken
+@dataclass(frozen=True)
+class _Candidates:
+    """Each row's candidate scores (``pool``), a floor of its k-th best, and where they came from.
+
+    Candidate ``p < k * chunk`` of a row is column ``best[p // chunk] + n_chunks * (p % chunk)``
+    (a member of its ``p // chunk``-th best chunk); the others are the ragged tail, columns
+    ``n_chunks * chunk`` onwards. Only each row's k winners are mapped back to columns.
+    """
+
+    pool: FloatArray
+    floor: FloatArray
+    best: NDArray[np.intp]
+    chunk: int
+    n_chunks: int
+
+    def columns_of(self, positions: NDArray[np.intp]) -> NDArray[np.intp]:
+        in_chunks = self.best.shape[1] * self.chunk
+        member = np.minimum(positions, in_chunks - 1)
+        chunk_ids = np.take_along_axis(self.best, member // self.chunk, axis=1)
+        columns: NDArray[np.intp] = np.where(
+            positions < in_chunks,
+            chunk_ids + self.n_chunks * (member % self.chunk),
+            self.n_chunks * self.chunk + (positions - in_chunks),
+        )
+        return columns
 
 
-def _chunk_candidates(scores: FloatArray, k: int) -> tuple[NDArray[np.intp], FloatArray] | None:
-    """Columns guaranteed to contain each row's top ``k`` and a floor of its k-th best score,
-    or ``None`` to scan everything.
+def _chunk_candidates(scores: FloatArray, k: int) -> _Candidates | None:
+    """Scores guaranteed to contain each row's top ``k`` and a floor of its k-th best score,
+    or ``None`` to scan everything. ``scores`` must be C-contiguous.
 
     ``argpartition`` over a whole row costs several ns per score, more than the GEMM
     that produced it. Instead the columns are dealt into ``n_chunks`` interleaved chunks
@@ -158,13 +176,14 @@ def _chunk_candidates(scores: FloatArray, k: int) -> tuple[NDArray[np.intp], Flo
     maxima = dealt.max(axis=1)
     floor = _kth_largest(maxima, k)
     best = _largest_positions(maxima, k, floor)
-    members = best[:, :, None] + n_chunks * np.arange(chunk)[None, None, :]
-    candidates = members.reshape(rows, k * chunk)
+    # The best chunks' members as flat indices (row offsets included) in one array and one
+    # flat `take`; the tail is a plain slice. Column ids are only rebuilt for the k winners.
+    first = best + (np.arange(rows, dtype=np.intp) * cols)[:, None]
+    flat = (first[:, :, None] + n_chunks * np.arange(chunk, dtype=np.intp)).reshape(rows, k * chunk)
+    pool: FloatArray = np.take(scores.reshape(-1), flat)
     if main < cols:
-        tail = np.broadcast_to(np.arange(main, cols), (rows, cols - main))
-        candidates = np.concatenate([candidates, tail], axis=1)
-    result: NDArray[np.intp] = candidates
-    return result, floor
+        pool = np.concatenate([pool, scores[:, main:]], axis=1)
+    return _Candidates(pool, floor, best, chunk, n_chunks)
 
 
 def candidate_columns(excluded_items: BoolArray | None, n_items: int) -> IntArray | None:
