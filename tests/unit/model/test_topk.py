@@ -93,6 +93,28 @@ def test_topk_dot_respects_per_user_and_global_exclusions(monkeypatch: pytest.Mo
         assert not np.isin(ids[row], history[row].indices).any()
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_exclusions_are_masked_whatever_the_memory_order_of_the_scored_block(order: str) -> None:
+    # Given scores that favour the excluded items, returned by the scorer in C or Fortran order
+    rng = np.random.default_rng(5)
+    scores = rng.uniform(0, 1, (6, 300)).astype(np.float32)
+    excluded = sp.random(6, 300, density=0.2, format="csr", random_state=5, dtype=np.float32)
+    excluded.data[:] = 1.0
+    scores[excluded.toarray() > 0] += 10.0
+
+    def score_block(start: int, stop: int) -> FloatArray:
+        block: FloatArray = (
+            np.asfortranarray(scores[start:stop]) if order == "F" else scores[start:stop].copy()
+        )
+        return block
+
+    # When the top 5 of every row is taken with the exclusions, in blocks of 4 rows
+    ids, _ = topk_blockwise(score_block, 6, 300, 5, exclude=excluded, block_rows=4)
+    # Then no excluded item is returned
+    dense = excluded.toarray() > 0
+    assert not any(dense[row, item] for row in range(6) for item in ids[row] if item >= 0)
+
+
 def test_topk_blockwise_maps_candidate_columns_back_to_item_ids() -> None:
     # Given a scorer that only scores items 10..19 (column j is item 10 + j)
     columns = np.arange(10, 20, dtype=np.int32)
