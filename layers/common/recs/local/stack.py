@@ -246,6 +246,30 @@ class LocalStack:
             TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"]
         )
 
+    def _glue_database(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        props = self.resolver.resolve(props)
+        database = dict(props["DatabaseInput"])
+        self._client("glue").create_database(DatabaseInput=database)
+        self.resolver.refs[logical_id] = database["Name"]
+        self.physical[logical_id] = database["Name"]
+
+    def _glue_table(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        props = self.resolver.resolve(props)
+        table = dict(props["TableInput"])
+        self._client("glue").create_table(DatabaseName=props["DatabaseName"], TableInput=table)
+        self.resolver.refs[logical_id] = f"{props['DatabaseName']}|{table['Name']}"
+        self.physical[logical_id] = f"{props['DatabaseName']}.{table['Name']}"
+
+    def _athena_workgroup(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        props = self.resolver.resolve(props)
+        self._client("athena").create_work_group(
+            Name=props["Name"],
+            Description=props.get("Description", ""),
+            Configuration=dict(props.get("WorkGroupConfiguration", {})),
+        )
+        self.resolver.refs[logical_id] = props["Name"]
+        self.physical[logical_id] = props["Name"]
+
     def _delivery_stream(self, logical_id: str, props: Mapping[str, Any]) -> None:
         props = self.resolver.resolve(props)
         name = props.get("DeliveryStreamName") or self._name(logical_id)
@@ -475,6 +499,9 @@ _CREATORS: dict[str, Any] = {
     "AWS::SNS::Topic": LocalStack._topic,
     "AWS::SNS::Subscription": LocalStack._subscription,
     "AWS::KinesisFirehose::DeliveryStream": LocalStack._delivery_stream,
+    "AWS::Glue::Database": LocalStack._glue_database,
+    "AWS::Glue::Table": LocalStack._glue_table,
+    "AWS::Athena::WorkGroup": LocalStack._athena_workgroup,
     "AWS::Serverless::Function": LocalStack._function,
     "AWS::Serverless::HttpApi": LocalStack._http_api,
     "AWS::Serverless::StateMachine": LocalStack._state_machine,
@@ -489,6 +516,9 @@ _ORDER = {
     "AWS::SNS::Topic": 3,
     "AWS::SNS::Subscription": 4,
     "AWS::KinesisFirehose::DeliveryStream": 5,
+    "AWS::Glue::Database": 3,
+    "AWS::Glue::Table": 4,
+    "AWS::Athena::WorkGroup": 4,
     "AWS::Serverless::LayerVersion": 6,
     "AWS::Serverless::HttpApi": 6,
     "AWS::Serverless::Function": 7,

@@ -1,0 +1,57 @@
+"""The lake's Athena table (template.yaml) must describe what ingest writes: LakeEvent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from recs.local.cfn import load_template
+from recs.local.stack import repo_root
+from recs.models.events import LakeEvent
+
+_HIVE_TYPES = {"string": "string", "integer": "int", "number": "double", "boolean": "boolean"}
+
+
+def _hive_type(schema: dict[str, Any], definitions: dict[str, Any]) -> str:
+    options = [option for option in schema.get("anyOf", [schema]) if option.get("type") != "null"]
+    assert len(options) == 1, schema
+    option = options[0]
+    if "$ref" in option:
+        option = definitions[option["$ref"].rsplit("/", 1)[-1]]
+    if option.get("type") == "array":
+        return f"array<{_hive_type(option['items'], definitions)}>"
+    return _HIVE_TYPES[option["type"]]
+
+
+def _events_table() -> dict[str, Any]:
+    resources = load_template(repo_root() / "template.yaml")["Resources"]
+    table: dict[str, Any] = resources["EventsTable"]["Properties"]["TableInput"]
+    return table
+
+
+def test_the_events_table_has_one_column_per_lake_field_with_its_type() -> None:
+    # Given the lake record model's JSON schema and the table in template.yaml
+    schema = LakeEvent.model_json_schema()
+    definitions = schema.get("$defs", {})
+    expected = {name.lower(): _hive_type(field, definitions) for name, field in schema["properties"].items()}
+    # When the table's columns are read
+    columns = {column["Name"]: column["Type"] for column in _events_table()["StorageDescriptor"]["Columns"]}
+    # Then they are exactly the model's fields (lower-cased, as Glue stores names) with Hive types
+    assert columns == expected
+
+
+def test_the_table_reads_gzip_json_under_the_delivery_prefix_by_hour() -> None:
+    # Given the table and the delivery stream of template.yaml
+    resources = load_template(repo_root() / "template.yaml")["Resources"]
+    table = _events_table()
+    delivery = resources["EventDeliveryStream"]["Properties"]["ExtendedS3DestinationConfiguration"]
+    # Then the table reads where and how Firehose writes: the same prefix, gzip, JSON lines,
+    # and hourly partitions in Firehose's default key layout (prefix + YYYY/MM/DD/HH/)
+    assert delivery["Prefix"] == "events/"
+    assert delivery["CompressionFormat"] == "GZIP"
+    assert (
+        table["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"]
+        == "org.openx.data.jsonserde.JsonSerDe"
+    )
+    assert table["Parameters"]["projection.dt.format"] == "yyyy/MM/dd/HH"
+    assert table["Parameters"]["projection.dt.interval.unit"] == "HOURS"
+    assert [key["Name"] for key in table["PartitionKeys"]] == ["dt"]
