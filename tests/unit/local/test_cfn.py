@@ -56,7 +56,22 @@ def test_unknown_references_and_intrinsics_raise() -> None:
     with pytest.raises(UnsupportedIntrinsicError):
         resolver.resolve({"Ref": "Missing"})
     with pytest.raises(UnsupportedIntrinsicError):
+        resolver.resolve({"Fn::Cidr": ["10.0.0.0/16", 2, 8]})
+    with pytest.raises(UnsupportedIntrinsicError):
         resolver.resolve({"Fn::FindInMap": ["a", "b", "c"]})
+
+
+def test_find_in_map_reads_the_templates_mappings() -> None:
+    # Given a mapping by stage, as template.yaml's StageSettings
+    resolver = Resolver(
+        region="eu-west-1",
+        account_id="123",
+        stack_name="s",
+        parameters={"Stage": "prod"},
+        mappings={"StageSettings": {"dev": {"Days": 7}, "prod": {"Days": 30}}},
+    )
+    # When FindInMap is resolved with a Ref for its first key / Then it gives that stage's value
+    assert resolver.resolve({"Fn::FindInMap": ["StageSettings", {"Ref": "Stage"}, "Days"]}) == 30
 
 
 def test_the_real_template_parameters_all_have_local_values() -> None:

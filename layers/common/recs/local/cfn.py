@@ -67,6 +67,7 @@ class Resolver:
     conditions: dict[str, bool] = field(default_factory=dict)
     refs: dict[str, Any] = field(default_factory=dict)
     attributes: dict[tuple[str, str], Any] = field(default_factory=dict)
+    mappings: dict[str, Any] = field(default_factory=dict)
 
     def pseudo(self, name: str) -> Any:
         pseudo = {
@@ -167,6 +168,13 @@ class Resolver:
     def _or(self, arg: list[Any]) -> bool:
         return any(self._resolve(v) for v in arg)
 
+    def _find_in_map(self, arg: list[Any]) -> Any:
+        name, top, second = (self._resolve(v) for v in arg)
+        try:
+            return self.mappings[name][top][second]
+        except KeyError as missing:
+            raise UnsupportedIntrinsicError(f"FindInMap {name}.{top}.{second}: no such entry") from missing
+
     def _join(self, arg: list[Any]) -> str:
         separator, values = arg
         resolved = self._resolve(values)
@@ -188,6 +196,7 @@ _INTRINSICS: dict[str, Any] = {
     "Fn::And": Resolver._and,
     "Fn::Or": Resolver._or,
     "Fn::Join": Resolver._join,
+    "Fn::FindInMap": Resolver._find_in_map,
     "Condition": Resolver._condition,
 }
 

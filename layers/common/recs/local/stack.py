@@ -113,6 +113,7 @@ class LocalStack:
             account_id=ACCOUNT_ID,
             stack_name=STACK_NAME,
             parameters=parameter_defaults(self.template, overrides),
+            mappings=self.template.get("Mappings", {}),
         )
         self.resolver.evaluate_conditions(self.template.get("Conditions", {}))
         self._exit.enter_context(_fake_credentials())
@@ -245,6 +246,23 @@ class LocalStack:
         self._client("sns").subscribe(
             TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"]
         )
+
+    def _log_group(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        props = self.resolver.resolve(props)
+        name = props.get("LogGroupName") or self._name(logical_id)
+        logs = self._client("logs")
+        logs.create_log_group(logGroupName=name)
+        if "RetentionInDays" in props:
+            logs.put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
+        self.resolver.refs[logical_id] = name
+        self.physical[logical_id] = name
+
+    def _alarm(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        props = dict(self.resolver.resolve(props))
+        name = props.pop("AlarmName", None) or self._name(logical_id)
+        self._client("cloudwatch").put_metric_alarm(AlarmName=name, **props)
+        self.resolver.refs[logical_id] = name
+        self.physical[logical_id] = name
 
     def _glue_database(self, logical_id: str, props: Mapping[str, Any]) -> None:
         props = self.resolver.resolve(props)
@@ -499,6 +517,8 @@ _CREATORS: dict[str, Any] = {
     "AWS::SNS::Topic": LocalStack._topic,
     "AWS::SNS::Subscription": LocalStack._subscription,
     "AWS::KinesisFirehose::DeliveryStream": LocalStack._delivery_stream,
+    "AWS::Logs::LogGroup": LocalStack._log_group,
+    "AWS::CloudWatch::Alarm": LocalStack._alarm,
     "AWS::Glue::Database": LocalStack._glue_database,
     "AWS::Glue::Table": LocalStack._glue_table,
     "AWS::Athena::WorkGroup": LocalStack._athena_workgroup,
@@ -516,6 +536,8 @@ _ORDER = {
     "AWS::SNS::Topic": 3,
     "AWS::SNS::Subscription": 4,
     "AWS::KinesisFirehose::DeliveryStream": 5,
+    "AWS::Logs::LogGroup": 2,
+    "AWS::CloudWatch::Alarm": 9,
     "AWS::Glue::Database": 3,
     "AWS::Glue::Table": 4,
     "AWS::Athena::WorkGroup": 4,
