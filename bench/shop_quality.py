@@ -96,7 +96,7 @@ def holdout_metrics(
     differences = {
         f"recs_tuned - {baseline}": compared.difference("recs_tuned", baseline, seed=SEED).as_dict()
         for baseline in ("implicit_als", "ease_reference", "popularity", "boughtMost")
-        if "recs_tuned" in compared.ndcg_per_user and baseline in compared.ndcg_per_user
+        if "recs_tuned" in compared.methods and baseline in compared.methods
     }
     return {
         "evaluatedUsers": compared.evaluated_users,

@@ -32,7 +32,7 @@ def test_per_user_ndcg_matches_the_reported_means_and_the_gate_and_pairs_users()
     # Then every method has one NDCG per evaluated user, averaging to its reported NDCG
     assert compared.evaluated_users > 0
     for name in ("als", "popularity", "boughtMost"):
-        per_user = compared.ndcg_per_user[name]
+        per_user = compared.ndcg_per_user(name)
         assert per_user.shape == (compared.evaluated_users,)
         metrics = compared.on_interactions[name]
         assert metrics is not None

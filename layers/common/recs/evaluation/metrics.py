@@ -76,6 +76,36 @@ def _relevant_counts(heldout: Csr, rows: NDArray[np.int64]) -> NDArray[np.int64]
     return counts
 
 
+def _evaluated_hits(
+    topk_ids: IndexArray, heldout: Csr, k: int, users: IndexArray | None
+) -> tuple[BoolArray, NDArray[np.int64]]:
+    """The hit rows and relevant counts of the users with held-out items (the only ones averaged)."""
+    hits = hit_matrix(topk_ids, heldout, k, users)
+    rel = _relevant_counts(heldout, _rows(heldout, users, hits.shape[0]))
+    mask = rel > 0
+    return hits[mask], rel[mask]
+
+
+def _precision(hits: BoolArray, k: int) -> float:
+    return float(hits.sum(axis=1).mean() / k) if len(hits) else float("nan")
+
+
+def _recall(hits: BoolArray, rel: NDArray[np.int64]) -> float:
+    return float((hits.sum(axis=1) / rel).mean()) if len(hits) else float("nan")
+
+
+def _ndcg_values(hits: BoolArray, rel: NDArray[np.int64], k: int) -> NDArray[np.float64]:
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    dcg = hits @ discounts
+    ideal = np.concatenate([[0.0], np.cumsum(discounts)])[np.minimum(rel, k)]
+    values: NDArray[np.float64] = (dcg / ideal).astype(np.float64)
+    return values
+
+
+def _ndcg(hits: BoolArray, rel: NDArray[np.int64], k: int) -> float:
+    return float(_ndcg_values(hits, rel, k).mean()) if len(hits) else float("nan")
+
+
 def precision_at_k(topk_ids: IndexArray, heldout: Csr, k: int, users: IndexArray | None = None) -> float:
     """Mean over users with held-out items of ``hits@k / k``.
 
@@ -89,10 +119,8 @@ def precision_at_k(topk_ids: IndexArray, heldout: Csr, k: int, users: IndexArray
     float
         Precision@k in ``[0, 1]``; ``nan`` when no user has held-out items.
     """
-    hits = hit_matrix(topk_ids, heldout, k, users)
-    rel = _relevant_counts(heldout, _rows(heldout, users, hits.shape[0]))
-    mask = rel > 0
-    return float(hits[mask].sum(axis=1).mean() / k) if mask.any() else float("nan")
+    hits, _ = _evaluated_hits(topk_ids, heldout, k, users)
+    return _precision(hits, k)
 
 
 def recall_at_k(topk_ids: IndexArray, heldout: Csr, k: int, users: IndexArray | None = None) -> float:
@@ -108,10 +136,8 @@ def recall_at_k(topk_ids: IndexArray, heldout: Csr, k: int, users: IndexArray | 
     float
         Recall@k in ``[0, 1]``; ``nan`` when no user has held-out items.
     """
-    hits = hit_matrix(topk_ids, heldout, k, users)
-    rel = _relevant_counts(heldout, _rows(heldout, users, hits.shape[0]))
-    mask = rel > 0
-    return float((hits[mask].sum(axis=1) / rel[mask]).mean()) if mask.any() else float("nan")
+    hits, rel = _evaluated_hits(topk_ids, heldout, k, users)
+    return _recall(hits, rel)
 
 
 def ndcg_per_user(
@@ -133,14 +159,8 @@ def ndcg_per_user(
     NDArray[np.float64]
         One value in ``[0, 1]`` per user with held-out items (empty when there are none).
     """
-    hits = hit_matrix(topk_ids, heldout, k, users)
-    rel = _relevant_counts(heldout, _rows(heldout, users, hits.shape[0]))
-    mask = rel > 0
-    discounts = 1.0 / np.log2(np.arange(2, k + 2))
-    dcg = hits[mask] @ discounts
-    ideal = np.concatenate([[0.0], np.cumsum(discounts)])[np.minimum(rel[mask], k)]
-    per_user: NDArray[np.float64] = (dcg / ideal).astype(np.float64)
-    return per_user
+    hits, rel = _evaluated_hits(topk_ids, heldout, k, users)
+    return _ndcg_values(hits, rel, k)
 
 
 def ndcg_at_k(topk_ids: IndexArray, heldout: Csr, k: int, users: IndexArray | None = None) -> float:
@@ -156,8 +176,8 @@ def ndcg_at_k(topk_ids: IndexArray, heldout: Csr, k: int, users: IndexArray | No
     float
         NDCG@k in ``[0, 1]``; ``nan`` when no user has held-out items.
     """
-    per_user = ndcg_per_user(topk_ids, heldout, k, users)
-    return float(per_user.mean()) if per_user.size else float("nan")
+    hits, rel = _evaluated_hits(topk_ids, heldout, k, users)
+    return _ndcg(hits, rel, k)
 
 
 def coverage_at_k(topk_ids: IndexArray, n_items: int, k: int) -> float:
@@ -233,16 +253,16 @@ def evaluate_topk(
     rows = _rows(heldout, users, np.asarray(topk_ids).shape[0])
     rel = _relevant_counts(heldout, rows)
     mask = rel > 0
-    ids = np.asarray(topk_ids)[mask]
-    evaluated = rows[mask]
     if not mask.any():
         nan = float("nan")
         return RankingReport(k, nan, nan, nan, nan, 0)
+    # One hit matrix for all three ranking metrics.
+    hits, rel = hit_matrix(topk_ids, heldout, k, users)[mask], rel[mask]
     return RankingReport(
         k=k,
-        precision=precision_at_k(ids, heldout, k, evaluated),
-        recall=recall_at_k(ids, heldout, k, evaluated),
-        ndcg=ndcg_at_k(ids, heldout, k, evaluated),
-        coverage=coverage_at_k(ids, heldout.shape[1], k),
-        users=int(mask.sum()),
+        precision=_precision(hits, k),
+        recall=_recall(hits, rel),
+        ndcg=_ndcg(hits, rel, k),
+        coverage=coverage_at_k(np.asarray(topk_ids)[mask], heldout.shape[1], k),
+        users=len(hits),
     )

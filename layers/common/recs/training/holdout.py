@@ -97,12 +97,23 @@ class HoldoutComparison:
     on_purchases: dict[str, dict[str, Any] | None]
     train_interactions: int
     holdout_interactions: int
-    #: NDCG of each evaluated user on held-out interactions, aligned across methods.
-    ndcg_per_user: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
+    # What the per-user figures are computed from, only when asked (the gate never asks).
+    ranked: dict[str, npt.NDArray[np.int32]] = field(repr=False)
+    relevant: sp.csr_matrix = field(repr=False)
+    users: npt.NDArray[np.int64] = field(repr=False)
+    k: int
+
+    @property
+    def methods(self) -> list[str]:
+        return list(self.ranked)
+
+    def ndcg_per_user(self, method: str) -> npt.NDArray[np.float64]:
+        """NDCG of each evaluated user on held-out interactions, aligned across methods."""
+        return ndcg_per_user(self.ranked[method], self.relevant, self.k, self.users)
 
     def difference(self, method: str, baseline: str, *, seed: int = 0) -> PairedDifference:
         """How sure ``method`` - ``baseline`` in NDCG is (paired bootstrap over the evaluated users)."""
-        return paired_bootstrap(self.ndcg_per_user[method], self.ndcg_per_user[baseline], seed=seed)
+        return paired_bootstrap(self.ndcg_per_user(method), self.ndcg_per_user(baseline), seed=seed)
 
 
 def compare_on_holdout(
@@ -153,7 +164,10 @@ def compare_on_holdout(
         on_purchases={name: _metrics(top, bought, users, k) for name, top in ids.items()},
         train_interactions=int(train_mask.sum()),
         holdout_interactions=int((~train_mask).sum()),
-        ndcg_per_user={name: ndcg_per_user(top, relevant, k, users) for name, top in ids.items()},
+        ranked=ids,
+        relevant=relevant,
+        users=users,
+        k=k,
     )
 
 
