@@ -64,8 +64,14 @@ def test_a_scheduled_run_publishes_and_flips_the_pointer(stack: LocalStack) -> N
     for name in ("model/model.npz", "model/parameters.json", "model/ids.json", "evaluation.json"):
         assert prefix + name in keys
     assert not [k for k in keys if k.startswith((prefix + "prepared/", prefix + "shards/"))]
+    # And the saved model is the family the validation split chose (ALS and EASE are close on a
+    # shop this small, so either may win), with that family's float32 arrays
+    family = json.loads(artifact(stack, prefix + "model/parameters.json"))["family"]
+    fitted_arrays = {"als": "item_factors", "ease": "item_weights"}
+    assert family in fitted_arrays
     with np.load(io.BytesIO(artifact(stack, prefix + "model/model.npz")), allow_pickle=False) as model:
-        assert model["item_factors"].dtype == np.float32
+        assert str(model["__model__"]) == family
+        assert model[fitted_arrays[family]].dtype == np.float32
     report = json.loads(artifact(stack, prefix + "evaluation.json"))
     assert report["gate"]["passed"]
     assert report["popularity"]["ndcg"] >= 0
