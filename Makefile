@@ -16,8 +16,8 @@ PYTEST_ARGS ?= -n 2
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: help venv tools redis demo test lint format typecheck validate unit integration e2e \
-        bench bench-quick bench-deps package-check clean
+.PHONY: help venv tools redis chromium demo test lint format typecheck validate unit integration e2e \
+        bench bench-quick bench-deps package-check clean build smoke rollback cost reliability
 
 help:
 	@echo "make demo   - run the whole product locally (synthetic shop -> ingest -> training -> API on :3000)"
@@ -26,7 +26,7 @@ help:
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[train,dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[train,dev,tools]'
 	rm -f $(VENV)/.installed-* && touch $@
 
 venv: $(STAMP)
@@ -38,7 +38,10 @@ $(SAM):
 tools: $(SAM)
 
 redis:
-	@scripts/ensure-redis.sh
+	@scripts/ensure-debian-package.sh redis-server redis-server
+
+chromium:
+	@scripts/ensure-debian-package.sh chromium chromium
 
 demo: venv redis
 	$(PY) -m recs.local demo
@@ -56,7 +59,7 @@ typecheck: venv
 
 validate: venv tools
 	$(SAM) validate --lint --template template.yaml
-	$(BIN)/cfn-lint template.yaml
+	$(BIN)/cfn-lint template.yaml --append-rules cfn_lint_serverless.rules
 
 unit: venv
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
@@ -64,14 +67,34 @@ unit: venv
 integration: venv redis
 	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
 
-e2e: venv redis
+e2e: venv redis chromium
 	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
 
-test: venv tools redis lint typecheck validate
+test: venv tools redis chromium lint typecheck validate
 	$(BIN)/pytest tests $(PYTEST_ARGS)
 
 package-check: venv
 	$(PY) -m recs.packaging
+
+# Deployment (docs/deploy.md). `sam build` needs the functions' runtime, python3.12, on PATH:
+# pyenv's newest 3.12 when there is one (override with SAM_PYTHON_BIN=/path/to/bin).
+SAM_PYTHON_BIN ?= $(lastword $(sort $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.12.*/bin)))
+
+build: tools
+	PATH="$(if $(SAM_PYTHON_BIN),$(SAM_PYTHON_BIN):)$$PATH" $(SAM) build --template template.yaml
+
+# make smoke URL=https://<api id>.execute-api.<region>.amazonaws.com  (the stack's ApiUrl output)
+smoke: venv
+	@test -n "$(URL)" || { echo "usage: make smoke URL=<the stack's ApiUrl>"; exit 2; }
+	$(PY) -m recs.deploy.smoke $(URL)
+
+# make rollback STACK=recs-prod [TO=<version>]: the previous published model serves again.
+rollback: venv
+	@test -n "$(STACK)" || { echo "usage: make rollback STACK=<stack name> [TO=<version>]"; exit 2; }
+	$(PY) -m recs.deploy.rollback --stack $(STACK) $(if $(TO),--to $(TO))
+
+cost: venv
+	$(PY) -m recs.deploy.cost
 
 # Benchmark extras, into the project's virtualenv: the `implicit` library (the ALS reference) and
 # recbole, installed without its dependencies, only for the MovieLens 100K file it ships
@@ -79,7 +102,7 @@ package-check: venv
 BENCH_STAMP := $(VENV)/.bench-deps-$(DEPS_HASH)
 
 $(BENCH_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[train,dev,bench]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[train,dev,tools,bench]'
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps recbole==1.2.1
 	rm -f $(VENV)/.bench-deps-* && touch $@
 
@@ -93,6 +116,11 @@ bench: venv redis bench-deps
 # Small sizes, written under build/ so the committed full-run results and doc stay as measured.
 bench-quick: venv redis bench-deps
 	$(PY) -m bench --quick --results build/bench-quick --doc build/bench-quick/benchmarks.md
+
+# Fault injection, API fuzzing, load with the cache up/killed/frozen, events vs lake under Firehose
+# faults -> bench/results/reliability.json and docs/reliability.md (`make test` runs the short form).
+reliability: venv redis
+	POWERTOOLS_METRICS_DISABLED=true $(PY) -m bench.reliability
 
 clean:
 	rm -rf $(VENV) .tools .aws-sam .mypy_cache .ruff_cache .pytest_cache build

@@ -88,6 +88,7 @@ def _errors(*statuses: int) -> dict[int, OpenAPIResponse]:
         401: "No valid token (authorization enabled).",
         403: "The token belongs to another shopper.",
         404: "No such receipt.",
+        415: "The body is not application/json.",
         503: "A store or the cache is unavailable; retry (every route is idempotent).",
     }
     return {
@@ -111,7 +112,10 @@ def _caller() -> Caller | None:
     summary="Set a shopper's recommendations preference (opt-out / opt-in)",
     operation_id="putPreferences",
     tags=["privacy"],
-    responses={200: {"description": "Stored; effective on the next request."}, **_errors(400, 401, 403, 503)},
+    responses={
+        200: {"description": "Stored; effective on the next request."},
+        **_errors(400, 401, 403, 415, 503),
+    },
 )
 def put_preferences(
     user_id: UserId, body: Annotated[PreferencesBody, Body(description="The new preference.")]
@@ -148,7 +152,7 @@ def get_status(user_id: UserId) -> PrivacyStatus:
             "description": "Accepted: poll the receipt.",
             "content": {content_types.APPLICATION_JSON: {"model": ErasureReceipt}},
         },
-        **_errors(400, 401, 403, 503),
+        **_errors(400, 401, 403, 415, 503),
     },
 )
 def request_erasure(

@@ -63,6 +63,10 @@ register_error_handlers(app, logger)
             "description": "Invalid parameters; `errors` names each bad field.",
             "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
         },
+        404: {
+            "description": "No product of the `category` asked for is on sale; `errors` names it.",
+            "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
+        },
         503: {
             "description": "No source can answer (e.g. before the first model); see Retry-After.",
             "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},

@@ -23,7 +23,9 @@ pipeline = wiring.training_pipeline(settings)
 
 
 class StepRequest(BaseModel):
-    step: Literal["prepare", "train", "evaluate", "flip", "cleanup", "record_failure", "record_refusal"]
+    step: Literal[
+        "take_lease", "prepare", "train", "evaluate", "flip", "cleanup", "record_failure", "record_refusal"
+    ]
     job: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -35,9 +36,10 @@ def test_buckets_carry_the_templates_lifecycle_rules(stack: LocalStack) -> None:
     rules = stack.client("s3").get_bucket_lifecycle_configuration(Bucket=stack.physical["EventLakeBucket"])[
         "Rules"
     ]
-    # Then its lifecycle rules are the template's
+    # Then its lifecycle rules are the template's (raw events: the RawEventRetentionDays parameter)
     expected = {
-        r["Id"]: r["ExpirationInDays"] for r in _props("EventLakeBucket")["LifecycleConfiguration"]["Rules"]
+        r["Id"]: int(stack.resolver.resolve(r["ExpirationInDays"]))
+        for r in _props("EventLakeBucket")["LifecycleConfiguration"]["Rules"]
     }
     assert {r["ID"]: r["Expiration"]["Days"] for r in rules} == expected
 
@@ -106,3 +108,15 @@ def test_without_redis_the_cache_url_is_empty(stack_without_cache: LocalStack) -
     # Then the functions run on the null cache, and the stack says so
     assert env["CACHE_URL"] == ""
     assert "null cache" in stack_without_cache.cache_note
+
+
+def test_each_stack_logs_at_its_own_level_in_a_shared_process() -> None:
+    # Given a stack whose functions logged at WARNING, started first in this process
+    with LocalStack(parameter_overrides={"LogLevel": "WARNING"}, use_redis=False) as quiet:
+        assert not quiet.function("RecommendFunction").module.logger.isEnabledFor(logging.INFO)
+    # When a second stack starts with LogLevel INFO (in Lambda: another container)
+    with LocalStack(parameter_overrides={"LogLevel": "INFO"}, use_redis=False) as verbose:
+        logger = verbose.function("RecommendFunction").module.logger
+        # Then its function logs INFO lines, although Powertools configures a service's logger
+        # only once per process
+        assert logger.isEnabledFor(logging.INFO)

@@ -64,5 +64,18 @@ class ObjectStore(Protocol):
     def delete(self, keys: Sequence[str]) -> int: ...
 
 
+class LeaseStore(Protocol):
+    """Named, expiring leases: at most one holder of a name until its lease lapses."""
+
+    def acquire(self, name: str, holder: str, now: float, expires_at: float) -> str | None:
+        """Take `name` (or extend it when `holder` has it already): None when taken, else the
+        holder that still has it."""
+        ...
+
+    def release(self, name: str, holder: str) -> bool:
+        """Give `name` back if `holder` has it; False when someone else does (or nobody)."""
+        ...
+
+
 class SecretSource(Protocol):
     def get_secret(self, secret_id: str) -> bytes: ...

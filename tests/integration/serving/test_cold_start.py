@@ -10,9 +10,17 @@ import sys
 from recs.local.redis_server import free_port
 from recs.local.stack import LocalStack
 
-HEAVY = ("numpy", "scipy", "pandas", "pyarrow")
+# matplotlib and tqdm: the operator tools' (`recs report`, the CLI), never in a function.
+HEAVY = ("numpy", "scipy", "pandas", "pyarrow", "matplotlib", "tqdm")
 # Modules of other functions: building their pydantic models costs import time serving never uses.
-FOREIGN = ("recs.models.events", "recs.ingest.service", "recs.training", "recs.privacy")
+FOREIGN = (
+    "recs.models.events",
+    "recs.ingest.service",
+    "recs.training",
+    "recs.privacy",
+    "recs.reports",
+    "recs.cli",
+)
 _PROBE = f"""
 import json, sys
 import app

@@ -49,5 +49,5 @@ def test_the_recommendations_route_documents_its_parameters_and_400_not_422() ->
     }
     limit = next(p for p in operation["parameters"] if p["name"] == "limit")["schema"]
     assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 100, 10)
-    assert set(operation["responses"]) == {"200", "400", "503"}
+    assert set(operation["responses"]) == {"200", "400", "404", "503"}
     assert "HTTPValidationError" not in json.dumps(spec)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]  # no stubs; comes with cfn-lint and moto
+import jsonschema
 import pytest
 from pydantic import ValidationError
 

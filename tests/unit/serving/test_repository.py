@@ -55,16 +55,29 @@ class FakeCache:
         self.round_trips = 0
         self.errors = 0
         self.down = False
+        self.writes_fail = False
+        self.breaker_open = False
+
+    def _fails(self, failing: bool) -> bool:
+        """Like the adapter: a fault opens the breaker, and calls while it is open are skipped
+        without another error."""
+        if self.breaker_open:
+            return True
+        if failing:
+            self.errors += 1
+            self.breaker_open = True
+        return failing
 
     def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         self.round_trips += 1
-        if self.down:
-            self.errors += 1
+        if self._fails(self.down):
             return [None] * len(keys)
         return [self.values.get(k) for k in keys]
 
     def set_many_ttl(self, values: Mapping[str, tuple[bytes, int]]) -> None:
         self.round_trips += 1
+        if self._fails(self.down or self.writes_fail):
+            return
         for key, (value, ttl) in values.items():
             self.values[key], self.ttls[key] = value, ttl
 
@@ -290,3 +303,18 @@ def test_without_any_pointer_there_is_no_version(cached: bool) -> None:
     # When the control rows are read
     # Then there is no pointer, so no version to serve
     assert repo.control(ReadStats()).pointer is None
+
+
+def test_a_refill_that_fails_is_counted_as_a_cache_error() -> None:
+    # Given a cache that answers reads (a miss) but whose writes time out, as a cache that froze
+    # between the MGET and the refill does
+    models = FakeTable([list_row(popular_pk())])
+    cache = FakeCache()
+    cache.writes_fail = True
+    repo, _ = make(models, cache=cache)
+    # When a list is fetched (a miss, read from the store, then refilled)
+    stats = ReadStats()
+    fetched = repo.fetch([Want.list("v1", popular_pk())], stats)
+    # Then the store answers and the failed refill is counted
+    assert fetched.get(Want.list("v1", popular_pk())) == ITEMS
+    assert (stats.cache_misses, stats.cache_errors) == (1, 1)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from pydantic import BaseModel, Field, ValidationError
 
 from recs.auth.errors import IssuerUnavailableError, UnauthorizedError
@@ -42,10 +46,24 @@ def fields_of_request(error: RequestValidationError) -> dict[str, str]:
     fields: dict[str, str] = {}
     for item in error.errors():
         loc = [str(part) for part in item.get("loc", ())]
+        several = bool(loc) and loc[0] == "query" and isinstance(item.get("input"), list)
         if loc and loc[0] in _PARAMETER_PLACES:
             loc = loc[1:] or [loc[0]]
         message = str(item.get("msg", "is invalid")).removeprefix("Value error, ")
-        fields.setdefault(".".join(loc) or "request", message)
+        if several:
+            # Powertools hands a repeated (or comma-separated) single-valued parameter over as a
+            # list, and pydantic's "Input should be a valid string" would not say why.
+            message = "has several values (repeated, or separated by commas); send one value"
+        if item.get("type") == "json_invalid":
+            # Powertools' location is ("body", <character position>): name the body instead.
+            loc = ["body"]
+            reason = (item.get("ctx") or {}).get("error") or "not JSON"
+            message = f"is not valid JSON: {reason} at position {item['loc'][-1]}"
+        name = ".".join(loc)
+        if loc and not name.strip():
+            # A blank JSON key (e.g. {" ": 1}): quoted, so that the caller can see which one.
+            name = json.dumps(name)
+        fields.setdefault(name or "request", message)
     return fields
 
 
@@ -82,6 +100,16 @@ def register_error_handlers(app: APIGatewayHttpResolver, logger: Logger) -> None
         # Routes with typed parameters (enable_validation): 400 like every other bad input,
         # not Powertools' default 422.
         return json_error(400, "invalid request", fields_of_request(error))
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported_type(_error: RequestUnsupportedContentType) -> Response[Any]:
+        # Instead of Powertools' default {"statusCode": 415, "detail": [...]}: the usual shape.
+        return json_error(415, "unsupported content-type", {"content-type": "must be application/json"})
+
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_utf8(_error: UnicodeDecodeError) -> Response[Any]:
+        # A JSON body that is not UTF-8 (Powertools decodes it before validating).
+        return json_error(400, "body is not UTF-8", {"body": "is not valid UTF-8"})
 
     @app.exception_handler(InvalidRequestError)
     def _invalid(error: InvalidRequestError) -> Response[Any]:

@@ -24,6 +24,12 @@ class TrainSettings(CacheSettings, PseudonymSettings, TrainingParameters):
     state_scan_segments: int = Field(
         default=8, ge=1, le=64, description="Parallel segments of the opt-out / erasure scan."
     )
+    training_lease_seconds: int = Field(
+        default=6 * 3600,
+        ge=60,
+        description="How long a run's lease lasts: longer than any run, so that only a run that "
+        "died without giving it back blocks the next one, and only until then.",
+    )
     publish_write_threads: int = Field(
         default=8, ge=1, le=64, description="Concurrent BatchWriteItem calls per publish shard."
     )

@@ -104,7 +104,11 @@ def decode_json(body: bytes) -> Any:
         raise InvalidRequestError("body is nested too deeply", {"body": "is nested too deeply"}) from exc
     except ValueError as exc:
         # e.g. an integer literal longer than Python's 4,300-digit conversion limit
-        raise InvalidRequestError("body is not usable JSON", {"body": f"is not usable JSON: {exc}"}) from exc
+        # (Python's own message suggests an interpreter setting, useless to a caller.)
+        reason = "is not usable JSON: a number has more than 4300 digits"
+        if "digits" not in str(exc):
+            reason = f"is not usable JSON: {exc}"
+        raise InvalidRequestError("body is not usable JSON", {"body": reason}) from exc
 
 
 def split_payload(payload: Any) -> tuple[list[Any], bool]:

@@ -8,6 +8,7 @@ training state machine, and prints curl commands with real ids from the demo.
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -15,10 +16,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from recs.local.http import LocalApiServer
 from recs.local.stack import LocalStack
+from recs.local.storefront import STOREFRONT_PREFIX, storefront_mounts, write_shop_data
 from recs.storage import CATALOG_OBJECT_KEY
 from recs.synthetic import SyntheticShop, build_config, generate_shop, iter_batches
 
@@ -78,8 +81,10 @@ def post_events(base_url: str, shop: SyntheticShop, *, threads: int = 2) -> tupl
             raise RuntimeError(f"ingest answered {result.status}: {result.body}")
         return result
 
+    from recs.cli.progress import bar
+
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        results = list(pool.map(send, batches))
+        results = list(bar(pool.map(send, batches), "POST /api/events", total=len(batches), unit="batch"))
     accepted = sum(int(r.body["accepted"]) for r in results)
     rejected = sum(int(r.body["rejectedCount"]) for r in results)
     return sum(len(b) for b in batches), accepted, rejected
@@ -184,27 +189,39 @@ def example_commands(base_url: str, shop: SyntheticShop) -> list[str]:
 def main(
     port: int = 3000, preset: str = "demo", seed: int = 42, serve: bool = True, log_level: str = "INFO"
 ) -> int:
+    # Imported here: the reports' plotting library is only needed by the demo, not by its helpers.
+    from recs.reports.demo_traffic import DEMO_EXPERIMENTS, DEMO_REFERENCE, http_caller, simulate_shoppers
+    from recs.reports.generate import ReportOptions
+    from recs.reports.local import REPORTS_PREFIX, demo_reports_dir, write_local_reports
+
     print("starting the local stack from template.yaml (moto; no AWS account, no Docker)...")
-    with LocalStack(parameter_overrides={"LogLevel": log_level}) as stack:
+    overrides = {"LogLevel": log_level, "RecommendExperiments": DEMO_EXPERIMENTS}
+    with (
+        LocalStack(parameter_overrides=overrides) as stack,
+        tempfile.TemporaryDirectory(prefix="recs-shop-") as shop_data,
+    ):
         print(stack.cache_note)
-        server = LocalApiServer(stack, port=port).start()
+        reports = demo_reports_dir(stack)
+        static = {**storefront_mounts(Path(shop_data)), REPORTS_PREFIX: reports}
+        server = LocalApiServer(stack, port=port, static=static).start()
         print(f"API listening on {server.url}")
         report = run_demo(stack, server.url, preset=preset, seed=seed)
+        write_shop_data(Path(shop_data), report.shop)
         if report.execution["status"] != "SUCCEEDED":
             server.stop()
             return 1
         print(f"\ndemo ready in {report.seconds['total']:.1f} s. Try:\n")
         for command in example_commands(server.url, report.shop):
             print("  " + command)
+        print(f"\nstorefront demo (docs/frontend.md): {server.url}{STOREFRONT_PREFIX}")
+        # Shoppers on the homepage experiment, so its report has something to show.
+        traffic = simulate_shoppers(http_caller(server.url), report.shop, seed=seed)
+        options = ReportOptions(reference_variant=DEMO_REFERENCE)
+        write_local_reports(stack, reports, options, served=traffic.served_ids)
+        print(f"model and experiment reports (docs/reports.md): {server.url}{REPORTS_PREFIX}")
         if not serve:
             server.stop()
             return 0
         print("\nserving until Ctrl-C")
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            server.stop()
+        server.serve_until_interrupted()
     return 0

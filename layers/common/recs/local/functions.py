@@ -22,6 +22,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from aws_lambda_powertools import Logger
+
 _ENV_LOCK = threading.RLock()
 
 
@@ -86,6 +88,7 @@ class LocalFunction:
             sys.modules[unique] = module
             with patched_environ(self.environment):
                 spec.loader.exec_module(module)
+            _apply_log_level(module, self.environment.get("POWERTOOLS_LOG_LEVEL"))
             self._module = module
             self._handler = getattr(module, attribute)
         return self._handler
@@ -109,6 +112,20 @@ class LocalFunction:
         handler = self.load()
         payload = json.loads(json.dumps(event))
         return handler(payload, self.context())
+
+
+def _apply_log_level(module: ModuleType, level: str | None) -> None:
+    """Give the module's Powertools loggers this function's log level.
+
+    In Lambda every container is a fresh process. Here stacks share one: Powertools configures
+    the logger of a service name once per process and ignores the level of later instances, so
+    without this a second stack would log at the first one's level.
+    """
+    if not level:
+        return
+    for value in vars(module).values():
+        if isinstance(value, Logger):
+            value.setLevel(level)
 
 
 def error_payload(exc: BaseException) -> dict[str, Any]:

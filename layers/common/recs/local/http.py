@@ -5,22 +5,28 @@ same shape as `events/*.json`), the function's handler runs in-process, and its 
 the HTTP response. Unknown routes answer 404 and wrong methods 405, as API Gateway does, and the
 routes template.yaml protects with a JWT authorizer answer 401 without a valid token
 (`recs.local.auth`).
+
+`static` mounts directories under URL prefixes (the storefront demo, the reports), as a CDN in
+front of an S3 bucket would serve them next to the API in a deployment: GET and HEAD only,
+`index.html` for a directory, nothing outside the mounted directory.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import mimetypes
 import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from recs.local.auth import GatewayJwtAuthorizer
 
@@ -28,6 +34,8 @@ if TYPE_CHECKING:  # the stack builds events with this module
     from recs.local.stack import LocalStack
 
 AuthorizerHook = Callable[[dict[str, str]], dict[str, Any] | None]
+#: HTTP API quota: "total combined size of request line and header values", 10240 bytes.
+MAX_REQUEST_LINE_AND_HEADERS = 10_240
 
 
 class RouteTable:
@@ -67,7 +75,7 @@ def build_http_api_event(
         # HTTP APIs join repeated query parameters with commas.
         query[key] = f"{query[key]},{value}" if key in query else value
     lowered = {key.lower(): value for key, value in headers.items()}
-    is_text = body == b"" or _looks_textual(lowered.get("content-type", ""))
+    is_text = body == b"" or (_looks_textual(lowered.get("content-type", "")) and _is_utf8(body))
     now = datetime.now(UTC)
     event: dict[str, Any] = {
         "version": "2.0",
@@ -110,6 +118,67 @@ def _looks_textual(content_type: str) -> bool:
     return content_type.startswith(("text/", "application/json")) or "json" in content_type
 
 
+def _is_utf8(body: bytes) -> bool:
+    """A body that claims to be text but is not UTF-8 reaches the function base64-encoded, bytes
+    intact, so that the function (not the gateway) answers that it is not UTF-8."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+# Not every system's mime.types knows these; a browser refuses a module or stylesheet it cannot type.
+_CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".txt": "text/plain; charset=utf-8",
+}
+
+
+class StaticFiles:
+    """URL prefix -> directory; the longest matching prefix wins."""
+
+    def __init__(self, mounts: Mapping[str, Path]) -> None:
+        for prefix in mounts:
+            if not (prefix.startswith("/") and prefix.endswith("/")) or prefix.startswith("/api/"):
+                raise ValueError(f"static prefix {prefix!r}: must start and end with '/', not under /api/")
+        self._mounts = sorted(((p, Path(d)) for p, d in mounts.items()), key=lambda m: -len(m[0]))
+
+    def mounted(self, path: str) -> tuple[str, Path] | None:
+        """(prefix, directory) serving `path`, also for the prefix without its trailing slash."""
+        for prefix, directory in self._mounts:
+            if path.startswith(prefix) or path == prefix[:-1]:
+                return prefix, directory
+        return None
+
+    @staticmethod
+    def resolve(prefix: str, directory: Path, path: str) -> Path | None:
+        """The file for `path`, or None when absent or outside `directory` (traversal, symlinks)."""
+        relative = unquote(path[len(prefix) :])
+        parts = [part for part in relative.split("/") if part]
+        if any(part in (".", "..") or "\\" in part or "\0" in part for part in parts):
+            return None
+        root = directory.resolve()
+        target = root.joinpath(*parts)
+        if relative == "" or relative.endswith("/"):
+            target = target / "index.html"
+        target = target.resolve()
+        if not target.is_relative_to(root) or not target.is_file():
+            return None
+        return target
+
+    @staticmethod
+    def content_type(path: Path) -> str:
+        suffix = path.suffix.lower()
+        return _CONTENT_TYPES.get(suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
 class LocalApiServer:
     """A threaded HTTP server in front of the stack's functions."""
 
@@ -120,9 +189,11 @@ class LocalApiServer:
         port: int = 3000,
         authorizer: AuthorizerHook | None = None,
         max_body_bytes: int = 10 * 1024 * 1024,
+        static: Mapping[str, Path] | None = None,
     ) -> None:
         self.stack = stack
         self.routes = RouteTable(stack)
+        self.static = StaticFiles(static or {})
         self.authorizer = authorizer
         # One emulated JWT authorizer per configuration (each caches its issuer's keys).
         emulators: dict[Any, GatewayJwtAuthorizer] = {}
@@ -133,6 +204,10 @@ class LocalApiServer:
                     emulators[route.authorizer] = GatewayJwtAuthorizer(route.authorizer)
                 self.jwt_authorizers[(route.method, route.path)] = emulators[route.authorizer]
         self.max_body_bytes = max_body_bytes
+        # One warm container per function: Lambda gives a container one request at a time, and
+        # the handlers keep per-request state in module objects (Powertools' metric dimensions,
+        # logger keys). Concurrent requests to a function queue here instead of mixing it.
+        self.containers = {route.function: threading.Lock() for route in stack.routes}
         handler = _make_handler(self)
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
@@ -148,8 +223,15 @@ class LocalApiServer:
         self._thread.start()
         return self
 
-    def serve_forever(self) -> None:
-        self.httpd.serve_forever()
+    def serve_until_interrupted(self) -> None:
+        """Block until Ctrl-C (the server runs in its thread), then stop it."""
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
 
     def stop(self) -> None:
         self.httpd.shutdown()
@@ -181,15 +263,67 @@ def _make_handler(server: LocalApiServer) -> type[BaseHTTPRequestHandler]:
         def _json(self, status: int, payload: dict[str, Any]) -> None:
             self._send(status, json.dumps(payload).encode(), {"content-type": "application/json"})
 
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """http.server's own refusals (a request line too long to parse...) in the gateway's
+            JSON shape instead of an HTML page."""
+            self.close_connection = True
+            try:
+                phrase = HTTPStatus(code).phrase
+            except ValueError:
+                phrase = message or "Error"
+            body = json.dumps({"message": message or phrase}).encode()
+            self.send_response(code, message)
+            self.send_header("content-type", "application/json")
+            self.send_header("connection", "close")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def _serve_static(self, prefix: str, directory: Path, path: str) -> None:
+            if self.command not in ("GET", "HEAD"):
+                self._send(
+                    HTTPStatus.METHOD_NOT_ALLOWED,
+                    b'{"message":"Method Not Allowed"}',
+                    {"content-type": "application/json", "allow": "GET, HEAD"},
+                )
+                return
+            if path == prefix[:-1]:
+                # Relative links in the index resolve against the directory, not its parent.
+                self._send(HTTPStatus.MOVED_PERMANENTLY, b"", {"location": prefix})
+                return
+            target = server.static.resolve(prefix, directory, path)
+            if target is None:
+                self._json(HTTPStatus.NOT_FOUND, {"message": "Not Found"})
+                return
+            headers = {
+                "content-type": server.static.content_type(target),
+                # A demo edited while it runs should show the edit on the next reload.
+                "cache-control": "no-cache",
+                "x-content-type-options": "nosniff",
+            }
+            self._send(HTTPStatus.OK, target.read_bytes(), headers)
+
         def _dispatch(self) -> None:
             started = time.perf_counter()
             split = urlsplit(self.path)
             length = int(self.headers.get("content-length") or 0)
+            head_size = len(self.requestline) + sum(len(value) for value in self.headers.values())
+            if head_size > MAX_REQUEST_LINE_AND_HEADERS:
+                # The gateway refuses it before any route or function sees it.
+                self.close_connection = True
+                self._json(HTTPStatus.REQUEST_URI_TOO_LONG, {"message": "Request-URI Too Long"})
+                return
             if length > server.max_body_bytes:
                 # API Gateway refuses payloads over 10 MB before the function runs.
                 self._json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"message": "Request Entity Too Large"})
                 return
             body = self.rfile.read(length) if length else b""
+            # After reading any body, so a keep-alive connection stays in step.
+            mount = server.static.mounted(split.path)
+            if mount is not None:
+                self._serve_static(*mount, split.path)
+                return
             matched = server.routes.match(self.command, split.path)
             if matched is None:
                 self._json(HTTPStatus.NOT_FOUND, {"message": "Not Found"})
@@ -224,7 +358,8 @@ def _make_handler(server: LocalApiServer) -> type[BaseHTTPRequestHandler]:
                 authorizer=authorizer,
             )
             try:
-                result = server.stack.invoke(function, event)
+                with server.containers[function]:
+                    result = server.stack.invoke(function, event)
             except Exception:
                 # What API Gateway answers when the function itself crashes.
                 self._json(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "Internal Server Error"})
@@ -234,10 +369,13 @@ def _make_handler(server: LocalApiServer) -> type[BaseHTTPRequestHandler]:
             self._send(status, payload, response_headers)
 
         do_GET = _dispatch
+        do_HEAD = _dispatch
         do_POST = _dispatch
         do_PUT = _dispatch
         do_DELETE = _dispatch
         do_PATCH = _dispatch
+        # A method no route declares still gets the gateway's JSON 405, not http.server's HTML 501.
+        do_OPTIONS = _dispatch
 
     return Handler
 

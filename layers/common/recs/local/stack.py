@@ -264,6 +264,13 @@ class LocalStack:
         self.resolver.refs[logical_id] = name
         self.physical[logical_id] = name
 
+    def _dashboard(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        props = self.resolver.resolve(props)
+        name = props.get("DashboardName") or self._name(logical_id)
+        self._client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=props["DashboardBody"])
+        self.resolver.refs[logical_id] = name
+        self.physical[logical_id] = name
+
     def _glue_database(self, logical_id: str, props: Mapping[str, Any]) -> None:
         props = self.resolver.resolve(props)
         database = dict(props["DatabaseInput"])
@@ -519,6 +526,7 @@ _CREATORS: dict[str, Any] = {
     "AWS::KinesisFirehose::DeliveryStream": LocalStack._delivery_stream,
     "AWS::Logs::LogGroup": LocalStack._log_group,
     "AWS::CloudWatch::Alarm": LocalStack._alarm,
+    "AWS::CloudWatch::Dashboard": LocalStack._dashboard,
     "AWS::Glue::Database": LocalStack._glue_database,
     "AWS::Glue::Table": LocalStack._glue_table,
     "AWS::Athena::WorkGroup": LocalStack._athena_workgroup,
@@ -538,6 +546,7 @@ _ORDER = {
     "AWS::KinesisFirehose::DeliveryStream": 5,
     "AWS::Logs::LogGroup": 2,
     "AWS::CloudWatch::Alarm": 9,
+    "AWS::CloudWatch::Dashboard": 9,
     "AWS::Glue::Database": 3,
     "AWS::Glue::Table": 4,
     "AWS::Athena::WorkGroup": 4,

@@ -24,8 +24,8 @@ Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Limit = Annotated[int, at.Ge(1), at.Le(100)]
 #: The page asking; unknown values are served as the homepage.
 ContextName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-.]+$")]
-#: A catalog category, exactly as the events carry it.
-Category = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+#: A catalog category, exactly as the events carry it (no control characters).
+Category = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
 _ID_CHARS = ID_PATTERN.removeprefix("^").removesuffix("$").removesuffix("{1,128}")
 #: Comma-separated product ids (a cart), up to MAX_CART_ITEMS of them.
 ProductList = Annotated[

@@ -224,7 +224,7 @@ class ListRepository:
         control = Control(pointer, unavailable)
         if control != self._control and pointer is not None:
             # The copy a fresh container reads when DynamoDB is down (see _control_from_cache).
-            self._cache.set_many_ttl({CONTROL_CACHE_KEY: (_encode_control(control), self._ttls.control)})
+            self._write_cache({CONTROL_CACHE_KEY: (_encode_control(control), self._ttls.control)}, stats)
         self._control, self._control_at = control, now
         return control
 
@@ -297,7 +297,15 @@ class ListRepository:
                 if ttl > 0:
                     refill[want.cache_key] = (raw, ttl)
         if refill and self._cache.enabled:
-            self._cache.set_many_ttl(refill)
+            self._write_cache(refill, stats)
+
+    def _write_cache(self, values: dict[str, tuple[bytes, int]], stats: ReadStats) -> None:
+        """A best-effort write; a failed one counts as a cache error like a failed read (a frozen
+        cache may first show itself on a refill)."""
+        errors = self._cache.errors
+        self._cache.set_many_ttl(values)
+        if self._cache.errors != errors:
+            stats.cache_errors += 1
 
     def _keep(self, want: Want, value: Any, fetched: Fetched) -> None:
         fetched.values[want.cache_key] = value

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from recs.errors import ServiceUnavailableError, StoreUnavailableError
+from recs.errors import InvalidRequestError, ServiceUnavailableError, StoreUnavailableError
 from recs.models.recommendations import Reason, RecommendationResponse
 from recs.serving.attribution import RecommendationId, random_nonce
 from recs.serving.experiments import Experiments
@@ -135,6 +135,12 @@ class RecommendService:
         )
         filled = fill(((s.value, plan.candidates(s)) for s in plan.chain), query.limit, filters)
         if not filled.answered:
+            if query.category is not None and not stats.store_errors:
+                # Every store answered and none has a list of this category: the caller's
+                # mistake (an unknown category), not an outage.
+                raise InvalidRequestError(
+                    "unknown category", {"category": "no product of this category is on sale"}, status=404
+                )
             raise ServiceUnavailableError("no source could answer", retry_after=30)
         source = (filled.used or filled.answered)[0]
         recommendation_id = RecommendationId.new(

@@ -11,3 +11,11 @@ class TrainingError(RecsError):
 
 class PublishIncompleteError(TrainingError):
     """A shard did not finish or a written row cannot be read back: the pointer must not flip."""
+
+
+class TrainingInProgressError(TrainingError):
+    """Another run holds the training lease: this run stops before touching anything."""
+
+    def __init__(self, message: str, holder: str) -> None:
+        super().__init__(message)
+        self.holder = holder

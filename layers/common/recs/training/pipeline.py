@@ -1,7 +1,8 @@
 """The steps of the training workflow, each a function of the job document Step Functions passes.
 
-prepare -> train -> evaluate -> (gate) -> publish shards (Distributed Map) -> flip -> cleanup,
-plus record_failure / record_refusal on the failure paths. Large data moves through the
+take_lease -> prepare -> train -> evaluate -> (gate) -> publish shards (Distributed Map) -> flip
+-> cleanup, plus record_failure / record_refusal on the failure paths (`recs.training.lease`:
+one run at a time). Large data moves through the
 artifact store under ``models/<version>/`` (`recs.training.artifacts`); the job document stays
 small (Step Functions' 256 KB payload limit). The model is built by `recs.training.build`, the
 same code the offline command runs.
@@ -46,6 +47,7 @@ from recs.training.exclusions import ExclusionPolicy, PrivacyRecords
 from recs.training.fitting import Family
 from recs.training.interactions import InteractionBuilder, Interactions
 from recs.training.lake import read_window
+from recs.training.lease import TrainingLease
 from recs.training.parameters import TrainingParameters
 from recs.training.publishing import (
     catalog_rows,
@@ -77,6 +79,7 @@ class TrainingDeps:
     pseudonyms: Pseudonymizer
     clock: Callable[[], datetime]
     cache_ttl_seconds: int
+    lease: TrainingLease
 
 
 def version_name(now: datetime, execution: str) -> str:
@@ -95,6 +98,11 @@ class TrainingPipeline:
 
     def _expires(self, job: dict[str, Any]) -> int:
         return int(float(job["endTs"]) + self.params.version_ttl_days * SECONDS_PER_DAY)
+
+    # ------------------------------------------------------------------ lease
+    def take_lease(self, job: dict[str, Any]) -> dict[str, Any]:
+        """The training lease for this execution, or `TrainingInProgressError` naming its holder."""
+        return self.deps.lease.take(str(job.get("executionName") or "manual"))
 
     # ------------------------------------------------------------------ prepare
     def prepare(self, job: dict[str, Any]) -> dict[str, Any]:
@@ -143,6 +151,7 @@ class TrainingPipeline:
                 "catalogPresent": catalog.present,
             },
         )
+        lease = (job.get("input") or {}).get("lease")
         job = {
             "executionName": execution,
             "modelVersion": version,
@@ -150,6 +159,8 @@ class TrainingPipeline:
             "endTs": end_ts,
             "stats": stats,
         }
+        if lease:
+            job["lease"] = lease
         self._update_meta(
             job,
             status="training",
@@ -455,7 +466,8 @@ class TrainingPipeline:
     def cleanup(self, job: dict[str, Any]) -> dict[str, Any]:
         """Remove the intermediate artifacts; the model, lists and report stay with the version."""
         removed = self._artifacts(job).delete_folders(paths.INTERMEDIATE)
-        return {**job, "cleanedUp": {"intermediateObjects": removed}}
+        released = self.deps.lease.give_back(job)
+        return {**job, "cleanedUp": {"intermediateObjects": removed, "leaseReleased": released}}
 
     # ------------------------------------------------------------------ failure paths
     def record_failure(self, job: dict[str, Any]) -> dict[str, Any]:
@@ -469,11 +481,13 @@ class TrainingPipeline:
                 cause=str(error.get("Cause", ""))[:2000],
                 failedAt=iso(self.deps.clock()),
             )
+        self.deps.lease.give_back(job)
         return {**job, "alert": f"training run {job.get('modelVersion', '(not started)')} failed: {name}"}
 
     def record_refusal(self, job: dict[str, Any]) -> dict[str, Any]:
         gate = job.get("gate") or {}
         self._update_meta(job, status="refused", reason=str(gate.get("reason")))
+        self.deps.lease.give_back(job)
         return {
             **job,
             "alert": f"model {job['modelVersion']} refused by the quality gate: {gate.get('reason')}",

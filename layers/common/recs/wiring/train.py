@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from recs.adapters import aws
 from recs.adapters.dynamodb import DynamoTable
+from recs.adapters.dynamodb_lease import DynamoLeaseStore
 from recs.adapters.s3 import S3ObjectStore
 from recs.config.train import TrainSettings
+from recs.training.lease import TrainingLease
 from recs.training.pipeline import PipelineConfig, TrainingDeps, TrainingPipeline
 from recs.training.privacy_scan import DynamoPrivacyRecords
 from recs.wiring.common import cache, pseudonymizer, utc_now
@@ -27,6 +29,11 @@ def training_pipeline(settings: TrainSettings) -> TrainingPipeline:
         pseudonyms=pseudonymizer(settings.pseudonym_secret_id),
         clock=utc_now,
         cache_ttl_seconds=settings.cache_ttl_seconds,
+        lease=TrainingLease(
+            DynamoLeaseStore(settings.state_table_name, dynamodb),
+            clock=utc_now,
+            ttl_seconds=settings.training_lease_seconds,
+        ),
     )
     config = PipelineConfig(lake_prefix=settings.lake_prefix, params=settings.training_parameters())
     return TrainingPipeline(config, deps)

@@ -1,0 +1,183 @@
+"""``recs train`` and ``recs tune``: offline training and tuning on local event files.
+
+``--params FILE`` reads a JSON object of training parameters (what ``recs tune --out`` writes,
+or its ``parameters`` member); ``--param K=V`` overrides one (V is JSON or a plain string).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from recs.cli import progress
+from recs.cli.errors import USAGE, CliError
+
+TRAIN_EXAMPLES = """examples:
+  recs train --events events.jsonl --out out/
+  recs train --events events.parquet --catalog catalog.jsonl --out out/ --param als_factors=64
+  recs train --events events.jsonl.gz --out out/ --params tuned.json --now 2026-11-01T00:00:00Z
+
+writes out/recommendations.jsonl, similar_items.jsonl, popular.json and evaluation.json, and
+prints a JSON summary; then `recs report --offline out/ --events events.jsonl` shows it."""
+
+TUNE_EXAMPLES = """examples:
+  recs tune --events events.jsonl --trials 24 --out tuned.json
+  recs train --events events.jsonl --out out/ --params tuned.json"""
+
+
+def _now(text: str) -> datetime:
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise argparse.ArgumentTypeError("--now needs a zone, e.g. 2026-11-01T00:00:00Z")
+    return parsed
+
+
+def _override(text: str) -> tuple[str, Any]:
+    key, sep, raw = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key.strip().lower(), json.loads(raw)
+    except json.JSONDecodeError:
+        return key.strip().lower(), raw
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--events", type=Path, required=True, help="JSONL (.gz) or Parquet events")
+    parser.add_argument("--catalog", type=Path, help="catalog JSONL: {id, category, available} per line")
+    parser.add_argument("--now", type=_now, help="end of the window (default: after the newest event)")
+    parser.add_argument("--params", type=Path, help="JSON file of training parameters")
+    parser.add_argument(
+        "--param",
+        dest="overrides",
+        type=_override,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one training parameter (repeatable), e.g. als_factors=64",
+    )
+
+
+def configure_train(parser: argparse.ArgumentParser) -> None:
+    _common(parser)
+    parser.add_argument("--out", type=Path, required=True, help="output directory")
+
+
+def configure_tune(parser: argparse.ArgumentParser) -> None:
+    _common(parser)
+    parser.add_argument("--trials", type=int, default=24, help="random ALS trials (default 24)")
+    parser.add_argument("--out", type=Path, help="write the result (JSON) here")
+
+
+def _parameters(args: argparse.Namespace) -> Any:
+    from recs.training.parameters import TrainingParameters
+
+    values: dict[str, Any] = {}
+    if args.params:
+        loaded = json.loads(args.params.read_text(encoding="utf-8"))
+        values.update(loaded.get("parameters", loaded) if isinstance(loaded, dict) else {})
+    values.update(dict(args.overrides))
+    return TrainingParameters.model_validate(values)
+
+
+def _catalog(path: Path | None) -> Any:
+    from recs.training.catalog import Catalog
+
+    if path is None:
+        return Catalog.absent()
+    with path.open("rb") as lines:
+        return Catalog.from_jsonl(lines)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    return _guarded(args, _train)
+
+
+def run_tune(args: argparse.Namespace) -> int:
+    return _guarded(args, _tune)
+
+
+def _guarded(args: argparse.Namespace, command: Any) -> int:
+    """Input problems exit 2 with the reason (as ``recs train`` always has)."""
+    from recs.training.catalog import CatalogFormatError
+    from recs.training.errors import TrainingError
+    from recs.training.event_files import EventFileError, read_events
+
+    try:
+        params = _parameters(args)
+        catalog = _catalog(args.catalog)
+        events = progress.bar(read_events(args.events), "reading events", unit="events")
+        status: int = command(events, args, params, catalog)
+        return status
+    except ValidationError as error:
+        raise CliError(f"invalid parameters:\n{error}", USAGE) from error
+    except (EventFileError, CatalogFormatError, TrainingError, OSError, json.JSONDecodeError) as error:
+        raise CliError(str(error), USAGE) from error
+
+
+def _train(events: Any, args: argparse.Namespace, params: Any, catalog: Any) -> int:
+    from recs.training.offline import run_offline
+
+    started = time.perf_counter()
+    result = run_offline(events, args.out, params, catalog=catalog, now=args.now)
+    evaluation = result.evaluation
+    summary = {
+        "modelVersion": result.version,
+        "family": evaluation["family"],
+        "users": result.users,
+        "items": result.items,
+        "ndcg": (evaluation["model"] or {}).get("ndcg"),
+        "popularityNdcg": (evaluation["popularity"] or {}).get("ndcg"),
+        "gate": evaluation["gate"],
+        "seconds": round(time.perf_counter() - started, 2),
+        "out": str(args.out),
+    }
+    sys.stdout.write(json.dumps(summary) + "\n")
+    return 0
+
+
+def _tune(events: Any, args: argparse.Namespace, params: Any, catalog: Any) -> int:
+    from recs.training.offline import load_window
+    from recs.training.tune import candidates, environment_lines, tune
+
+    interactions, end_ts = load_window(events, params, args.now)
+    planned = len(candidates(params, interactions.n_items, args.trials, params.random_seed))
+    trials = progress.counter("tuning trials", total=planned, unit="trial")
+    best = float("-inf")
+
+    def on_trial(number: int, record: dict[str, Any]) -> None:
+        nonlocal best
+        best = max(best, float(record["ndcg"]))
+        progress.note(
+            f"trial {number:3d} {record['family']:4s} ndcg={record['ndcg']:.4f} {record['parameters']}"
+        )
+        trials.set_postfix_str(f"best ndcg={best:.4f}")
+        trials.update(1)
+
+    try:
+        result = tune(
+            interactions,
+            catalog.unavailable_mask(interactions.items),
+            params,
+            end_ts=end_ts,
+            trials=args.trials,
+            progress=on_trial,
+        )
+    finally:
+        trials.close()
+    payload = result.as_dict()
+    if args.out:
+        args.out.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    sys.stdout.write(
+        json.dumps({"validationNdcg": result.best_score, "changed": payload["changedFromDefaults"]}) + "\n"
+    )
+    for line in environment_lines(payload["changedFromDefaults"]):
+        sys.stdout.write(line + "\n")
+    return 0

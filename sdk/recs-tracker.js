@@ -1,0 +1,267 @@
+/*
+ * recs-tracker.js: event tracking and recommendations for the shop's pages.
+ * Plain JavaScript, no dependencies, no build step. Guide: docs/frontend.md.
+ *
+ *   var recs = RecsTracker.create({ apiBase: "https://api.example.com", userId: shopUserIdOrNull });
+ *   recs.view("sku_00042", { context: "product-page" });
+ *   recs.recommendations({ context: "homepage", limit: 8 }).then(render);
+ *   recs.clickRecommendation("sku_00017", response.recommendationId, "homepage");
+ *
+ * Events are queued in localStorage, sent in batches to POST /api/events, and removed only once
+ * the API took them (or rejected them for good), so a failed send is retried with the same
+ * eventId and the server counts each event once.
+ */
+(function (global) {
+  "use strict";
+
+  var DEFAULTS = {
+    apiBase: "",                 // same origin by default
+    userId: null,                // the shop's pseudonymous customer id, never an e-mail
+    flushIntervalMs: 2000,       // a batch leaves at most this long after its first event
+    maxBatch: 50,                // the API takes up to 500; small batches fit sendBeacon's 64 KB
+    sessionTimeoutMs: 30 * 60 * 1000,
+    maxQueue: 1000,              // oldest events are dropped beyond this (a shopper offline for long)
+    maxBackoffMs: 60000,
+    storagePrefix: "recs:"
+  };
+  var ID = /^[A-Za-z0-9_\-.:]{1,128}$/;
+
+  function uuid() {
+    var c = global.crypto;
+    if (c && c.randomUUID) return c.randomUUID();
+    var b = c.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 15) | 64;
+    b[8] = (b[8] & 63) | 128;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  // Storage can throw (private mode, quota, disabled cookies): the tracker then works in memory.
+  function store(area) {
+    var memory = {};
+    return {
+      get: function (k) {
+        try { var v = global[area].getItem(k); return v === null ? memory[k] : JSON.parse(v); } catch (e) { return memory[k]; }
+      },
+      set: function (k, v) {
+        memory[k] = v;
+        try { global[area].setItem(k, JSON.stringify(v)); } catch (e) { /* memory only */ }
+      }
+    };
+  }
+
+  function create(options) {
+    var o = {};
+    var k;
+    for (k in DEFAULTS) o[k] = DEFAULTS[k];
+    for (k in options || {}) o[k] = options[k];
+    var local = store("localStorage");
+    var session = store("sessionStorage");
+    var P = o.storagePrefix;
+    var sending = false;
+    var timer = null;
+    var backoffMs = 0;
+    var userId = null;
+
+    function anonId() {
+      var id = local.get(P + "anonId");
+      if (!id) { id = "a_" + uuid(); local.set(P + "anonId", id); }
+      return id;
+    }
+
+    // A new session after sessionTimeoutMs without activity, and in each new tab.
+    function sessionId() {
+      var now = Date.now();
+      var s = session.get(P + "session");
+      if (!s || now - s.last > o.sessionTimeoutMs) s = { id: "s_" + uuid(), last: now };
+      s.last = now;
+      session.set(P + "session", s);
+      return s.id;
+    }
+
+    function setUser(id) {
+      if (id !== null && id !== undefined && !ID.test(id)) {
+        throw new Error("userId must be the shop's opaque id (letters, digits, _-.: only), never an e-mail or name");
+      }
+      userId = id || null;
+    }
+
+    function queue() { return local.get(P + "queue") || []; }
+    function saveQueue(q) { local.set(P + "queue", q.slice(-o.maxQueue)); }
+    function attribution() { return session.get(P + "attribution") || {}; }
+
+    // Only the fields the event schema defines leave the page: anything else a caller passes is dropped.
+    var FIELDS = ["productId", "category", "quantity", "price", "context", "recommendationId", "query", "results"];
+
+    function track(eventType, fields) {
+      fields = fields || {};
+      var event = {
+        eventId: uuid(),
+        eventType: eventType,
+        timestamp: new Date().toISOString(),
+        anonId: anonId(),
+        sessionId: sessionId()
+      };
+      if (userId) event.userId = userId;
+      FIELDS.forEach(function (f) {
+        if (fields[f] !== undefined && fields[f] !== null) event[f] = fields[f];
+      });
+      // Add-to-cart and purchase of a product reached from a recommendation are credited to it.
+      if (!event.recommendationId && event.productId && (eventType === "add_to_cart" || eventType === "purchase")) {
+        var rec = attribution()[event.productId];
+        if (rec) event.recommendationId = rec;
+      }
+      var q = queue();
+      q.push(event);
+      saveQueue(q);
+      if (q.length >= o.maxBatch) flush(); else schedule(o.flushIntervalMs);
+      return event.eventId;
+    }
+
+    function schedule(delay) {
+      if (timer === null) timer = setTimeout(function () { timer = null; flush(); }, delay);
+    }
+
+    function forget(sent) {
+      var ids = {};
+      sent.forEach(function (e) { ids[e.eventId] = true; });
+      saveQueue(queue().filter(function (e) { return !ids[e.eventId]; }));
+    }
+
+    // text/plain is a "simple" content type: no CORS preflight, and what sendBeacon sends.
+    function post(batch, keepalive) {
+      return global.fetch(o.apiBase + "/api/events", {
+        method: "POST",
+        headers: { "content-type": "text/plain;charset=UTF-8" },
+        body: JSON.stringify({ events: batch }),
+        keepalive: !!keepalive,
+        credentials: "omit"
+      });
+    }
+
+    function flush() {
+      if (sending) return Promise.resolve();
+      var batch = queue().slice(0, o.maxBatch);
+      if (!batch.length) return Promise.resolve();
+      sending = true;
+      return post(batch, false).then(function (response) {
+        sending = false;
+        if (response.status === 503 || response.status === 429 || response.status >= 500) {
+          var after = Number(response.headers.get("retry-after")) * 1000;
+          return retry(after);
+        }
+        // 2xx: stored (any `rejected` events are invalid and would be rejected again); 4xx: never valid.
+        backoffMs = 0;
+        forget(batch);
+        response.json().then(function (body) {
+          if (response.status >= 400 || body.rejectedCount) warn("events refused (" + response.status + ")", body);
+        }, function () {});
+        if (queue().length) return flush();
+        return undefined;
+      }, function () {
+        sending = false;
+        return retry(0);
+      });
+    }
+
+    function retry(afterMs) {
+      backoffMs = Math.min(o.maxBackoffMs, backoffMs ? backoffMs * 2 : 1000);
+      schedule(Math.max(backoffMs, afterMs || 0));
+    }
+
+    // The page may be gone before a fetch answers: hand the queue to the browser instead.
+    function flushOnHide() {
+      var q = queue();
+      while (q.length) {
+        var batch = q.slice(0, o.maxBatch);
+        q = q.slice(o.maxBatch);
+        var body = JSON.stringify({ events: batch });
+        var queued = global.navigator.sendBeacon &&
+          global.navigator.sendBeacon(o.apiBase + "/api/events", new Blob([body], { type: "text/plain;charset=UTF-8" }));
+        if (queued) {
+          forget(batch);
+        } else {
+          // Kept in the queue: if this keepalive request does not land, the next page resends it.
+          post(batch, true).catch(function () {});
+        }
+      }
+    }
+
+    function warn(message, detail) {
+      if (global.console) global.console.warn("[recs-tracker] " + message, detail);
+    }
+
+    function recommendations(params) {
+      params = params || {};
+      var query = [];
+      function add(name, value) { query.push(name + "=" + encodeURIComponent(value)); }
+      if (userId) add("userId", userId);
+      add("anonId", anonId());
+      if (params.context) add("context", params.context);
+      if (params.productId) add("productId", params.productId);
+      if (params.cartProductIds && params.cartProductIds.length) add("cartProductIds", params.cartProductIds.join(","));
+      if (params.limit) add("limit", params.limit);
+      if (params.category) add("category", params.category);
+      return global.fetch(o.apiBase + "/api/recommendations?" + query.join("&"), { credentials: "omit" })
+        .then(function (response) {
+          return response.json().then(function (body) {
+            if (!response.ok) {
+              var error = new Error("recommendations answered " + response.status);
+              error.status = response.status;
+              error.body = body;
+              throw error;
+            }
+            return body;
+          });
+        });
+    }
+
+    function clickRecommendation(productId, recommendationId, context, fields) {
+      var a = attribution();
+      a[productId] = recommendationId;
+      session.set(P + "attribution", a);
+      var f = { productId: productId, recommendationId: recommendationId, context: context };
+      for (var key in fields || {}) if (f[key] === undefined) f[key] = fields[key];
+      return track("click", f);
+    }
+
+    function withProduct(type) {
+      return function (productId, fields) {
+        var f = { productId: productId };
+        for (var key in fields || {}) f[key] = fields[key];
+        return track(type, f);
+      };
+    }
+
+    global.addEventListener("visibilitychange", function () {
+      if (global.document.visibilityState === "hidden") flushOnHide();
+    });
+    global.addEventListener("pagehide", flushOnHide);
+
+    setUser(o.userId);
+    // Events left by the previous page (or a failed send) go out now.
+    if (queue().length) schedule(0);
+
+    return {
+      track: track,
+      view: withProduct("view"),
+      click: withProduct("click"),
+      addToCart: withProduct("add_to_cart"),
+      purchase: withProduct("purchase"),
+      search: function (query, results, fields) {
+        var f = { query: query, results: results };
+        for (var key in fields || {}) f[key] = fields[key];
+        return track("search", f);
+      },
+      clickRecommendation: clickRecommendation,
+      recommendations: recommendations,
+      setUser: setUser,
+      flush: flush,
+      pending: function () { return queue().length; },
+      anonId: anonId,
+      sessionId: sessionId
+    };
+  }
+
+  global.RecsTracker = { create: create, version: "1.0.0" };
+})(window);

@@ -1,0 +1,82 @@
+"""`recs.deploy.rollback` on the local stack: two published versions, one command, the older one serves."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from recs.deploy import rollback
+from recs.local.stack import LocalStack
+from recs.storage import version_meta_key
+from tests.helpers import body_of, load_event
+from tests.integration.training.support import ingest_shop, model_row, pointer
+
+
+def test_rollback_serves_the_previous_version_and_refuses_a_second_blind_rollback(
+    stack: LocalStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given two published versions, the second one current
+    ingest_shop(stack)
+    assert stack.run_training()["status"] == "SUCCEEDED"
+    first = pointer(stack)
+    assert first is not None
+    assert stack.run_training()["status"] == "SUCCEEDED"
+    second = pointer(stack)
+    assert second is not None
+    assert second["modelVersion"] != first["modelVersion"]
+    assert second["previousVersion"] == first["modelVersion"]
+    table = stack.physical["ModelTable"]
+
+    # When the operator rolls back with one command
+    assert rollback.main(["--table", table]) == 0
+
+    # Then the pointer names the first version, remembers where it came from, and the
+    # abandoned version is marked
+    current = pointer(stack)
+    assert current is not None
+    assert current["modelVersion"] == first["modelVersion"]
+    assert current["rolledBackFrom"] == second["modelVersion"]
+    assert "now serves " + first["modelVersion"] in capsys.readouterr().out
+    abandoned = model_row(stack, *version_meta_key(second["modelVersion"]))
+    assert abandoned is not None
+    assert "rolledBackAt" in abandoned
+    # And the recommend function serves the first version
+    served = stack.invoke("RecommendFunction", load_event("recommend_anonymous"))
+    assert served["statusCode"] == 200
+    assert body_of(served)["modelVersion"] == first["modelVersion"]
+
+    # When the operator runs it again without naming a version
+    # Then it refuses and leaves the pointer where it is
+    assert rollback.main(["--table", table]) == 1
+    assert "name one with --to" in capsys.readouterr().err
+    assert pointer(stack) == current
+
+    # And --to the newer version (forward again) works, --dry-run first changing nothing
+    assert rollback.main(["--table", table, "--to", second["modelVersion"], "--dry-run"]) == 0
+    assert pointer(stack) == current
+    assert rollback.main(["--table", table, "--to", second["modelVersion"]]) == 0
+    assert pointer(stack)["modelVersion"] == second["modelVersion"]  # type: ignore[index]
+
+
+def test_the_stack_name_finds_the_model_table_from_the_stacks_outputs(
+    stack: LocalStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a published version and a CloudFormation stack whose ModelTableName output names its table
+    ingest_shop(stack)
+    assert stack.run_training()["status"] == "SUCCEEDED"
+    table = stack.physical["ModelTable"]
+    stack.client("cloudformation").create_stack(
+        StackName="recs-smoke",
+        TemplateBody=json.dumps(
+            {
+                "Resources": {"Alerts": {"Type": "AWS::SNS::Topic"}},
+                "Outputs": {"ModelTableName": {"Value": table}},
+            }
+        ),
+    )
+    # When a dry run is asked for by stack name
+    code = rollback.main(["--stack", "recs-smoke", "--dry-run"])
+    # Then it reads that table and refuses: the only version has no previous one
+    assert code == 1
+    assert "name one with --to" in capsys.readouterr().err

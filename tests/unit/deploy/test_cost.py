@@ -1,0 +1,94 @@
+"""The cost model's arithmetic (recs.deploy.cost): what drives each figure, and its report."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from recs.deploy.cost import (
+    SCALES,
+    Assumptions,
+    Prices,
+    monthly_cost,
+    publish,
+    publish_saving,
+    report,
+    traffic,
+    user_row_bytes,
+    write_units,
+)
+from recs.local.cfn import load_template
+from recs.local.stack import repo_root
+
+A, P = Assumptions(), Prices()
+
+
+def test_traffic_follows_the_per_user_assumptions() -> None:
+    t = traffic(1_000, A)
+    assert t.recommend == 1_000 * A.recommendation_requests_per_mau
+    assert t.event_posts == 1_000 * A.events_per_mau / A.events_per_post
+    assert t.api == t.recommend + t.event_posts + t.privacy
+
+
+def test_a_user_row_is_measured_from_the_writer_and_billed_per_started_kb() -> None:
+    # Given rows of 100 and 10 items / Then the longer row costs more write units, 1 KB each
+    assert user_row_bytes(A) > user_row_bytes(replace(A, top_k=10))
+    assert write_units(1) == 1
+    assert write_units(1024) == 1
+    assert write_units(1025) == 2
+
+
+def test_the_api_price_drops_after_300_million_requests() -> None:
+    # Given a scale whose API traffic crosses 300M requests a month
+    big = 20_000_000
+    requests = traffic(big, A).api
+    assert requests > 300e6
+    # Then the API line is the first tier's price plus the cheaper rest
+    expected = 300 * P.http_api_per_million + (requests / 1e6 - 300) * P.http_api_per_million_after_300m
+    assert monthly_cost(big, A, P)["API Gateway HTTP API"] == pytest.approx(expected)
+
+
+def test_the_cache_adds_its_own_lines_and_cuts_dynamodb_reads() -> None:
+    without = monthly_cost(1_000_000, A, P)
+    with_cache = monthly_cost(1_000_000, A, P, cache=True)
+    assert set(with_cache) - set(without) == {
+        "ElastiCache Serverless (Valkey)",
+        "VPC interface endpoints (2)",
+    }
+    dynamodb = "DynamoDB on demand (reads, writes, storage + PITR)"
+    assert with_cache[dynamodb] < without[dynamodb]
+
+
+def test_writing_only_changed_lists_saves_in_proportion_to_the_unchanged_share() -> None:
+    # Given the full publish and publishes of half and a fifth of the lists
+    full = publish(1_000_000, A)
+    half = publish(1_000_000, A, changed_share=0.5)
+    assert half.write_units == pytest.approx(full.write_units / 2)
+    # Then the saving grows as fewer lists change, and nothing is saved when all change
+    assert publish_saving(1_000_000, A, P, 1.0) == pytest.approx(0.0)
+    assert 0 < publish_saving(1_000_000, A, P, 0.5) < publish_saving(1_000_000, A, P, 0.2)
+
+
+def test_cost_grows_with_users_but_less_than_proportionally() -> None:
+    totals = [sum(monthly_cost(m, A, P).values()) for m in SCALES]
+    assert totals == sorted(totals)
+    assert totals[-1] / totals[0] < SCALES[-1] / SCALES[0]
+
+
+def test_the_alarm_count_priced_is_the_templates() -> None:
+    # Given template.yaml's alarms / Then the model prices one alarm metric per metric they watch
+    resources = load_template(repo_root() / "template.yaml")["Resources"]
+    watched = 0
+    for resource in resources.values():
+        if resource["Type"] == "AWS::CloudWatch::Alarm":
+            metrics = resource["Properties"].get("Metrics")
+            watched += sum("MetricStat" in m for m in metrics) if metrics else 1
+    assert watched == A.alarm_metrics
+
+
+def test_the_report_has_a_row_per_service_and_the_totals() -> None:
+    text = report(SCALES, A, P)
+    assert "| **total, no cache** |" in text
+    assert "| Firehose |" in text
+    assert "10,000,000 MAU" in text

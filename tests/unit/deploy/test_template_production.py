@@ -1,0 +1,165 @@
+"""template.yaml's production settings: API, ingestion, storage, secrets, tracing and network."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_FUNCTION = "AWS::Serverless::Function"
+
+
+def _of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {name: r for name, r in resources.items() if r["Type"] == kind}
+
+
+def test_cors_allows_only_the_shops_origins_from_a_comma_delimited_parameter(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    # Given the HttpApi's OpenAPI body and the AllowedOrigins parameter
+    api = resources["HttpApi"]["Properties"]
+    cors = api["DefinitionBody"]["x-amazon-apigateway-cors"]
+    parameter = template["Parameters"]["AllowedOrigins"]
+    # Then the origins come from the parameter, resolved by CloudFormation in the body (SAM's
+    # CorsConfiguration would resolve it at transform time, as one string), never "*" by default
+    assert "CorsConfiguration" not in api
+    assert cors["allowOrigins"] == {"Ref": "AllowedOrigins"}
+    assert set(cors["allowMethods"]) >= {"GET", "POST", "PUT", "OPTIONS"}
+    assert parameter["Type"] == "CommaDelimitedList"
+    assert "*" not in parameter["Default"].split(",")
+
+
+def test_every_route_is_throttled_and_the_privacy_routes_harder(resources: dict[str, Any]) -> None:
+    # Given the HttpApi's stage settings and the privacy function's routes
+    api = resources["HttpApi"]["Properties"]
+    privacy_routes = {
+        f"{event['Properties']['Method'].upper()} {event['Properties']['Path']}"
+        for event in resources["PrivacyFunction"]["Properties"]["Events"].values()
+    }
+    # Then every route has a default rate and burst, and each privacy route its own
+    assert api["DefaultRouteSettings"]["ThrottlingRateLimit"] == {"Ref": "ApiThrottlingRateLimit"}
+    assert api["DefaultRouteSettings"]["ThrottlingBurstLimit"] == {"Ref": "ApiThrottlingBurstLimit"}
+    assert set(api["RouteSettings"]) == privacy_routes
+    for settings in api["RouteSettings"].values():
+        assert settings["ThrottlingRateLimit"] == {"Ref": "PrivacyThrottlingRateLimit"}
+
+
+def test_api_access_logs_carry_no_raw_ids_and_expire(resources: dict[str, Any]) -> None:
+    # Given the API's access log settings
+    access = resources["HttpApi"]["Properties"]["AccessLogSettings"]
+    group = resources[access["DestinationArn"]["Fn::GetAtt"][0]]
+    # Then the format names routes, not paths or query strings (they hold raw user ids), and
+    # no source IP; the group keeps them only for the stage's retention
+    assert "$context.routeKey" in access["Format"]
+    for raw in ("$context.path", "$context.identity.sourceIp", "querystring"):
+        assert raw not in access["Format"]
+    assert group["Properties"]["RetentionInDays"]["Fn::FindInMap"][0] == "StageSettings"
+
+
+def test_firehose_buffers_compresses_partitions_by_hour_and_separates_errors(
+    resources: dict[str, Any],
+) -> None:
+    # Given the delivery stream's S3 destination
+    destination = resources["EventDeliveryStream"]["Properties"]["ExtendedS3DestinationConfiguration"]
+    # Then it buffers, gzips, writes under events/ in Firehose's UTC YYYY/MM/DD/HH layout (no
+    # custom expression in the prefix) and sends failures to their own dated prefix
+    assert destination["BufferingHints"]["IntervalInSeconds"] >= 60
+    assert destination["BufferingHints"]["SizeInMBs"] >= 64
+    assert destination["CompressionFormat"] == "GZIP"
+    assert destination["Prefix"] == "events/"
+    assert destination["ErrorOutputPrefix"].startswith("errors/")
+    assert "!{timestamp:yyyy/MM/dd}" in destination["ErrorOutputPrefix"]
+
+
+def test_buckets_are_encrypted_private_and_raw_events_expire_after_the_retention_parameter(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    # Given every bucket of the stack
+    buckets = _of_type(resources, "AWS::S3::Bucket")
+    assert set(buckets) == {"EventLakeBucket", "ArtifactBucket"}
+    for bucket in buckets.values():
+        props = bucket["Properties"]
+        # Then each is encrypted at rest and blocks every kind of public access
+        rule = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}
+        assert set(props["PublicAccessBlockConfiguration"].values()) == {True}
+        assert len(props["PublicAccessBlockConfiguration"]) == 4
+    # And the lake's raw events expire after RawEventRetentionDays
+    rules = {
+        r["Prefix"]: r for r in buckets["EventLakeBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    }
+    assert rules["events/"]["ExpirationInDays"] == {"Ref": "RawEventRetentionDays"}
+    assert rules["events/"]["Status"] == "Enabled"
+    assert template["Parameters"]["RawEventRetentionDays"]["Type"] == "Number"
+
+
+def test_tables_are_on_demand_with_ttl_point_in_time_recovery_and_encryption(
+    resources: dict[str, Any],
+) -> None:
+    # Given every DynamoDB table of the stack
+    tables = _of_type(resources, "AWS::DynamoDB::Table")
+    assert set(tables) == {"ModelTable", "StateTable"}
+    for table in tables.values():
+        props = table["Properties"]
+        # Then each is on demand, expires rows by expiresAt, can be restored, is encrypted
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+        assert props["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_the_pseudonymization_key_is_a_generated_secret_every_function_reads_by_reference(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    # Given the secret and the functions' shared environment
+    secret = resources["PseudonymSecret"]
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    # Then the key is generated by Secrets Manager (never a template value) and referenced by id
+    assert secret["Type"] == "AWS::SecretsManager::Secret"
+    assert "SecretString" not in secret["Properties"]
+    assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
+    assert variables["PSEUDONYM_SECRET_ID"] == {"Ref": "PseudonymSecret"}
+
+
+def test_functions_and_the_workflow_are_traced_and_the_workflow_logs_without_job_data(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    # Given the functions' globals and the training state machine
+    machine = resources["TrainingStateMachine"]["Properties"]
+    logging = machine["Logging"]
+    group = resources[logging["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]]
+    # Then every function and the workflow send X-Ray traces
+    assert template["Globals"]["Function"]["Tracing"] == "Active"
+    assert all("Tracing" not in f["Properties"] for f in _of_type(resources, _FUNCTION).values())
+    assert machine["Tracing"] == {"Enabled": True}
+    # And the workflow logs every transition, without the documents the steps pass each other,
+    # to a vended-logs group that expires with the stage
+    assert logging["Level"] == "ALL"
+    assert logging["IncludeExecutionData"] is False
+    assert group["Properties"]["LogGroupName"]["Fn::Sub"].startswith("/aws/vendedlogs/states/")
+    assert "RetentionInDays" in group["Properties"]
+
+
+def test_the_network_exists_only_with_the_cache_and_needs_no_nat(resources: dict[str, Any]) -> None:
+    # Given the network resources and the functions' VPC settings
+    network_kinds = {"AWS::EC2::SecurityGroup", "AWS::EC2::VPCEndpoint", "AWS::ElastiCache::ServerlessCache"}
+    network = {name: r for name, r in resources.items() if r["Type"] in network_kinds}
+    endpoints = _of_type(resources, "AWS::EC2::VPCEndpoint")
+    # Then every one of them is created only when the cache is
+    assert network
+    assert {r.get("Condition") for r in network.values()} == {"CacheEnabled"}
+    assert not [r for r in resources.values() if r["Type"] in {"AWS::EC2::NatGateway", "AWS::EC2::VPC"}]
+    # And DynamoDB and S3 are reached through gateway endpoints on the subnets' route tables
+    gateways = {
+        r["Properties"]["ServiceName"]["Fn::Sub"].rsplit(".", 1)[-1]
+        for r in endpoints.values()
+        if r["Properties"]["VpcEndpointType"] == "Gateway"
+    }
+    assert gateways == {"dynamodb", "s3"}
+    for endpoint in endpoints.values():
+        if endpoint["Properties"]["VpcEndpointType"] == "Gateway":
+            assert endpoint["Properties"]["RouteTableIds"] == {"Ref": "CacheRouteTableIds"}
+    # And a function joins the VPC only when the cache exists
+    for function in _of_type(resources, _FUNCTION).values():
+        vpc = function["Properties"].get("VpcConfig")
+        if vpc is not None:
+            assert vpc["Fn::If"][0] == "CacheEnabled"
+            assert vpc["Fn::If"][2] == {"Ref": "AWS::NoValue"}
