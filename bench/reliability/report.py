@@ -146,6 +146,8 @@ def render(result: dict[str, Any], results_path: Path) -> str:
         "loopback, against a freshly trained stack each run. Halfway through the second run the",
         "redis-server is SIGKILLed; halfway through the third it is frozen with SIGSTOP (connected but",
         "silent: the slow-cache case) and resumed at the end. An error is a 5xx or no answer.",
+        "The local API hands the recommend function one request at a time (one warm container, as",
+        "Lambda gives each container one request); the other clients' requests queue meanwhile.",
         "",
         "| cache | requests | req/s | p50 ms | p95 ms | p99 ms | errors | error rate | goal |",
         "|---|---|---|---|---|---|---|---|---|",
