@@ -83,8 +83,10 @@ class TrainingDeps:
 
 
 def version_name(now: datetime, execution: str) -> str:
-    """Sortable by time, unique per execution: ``v20261126T030000Z-1a2b3c``."""
-    return f"v{now:%Y%m%dT%H%M%SZ}-{hashlib.sha256(execution.encode()).hexdigest()[:6]}"
+    """Sortable by time to the millisecond, unique per execution: ``v20261126T030000.123Z-1a2b3c``
+    (reports and rollback order versions by name; two runs may start in the same second)."""
+    stamp = f"{now:%Y%m%dT%H%M%S}.{now.microsecond // 1000:03d}Z"
+    return f"v{stamp}-{hashlib.sha256(execution.encode()).hexdigest()[:6]}"
 
 
 class TrainingPipeline:

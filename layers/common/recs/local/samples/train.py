@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-_VERSION = "v20261126T030000Z-5a1e2f"
+_VERSION = "v20261126T030000.000Z-5a1e2f"
 _JOB = {
     "executionName": "sample",
     "modelVersion": _VERSION,
