@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
+
+from recs.training.progress import TrainingProgress
 
 T = TypeVar("T")
 
@@ -45,6 +48,38 @@ def note(line: str) -> None:
         sys.stderr.write(line + "\n")
         return
     tqdm.write(line, file=sys.stderr)
+
+
+@contextmanager
+def training(sweeps: int) -> Iterator[TrainingProgress]:
+    """Hooks for a training run: a line per stage, a bar over the final fit's ALS sweeps and one
+    over the users whose lists are written; all on stderr and only on a terminal."""
+    if not sys.stderr.isatty():
+        yield TrainingProgress()
+        return
+    bars: list[Any] = []
+
+    def stage(description: str) -> None:
+        while bars:
+            bars.pop().close()
+        note(f"recs: {description}")
+
+    def sweep(iteration: int, seconds: float) -> None:
+        if not bars:
+            bars.append(counter("ALS sweeps", total=sweeps, unit="sweep"))
+        bars[0].update(1)
+        bars[0].set_postfix_str(f"sweep {iteration + 1} at {seconds:.1f} s")
+
+    def users_written(count: int) -> None:
+        if not bars:
+            bars.append(counter("users written", total=0, unit="user"))
+        bars[0].update(count)
+
+    try:
+        yield TrainingProgress(stage=stage, sweep=sweep, users_written=users_written)
+    finally:
+        while bars:
+            bars.pop().close()
 
 
 class _Silent:

@@ -126,7 +126,8 @@ def _train(events: Any, args: argparse.Namespace, params: Any, catalog: Any) -> 
     from recs.training.offline import run_offline
 
     started = time.perf_counter()
-    result = run_offline(events, args.out, params, catalog=catalog, now=args.now)
+    with progress.training(params.als_iterations) as watch:
+        result = run_offline(events, args.out, params, catalog=catalog, now=args.now, progress=watch)
     evaluation = result.evaluation
     summary = {
         "modelVersion": result.version,

@@ -28,6 +28,7 @@ from recs.training.holdout import GateDecision, HoldoutReport, evaluate_holdout,
 from recs.training.interactions import Interactions
 from recs.training.matrix import SECONDS_PER_DAY, interaction_weights
 from recs.training.parameters import TrainingParameters
+from recs.training.progress import TrainingProgress
 from recs.training.ranking import RankedLists, rank
 from recs.training.signals import Signals, derive_signals
 
@@ -106,13 +107,19 @@ def train_version(
     *,
     end_ts: float,
     family: Family | None = None,
+    progress: TrainingProgress | None = None,
 ) -> TrainedVersion:
     """Fit the model on the whole window and derive every list a version publishes."""
+    progress = progress or TrainingProgress()
     selection: dict[str, Any] | None = None
     if family is None:
+        if len(candidate_families(params, interactions.n_items)) > 1:
+            progress.stage("choosing the model family on a validation split")
         family, selection = select_family(interactions, unavailable, params, end_ts=end_ts)
     signals = derive_signals(interactions, params, now_ts=end_ts)
-    model = fit(family, signals.confidence, params)
+    progress.stage(f"fitting {family} on the whole window")
+    model = fit(family, signals.confidence, params, on_sweep=progress.sweep)
+    progress.stage("deriving similar, bought-together, popular and trending lists")
     available = ~unavailable
     neighbours = model.model.similar_items(
         np.arange(interactions.n_items), n=min(2 * params.similar_k, max(interactions.n_items - 1, 1))

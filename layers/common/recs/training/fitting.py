@@ -16,6 +16,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from recs.model import EASE, AlternatingLeastSquares, load_model
+from recs.model.als import IterationCallback
 from recs.training.parameters import TrainingParameters
 from recs.training.ranking import FactorScorer, ItemWeightScorer, Scorer
 
@@ -91,9 +92,19 @@ def make_model(family: Family, params: TrainingParameters) -> AlternatingLeastSq
     )
 
 
-def fit(family: Family, matrix: sp.csr_matrix, params: TrainingParameters) -> FittedModel:
-    """Fit ``family`` on a users x items confidence matrix."""
-    return FittedModel(family, make_model(family, params).fit(matrix))
+def fit(
+    family: Family,
+    matrix: sp.csr_matrix,
+    params: TrainingParameters,
+    *,
+    on_sweep: IterationCallback | None = None,
+) -> FittedModel:
+    """Fit ``family`` on a users x items confidence matrix; ``on_sweep(iteration, seconds)``
+    after each ALS sweep (EASE is one solve, without sweeps)."""
+    model = make_model(family, params)
+    if isinstance(model, AlternatingLeastSquares):
+        return FittedModel(family, model.fit(matrix, callback=on_sweep))
+    return FittedModel(family, model.fit(matrix))
 
 
 def candidate_families(params: TrainingParameters, n_items: int) -> list[Family]:

@@ -29,6 +29,7 @@ from recs.training.fitting import solver_threads
 from recs.training.interactions import InteractionBuilder, Interactions
 from recs.training.matrix import SECONDS_PER_DAY
 from recs.training.parameters import TrainingParameters
+from recs.training.progress import TrainingProgress
 
 #: Users ranked per call when writing recommendations (bounds memory whatever the user count).
 USERS_PER_BATCH = 50_000
@@ -70,21 +71,25 @@ def run_offline(
     *,
     catalog: Catalog | None = None,
     now: datetime | None = None,
+    progress: TrainingProgress | None = None,
 ) -> OfflineResult:
     """Train, evaluate and write the four output files into ``out``."""
+    progress = progress or TrainingProgress()
     catalog = catalog or Catalog.absent()
     interactions, end_ts = load_window(events, params, now)
     generated = iso(datetime.fromtimestamp(end_ts, UTC))
     version = f"offline-{datetime.fromtimestamp(end_ts, UTC):%Y%m%dT%H%M%SZ}"
     unavailable = catalog.unavailable_mask(interactions.items)
     categories = catalog.categories(interactions.items, interactions.item_category)
-    trained = train_version(interactions, unavailable, categories, params, end_ts=end_ts)
+    trained = train_version(interactions, unavailable, categories, params, end_ts=end_ts, progress=progress)
+    progress.stage("evaluating on the holdout days against popularity")
     evaluation = evaluate_version(
         interactions, unavailable, params, end_ts=end_ts, family=trained.family, current_lift=None
     )
     out.mkdir(parents=True, exist_ok=True)
     stamp = {"modelVersion": version, "generatedAt": generated}
     known = np.flatnonzero(interactions.is_user).astype(np.int64)
+    progress.stage(f"writing {known.size} users' recommendations")
     with (out / "recommendations.jsonl").open("w", encoding="utf-8") as sink:
         for start in range(0, known.size, USERS_PER_BATCH):
             users = known[start : start + USERS_PER_BATCH]
@@ -95,6 +100,8 @@ def run_offline(
                     for i, score, reason in ranked.items_of(row)
                 ]
                 _line(sink, {"userId": interactions.users[user], "products": products, **stamp})
+            if progress.users_written is not None:
+                progress.users_written(int(users.size))
     lists = trained.item_lists.to_json(interactions.items)
     with (out / "similar_items.jsonl").open("w", encoding="utf-8") as sink:
         reason = list_reason("similar", "").value
