@@ -10,6 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from recs.api.errors import register_error_handlers
+from recs.api.metrics import log_metrics_per_request
 from recs.config.ingest import IngestSettings
 from recs.ingest.payload import IngestRequest
 from recs.ingest.session_signal import SignalStatus
@@ -47,7 +48,7 @@ def post_events() -> Response[Any]:
 
 
 @logger.inject_lambda_context
-@metrics.log_metrics
+@log_metrics_per_request(metrics)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

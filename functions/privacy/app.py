@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from recs.api.errors import ErrorBody, register_error_handlers
+from recs.api.metrics import log_metrics_per_request
 from recs.auth.caller import Caller
 from recs.config.privacy import PrivacySettings
 from recs.models.events import Identifier
@@ -186,7 +187,7 @@ def get_receipt(
 
 
 @logger.inject_lambda_context
-@metrics.log_metrics
+@log_metrics_per_request(metrics)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -14,6 +14,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
+from recs.api.metrics import log_metrics_per_request
 from recs.config.privacy import PurgeSettings
 from recs.wiring import privacy as wiring
 
@@ -30,7 +31,7 @@ class PurgeRequest(BaseModel):
 
 
 @logger.inject_lambda_context(log_event=False)
-@metrics.log_metrics
+@log_metrics_per_request(metrics)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], _context: LambdaContext) -> dict[str, int]:
     PurgeRequest.model_validate(event)

@@ -16,6 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from recs.api.errors import ErrorBody, register_error_handlers
+from recs.api.metrics import log_metrics_per_request
 from recs.config.recommend import RecommendSettings
 from recs.models.recommendations import RecommendationResponse
 from recs.serving.observability import served_fields
@@ -144,7 +145,7 @@ def _observe(outcome: Outcome, latency_ms: float, *, caller_unverified: bool = F
 
 
 @logger.inject_lambda_context
-@metrics.log_metrics
+@log_metrics_per_request(metrics)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     started = time.perf_counter()

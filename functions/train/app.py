@@ -12,6 +12,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
+from recs.api.metrics import log_metrics_per_request
 from recs.config.train import TrainSettings
 from recs.wiring import train as wiring
 
@@ -49,7 +50,7 @@ class Invocation(BaseModel):
 
 
 @logger.inject_lambda_context(log_event=False)
-@metrics.log_metrics
+@log_metrics_per_request(metrics)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = Invocation.model_validate({"request": event}).request

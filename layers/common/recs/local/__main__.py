@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+import warnings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
         # The functions log JSON lines (as in CloudWatch); the demo keeps its console readable.
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
         logging.basicConfig(level=logging.WARNING)
+        # Training steps that count nothing (e.g. taking the lease) make Powertools say so.
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
     from recs.local.demo import main as demo_main
 
     return demo_main(
