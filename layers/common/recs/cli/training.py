@@ -10,12 +10,12 @@ import argparse
 import json
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from recs.argtypes import aware_datetime, key_value
 from recs.cli import progress
 from recs.cli.errors import USAGE, CliError
 
@@ -32,27 +32,18 @@ TUNE_EXAMPLES = """examples:
   recs train --events events.jsonl --out out/ --params tuned.json"""
 
 
-def _now(text: str) -> datetime:
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        raise argparse.ArgumentTypeError("--now needs a zone, e.g. 2026-11-01T00:00:00Z")
-    return parsed
-
-
 def _override(text: str) -> tuple[str, Any]:
-    key, sep, raw = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    try:
-        return key.strip().lower(), json.loads(raw)
-    except json.JSONDecodeError:
-        return key.strip().lower(), raw
+    key, value = key_value(text)
+    # Parameter names are case-insensitive on the command line, as in the environment.
+    return key.strip().lower(), value
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--events", type=Path, required=True, help="JSONL (.gz) or Parquet events")
     parser.add_argument("--catalog", type=Path, help="catalog JSONL: {id, category, available} per line")
-    parser.add_argument("--now", type=_now, help="end of the window (default: after the newest event)")
+    parser.add_argument(
+        "--now", type=aware_datetime, help="end of the window (default: after the newest event)"
+    )
     parser.add_argument("--params", type=Path, help="JSON file of training parameters")
     parser.add_argument(
         "--param",

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from recs.argtypes import aware_datetime, key_value
 from recs.synthetic.presets import build_config, preset_names
 from recs.synthetic.shop import generate_shop
 from recs.synthetic.wire import write_jsonl
@@ -25,20 +26,7 @@ def _parse_now(text: str) -> datetime:
     if text == "now":
         # Floored to the hour so that reruns within the hour stay byte-identical.
         return datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        raise argparse.ArgumentTypeError("--now needs a timezone, e.g. 2026-11-01T00:00:00Z")
-    return parsed
-
-
-def _parse_override(text: str) -> tuple[str, Any]:
-    key, sep, raw = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    try:
-        return key, json.loads(raw)
-    except json.JSONDecodeError:
-        return key, raw
+    return aware_datetime(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--set",
         dest="overrides",
-        type=_parse_override,
+        type=key_value,
         action="append",
         default=[],
         metavar="KEY=VALUE",
