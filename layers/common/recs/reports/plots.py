@@ -100,6 +100,12 @@ def long_tail_chart(popularity_ranked: Sequence[int], recommended_ranked: Sequen
     return _data_uri(figure)
 
 
+def _tick(version: str) -> str:
+    """A version's time without its execution hash (``v20261126T030000.123Z-1a2b3c``)."""
+    stamp, _, execution_hash = version.rpartition("-")
+    return stamp if version.startswith("v") and stamp and len(execution_hash) == 6 else version
+
+
 def history_chart(
     versions: Sequence[str], model: Sequence[float | None], baseline: Sequence[float | None]
 ) -> str:
@@ -121,7 +127,7 @@ def history_chart(
         color=COLOURS["baseline"],
         label="popularity",
     )
-    axes.set_xticks(positions, [v[:17] for v in versions], rotation=30, ha="right")
+    axes.set_xticks(positions, [_tick(v) for v in versions], rotation=30, ha="right")
     axes.set_ylabel("NDCG")
     axes.legend(frameon=False)
     axes.spines[["top", "right"]].set_visible(False)
