@@ -18,6 +18,7 @@ from recs.reports.sources import (
     OfflineSource,
     ReportError,
     count_products,
+    names_from_cloudformation,
     served_id,
     training_window,
 )
@@ -105,3 +106,38 @@ def test_offline_source_reads_what_recs_train_wrote(tmp_path: Path) -> None:
 def test_offline_source_without_outputs_says_to_train_first(tmp_path: Path) -> None:
     with pytest.raises(ReportError, match="run `recs train"):
         OfflineSource(tmp_path)
+
+
+class _CloudFormation:
+    """describe_stacks / describe_stack_resource of a deployed stack (or of none)."""
+
+    def __init__(self, outputs: dict[str, str] | None) -> None:
+        self.outputs = outputs
+
+    def describe_stacks(self, StackName: str) -> dict[str, Any]:
+        if self.outputs is None:
+            raise RuntimeError(f"Stack with id {StackName} does not exist")
+        return {
+            "Stacks": [{"Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in self.outputs.items()]}]
+        }
+
+    def describe_stack_resource(self, StackName: str, LogicalResourceId: str) -> dict[str, Any]:
+        return {"StackResourceDetail": {"PhysicalResourceId": f"/recs/{StackName}/recommend"}}
+
+
+def test_a_deployed_stacks_names_come_from_its_outputs_and_resources() -> None:
+    # Given a stack with the template's outputs
+    outputs = {"ModelTableName": "models", "ArtifactBucketName": "artifacts", "EventLakeBucketName": "lake"}
+    # When its names are read / Then they are the outputs, and the recommend log group's name
+    names = names_from_cloudformation("recs-prod", _CloudFormation(outputs))
+    assert (names.model_table, names.artifact_bucket, names.lake_bucket) == ("models", "artifacts", "lake")
+    assert names.recommend_log_group == "/recs/recs-prod/recommend"
+
+
+def test_an_absent_or_foreign_stack_is_refused_saying_what_to_check() -> None:
+    # Given no such stack, then a stack without this project's outputs
+    # When their names are read / Then each is refused with what to do
+    with pytest.raises(ReportError, match="check the name, the region"):
+        names_from_cloudformation("nope", _CloudFormation(None))
+    with pytest.raises(ReportError, match="is it this project's stack"):
+        names_from_cloudformation("other", _CloudFormation({"ApiUrl": "https://x"}))

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from recs.deploy.stack_outputs import stack_outputs
 from recs.ports import KeyValueTable, ObjectStore
 from recs.reports.model_report import VersionRecord
 from recs.reports.model_stats import RankedList
@@ -214,13 +215,12 @@ class StackNames:
 def names_from_cloudformation(stack_name: str, client: Any) -> StackNames:
     """The names a deployed stack's outputs (template.yaml ``Outputs``) and resources give."""
     try:
-        stack = client.describe_stacks(StackName=stack_name)["Stacks"][0]
+        outputs = stack_outputs(stack_name, client=client)
     except Exception as error:  # botocore's ClientError: the stack is absent or not readable
         raise ReportError(
             f"cannot read CloudFormation stack {stack_name!r} ({error}); check the name, the region "
             "(AWS_REGION) and your credentials, or pass --model-table/--artifact-bucket/--lake-bucket"
         ) from error
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     missing = [k for k in ("ModelTableName", "ArtifactBucketName", "EventLakeBucketName") if k not in outputs]
     if missing:
         raise ReportError(f"stack {stack_name!r} has no outputs {missing}: is it this project's stack?")
