@@ -110,11 +110,11 @@ bench-deps: $(BENCH_STAMP)
 
 # Every figure with its baseline and goal -> bench/results/*.json and docs/benchmarks.md.
 # The full run waits up to 3x longer for a quiet machine before its timings (--patience).
-bench: venv redis bench-deps
+bench: venv redis bench-deps build
 	$(PY) -m bench --full --patience 3
 
 # Small sizes, written under build/ so the committed full-run results and doc stay as measured.
-bench-quick: venv redis bench-deps
+bench-quick: venv redis bench-deps build
 	$(PY) -m bench --quick --results build/bench-quick --doc build/bench-quick/benchmarks.md
 
 # Fault injection, API fuzzing, load with the cache up/killed/frozen, events vs lake under Firehose

@@ -25,18 +25,21 @@ progress to stderr.
 from __future__ import annotations
 
 import http.client
+import importlib.metadata
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.environment import QuietWaiter, benchmark_main, quiet_stdout
+from bench.environment import REPO_ROOT, QuietWaiter, benchmark_main, quiet_stdout
 from bench.figures import Figure, figure, percentiles_ms
 from recs.adapters.dynamodb import DynamoTable
 from recs.domain.pseudonym import Pseudonymizer
@@ -378,6 +381,63 @@ _LIBRARIES = (
 )
 
 
+#: What `make build` (sam build) wrote: the deployed artifact, measured on Lambda's Python.
+SAM_BUILD = REPO_ROOT / ".aws-sam" / "build"
+#: boto3/botocore as the Lambda python3.12 runtime provides them (precompiled), outside the layers.
+LAMBDA_RUNTIME_PACKAGES = REPO_ROOT / "build" / "lambda-runtime-py312"
+
+#: What the Lambda runtime sets and a local shell does not: without credentials in the
+#: environment botocore would probe the instance metadata service while building a client.
+LAMBDA_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "AKIDBENCHMARK",
+    "AWS_SECRET_ACCESS_KEY": "benchmark",
+    "AWS_SESSION_TOKEN": "benchmark",
+    "AWS_LAMBDA_FUNCTION_NAME": "recommend",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
+}
+
+
+def _deployed_artifact(scratch: Path) -> tuple[str, Path, Path, Path] | str:
+    """(python3.12, function dir, common layer dir, the same layer without bytecode), or why not.
+
+    The layer without bytecode is what the former `BuildMethod: python3.12` shipped: Lambda's
+    /opt is read-only, so such a layer is compiled from source on every cold start.
+    """
+    from recs.packaging import find_python312
+
+    python = find_python312()
+    function, layer = SAM_BUILD / "RecommendFunction", SAM_BUILD / "CommonLayer" / "python"
+    if python is None:
+        return "no Python 3.12 on this machine"
+    if not (function / "app.py").is_file() or not layer.is_dir():
+        return "no .aws-sam/build: run `make build` first"
+    if not any(layer.glob("__pycache__/*.cpython-312.pyc")) and not any(layer.glob("*/__pycache__")):
+        return "the built layer has no bytecode: rebuild with `make build`"
+    if not (LAMBDA_RUNTIME_PACKAGES / "boto3").is_dir():
+        # The runtime's boto3 at this project's pinned version, compiled by pip as the runtime's is.
+        installed = subprocess.run(
+            [
+                python,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--target",
+                str(LAMBDA_RUNTIME_PACKAGES),
+                f"boto3=={importlib.metadata.version('boto3')}",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if installed.returncode != 0:
+            return f"could not install the runtime's boto3 for Python 3.12: {installed.stderr[-300:]}"
+    source_only = scratch / "CommonLayerSourceOnly"
+    shutil.copytree(layer, source_only, ignore=shutil.ignore_patterns("__pycache__"))
+    return python, function, layer, source_only
+
+
 def _cold_import(stack: LocalStack, runs: int) -> dict[str, Any]:
     function = stack.function("RecommendFunction")
     base = {
@@ -387,51 +447,82 @@ def _cold_import(stack: LocalStack, runs: int) -> dict[str, Any]:
             if not k.startswith(("AWS_", "POWERTOOLS_", "PYTHONDONTWRITEBYTECODE"))
         },
         **function.environment,
+        **LAMBDA_ENVIRONMENT,
         # Nothing listens there: the import must not connect anywhere.
         "CACHE_URL": f"redis://127.0.0.1:{free_port()}/0",
     }
-    variants = {
-        "tracingOff": {**base, "POWERTOOLS_TRACE_DISABLED": "true"},
-        "tracingOnAsDeployed": {
-            **base,
-            "POWERTOOLS_TRACE_DISABLED": "false",
-            "LAMBDA_TASK_ROOT": str(function.code_dir),
-        },
+    import_app = _PROBE.format(statement="import app", heavy=HEAVY)
+    local = (sys.executable, function.code_dir)
+    # name -> (python, working directory, environment, probe)
+    variants: dict[str, tuple[str, Path, dict[str, str], str]] = {
+        "tracingOff": (*local, {**base, "POWERTOOLS_TRACE_DISABLED": "true"}, import_app),
+        "tracingOnAsDeployed": (
+            *local,
+            {**base, "POWERTOOLS_TRACE_DISABLED": "false", "LAMBDA_TASK_ROOT": str(function.code_dir)},
+            import_app,
+        ),
+        "librariesOnly": (
+            *local,
+            {**base, "POWERTOOLS_TRACE_DISABLED": "true"},
+            _PROBE.format(statement=_LIBRARIES, heavy=HEAVY),
+        ),
     }
-    variants["librariesOnly"] = {**variants["tracingOff"]}
-    probes = {
-        "tracingOff": _PROBE.format(statement="import app", heavy=HEAVY),
-        "tracingOnAsDeployed": _PROBE.format(statement="import app", heavy=HEAVY),
-        "librariesOnly": _PROBE.format(statement=_LIBRARIES, heavy=HEAVY),
-    }
-    samples: dict[str, list[float]] = {name: [] for name in variants}
-    heavy: dict[str, set[str]] = {name: set() for name in variants}
-    # Variants take turns in every round, so a neighbour's load hits all of them alike.
-    for run in range(runs + 1):  # the first round writes the bytecode caches and is discarded
-        _settle()
-        for name, environment in variants.items():
-            out = subprocess.run(
-                [sys.executable, "-c", probes[name]],
-                cwd=function.code_dir,
-                env=environment,
+    with tempfile.TemporaryDirectory(prefix="recs-bench-artifact-") as scratch:
+        deployed = _deployed_artifact(Path(scratch))
+        if isinstance(deployed, tuple):
+            python312, code, layer, source_only = deployed
+            for name, layer_dir in (
+                ("deployedPython312", layer),
+                ("deployedPython312NoBytecode", source_only),
+            ):
+                path = os.pathsep.join(str(p) for p in (code, layer_dir, LAMBDA_RUNTIME_PACKAGES))
+                environment = {
+                    **base,
+                    "PYTHONPATH": path,
+                    "LAMBDA_TASK_ROOT": str(code),
+                    "POWERTOOLS_TRACE_DISABLED": "false",
+                    # /var/task and /opt are read-only in Lambda: nothing compiled is kept.
+                    "PYTHONDONTWRITEBYTECODE": "1",
+                }
+                variants[name] = (python312, code, environment, import_app)
+        samples = _run_probes(variants, runs)
+    result: dict[str, Any] = {}
+    for name, (python, _, _, _) in variants.items():
+        result[name] = {
+            "runs": runs,
+            "python": subprocess.run(
+                [python, "-c", "import platform; print(platform.python_version())"],
                 capture_output=True,
                 text=True,
                 check=True,
-            ).stdout.split()
-            if run:
-                samples[name].append(float(out[0]))
-                heavy[name].update(filter(None, out[1:]))
-    result: dict[str, Any] = {}
-    for name in variants:
-        result[name] = {
-            "runs": runs,
-            "medianMs": round(statistics.median(samples[name]) * 1000, 1),
-            "minMs": round(min(samples[name]) * 1000, 1),
-            "heavyModulesImported": sorted(heavy[name]),
+            ).stdout.strip(),
+            "medianMs": round(statistics.median(samples[name][0]) * 1000, 1),
+            "minMs": round(min(samples[name][0]) * 1000, 1),
+            "heavyModulesImported": sorted(samples[name][1]),
         }
         _log(f"  cold import ({name}): median {result[name]['medianMs']} ms")
-    result["largestImportsTracingOff"] = _importtime(function.code_dir, variants["tracingOff"])
+    if isinstance(deployed, str):
+        result["deployedArtifactNotMeasured"] = deployed
+        _log(f"  cold import of the deployed artifact not measured: {deployed}")
+    result["largestImportsTracingOff"] = _importtime(function.code_dir, variants["tracingOff"][2])
     return result
+
+
+def _run_probes(
+    variants: dict[str, tuple[str, Path, dict[str, str], str]], runs: int
+) -> dict[str, tuple[list[float], set[str]]]:
+    samples: dict[str, tuple[list[float], set[str]]] = {name: ([], set()) for name in variants}
+    # Variants take turns in every round, so a neighbour's load hits all of them alike.
+    for run in range(runs + 1):  # the first round writes the bytecode caches and is discarded
+        _settle()
+        for name, (python, cwd, environment, probe) in variants.items():
+            out = subprocess.run(
+                [python, "-c", probe], cwd=cwd, env=environment, capture_output=True, text=True, check=True
+            ).stdout.split()
+            if run:
+                samples[name][0].append(float(out[0]))
+                samples[name][1].update(filter(None, out[1:]))
+    return samples
 
 
 def _importtime(code_dir: Path, environment: dict[str, str]) -> list[dict[str, Any]]:
@@ -529,7 +620,7 @@ def _notes(cold: dict[str, Any]) -> list[str]:
     largest = ", ".join(
         f"{row['module']} {row['cumulativeMs']} ms" for row in cold["largestImportsTracingOff"][:6]
     )
-    return [
+    notes = [
         "Cold import: the third-party libraries the handler cannot do without (Powertools with"
         " validation and pydantic by the API design, botocore for DynamoDB, redis for the cache)"
         f" take {cold['librariesOnly']['medianMs']} ms to import on their own, measured alike in this"
@@ -540,6 +631,21 @@ def _notes(cold: dict[str, Any]) -> list[str]:
         f"Largest direct imports (`python -X importtime`, cumulative): {largest}.",
         "Where a cache hit's time goes: section Profiles (own time by package).",
     ]
+    if "deployedPython312" in cold:
+        deployed, source_only = cold["deployedPython312"], cold["deployedPython312NoBytecode"]
+        notes.insert(
+            1,
+            "Deployed artifact: the recommend function and common layer as `make build` writes them,"
+            f" imported by Python {deployed['python']} with nothing writable (Lambda's /var/task and"
+            f" /opt are read-only): {deployed['medianMs']} ms with the layer's bytecode, against"
+            f" {source_only['medianMs']} ms for the same layer without it, where every module is"
+            " compiled from source on each cold start (the layer as the runtime builder made it"
+            " before the layer's Makefile). The runtime's boto3/botocore are importable precompiled,"
+            " as the Lambda runtime ships them.",
+        )
+    else:
+        notes.append(f"The deployed artifact was not measured: {cold['deployedArtifactNotMeasured']}.")
+    return notes
 
 
 def _figures(
@@ -667,6 +773,22 @@ def _figures(
             digits=1,
         )
     )
+    if "deployedPython312" in cold:
+        deployed, source_only = cold["deployedPython312"], cold["deployedPython312NoBytecode"]
+        rows.append(
+            figure(
+                area,
+                "cold import of the deployed artifact (make build) on Python 3.12, tracing on, median",
+                deployed["medianMs"],
+                "ms",
+                baseline="the same layer without bytecode (what sam build shipped before)",
+                baseline_value=source_only["medianMs"],
+                goal=f"< {import_goal:g} ms",
+                met=deployed["medianMs"] < import_goal,
+                note=f"Python {deployed['python']}, read-only code directories as in Lambda",
+                digits=1,
+            )
+        )
     heavy = sorted(
         set(cold["tracingOff"]["heavyModulesImported"])
         | set(cold["tracingOnAsDeployed"]["heavyModulesImported"])

@@ -4,15 +4,21 @@ artifact for Lambda's platform and check it fits Lambda's limit.
 Builds what ``sam build`` puts in the zip archives of the TrainFunction and its two layers, for
 ``python3.12`` on ``x86_64`` (manylinux wheels only, never this machine's own builds):
 
-* CommonLayer: ``layers/common/requirements.txt`` plus the ``recs`` package, under ``python/``;
+* CommonLayer: exactly as ``sam build`` builds it (``build_common_layer``, which the layer's
+  Makefile runs): ``layers/common/requirements.txt`` plus the ``recs`` package under ``python/``,
+  stripped of what Lambda never reads, then compiled to bytecode;
 * ScienceLayer: ``layers/science/requirements.txt`` (numpy, scipy, ...), under ``python/``;
 * TrainFunction: ``functions/train/``.
 
-It then strips what Lambda never reads (``__pycache__``, compiled bytecode, test suites inside
-packages, ``.pyi`` stubs; and boto3/botocore/s3transfer, which the Lambda Python runtime
-provides), measures each part unzipped and zipped, and fails when the function plus its layers
-exceed Lambda's 250 MB unzipped limit. With a Python 3.12 interpreter on this machine it also
-imports the training code from the built layers, as the Lambda runtime would.
+Stripped means: ``__pycache__`` left by the build machine, test suites inside packages, ``.pyi``
+stubs, and boto3/botocore/s3transfer, which the Lambda Python runtime provides (a layer copy would
+shadow the runtime's boto3 with another botocore). The common layer then gets bytecode compiled by
+Python 3.12: Lambda's ``/opt`` is read-only, so a layer without ``__pycache__`` is compiled from
+source on every cold start (docs/benchmarks.md measures the difference). The science layer stays
+source only: training is a batch step, and its bytecode would take the training function past
+the limit. The check measures each part unzipped and zipped, and fails when the function plus
+its layers exceed Lambda's 250 MB unzipped limit. With a Python 3.12 interpreter on this machine
+it also imports the training code from the built layers, as the Lambda runtime would.
 
 Prints a JSON report; ``--json FILE`` writes it too.
 """
@@ -104,6 +110,48 @@ def strip(root: Path, *, drop_packages: Iterable[str] = ()) -> int:
     return removed
 
 
+def compile_bytecode(root: Path, python: str) -> int:
+    """Compile every module under ``root`` for ``python`` (3.12); returns the bytes added.
+
+    ``unchecked-hash`` bytecode is used without comparing the source's timestamp or hash: the
+    archive's file times do not matter and the runtime saves a stat per module.
+    """
+    _require_python312(python)
+    before = tree_size(root)[1]
+    command = [python, "-m", "compileall", "-q", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash"]
+    result = subprocess.run([*command, str(root)], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"compileall failed under {root}:\n{(result.stdout + result.stderr)[-2000:]}")
+    return tree_size(root)[1] - before
+
+
+def build_common_layer(source: Path, out: Path, *, pip: Sequence[str], python: str | None) -> int:
+    """The common layer as Lambda receives it (``sam build`` runs this through the layer's
+    Makefile): requirements and ``recs`` under ``out/python``, stripped, then compiled by
+    ``python`` when given. Returns the bytes stripped."""
+    target = out / "python"
+    pip_install(source / "requirements.txt", target, pip=pip)
+    shutil.copytree(source / "recs", target / "recs", ignore=_source_ignore)
+    removed = strip(target, drop_packages=RUNTIME_PROVIDED)
+    if python:
+        compile_bytecode(target, python)
+    return removed
+
+
+def _require_python312(python: str) -> None:
+    probe = subprocess.run(
+        [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if probe.returncode != 0 or probe.stdout.strip() != PYTHON_VERSION:
+        raise RuntimeError(
+            f"{python} is not Python {PYTHON_VERSION}: Lambda's python{PYTHON_VERSION} runtime only reads "
+            f"bytecode compiled by Python {PYTHON_VERSION}"
+        )
+
+
 def _kept(relative: str) -> bool:
     return any(relative.endswith(keep) or f"/{keep}" in f"/{relative}" for keep in _KEEP_TEST_DIRS)
 
@@ -140,14 +188,15 @@ def zipped_size(path: Path) -> int:
     return len(buffer.getvalue())
 
 
-def build(root: Path, out: Path, *, pip: Sequence[str]) -> list[PartSize]:
-    """Build the three parts under ``out`` and measure them."""
+def build(root: Path, out: Path, *, pip: Sequence[str], python: str | None) -> list[PartSize]:
+    """Build the three parts under ``out`` and measure them (the common layer's bytecode compiled
+    by ``python``, a Python 3.12, when given)."""
     parts: list[PartSize] = []
 
     common = out / "CommonLayer"
-    pip_install(root / "layers/common/requirements.txt", common / "python", pip=pip)
-    shutil.copytree(root / "layers/common/recs", common / "python/recs", ignore=_source_ignore)
-    parts.append(_measure("CommonLayer", common, drop=RUNTIME_PROVIDED))
+    stripped = build_common_layer(root / "layers/common", common, pip=pip, python=python)
+    files, size = tree_size(common)
+    parts.append(PartSize("CommonLayer", files, size, zipped_size(common), stripped))
 
     science = out / "ScienceLayer"
     pip_install(root / "layers/science/requirements.txt", science / "python", pip=pip)
@@ -205,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="build here and keep it (default: a temporary dir)")
     parser.add_argument("--json", type=Path, help="also write the report to this file")
     parser.add_argument("--no-smoke", action="store_true", help="skip the Python 3.12 import check")
-    parser.add_argument("--python", help="the Python 3.12 interpreter for the import check")
+    parser.add_argument("--python", help="the Python 3.12 interpreter for the bytecode and the import check")
     args = parser.parse_args(argv)
     root = repo_root()
     pip = [sys.executable, "-m", "pip"]
@@ -214,12 +263,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.out and out.exists():
             shutil.rmtree(out)
         out.mkdir(parents=True, exist_ok=True)
-        parts = build(root, out, pip=pip)
+        python312 = args.python or find_python312()
+        parts = build(root, out, pip=pip, python=python312)
         total = sum(p.unzipped_bytes for p in parts)
         smoke: str | None = None
-        interpreter = None if args.no_smoke else (args.python or find_python312())
-        if interpreter:
-            smoke = smoke_import(out, interpreter)
+        if python312 and not args.no_smoke:
+            smoke = smoke_import(out, python312)
     report = {
         "target": f"python{PYTHON_VERSION} x86_64 ({', '.join(PLATFORMS)})",
         "parts": [asdict(p) for p in parts],
@@ -229,6 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "limitBytes": LAMBDA_UNZIPPED_LIMIT,
         "headroomMiB": round((LAMBDA_UNZIPPED_LIMIT - total) / 2**20, 1),
         "withinLimit": total <= LAMBDA_UNZIPPED_LIMIT,
+        "commonLayerBytecode": f"compiled by {python312}" if python312 else "none: no python3.12 found",
         "smokeImport": smoke or ("skipped" if args.no_smoke else "skipped: no python3.12 on PATH"),
     }
     text = json.dumps(report, indent=1)

@@ -80,3 +80,20 @@ def test_the_stack_name_finds_the_model_table_from_the_stacks_outputs(
     # Then it reads that table and refuses: the only version has no previous one
     assert code == 1
     assert "name one with --to" in capsys.readouterr().err
+
+
+def test_a_stack_without_the_model_table_output_is_refused_by_name(
+    stack: LocalStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a CloudFormation stack that is not this project's (no ModelTableName output)
+    stack.client("cloudformation").create_stack(
+        StackName="someone-else",
+        TemplateBody=json.dumps({"Resources": {"Alerts": {"Type": "AWS::SNS::Topic"}}}),
+    )
+    # When a rollback names it
+    code = rollback.main(["--stack", "someone-else", "--dry-run"])
+    # Then it is refused with the missing output and what to pass instead, not a traceback
+    assert code == 1
+    error = capsys.readouterr().err
+    assert "stack 'someone-else' has no ModelTableName output" in error
+    assert "--table" in error

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
-from recs.packaging import LAMBDA_UNZIPPED_LIMIT, strip, tree_size, zipped_size
+import pytest
+
+from recs.local.cfn import load_template
+from recs.packaging import (
+    LAMBDA_UNZIPPED_LIMIT,
+    compile_bytecode,
+    find_python312,
+    repo_root,
+    strip,
+    tree_size,
+    zipped_size,
+)
 
 
 def _file(path: Path, size: int) -> None:
@@ -43,3 +56,52 @@ def test_sizes_are_measured_unzipped_and_zipped(tmp_path: Path) -> None:
     assert tree_size(tmp_path) == (2, 1024)
     assert 0 < zipped_size(tmp_path) < 1024
     assert LAMBDA_UNZIPPED_LIMIT == 262_144_000
+
+
+def test_bytecode_is_refused_from_another_python_than_lambdas(tmp_path: Path) -> None:
+    # Given a module and this interpreter, which is not Python 3.12 (the venv runs 3.11)
+    _file(tmp_path / "pkg/mod.py", 10)
+    if find_python312() == sys.executable:
+        pytest.skip("the test interpreter is Python 3.12 itself")
+    # When compiled with it / Then the build refuses: Lambda's python3.12 would ignore that bytecode
+    with pytest.raises(RuntimeError, match=r"not Python 3\.12"):
+        compile_bytecode(tmp_path, sys.executable)
+    assert not list(tmp_path.rglob("*.pyc"))
+
+
+def test_bytecode_is_compiled_for_python312_without_source_checks(tmp_path: Path) -> None:
+    python = find_python312()
+    if python is None:
+        pytest.skip("no Python 3.12 on this machine (pyenv's is used where it exists)")
+    # Given a package under a layer's python/ directory
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg/__init__.py").write_text("VALUE = 42\n")
+    # When compiled for Lambda's runtime
+    added = compile_bytecode(tmp_path, python)
+    # Then each module has 3.12 bytecode, marked unchecked-hash (PEP 552 flags 0b01: hash-based,
+    # source never checked), so file times in the archive do not matter
+    compiled = tmp_path / "pkg/__pycache__/__init__.cpython-312.pyc"
+    assert compiled.is_file()
+    assert added == compiled.stat().st_size
+    assert int.from_bytes(compiled.read_bytes()[4:8], "little") == 0b01
+    # And it is what Python 3.12 imports from a read-only tree even when the source changes
+    (tmp_path / "pkg/__init__.py").write_text("VALUE = 0\n")
+    imported = subprocess.run(
+        [python, "-c", "import pkg; print(pkg.VALUE)"],
+        cwd=tmp_path,
+        env={"PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert imported.stdout.strip() == "42"
+
+
+def test_sam_builds_the_common_layer_with_the_package_checks_builder() -> None:
+    # Given the template and the layer's Makefile
+    template = load_template(repo_root() / "template.yaml")
+    makefile = (repo_root() / "layers/common/Makefile").read_text()
+    # Then sam build runs the Makefile for CommonLayer, and its target runs recs.layer_build,
+    # the same build_common_layer that `make package-check` measures
+    assert template["Resources"]["CommonLayer"]["Metadata"]["BuildMethod"] == "makefile"
+    assert "build-CommonLayer:\n\tpython3.12 -m recs.layer_build --source . --out" in makefile

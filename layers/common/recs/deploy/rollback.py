@@ -118,16 +118,29 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from recs.deploy.stack_outputs import model_table, stack_outputs
 
-    table_name = args.table or stack_outputs(args.stack, region=args.region)["ModelTableName"]
-    table = model_table(table_name, region=args.region)
     try:
-        result = roll_back(table, to_version=args.to_version, dry_run=args.dry_run)
+        table_name = args.table or _model_table_name(
+            args.stack, stack_outputs(args.stack, region=args.region)
+        )
+        result = roll_back(
+            model_table(table_name, region=args.region), to_version=args.to_version, dry_run=args.dry_run
+        )
     except RollbackError as refused:
         print(f"rollback refused: {refused}", file=sys.stderr)
         return 1
     verb = "would serve" if args.dry_run else "now serves"
     print(f"{table_name} {verb} {result.to_version} (was {result.from_version})")
     return 0
+
+
+def _model_table_name(stack_name: str, outputs: dict[str, str]) -> str:
+    try:
+        return outputs["ModelTableName"]
+    except KeyError:
+        raise RollbackError(
+            f"stack {stack_name!r} has no ModelTableName output: is it this project's stack? "
+            "Pass the model table with --table instead"
+        ) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
