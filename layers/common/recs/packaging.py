@@ -4,10 +4,13 @@ artifact for Lambda's platform and check it fits Lambda's limit.
 Builds what ``sam build`` puts in the zip archives of the TrainFunction and its two layers, for
 ``python3.12`` on ``x86_64`` (manylinux wheels only, never this machine's own builds):
 
-* CommonLayer: exactly as ``sam build`` builds it (``build_common_layer``, which the layer's
-  Makefile runs): ``layers/common/requirements.txt`` plus the ``recs`` package under ``python/``,
-  stripped of what Lambda never reads, then compiled to bytecode;
-* ScienceLayer: ``layers/science/requirements.txt`` (numpy, scipy, ...), under ``python/``;
+* CommonLayer: ``layers/common/requirements.txt`` plus the ``recs`` package under ``python/``,
+  stripped of what Lambda never reads, then compiled to bytecode (``build_common_layer``);
+* ScienceLayer: ``layers/science/requirements.txt`` (numpy, scipy, ...) under ``python/``,
+  stripped (``build_science_layer``);
+
+exactly as ``sam build`` builds both layers: ``layers/Makefile`` runs the same two functions
+through ``recs.layer_build``;
 * TrainFunction: ``functions/train/``.
 
 Stripped means: ``__pycache__`` left by the build machine, test suites inside packages, ``.pyi``
@@ -126,8 +129,8 @@ def compile_bytecode(root: Path, python: str) -> int:
 
 
 def build_common_layer(source: Path, out: Path, *, pip: Sequence[str], python: str | None) -> int:
-    """The common layer as Lambda receives it (``sam build`` runs this through the layer's
-    Makefile): requirements and ``recs`` under ``out/python``, stripped, then compiled by
+    """The common layer as Lambda receives it (``sam build`` runs this through
+    ``layers/Makefile``): requirements and ``recs`` under ``out/python``, stripped, then compiled by
     ``python`` when given. Returns the bytes stripped."""
     target = out / "python"
     pip_install(source / "requirements.txt", target, pip=pip)
@@ -136,6 +139,15 @@ def build_common_layer(source: Path, out: Path, *, pip: Sequence[str], python: s
     if python:
         compile_bytecode(target, python)
     return removed
+
+
+def build_science_layer(source: Path, out: Path, *, pip: Sequence[str]) -> int:
+    """The science layer as Lambda receives it (``sam build`` runs this through
+    ``layers/Makefile``): requirements under ``out/python``, stripped, source only (training is
+    a batch step; its bytecode would add about 40 MB). Returns the bytes stripped."""
+    target = out / "python"
+    pip_install(source / "requirements.txt", target, pip=pip)
+    return strip(target, drop_packages=RUNTIME_PROVIDED)
 
 
 def _require_python312(python: str) -> None:
@@ -199,8 +211,9 @@ def build(root: Path, out: Path, *, pip: Sequence[str], python: str | None) -> l
     parts.append(PartSize("CommonLayer", files, size, zipped_size(common), stripped))
 
     science = out / "ScienceLayer"
-    pip_install(root / "layers/science/requirements.txt", science / "python", pip=pip)
-    parts.append(_measure("ScienceLayer", science, drop=RUNTIME_PROVIDED))
+    stripped = build_science_layer(root / "layers/science", science, pip=pip)
+    files, size = tree_size(science)
+    parts.append(PartSize("ScienceLayer", files, size, zipped_size(science), stripped))
 
     function = out / "TrainFunction"
     shutil.copytree(root / "functions/train", function, ignore=_source_ignore)

@@ -97,11 +97,17 @@ def test_bytecode_is_compiled_for_python312_without_source_checks(tmp_path: Path
     assert imported.stdout.strip() == "42"
 
 
-def test_sam_builds_the_common_layer_with_the_package_checks_builder() -> None:
-    # Given the template and the layer's Makefile
+def test_sam_builds_both_layers_with_the_package_checks_builders() -> None:
+    # Given the template and the layers' Makefile
     template = load_template(repo_root() / "template.yaml")
-    makefile = (repo_root() / "layers/common/Makefile").read_text()
-    # Then sam build runs the Makefile for CommonLayer, and its target runs recs.layer_build,
-    # the same build_common_layer that `make package-check` measures
-    assert template["Resources"]["CommonLayer"]["Metadata"]["BuildMethod"] == "makefile"
-    assert "build-CommonLayer:\n\tpython3.12 -m recs.layer_build --source . --out" in makefile
+    makefile = (repo_root() / "layers/Makefile").read_text()
+    for layer, kind in (("CommonLayer", "common"), ("ScienceLayer", "science")):
+        resource = template["Resources"][layer]
+        # Then sam build runs the Makefile in layers/ for the layer, and its target runs
+        # recs.layer_build, the same builder `make package-check` measures
+        assert resource["Metadata"]["BuildMethod"] == "makefile"
+        assert resource["Properties"]["ContentUri"] == "layers/"
+        target = (
+            f"build-{layer}:\n\tPYTHONPATH=common python3.12 -m recs.layer_build {kind} --source {kind} --out"
+        )
+        assert target in makefile
