@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from recs.api.errors import register_error_handlers
 from recs.api.metrics import log_metrics_per_request
+from recs.api.tracing import make_tracer
 from recs.config.ingest import IngestSettings
 from recs.ingest.payload import IngestRequest
 from recs.ingest.session_signal import SignalStatus
 from recs.wiring import ingest as wiring
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 settings = IngestSettings()  # values come from the environment
+tracer = make_tracer(disabled=settings.powertools_trace_disabled)
 service = wiring.ingest_service(settings)
 app = APIGatewayHttpResolver()
 register_error_handlers(app, logger)

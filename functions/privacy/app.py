@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from recs.api.errors import ErrorBody, register_error_handlers
 from recs.api.metrics import log_metrics_per_request
+from recs.api.tracing import make_tracer
 from recs.auth.caller import Caller
 from recs.config.privacy import PrivacySettings
 from recs.models.events import Identifier
@@ -26,9 +27,9 @@ from recs.privacy.receipts import RECEIPT_ID_PATTERN
 from recs.wiring import privacy as wiring
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 settings = PrivacySettings()  # values come from the environment
+tracer = make_tracer(disabled=settings.powertools_trace_disabled)
 service = wiring.privacy_service(settings)
 policy = wiring.privacy_policy(settings)
 app = APIGatewayHttpResolver(enable_validation=True)

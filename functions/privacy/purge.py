@@ -9,19 +9,20 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
 from recs.api.metrics import log_metrics_per_request
+from recs.api.tracing import make_tracer
 from recs.config.privacy import PurgeSettings
 from recs.wiring import privacy as wiring
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 settings = PurgeSettings()  # values come from the environment
+tracer = make_tracer(disabled=settings.powertools_trace_disabled)
 purge = wiring.erasure_purge(settings)
 
 

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from recs.api.errors import ErrorBody, register_error_handlers
 from recs.api.metrics import log_metrics_per_request
+from recs.api.tracing import make_tracer
 from recs.config.recommend import RecommendSettings
 from recs.models.recommendations import RecommendationResponse
 from recs.serving.observability import served_fields
@@ -31,7 +32,6 @@ from recs.serving.query import (
     RecommendationQuery,
 )
 from recs.serving.service import Outcome
-from recs.serving.tracing import make_tracer
 from recs.wiring import recommend as wiring
 from recs.wiring.auth import subject_policy
 

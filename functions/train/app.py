@@ -8,18 +8,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from recs.api.metrics import log_metrics_per_request
+from recs.api.tracing import make_tracer
 from recs.config.train import TrainSettings
 from recs.wiring import train as wiring
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 settings = TrainSettings()  # values come from the environment
+tracer = make_tracer(disabled=settings.powertools_trace_disabled)
 pipeline = wiring.training_pipeline(settings)
 
 

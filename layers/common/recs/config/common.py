@@ -11,6 +11,11 @@ class FunctionSettings(BaseSettings):
 
     model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
 
+    powertools_trace_disabled: bool = Field(
+        default=False,
+        description="Powertools' switch: no X-Ray tracing (and none of its cold-start cost); default off.",
+    )
+
 
 class CacheSettings(FunctionSettings):
     """The cache is optional: an explicitly empty CACHE_URL selects the null cache."""

@@ -81,10 +81,6 @@ class RecommendSettings(CacheSettings, PseudonymSettings, AuthSettings):
     store_max_attempts: int = Field(
         default=2, ge=1, le=5, description="DynamoDB attempts per call (standard retry mode); default 2."
     )
-    powertools_trace_disabled: bool = Field(
-        default=False,
-        description="Powertools' switch: no X-Ray tracing (and none of its cold-start cost); default off.",
-    )
 
     @model_validator(mode="after")
     def _experiments_do_not_overlap(self) -> Self:

@@ -1,11 +1,11 @@
-"""Powertools' Tracer for the recommend function, free when tracing is switched off.
+"""Powertools' Tracer for every function, free when tracing is switched off.
 
-Even when disabled, `Tracer()` builds the X-Ray recorder: it imports the X-Ray SDK and creates
-a botocore client for its sampler (about 17 ms of this function's cold import, measured by
-bench/serving.py, docs/serving.md), and every request still enters the SDK's dummy segments.
-When POWERTOOLS_TRACE_DISABLED is set (the local stack, tests, stages without X-Ray) the Tracer
-gets a provider that does nothing and imports nothing; with tracing on it is the usual X-Ray
-provider.
+Even when disabled, `Tracer()` builds the X-Ray recorder: it imports the X-Ray SDK, creates a
+botocore client for its sampler and opens the UDP socket of its emitter (about 17 ms of the
+recommend function's cold import, measured by bench/serving.py, docs/serving.md), and every
+request still enters the SDK's dummy segments. When POWERTOOLS_TRACE_DISABLED is set (the local
+stack, tests, stages without X-Ray) the Tracer gets a provider that does nothing and imports
+nothing; with tracing on it is the usual X-Ray provider.
 """
 
 from __future__ import annotations
