@@ -138,8 +138,9 @@ def render(results_dir: Path) -> str:
         "Every performance and quality figure the product claims, next to the baseline it is compared with,",
         "measured in the same run on the machine below. Medians (or percentiles over every request) and",
         "ratios against a baseline of the same run; never a single timing. Reproduce with `make bench`",
-        "(`make bench-quick` for the small sizes); the raw results, with every run, grid and setting,",
-        "are in `bench/results/<name>.json`.",
+        "(`make bench-quick` for the small sizes; both run `make build` first, whose artifact the serving",
+        "benchmark imports on Python 3.12); the raw results, with every run, grid and setting, are in",
+        "`bench/results/<name>.json`.",
         "",
     ]
     if suite is not None:
