@@ -459,25 +459,18 @@ def _cold_import(stack: LocalStack, runs: int) -> dict[str, Any]:
     }
     import_app = _PROBE.format(statement="import app", heavy=HEAVY)
     local = (sys.executable, function.code_dir)
+    tracing_off = {**base, "POWERTOOLS_TRACE_DISABLED": "true"}
     # name -> (python, working directory, environment, probe)
     variants: dict[str, tuple[str, Path, dict[str, str], str]] = {
-        "tracingOff": (*local, {**base, "POWERTOOLS_TRACE_DISABLED": "true"}, import_app),
+        "tracingOff": (*local, tracing_off, import_app),
         "tracingOnAsDeployed": (
             *local,
             {**base, "POWERTOOLS_TRACE_DISABLED": "false", "LAMBDA_TASK_ROOT": str(function.code_dir)},
             import_app,
         ),
-        "librariesOnly": (
-            *local,
-            {**base, "POWERTOOLS_TRACE_DISABLED": "true"},
-            _PROBE.format(statement=_LIBRARIES, heavy=HEAVY),
-        ),
+        "librariesOnly": (*local, tracing_off, _PROBE.format(statement=_LIBRARIES, heavy=HEAVY)),
         **{
-            name: (
-                *local,
-                {**base, "POWERTOOLS_TRACE_DISABLED": "true"},
-                _PROBE.format(statement=statement, heavy=HEAVY),
-            )
+            name: (*local, tracing_off, _PROBE.format(statement=statement, heavy=HEAVY))
             for name, statement in _FLOOR_PARTS.items()
         },
     }
@@ -518,7 +511,7 @@ def _cold_import(stack: LocalStack, runs: int) -> dict[str, Any]:
     if isinstance(deployed, str):
         result["deployedArtifactNotMeasured"] = deployed
         _log(f"  cold import of the deployed artifact not measured: {deployed}")
-    result["largestImportsTracingOff"] = _importtime(function.code_dir, variants["tracingOff"][2])
+    result["largestImportsTracingOff"] = _importtime(function.code_dir, tracing_off)
     return result
 
 

@@ -8,10 +8,10 @@ Builds what ``sam build`` puts in the zip archives of the TrainFunction and its 
   stripped of what Lambda never reads, then compiled to bytecode (``build_common_layer``);
 * ScienceLayer: ``layers/science/requirements.txt`` (numpy, scipy, ...) under ``python/``,
   stripped (``build_science_layer``);
-
-exactly as ``sam build`` builds both layers: ``layers/Makefile`` runs the same two functions
-through ``recs.layer_build``;
 * TrainFunction: ``functions/train/``.
+
+``sam build`` builds both layers with the same two functions (``layers/Makefile`` runs them
+through ``recs.layer_build``), so what is measured here is what is deployed.
 
 Stripped means: ``__pycache__`` left by the build machine, test suites inside packages, ``.pyi``
 stubs, and boto3/botocore/s3transfer, which the Lambda Python runtime provides (a layer copy would
@@ -150,14 +150,18 @@ def build_science_layer(source: Path, out: Path, *, pip: Sequence[str]) -> int:
     return strip(target, drop_packages=RUNTIME_PROVIDED)
 
 
-def _require_python312(python: str) -> None:
+def _is_python312(python: str) -> bool:
     probe = subprocess.run(
         [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
         capture_output=True,
         text=True,
         check=False,
     )
-    if probe.returncode != 0 or probe.stdout.strip() != PYTHON_VERSION:
+    return probe.returncode == 0 and probe.stdout.strip() == PYTHON_VERSION
+
+
+def _require_python312(python: str) -> None:
+    if not _is_python312(python):
         raise RuntimeError(
             f"{python} is not Python {PYTHON_VERSION}: Lambda's python{PYTHON_VERSION} runtime only reads "
             f"bytecode compiled by Python {PYTHON_VERSION}"
@@ -207,13 +211,11 @@ def build(root: Path, out: Path, *, pip: Sequence[str], python: str | None) -> l
 
     common = out / "CommonLayer"
     stripped = build_common_layer(root / "layers/common", common, pip=pip, python=python)
-    files, size = tree_size(common)
-    parts.append(PartSize("CommonLayer", files, size, zipped_size(common), stripped))
+    parts.append(_sized("CommonLayer", common, stripped))
 
     science = out / "ScienceLayer"
     stripped = build_science_layer(root / "layers/science", science, pip=pip)
-    files, size = tree_size(science)
-    parts.append(PartSize("ScienceLayer", files, size, zipped_size(science), stripped))
+    parts.append(_sized("ScienceLayer", science, stripped))
 
     function = out / "TrainFunction"
     shutil.copytree(root / "functions/train", function, ignore=_source_ignore)
@@ -227,8 +229,12 @@ def _source_ignore(_directory: str, names: list[str]) -> set[str]:
 
 def _measure(name: str, path: Path, *, drop: Iterable[str]) -> PartSize:
     stripped = strip(path / "python" if (path / "python").is_dir() else path, drop_packages=drop)
-    files, after = tree_size(path)
-    return PartSize(name, files, after, zipped_size(path), stripped)
+    return _sized(name, path, stripped)
+
+
+def _sized(name: str, path: Path, stripped: int) -> PartSize:
+    files, size = tree_size(path)
+    return PartSize(name, files, size, zipped_size(path), stripped)
 
 
 def smoke_import(out: Path, python: str) -> str:
@@ -250,16 +256,7 @@ def find_python312() -> str | None:
     """A Python 3.12 interpreter: on PATH, or one pyenv installed (pyenv's shim may not select it)."""
     candidates = [shutil.which(f"python{PYTHON_VERSION}")]
     candidates += sorted(str(p) for p in Path.home().glob(f".pyenv/versions/{PYTHON_VERSION}*/bin/python3"))
-    for candidate in filter(None, candidates):
-        probe = subprocess.run(
-            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if probe.returncode == 0 and probe.stdout.strip() == PYTHON_VERSION:
-            return candidate
-    return None
+    return next((candidate for candidate in filter(None, candidates) if _is_python312(candidate)), None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
