@@ -115,32 +115,27 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="check and report, change nothing")
 
 
+#: The output of template.yaml that names the model table.
+_TABLE = "ModelTableName"
+
+
 def run(args: argparse.Namespace) -> int:
-    from recs.deploy.stack_outputs import model_table, stack_outputs
+    from recs.deploy.stack_outputs import MissingOutputsError, model_table, stack_outputs
 
     try:
-        table_name = args.table or _model_table_name(
-            args.stack, stack_outputs(args.stack, region=args.region)
-        )
+        table_name = args.table or stack_outputs(args.stack, required=[_TABLE], region=args.region)[_TABLE]
         result = roll_back(
             model_table(table_name, region=args.region), to_version=args.to_version, dry_run=args.dry_run
         )
+    except MissingOutputsError as foreign:
+        print(f"rollback refused: {foreign} Pass the model table with --table instead.", file=sys.stderr)
+        return 1
     except RollbackError as refused:
         print(f"rollback refused: {refused}", file=sys.stderr)
         return 1
     verb = "would serve" if args.dry_run else "now serves"
     print(f"{table_name} {verb} {result.to_version} (was {result.from_version})")
     return 0
-
-
-def _model_table_name(stack_name: str, outputs: dict[str, str]) -> str:
-    try:
-        return outputs["ModelTableName"]
-    except KeyError:
-        raise RollbackError(
-            f"stack {stack_name!r} has no ModelTableName output: is it this project's stack? "
-            "Pass the model table with --table instead"
-        ) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from recs.adapters.dynamodb import DynamoTable
+
+
+class MissingOutputsError(ValueError):
+    """The stack lacks outputs this project's template declares: most likely another stack."""
 
 
 def _client(service: str, region: str | None) -> Any:
@@ -13,11 +18,23 @@ def _client(service: str, region: str | None) -> Any:
     return boto3.client(service, region_name=region)
 
 
-def stack_outputs(stack_name: str, *, region: str | None = None, client: Any = None) -> dict[str, str]:
-    """The stack's outputs by key (``ModelTableName``, ``ApiUrl``, ...)."""
+def stack_outputs(
+    stack_name: str, *, required: Sequence[str] = (), region: str | None = None, client: Any = None
+) -> dict[str, str]:
+    """The stack's outputs by key (``ModelTableName``, ``ApiUrl``, ...).
+
+    Raises `MissingOutputsError`, naming them, when any of ``required`` is absent.
+    """
     cloudformation = client or _client("cloudformation", region)
     stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
-    return {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}
+    outputs = {output["OutputKey"]: output["OutputValue"] for output in stacks[0].get("Outputs", [])}
+    missing = [key for key in required if key not in outputs]
+    if missing:
+        plural = "s" if len(missing) > 1 else ""
+        raise MissingOutputsError(
+            f"stack {stack_name!r} has no {', '.join(missing)} output{plural}: is it this project's stack?"
+        )
+    return outputs
 
 
 def model_table(table_name: str, *, region: str | None = None) -> DynamoTable:

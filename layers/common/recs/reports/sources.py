@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from recs.deploy.stack_outputs import stack_outputs
+from recs.deploy.stack_outputs import MissingOutputsError, stack_outputs
 from recs.ports import KeyValueTable, ObjectStore
 from recs.reports.model_report import VersionRecord
 from recs.reports.model_stats import RankedList
@@ -214,16 +214,16 @@ class StackNames:
 
 def names_from_cloudformation(stack_name: str, client: Any) -> StackNames:
     """The names a deployed stack's outputs (template.yaml ``Outputs``) and resources give."""
+    required = ("ModelTableName", "ArtifactBucketName", "EventLakeBucketName")
     try:
-        outputs = stack_outputs(stack_name, client=client)
+        outputs = stack_outputs(stack_name, required=required, client=client)
+    except MissingOutputsError as foreign:
+        raise ReportError(str(foreign)) from foreign
     except Exception as error:  # botocore's ClientError: the stack is absent or not readable
         raise ReportError(
             f"cannot read CloudFormation stack {stack_name!r} ({error}); check the name, the region "
             "(AWS_REGION) and your credentials, or pass --model-table/--artifact-bucket/--lake-bucket"
         ) from error
-    missing = [k for k in ("ModelTableName", "ArtifactBucketName", "EventLakeBucketName") if k not in outputs]
-    if missing:
-        raise ReportError(f"stack {stack_name!r} has no outputs {missing}: is it this project's stack?")
     log_group: str | None
     try:
         resource = client.describe_stack_resource(StackName=stack_name, LogicalResourceId="RecommendLogGroup")
