@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Request, Route, expect, sync_playwright
 
+from recs.checkout import repo_root
 from recs.local.demo import DemoReport, run_demo
 from recs.local.http import LocalApiServer
-from recs.local.stack import LocalStack, repo_root
+from recs.local.stack import LocalStack
 from recs.local.storefront import STOREFRONT_PREFIX, storefront_mounts, write_shop_data
 from tests.integration.ingest.lake import lake_records
 

@@ -7,8 +7,9 @@ import logging
 
 import pytest
 
+from recs.checkout import repo_root
 from recs.local.cfn import load_template
-from recs.local.stack import LocalStack, repo_root
+from recs.local.stack import LocalStack
 
 TEMPLATE = load_template(repo_root() / "template.yaml")
 

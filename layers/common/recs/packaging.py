@@ -41,6 +41,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from recs.checkout import repo_root
+
 #: Lambda: function code plus all its layers, unzipped (262,144,000 bytes).
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
 PYTHON_VERSION = "3.12"
@@ -60,14 +62,6 @@ class PartSize:
     unzipped_bytes: int
     zipped_bytes: int
     stripped_bytes: int
-
-
-def repo_root() -> Path:
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        if (parent / "template.yaml").is_file():
-            return parent
-    raise FileNotFoundError("template.yaml not found above the recs package")
 
 
 def pip_install(requirements: Path, target: Path, *, pip: Sequence[str]) -> None:

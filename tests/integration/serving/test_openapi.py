@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from recs.local.stack import LocalStack, repo_root
+from recs.checkout import repo_root
+from recs.local.stack import LocalStack
 from recs.serving.openapi import generate, render, spec_path
 
 

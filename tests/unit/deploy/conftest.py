@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from recs.checkout import repo_root
 from recs.local.cfn import load_template
-from recs.local.stack import repo_root
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from recs.checkout import repo_root
 from recs.deploy.cost import (
     SCALES,
     Assumptions,
@@ -19,7 +20,6 @@ from recs.deploy.cost import (
     write_units,
 )
 from recs.local.cfn import load_template
-from recs.local.stack import repo_root
 
 A, P = Assumptions(), Prices()
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from recs.local.stack import repo_root
+from recs.checkout import repo_root
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from recs.checkout import repo_root
 from recs.deploy.smoke import Contract, Reply
-from recs.local.stack import repo_root
 
 ROUTE = "/api/recommendations"
 VALID = {

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from recs.checkout import repo_root
 from recs.local.cfn import Resolver, UnsupportedIntrinsicError, load_template, parameter_defaults
-from recs.local.stack import repo_root
 
 
 def _resolver(**parameters: object) -> Resolver:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from recs.checkout import repo_root
 from recs.local.cfn import load_template
-from recs.local.stack import repo_root
 from recs.models.events import LakeEvent
 
 _HIVE_TYPES = {"string": "string", "integer": "int", "number": "double", "boolean": "boolean"}

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from recs.checkout import repo_root
 from recs.local.cfn import load_template
 from recs.packaging import (
     LAMBDA_UNZIPPED_LIMIT,
     compile_bytecode,
     find_python312,
-    repo_root,
     strip,
     tree_size,
     zipped_size,

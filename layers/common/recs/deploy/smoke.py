@@ -30,6 +30,8 @@ from urllib.parse import quote, urlencode
 
 from jsonschema import Draft202012Validator
 
+from recs.checkout import repo_root
+
 DEFAULT_USER = "smoke-test-user"
 
 
@@ -294,11 +296,10 @@ def _view_event(anon_id: str, product_id: str) -> dict[str, Any]:
 
 
 def _default_spec() -> Path:
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        if (parent / "docs" / "openapi.json").is_file():
-            return parent / "docs" / "openapi.json"
-    return Path("docs/openapi.json")
+    try:
+        return repo_root() / "docs" / "openapi.json"
+    except FileNotFoundError:  # an installed package: the spec of the working directory
+        return Path("docs/openapi.json")
 
 
 # ---------------------------------------------------------------------------- command line

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from recs.checkout import repo_root
 from recs.local.auth import JwtAuthorizerConfig, route_authorizers
 from recs.local.cfn import Resolver, load_template, parameter_defaults
 from recs.local.functions import LocalFunction
@@ -50,15 +51,6 @@ MOTO_CONFIG: dict[str, Any] = {
 _LOCAL_STAND_INS = {
     "AWS::Serverless::LayerVersion": "the recs package installed in the virtualenv",
 }
-
-
-def repo_root() -> Path:
-    """The checkout holding template.yaml (the installed package lives under layers/common)."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        if (parent / "template.yaml").is_file():
-            return parent
-    raise FileNotFoundError("template.yaml not found above the recs package")
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from recs.local.stack import repo_root
+from recs.checkout import repo_root
 from recs.synthetic import SyntheticShop
 
 STOREFRONT_PREFIX = "/shop/"

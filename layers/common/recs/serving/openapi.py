@@ -98,7 +98,8 @@ def spec_path(root: Path) -> Path:
 
 
 def main(argv: list[str]) -> int:
-    from recs.local.stack import LocalStack, repo_root
+    from recs.checkout import repo_root
+    from recs.local.stack import LocalStack
 
     root = repo_root()
     with LocalStack(parameter_overrides={"LogLevel": "WARNING"}, use_redis=False) as stack:
