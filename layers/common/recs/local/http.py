@@ -260,8 +260,11 @@ def _make_handler(server: LocalApiServer) -> type[BaseHTTPRequestHandler]:
             if self.command != "HEAD":
                 self.wfile.write(body)
 
-        def _json(self, status: int, payload: dict[str, Any]) -> None:
-            self._send(status, json.dumps(payload).encode(), {"content-type": "application/json"})
+        def _json(
+            self, status: int, payload: dict[str, Any], headers: Mapping[str, str] | None = None
+        ) -> None:
+            body = json.dumps(payload).encode()
+            self._send(status, body, {"content-type": "application/json", **(headers or {})})
 
         def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
             """http.server's own refusals (a request line too long to parse...) in the gateway's
@@ -282,10 +285,8 @@ def _make_handler(server: LocalApiServer) -> type[BaseHTTPRequestHandler]:
 
         def _serve_static(self, prefix: str, directory: Path, path: str) -> None:
             if self.command not in ("GET", "HEAD"):
-                self._send(
-                    HTTPStatus.METHOD_NOT_ALLOWED,
-                    b'{"message":"Method Not Allowed"}',
-                    {"content-type": "application/json", "allow": "GET, HEAD"},
+                self._json(
+                    HTTPStatus.METHOD_NOT_ALLOWED, {"message": "Method Not Allowed"}, {"allow": "GET, HEAD"}
                 )
                 return
             if path == prefix[:-1]:
