@@ -10,15 +10,24 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
-from recs.evaluation import PairedDifference
+import numpy as np
+import numpy.typing as npt
+
+from recs.evaluation import PairedDifference, paired_bootstrap
+
+#: How a goal comparison reads: "met" and "not met" only when the interval agrees.
+Verdict = Literal["met", "tie", "not met"]
 
 
 class Figure(TypedDict):
     """One line of a results table.
 
     ``ratio`` is ``value / baselineValue``; ``met`` is None when the figure has no goal.
+    ``verdict`` reads a goal against a paired interval (`goal_figure`): "tie" when the interval
+    of the difference straddles zero, whatever the point estimates say; ``difference`` is that
+    interval (`PairedDifference.as_dict()`). Figures without per-user data carry neither.
     """
 
     area: str
@@ -31,6 +40,8 @@ class Figure(TypedDict):
     goal: str | None
     met: bool | None
     note: str | None
+    verdict: NotRequired[Verdict | None]
+    difference: NotRequired[dict[str, Any] | None]
 
 
 def figure(
@@ -95,3 +106,55 @@ def median_time(call: Callable[[], Any], repeats: int, before: Callable[[], Any]
 def describe_difference(summary: dict[str, Any]) -> str:
     """A figure note from a `PairedDifference.as_dict()` in the results."""
     return PairedDifference(**summary).describe()
+
+
+def verdict_of(difference: PairedDifference) -> Verdict:
+    """ "met" when the whole interval is above zero, "not met" when below, else "tie"."""
+    if difference.low > 0:
+        return "met"
+    if difference.high < 0:
+        return "not met"
+    return "tie"
+
+
+def goal_figure(
+    area: str,
+    name: str,
+    ours: npt.NDArray[np.floating[Any]],
+    theirs: npt.NDArray[np.floating[Any]],
+    *,
+    baseline: str,
+    factor: float = 1.0,
+    goal: str | None = None,
+    seed: int = 0,
+    unit: str = "",
+    note: str | None = None,
+    digits: int = 4,
+) -> Figure:
+    """A quality goal ``mean(ours) >= factor x mean(theirs)`` judged on per-user values.
+
+    ``ours`` and ``theirs`` are aligned per evaluated user (the same users, the same order). The
+    difference ``ours - factor x theirs`` gets a 95% paired-bootstrap interval; the verdict is
+    "met" only when the interval lies above zero, "not met" when below, and "tie" otherwise (a
+    difference the data cannot decide is not a win).
+    """
+    ours = np.asarray(ours, dtype=np.float64)
+    theirs = np.asarray(theirs, dtype=np.float64)
+    difference = paired_bootstrap(ours, factor * theirs, seed=seed)
+    verdict = verdict_of(difference)
+    scaled = "" if factor == 1.0 else f"{factor:g} x "
+    made = figure(
+        area,
+        name,
+        float(ours.mean()),
+        unit,
+        baseline=baseline,
+        baseline_value=float(theirs.mean()),
+        goal=goal or f">= {scaled}{baseline}",
+        met=verdict == "met",
+        note=" ; ".join(part for part in (difference.describe(), note) if part),
+        digits=digits,
+    )
+    made["verdict"] = verdict
+    made["difference"] = difference.as_dict()
+    return made

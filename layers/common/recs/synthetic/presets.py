@@ -45,6 +45,49 @@ PRESETS: Final[MappingProxyType[str, MappingProxyType[str, Any]]] = MappingProxy
                 "latent_dim": 16,
             }
         ),
+        # A year of a repeat-purchase grocery: weekly-ish baskets of staples (quality benchmarks).
+        "grocery-year": MappingProxyType(
+            {
+                "n_users": 1_500,
+                "n_anonymous": 400,
+                "n_products": 800,
+                "n_categories": 24,
+                "n_favourite_categories": 5,
+                "favourite_category_share": 0.6,
+                "catalog_theme": "grocery",
+                "price_median": 4.0,
+                "days": 365,
+                "trending_days": 7,
+                "sessions_per_user_mean": 30.0,
+                "sessions_per_user_dispersion": 2.0,
+                "items_per_session_mean": 6.0,
+                "session_focus": 0.3,
+                "add_to_cart_rate": 0.5,
+                "checkout_rate": 0.85,
+                "search_rate": 0.2,
+                "complement_rate": 0.25,
+                "repurchase_rate": 0.55,
+                "n_staples": 15,
+                "repurchase_add_rate": 0.8,
+                "quantity_extra_mean": 0.8,
+                "mean_event_gap_seconds": 20.0,
+            }
+        ),
+        # A year of a discovery shop (fashion, electronics): few repeat purchases, tastes matter.
+        "discovery-year": MappingProxyType(
+            {
+                "n_users": 3_000,
+                "n_anonymous": 1_500,
+                "n_products": 1_500,
+                "n_categories": 30,
+                "n_favourite_categories": 3,
+                "days": 365,
+                "trending_days": 7,
+                "sessions_per_user_mean": 8.0,
+                "items_per_session_mean": 5.0,
+                "repurchase_rate": 0.01,
+            }
+        ),
         # Groceries: weekly baskets of staples bought again and again.
         "grocery": MappingProxyType(
             {
@@ -88,7 +131,8 @@ def build_config(preset: str = "demo", **overrides: Any) -> ShopConfig:
     Parameters
     ----------
     preset
-        One of :func:`preset_names`: ``test``, ``demo``, ``bench`` or ``grocery``.
+        One of :func:`preset_names` (``test``, ``demo``, ``bench``, ``grocery``,
+        ``grocery-year``, ``discovery-year``).
     **overrides
         Any :class:`ShopConfig` field, e.g. ``seed=7``, ``now=datetime(...)``, ``n_users=200``.
 
