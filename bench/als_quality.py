@@ -13,10 +13,10 @@ Protocol (the same for every model, in one run):
 * top-10 per user with already-seen training items filtered; metrics from
   ``recs.evaluation`` (binary relevance, NDCG ideal capped at min(k, |relevant|)); coverage
   is the share of the catalog recommended to anyone;
-* each goal comparison notes how sure it is: the mean per-user difference in test NDCG with
-  a 95% paired-bootstrap interval over the test users (``recs.evaluation.paired_bootstrap``,
-  2,000 resamples, seeded). "met" reads the point estimates; an interval that straddles zero
-  says the two are tied on this data.
+* each goal is judged on the mean per-user difference in test NDCG with a 95%
+  paired-bootstrap interval over the test users (``recs.evaluation.paired_bootstrap``, 2,000
+  resamples, seeded): "met" only when the interval lies above zero, "not met" when below, and
+  "tie" when it straddles zero (`bench.figures.verdict_of`), whatever the point estimates say.
 
 Models: popularity; recs ALS and recs EASE (``recs.model``); "recs (chosen on validation)",
 the family the product would pick (``MODEL_FAMILY=auto``: the better of the two on
@@ -45,7 +45,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from bench.environment import emit, log, quiet_known_warnings
-from bench.figures import Figure, describe_difference, figure
+from bench.figures import Figure, figure, judged_figure
 from recs.evaluation import (
     Interactions,
     evaluate_topk,
@@ -286,27 +286,23 @@ def _figures(results: dict[str, Any], chosen: str, differences: dict[str, Any]) 
     ndcg = {name: float(r["test"]["ndcg"]) for name, r in results.items()}
     reference = max(("implicit_als", "ease_reference"), key=lambda name: ndcg[name])
     rows = [
-        figure(
+        judged_figure(
             area,
             f"NDCG@10, {LABELS['recs_chosen']}: {LABELS[chosen]}",
             ndcg["recs_chosen"],
-            "",
             baseline=f"best of implicit ALS and EASE: {LABELS[reference]}",
             baseline_value=ndcg[reference],
             goal=">= the best of implicit ALS and EASE",
-            met=ndcg["recs_chosen"] >= ndcg[reference],
-            note=describe_difference(differences[f"recs_chosen - {reference}"]),
+            difference=differences[f"recs_chosen - {reference}"],
         ),
-        figure(
+        judged_figure(
             area,
             "NDCG@10, recs ALS",
             ndcg["recs_als"],
-            "",
             baseline=LABELS["implicit_als"],
             baseline_value=ndcg["implicit_als"],
             goal=">= implicit ALS",
-            met=ndcg["recs_als"] >= ndcg["implicit_als"],
-            note=describe_difference(differences["recs_als - implicit_als"]),
+            difference=differences["recs_als - implicit_als"],
         ),
     ]
     for name in ("recs_chosen", "recs_als", "recs_ease", "implicit_als", "ease_reference", "popularity"):

@@ -100,22 +100,37 @@ def redis_server_version() -> str | None:
     return out.stdout.strip() or None
 
 
+def _git(*args: str) -> str | None:
+    """A read-only git command's output in the repository, or None when git cannot answer.
+
+    Not stripped: a porcelain status line starts with a space when only the work tree changed.
+    """
+    try:
+        out = subprocess.run(
+            ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
+def work_tree_changes() -> list[str] | None:
+    """``git status --porcelain`` lines of tracked files changed since HEAD; None when git cannot tell.
+
+    Untracked files are left out: new code only runs once a tracked file imports it, and that
+    file then shows as changed; scratch files (build output, notes) change nothing measured.
+    """
+    status = _git("status", "--porcelain", "--untracked-files=no")
+    return None if status is None else [line for line in status.splitlines() if line.strip()]
+
+
 def git_revision() -> dict[str, Any]:
     """HEAD and whether the work tree had uncommitted changes (read-only git commands)."""
-
-    def git(*args: str) -> str | None:
-        try:
-            out = subprocess.run(
-                ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False, timeout=30
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        return out.stdout.strip() if out.returncode == 0 else None
-
-    status = git("status", "--porcelain", "--untracked-files=no")
+    changes = work_tree_changes()
+    head = _git("rev-parse", "HEAD")
     return {
-        "commit": git("rev-parse", "HEAD"),
-        "uncommittedChanges": bool(status) if status is not None else None,
+        "commit": head.strip() if head is not None else None,
+        "uncommittedChanges": bool(changes) if changes is not None else None,
     }
 
 

@@ -158,3 +158,42 @@ def goal_figure(
     made["verdict"] = verdict
     made["difference"] = difference.as_dict()
     return made
+
+
+def judged_figure(
+    area: str,
+    name: str,
+    value: float,
+    *,
+    baseline: str,
+    baseline_value: float,
+    goal: str,
+    difference: dict[str, Any],
+    unit: str = "",
+    note: str | None = None,
+    digits: int = 4,
+) -> Figure:
+    """A quality goal judged on a paired difference the benchmark computed and keeps in its results.
+
+    `goal_figure` for benchmarks that already hold their comparisons as
+    `PairedDifference.as_dict()` (``ndcgDifferences``), so their figures can be rebuilt from the
+    results alone. ``difference`` must be the one the goal reads (``ours - factor x theirs``);
+    the verdict, ``met`` (True only when "met") and the noted interval all come from it.
+    """
+    paired = PairedDifference(**difference)
+    verdict = verdict_of(paired)
+    made = figure(
+        area,
+        name,
+        value,
+        unit,
+        baseline=baseline,
+        baseline_value=baseline_value,
+        goal=goal,
+        met=verdict == "met",
+        note=" ; ".join(part for part in (paired.describe(), note) if part),
+        digits=digits,
+    )
+    made["verdict"] = verdict
+    made["difference"] = paired.as_dict()
+    return made

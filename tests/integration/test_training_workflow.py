@@ -49,7 +49,8 @@ def test_a_scheduled_run_publishes_and_flips_the_pointer(stack: LocalStack) -> N
     user_rows = [r for r in rows if r["pk"].startswith("U#")]
     assert len(user_rows) == output["stats"]["users"] > 0
     assert all(int(r["expiresAt"]) > int(output["endTs"]) for r in rows)
-    assert {r["pk"].split("#")[0] for r in rows} >= {"U", "SIM", "BT", "POP", "TREND", "CATALOG", "PURCHASED"}
+    kinds = {r["pk"].split("#")[0] for r in rows}
+    assert kinds >= {"U", "SIM", "BT", "POP", "TREND", "CATALOG"}
     # And the version's META row records its parameters, weights and evaluation
     meta = model_row(stack, *version_meta_key(version))
     assert meta is not None
@@ -64,14 +65,18 @@ def test_a_scheduled_run_publishes_and_flips_the_pointer(stack: LocalStack) -> N
     for name in ("model/model.npz", "model/parameters.json", "model/ids.json", "evaluation.json"):
         assert prefix + name in keys
     assert not [k for k in keys if k.startswith((prefix + "prepared/", prefix + "shards/"))]
-    # And the saved model is the family the validation split chose (ALS and EASE are close on a
-    # shop this small, so either may win), with that family's float32 arrays
-    family = json.loads(artifact(stack, prefix + "model/parameters.json"))["family"]
-    fitted_arrays = {"als": "item_factors", "ease": "item_weights"}
+    # And the saved model is the family the search chose (the families are close on a shop this
+    # small, so any may win), with that family's float32 arrays
+    parameters = json.loads(artifact(stack, prefix + "model/parameters.json"))
+    family = parameters["family"]
+    fitted_arrays = {"als": "item_factors", "ease": "item_weights", "knn": "share_values"}
     assert family in fitted_arrays
     with np.load(io.BytesIO(artifact(stack, prefix + "model/model.npz")), allow_pickle=False) as model:
-        assert str(model["__model__"]) == family
+        assert str(model["__model__"]) == {"knn": "userknn"}.get(family, family)
         assert model[fitted_arrays[family]].dtype == np.float32
+    # And the purchases every list leaves out are published for serving to filter, exactly when
+    # the chosen parameters exclude them
+    assert ("PURCHASED" in kinds) == parameters["training"]["exclude_purchased"]
     report = json.loads(artifact(stack, prefix + "evaluation.json"))
     assert report["gate"]["passed"]
     assert report["popularity"]["ndcg"] >= 0
@@ -85,6 +90,41 @@ def test_a_scheduled_run_publishes_and_flips_the_pointer(stack: LocalStack) -> N
     served = stack.invoke("RecommendFunction", load_event("recommend_anonymous"))
     assert served["statusCode"] == 200
     assert body_of(served)["modelVersion"] == version
+
+
+def test_the_next_run_searches_from_the_choice_of_the_version_serving(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a published version whose search chose its parameters
+    ingest_shop(stack)
+    assert stack.run_training()["status"] == "SUCCEEDED"
+    first = pointer(stack)
+    assert first is not None
+    meta = model_row(stack, *version_meta_key(first["modelVersion"]))
+    assert meta is not None
+    chosen = json.loads(meta["chosen"])
+    assert chosen["model_family"] in ("als", "ease", "knn")
+    # When the next run trains (its search spied on)
+    pipeline = train_pipeline(stack)
+    starts: list[Any] = []
+    real = pipeline._previous_choice
+
+    def spy() -> Any:
+        starts.append(real())
+        return starts[-1]
+
+    monkeypatch.setattr(pipeline, "_previous_choice", spy)
+    execution = stack.run_training()
+    # Then its search started from the serving version's choice, and the new version records its
+    # own choice, the search's trials and the parameters the gate evaluated
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    assert starts == [chosen]
+    version = pointer(stack)["modelVersion"]  # type: ignore[index]
+    parameters = json.loads(artifact(stack, f"models/{version}/model/parameters.json"))
+    assert parameters["search"]["trials"]
+    assert parameters["search"]["validationUsers"] > 0
+    report = json.loads(artifact(stack, f"models/{version}/evaluation.json"))
+    assert report["parameters"]["model_family"] == parameters["family"]
 
 
 def test_a_crashed_run_leaves_the_previous_version_serving(

@@ -64,7 +64,12 @@ def test_the_report_lists_every_figure_with_its_goal_and_the_machine(tmp_path: P
         "startedAt": "2026-01-01T00:00:00Z",
         "wallSeconds": 1.0,
         "loadAverage1m": {"before": 0.1, "after": 0.2},
-        "machine": {"cpu": "Test CPU", "cores": 2, "packages": {"numpy": "2"}, "git": {"commit": "abc"}},
+        "machine": {
+            "cpu": "Test CPU",
+            "cores": 2,
+            "packages": {"numpy": "2"},
+            "git": {"commit": "abc", "uncommittedChanges": False},
+        },
         "command": "python -m bench --only ingest_throughput",
         "seeds": {"shop": 42},
         "figures": [

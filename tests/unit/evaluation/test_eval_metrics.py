@@ -11,8 +11,10 @@ import scipy.sparse as sp
 from recs.evaluation.metrics import (
     coverage_at_k,
     evaluate_topk,
+    graded_ndcg_per_user,
     hit_matrix,
     ndcg_at_k,
+    ndcg_per_user,
     precision_at_k,
     recall_at_k,
 )
@@ -98,3 +100,19 @@ def test_vectorised_metrics_match_a_loop_on_random_data() -> None:
     expected = np.mean([np.isin(topk[u], heldout[u].indices).sum() / 10 for u in rows])
     # Then they agree
     assert precision_at_k(topk, heldout, 10) == pytest.approx(expected)
+
+
+def test_graded_ndcg_weighs_each_hit_by_its_gain() -> None:
+    # Given user 0 held out a purchase (gain 5) and a view (gain 1), user 1 two views
+    heldout = sp.csr_matrix(np.array([[0, 5, 1, 0], [1, 0, 0, 1]], dtype=np.float32))
+    discount = 1 / np.log2(np.arange(2, 5))
+    # When user 0 ranks the view above the purchase, and user 1 finds one of its two views
+    ids = np.array([[2, 1, 0], [3, 2, 1]])
+    graded = graded_ndcg_per_user(ids, heldout, 3)
+    # Then each DCG counts the gains, and the ideal puts the largest gain first
+    assert graded[0] == pytest.approx((1 + 5 * discount[1]) / (5 + 1 * discount[1]))
+    assert graded[1] == pytest.approx(1 / (1 + discount[1]))
+    # and with every gain 1 it is binary NDCG
+    binary = heldout.copy()
+    binary.data[:] = 1
+    np.testing.assert_allclose(graded_ndcg_per_user(ids, binary, 3), ndcg_per_user(ids, binary, 3))

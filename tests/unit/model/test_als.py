@@ -204,3 +204,30 @@ def test_recommend_rejects_history_of_the_wrong_shape(small_random: Csr) -> None
     # And unknown users are rejected
     with pytest.raises(ValueError, match="userids"):
         model.recommend([small_random.shape[0]], sp.csr_matrix((1, small_random.shape[1]), dtype=np.float32))
+
+
+def test_fold_in_solves_each_users_least_squares_against_the_fitted_items(small_random: Csr) -> None:
+    # Given a fitted model
+    model = AlternatingLeastSquares(
+        factors=5, regularization=0.1, iterations=3, random_state=1, num_threads=1
+    )
+    model.fit(small_random)
+    assert model.item_factors is not None
+    # When the rows are folded in from zero with enough CG steps
+    folded = model.fold_in(small_random, cg_steps=10)
+    # Then each is the exact solution of its least squares against the fitted items
+    exact = np.zeros_like(folded)
+    solve_exact(model.confidence_minus_one(small_random), exact, model.item_factors, 0.1)
+    np.testing.assert_allclose(folded, exact, rtol=1e-3, atol=1e-4)
+    # ... and a re-weighted history gives other factors for the same user
+    reweighted = small_random.copy()
+    reweighted.data = reweighted.data * np.linspace(0.1, 1.0, reweighted.nnz, dtype=np.float32)
+    assert not np.allclose(model.fold_in(reweighted, start=model.user_factors), folded, atol=1e-3)
+
+
+def test_fold_in_refuses_a_history_of_another_catalog(small_random: Csr) -> None:
+    # Given a fitted model / When asked to fold in rows with one column too many / Then refused
+    model = AlternatingLeastSquares(factors=3, iterations=1, random_state=1, num_threads=1).fit(small_random)
+    wider = sp.csr_matrix((small_random.shape[0], small_random.shape[1] + 1), dtype=np.float32)
+    with pytest.raises(ValueError, match="columns"):
+        model.fold_in(wider)

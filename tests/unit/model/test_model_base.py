@@ -10,14 +10,27 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recs.model import EASE, AlternatingLeastSquares, NotFittedError, Popularity, Recommender, load_model
+from recs.model import (
+    EASE,
+    AlternatingLeastSquares,
+    NotFittedError,
+    Popularity,
+    Recommender,
+    UserKNN,
+    load_model,
+)
 from recs.model._typing import Csr
 
 
 @pytest.mark.parametrize(
     "model",
-    [AlternatingLeastSquares(factors=3, iterations=2, random_state=5), EASE(l2=10.0), Popularity()],
-    ids=["als", "ease", "popularity"],
+    [
+        AlternatingLeastSquares(factors=3, iterations=2, random_state=5),
+        EASE(l2=10.0),
+        Popularity(),
+        UserKNN(neighbours=3),
+    ],
+    ids=["als", "ease", "popularity", "userknn"],
 )
 def test_save_load_round_trip_without_pickle(model: Recommender, small_random: Csr, tmp_path: Path) -> None:
     # Given a fitted model

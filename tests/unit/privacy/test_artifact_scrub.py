@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recs.model import AlternatingLeastSquares
+from recs.model import AlternatingLeastSquares, UserKNN
 from recs.training import artifacts as paths
 from recs.training.artifact_scrub import ArtifactScrubber, ArtifactScrubError
 from recs.training.artifacts import VersionArtifacts, csr_arrays, csr_from
@@ -119,3 +119,19 @@ def test_an_unknown_artifact_holding_an_erased_visitor_stops_the_scrub() -> None
     # When the bucket is scrubbed / Then it fails rather than report a complete erasure
     with pytest.raises(ArtifactScrubError, match=r"recommendations\.json"):
         ArtifactScrubber(store).scrub_all(is_erased)
+
+
+def test_a_user_neighbours_model_loses_the_erased_users_row() -> None:
+    # Given a version whose model is user-kNN (one row of interaction shares per visitor)
+    store, _ = version_store()
+    artifacts = VersionArtifacts(store, VERSION)
+    confidence = sp.csr_matrix(np.array([[1, 2, 0, 0], [0, 3, 1, 0], [1, 0, 0, 4]], dtype=np.float32))
+    artifacts.put_bytes(paths.MODEL, FittedModel("knn", UserKNN(neighbours=2).fit(confidence)).to_bytes())
+    # When the erased visitor is scrubbed
+    ArtifactScrubber(store).scrub_version(VERSION, is_erased)
+    # Then the model keeps the other two visitors' rows, in step with its ids
+    scrubbed = FittedModel.from_bytes(artifacts.get_bytes(paths.MODEL)).model
+    assert isinstance(scrubbed, UserKNN)
+    assert scrubbed.shares is not None
+    assert artifacts.get_json(paths.MODEL_IDS)["users"] == [KEPT, ANON]
+    np.testing.assert_allclose(scrubbed.shares.toarray(), [[1 / 3, 2 / 3, 0, 0], [0.2, 0, 0, 0.8]])

@@ -23,8 +23,8 @@ from recs.synthetic.__main__ import main
 
 def test_presets_are_listed() -> None:
     # Given the preset registry
-    # Then the four documented presets exist
-    assert preset_names() == ["bench", "demo", "grocery", "test"]
+    # Then the documented presets exist
+    assert preset_names() == ["bench", "demo", "discovery-year", "grocery", "grocery-year", "test"]
 
 
 @pytest.mark.parametrize("name", ["test", "demo", "bench", "grocery"])

@@ -26,7 +26,7 @@ def test_per_user_ndcg_matches_the_reported_means_and_the_gate_and_pairs_users()
         unavailable,
         PARAMS,
         end_ts=end,
-        methods={"als": (family_scorer("als", PARAMS), PARAMS.buy_again_weight)},
+        methods={"als": (family_scorer("als", PARAMS), True)},
     )
     report = evaluate_holdout(interactions, unavailable, PARAMS, end_ts=end, families=["als"])
     # Then every method has one NDCG per evaluated user, averaging to its reported NDCG

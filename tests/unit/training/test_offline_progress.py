@@ -12,9 +12,9 @@ from recs.training.progress import TrainingProgress
 
 
 def test_an_offline_run_reports_stages_sweeps_and_users_written(tmp_path: Path) -> None:
-    # Given a small shop's events and ALS fixed as the family, with 4 sweeps
+    # Given a small shop's events, ALS fixed as the family with 4 sweeps, and no search
     shop = generate_shop(build_config("test", seed=5))
-    params = TrainingParameters(model_family="als", als_iterations=4)
+    params = TrainingParameters(model_family="als", als_iterations=4, auto_tune=False)
     stages: list[str] = []
     sweeps: list[int] = []
     written: list[int] = []
@@ -32,17 +32,19 @@ def test_an_offline_run_reports_stages_sweeps_and_users_written(tmp_path: Path) 
     assert sum(written) == result.users > 0
 
 
-def test_choosing_the_family_is_a_stage_of_its_own(tmp_path: Path) -> None:
-    # Given the automatic family choice (ALS against EASE on a validation split)
+def test_the_parameter_search_is_a_stage_of_its_own_with_a_line_per_fit(tmp_path: Path) -> None:
+    # Given the default run (the search picks the family, hyperparameters and mix), 3 fits at most
     shop = generate_shop(build_config("test", seed=5))
     stages: list[str] = []
+    trials: list[int] = []
     # When it runs offline
     run_offline(
         shop.iter_events(),
         tmp_path,
-        TrainingParameters(model_family="auto"),
-        progress=TrainingProgress(stages.append),
+        TrainingParameters(tuning_max_fits=3),
+        progress=TrainingProgress(stages.append, trial=lambda number, _record: trials.append(number)),
     )
-    # Then the choice is reported before the fit
-    assert stages[0].startswith("choosing the model family")
+    # Then the search is reported before the fit, with one call per fitted trial
+    assert stages[0].startswith("searching the family, its hyperparameters and the buy-again mix")
     assert stages[1].startswith("fitting")
+    assert trials == [0, 1, 2]

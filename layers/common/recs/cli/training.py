@@ -28,8 +28,11 @@ writes out/recommendations.jsonl, similar_items.jsonl, popular.json and evaluati
 prints a JSON summary; then `recs report --offline out/ --events events.jsonl` shows it."""
 
 TUNE_EXAMPLES = """examples:
-  recs tune --events events.jsonl --trials 24 --out tuned.json
-  recs train --events events.jsonl --out out/ --params tuned.json"""
+  recs tune --events events.jsonl --trials 48 --out tuned.json
+  recs train --events events.jsonl --out out/ --params tuned.json
+
+every `recs train` already searches within its budget (auto_tune); `recs tune` runs the same
+search with more fits and prints where every run's search should start."""
 
 
 def _override(text: str) -> tuple[str, Any]:
@@ -56,6 +59,16 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from error
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def configure_train(parser: argparse.ArgumentParser) -> None:
     _common(parser)
     parser.add_argument("--out", type=Path, required=True, help="output directory")
@@ -63,7 +76,9 @@ def configure_train(parser: argparse.ArgumentParser) -> None:
 
 def configure_tune(parser: argparse.ArgumentParser) -> None:
     _common(parser)
-    parser.add_argument("--trials", type=int, default=24, help="random ALS trials (default 24)")
+    parser.add_argument(
+        "--trials", type=_positive, default=48, help="model fits the search may make (default 48)"
+    )
     parser.add_argument("--out", type=Path, help="write the result (JSON) here")
 
 
@@ -137,31 +152,33 @@ def _train(events: Any, args: argparse.Namespace, params: Any, catalog: Any) -> 
 
 def _tune(events: Any, args: argparse.Namespace, params: Any, catalog: Any) -> int:
     from recs.training.offline import load_window
-    from recs.training.tune import candidates, environment_lines, tune
+    from recs.training.tune import environment_lines, tune
 
     interactions, end_ts = load_window(events, params, args.now)
-    planned = len(candidates(params, interactions.n_items, args.trials, params.random_seed))
-    trials = progress.counter("tuning trials", total=planned, unit="trial")
+    trials = progress.counter("search fits", total=args.trials, unit="fit")
     best = float("-inf")
 
     def on_trial(number: int, record: dict[str, Any]) -> None:
         nonlocal best
         best = max(best, float(record["ndcg"]))
         progress.note(
-            f"trial {number:3d} {record['family']:4s} ndcg={record['ndcg']:.4f} {record['parameters']}"
+            f"fit {number:3d} {record['family']:4s} ndcg={record['ndcg']:.4f} {record['parameters']}"
         )
         trials.set_postfix_str(f"best ndcg={best:.4f}")
         trials.update(1)
 
     try:
-        result = tune(
-            interactions,
-            catalog.unavailable_mask(interactions.items),
-            params,
-            end_ts=end_ts,
-            trials=args.trials,
-            progress=on_trial,
-        )
+        try:
+            result = tune(
+                interactions,
+                catalog.unavailable_mask(interactions.items),
+                params,
+                end_ts=end_ts,
+                trials=args.trials,
+                progress=on_trial,
+            )
+        except ValueError as error:
+            raise CliError(str(error), USAGE) from error
     finally:
         trials.close()
     payload = result.as_dict()

@@ -163,6 +163,59 @@ def ndcg_per_user(
     return _ndcg_values(hits, rel, k)
 
 
+def graded_ndcg_per_user(
+    topk_ids: IndexArray, heldout: Csr, k: int, users: IndexArray | None = None
+) -> NDArray[np.float64]:
+    """NDCG@k of each user with held-out items, the stored values of ``heldout`` as gains.
+
+    ``DCG = Σ_r gain_r / log2(r + 2)``, the ideal DCG placing the user's largest gains first.
+    With every stored value 1 this is `ndcg_per_user`. Gains let a held-out purchase count
+    more than a held-out view (the shop's event weights).
+
+    Parameters
+    ----------
+    topk_ids, heldout, k, users
+        See ``hit_matrix``; ``heldout`` values must be > 0.
+
+    Returns
+    -------
+    NDArray[np.float64]
+        One value in ``[0, 1]`` per user with held-out items, in row order.
+    """
+    check_csr(heldout, "heldout")
+    ids = np.asarray(topk_ids)
+    if ids.ndim != 2 or ids.shape[1] < k or k < 1:
+        raise ValueError(f"topk_ids must be 2-D with at least k={k} columns, got shape {ids.shape}")
+    ids = ids[:, :k].astype(np.int64)
+    rows = _rows(heldout, users, ids.shape[0])
+    counts = _relevant_counts(heldout, rows)
+    keep = counts > 0
+    ids, rows = ids[keep], rows[keep]
+    if rows.size == 0:
+        return np.zeros(0, dtype=np.float64)
+    n_items = heldout.shape[1]
+    keys = np.repeat(np.arange(heldout.shape[0], dtype=np.int64), np.diff(heldout.indptr)) * n_items
+    keys += heldout.indices
+    queries = rows[:, None] * n_items + ids
+    found = np.minimum(np.searchsorted(keys, queries), len(keys) - 1)
+    hit = (ids >= 0) & (keys[found] == queries)
+    gains = np.where(hit, heldout.data[found], 0.0)
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    dcg = gains @ discounts
+    # Ideal: each user's gains, largest first, on the first k ranks.
+    entry_row = np.repeat(np.arange(heldout.shape[0], dtype=np.int64), np.diff(heldout.indptr))
+    order = np.lexsort((-heldout.data, entry_row))
+    rank = np.arange(order.size) - heldout.indptr[entry_row[order]]
+    top = rank < k
+    ideal_of_row = np.bincount(
+        entry_row[order][top],
+        weights=heldout.data[order][top] * discounts[rank[top]],
+        minlength=heldout.shape[0],
+    )
+    values: NDArray[np.float64] = dcg / ideal_of_row[rows]
+    return values
+
+
 def ndcg_at_k(topk_ids: IndexArray, heldout: Csr, k: int, users: IndexArray | None = None) -> float:
     """Mean binary-relevance NDCG@k over users with held-out items (see ``ndcg_per_user``).
 

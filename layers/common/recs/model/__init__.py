@@ -7,6 +7,7 @@ a Lambda, a container or a laptop.
 from recs.model.als import AlternatingLeastSquares
 from recs.model.base import MatrixFactorizationBase, NotFittedError, Recommender, load_model
 from recs.model.ease import EASE
+from recs.model.neighbours import UserKNN
 from recs.model.popularity import Popularity
 
 __all__ = [
@@ -16,5 +17,6 @@ __all__ = [
     "NotFittedError",
     "Popularity",
     "Recommender",
+    "UserKNN",
     "load_model",
 ]

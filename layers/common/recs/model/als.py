@@ -429,6 +429,49 @@ class AlternatingLeastSquares(MatrixFactorizationBase):
         self.user_factors, self.item_factors = x[:n_users], y[:n_items]
         return self
 
+    def fold_in(self, user_items: Csr, start: FloatArray | None = None, *, cg_steps: int = 8) -> FloatArray:
+        """User factors for rows of interactions, with the item factors held fixed.
+
+        One user half-sweep: each row's weighted least squares against the fitted items, as a
+        sweep of ``fit`` would solve it. Scoring a user from a re-weighted history (recent
+        products counting more) needs factors for that history rather than the fitted ones.
+
+        Parameters
+        ----------
+        user_items
+            ``(n, n_items)`` float32 canonical CSR of interaction strengths ``w``.
+        start
+            ``(n, f)`` starting factors (e.g. the fitted ones of the same users); zeros when None.
+        cg_steps
+            CG steps per row (more than a sweep's, which start from the previous sweep).
+
+        Returns
+        -------
+        FloatArray
+            ``(n, f)`` float32 factors.
+        """
+        check_csr(user_items)
+        _, items = self._factors()
+        if user_items.shape[1] != items.shape[0]:
+            raise ValueError(
+                f"user_items has {user_items.shape[1]} columns, the model {items.shape[0]} items"
+            )
+        x = (
+            np.zeros((user_items.shape[0], self.factors), np.float32)
+            if start is None
+            else np.array(start, dtype=np.float32, copy=True)
+        )
+        with _pool(self.num_threads) as executor:
+            solve_cg(
+                self.confidence_minus_one(user_items),
+                x,
+                items,
+                self.regularization,
+                cg_steps=cg_steps,
+                executor=executor,
+            )
+        return x
+
     def _cg_sweep(self, cui: Csr, ciu: Csr, x: FloatArray, y: FloatArray) -> Sweep:
         """One ALS sweep with CG, over plans built once (the closure keeps only the plans)."""
         user_plan, item_plan = plan_blocks(cui, self.block_nnz), plan_blocks(ciu, self.block_nnz)

@@ -55,6 +55,12 @@ SESSION_INTEREST = {
 #: Neighbours of each recent product considered (at least twice the limit).
 SESSION_NEIGHBOURS = 20
 
+#: How fast older recent products fade: the seed at recency rank r (0 = newest) weighs
+#: SESSION_INTEREST[event] / (1 + r) ** SESSION_RECENCY. bench/session_quality.py (run of
+#: 2026-12-05) kept 1 on the pooled validation sessions of its two shops: the best of 0, 0.25,
+#: 0.5, 1 and 2 (a discovery shop alone leans to 0.25, a grocery alone to 1).
+SESSION_RECENCY = 1.0
+
 
 @dataclass(frozen=True)
 class ServingOptions:
@@ -62,6 +68,7 @@ class ServingOptions:
     session_seeds: int
     session_weight: float
     rerank_weight: float
+    session_recency: float = SESSION_RECENCY
 
 
 @dataclass
@@ -386,12 +393,17 @@ class _Plan:
         # The closest neighbours of each seed decide the top of the list; the tail of each
         # neighbour list only adds sorting work (measured: docs/serving.md, Performance).
         per_seed = max(SESSION_NEIGHBOURS, 2 * self.query.limit)
+        fading = self.options.session_recency
         weighted = [
-            (self._get(similar_pk(product))[:per_seed], SESSION_INTEREST.get(event, 1.0) / (1 + rank))
+            (
+                self._get(similar_pk(product))[:per_seed],
+                SESSION_INTEREST.get(event, 1.0) / (1 + rank) ** fading,
+            )
             for rank, (product, event, _) in enumerate(seeds)
         ]
-        recent = {product for product, _, _ in seeds}
-        # What the visitor just looked at is not news to them.
+        # What the visitor just looked at is not news to them: every product of the signal, not
+        # only the seeds (a long session would otherwise get its own older products back).
+        recent = {product for product, _, _ in self.recent}
         return [item for item in merge_weighted(weighted, Reason.SESSION.value) if item[0] not in recent]
 
     def _similar(self) -> Items:

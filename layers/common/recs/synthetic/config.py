@@ -83,6 +83,10 @@ class ShopConfig(BaseModel):
         P(an item in a returning shopper's session is one of their staples), the number of staples
         per shopper and P(add_to_cart | staple viewed): high values model groceries and consumables
         bought again and again.
+    staple_lifetime_days
+        Mean time a staple stays one (exponential): then the shopper replaces it with another
+        product of the same category (a new brand, a season's product, a changed habit). 0 keeps
+        every shopper's staples for the whole window.
     quantity_extra_mean
         Mean of the extra units beyond one in an add_to_cart (Poisson).
     mean_event_gap_seconds
@@ -141,6 +145,7 @@ class ShopConfig(BaseModel):
     repurchase_rate: float = Field(default=0.02, ge=0.0, le=1.0)
     n_staples: int = Field(default=6, ge=1, le=1_000)
     repurchase_add_rate: float = Field(default=0.6, ge=0.0, le=1.0)
+    staple_lifetime_days: float = Field(default=0.0, ge=0.0, le=100_000.0)
     quantity_extra_mean: float = Field(default=0.1, ge=0.0, le=100.0)
     mean_event_gap_seconds: float = Field(default=35.0, gt=0.0, le=3_600.0)
 

@@ -69,6 +69,9 @@ PRESETS: Final[MappingProxyType[str, MappingProxyType[str, Any]]] = MappingProxy
                 "repurchase_rate": 0.55,
                 "n_staples": 15,
                 "repurchase_add_rate": 0.8,
+                # Habits change over a year: a staple lasts about four months, then another
+                # product of its category takes its place.
+                "staple_lifetime_days": 60.0,
                 "quantity_extra_mean": 0.8,
                 "mean_event_gap_seconds": 20.0,
             }

@@ -269,21 +269,35 @@ def _draw_slots(
     fresh = np.flatnonzero(kind != _REPURCHASE)
     want_person, want_category = slot_person[fresh], category[fresh]
     n_staples = config.n_staples if len(repurchase) else 0
+    generations = _staple_generations(config, span_ms) if n_staples else 1
     if n_staples:
         staple_owner = np.repeat(np.arange(shoppers.n_people, dtype=np.int64), n_staples)
         staple_category = choose_rows(shoppers.category_cdf, staple_owner, rng)
-        want_person = np.concatenate([want_person, staple_owner])
-        want_category = np.concatenate([want_category, staple_category])
+        # Every generation of a staple stays in its category (a new brand of the same thing).
+        want_person = np.concatenate([want_person, np.repeat(staple_owner, generations)])
+        want_category = np.concatenate([want_category, np.repeat(staple_category, generations)])
     drawn = _sample_products(config, catalog, shoppers, rng, want_person, want_category)
 
     item = np.empty(n_slots, dtype=np.int64)
     item[fresh] = drawn[: len(fresh)]
     if n_staples:
-        staples = drawn[len(fresh) :].reshape(shoppers.n_people, n_staples)
+        staples = drawn[len(fresh) :].reshape(shoppers.n_people, n_staples, generations)
         # A few staples dominate a shopper's basket (milk every week, spices now and then).
         staple_weight = 1.0 / np.arange(1, n_staples + 1)
         which = rng.choice(n_staples, size=len(repurchase), p=staple_weight / staple_weight.sum())
-        item[repurchase] = staples[slot_person[repurchase], which]
+        generation = np.zeros(len(repurchase), dtype=np.int64)
+        if generations > 1:
+            generation = _staple_generation_at(
+                config,
+                rng,
+                shoppers.n_people,
+                n_staples,
+                generations,
+                slot_person[repurchase],
+                which,
+                offset[session[repurchase]],
+            )
+        item[repurchase] = staples[slot_person[repurchase], which, generation]
 
     if len(catalog.trending):
         late = offset[session] >= span_ms - config.trending_days * _MS_PER_DAY
@@ -298,6 +312,39 @@ def _draw_slots(
     clicked = u_click < click_rate
     carted = clicked & (u_cart < cart_rate)
     return _Slots(session=session, okey=2 * order, kind=kind, item=item, clicked=clicked, carted=carted)
+
+
+#: Most generations of a staple drawn up front (a staple replaced more often keeps the last).
+_MAX_STAPLE_GENERATIONS = 12
+
+
+def _staple_generations(config: ShopConfig, span_ms: int) -> int:
+    """Products drawn per staple: enough for its expected replacements over the window."""
+    if config.staple_lifetime_days <= 0:
+        return 1
+    expected = span_ms / (config.staple_lifetime_days * _MS_PER_DAY)
+    return int(min(_MAX_STAPLE_GENERATIONS, 2 + np.ceil(3 * expected)))
+
+
+def _staple_generation_at(
+    config: ShopConfig,
+    rng: np.random.Generator,
+    n_people: int,
+    n_staples: int,
+    generations: int,
+    person: IntArray,
+    staple: IntArray,
+    at_ms: IntArray,
+) -> IntArray:
+    """Which generation of each (person, staple) is current at each time: replacements come as a
+    Poisson process (exponential lifetimes; memoryless, so the first one is as far from the
+    window's start as any later one from the previous)."""
+    lifetime_ms = config.staple_lifetime_days * _MS_PER_DAY
+    gaps = rng.exponential(lifetime_ms, size=(n_people, n_staples, generations - 1))
+    changes = np.cumsum(gaps, axis=2)
+    passed = (changes[person, staple] <= at_ms[:, np.newaxis]).sum(axis=1)
+    current: IntArray = np.minimum(passed, generations - 1).astype(np.int64)
+    return current
 
 
 def _sample_products(

@@ -5,7 +5,8 @@ Where a version names visitors (pseudonyms only):
 
 =================================  ===========================================================
 ``model/ids.json``                 one pseudonym per model row ...
-``model/model.npz``                ... and ALS's user factors, one row each (EASE keeps none)
+``model/model.npz``                ... and ALS's user factors or user-kNN's user rows, one row
+                                   each (EASE keeps none)
 ``model/active_users.json``        the users whose lists Flip caches
 ``prepared/ids.json``              visitors of the prepared interactions ...
 ``prepared/interactions.npz``      ... and the interactions, by visitor index (intermediate)
@@ -30,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from recs.model import AlternatingLeastSquares
+from recs.model import AlternatingLeastSquares, UserKNN
 from recs.ports import ObjectStore
 from recs.privacy.visitors import VISITOR_TOKEN
 from recs.training import artifacts as paths
@@ -124,13 +125,13 @@ class ArtifactScrubber:
         if has_model:
             fitted = FittedModel.from_bytes(artifacts.get_bytes(paths.MODEL))
             model = fitted.model
-            if isinstance(model, AlternatingLeastSquares) and model.user_factors is not None:
-                if model.user_factors.shape[0] != len(users):
+            rows = _user_rows_of(model)
+            if rows is not None:
+                if rows != len(users):
                     raise ArtifactScrubError(
-                        f"{artifacts.key(paths.MODEL)}: {model.user_factors.shape[0]} user rows "
-                        f"for {len(users)} ids"
+                        f"{artifacts.key(paths.MODEL)}: {rows} user rows for {len(users)} ids"
                     )
-                model.user_factors = np.ascontiguousarray(model.user_factors[keep])
+                _drop_user_rows(model, keep)
                 artifacts.put_bytes(paths.MODEL, fitted.to_bytes())
                 outcome.rewrote(artifacts.key(paths.MODEL), gone)
         ids["users"] = [u for u, kept in zip(users, keep.tolist(), strict=True) if kept]
@@ -201,6 +202,23 @@ class ArtifactScrubber:
         text = _npz_strings(data) if key.endswith(".npz") else _text(data)
         if any(is_erased(token) for token in set(VISITOR_TOKEN.findall(text))):
             raise ArtifactScrubError(f"{key} holds an erased visitor in a layout the purge cannot rewrite")
+
+
+def _user_rows_of(model: Any) -> int | None:
+    """How many user rows a model keeps (None for a model without any, like EASE)."""
+    if isinstance(model, AlternatingLeastSquares) and model.user_factors is not None:
+        return int(model.user_factors.shape[0])
+    if isinstance(model, UserKNN) and model.vectors is not None:
+        return int(model.vectors.shape[0])
+    return None
+
+
+def _drop_user_rows(model: Any, keep: np.ndarray[Any, np.dtype[np.bool_]]) -> None:
+    if isinstance(model, AlternatingLeastSquares) and model.user_factors is not None:
+        model.user_factors = np.ascontiguousarray(model.user_factors[keep])
+    elif isinstance(model, UserKNN) and model.vectors is not None and model.shares is not None:
+        model.vectors = model.vectors[keep]
+        model.shares = model.shares[keep]
 
 
 def _text(data: bytes) -> str:

@@ -4,10 +4,11 @@ The workflow's steps (`recs.training.pipeline`) call these functions between loa
 of artifacts; the offline command (`recs.training.offline`) calls them one after the other in
 memory. Either way a version is made by the same code:
 
-1. `select_family`: the configured model family, or for ``auto`` the family that scores best on
-   a validation split carved from the training part (never the test holdout);
+1. `choose_parameters`: the family, its key hyperparameters and the buy-again mix, searched on
+   a validation split carved from the training part (never the test holdout;
+   `recs.training.search`), or the configured ones;
 2. `train_version`: signals of the full window, the fitted model, the item lists;
-3. `user_lists`: every known user's top-K (blockwise, exclusions, buy-again, reasons);
+3. `user_lists`: every known user's top-K (blockwise, exclusions, the repeat model, reasons);
 4. `evaluate_version`: the holdout report and the quality gate.
 """
 
@@ -26,10 +27,11 @@ from recs.training import lists
 from recs.training.fitting import Family, FittedModel, candidate_families, fit
 from recs.training.holdout import GateDecision, HoldoutReport, evaluate_holdout, gate
 from recs.training.interactions import Interactions
-from recs.training.matrix import SECONDS_PER_DAY, interaction_weights
+from recs.training.matrix import interaction_weights
 from recs.training.parameters import TrainingParameters
 from recs.training.progress import TrainingProgress
 from recs.training.ranking import RankedLists, rank
+from recs.training.search import search
 from recs.training.signals import Signals, derive_signals
 
 Ranked = lists.Ranked
@@ -76,27 +78,51 @@ class TrainedVersion:
     signals: Signals
     item_lists: ItemLists
     selection: dict[str, Any] | None
+    params: TrainingParameters
 
 
-def select_family(
+def family_of(params: TrainingParameters) -> Family:
+    """The concrete family of chosen parameters (``auto`` never reaches training)."""
+    family = params.model_family
+    return "als" if family == "auto" else family
+
+
+def choose_parameters(
     interactions: Interactions,
     unavailable: npt.NDArray[np.bool_],
     params: TrainingParameters,
     *,
     end_ts: float,
-) -> tuple[Family, dict[str, Any] | None]:
-    """The family to train; with several candidates, the best on a validation split.
+    start: dict[str, Any] | None = None,
+    progress: TrainingProgress | None = None,
+) -> tuple[TrainingParameters, dict[str, Any] | None]:
+    """The parameters to train with, and the record of how they were chosen.
 
-    Validation: the last ``holdout_days`` of the training part, which itself ends where the
-    test holdout starts, so the test days never influence the choice.
+    With ``auto_tune`` the search (`recs.training.search`) picks the family, its key
+    hyperparameters and the buy-again mix on validation, starting from ``start`` (the previous
+    version's choice) or ``params``; without it, only the family is chosen, and only when
+    ``model_family`` is ``auto`` and EASE is eligible. A window where no user can be evaluated
+    on validation (a shop's first days) keeps ``params`` as they are and says so.
     """
-    families = candidate_families(params, interactions.n_items)
-    if len(families) == 1:
-        return families[0], None
-    test_cutoff = end_ts - params.holdout_days * SECONDS_PER_DAY
-    before_test = interactions.subset(interactions.timestamp < test_cutoff)
-    report = evaluate_holdout(before_test, unavailable, params, end_ts=test_cutoff, families=families)
-    return report.best_family(), {"validation": report.as_dict(), "candidates": list(families)}
+    families = candidate_families(params, interactions.n_items, int(interactions.is_user.sum()))
+    if not params.auto_tune and len(families) == 1:
+        return params.model_copy(update={"model_family": families[0]}), None
+    progress = progress or TrainingProgress()
+    what = "the family, its hyperparameters and the buy-again mix" if params.auto_tune else "the family"
+    progress.stage(f"searching {what} on a validation split")
+    try:
+        result = search(
+            interactions,
+            unavailable,
+            params,
+            end_ts=end_ts,
+            start=start if params.auto_tune else None,
+            explore=params.auto_tune,
+            progress=progress.trial,
+        )
+    except ValueError as error:
+        return params.model_copy(update={"model_family": families[0]}), {"skipped": str(error)}
+    return result.best, result.as_dict()
 
 
 def train_version(
@@ -106,16 +132,22 @@ def train_version(
     params: TrainingParameters,
     *,
     end_ts: float,
-    family: Family | None = None,
+    chosen: TrainingParameters | None = None,
+    start: dict[str, Any] | None = None,
     progress: TrainingProgress | None = None,
 ) -> TrainedVersion:
-    """Fit the model on the whole window and derive every list a version publishes."""
+    """Fit the model on the whole window and derive every list a version publishes.
+
+    ``chosen`` skips the search (parameters already chosen); otherwise `choose_parameters` runs.
+    """
     progress = progress or TrainingProgress()
     selection: dict[str, Any] | None = None
-    if family is None:
-        if len(candidate_families(params, interactions.n_items)) > 1:
-            progress.stage("choosing the model family on a validation split")
-        family, selection = select_family(interactions, unavailable, params, end_ts=end_ts)
+    if chosen is None:
+        chosen, selection = choose_parameters(
+            interactions, unavailable, params, end_ts=end_ts, start=start, progress=progress
+        )
+    params = chosen
+    family = family_of(params)
     signals = derive_signals(interactions, params, now_ts=end_ts)
     progress.stage(f"fitting {family} on the whole window")
     model = fit(family, signals.confidence, params, on_sweep=progress.sweep)
@@ -132,31 +164,37 @@ def train_version(
     trending = {ALL_CATEGORIES: lists.top_indices(trend, params.list_k, available)}
     trending.update(lists.per_category(trend, categories, params.list_k, available))
     item_lists = ItemLists(
-        similar=lists.similar_items(signals.confidence, neighbours, params.similar_k, available),
+        # Blended with session co-occurrence: what a visitor looks at next (bench/session_quality.py).
+        similar=lists.similar_items(
+            signals.confidence,
+            neighbours,
+            params.similar_k,
+            available,
+            sessions=lists.session_similarity(interactions),
+        ),
         bought_together=lists.bought_together(interactions, params.similar_k, available),
         popular={key: ranked for key, ranked in popular.items() if ranked},
         trending={key: ranked for key, ranked in trending.items() if ranked},
     )
-    return TrainedVersion(family, model, signals, item_lists, selection)
+    return TrainedVersion(family, model, signals, item_lists, selection, params)
 
 
 def user_lists(
     trained: TrainedVersion,
     users: npt.NDArray[np.int64],
     unavailable: npt.NDArray[np.bool_],
-    params: TrainingParameters,
     *,
     num_threads: int = 1,
 ) -> RankedLists:
     """Top-``top_k`` of ``users`` (rows of the training matrix), as published."""
     signals = trained.signals
     return rank(
-        trained.model.scorer(users, signals.confidence[users]),
-        params.top_k,
+        trained.model.scorer(users, signals.confidence[users], signals.profile[users]),
+        trained.params.top_k,
         exclude=signals.exclude[users],
         unavailable=unavailable,
         boost=signals.boost[users],
-        boost_weight=params.buy_again_weight,
+        boost_weight=1.0,
         num_threads=num_threads,
     )
 
@@ -177,6 +215,7 @@ class Evaluation:
             "model": self.model_metrics,
             "popularity": self.report.popularity,
             "boughtMost": self.report.bought_most,
+            "ndcgDifferences": self.report.differences,
             "liftOverPopularity": self.decision.lift,
             "gate": {"passed": self.decision.passed, "reason": self.decision.reason},
             "holdout": self.report.as_dict(),
@@ -192,7 +231,8 @@ def evaluate_version(
     family: Family,
     current_lift: float | None,
 ) -> Evaluation:
-    """Holdout metrics of ``family`` against popularity, and the gate's decision."""
+    """Holdout metrics of ``family`` (with the chosen ``params``) against popularity and bought
+    most, and the gate's decision."""
     report = evaluate_holdout(interactions, unavailable, params, end_ts=end_ts, families=[family])
     decision = gate(report.families.get(family), report.popularity, params, current_lift)
     return Evaluation(report, decision, family)

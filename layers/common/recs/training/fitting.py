@@ -15,12 +15,12 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from recs.model import EASE, AlternatingLeastSquares, load_model
+from recs.model import EASE, AlternatingLeastSquares, UserKNN, load_model
 from recs.model.als import IterationCallback
 from recs.training.parameters import TrainingParameters
-from recs.training.ranking import FactorScorer, ItemWeightScorer, Scorer
+from recs.training.ranking import FactorScorer, ItemWeightScorer, NeighbourScorer, Scorer
 
-Family = Literal["als", "ease"]
+Family = Literal["als", "ease", "knn"]
 
 
 def solver_threads(params: TrainingParameters) -> int:
@@ -38,20 +38,54 @@ class FittedModel:
     """A fitted engine model and what scoring needs from it."""
 
     family: Family
-    model: AlternatingLeastSquares | EASE
+    model: AlternatingLeastSquares | EASE | UserKNN
 
     @property
     def engine_params(self) -> dict[str, Any]:
         return dict(self.model.get_params())
 
-    def scorer(self, users: npt.NDArray[np.integer[Any]], history: sp.csr_matrix) -> Scorer:
-        """Scores for ``users`` (rows of the training matrix); ``history`` holds their rows of it."""
+    def scorer(
+        self,
+        users: npt.NDArray[np.integer[Any]],
+        history: sp.csr_matrix,
+        profile: sp.csr_matrix | None = None,
+    ) -> Scorer:
+        """Scores for ``users`` (rows of the training matrix).
+
+        ``history`` holds their rows of the model's input (confidence); ``profile`` their
+        recency weights (`recs.training.signals.recency_profile`). With a profile, EASE scores
+        the recency-weighted history, user-kNN looks for neighbours of the re-weighted history
+        and ALS folds it into new user factors; without one, the model scores the history as it
+        was fitted.
+        """
+        if isinstance(self.model, UserKNN):
+            query = history if profile is None else sp.csr_matrix(history.multiply(profile), dtype=np.float32)
+            query.sort_indices()
+            return NeighbourScorer(self.model, query, np.asarray(users, dtype=np.int64))
         if isinstance(self.model, AlternatingLeastSquares):
             assert self.model.user_factors is not None
             assert self.model.item_factors is not None
-            return FactorScorer(self.model.user_factors[users], self.model.item_factors)
+            fitted = self.model.user_factors[users]
+            if profile is None or not _weighs_anything(profile):
+                return FactorScorer(fitted, self.model.item_factors)
+            weighted = sp.csr_matrix(history.multiply(profile), dtype=np.float32)
+            weighted.sort_indices()
+            return FactorScorer(self.model.fold_in(weighted, start=fitted), self.model.item_factors)
         assert self.model.item_weights is not None
-        return ItemWeightScorer(binary(history), self.model.item_weights)
+        return ItemWeightScorer(binary(history) if profile is None else profile, self.model.item_weights)
+
+    def user_side(
+        self, users: npt.NDArray[np.integer[Any]], history: sp.csr_matrix, profile: sp.csr_matrix
+    ) -> dict[str, Any]:
+        """What a publish shard needs to score ``users`` again: factors (ALS) or the profile (EASE)."""
+        scorer = self.scorer(users, history, profile)
+        if isinstance(scorer, FactorScorer):
+            return {"user_factors": scorer.user_factors}
+        if isinstance(scorer, NeighbourScorer):
+            # The neighbours are the model's own rows (model/model.npz), read by the shard.
+            return {"history": scorer.query}
+        assert isinstance(scorer, ItemWeightScorer)
+        return {"history": scorer.history}
 
     def to_bytes(self) -> bytes:
         """The engine's own ``.npz`` (no pickle)."""
@@ -66,7 +100,14 @@ class FittedModel:
             return cls("als", model)
         if isinstance(model, EASE):
             return cls("ease", model)
+        if isinstance(model, UserKNN):
+            return cls("knn", model)
         raise ValueError(f"unexpected model class in artifact: {type(model).__name__}")
+
+
+def _weighs_anything(profile: sp.csr_matrix) -> bool:
+    """False for an all-ones profile (recency off): the fitted factors already are the answer."""
+    return bool(profile.nnz) and bool((profile.data != 1.0).any())
 
 
 def binary(matrix: sp.csr_matrix) -> sp.csr_matrix:
@@ -76,7 +117,9 @@ def binary(matrix: sp.csr_matrix) -> sp.csr_matrix:
     return pattern
 
 
-def make_model(family: Family, params: TrainingParameters) -> AlternatingLeastSquares | EASE:
+def make_model(family: Family, params: TrainingParameters) -> AlternatingLeastSquares | EASE | UserKNN:
+    if family == "knn":
+        return UserKNN(neighbours=params.knn_neighbours)
     if family == "ease":
         return EASE(l2=params.ease_l2, binarize=True, max_items=max(params.ease_max_items, 1))
     return AlternatingLeastSquares(
@@ -107,11 +150,15 @@ def fit(
     return FittedModel(family, model.fit(matrix))
 
 
-def candidate_families(params: TrainingParameters, n_items: int) -> list[Family]:
-    """The families a run considers: the configured one, or for ``auto`` ALS (always) and
-    EASE when the catalog is small enough for its n² item-item matrix."""
-    if params.model_family == "als":
-        return ["als"]
-    if params.model_family == "ease":
-        return ["ease"]
-    return ["als", "ease"] if 0 < n_items <= params.ease_max_items else ["als"]
+def candidate_families(params: TrainingParameters, n_items: int, n_users: int = 0) -> list[Family]:
+    """The families a run considers: the configured one, or for ``auto`` ALS (always), EASE when
+    the catalog is small enough for its n² item-item matrix, and user neighbours when there are
+    few enough users to compare each with all."""
+    if params.model_family != "auto":
+        return [params.model_family]
+    families: list[Family] = ["als"]
+    if 0 < n_items <= params.ease_max_items:
+        families.append("ease")
+    if 1 < n_users <= params.knn_max_users:
+        families.append("knn")
+    return families

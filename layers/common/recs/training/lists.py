@@ -18,6 +18,21 @@ Ranked = list[tuple[int, float]]
 #: Damps the trending ratio of rarely seen items (a product with 1 recent view is not trending).
 TRENDING_PRIOR = 5.0
 
+#: Share of session co-occurrence in a similar-items score, against the shopper-level cosine.
+#: Products looked at in the same visit are what a shopper looks at next (the session path's
+#: question); shoppers' whole histories add the taste that spans visits. An item with evidence
+#: of one kind only keeps that kind's list (a shop whose events carry no sessionId keeps its
+#: shopper-level lists), so 1 means "sessions wherever there are any". Chosen by
+#: bench/session_quality.py (run of 2026-12-05 on f77d3f4 plus this change) on the pooled
+#: validation sessions of its discovery-year and grocery-year shops: share 1 and shrink 400 beat
+#: the first guess (0.75, 100) by next-product HR@20 +0.006, 95% CI [+0.002, +0.010], losing on
+#: neither shop (grid: share 0 to 1, shrink 0 to 800).
+SESSION_SHARE = 1.0
+#: Added to the session cosine's denominator: a pair seen together in two sessions of rare
+#: products is weak evidence, a pair seen in hundreds is strong (Ludewig & Jannach's item-kNN
+#: regularization). Chosen with SESSION_SHARE.
+SESSION_SHRINK = 400.0
+
 
 def top_indices(
     scores: npt.NDArray[np.floating], k: int, allowed: npt.NDArray[np.bool_] | None = None
@@ -104,6 +119,51 @@ def bought_together(
     return result
 
 
+def session_similarity(interactions: Interactions, *, shrink: float = SESSION_SHRINK) -> sp.csr_matrix:
+    """Item x item cosine of co-occurrence in the same session, shrunk for rare pairs.
+
+    ``|S_i & S_j| / (sqrt(|S_i| |S_j|) + shrink)`` where ``S_i`` is the set of sessions (the
+    events' ``sessionId``) that touched item ``i``; events without a session add nothing. The
+    diagonal is empty. Sparse: only pairs that share a session are stored.
+    """
+    n_items = interactions.n_items
+    mask = interactions.basket >= 0
+    if not mask.any():
+        return sp.csr_matrix((n_items, n_items), dtype=np.float64)
+    _, session_ids = np.unique(interactions.basket[mask], return_inverse=True)
+    incidence = sp.csr_matrix(
+        (np.ones(int(mask.sum()), dtype=np.float64), (session_ids, interactions.item[mask])),
+        shape=(int(session_ids.max()) + 1, n_items),
+    )
+    incidence.sum_duplicates()
+    incidence.data[:] = 1.0
+    co = sp.csr_matrix(incidence.T @ incidence)
+    co.setdiag(0)
+    co.eliminate_zeros()
+    co.sort_indices()
+    counts = np.asarray(incidence.sum(axis=0)).ravel()
+    rows = np.repeat(np.arange(n_items), np.diff(co.indptr))
+    co.data = co.data / (np.sqrt(counts[rows] * counts[co.indices]) + shrink)
+    return co
+
+
+def _row_top(matrix: sp.csr_matrix, row: int, k: int) -> dict[int, float]:
+    """The ``k`` largest entries of one sparse row (item -> value)."""
+    start, stop = matrix.indptr[row], matrix.indptr[row + 1]
+    columns, values = matrix.indices[start:stop], matrix.data[start:stop]
+    if columns.size > k:
+        keep = np.argpartition(-values, k - 1)[:k]
+        columns, values = columns[keep], values[keep]
+    return dict(zip(columns.tolist(), values.tolist(), strict=True))
+
+
+def _normalised(scores: dict[int, float], weight: float) -> dict[int, float]:
+    top = max(scores.values(), default=0.0)
+    if top <= 0 or weight <= 0:
+        return {}
+    return {item: weight * score / top for item, score in scores.items()}
+
+
 def similar_items(
     confidence: sp.csr_matrix,
     model_neighbours: tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]],
@@ -111,13 +171,20 @@ def similar_items(
     available: npt.NDArray[np.bool_],
     *,
     min_count: int = 2,
+    sessions: sp.csr_matrix | None = None,
+    session_share: float = SESSION_SHARE,
 ) -> dict[int, Ranked]:
     """Items shoppers interacted with together (cosine of co-occurrence, at least ``min_count``
-    shared shoppers), then the model's nearest neighbours to fill up to ``k``.
+    shared shoppers), blended with ``sessions`` when given, then the model's nearest neighbours
+    to fill up to ``k``.
 
     Co-occurrence is what "people who viewed this also viewed" means and is exact for items
-    with data; the model's neighbours generalize for items with little of it. Filled
-    neighbours score below every co-occurrence neighbour of the same list, so the order holds.
+    with data; the model's neighbours generalize for items with little of it. With
+    ``sessions`` (`session_similarity`), an item's score is ``session_share`` times its session
+    similarity plus ``1 - session_share`` times its shopper-level cosine, each first divided by
+    the list's best; an item with only one kind of evidence keeps that kind's list whatever the
+    share. Filled neighbours score below every co-occurrence neighbour of the same list, so the
+    order holds.
     """
     n_items = confidence.shape[1]
     # Twice k leaves room for unavailable neighbours without an n_items-wide result.
@@ -126,12 +193,13 @@ def similar_items(
     model_ids, model_scores = model_neighbours
     result: dict[int, Ranked] = {}
     for item in range(n_items):
-        ranked: Ranked = []
-        seen: set[int] = set()
-        for other, score in zip(co_ids[item].tolist(), co_scores[item].tolist(), strict=True):
-            if other >= 0 and available[other] and len(ranked) < k:
-                ranked.append((other, float(score)))
-                seen.add(other)
+        if sessions is None:
+            ranked = _shopper_neighbours(co_ids[item], co_scores[item], k, available)
+        else:
+            ranked = _blended_neighbours(
+                co_ids[item], co_scores[item], _row_top(sessions, item, wanted), session_share, k, available
+            )
+        seen = {other for other, _ in ranked}
         floor = ranked[-1][1] if ranked else 1.0
         for other, score in zip(model_ids[item].tolist(), model_scores[item].tolist(), strict=True):
             if len(ranked) >= k:
@@ -143,3 +211,34 @@ def similar_items(
         if ranked:
             result[item] = ranked
     return result
+
+
+def _shopper_neighbours(
+    ids: npt.NDArray[np.int32], scores: npt.NDArray[np.float32], k: int, available: npt.NDArray[np.bool_]
+) -> Ranked:
+    ranked: Ranked = []
+    for other, score in zip(ids.tolist(), scores.tolist(), strict=True):
+        if other >= 0 and available[other] and len(ranked) < k:
+            ranked.append((other, float(score)))
+    return ranked
+
+
+def _blended_neighbours(
+    ids: npt.NDArray[np.int32],
+    scores: npt.NDArray[np.float32],
+    in_sessions: dict[int, float],
+    session_share: float,
+    k: int,
+    available: npt.NDArray[np.bool_],
+) -> Ranked:
+    shopper = {o: float(s) for o, s in zip(ids.tolist(), scores.tolist(), strict=True) if o >= 0}
+    # An item with evidence of one kind only (no session ids in a shop's events, a product
+    # never seen in a visit with others) keeps the whole list from that kind.
+    if not in_sessions or not shopper:
+        session_share = 1.0 if in_sessions else 0.0
+    blended = _normalised(shopper, 1.0 - session_share)
+    for other, part in _normalised(in_sessions, session_share).items():
+        blended[other] = blended.get(other, 0.0) + part
+    eligible = [(other, score) for other, score in blended.items() if score > 0 and available[other]]
+    eligible.sort(key=lambda pair: (-pair[1], pair[0]))
+    return eligible[:k]

@@ -7,7 +7,8 @@ pseudonymization: ids are used as given, so the output names users by their raw 
   ``{"userId", "products": [{"id", "score", "reason"}], "modelVersion", "generatedAt"}``
 * ``similar_items.jsonl``: ``{"productId", "products": [...], "modelVersion", "generatedAt"}``
 * ``popular.json``: popular and trending, overall and per category
-* ``evaluation.json``: the time-based holdout report against popularity, and the gate's verdict
+* ``evaluation.json``: the holdout report (each shopper's last visit) against popularity and
+  "bought most", the gate's verdict, the parameter search and the parameters used
 """
 
 from __future__ import annotations
@@ -82,9 +83,9 @@ def run_offline(
     unavailable = catalog.unavailable_mask(interactions.items)
     categories = catalog.categories(interactions.items, interactions.item_category)
     trained = train_version(interactions, unavailable, categories, params, end_ts=end_ts, progress=progress)
-    progress.stage("evaluating on the holdout days against popularity")
+    progress.stage("evaluating on each shopper's last visit against popularity and bought-most")
     evaluation = evaluate_version(
-        interactions, unavailable, params, end_ts=end_ts, family=trained.family, current_lift=None
+        interactions, unavailable, trained.params, end_ts=end_ts, family=trained.family, current_lift=None
     )
     out.mkdir(parents=True, exist_ok=True)
     stamp = {"modelVersion": version, "generatedAt": generated}
@@ -93,7 +94,7 @@ def run_offline(
     with (out / "recommendations.jsonl").open("w", encoding="utf-8") as sink:
         for start in range(0, known.size, USERS_PER_BATCH):
             users = known[start : start + USERS_PER_BATCH]
-            ranked = user_lists(trained, users, unavailable, params, num_threads=solver_threads(params))
+            ranked = user_lists(trained, users, unavailable, num_threads=solver_threads(params))
             for row, user in enumerate(users.tolist()):
                 products = [
                     _product(interactions.items[i], score, reason)
@@ -113,8 +114,8 @@ def run_offline(
     report = {
         **stamp,
         **evaluation.as_dict(),
-        "familySelection": trained.selection,
-        "parameters": params.recorded(),
+        "search": trained.selection,
+        "parameters": trained.params.recorded(),
         "stats": interactions.stats,
     }
     (out / "evaluation.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")

@@ -5,8 +5,9 @@ inherits this model, so each field is an environment variable of the same name, 
 the offline command takes them from ``--param KEY=VALUE`` and ``--params FILE``. Every run
 records the values it used in the version's metadata and artifacts.
 
-Defaults of the model hyperparameters were picked with the tuning command
-(``recs tune``, ``docs/training.md``) on the synthetic shop's ``demo`` and ``grocery`` presets.
+Each run searches the model family, its key hyperparameters and the buy-again mix on a
+validation split (``auto_tune``, `recs.training.search`), starting from these values; the
+defaults are where that search starts, recorded from ``recs tune`` (``docs/training.md``).
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from recs.models.events import DEFAULT_EVENT_WEIGHTS, EventType
 
-ModelFamily = Literal["als", "ease", "auto"]
+ModelFamily = Literal["als", "ease", "knn", "auto"]
 Confidence = Literal["linear", "log"]
+RepeatScope = Literal["purchase", "all"]
 
 
 class TrainingParameters(BaseModel):
@@ -28,22 +30,41 @@ class TrainingParameters(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     # ------------------------------------------------------------------ data
-    training_window_days: int = Field(default=90, ge=1, le=3650, description="Days of events read.")
-    holdout_days: float = Field(
-        default=3.0, gt=0, description="The last days of the window held out to evaluate (and gate)."
+    training_window_days: int = Field(
+        default=400,
+        ge=1,
+        le=3650,
+        description="Days of events read: the lake's retention (RawEventRetentionDays), so no shopper "
+        "with history in the lake falls back to popular because their history is old; time decay "
+        "and the recency of each shopper's profile weigh old events down instead.",
+    )
+    visit_gap_minutes: float = Field(
+        default=30.0,
+        gt=0,
+        description="Events without a sessionId belong to one visit while less than this apart.",
+    )
+    holdout_fraction: float = Field(
+        default=0.2,
+        gt=0,
+        lt=1,
+        description="A shopper with a single visit has this last share of it held out to evaluate.",
     )
     event_weights: dict[str, float] = Field(
         default_factory=lambda: dict(DEFAULT_EVENT_WEIGHTS),
         description="eventType -> confidence weight (JSON object in the environment).",
     )
     half_life_days: float = Field(
-        default=30.0, ge=0, description="Time decay: an event's weight halves every this many days; 0 = none."
+        default=30.0,
+        ge=0,
+        description="Time decay of the model's input: an event's weight halves every this many days "
+        "before the run; 0 = none.",
     )
 
     # ------------------------------------------------------------------ model
     model_family: ModelFamily = Field(
         default="auto",
-        description="als | ease | auto (EASE only when the catalog is small and it wins on validation).",
+        description="als | ease | knn | auto (the search picks among the families eligible for the "
+        "shop's size: EASE up to ease_max_items products, user neighbours up to knn_max_users users).",
     )
     als_factors: int = Field(default=32, ge=1, le=1024)
     als_regularization: float = Field(default=1.0, ge=0)
@@ -57,6 +78,36 @@ class TrainingParameters(BaseModel):
     ease_l2: float = Field(default=200.0, gt=0)
     ease_max_items: int = Field(
         default=5_000, ge=0, description="`auto` considers EASE only up to this many items (n² memory)."
+    )
+    knn_neighbours: int = Field(
+        default=100, ge=1, le=5_000, description="Neighbours a user-kNN score averages over."
+    )
+    knn_max_users: int = Field(
+        default=50_000,
+        ge=0,
+        description="`auto` considers user neighbours only up to this many users (each scored user is "
+        "compared with all of them).",
+    )
+    profile_half_life: float = Field(
+        default=0.25,
+        ge=0,
+        le=10,
+        description="Recency of a shopper's profile when scoring: the weight of a product halves every "
+        "this share of the shopper's own history (by the last time they touched it); 0 = off.",
+    )
+
+    # ------------------------------------------------------------------ self-tuning
+    auto_tune: bool = Field(
+        default=True,
+        description="Each run searches the family, its key hyperparameters and the buy-again mix on "
+        "a validation split (never the test holdout), starting from these values.",
+    )
+    tuning_budget_seconds: float = Field(
+        default=300.0, ge=0, description="Wall-clock budget of the search (it stops after the fit under way)."
+    )
+    tuning_max_fits: int = Field(default=24, ge=1, le=500, description="At most this many model fits.")
+    tuning_max_users: int = Field(
+        default=10_000, ge=1, description="Validation users scored per fit (a seeded sample beyond this)."
     )
 
     # ------------------------------------------------------------------ lists
@@ -75,7 +126,29 @@ class TrainingParameters(BaseModel):
     )
     buy_again_min_buyers: int = Field(default=3, ge=1, description="... and at least this many bought it.")
     buy_again_weight: float = Field(
-        default=4.0, ge=0, description="Weight of the buy-again signal against the model's scores; 0 = off."
+        default=4.0,
+        ge=0,
+        description="Weight of a shopper's own purchase history (the repeat model) against the "
+        "collaborative model's normalized scores; 0 = off. Learned per shop by the search.",
+    )
+    repeat_personal: float = Field(
+        default=0.5,
+        ge=0,
+        le=4,
+        description="How strongly each shopper's own repeat rate scales the buy-again weight: "
+        "weight x (shopper's rate / shop's rate) ** this; 0 = the same weight for everyone.",
+    )
+    repeat_scope: RepeatScope = Field(
+        default="purchase",
+        description="What the repeat model counts: purchase (buying again), or all (every weighted "
+        "event: coming back to what one looked at). Learned per shop by the search.",
+    )
+    repeat_decay: float = Field(
+        default=0.95,
+        gt=0,
+        le=1,
+        description="Weight of a basket in the repeat model: this to the power of how many of the "
+        "shopper's baskets came after it (1 = every basket counts the same).",
     )
 
     # ------------------------------------------------------------------ evaluation and gate
@@ -119,12 +192,6 @@ class TrainingParameters(BaseModel):
         if not any(w > 0 for w in value.values()):
             raise ValueError("at least one event weight must be > 0")
         return value
-
-    @model_validator(mode="after")
-    def _holdout_inside_window(self) -> TrainingParameters:
-        if self.holdout_days * 2 >= self.training_window_days:
-            raise ValueError("holdout_days must be less than half of training_window_days")
-        return self
 
     def training_parameters(self) -> TrainingParameters:
         """Just the training knobs (subclasses such as the function settings carry more)."""

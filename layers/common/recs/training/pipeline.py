@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 from recs.domain.pseudonym import Pseudonymizer
-from recs.model import AlternatingLeastSquares
+from recs.model import UserKNN
 from recs.ports import Cache, KeyValueTable, ObjectStore
 from recs.storage import (
     ALL_CATEGORIES,
@@ -40,11 +41,11 @@ from recs.storage import (
 from recs.training import artifacts as paths
 from recs.training.artifact_scrub import ArtifactScrubber
 from recs.training.artifacts import VersionArtifacts, csr_arrays, csr_from
-from recs.training.build import TrainedVersion, evaluate_version, train_version
+from recs.training.build import TrainedVersion, evaluate_version, family_of, train_version
 from recs.training.catalog import Catalog
 from recs.training.errors import PublishIncompleteError, TrainingError
 from recs.training.exclusions import ExclusionPolicy, PrivacyRecords
-from recs.training.fitting import Family
+from recs.training.fitting import FittedModel
 from recs.training.interactions import InteractionBuilder, Interactions
 from recs.training.lake import read_window
 from recs.training.lease import TrainingLease
@@ -55,12 +56,15 @@ from recs.training.publishing import (
     purchased_rows,
     user_list_rows,
 )
-from recs.training.ranking import FactorScorer, ItemWeightScorer, Scorer, rank
+from recs.training.ranking import FactorScorer, ItemWeightScorer, NeighbourScorer, Scorer, rank
+from recs.training.search import searched_values
 
 SECONDS_PER_DAY = 86_400.0
 #: Events stamped a little after the run started (client clocks run fast) still count.
 CLOCK_SKEW_SECONDS = 600.0
 _METRIC_KEYS = ("k", "precision", "recall", "ndcg", "coverage", "users")
+#: What the job document keeps of the search (its trials stay in the artifacts).
+_SEARCH_SUMMARY = ("validationNdcg", "baselines", "fits", "stoppedBy", "skipped")
 
 
 @dataclass(frozen=True)
@@ -200,12 +204,19 @@ class TrainingPipeline:
 
     # ------------------------------------------------------------------ train
     def train(self, job: dict[str, Any]) -> dict[str, Any]:
-        """Fit on the whole window; store the model, the item lists and the publish shards."""
+        """Search the parameters, fit on the whole window; store the model, the item lists and
+        the publish shards."""
         interactions, unavailable, _ = self._load_prepared(job)
         end_ts = float(job["endTs"])
         trained = train_version(
-            interactions, unavailable, interactions.item_category, self.params, end_ts=end_ts
+            interactions,
+            unavailable,
+            interactions.item_category,
+            self.params,
+            end_ts=end_ts,
+            start=self._previous_choice(),
         )
+        chosen = searched_values(trained.params)
         store = self._artifacts(job)
         store.put_bytes(paths.MODEL, trained.model.to_bytes())
         store.put_json(paths.MODEL_IDS, {"users": interactions.users, "items": interactions.items})
@@ -214,9 +225,10 @@ class TrainingPipeline:
             {
                 "family": trained.family,
                 "engine": trained.model.engine_params,
-                "training": self.params.recorded(),
+                "training": trained.params.recorded(),
+                "configured": self.params.recorded(),
                 "eventWeights": self.params.event_weights,
-                "familySelection": trained.selection,
+                "search": trained.selection,
             },
         )
         store.put_json_gz(paths.ITEM_LISTS, trained.item_lists.to_json(interactions.items))
@@ -240,16 +252,39 @@ class TrainingPipeline:
         counts = np.bincount(interactions.user, minlength=interactions.n_users)[known]
         most_active = known[np.argsort(-counts, kind="stable")[: self.params.cache_warm_users]]
         store.put_json(paths.ACTIVE_USERS, [interactions.users[int(u)] for u in most_active])
-        selection = trained.selection["validation"]["families"] if trained.selection else None
+        self._update_meta(job, chosen=json.dumps(chosen))
+        search = trained.selection or {}
         return {
             **job,
             "family": trained.family,
-            "familySelection": _small_metrics(selection),
+            "chosen": chosen,
+            "search": {
+                key: search.get(key)
+                for key in ("validationNdcg", "baselines", "fits", "stoppedBy", "skipped")
+            },
             "shards": {"manifestKey": store.key(paths.SHARD_MANIFEST), "count": len(manifest)},
         }
 
+    def _previous_choice(self) -> dict[str, Any] | None:
+        """Where this run's search starts: the serving version's choice (when it has one)."""
+        pointer = self.deps.model_table.get(*POINTER_KEY)
+        if not pointer:
+            return None
+        meta = self.deps.model_table.get(*version_meta_key(str(pointer["modelVersion"])))
+        if not meta or "chosen" not in meta:
+            return None
+        chosen = json.loads(str(meta["chosen"]))
+        return chosen if isinstance(chosen, dict) else None
+
+    def _chosen_params(self, job: dict[str, Any]) -> TrainingParameters:
+        """The parameters Train chose (the job document carries them to Evaluate)."""
+        return self.params.model_copy(update=dict(job.get("chosen") or {}))
+
     @staticmethod
     def _item_side_arrays(model: Any) -> dict[str, Any]:
+        """What every user shard scores against: item factors, EASE weights or the neighbours."""
+        if isinstance(model, UserKNN):
+            return {}  # the shards read the neighbours from model/model.npz (one copy to scrub)
         if getattr(model, "item_factors", None) is not None:
             return {"item_factors": model.item_factors}
         return {"item_weights": model.item_weights}
@@ -263,30 +298,30 @@ class TrainingPipeline:
         users: npt.NDArray[np.int64],
     ) -> None:
         signals = trained.signals
-        user_side: dict[str, Any]
-        model = trained.model.model
-        if isinstance(model, AlternatingLeastSquares) and model.user_factors is not None:
-            user_side = {"user_factors": model.user_factors[users]}
-        else:
-            user_side = csr_arrays("history", signals.confidence[users])
+        user_side = trained.model.user_side(users, signals.confidence[users], signals.profile[users])
+        arrays: dict[str, Any] = {}
+        for key, value in user_side.items():
+            arrays.update(csr_arrays(key, value) if sp.issparse(value) else {key: value})
         store.put_arrays(
             paths.shard_key(name),
             users=np.array([interactions.users[int(u)] for u in users]),
-            **user_side,
+            **arrays,
             **csr_arrays("exclude", signals.exclude[users]),
             **csr_arrays("boost", signals.boost[users]),
-            **csr_arrays("purchases", signals.purchase_days[users]),
+            # What serving filters out of every list: the purchases the version never shows.
+            **csr_arrays("purchases", _never_shown(signals.purchase_days[users], signals.exclude[users])),
         )
 
     # ------------------------------------------------------------------ evaluate and gate
     def evaluate(self, job: dict[str, Any]) -> dict[str, Any]:
         """Holdout metrics against popularity (and the serving version); the gate's decision."""
         interactions, unavailable, _ = self._load_prepared(job)
-        family: Family = "ease" if job.get("family") == "ease" else "als"
+        chosen = self._chosen_params(job)
+        family = family_of(chosen)
         evaluation = evaluate_version(
             interactions,
             unavailable,
-            self.params,
+            chosen,
             end_ts=float(job["endTs"]),
             family=family,
             current_lift=self._current_lift(),
@@ -294,7 +329,7 @@ class TrainingPipeline:
         report = {
             "modelVersion": job["modelVersion"],
             **evaluation.as_dict(),
-            "parameters": self.params.recorded(),
+            "parameters": chosen.recorded(),
         }
         self._artifacts(job).put_json(paths.EVALUATION, report)
         summary = {
@@ -338,6 +373,8 @@ class TrainingPipeline:
         scorer: Scorer
         if "item_factors" in item_side:
             scorer = FactorScorer(shard["user_factors"], item_side["item_factors"])
+        elif str(item_side["family"]) == "knn":
+            scorer = self._neighbour_scorer(store, shard)
         else:
             scorer = ItemWeightScorer(csr_from(shard, "history"), item_side["item_weights"])
         lists = rank(
@@ -346,7 +383,8 @@ class TrainingPipeline:
             exclude=csr_from(shard, "exclude"),
             unavailable=unavailable,
             boost=csr_from(shard, "boost"),
-            boost_weight=self.params.buy_again_weight,
+            # The shard's boost already carries the chosen weight, per user (recs.training.signals).
+            boost_weight=1.0,
         )
         users = [str(u) for u in shard["users"].tolist()]
         items = [str(item) for item in item_side["items"].tolist()]
@@ -354,6 +392,16 @@ class TrainingPipeline:
         rows = user_list_rows(users, items, lists, version, generated, expires)
         rows.extend(purchased_rows(users, items, csr_from(shard, "purchases"), version, generated, expires))
         return rows
+
+    @staticmethod
+    def _neighbour_scorer(store: VersionArtifacts, shard: dict[str, Any]) -> NeighbourScorer:
+        """User-kNN for a shard: the model's rows, each shard user left out of its own neighbours
+        (found by pseudonym, so a scrubbed model and its ids stay in step)."""
+        neighbours = FittedModel.from_bytes(store.get_bytes(paths.MODEL)).model
+        assert isinstance(neighbours, UserKNN)
+        row_of = {user: row for row, user in enumerate(store.get_json(paths.MODEL_IDS)["users"])}
+        self_rows = np.array([row_of.get(str(u), -1) for u in shard["users"].tolist()], dtype=np.int64)
+        return NeighbourScorer(neighbours, csr_from(shard, "history"), self_rows)
 
     def _item_rows(self, job: dict[str, Any], store: VersionArtifacts) -> list[dict[str, Any]]:
         item_lists = store.get_json_gz(paths.ITEM_LISTS)
@@ -503,6 +551,16 @@ class TrainingPipeline:
         if "endTs" in job:
             row["expiresAt"] = self._expires(job)
         self.deps.model_table.put(row)
+
+
+def _never_shown(purchase_days: sp.csr_matrix, exclude: sp.csr_matrix) -> sp.csr_matrix:
+    """Purchase days of the excluded purchases only."""
+    pattern = exclude.copy()
+    pattern.data = np.ones_like(pattern.data)
+    kept = sp.csr_matrix(purchase_days.multiply(pattern), dtype=np.float32)
+    kept.eliminate_zeros()
+    kept.sort_indices()
+    return kept
 
 
 def _small_metrics(metrics: Any) -> Any:

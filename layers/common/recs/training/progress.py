@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from recs.model.als import IterationCallback
 
 
 def _ignore(_stage: str) -> None:
+    return None
+
+
+def _ignore_trial(_number: int, _record: dict[str, Any]) -> None:
     return None
 
 
@@ -24,3 +29,5 @@ class TrainingProgress:
     sweep: IterationCallback | None = None
     #: Called with the number of users whose lists were just written (offline outputs).
     users_written: Callable[[int], None] | None = None
+    #: Called with ``(trial number, record)`` after each fitted trial of the parameter search.
+    trial: Callable[[int, dict[str, Any]], None] = _ignore_trial

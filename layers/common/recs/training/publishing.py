@@ -57,8 +57,10 @@ def purchased_rows(
     generated_at: str,
     expires_at: int,
 ) -> list[dict[str, Any]]:
-    """``PURCHASED#<user>`` rows: what each user bought, most often bought first (days with a
-    purchase), so serving can filter purchases out of lists built without this version."""
+    """``PURCHASED#<user>`` rows: what each user bought and the version never shows them (its
+    exclusions: one-off purchases, unless the shop's search learned that its shoppers come back
+    to what they bought), most often bought first (days with a purchase), so serving filters
+    them out of every list, including lists built without this version."""
     rows: list[dict[str, Any]] = []
     for row, user in enumerate(users):
         start, stop = purchase_days.indptr[row], purchase_days.indptr[row + 1]

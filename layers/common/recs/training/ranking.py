@@ -13,12 +13,13 @@ Selection is `recs.model.topk.topk_blockwise`, which also removes each user's ex
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from recs.model.neighbours import UserKNN
 from recs.model.topk import candidate_columns, topk_blockwise
 from recs.models.recommendations import Reason
 
@@ -88,6 +89,40 @@ class ItemWeightScorer:
     def scores(self, start: int, stop: int, columns: IntArray | None) -> FloatArray:
         weights = self.item_weights if columns is None else self.item_weights[:, columns]
         return np.asarray(self.history[start:stop] @ weights, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class NeighbourScorer:
+    """score = mean interaction shares of the user's nearest users (`recs.model.UserKNN`)."""
+
+    model: UserKNN
+    query: sp.csr_matrix
+    self_rows: npt.NDArray[np.int64]
+
+    #: Rows compared with every user at once (bounds the dense similarity block).
+    chunk_rows: ClassVar[int] = 256
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.query.shape[0])
+
+    @property
+    def n_items(self) -> int:
+        return self.model.n_items
+
+    @property
+    def reason(self) -> Reason:
+        return Reason.SIMILAR_USERS
+
+    def scores(self, start: int, stop: int, columns: IntArray | None) -> FloatArray:
+        parts = []
+        for first in range(start, stop, self.chunk_rows):
+            last = min(first + self.chunk_rows, stop)
+            block = self.model.neighbour_scores(self.query[first:last], self.self_rows[first:last])
+            parts.append(block if columns is None else block[:, columns])
+        if not parts:
+            return np.zeros((0, self.n_items if columns is None else columns.size), dtype=np.float32)
+        return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
 
 
 @dataclass(frozen=True)

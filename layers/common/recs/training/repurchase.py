@@ -1,15 +1,24 @@
-"""Buy-again: which products people repurchase, and which of them each user is due to buy again.
+"""Buy-again: which products people repurchase, and what each shopper is due to buy again.
 
 In shops of consumables (groceries, pet food, printer ink) the best recommendation is often a
 product the shopper already buys. Filtering every purchased product out of the lists throws
 that signal away; keeping every purchase in them fills lists with one-off purchases (a kettle
-is not bought weekly). So products earn the buy-again label from the data: a product is a
-buy-again product when enough of its buyers bought it on more than one day. For those products
-(and only those) a user's own purchases become a ranking signal, and they are not filtered.
+is not bought weekly). So purchases stay recommendable when the data says they come back: the
+product is a buy-again product (enough of its buyers bought it on more than one day), or this
+shopper bought it on more than one day.
+
+The repeat model (in the spirit of TIFU-KNN, Hu et al., SIGIR 2020) scores what a shopper
+bought by the time-decayed share of their baskets that held it: each basket weighs
+``repeat_decay`` to the power of how many of the shopper's baskets came after it, so what they
+buy now counts more than what they bought a year ago. Neighbours enter through the
+collaborative model's score, which the ranking adds (`recs.training.signals`). Each shopper's
+repeat rate (the share of their purchases that repeat an earlier basket) scales how much room
+the repeat model gets in their list.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +26,12 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from recs.training.interactions import PURCHASE_CODE, Interactions
-from recs.training.matrix import SECONDS_PER_DAY
+from recs.training.matrix import SECONDS_PER_DAY, event_weight_vector
+from recs.training.parameters import RepeatScope
+from recs.training.visits import Visits
+
+#: Prior strength (in purchases) pulling a shopper's repeat rate towards the shop's.
+REPEAT_RATE_PRIOR = 10.0
 
 
 @dataclass(frozen=True)
@@ -83,9 +97,151 @@ def buy_again_scores(days: sp.csr_matrix, profile: RepurchaseProfile) -> sp.csr_
 
 
 def purchased_exclusions(days: sp.csr_matrix, profile: RepurchaseProfile) -> sp.csr_matrix:
-    """users x items: what a user bought that is not a buy-again product (never re-recommended)."""
+    """users x items: what a user bought once that is not a buy-again product (never
+    re-recommended). A product the user bought on two or more days stays: they buy it again."""
     excluded = days.copy()
-    excluded.data = (~profile.buy_again[excluded.indices]).astype(np.float32)
+    excluded.data = ((~profile.buy_again[excluded.indices]) & (excluded.data < 2)).astype(np.float32)
     excluded.eliminate_zeros()
     excluded.sort_indices()
     return excluded
+
+
+def scope_strength(
+    interactions: Interactions, scope: RepeatScope, event_weights: Mapping[str, float]
+) -> npt.NDArray[np.float32]:
+    """What each interaction counts for in the repeat model: 1 per purchase (scope
+    ``purchase``), or its event's weight over the heaviest event's (scope ``all``: what a
+    shopper keeps coming back to, bought or not); 0 leaves it out."""
+    if scope == "purchase":
+        purchases: npt.NDArray[np.float32] = (interactions.event == PURCHASE_CODE).astype(np.float32)
+        return purchases
+    vector = event_weight_vector(event_weights)
+    heaviest = float(vector.max()) if vector.size else 0.0
+    scaled: npt.NDArray[np.float32] = (vector / heaviest if heaviest > 0 else vector).astype(np.float32)
+    return scaled[interactions.event]
+
+
+def _visit_items(
+    interactions: Interactions,
+    visits: Visits,
+    strength: npt.NDArray[np.float32],
+    mask: npt.NDArray[np.bool_] | None,
+) -> tuple[
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.float64],
+]:
+    """Distinct (user, visit, item) with their strongest ``strength``, and each visit's rank
+    among the user's visits in scope (0 = latest), ordered by user then latest visit first."""
+    selected = (strength > 0) & (visits.of_interaction >= 0)
+    if mask is not None:
+        selected &= mask
+    visit = visits.of_interaction[selected]
+    item = interactions.item[selected].astype(np.int64)
+    if visit.size == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, empty, empty, np.empty(0, dtype=np.float64)
+    keys, inverse = np.unique(np.stack([visit, item], axis=1), axis=0, return_inverse=True)
+    strongest = np.zeros(keys.shape[0], dtype=np.float64)
+    np.maximum.at(strongest, np.asarray(inverse).reshape(-1), strength[selected].astype(np.float64))
+    visit, item = keys[:, 0], keys[:, 1]
+    user = visits.user[visit].astype(np.int64)
+    # Rank the visits in scope, per user, latest first.
+    scoped = np.unique(visit)
+    owner, start = visits.user[scoped].astype(np.int64), visits.start[scoped]
+    order = np.lexsort((-scoped, -start, owner))
+    first = np.ones(order.size, dtype=np.bool_)
+    first[1:] = owner[order][1:] != owner[order][:-1]
+    group_start = np.maximum.accumulate(np.where(first, np.arange(order.size), 0))
+    rank_of_visit = np.empty(order.size, dtype=np.int64)
+    rank_of_visit[order] = np.arange(order.size) - group_start
+    rank = rank_of_visit[np.searchsorted(scoped, visit)]
+    by_time = np.lexsort((item, -rank, user))
+    return user[by_time], visit[by_time], item[by_time], rank[by_time], strongest[by_time]
+
+
+def own_history(
+    interactions: Interactions,
+    visits: Visits,
+    *,
+    decay: float,
+    strength: npt.NDArray[np.float32] | None = None,
+    mask: npt.NDArray[np.bool_] | None = None,
+) -> sp.csr_matrix:
+    """users x items in (0, 1]: the decayed share of a user's baskets holding the item.
+
+    A basket (a visit with something in scope: a purchase by default, see `scope_strength`)
+    weighs ``decay ** k`` where k of the user's baskets came after it; the share is the weight
+    of the baskets with the item (times the item's strength there) over the weight of all the
+    user's baskets.
+    """
+    n_users, n_items = interactions.n_users, interactions.n_items
+    if strength is None:
+        strength = (interactions.event == PURCHASE_CODE).astype(np.float32)
+    user, visit, item, rank, strongest = _visit_items(interactions, visits, strength, mask)
+    weight = np.power(np.float64(decay), rank.astype(np.float64))
+    scores = sp.csr_matrix((weight * strongest, (user, item)), shape=(n_users, n_items), dtype=np.float64)
+    scores.sum_duplicates()
+    # Each basket's weight once per user: the denominator.
+    first_in_basket = np.ones(visit.size, dtype=np.bool_)
+    if visit.size > 1:
+        first_in_basket[1:] = visit[1:] != visit[:-1]
+    mass = np.bincount(user[first_in_basket], weights=weight[first_in_basket], minlength=n_users)
+    scale = np.divide(1.0, mass, out=np.zeros(n_users), where=mass > 0)
+    own = sp.csr_matrix(sp.diags(scale) @ scores, dtype=np.float32)
+    own.eliminate_zeros()
+    own.sort_indices()
+    return own
+
+
+@dataclass(frozen=True)
+class RepeatRates:
+    """How much shoppers repeat: per user (smoothed towards the shop) and for the whole shop.
+
+    A purchase (or, in scope ``all``, any interaction) repeats when the user had the product in
+    an earlier basket; only what comes after a user's first basket counts (the first cannot
+    repeat anything).
+    """
+
+    per_user: npt.NDArray[np.float32]
+    shop: float
+
+
+def repeat_rates(
+    interactions: Interactions,
+    visits: Visits,
+    *,
+    strength: npt.NDArray[np.float32] | None = None,
+    mask: npt.NDArray[np.bool_] | None = None,
+    prior: float = REPEAT_RATE_PRIOR,
+) -> RepeatRates:
+    """Each user's share of what they bought (or touched, with another ``strength``) that
+    repeats an earlier basket, and the shop's."""
+    n_users = interactions.n_users
+    if strength is None:
+        strength = (interactions.event == PURCHASE_CODE).astype(np.float32)
+    user, _, item, rank, _ = _visit_items(interactions, visits, strength, mask)
+    if user.size == 0:
+        return RepeatRates(np.zeros(n_users, dtype=np.float32), 0.0)
+    # Ordered by user, then oldest basket first: a (user, item) seen before is a repeat.
+    pair_key = user * interactions.n_items + item
+    order = np.lexsort((-rank, pair_key))
+    repeat_sorted = np.zeros(order.size, dtype=np.bool_)
+    repeat_sorted[1:] = pair_key[order][1:] == pair_key[order][:-1]
+    repeat = np.empty(order.size, dtype=np.bool_)
+    repeat[order] = repeat_sorted
+    oldest = np.zeros(n_users, dtype=np.int64)
+    np.maximum.at(oldest, user, rank)
+    eligible = rank < oldest[user]
+    counted = np.bincount(user[eligible], minlength=n_users).astype(np.float64)
+    repeated = np.bincount(user[eligible & repeat], minlength=n_users).astype(np.float64)
+    total = counted.sum()
+    shop = float(repeated.sum() / total) if total > 0 else 0.0
+    # A user with no later purchase (and no prior) has no evidence: the shop's rate.
+    denominator = counted + prior
+    per_user = np.divide(
+        repeated + prior * shop, denominator, out=np.full(n_users, shop), where=denominator > 0
+    )
+    return RepeatRates(per_user.astype(np.float32), shop)

@@ -5,7 +5,8 @@ Measures, on this machine, the stages of a run at growing sizes, each size in a 
 
 * ``parse``: lake NDJSON lines -> `InteractionBuilder` -> `Interactions` (events of the
   synthetic ``demo`` shop, repeated with fresh event ids to reach the size);
-* ``signals``, ``fit``, ``item_lists``, ``evaluate``, ``rank``: the `recs.training.build` steps
+* ``signals``, ``fit``, ``search_fit`` (one fit of the parameter search, its unit cost),
+  ``train_version``, ``evaluate``, ``rank``: the `recs.training.build` steps
   on an interactions table drawn at the size (power-law item popularity, shoppers with
   Poisson-many interactions, the event mix and sessions of a shop).
 
@@ -98,6 +99,7 @@ def measure_parse(events: int, seed: int) -> dict[str, Any]:
 def measure_model(users: int, items: int, per_user: float, threads: int, seed: int) -> dict[str, Any]:
     from recs.training.build import evaluate_version, train_version, user_lists
     from recs.training.fitting import fit
+    from recs.training.search import search
     from recs.training.signals import derive_signals
 
     params = TrainingParameters(model_family="als", als_threads=threads)
@@ -116,8 +118,13 @@ def measure_model(users: int, items: int, per_user: float, threads: int, seed: i
     fit("als", signals.confidence, params)
     timed("fit", began)
     began = time.perf_counter()
+    # One fit of the parameter search (validation split, fit, mix search): its unit cost. A run's
+    # search spends at most tuning_budget_seconds plus the fit under way.
+    search(interactions, unavailable, params.model_copy(update={"tuning_max_fits": 1}), end_ts=end)
+    timed("search_fit", began)
+    began = time.perf_counter()
     trained = train_version(
-        interactions, unavailable, interactions.item_category, params, end_ts=end, family="als"
+        interactions, unavailable, interactions.item_category, params, end_ts=end, chosen=params
     )
     timed("train_version", began)
     began = time.perf_counter()
@@ -126,7 +133,7 @@ def measure_model(users: int, items: int, per_user: float, threads: int, seed: i
     began = time.perf_counter()
     everyone = np.arange(users, dtype=np.int64)
     for start in range(0, users, 50_000):
-        user_lists(trained, everyone[start : start + 50_000], unavailable, params, num_threads=threads)
+        user_lists(trained, everyone[start : start + 50_000], unavailable, num_threads=threads)
     timed("rank_all_users", began)
     return {
         "stage": "model",
@@ -138,6 +145,7 @@ def measure_model(users: int, items: int, per_user: float, threads: int, seed: i
         "iterations": params.als_iterations,
         "threads": threads,
         "seconds": timings,
+        "searchBudgetSeconds": params.tuning_budget_seconds,
     }
 
 
