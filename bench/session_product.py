@@ -26,8 +26,9 @@ from recs.config.recommend import RecommendSettings
 from recs.ingest.session_signal import merge_recent
 from recs.serving.experiments import Experiments
 from recs.serving.query import RecommendationQuery
+from recs.serving.ranking import SESSION_RECENCY
 from recs.serving.repository import CacheTtls, ListRepository
-from recs.serving.service import SESSION_RECENCY, RecommendService, ServingOptions
+from recs.serving.service import RecommendService, ServingOptions
 from recs.serving.sources import Chains
 from recs.storage import POINTER_KEY, iso, session_row
 from recs.training.build import TrainedVersion, train_version, user_lists

@@ -13,6 +13,7 @@ from pydantic import Field, model_validator
 from recs.auth.settings import AuthSettings
 from recs.config.common import CacheSettings, PseudonymSettings
 from recs.serving.experiments import Experiment
+from recs.serving.ranking import SESSION_SEEDS
 from recs.serving.sources import Chains
 
 
@@ -47,7 +48,10 @@ class RecommendSettings(CacheSettings, PseudonymSettings, AuthSettings):
     # staples know their next product best) while the discovery shop decidedly loses (-0.022),
     # and one default serves both. No rerank weight beat 0.3 decidedly.
     session_seed_products: int = Field(
-        default=8, ge=0, le=20, description="Recent products whose neighbours feed `session`; default 8."
+        default=SESSION_SEEDS,
+        ge=0,
+        le=20,
+        description="Recent products whose neighbours feed `session`; default 8.",
     )
     session_weight: float = Field(
         default=0.4,

@@ -8,11 +8,35 @@ non-increasing down the list, so a client that sorts by score keeps the served o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from operator import itemgetter
 
+from recs.models.recommendations import Reason
 from recs.serving.repository import Items
+
+#: How strongly a recent event says "show me more like this". Training's weights, except that a
+#: purchase is weak here: more of what was just bought is rarely what the shopper wants next.
+SESSION_INTEREST = {
+    "add_to_cart": 3.0,
+    "click": 2.0,
+    "search_result_click": 2.0,
+    "view": 1.0,
+    "purchase": 1.0,
+}
+
+#: Neighbours of each recent product considered (at least twice the limit).
+SESSION_NEIGHBOURS = 20
+
+#: Recent products whose neighbours feed the session source (RecommendSettings'
+#: session_seed_products default; bench/session_quality.py, run of 2026-12-05, chose 8).
+SESSION_SEEDS = 8
+
+#: How fast older recent products fade: the seed at recency rank r (0 = newest) weighs
+#: SESSION_INTEREST[event] / (1 + r) ** SESSION_RECENCY. bench/session_quality.py (run of
+#: 2026-12-05) kept 1 on the pooled validation sessions of its two shops: the best of 0, 0.25,
+#: 0.5, 1 and 2 (a discovery shop alone leans to 0.25, a grocery alone to 1).
+SESSION_RECENCY = 1.0
 
 #: A ranked list as any source gives it: (product, score, reason), best first.
 Ranked = Sequence[tuple[str, float, str | None]]
@@ -184,3 +208,29 @@ def fill(chain: Iterable[tuple[str, LazyItems]], limit: int, filters: Filters) -
         if len(picked) > before:
             used.append(source)
     return Filled(picked, used, answered)
+
+
+def session_neighbours(
+    seeds: Sequence[tuple[str, str]],
+    neighbours_of: Callable[[str], Ranked],
+    *,
+    limit: int,
+    recency: float = SESSION_RECENCY,
+    recent: Set[str] = frozenset(),
+) -> Items:
+    """The session source: the merged similar-items lists of the visitor's recent products.
+
+    ``seeds`` are (product, event type), newest first; each seed's list weighs
+    ``SESSION_INTEREST[event] / (1 + rank) ** recency``. Products in ``recent`` (everything the
+    visitor's signal holds) are left out: what they just looked at is not news to them. Serving
+    calls this per request, and training calls it to choose a shop's similar-items lists on
+    validation sessions, so both rank sessions the same way.
+    """
+    # The closest neighbours of each seed decide the top of the list; the tail of each
+    # neighbour list only adds sorting work (measured: docs/serving.md, Performance).
+    per_seed = max(SESSION_NEIGHBOURS, 2 * limit)
+    weighted = [
+        (neighbours_of(product)[:per_seed], SESSION_INTEREST.get(event, 1.0) / (1 + rank) ** recency)
+        for rank, (product, event) in enumerate(seeds)
+    ]
+    return [item for item in merge_weighted(weighted, Reason.SESSION.value) if item[0] not in recent]

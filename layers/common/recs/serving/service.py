@@ -27,7 +27,15 @@ from recs.serving.attribution import RecommendationId, random_nonce
 from recs.serving.experiments import Experiments
 from recs.serving.identity import Pseudonyms
 from recs.serving.query import RecommendationQuery
-from recs.serving.ranking import Filters, LazyItems, blend, fill, merge_weighted
+from recs.serving.ranking import (
+    SESSION_RECENCY,
+    Filters,
+    LazyItems,
+    blend,
+    fill,
+    merge_weighted,
+    session_neighbours,
+)
 from recs.serving.repository import Fetched, Items, ListRepository, ReadStats, Recent, Want
 from recs.serving.sources import PERSONAL_SOURCES, Chains, Source
 from recs.storage import (
@@ -40,26 +48,6 @@ from recs.storage import (
     trending_pk,
     user_pk,
 )
-
-#: How strongly a recent event says "show me more like this". Training's weights, except that a
-#: purchase is weak here: more of what was just bought is rarely what the shopper wants next.
-SESSION_INTEREST = {
-    "add_to_cart": 3.0,
-    "click": 2.0,
-    "search_result_click": 2.0,
-    "view": 1.0,
-    "purchase": 1.0,
-}
-
-
-#: Neighbours of each recent product considered (at least twice the limit).
-SESSION_NEIGHBOURS = 20
-
-#: How fast older recent products fade: the seed at recency rank r (0 = newest) weighs
-#: SESSION_INTEREST[event] / (1 + r) ** SESSION_RECENCY. bench/session_quality.py (run of
-#: 2026-12-05) kept 1 on the pooled validation sessions of its two shops: the best of 0, 0.25,
-#: 0.5, 1 and 2 (a discovery shop alone leans to 0.25, a grocery alone to 1).
-SESSION_RECENCY = 1.0
 
 
 @dataclass(frozen=True)
@@ -389,22 +377,13 @@ class _Plan:
         return self._session_items
 
     def _neighbours_of_recent(self) -> Items:
-        seeds = self._session_seeds()
-        # The closest neighbours of each seed decide the top of the list; the tail of each
-        # neighbour list only adds sorting work (measured: docs/serving.md, Performance).
-        per_seed = max(SESSION_NEIGHBOURS, 2 * self.query.limit)
-        fading = self.options.session_recency
-        weighted = [
-            (
-                self._get(similar_pk(product))[:per_seed],
-                SESSION_INTEREST.get(event, 1.0) / (1 + rank) ** fading,
-            )
-            for rank, (product, event, _) in enumerate(seeds)
-        ]
-        # What the visitor just looked at is not news to them: every product of the signal, not
-        # only the seeds (a long session would otherwise get its own older products back).
-        recent = {product for product, _, _ in self.recent}
-        return [item for item in merge_weighted(weighted, Reason.SESSION.value) if item[0] not in recent]
+        return session_neighbours(
+            [(product, event) for product, event, _ in self._session_seeds()],
+            lambda product: self._get(similar_pk(product)),
+            limit=self.query.limit,
+            recency=self.options.session_recency,
+            recent={product for product, _, _ in self.recent},
+        )
 
     def _similar(self) -> Items:
         """Similar to the product on screen, re-ranked by the user's own list when known."""

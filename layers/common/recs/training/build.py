@@ -32,6 +32,7 @@ from recs.training.parameters import TrainingParameters
 from recs.training.progress import TrainingProgress
 from recs.training.ranking import RankedLists, rank
 from recs.training.search import search
+from recs.training.session_lists import choose_session_lists
 from recs.training.signals import Signals, derive_signals
 
 Ranked = lists.Ranked
@@ -122,7 +123,16 @@ def choose_parameters(
         )
     except ValueError as error:
         return params.model_copy(update={"model_family": families[0]}), {"skipped": str(error)}
-    return result.best, result.as_dict()
+    record = result.as_dict()
+    chosen = result.best
+    if params.auto_tune:
+        progress.stage("choosing the similar-items lists on validation visits (the session path)")
+        lists_choice = choose_session_lists(interactions, unavailable, chosen)
+        chosen = chosen.model_copy(
+            update={"session_share": lists_choice.share, "session_shrink": lists_choice.shrink}
+        )
+        record["sessionLists"] = lists_choice.record
+    return chosen, record
 
 
 def train_version(
@@ -164,13 +174,15 @@ def train_version(
     trending = {ALL_CATEGORIES: lists.top_indices(trend, params.list_k, available)}
     trending.update(lists.per_category(trend, categories, params.list_k, available))
     item_lists = ItemLists(
-        # Blended with session co-occurrence: what a visitor looks at next (bench/session_quality.py).
+        # Blended with session co-occurrence as this shop's validation visits chose
+        # (recs.training.session_lists): what a visitor looks at next.
         similar=lists.similar_items(
             signals.confidence,
             neighbours,
             params.similar_k,
             available,
-            sessions=lists.session_similarity(interactions),
+            sessions=lists.session_similarity(interactions, shrink=params.session_shrink),
+            session_share=params.session_share,
         ),
         bought_together=lists.bought_together(interactions, params.similar_k, available),
         popular={key: ranked for key, ranked in popular.items() if ranked},

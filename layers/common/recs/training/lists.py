@@ -12,26 +12,19 @@ import scipy.sparse as sp
 from recs.model.similarity import similar_by_cooccurrence
 from recs.training.interactions import ADD_TO_CART_CODE, PURCHASE_CODE, Interactions
 from recs.training.matrix import SECONDS_PER_DAY
+from recs.training.parameters import TrainingParameters
 
 Ranked = list[tuple[int, float]]
 
 #: Damps the trending ratio of rarely seen items (a product with 1 recent view is not trending).
 TRENDING_PRIOR = 5.0
 
-#: Share of session co-occurrence in a similar-items score, against the shopper-level cosine.
-#: Products looked at in the same visit are what a shopper looks at next (the session path's
-#: question); shoppers' whole histories add the taste that spans visits. An item with evidence
-#: of one kind only keeps that kind's list (a shop whose events carry no sessionId keeps its
-#: shopper-level lists), so 1 means "sessions wherever there are any". Chosen by
-#: bench/session_quality.py (run of 2026-12-05 on f77d3f4 plus this change) on the pooled
-#: validation sessions of its discovery-year and grocery-year shops: share 1 and shrink 400 beat
-#: the first guess (0.75, 100) by next-product HR@20 +0.006, 95% CI [+0.002, +0.010], losing on
-#: neither shop (grid: share 0 to 1, shrink 0 to 800).
-SESSION_SHARE = 1.0
-#: Added to the session cosine's denominator: a pair seen together in two sessions of rare
-#: products is weak evidence, a pair seen in hundreds is strong (Ludewig & Jannach's item-kNN
-#: regularization). Chosen with SESSION_SHARE.
-SESSION_SHRINK = 400.0
+#: Share of session co-occurrence in a similar-items score, against the shopper-level cosine,
+#: and the shrink of rare session pairs (Ludewig & Jannach's item-kNN regularization): the
+#: defaults of TrainingParameters, which each run replaces with its own shop's choice on
+#: validation visits (`recs.training.session_lists`).
+SESSION_SHARE = float(TrainingParameters.model_fields["session_share"].default)
+SESSION_SHRINK = float(TrainingParameters.model_fields["session_shrink"].default)
 
 
 def top_indices(
@@ -119,20 +112,35 @@ def bought_together(
     return result
 
 
-def session_similarity(interactions: Interactions, *, shrink: float = SESSION_SHRINK) -> sp.csr_matrix:
+def session_similarity(
+    interactions: Interactions,
+    *,
+    shrink: float = SESSION_SHRINK,
+    mask: npt.NDArray[np.bool_] | None = None,
+) -> sp.csr_matrix:
     """Item x item cosine of co-occurrence in the same session, shrunk for rare pairs.
 
     ``|S_i & S_j| / (sqrt(|S_i| |S_j|) + shrink)`` where ``S_i`` is the set of sessions (the
-    events' ``sessionId``) that touched item ``i``; events without a session add nothing. The
-    diagonal is empty. Sparse: only pairs that share a session are stored.
+    events' ``sessionId``) that touched item ``i``; events without a session (or outside
+    ``mask``) add nothing. The diagonal is empty. Sparse: only pairs that share a session are
+    stored.
     """
+    return shrunk(*session_cooccurrence(interactions, mask=mask), shrink=shrink)
+
+
+def session_cooccurrence(
+    interactions: Interactions, *, mask: npt.NDArray[np.bool_] | None = None
+) -> tuple[sp.csr_matrix, npt.NDArray[np.float64]]:
+    """How many sessions hold each pair of items (diagonal empty), and each item's sessions."""
     n_items = interactions.n_items
-    mask = interactions.basket >= 0
-    if not mask.any():
-        return sp.csr_matrix((n_items, n_items), dtype=np.float64)
-    _, session_ids = np.unique(interactions.basket[mask], return_inverse=True)
+    selected = interactions.basket >= 0
+    if mask is not None:
+        selected &= mask
+    if not selected.any():
+        return sp.csr_matrix((n_items, n_items), dtype=np.float64), np.zeros(n_items)
+    _, session_ids = np.unique(interactions.basket[selected], return_inverse=True)
     incidence = sp.csr_matrix(
-        (np.ones(int(mask.sum()), dtype=np.float64), (session_ids, interactions.item[mask])),
+        (np.ones(int(selected.sum()), dtype=np.float64), (session_ids, interactions.item[selected])),
         shape=(int(session_ids.max()) + 1, n_items),
     )
     incidence.sum_duplicates()
@@ -141,10 +149,15 @@ def session_similarity(interactions: Interactions, *, shrink: float = SESSION_SH
     co.setdiag(0)
     co.eliminate_zeros()
     co.sort_indices()
-    counts = np.asarray(incidence.sum(axis=0)).ravel()
-    rows = np.repeat(np.arange(n_items), np.diff(co.indptr))
-    co.data = co.data / (np.sqrt(counts[rows] * counts[co.indices]) + shrink)
-    return co
+    return co, np.asarray(incidence.sum(axis=0), dtype=np.float64).ravel()
+
+
+def shrunk(co: sp.csr_matrix, counts: npt.NDArray[np.float64], *, shrink: float) -> sp.csr_matrix:
+    """Session co-occurrence counts as shrunk cosines (`session_similarity`)."""
+    similarity = co.copy()
+    rows = np.repeat(np.arange(co.shape[0]), np.diff(co.indptr))
+    similarity.data = co.data / (np.sqrt(counts[rows] * counts[co.indices]) + shrink)
+    return similarity
 
 
 def _row_top(matrix: sp.csr_matrix, row: int, k: int) -> dict[int, float]:
@@ -166,13 +179,14 @@ def _normalised(scores: dict[int, float], weight: float) -> dict[int, float]:
 
 def similar_items(
     confidence: sp.csr_matrix,
-    model_neighbours: tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]],
+    model_neighbours: tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]] | None,
     k: int,
     available: npt.NDArray[np.bool_],
     *,
     min_count: int = 2,
     sessions: sp.csr_matrix | None = None,
     session_share: float = SESSION_SHARE,
+    items: Sequence[int] | None = None,
 ) -> dict[int, Ranked]:
     """Items shoppers interacted with together (cosine of co-occurrence, at least ``min_count``
     shared shoppers), blended with ``sessions`` when given, then the model's nearest neighbours
@@ -184,33 +198,48 @@ def similar_items(
     similarity plus ``1 - session_share`` times its shopper-level cosine, each first divided by
     the list's best; an item with only one kind of evidence keeps that kind's list whatever the
     share. Filled neighbours score below every co-occurrence neighbour of the same list, so the
-    order holds.
+    order holds. ``items`` limits the work to those items' lists (all by default);
+    ``model_neighbours`` None fills nothing.
     """
     n_items = confidence.shape[1]
     # Twice k leaves room for unavailable neighbours without an n_items-wide result.
     wanted = min(2 * k, max(n_items - 1, 1))
-    co_ids, co_scores = similar_by_cooccurrence(confidence, wanted, min_count=min_count)
-    model_ids, model_scores = model_neighbours
+    queried = np.arange(n_items, dtype=np.int32) if items is None else np.asarray(items, dtype=np.int32)
+    if queried.size == 0:
+        return {}
+    co_ids, co_scores = similar_by_cooccurrence(confidence, wanted, itemids=queried, min_count=min_count)
     result: dict[int, Ranked] = {}
-    for item in range(n_items):
+    for row, item in enumerate(queried.tolist()):
         if sessions is None:
-            ranked = _shopper_neighbours(co_ids[item], co_scores[item], k, available)
+            ranked = _shopper_neighbours(co_ids[row], co_scores[row], k, available)
         else:
             ranked = _blended_neighbours(
-                co_ids[item], co_scores[item], _row_top(sessions, item, wanted), session_share, k, available
+                co_ids[row], co_scores[row], _row_top(sessions, item, wanted), session_share, k, available
             )
-        seen = {other for other, _ in ranked}
-        floor = ranked[-1][1] if ranked else 1.0
-        for other, score in zip(model_ids[item].tolist(), model_scores[item].tolist(), strict=True):
-            if len(ranked) >= k:
-                break
-            if other >= 0 and available[other] and other not in seen and score > 0:
-                # Keep filled neighbours below the co-occurrence ones, in the model's order.
-                ranked.append((other, float(floor * score / (1.0 + score))))
-                seen.add(other)
+        if model_neighbours is not None:
+            _fill_from_model(ranked, model_neighbours[0][item], model_neighbours[1][item], k, available)
         if ranked:
             result[item] = ranked
     return result
+
+
+def _fill_from_model(
+    ranked: Ranked,
+    ids: npt.NDArray[np.int32],
+    scores: npt.NDArray[np.float32],
+    k: int,
+    available: npt.NDArray[np.bool_],
+) -> None:
+    """Append the model's neighbours up to ``k``, below every co-occurrence neighbour."""
+    seen = {other for other, _ in ranked}
+    floor = ranked[-1][1] if ranked else 1.0
+    for other, score in zip(ids.tolist(), scores.tolist(), strict=True):
+        if len(ranked) >= k:
+            break
+        if other >= 0 and available[other] and other not in seen and score > 0:
+            # Keep filled neighbours below the co-occurrence ones, in the model's order.
+            ranked.append((other, float(floor * score / (1.0 + score))))
+            seen.add(other)
 
 
 def _shopper_neighbours(

@@ -6,8 +6,10 @@ the offline command takes them from ``--param KEY=VALUE`` and ``--params FILE``.
 records the values it used in the version's metadata and artifacts.
 
 Each run searches the model family, its key hyperparameters and the buy-again mix on a
-validation split (``auto_tune``, `recs.training.search`), starting from these values; the
-defaults are where that search starts, recorded from ``recs tune`` (``docs/training.md``).
+validation split (``auto_tune``, `recs.training.search`), starting from these values. The
+searched ones are the proposal of a recorded ``recs tune`` run on data the quality benchmark
+never tests on (``make tune-defaults``, ``bench/results/tune_defaults.json``); a unit test
+keeps them equal.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ class TrainingParameters(BaseModel):
         description="eventType -> confidence weight (JSON object in the environment).",
     )
     half_life_days: float = Field(
-        default=30.0,
+        default=60.0,
         ge=0,
         description="Time decay of the model's input: an event's weight halves every this many days "
         "before the run; 0 = none.",
@@ -75,7 +77,7 @@ class TrainingParameters(BaseModel):
     als_cg_steps: int = Field(default=3, ge=1, le=20)
     als_threads: int = Field(default=0, ge=0, le=64, description="Solver threads; 0 = every CPU.")
     random_seed: int = Field(default=42, ge=0, description="Seeds every random choice of a run.")
-    ease_l2: float = Field(default=200.0, gt=0)
+    ease_l2: float = Field(default=500.0, gt=0)
     ease_max_items: int = Field(
         default=5_000, ge=0, description="`auto` considers EASE only up to this many items (n² memory)."
     )
@@ -94,6 +96,22 @@ class TrainingParameters(BaseModel):
         le=10,
         description="Recency of a shopper's profile when scoring: the weight of a product halves every "
         "this share of the shopper's own history (by the last time they touched it); 0 = off.",
+    )
+
+    session_share: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="Share of session co-occurrence (products seen in one visit) in similar-items "
+        "lists, against shopper-level co-occurrence. Learned per shop on validation visits; the "
+        "default (chosen by bench/session_quality.py on its two shops' validation sessions) is "
+        "where a run without sessions to learn from stays.",
+    )
+    session_shrink: float = Field(
+        default=400.0,
+        ge=0,
+        description="Added to the session cosine's denominator: pairs seen in few sessions count "
+        "less. Learned per shop with session_share.",
     )
 
     # ------------------------------------------------------------------ self-tuning
@@ -132,7 +150,7 @@ class TrainingParameters(BaseModel):
         "collaborative model's normalized scores; 0 = off. Learned per shop by the search.",
     )
     repeat_personal: float = Field(
-        default=0.5,
+        default=2.0,
         ge=0,
         le=4,
         description="How strongly each shopper's own repeat rate scales the buy-again weight: "

@@ -75,6 +75,8 @@ FAMILY_AXES: dict[Family, tuple[str, ...]] = {
     "als": ("als_factors", "als_regularization", "als_alpha", "profile_half_life", "half_life_days"),
     "knn": ("knn_neighbours", "profile_half_life", "half_life_days"),
 }
+#: Chosen after the search, on next-item predictions (`recs.training.session_lists`).
+SESSION_LIST_AXES = ("session_share", "session_shrink")
 MIX_AXES = ("buy_again_weight", "repeat_personal", "repeat_decay", "repeat_scope", "exclude_purchased")
 #: Mix evaluations per fit (each only re-ranks candidates).
 MIX_EVALUATIONS = 40
@@ -132,7 +134,7 @@ class SearchResult:
 
 def searched_values(params: TrainingParameters) -> dict[str, Any]:
     """What the search may change, for the family of ``params`` (recorded with a version)."""
-    names = ("model_family", *FAMILY_AXES[_family(params)], *MIX_AXES)
+    names = ("model_family", *FAMILY_AXES[_family(params)], *MIX_AXES, *SESSION_LIST_AXES)
     return {name: getattr(params, name) for name in names}
 
 

@@ -1,0 +1,191 @@
+"""How each shop's similar-items lists are built for the session path, chosen on validation.
+
+The session source (`recs.serving.ranking.session_neighbours`) answers "what will this visitor
+look at next" from the similar-items lists of their recent products. Those lists blend session
+co-occurrence (products seen in the same visit) with shopper-level co-occurrence
+(`recs.training.lists.similar_items`), and how much each counts and how strongly rare pairs are
+shrunk depends on the shop: short shopping sessions reward a strong shrink, long sessions
+(a catalogue browsed for an hour) none. So each run replays the visits it holds out for
+validation as next-item predictions, through the same function serving calls, for each
+candidate (share, shrink), and keeps the one with the best hit rate at 20.
+
+Validation: each known user's last visit before their test visit (never the test holdout, as
+for the parameter search); each product of such a visit that is new to it, sold and known from
+training is a prediction from the products before it. The lists are built from the rest of the
+data, without the model's neighbours as filler (they would need a fit of their own; they only
+fill lists shorter than ``similar_k`` and are the same for every candidate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from recs.serving.ranking import SESSION_SEEDS, session_neighbours
+from recs.training import lists
+from recs.training.interactions import EVENT_CODES, Interactions
+from recs.training.matrix import confidence_matrix
+from recs.training.parameters import TrainingParameters
+from recs.training.visits import find_visits, last_visit_holdout
+
+#: The candidates: (session share, shrink). Share 0 is the shopper-level lists alone.
+CANDIDATES: tuple[tuple[float, float], ...] = (
+    (1.0, 0.0),
+    (1.0, 25.0),
+    (1.0, 100.0),
+    (1.0, 400.0),
+    (0.5, 25.0),
+    (0.5, 100.0),
+    (0.5, 400.0),
+    (0.0, 0.0),
+)
+#: Next-item predictions scored per candidate (a seeded sample of visits beyond it).
+MAX_PREDICTIONS = 5_000
+HIT_AT = 20
+_NAME = {code: name for name, code in EVENT_CODES.items()}
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The visit so far (product, event type; oldest first) and the product that came next."""
+
+    before: tuple[tuple[int, str], ...]
+    target: int
+
+
+@dataclass(frozen=True)
+class SessionListChoice:
+    share: float
+    shrink: float
+    record: dict[str, Any]
+
+
+def choose_session_lists(
+    interactions: Interactions, unavailable: npt.NDArray[np.bool_], params: TrainingParameters
+) -> SessionListChoice:
+    """The (share, shrink) whose lists best predict validation visits' next products; the
+    configured values when there is nothing to predict (no sessions, a shop's first visits)."""
+    configured = SessionListChoice(params.session_share, params.session_shrink, {})
+    test = last_visit_holdout(
+        interactions, gap_minutes=params.visit_gap_minutes, fraction=params.holdout_fraction
+    )
+    held = last_visit_holdout(
+        interactions, gap_minutes=params.visit_gap_minutes, fraction=params.holdout_fraction, mask=~test
+    )
+    train = ~test & ~held
+    known = np.zeros(interactions.n_items, dtype=np.bool_)
+    known[interactions.item[train]] = True
+    predictions = next_item_predictions(interactions, held, known & ~unavailable, params)
+    if not predictions:
+        return SessionListChoice(
+            configured.share, configured.shrink, {"skipped": "no validation visit has a next product"}
+        )
+    co, counts = lists.session_cooccurrence(interactions, mask=train)
+    if co.nnz == 0:
+        return SessionListChoice(configured.share, configured.shrink, {"skipped": "no session co-occurrence"})
+    confidence = confidence_matrix(
+        interactions, params.event_weights, now_ts=float(interactions.timestamp.max()), mask=train
+    )
+    seeds = sorted({item for p in predictions for item, _ in p.before})
+    available = ~unavailable
+    popular = lists.top_indices(lists.popularity(confidence), HIT_AT, available)
+    scores: dict[str, float] = {}
+    best: tuple[float, float, float] | None = None
+    for share, shrink in CANDIDATES:
+        similar = lists.similar_items(
+            confidence,
+            None,
+            params.similar_k,
+            available,
+            sessions=lists.shrunk(co, counts, shrink=shrink),
+            session_share=share,
+            items=seeds,
+        )
+        hit = hit_rate(predictions, similar, popular)
+        scores[f"share {share:g}, shrink {shrink:g}"] = round(hit, 6)
+        configured_first = (share, shrink) == (params.session_share, params.session_shrink)
+        if best is None or hit > best[0] or (hit == best[0] and configured_first):
+            best = (hit, share, shrink)
+    assert best is not None
+    record = {
+        "predictions": len(predictions),
+        "hitRateAt20": scores,
+        "chosen": {"session_share": best[1], "session_shrink": best[2]},
+    }
+    return SessionListChoice(best[1], best[2], record)
+
+
+def next_item_predictions(
+    interactions: Interactions,
+    held: npt.NDArray[np.bool_],
+    allowed: npt.NDArray[np.bool_],
+    params: TrainingParameters,
+) -> list[Prediction]:
+    """Every product of a held-out visit that is new to it and ``allowed``, after the products
+    before it (consecutive events of one product are one step, with its latest event type)."""
+    visits = find_visits(interactions, gap_minutes=params.visit_gap_minutes, mask=held)
+    index = np.flatnonzero(held)
+    order = index[np.lexsort((index, interactions.timestamp[index], visits.of_interaction[index]))]
+    predictions: list[Prediction] = []
+    steps: list[tuple[int, str]] = []
+    current = -1
+    for row in order.tolist():
+        visit = int(visits.of_interaction[row])
+        if visit != current:
+            predictions.extend(_visit_predictions(steps, allowed))
+            steps, current = [], visit
+        item, event = int(interactions.item[row]), _NAME[int(interactions.event[row])]
+        if steps and steps[-1][0] == item:
+            steps[-1] = (item, event)
+        else:
+            steps.append((item, event))
+    predictions.extend(_visit_predictions(steps, allowed))
+    if len(predictions) > MAX_PREDICTIONS:
+        rng = np.random.default_rng(params.random_seed)
+        keep = np.sort(rng.choice(len(predictions), size=MAX_PREDICTIONS, replace=False))
+        predictions = [predictions[i] for i in keep.tolist()]
+    return predictions
+
+
+def _visit_predictions(steps: Sequence[tuple[int, str]], allowed: npt.NDArray[np.bool_]) -> list[Prediction]:
+    made = []
+    for position in range(1, len(steps)):
+        target = steps[position][0]
+        before = tuple(steps[:position])
+        if allowed[target] and target not in {item for item, _ in before}:
+            made.append(Prediction(before, target))
+    return made
+
+
+def hit_rate(
+    predictions: Sequence[Prediction], similar: dict[int, lists.Ranked], popular: lists.Ranked
+) -> float:
+    """Share of predictions whose next product is in the top ``HIT_AT`` of what serving's
+    session source answers (then popular, as the anonymous homepage chain fills)."""
+    named = {item: [(str(other), score, None) for other, score in ranked] for item, ranked in similar.items()}
+    fill = [str(item) for item, _ in popular]
+    hits = 0
+    for prediction in predictions:
+        recent = {str(item) for item, _ in prediction.before}
+        newest_first: list[tuple[str, str]] = []
+        for item, event in reversed(prediction.before):
+            if all(str(item) != seen for seen, _ in newest_first):
+                newest_first.append((str(item), event))
+        answer = session_neighbours(
+            newest_first[:SESSION_SEEDS],
+            lambda product: named.get(int(product), []),
+            limit=HIT_AT,
+            recent=recent,
+        )
+        shown = [product for product, _, _ in answer[:HIT_AT]]
+        for product in fill:
+            if len(shown) >= HIT_AT:
+                break
+            if product not in recent and product not in shown:
+                shown.append(product)
+        hits += str(prediction.target) in shown
+    return hits / len(predictions)
