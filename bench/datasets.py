@@ -382,10 +382,16 @@ def synthetic(preset: str, seed: int) -> Dataset:
 
     shop = generate_shop(build_config(preset, seed=seed))
     events: Sequence[Mapping[str, Any]] = shop.events
+    grocery = preset.startswith("grocery")
     login: dict[str, tuple[float, str]] = {}
     stamps = [datetime.fromisoformat(str(e["timestamp"]).replace("Z", "+00:00")).timestamp() for e in events]
+    # A link seen only in a user's last session (the one the split holds out) is unknown to
+    # anyone trained on the rest: neither the baselines nor the product may use it.
+    held_out = _last_sessions(events, stamps, purchase_only=grocery)
     for event, stamp in zip(events, stamps, strict=True):
         user, anon = event.get("userId"), event.get("anonId")
+        if event.get("sessionId") in held_out:
+            continue
         if user and anon and stamp >= login.get(str(anon), (-np.inf, ""))[0]:
             login[str(anon)] = (stamp, str(user))
     builder = TableBuilder()
@@ -416,7 +422,6 @@ def synthetic(preset: str, seed: int) -> Dataset:
         {"id": str(p["id"]), "category": p.get("category"), "available": bool(p.get("available", True))}
         for p in shop.catalog()
     ]
-    grocery = preset.startswith("grocery")
     return Dataset(
         name=preset,
         label=f"synthetic {preset}",
@@ -439,6 +444,32 @@ def synthetic(preset: str, seed: int) -> Dataset:
             "catalogProducts": len(catalog),
         },
     )
+
+
+def _last_sessions(
+    events: Sequence[Mapping[str, Any]], stamps: Sequence[float], *, purchase_only: bool
+) -> set[Any]:
+    """Each signed-in user's last session by start (the last with a purchase when
+    ``purchase_only``): the sessions `session_holdout` may hold out."""
+    start: dict[Any, float] = {}
+    owner: dict[Any, str] = {}
+    bought: set[Any] = set()
+    for event, stamp in zip(events, stamps, strict=True):
+        session, user = event.get("sessionId"), event.get("userId")
+        if not session:
+            continue
+        start[session] = min(stamp, start.get(session, stamp))
+        if user:
+            owner[session] = str(user)
+        if event.get("eventType") == "purchase":
+            bought.add(session)
+    last: dict[str, tuple[float, Any]] = {}
+    for session, user in owner.items():
+        if purchase_only and session not in bought:
+            continue
+        if user not in last or start[session] > last[user][0]:
+            last[user] = (start[session], session)
+    return {session for _, session in last.values()}
 
 
 def session_holdout(table: EventTable, rows: Mask, grocery: bool) -> Holdout:

@@ -281,3 +281,20 @@ def test_the_benchmark_modules_import_nothing_from_the_product_they_judge(module
     # Then none is the product's training, model or evaluation code (bench.figures' paired
     # bootstrap judges the goals; the lists and metrics come from here)
     assert not [name for name in imported if name.startswith(FORBIDDEN)], imported
+
+
+def test_a_login_seen_only_in_the_held_out_session_links_nobody() -> None:
+    # Given a user whose anonymous browsing is linked only by their last (held-out) session
+    from bench.datasets import _last_sessions
+
+    events = [
+        {"sessionId": "a1", "anonId": "x", "eventType": "view"},
+        {"sessionId": "u1", "userId": "u", "eventType": "view"},
+        {"sessionId": "u2", "userId": "u", "anonId": "x", "eventType": "view"},
+    ]
+    # When the sessions the split may hold out are found / Then it is that last one (u2), so
+    # its anonId link is left out of the identity stitching every method trains on
+    assert _last_sessions(events, [1.0, 2.0, 3.0], purchase_only=False) == {"u2"}
+    # and for a grocery, the last session with a purchase
+    events.append({"sessionId": "u1", "userId": "u", "eventType": "purchase"})
+    assert _last_sessions(events, [1.0, 2.0, 3.0, 2.5], purchase_only=True) == {"u1"}
