@@ -114,14 +114,29 @@ def _git(*args: str) -> str | None:
     return out.stdout if out.returncode == 0 else None
 
 
+#: What the suite writes itself (and documentation): changes there alter nothing measured, and a
+#: full run rewrites them one benchmark after another.
+OUTPUTS = ("bench/results/", "docs/")
+
+
 def work_tree_changes() -> list[str] | None:
     """``git status --porcelain`` lines of tracked files changed since HEAD; None when git cannot tell.
 
     Untracked files are left out: new code only runs once a tracked file imports it, and that
-    file then shows as changed; scratch files (build output, notes) change nothing measured.
+    file then shows as changed; scratch files (build output, notes) change nothing measured. So
+    are the suite's own outputs (`OUTPUTS`): a full run writes each benchmark's results before
+    the next one starts.
     """
     status = _git("status", "--porcelain", "--untracked-files=no")
-    return None if status is None else [line for line in status.splitlines() if line.strip()]
+    if status is None:
+        return None
+    return [line for line in status.splitlines() if line.strip() and not _is_output(line)]
+
+
+def _is_output(status_line: str) -> bool:
+    """A porcelain line ("XY path", or "XY old -> new") about the suite's outputs only."""
+    paths = status_line[3:].split(" -> ")
+    return all(path.strip('"').startswith(OUTPUTS) for path in paths)
 
 
 def git_revision() -> dict[str, Any]:

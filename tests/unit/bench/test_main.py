@@ -102,3 +102,18 @@ def test_a_benchmark_is_clean_only_if_the_tree_stayed_clean_while_it_ran() -> No
     assert git_across(clean, clean) == clean
     assert git_across(clean, moved)["uncommittedChanges"] is True
     assert git_across(clean, edited) == {**clean, "uncommittedChanges": True, "changedDuringRun": edited}
+
+
+def test_the_suites_own_outputs_do_not_make_the_tree_dirty(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given git reporting a rewritten result, a regenerated doc and a changed module
+    import bench.environment as environment
+
+    status = "".join(
+        line + "\n"
+        for line in (" M bench/results/serving.json", " M docs/benchmarks.md", "R  docs/a.md -> docs/b.md")
+    )
+    status += " M bench/serving.py\n"
+    monkeypatch.setattr(environment, "_git", lambda *args: status)
+    # When the changes that matter are listed / Then only the module is (a full run writes each
+    # benchmark's results before the next one starts)
+    assert environment.work_tree_changes() == [" M bench/serving.py"]
