@@ -222,7 +222,17 @@ class _Prepared:
             )
         return self.visits
 
+    @cached_property
+    def validation_rows(self) -> npt.NDArray[np.bool_]:
+        """The training part's interactions of the validation users: a user's own history
+        depends on their interactions only, so scoring them needs nobody else's."""
+        evaluated = np.zeros(self.interactions.n_users, dtype=np.bool_)
+        evaluated[self.split.users] = True
+        rows: npt.NDArray[np.bool_] = self.split.train & evaluated[self.interactions.user]
+        return rows
+
     def own(self, params: TrainingParameters) -> sp.csr_matrix:
+        """The repeat model's own shares, for the validation users (other rows stay empty)."""
         key = (params.repeat_decay, params.repeat_scope)
         if key not in self.own_cache:
             strength = scope_strength(self.interactions, params.repeat_scope, params.event_weights)
@@ -231,7 +241,7 @@ class _Prepared:
                 self._visits(params),
                 decay=params.repeat_decay,
                 strength=strength,
-                mask=self.split.train,
+                mask=self.validation_rows,
             )
         return self.own_cache[key]
 

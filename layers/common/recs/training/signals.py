@@ -157,9 +157,11 @@ def recency_profile(
     n_items = interactions.n_items
     key = interactions.user[selected].astype(np.int64) * n_items + interactions.item[selected]
     stamp = interactions.timestamp[selected]
-    pairs, inverse = np.unique(key, return_inverse=True)
-    last = np.full(pairs.size, -np.inf)
-    np.maximum.at(last, inverse, stamp)
+    by_pair = np.argsort(key, kind="stable")
+    sorted_keys = key[by_pair]
+    firsts = np.flatnonzero(np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]]))
+    pairs = sorted_keys[firsts]
+    last = np.maximum.reduceat(stamp[by_pair], firsts) if firsts.size else np.empty(0)
     user = (pairs // n_items).astype(np.int64)
     # Rank each user's products by their last touch, newest first (ties by product index).
     order = np.lexsort((pairs, -last, user))

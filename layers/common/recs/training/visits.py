@@ -72,17 +72,15 @@ def find_visits(
     code = np.empty(order.size, dtype=np.int64)
     code[~unsessioned] = session[order][~unsessioned]
     code[unsessioned] = -np.cumsum(starts.astype(np.int64))
-    if order.size:
-        unique_keys, visit_sorted = np.unique(
-            np.stack([user[order], code], axis=1), axis=0, return_inverse=True
-        )
-    else:
-        unique_keys, visit_sorted = np.empty((0, 2), dtype=np.int64), np.empty(0, dtype=np.int64)
-    visit_sorted = np.asarray(visit_sorted).reshape(-1)
-    n_visits = int(unique_keys.shape[0])
-    start = np.full(n_visits, np.inf)
-    np.minimum.at(start, visit_sorted, stamp[order])
-    visit_user = unique_keys[:, 0].astype(np.int32) if n_visits else np.empty(0, dtype=np.int32)
+    # One integer per (visitor, code), ordered as the pair is: a 1-D unique is much cheaper than
+    # a row-wise one (profiled: most of the search's time at 100k users went there).
+    shift = -int(code.min()) if code.size and code.min() < 0 else 0
+    span = (int(code.max()) + shift + 1) if code.size else 1
+    keys, visit_sorted = np.unique(user[order] * span + (code + shift), return_inverse=True)
+    visit_sorted = np.asarray(visit_sorted, dtype=np.int64).reshape(-1)
+    n_visits = int(keys.size)
+    start = _group_min(visit_sorted, stamp[order], n_visits)
+    visit_user = (keys // span).astype(np.int32)
     # Latest first within each visitor; ties by visit index keep it deterministic.
     by_recency = np.lexsort((-np.arange(n_visits), -start, visit_user))
     rank = np.empty(n_visits, dtype=np.int64)
@@ -100,6 +98,19 @@ def find_visits(
         rank_from_last=rank,
         per_user=np.bincount(visit_user, minlength=interactions.n_users).astype(np.int64),
     )
+
+
+def _group_min(
+    group: npt.NDArray[np.int64], values: npt.NDArray[np.float64], n_groups: int
+) -> npt.NDArray[np.float64]:
+    """The smallest value of each group (``group`` holds every id in 0..n_groups-1)."""
+    if n_groups == 0:
+        return np.empty(0, dtype=np.float64)
+    by_group = np.argsort(group, kind="stable")
+    sorted_groups = group[by_group]
+    firsts = np.flatnonzero(np.concatenate([[True], sorted_groups[1:] != sorted_groups[:-1]]))
+    smallest: npt.NDArray[np.float64] = np.minimum.reduceat(values[by_group], firsts)
+    return smallest
 
 
 def last_visit_holdout(
