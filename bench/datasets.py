@@ -378,7 +378,7 @@ def synthetic(preset: str, seed: int) -> Dataset:
     (the latest login wins), as a shop's identity stitching would; other anonymous visitors
     stay anonymous (they train the baselines, and are never scored).
     """
-    from recs.synthetic import build_config, generate_shop
+    from recs_tools.synthetic import build_config, generate_shop
 
     shop = generate_shop(build_config(preset, seed=seed))
     events: Sequence[Mapping[str, Any]] = shop.events

@@ -33,7 +33,7 @@ from recs.ingest.payload import IngestRequest
 from recs.ingest.scrub import scrub_text
 from recs.ingest.service import IngestService
 from recs.ingest.validation import TimeWindow
-from recs.synthetic import build_config, generate_shop, iter_batches
+from recs_tools.synthetic import build_config, generate_shop, iter_batches
 
 BATCH = 500
 GOAL_EVENTS_PER_SECOND = 50_000

@@ -203,7 +203,7 @@ def measure_cooccurrence(users: int, items: int, quiet: QuietWaiter) -> dict[str
     from recs.model.similarity import similar_by_cooccurrence
     from recs.training.matrix import confidence_matrix
     from recs.training.parameters import TrainingParameters
-    from recs.training.scale import synthetic_interactions
+    from recs_tools.scale.training import synthetic_interactions
 
     interactions = synthetic_interactions(users, items, 40.0, seed=1)
     params = TrainingParameters()

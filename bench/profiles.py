@@ -130,7 +130,7 @@ def train_stage(users: int, items: int) -> Callable[[], Any]:
 
     from recs.training.build import train_version
     from recs.training.parameters import TrainingParameters
-    from recs.training.scale import synthetic_interactions
+    from recs_tools.scale.training import synthetic_interactions
 
     interactions = synthetic_interactions(users, items, 40.0, seed=1)
     unavailable = np.zeros(items, dtype=np.bool_)
@@ -145,8 +145,8 @@ def serving_profile(requests: int) -> dict[str, Any]:
     from bench.serving import ROUTE, _event, _World
     from recs.adapters.dynamodb import DynamoTable
     from recs.domain.pseudonym import Pseudonymizer
-    from recs.local.stack import LOCAL_PSEUDONYM_KEY, LocalStack
     from recs.storage import POINTER_KEY
+    from recs_tools.local.stack import LOCAL_PSEUDONYM_KEY, LocalStack
 
     world = _World(1_000, 500)
     pseudonyms = Pseudonymizer(LOCAL_PSEUDONYM_KEY.encode())

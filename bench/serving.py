@@ -43,10 +43,6 @@ from bench.environment import REPO_ROOT, QuietWaiter, benchmark_main, quiet_stdo
 from bench.figures import Figure, figure, percentiles_ms
 from recs.adapters.dynamodb import DynamoTable
 from recs.domain.pseudonym import Pseudonymizer
-from recs.local.http import LocalApiServer
-from recs.local.redis_server import free_port
-from recs.local.samples.common import api_event
-from recs.local.stack import LOCAL_PSEUDONYM_KEY, LocalStack
 from recs.storage import (
     ALL_CATEGORIES,
     CATALOG_PK,
@@ -61,6 +57,10 @@ from recs.storage import (
     user_pk,
     version_sk,
 )
+from recs_tools.local.http import LocalApiServer
+from recs_tools.local.redis_server import free_port
+from recs_tools.local.samples.common import api_event
+from recs_tools.local.stack import LOCAL_PSEUDONYM_KEY, LocalStack
 
 COMMAND = "python -m bench --only serving"
 ROUTE = "/api/recommendations"
@@ -327,7 +327,7 @@ def _in_process(stack: LocalStack, world: _World, repeat: int) -> dict[str, Any]
 
 
 def _over_http(stack: LocalStack, world: _World, repeat: int) -> dict[str, Any]:
-    server = LocalApiServer(stack, port=0).start()  # TCP_NODELAY: see recs/local/http.py
+    server = LocalApiServer(stack, port=0).start()  # TCP_NODELAY: see tools/recs_tools/local/http.py
     try:
         host, port = server.url.removeprefix("http://").split(":")
         paths = [f"{ROUTE}?userId={u}" for u in world.users[: max(50, len(world.users) // 10)]]
@@ -409,7 +409,7 @@ def _deployed_artifact(scratch: Path) -> tuple[str, Path, Path, Path] | str:
     The layer without bytecode is what the former `BuildMethod: python3.12` shipped: Lambda's
     /opt is read-only, so such a layer is compiled from source on every cold start.
     """
-    from recs.packaging import find_python312
+    from layer_build.packaging import find_python312
 
     python = find_python312()
     function, layer = SAM_BUILD / "RecommendFunction", SAM_BUILD / "CommonLayer" / "python"

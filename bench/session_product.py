@@ -1,6 +1,6 @@
 """The product's session path as it runs in Lambda, for the session benchmark.
 
-A version is trained by the product's own code (`recs.training.offline.load_window`, then
+A version is trained by the product's own code (`recs_tools.training.offline.load_window`, then
 `recs.training.build.train_version` and `user_lists` with the shipped training defaults),
 turned into the rows training publishes (`recs.training.publishing`), and held in an in-memory
 model table. Each prediction is one request to the real `recs.serving.service.RecommendService`
@@ -34,9 +34,9 @@ from recs.storage import POINTER_KEY, iso, session_row
 from recs.training.build import TrainedVersion, train_version, user_lists
 from recs.training.catalog import Catalog
 from recs.training.interactions import Interactions
-from recs.training.offline import load_window
 from recs.training.parameters import TrainingParameters
 from recs.training.publishing import catalog_rows, item_list_rows, purchased_rows, user_list_rows
+from recs_tools.training.offline import load_window
 
 EXPIRES = 2**31 - 1
 #: A warm container holds every shared list of a version in memory.

@@ -5,7 +5,7 @@ session-based baselines of Ludewig & Jannach (2018).
     python -m bench --quick --only session_quality   # discovery-year and MovieLens, small grids
     python -m bench.session_quality [--quick]        # JSON to stdout
 
-Data: the synthetic shop (`recs.synthetic`, seed 23) presets ``discovery-year`` (the goal: few
+Data: the synthetic shop (`recs_tools.synthetic`, seed 23) presets ``discovery-year`` (the goal: few
 repeat purchases, tastes matter) and ``grocery-year``, and MovieLens 100K (the ``ml-100k.inter``
 file inside the installed ``recbole`` package, read in place) with each user's ratings cut into
 sessions at 30-minute gaps. A session is a visitor's product events (view, click, add to cart,
@@ -100,11 +100,11 @@ from bench.session_tuning import Axis, GridResult, grid_search
 from recs.evaluation import PairedDifference, paired_bootstrap
 from recs.serving.service import ServingOptions
 from recs.storage import list_row, similar_pk
-from recs.synthetic import build_config, generate_shop
 from recs.training import lists
 from recs.training.build import list_reason
 from recs.training.catalog import Catalog
 from recs.training.parameters import TrainingParameters
+from recs_tools.synthetic import build_config, generate_shop
 
 SEED = 23
 K = 20

@@ -5,7 +5,7 @@ the whole workflow on the local state machine.
     python -m bench --full --only training_scale    # up to 1M users; state machine: up to 10k users
     python -m bench.training_scale [--quick]        # JSON to stdout
 
-Steps at growing sizes: ``python -m recs.training.scale`` (the training code's own measuring
+Steps at growing sizes: ``python -m recs_tools.scale.training`` (the training code's own measuring
 tool) runs each size in a fresh process, so peak memory (peak RSS of that process) is that
 size's own. Model sizes are drawn shop-like tables (power-law popularity, 40 interactions per
 user, the demo shop's event mix, 8 sessions per user) through the same build code as the
@@ -26,7 +26,7 @@ over the 2 used here. These limits are extrapolations, labelled so.
 The whole workflow: a seeded synthetic shop's events are posted through the ingest function
 into the local stack (moto: Firehose -> S3 lake), the catalog is exported, and the real state
 machine definition runs (Prepare -> ... -> Flip -> Cleanup) with its Lambda tasks on the real
-handlers; its baseline is ``recs train`` (`recs.training.offline.run_offline`) on the same
+handlers; its baseline is ``recs train`` (`recs_tools.training.offline.run_offline`) on the same
 events, the same training code in one process without the AWS emulation. Median of 3 runs
 each.
 """
@@ -58,7 +58,7 @@ SHARD_USERS = 20_000
 
 # ---------------------------------------------------------------------------------- steps by size
 def measure_steps(events: list[int], sizes: list[str], quiet: QuietWaiter) -> list[dict[str, Any]]:
-    """Prepare's parse (here) and the model steps (``python -m recs.training.scale``), one JSON
+    """Prepare's parse (here) and the model steps (``python -m recs_tools.scale.training``), one JSON
     row per size, each from a fresh process."""
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-lake-") as tmp:
@@ -69,11 +69,20 @@ def measure_steps(events: list[int], sizes: list[str], quiet: QuietWaiter) -> li
             rows.append(_child(["--prepare-child", str(path)]))
             path.unlink()
     quiet()
-    command = [sys.executable, "-m", "recs.training.scale", "--events", "--sizes", *sizes, "--threads", "2"]
+    command = [
+        sys.executable,
+        "-m",
+        "recs_tools.scale.training",
+        "--events",
+        "--sizes",
+        *sizes,
+        "--threads",
+        "2",
+    ]
     log("  " + " ".join(command[1:]))
     done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"recs.training.scale failed: {done.stderr[-2000:]}")
+        raise RuntimeError(f"recs_tools.scale.training failed: {done.stderr[-2000:]}")
     rows += [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
     for row in rows:
         log(f"  {json.dumps(row)}")
@@ -229,7 +238,7 @@ SHOPS: dict[str, tuple[str, dict[str, int]]] = {
 
 
 def _shop_events(label: str, now: datetime) -> Any:
-    from recs.synthetic import build_config, generate_shop
+    from recs_tools.synthetic import build_config, generate_shop
 
     preset, overrides = SHOPS[label]
     return generate_shop(build_config(preset, seed=SEED, now=now, **overrides))
@@ -237,9 +246,9 @@ def _shop_events(label: str, now: datetime) -> Any:
 
 def state_machine_once(preset: str) -> dict[str, Any]:
     """Post a shop through the ingest function, export its catalog, run the state machine."""
-    from recs.local.stack import LocalStack
     from recs.storage import CATALOG_OBJECT_KEY
-    from recs.synthetic import iter_batches
+    from recs_tools.local.stack import LocalStack
+    from recs_tools.synthetic import iter_batches
 
     shop = _shop_events(preset, datetime.now(UTC).replace(microsecond=0))
     with quiet_stdout(), LocalStack(parameter_overrides={"LogLevel": "WARNING"}) as stack:
@@ -283,8 +292,8 @@ def _state_seconds(history: list[dict[str, Any]]) -> dict[str, float]:
 def offline_once(preset: str) -> dict[str, Any]:
     """``recs train`` on the same shop's events: the training code without AWS emulation."""
     from recs.training.catalog import Catalog
-    from recs.training.offline import run_offline
     from recs.training.parameters import TrainingParameters
+    from recs_tools.training.offline import run_offline
 
     shop = _shop_events(preset, datetime.now(UTC).replace(microsecond=0))
     catalog = Catalog.from_jsonl(json.dumps(product) for product in shop.catalog())

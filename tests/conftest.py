@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from recs.local.http import LocalApiServer
-from recs.local.redis_server import RedisServer, start_redis
-from recs.local.stack import LocalStack
+from recs_tools.local.http import LocalApiServer
+from recs_tools.local.redis_server import RedisServer, start_redis
+from recs_tools.local.stack import LocalStack
 
 
 @pytest.fixture

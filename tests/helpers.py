@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from recs.checkout import repo_root
+from recs_tools.checkout import repo_root
 
 EVENTS_DIR = repo_root() / "events"
 

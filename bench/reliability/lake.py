@@ -19,7 +19,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from recs.local.stack import LocalStack
+from recs_tools.local.stack import LocalStack
 from tests.integration.ingest.lake import firehose_down, flaky_firehose, lake_records
 
 BATCH = 500

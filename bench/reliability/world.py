@@ -8,10 +8,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from recs.local.http import LocalApiServer
-from recs.local.stack import LocalStack
 from recs.storage import POINTER_KEY
-from recs.synthetic import SyntheticShop, build_config, generate_shop, iter_batches
+from recs_tools.local.http import LocalApiServer
+from recs_tools.local.stack import LocalStack
+from recs_tools.synthetic import SyntheticShop, build_config, generate_shop, iter_batches
 
 SHOP_SEED = 3
 

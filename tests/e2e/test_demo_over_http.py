@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from recs.local.demo import DemoReport, http_call, run_demo
-from recs.local.http import LocalApiServer
-from recs.local.stack import LocalStack
+from recs_tools.local.demo import DemoReport, run_demo
+from recs_tools.local.http import LocalApiServer
+from recs_tools.local.http_client import http_call
+from recs_tools.local.stack import LocalStack
 
 
 @pytest.fixture(scope="module")

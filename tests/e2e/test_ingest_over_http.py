@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from recs.local.demo import http_call
-from recs.local.http import LocalApiServer
-from recs.local.stack import LocalStack
-from recs.synthetic import build_config, generate_shop, iter_batches
+from recs_tools.local.http import LocalApiServer
+from recs_tools.local.http_client import http_call
+from recs_tools.local.stack import LocalStack
+from recs_tools.synthetic import build_config, generate_shop, iter_batches
 from tests.integration.ingest.lake import lake_records
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from recs.local.demo import http_call
-from recs.local.http import LocalApiServer
+from recs_tools.local.http import LocalApiServer
+from recs_tools.local.http_client import http_call
 
 
 def test_concurrent_requests_to_a_function_run_one_at_a_time(

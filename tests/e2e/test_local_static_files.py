@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from recs.local.http import LocalApiServer, StaticFiles
-from recs.local.stack import LocalStack
+from recs_tools.local.http import LocalApiServer, StaticFiles
+from recs_tools.local.stack import LocalStack
 
 
 @dataclass

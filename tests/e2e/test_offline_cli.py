@@ -1,4 +1,4 @@
-"""`recs train --events FILE --out DIR`: the offline contract of ARCHITECTURE §4, run as a command."""
+"""`recs train --events FILE --out DIR`: the offline contract (docs/architecture.md), run as a command."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from recs.synthetic import build_config, generate_shop, write_jsonl
+from recs_tools.synthetic import build_config, generate_shop, write_jsonl
 
 
 def _recs(*args: str) -> subprocess.CompletedProcess[str]:
-    """The installed console script (`recs = recs.cli:main`), else the module."""
+    """The installed console script (`recs = recs_tools.cli:main`), else the module."""
     script = shutil.which("recs", path=str(Path(sys.executable).parent))
-    command = [script] if script else [sys.executable, "-m", "recs.cli"]
+    command = [script] if script else [sys.executable, "-m", "recs_tools.cli"]
     return subprocess.run(
         [*command, *args], capture_output=True, text=True, timeout=300, check=False, env=_env()
     )
@@ -46,7 +46,7 @@ def shop_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, An
 def test_train_writes_the_four_outputs_with_raw_user_ids(
     shop_files: tuple[Path, Path, Any], tmp_path: Path
 ) -> None:
-    # Given a shop's events (raw ids, ARCHITECTURE §3) and its catalog
+    # Given a shop's events (raw ids, docs/architecture.md Events) and its catalog
     events, catalog, shop = shop_files
     # When the offline command trains on them
     result = _recs("train", "--events", str(events), "--catalog", str(catalog), "--out", str(tmp_path))

@@ -10,10 +10,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from recs.local.auth import LocalIssuer
-from recs.local.demo import HttpResult, http_call
-from recs.local.http import LocalApiServer
-from recs.local.stack import LocalStack
+from recs_tools.local.auth import LocalIssuer
+from recs_tools.local.http import LocalApiServer
+from recs_tools.local.http_client import HttpResult, http_call
+from recs_tools.local.stack import LocalStack
 from tests.integration.serving.world import RICH_USER, World
 
 OTHER_USER = "user_000002"

@@ -3,10 +3,10 @@ and nothing personal is served to a caller whose token cannot be checked."""
 
 from __future__ import annotations
 
-from recs.local.auth import LocalIssuer
-from recs.local.demo import http_call
-from recs.local.http import LocalApiServer
-from recs.local.stack import LocalStack
+from recs_tools.local.auth import LocalIssuer
+from recs_tools.local.http import LocalApiServer
+from recs_tools.local.http_client import http_call
+from recs_tools.local.stack import LocalStack
 from tests.integration.serving.world import RICH_USER, World
 
 

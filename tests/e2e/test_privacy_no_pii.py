@@ -9,9 +9,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from recs.local.demo import http_call, run_demo
-from recs.local.http import LocalApiServer
-from recs.local.stack import LocalStack
+from recs_tools.local.demo import run_demo
+from recs_tools.local.http import LocalApiServer
+from recs_tools.local.http_client import http_call
+from recs_tools.local.stack import LocalStack
 from tests.integration.privacy.stores import find, store_texts
 from tests.integration.privacy.support import function_logs
 

@@ -7,10 +7,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from recs.local.demo import http_call
-from recs.local.http import LocalApiServer
-from recs.local.stack import LocalStack
 from recs.serving.attribution import RecommendationId
+from recs_tools.local.http import LocalApiServer
+from recs_tools.local.http_client import http_call
+from recs_tools.local.stack import LocalStack
 from tests.integration.serving.world import RICH_LIST, RICH_USER, World, similar_to, sku
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from recs.local.demo import http_call
-from recs.local.http import LocalApiServer
+from recs_tools.local.http import LocalApiServer
+from recs_tools.local.http_client import http_call
 
 
 def test_before_the_first_model_the_api_answers_503_with_retry_after(api: LocalApiServer) -> None:

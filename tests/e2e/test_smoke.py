@@ -1,13 +1,13 @@
-"""`recs.deploy.smoke` against the local API server: a trained stack passes every check, a stack
+"""`recs_tools.deploy.smoke` against the local API server: a trained stack passes every check, a stack
 without a model fails the recommendation checks and the command exits 1."""
 
 from __future__ import annotations
 
 import pytest
 
-from recs.deploy import smoke
-from recs.local.http import LocalApiServer
-from recs.local.stack import LocalStack
+from recs_tools.deploy import smoke
+from recs_tools.local.http import LocalApiServer
+from recs_tools.local.stack import LocalStack
 from tests.integration.training.support import ingest_shop, upload_catalog
 
 ROUTES = {

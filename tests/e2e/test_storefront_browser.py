@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Request, Route, expect, sync_playwright
 
-from recs.checkout import repo_root
-from recs.local.demo import DemoReport, run_demo
-from recs.local.http import LocalApiServer
-from recs.local.stack import LocalStack
-from recs.local.storefront import STOREFRONT_PREFIX, storefront_mounts, write_shop_data
+from recs_tools.checkout import repo_root
+from recs_tools.local.demo import DemoReport, run_demo
+from recs_tools.local.http import LocalApiServer
+from recs_tools.local.stack import LocalStack
+from recs_tools.local.storefront import STOREFRONT_PREFIX, storefront_mounts, write_shop_data
 from tests.integration.ingest.lake import lake_records
 
 CHROMIUM_SETUP = "run `make chromium` as root (make test runs it) to install Debian's chromium"

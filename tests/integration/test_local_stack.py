@@ -7,9 +7,9 @@ import logging
 
 import pytest
 
-from recs.checkout import repo_root
-from recs.local.cfn import load_template
-from recs.local.stack import LocalStack
+from recs_tools.checkout import repo_root
+from recs_tools.local.cfn import load_template
+from recs_tools.local.stack import LocalStack
 
 TEMPLATE = load_template(repo_root() / "template.yaml")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from recs.checkout import repo_root
-from recs.local.cfn import load_template
-from recs.local.stack import LocalStack
+from recs_tools.checkout import repo_root
+from recs_tools.local.cfn import load_template
+from recs_tools.local.stack import LocalStack
 
 
 def _resources() -> dict[str, Any]:

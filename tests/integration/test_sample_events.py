@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from recs.local.sample_events import sample_events
-from recs.local.stack import LocalStack
+from recs_tools.local.sample_events import sample_events
+from recs_tools.local.stack import LocalStack
 from tests.helpers import EVENTS_DIR, body_of, load_event, sample_event_names
 
 

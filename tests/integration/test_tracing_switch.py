@@ -6,7 +6,7 @@ import pytest
 
 from recs.api.tracing import NoTracing, make_tracer
 from recs.config.common import FunctionSettings
-from recs.local.stack import LocalStack
+from recs_tools.local.stack import LocalStack
 
 FUNCTIONS = ("RecommendFunction", "IngestFunction", "PrivacyFunction", "PurgeFunction", "TrainFunction")
 

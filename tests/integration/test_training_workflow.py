@@ -12,8 +12,8 @@ import pytest
 import redis
 
 from recs.errors import StoreUnavailableError
-from recs.local.stack import LocalStack
 from recs.storage import cache_key, popular_pk, user_pk, version_meta_key, version_sk
+from recs_tools.local.stack import LocalStack
 from tests.helpers import body_of, load_event
 from tests.integration.training.support import (
     artifact,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from recs.local.stack import LocalStack
+from recs_tools.local.stack import LocalStack
 from tests.integration.training.support import entered_states, ingest_shop, pointer, train_pipeline
 
 

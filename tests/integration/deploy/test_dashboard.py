@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from recs.local.stack import LocalStack
+from recs_tools.local.stack import LocalStack
 
 
 def test_the_dashboard_is_created_and_charts_this_stacks_resources(stack: LocalStack) -> None:

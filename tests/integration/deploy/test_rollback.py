@@ -1,4 +1,5 @@
-"""`recs.deploy.rollback` on the local stack: two published versions, one command, the older one serves."""
+"""`recs_tools.deploy.rollback` on the local stack: two published versions, one command, the older one
+serves."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import json
 
 import pytest
 
-from recs.deploy import rollback
-from recs.local.stack import LocalStack
 from recs.storage import version_meta_key
+from recs_tools.deploy import rollback
+from recs_tools.local.stack import LocalStack
 from tests.helpers import body_of, load_event
 from tests.integration.training.support import ingest_shop, model_row, pointer
 

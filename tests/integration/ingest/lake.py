@@ -16,7 +16,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.responses import DynamoHandler
 from moto.firehose.models import FirehoseBackend
 
-from recs.local.stack import LocalStack
+from recs_tools.local.stack import LocalStack
 
 
 def post(stack: LocalStack, body: Any, content_type: str = "application/json") -> dict[str, Any]:

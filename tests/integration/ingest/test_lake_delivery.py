@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 
 from recs.domain.pseudonym import Pseudonymizer
-from recs.local.stack import LOCAL_PSEUDONYM_KEY, LocalStack
 from recs.models.events import LakeEvent
-from recs.synthetic import PII_FIELDS, build_config, generate_shop, iter_batches
+from recs_tools.local.stack import LOCAL_PSEUDONYM_KEY, LocalStack
+from recs_tools.synthetic import PII_FIELDS, build_config, generate_shop, iter_batches
 from tests.helpers import body_of, load_event
 from tests.integration.ingest.lake import lake_objects, lake_records, post
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from recs.local.stack import LocalStack
+from recs_tools.local.stack import LocalStack
 from tests.helpers import load_event
 from tests.integration.ingest.lake import lake_objects
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from recs.local.stack import LocalStack
+from recs_tools.local.stack import LocalStack
 from tests.helpers import body_of, load_event
 from tests.integration.ingest.lake import lake_objects
 

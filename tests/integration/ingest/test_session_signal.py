@@ -9,8 +9,8 @@ from typing import Any
 import redis
 
 from recs.domain.pseudonym import Pseudonymizer
-from recs.local.stack import LOCAL_PSEUDONYM_KEY, LocalStack
 from recs.storage import iso, session_cache_key, session_key, session_row
+from recs_tools.local.stack import LOCAL_PSEUDONYM_KEY, LocalStack
 from tests.helpers import body_of, load_event
 from tests.integration.ingest.lake import (
     concurrent_session_write,

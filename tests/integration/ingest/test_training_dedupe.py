@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from recs.local.stack import LocalStack
+from recs_tools.local.stack import LocalStack
 from tests.integration.ingest.lake import flaky_firehose, lake_records, post
 
 

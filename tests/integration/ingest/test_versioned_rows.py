@@ -8,7 +8,7 @@ import pytest
 
 from recs.adapters.versioned_rows import DynamoVersionedRows
 from recs.errors import StoreUnavailableError
-from recs.local.stack import LocalStack
+from recs_tools.local.stack import LocalStack
 
 
 def _rows(stack: LocalStack, client: Any = None) -> DynamoVersionedRows:

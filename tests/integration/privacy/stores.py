@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import redis
 
-from recs.local.stack import LocalStack
+from recs_tools.local.stack import LocalStack
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from recs.local.http import build_http_api_event
-from recs.local.stack import LocalStack
-from recs.synthetic import SyntheticShop
+from recs_tools.local.gateway_events import build_http_api_event
+from recs_tools.local.stack import LocalStack
+from recs_tools.synthetic import SyntheticShop
 from tests.helpers import body_of
 
 #: Sources built from the shopper's own history or session (recs.serving.sources).

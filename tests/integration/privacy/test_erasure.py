@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from recs.local.stack import LocalStack
 from recs.storage import user_pk, version_sk
+from recs_tools.local.stack import LocalStack
 from tests.integration.privacy.stores import find, store_texts
 from tests.integration.privacy.support import (
     gzip_half_of_the_lake,

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from recs.local.auth import LocalIssuer
-from recs.local.stack import LocalStack
+from recs_tools.local.auth import LocalIssuer
+from recs_tools.local.stack import LocalStack
 from tests.helpers import body_of, load_event
 
 

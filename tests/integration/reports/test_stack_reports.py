@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from recs.local.demo import http_call, run_demo
-from recs.local.http import LocalApiServer
-from recs.local.stack import LocalStack
-from recs.reports.local import REPORTS_PREFIX, local_stack_source, write_local_reports
-from recs.reports.sources import served_id
+from recs_tools.local.demo import run_demo
+from recs_tools.local.http import LocalApiServer
+from recs_tools.local.http_client import http_call
+from recs_tools.local.reports import REPORTS_PREFIX, local_stack_source, write_local_reports
+from recs_tools.local.stack import LocalStack
+from recs_tools.reports.sources import served_id
 
 EXPERIMENT = [
     {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from recs.local.stack import LocalStack
+from recs_tools.local.stack import LocalStack
 from tests.integration.serving.world import World
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from recs.local.stack import LocalStack
+from recs_tools.local.stack import LocalStack
 from tests.integration.serving.world import World
 
 

@@ -7,8 +7,8 @@ import os
 import subprocess
 import sys
 
-from recs.local.redis_server import free_port
-from recs.local.stack import LocalStack
+from recs_tools.local.redis_server import free_port
+from recs_tools.local.stack import LocalStack
 
 # matplotlib and tqdm: the operator tools' (`recs report`, the CLI), never in a function.
 HEAVY = ("numpy", "scipy", "pandas", "pyarrow", "matplotlib", "tqdm")
@@ -18,8 +18,8 @@ FOREIGN = (
     "recs.ingest.service",
     "recs.training",
     "recs.privacy",
-    "recs.reports",
-    "recs.cli",
+    "recs_tools.reports",
+    "recs_tools.cli",
 )
 _PROBE = f"""
 import json, sys

@@ -10,8 +10,8 @@ from botocore.exceptions import ClientError
 
 from recs.adapters.dynamodb import DynamoTable
 from recs.adapters.secrets import SecretsManagerSource
-from recs.local.redis_server import free_port
-from recs.local.stack import LocalStack
+from recs_tools.local.redis_server import free_port
+from recs_tools.local.stack import LocalStack
 from tests.integration.serving.world import (
     RICH_LIST,
     RICH_USER,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from recs.local.stack import LocalStack
+from recs_tools.local.stack import LocalStack
 from tests.integration.serving.world import PSEUDONYMS, RICH_USER, World, emf_metrics, sku
 
 # Powertools' JSON formatter writes a record's `extra` fields next to its message; the records

@@ -5,18 +5,18 @@ from __future__ import annotations
 import json
 import re
 
-from recs.checkout import repo_root
-from recs.local.stack import LocalStack
-from recs.serving.openapi import generate, render, spec_path
+from recs_tools.checkout import repo_root
+from recs_tools.docgen.openapi import generate, render, spec_path
+from recs_tools.local.stack import LocalStack
 
 
 def test_the_committed_spec_is_what_the_code_generates(stack: LocalStack) -> None:
     # Given the functions behind the template's HTTP routes
     # When their resolvers describe themselves
     generated = render(generate(stack))
-    # Then docs/openapi.json says exactly that (regenerate: python -m recs.serving.openapi)
+    # Then docs/openapi.json says exactly that (regenerate: python -m recs_tools.docgen.openapi)
     committed = spec_path(repo_root()).read_text(encoding="utf-8")
-    assert committed == generated, "docs/openapi.json is out of date: run python -m recs.serving.openapi"
+    assert committed == generated, "docs/openapi.json is out of date: run python -m recs_tools.docgen.openapi"
 
 
 def test_every_template_route_is_in_the_spec(stack: LocalStack) -> None:

@@ -13,7 +13,7 @@ import pytest
 import redis
 
 from recs.adapters.redis_cache import RedisCache
-from recs.local.redis_server import RedisServer, free_port, redis_binary
+from recs_tools.local.redis_server import RedisServer, free_port, redis_binary
 
 KEYS = [f"recs:v1:SIM#sku_{n:05d}" for n in range(20)]  # spread over many hash slots
 

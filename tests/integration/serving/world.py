@@ -20,7 +20,6 @@ from urllib.parse import urlencode
 
 from recs.adapters.dynamodb import DynamoTable
 from recs.domain.pseudonym import Pseudonymizer
-from recs.local.stack import LOCAL_PSEUDONYM_KEY, LocalStack
 from recs.storage import (
     ALL_CATEGORIES,
     CATALOG_PK,
@@ -37,6 +36,7 @@ from recs.storage import (
     user_pk,
     version_sk,
 )
+from recs_tools.local.stack import LOCAL_PSEUDONYM_KEY, LocalStack
 from tests.helpers import body_of, load_event
 
 VERSION = "v20260101T000000Z-test01"

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from recs.domain.pseudonym import Pseudonymizer
-from recs.local.stack import LOCAL_PSEUDONYM_KEY, LocalStack
 from recs.storage import CATALOG_OBJECT_KEY, POINTER_KEY
-from recs.synthetic import SyntheticShop, build_config, generate_shop, iter_batches
+from recs_tools.local.stack import LOCAL_PSEUDONYM_KEY, LocalStack
+from recs_tools.synthetic import SyntheticShop, build_config, generate_shop, iter_batches
 
 PSEUDONYMS = Pseudonymizer(LOCAL_PSEUDONYM_KEY.encode())
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from recs.local.stack import LocalStack
 from recs.storage import AVAILABILITY_KEY, decode_items, tombstone_key, version_sk
+from recs_tools.local.stack import LocalStack
 from tests.helpers import load_event
 from tests.integration.training.support import (
     PSEUDONYMS,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from recs.local.stack import LocalStack
 from recs.storage import version_meta_key
 from recs.training.errors import TrainingError
+from recs_tools.local.stack import LocalStack
 from tests.helpers import load_event
 from tests.integration.training.support import model_row
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from recs.argtypes import aware_datetime, key_value
+from recs_tools.argtypes import aware_datetime, key_value
 
 
 def test_a_time_must_carry_its_zone() -> None:

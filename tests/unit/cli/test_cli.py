@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from recs.cli import COMMANDS, main
-from recs.cli.bench import command as bench_command
-from recs.cli.errors import MISSING, USAGE
-from recs.synthetic import build_config, generate_shop, write_jsonl
+from recs_tools.cli import COMMANDS, main
+from recs_tools.cli.bench import command as bench_command
+from recs_tools.cli.errors import MISSING, USAGE
+from recs_tools.synthetic import build_config, generate_shop, write_jsonl
 
 
 @pytest.mark.parametrize("name", [c.name for c in COMMANDS])
@@ -38,9 +38,9 @@ def test_the_top_level_help_lists_every_command(capsys: pytest.CaptureFixture[st
 
 
 def test_a_deploy_command_is_delegated_to_its_module(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given a recs.deploy.smoke module with its own options
+    # Given a recs_tools.deploy.smoke module with its own options
     seen: list[argparse.Namespace] = []
-    module = types.ModuleType("recs.deploy.smoke", "Smoke test a stack.")
+    module = types.ModuleType("recs_tools.deploy.smoke", "Smoke test a stack.")
 
     def configure(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--stack", required=True)
@@ -51,7 +51,7 @@ def test_a_deploy_command_is_delegated_to_its_module(monkeypatch: pytest.MonkeyP
 
     module.configure = configure  # type: ignore[attr-defined]
     module.run = run  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "recs.deploy.smoke", module)
+    monkeypatch.setitem(sys.modules, "recs_tools.deploy.smoke", module)
     # When `recs smoke --stack recs-prod` runs
     status = main(["smoke", "--stack", "recs-prod"])
     # Then the module parsed its options and its status is the command's
@@ -62,11 +62,11 @@ def test_a_deploy_command_is_delegated_to_its_module(monkeypatch: pytest.MonkeyP
 def test_a_missing_deploy_module_says_so(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Given an installation without recs.deploy.rollback
-    monkeypatch.setitem(sys.modules, "recs.deploy.rollback", None)
+    # Given an installation without recs_tools.deploy.rollback
+    monkeypatch.setitem(sys.modules, "recs_tools.deploy.rollback", None)
     # When `recs rollback` runs, then it exits 3 naming the missing module
     assert main(["rollback"]) == MISSING
-    assert "recs.deploy.rollback is missing" in capsys.readouterr().err
+    assert "recs_tools.deploy.rollback is missing" in capsys.readouterr().err
 
 
 def test_report_errors_say_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from recs.checkout import repo_root
-from recs.local.cfn import load_template
+from recs_tools.checkout import repo_root
+from recs_tools.local.cfn import load_template
 
 
 @pytest.fixture(scope="module")

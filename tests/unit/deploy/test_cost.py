@@ -1,4 +1,4 @@
-"""The cost model's arithmetic (recs.deploy.cost): what drives each figure, and its report."""
+"""The cost model's arithmetic (recs_tools.deploy.cost): what drives each figure, and its report."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from recs.checkout import repo_root
-from recs.deploy.cost import (
+from recs_tools.checkout import repo_root
+from recs_tools.deploy.cost import (
     SCALES,
     Assumptions,
     Prices,
@@ -19,7 +19,7 @@ from recs.deploy.cost import (
     user_row_bytes,
     write_units,
 )
-from recs.local.cfn import load_template
+from recs_tools.local.cfn import load_template
 
 A, P = Assumptions(), Prices()
 

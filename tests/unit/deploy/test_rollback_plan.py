@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from recs.deploy.rollback import RollbackError, plan_rollback
+from recs_tools.deploy.rollback import RollbackError, plan_rollback
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 POINTER = {

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from recs.checkout import repo_root
+from recs_tools.checkout import repo_root
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from recs.checkout import repo_root
-from recs.deploy.smoke import Contract, Reply
+from recs_tools.checkout import repo_root
+from recs_tools.deploy.smoke import Contract, Reply
 
 ROUTE = "/api/recommendations"
 VALID = {

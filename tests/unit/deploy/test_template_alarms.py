@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from recs.local.cfn import Resolver, parameter_defaults
+from recs_tools.local.cfn import Resolver, parameter_defaults
 
 _TOPIC = [{"Ref": "TrainingAlertsTopic"}]
 

@@ -8,8 +8,8 @@ import jsonschema
 import pytest
 from pydantic import ValidationError
 
-from recs.ingest.schema_doc import EXAMPLES, PII_EXAMPLE, event_type_schema, lake_lines, render
 from recs.models.events import TYPE_REQUIRED_FIELDS, EventType, LakeEvent, ShopEvent
+from recs_tools.docgen.event_schemas import EXAMPLES, PII_EXAMPLE, event_type_schema, lake_lines, render
 from tests.helpers import EVENTS_DIR
 
 DOC = EVENTS_DIR.parent / "docs" / "event-schemas.md"
@@ -32,7 +32,7 @@ def _model_accepts(event: dict[str, Any]) -> bool:
 
 def test_the_committed_document_is_what_the_models_generate() -> None:
     # Given the committed document / When the generator renders the models
-    # Then they are identical (run `python -m recs.ingest.schema_doc` after changing a model)
+    # Then they are identical (run `python -m recs_tools.docgen.event_schemas` after changing a model)
     assert DOC.read_text(encoding="utf-8") == render()
 
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from recs.checkout import repo_root
-from recs.local.cfn import Resolver, UnsupportedIntrinsicError, load_template, parameter_defaults
+from recs_tools.checkout import repo_root
+from recs_tools.local.cfn import Resolver, UnsupportedIntrinsicError, load_template, parameter_defaults
 
 
 def _resolver(**parameters: object) -> Resolver:

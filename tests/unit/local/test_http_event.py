@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import base64
 
-from recs.local.http import _to_http, build_http_api_event
+from recs_tools.local.gateway_events import build_http_api_event
+from recs_tools.local.http import _to_http
 
 
 def test_request_becomes_a_payload_v2_event() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from recs.checkout import repo_root
-from recs.local.cfn import load_template
 from recs.models.events import LakeEvent
+from recs_tools.checkout import repo_root
+from recs_tools.local.cfn import load_template
 
 _HIVE_TYPES = {"string": "string", "integer": "int", "number": "double", "boolean": "boolean"}
 

@@ -15,8 +15,8 @@ from jwt.algorithms import RSAAlgorithm
 from recs.auth.caller import Caller, bearer_token, caller_from_claims
 from recs.auth.errors import IssuerUnavailableError, UnauthorizedError
 from recs.auth.policy import SubjectPolicy
-from recs.auth.settings import AuthSettings
 from recs.auth.tokens import JwtVerifier, OidcSigningKeys
+from recs.config.auth import AuthSettings
 from recs.errors import ForbiddenError
 
 ISSUER = "https://issuer.example/pool"

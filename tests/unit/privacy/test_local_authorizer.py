@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from recs.checkout import repo_root
-from recs.local.auth import JwtAuthorizerConfig, gateway_claim, route_authorizers
-from recs.local.cfn import Resolver, load_template, parameter_defaults
+from recs_tools.checkout import repo_root
+from recs_tools.local.auth import JwtAuthorizerConfig, gateway_claim, route_authorizers
+from recs_tools.local.cfn import Resolver, load_template, parameter_defaults
 
 TEMPLATE = load_template(repo_root() / "template.yaml")
 PRIVACY_ROUTES = {

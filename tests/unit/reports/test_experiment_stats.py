@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from recs.reports.experiment_stats import (
+from recs_tools.reports.experiment_stats import (
     Cell,
     aggregate,
     chi_square,

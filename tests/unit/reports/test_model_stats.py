@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from recs.reports.model_stats import (
+from recs_tools.reports.model_stats import (
     gini,
     head_items,
     metric_rows,

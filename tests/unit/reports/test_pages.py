@@ -7,11 +7,11 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from recs.reports.experiment_report import ExperimentReportInput, experiment_page
-from recs.reports.experiment_stats import aggregate
-from recs.reports.generate import LATEST_MODEL, ReportOptions, write_index, write_model_reports
-from recs.reports.model_report import ModelReportInput, VersionRecord, model_page
-from recs.reports.model_stats import RankedList
+from recs_tools.reports.experiment_report import ExperimentReportInput, experiment_page
+from recs_tools.reports.experiment_stats import aggregate
+from recs_tools.reports.generate import LATEST_MODEL, ReportOptions, write_index, write_model_reports
+from recs_tools.reports.model_report import ModelReportInput, VersionRecord, model_page
+from recs_tools.reports.model_stats import RankedList
 
 EVALUATION = {
     "family": "als",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from recs.reports.plots import history_chart
+from recs_tools.reports.plots import history_chart
 
 
 def test_the_history_chart_labels_versions_by_their_time_without_the_hash() -> None:

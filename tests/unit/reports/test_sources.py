@@ -12,8 +12,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from recs.reports.model_report import VersionRecord
-from recs.reports.sources import (
+from recs_tools.reports.model_report import VersionRecord
+from recs_tools.reports.sources import (
     CloudWatchServedLog,
     OfflineSource,
     ReportError,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from recs.synthetic import SyntheticShop, build_config, generate_shop
+from recs_tools.synthetic import SyntheticShop, build_config, generate_shop
 
 SEED = 20_251_022
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from recs.synthetic import (
+from recs_tools.synthetic import (
     DEFAULT_NOW,
     PRESETS,
     ShopConfig,
@@ -18,7 +18,7 @@ from recs.synthetic import (
     generate_shop,
     preset_names,
 )
-from recs.synthetic.__main__ import main
+from recs_tools.synthetic.__main__ import main
 
 
 def test_presets_are_listed() -> None:

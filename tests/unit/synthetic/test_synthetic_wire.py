@@ -13,7 +13,7 @@ from pydantic import TypeAdapter
 
 from recs.models.events import ShopEvent
 from recs.models.ids import ID_PATTERN
-from recs.synthetic import (
+from recs_tools.synthetic import (
     PII_FIELDS,
     SyntheticShop,
     build_config,

@@ -13,7 +13,8 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 class EventFactory:
-    """Events in the ARCHITECTURE §3 schema, with deterministic ids and times before NOW."""
+    """Events of the event schema (docs/architecture.md, Events), with deterministic ids and times
+    before NOW."""
 
     def __init__(self) -> None:
         self._ids: Iterator[int] = iter(range(1, 10**9))

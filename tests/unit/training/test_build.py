@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 
-from recs.synthetic import build_config, generate_shop
 from recs.training.build import (
     choose_parameters,
     evaluate_version,
@@ -19,6 +18,7 @@ from recs.training.catalog import Catalog
 from recs.training.interactions import Interactions, build_interactions
 from recs.training.matrix import SECONDS_PER_DAY
 from recs.training.parameters import TrainingParameters
+from recs_tools.synthetic import build_config, generate_shop
 
 PARAMS = TrainingParameters(als_threads=1, tuning_max_fits=6)
 

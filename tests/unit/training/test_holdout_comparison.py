@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recs.synthetic import build_config, generate_shop
 from recs.training.holdout import compare_on_holdout, evaluate_holdout, family_scorer
 from recs.training.interactions import build_interactions
 from recs.training.matrix import SECONDS_PER_DAY
 from recs.training.parameters import TrainingParameters
+from recs_tools.synthetic import build_config, generate_shop
 
 PARAMS = TrainingParameters(als_threads=1)
 

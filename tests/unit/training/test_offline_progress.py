@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from recs.synthetic import build_config, generate_shop
-from recs.training.offline import run_offline
 from recs.training.parameters import TrainingParameters
 from recs.training.progress import TrainingProgress
+from recs_tools.synthetic import build_config, generate_shop
+from recs_tools.training.offline import run_offline
 
 
 def test_an_offline_run_reports_stages_sweeps_and_users_written(tmp_path: Path) -> None:

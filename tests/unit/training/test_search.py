@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import pytest
 
-from recs.synthetic import build_config, generate_shop
 from recs.training import search as search_module
 from recs.training.fitting import fit
 from recs.training.holdout import hold_out
@@ -19,6 +18,7 @@ from recs.training.parameters import TrainingParameters
 from recs.training.ranking import rank
 from recs.training.search import neighbours, search
 from recs.training.visits import last_visit_holdout
+from recs_tools.synthetic import build_config, generate_shop
 
 PARAMS = TrainingParameters(als_threads=1, tuning_max_fits=5)
 

@@ -7,7 +7,6 @@ import dataclasses
 
 import numpy as np
 
-from recs.synthetic import build_config, generate_shop
 from recs.training.interactions import Interactions, build_interactions
 from recs.training.matrix import SECONDS_PER_DAY
 from recs.training.parameters import TrainingParameters
@@ -18,6 +17,7 @@ from recs.training.session_lists import (
     next_item_predictions,
 )
 from recs.training.visits import last_visit_holdout
+from recs_tools.synthetic import build_config, generate_shop
 from tests.unit.training.conftest import EventFactory
 
 PARAMS = TrainingParameters()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from recs.auth.settings import AuthSettings
+from recs.config.auth import AuthSettings
 from recs.config.common import CacheSettings, PseudonymSettings
 
 

@@ -10,7 +10,7 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from recs.auth.settings import AuthSettings
+from recs.config.auth import AuthSettings
 from recs.config.common import CacheSettings, PseudonymSettings
 from recs.serving.experiments import Experiment
 from recs.serving.ranking import SESSION_SEEDS

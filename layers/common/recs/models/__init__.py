@@ -1,1 +1,1 @@
-"""Pydantic models: the contracts of ARCHITECTURE.md sections 2-4."""
+"""Pydantic models: the wire contracts (docs/architecture.md, The contracts)."""

@@ -1,11 +1,11 @@
-"""Shop events (ARCHITECTURE.md section 3).
+"""Shop events (docs/architecture.md, The contracts: Events).
 
 `ShopEvent` is what the frontend sends. `LakeEvent` is what reaches the S3 lake: the same
 fields with user, anonymous and session ids replaced by keyed-hash pseudonyms, free text
 scrubbed of anything that looks like an e-mail address, phone number or IP address, and unknown
 fields (which is where PII such as names, addresses and IPs would travel) dropped.
 
-`docs/event-schemas.md` is generated from these models (``python -m recs.ingest.schema_doc``).
+`docs/event-schemas.md` is generated from these models (``python -m recs_tools.docgen.event_schemas``).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class EventType(StrEnum):
     SEARCH_RESULT_CLICK = "search_result_click"
 
 
-#: Default confidence weight per event type (requirements.md "Event weighting").
+#: Default confidence weight per event type (docs/architecture.md, Events).
 DEFAULT_EVENT_WEIGHTS: dict[str, float] = {
     EventType.PURCHASE.value: 5.0,
     EventType.ADD_TO_CART.value: 3.0,

@@ -5,5 +5,5 @@ Its own module so that serving can validate ids without importing the event mode
 
 from __future__ import annotations
 
-#: Letters, digits and `_ - . :`, 1 to 128 characters (ARCHITECTURE §3).
+#: Letters, digits and `_ - . :`, 1 to 128 characters (docs/architecture.md, Events).
 ID_PATTERN = r"^[A-Za-z0-9_\-.:]{1,128}$"

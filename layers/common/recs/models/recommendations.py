@@ -1,4 +1,4 @@
-"""What serving returns and what training publishes (ARCHITECTURE.md sections 2 and 4)."""
+"""What serving returns and what training publishes (docs/architecture.md, The contracts)."""
 
 from __future__ import annotations
 

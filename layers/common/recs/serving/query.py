@@ -41,7 +41,7 @@ DEFAULT_CONTEXT = "homepage"
 
 
 class RecommendationQuery(BaseModel):
-    """What the caller asked for, validated (ARCHITECTURE.md section 2)."""
+    """What the caller asked for, validated (docs/architecture.md, HTTP API)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -1,7 +1,7 @@
 """Build a model version from a window of interactions: the code every entry point shares.
 
 The workflow's steps (`recs.training.pipeline`) call these functions between loads and stores
-of artifacts; the offline command (`recs.training.offline`) calls them one after the other in
+of artifacts; the offline command (`recs_tools.training.offline`) calls them one after the other in
 memory. Either way a version is made by the same code:
 
 1. `choose_parameters`: the family, its key hyperparameters and the buy-again mix, searched on

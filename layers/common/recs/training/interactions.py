@@ -142,7 +142,8 @@ class InteractionBuilder:
         return self
 
     def add(self, event: Mapping[str, Any]) -> None:
-        """Record one event in the ARCHITECTURE §3 schema; malformed ones are counted, not raised."""
+        """Record one event of the event schema (docs/architecture.md, Events); a malformed one is
+        counted, not raised."""
         self.read += 1
         try:
             code = EVENT_CODES[str(event["eventType"])]

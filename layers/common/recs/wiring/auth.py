@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from recs.auth.policy import SubjectPolicy
-from recs.auth.settings import AuthSettings
+from recs.config.auth import AuthSettings
 
 
 def subject_policy(settings: AuthSettings, *, verify_tokens: bool) -> SubjectPolicy:

@@ -1,1 +1,0 @@
-"""Sample events by area; `recs.local.sample_events` collects them into events/."""

@@ -1,0 +1,417 @@
+"""Monthly cost model of a deployed stack, by service, at a given number of monthly active users.
+
+    python -m recs_tools.deploy.cost                 # the tables of docs/deploy.md (10k, 1M, 10M MAU)
+    python -m recs_tools.deploy.cost --mau 250000    # one scale
+
+Every figure is arithmetic on the `Assumptions` (traffic per MAU, sizes, the stack's settings)
+and the `Prices` below, so the documented numbers are generated, never typed. The prices are
+AWS's published on-demand list prices for eu-west-1 in USD as the author knew them (no free
+tier, no savings plans); this machine has no internet access to check them, so re-check them
+on aws.amazon.com/pricing before relying on a figure. Row sizes are measured with the code that
+writes the rows (recs.storage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+
+from recs.storage import encode_items, list_row
+
+HOURS_PER_MONTH = 730.0
+SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
+DAYS_PER_MONTH = 30.4
+KB = 1024
+GB = 1024**3
+
+
+@dataclass(frozen=True)
+class Prices:
+    """USD list prices, eu-west-1 unless marked (us-east-1) in the field's comment."""
+
+    lambda_requests_per_million: float = 0.20
+    lambda_gb_second: float = 0.0000166667  # x86_64
+    snapstart_cache_gb_second: float = 0.0000015046  # Python SnapStart cache (us-east-1)
+    snapstart_restore_gb: float = 0.0001397998  # per GB restored (us-east-1)
+    http_api_per_million: float = 1.11  # first 300M requests a month
+    http_api_per_million_after_300m: float = 1.00
+    dynamodb_write_units_per_million: float = 0.7068  # on demand
+    dynamodb_read_units_per_million: float = 0.1415  # on demand
+    dynamodb_storage_gb_month: float = 0.283
+    dynamodb_pitr_gb_month: float = 0.2264
+    s3_standard_gb_month: float = 0.023
+    s3_put_per_thousand: float = 0.005
+    s3_get_per_thousand: float = 0.0004
+    firehose_ingested_gb: float = 0.031  # Direct PUT, each record rounded up to 5 KB
+    step_functions_per_thousand_transitions: float = 0.025
+    valkey_serverless_gb_hour: float = 0.0837  # ElastiCache Serverless for Valkey (us-east-1 0.084)
+    valkey_serverless_per_million_ecpu: float = 0.0023  # (us-east-1)
+    interface_endpoint_az_hour: float = 0.011
+    interface_endpoint_gb: float = 0.01
+    cloudwatch_logs_ingested_gb: float = 0.57
+    cloudwatch_logs_stored_gb_month: float = 0.03
+    cloudwatch_metric_month: float = 0.30
+    cloudwatch_alarm_metric_month: float = 0.10
+    cloudwatch_dashboard_month: float = 3.00
+    xray_traces_per_million: float = 5.00
+    secrets_manager_secret_month: float = 0.40
+    secrets_manager_per_10k_calls: float = 0.05
+    data_transfer_out_gb: float = 0.09
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """What one monthly active user (MAU) causes, and the stack's settings that drive cost."""
+
+    recommendation_requests_per_mau: float = 20.0  # 4 visits x 5 pages showing a list
+    events_per_mau: float = 60.0  # views, clicks, carts, purchases, searches
+    events_per_post: float = 5.0  # the shop's tracker batches events
+    privacy_requests_per_mau: float = 0.01
+    # Lambda: memory (template.yaml) and mean billed duration per invocation (assumed).
+    recommend_memory_gb: float = 1.0
+    recommend_ms: float = 12.0
+    ingest_memory_gb: float = 1.0
+    ingest_ms: float = 25.0
+    privacy_memory_gb: float = 0.5
+    privacy_ms: float = 40.0
+    cold_start_share: float = 0.001  # SnapStart restores per recommend request
+    # DynamoDB per request (eventually consistent reads of rows up to 4 KB are 0.5 read units).
+    recommend_read_units: float = 1.5  # user or session row, preference, shop-wide list
+    ingest_read_units: float = 1.0  # preference and session rows (BatchGetItem)
+    ingest_write_units: float = 1.0  # the session row (under 1 KB)
+    # Training: daily, over training_window_days; every list rewritten each run (no skipping).
+    training_runs_per_month: float = DAYS_PER_MONTH
+    training_window_days: float = 90.0
+    share_of_mau_with_lists: float = 1.0
+    products_per_mau: float = 0.02  # catalog size: 10k MAU -> 200 products, 10M -> 200k (capped)
+    max_products: float = 500_000
+    top_k: int = 100  # items per user list (recs.training.parameters)
+    similar_k: int = 50  # items per similar / bought-together list
+    product_id_chars: int = 10  # e.g. sku_123456
+    version_ttl_days: float = 30.0  # rows of a version stay this long (TTL)
+    shard_users: float = 20_000.0
+    train_memory_gb: float = 10.0
+    events_per_second_prepare: float = 206_000.0  # docs/training.md, Scale
+    train_seconds_per_million_interactions: float = (124.2 + 66.7) / 40.0  # train + evaluate
+    topk_seconds_per_million_users: float = 62.9
+    rows_written_per_second: float = 1_000.0  # per publish invocation (assumed)
+    purge_seconds_per_run: float = 10.0
+    purge_memory_gb: float = 2.9375  # 3008 MB
+    interactions_per_user: float = 40.0
+    # Storage.
+    lake_bytes_per_event: float = 354.0  # as ingest writes it (docs/training.md)
+    lake_compression_ratio: float = 0.12  # gzip of JSON lines
+    raw_event_retention_days: float = 400.0
+    artifact_bytes_per_list: float = 1_500.0  # a version's lists and factors in S3
+    artifact_retention_days: float = 60.0
+    session_row_bytes: float = 500.0
+    # Observability.
+    log_bytes_per_recommend: float = 900.0  # the served line and the platform's report line
+    log_bytes_per_ingest: float = 600.0
+    log_retention_days: float = 30.0
+    custom_metrics: float = 120.0  # EMF metrics x dimension combinations (context, source, variant)
+    alarm_metrics: float = 12.0  # metrics watched by template.yaml's alarms
+    xray_reservoir_per_month: float = SECONDS_PER_MONTH  # 1 trace a second, then 5%
+    xray_sampled_share: float = 0.05
+    response_bytes: float = 1_500.0
+    secret_reads_per_million_requests: float = 20.0  # one per new container
+    # The optional cache (EnableCache=true).
+    cache_hit_rate: float = 0.8
+    cached_share_of_user_lists: float = 0.2
+    cache_minimum_gb: float = 0.1
+    ecpu_per_recommend: float = 3.0
+    interface_endpoints: float = 2.0  # Secrets Manager and Firehose (gateway endpoints are free)
+    availability_zones: float = 2.0
+
+
+def user_row_bytes(a: Assumptions) -> int:
+    """A user's top-K row as training writes it (recs.storage.list_row), in bytes."""
+    return _row_bytes(a.top_k, a.product_id_chars, "U#" + "p" * 43)
+
+
+def product_row_bytes(a: Assumptions) -> int:
+    return _row_bytes(a.similar_k, a.product_id_chars, "SIM#" + "s" * a.product_id_chars)
+
+
+def _row_bytes(k: int, id_chars: int, pk: str) -> int:
+    items = [("s" * id_chars, 0.12345, "similar-users") for _ in range(k)]
+    row = list_row(pk, "v20261126T030000-abcdef", items, "2026-11-26T03:00:00Z", 1_800_000_000)
+    assert row["d"] == encode_items(items)
+    return sum(len(str(key)) + len(str(value)) for key, value in row.items())
+
+
+def write_units(row_bytes: float) -> int:
+    """DynamoDB bills a write per started KB."""
+    return max(1, math.ceil(row_bytes / KB))
+
+
+@dataclass(frozen=True)
+class Traffic:
+    recommend: float
+    event_posts: float
+    events: float
+    privacy: float
+
+    @property
+    def api(self) -> float:
+        return self.recommend + self.event_posts + self.privacy
+
+
+def traffic(mau: float, a: Assumptions) -> Traffic:
+    events = mau * a.events_per_mau
+    return Traffic(
+        recommend=mau * a.recommendation_requests_per_mau,
+        event_posts=events / a.events_per_post,
+        events=events,
+        privacy=mau * a.privacy_requests_per_mau,
+    )
+
+
+@dataclass(frozen=True)
+class Publish:
+    """One training run's publish: rows, write units and seconds."""
+
+    user_lists: float
+    product_lists: float
+    write_units: float
+    seconds: float
+
+
+def publish(mau: float, a: Assumptions, changed_share: float = 1.0) -> Publish:
+    """The rows a run writes; `changed_share` models writing only the lists that changed."""
+    users = mau * a.share_of_mau_with_lists
+    products = min(mau * a.products_per_mau, a.max_products)
+    user_lists = users * changed_share
+    # Similar items and bought together per product, and the user's PURCHASED row (small).
+    product_lists = 2 * products * changed_share
+    units = (
+        user_lists * write_units(user_row_bytes(a))
+        + product_lists * write_units(product_row_bytes(a))
+        + users * changed_share
+    )
+    seconds = (user_lists * 2 + product_lists) / a.rows_written_per_second
+    return Publish(user_lists, product_lists, units, seconds)
+
+
+def monthly_cost(
+    mau: float, a: Assumptions, p: Prices, *, cache: bool = False, changed_share: float = 1.0
+) -> dict[str, float]:
+    """USD per month by service (cache: the EnableCache=true additions)."""
+    t = traffic(mau, a)
+    run = publish(mau, a, changed_share)
+    runs = a.training_runs_per_month
+    products = min(mau * a.products_per_mau, a.max_products)
+    users = mau * a.share_of_mau_with_lists
+    window_events = t.events * a.training_window_days / DAYS_PER_MONTH
+    interactions = users * a.interactions_per_user
+    shards = math.ceil(users / a.shard_users) + 1
+
+    invocations = t.recommend + t.event_posts + t.privacy + runs * (6 + shards)
+    train_seconds = (
+        window_events / a.events_per_second_prepare
+        + interactions / 1e6 * a.train_seconds_per_million_interactions
+        + users / 1e6 * a.topk_seconds_per_million_users
+        + run.seconds
+    )
+    gb_seconds = (
+        t.recommend * a.recommend_memory_gb * a.recommend_ms / 1000
+        + t.event_posts * a.ingest_memory_gb * a.ingest_ms / 1000
+        + t.privacy * a.privacy_memory_gb * a.privacy_ms / 1000
+        + runs * (a.train_memory_gb * train_seconds + a.purge_memory_gb * a.purge_seconds_per_run)
+    )
+    lambda_cost = invocations / 1e6 * p.lambda_requests_per_million + gb_seconds * p.lambda_gb_second
+    snapstart = (
+        a.recommend_memory_gb * SECONDS_PER_MONTH * p.snapstart_cache_gb_second
+        + t.recommend * a.cold_start_share * a.recommend_memory_gb * p.snapstart_restore_gb
+    )
+
+    first_tier = min(t.api, 300e6)
+    api = (
+        first_tier / 1e6 * p.http_api_per_million
+        + (t.api - first_tier) / 1e6 * p.http_api_per_million_after_300m
+    )
+
+    read_share = (1 - a.cache_hit_rate) if cache else 1.0
+    read_units = t.recommend * a.recommend_read_units * read_share + t.event_posts * a.ingest_read_units
+    write_units_month = t.event_posts * a.ingest_write_units + runs * run.write_units
+    version_gb = (users * user_row_bytes(a) + 2 * products * product_row_bytes(a)) / GB
+    stored_gb = version_gb * a.version_ttl_days * (runs / DAYS_PER_MONTH) + mau * a.session_row_bytes / GB
+    dynamodb = (
+        read_units / 1e6 * p.dynamodb_read_units_per_million
+        + write_units_month / 1e6 * p.dynamodb_write_units_per_million
+        + stored_gb * (p.dynamodb_storage_gb_month + p.dynamodb_pitr_gb_month)
+    )
+
+    lake_gb = t.events * a.lake_bytes_per_event * a.lake_compression_ratio / GB
+    lake_stored = lake_gb * a.raw_event_retention_days / DAYS_PER_MONTH
+    artifacts_stored = (users + 2 * products) * a.artifact_bytes_per_list / GB * a.artifact_retention_days
+    objects_written = SECONDS_PER_MONTH / 60 + runs * (2 * shards + 50)
+    objects_read = runs * (a.training_window_days * 24 * 2 + 4 * shards)
+    s3 = (
+        (lake_stored + artifacts_stored) * p.s3_standard_gb_month
+        + objects_written / 1000 * p.s3_put_per_thousand
+        + objects_read / 1000 * p.s3_get_per_thousand
+    )
+
+    record_bytes = a.events_per_post * a.lake_bytes_per_event
+    billed_kb = math.ceil(record_bytes / (5 * KB)) * 5
+    firehose = t.event_posts * billed_kb * KB / GB * p.firehose_ingested_gb
+
+    transitions = runs * (25 + 4 * shards)
+    step_functions = transitions / 1000 * p.step_functions_per_thousand_transitions
+
+    log_gb = (t.recommend * a.log_bytes_per_recommend + t.event_posts * a.log_bytes_per_ingest) / GB
+    traces = (
+        min(t.api, a.xray_reservoir_per_month)
+        + max(0.0, t.api - a.xray_reservoir_per_month) * a.xray_sampled_share
+    )
+    cloudwatch = (
+        log_gb * p.cloudwatch_logs_ingested_gb
+        + log_gb * a.log_retention_days / DAYS_PER_MONTH * p.cloudwatch_logs_stored_gb_month
+        + a.custom_metrics * p.cloudwatch_metric_month
+        + a.alarm_metrics * p.cloudwatch_alarm_metric_month
+        + p.cloudwatch_dashboard_month
+    )
+    costs = {
+        "Lambda (requests + GB-s)": lambda_cost,
+        "Lambda SnapStart (recommend)": snapstart,
+        "API Gateway HTTP API": api,
+        "DynamoDB on demand (reads, writes, storage + PITR)": dynamodb,
+        "S3 (lake, artifacts, requests)": s3,
+        "Firehose": firehose,
+        "Step Functions": step_functions,
+        "CloudWatch (logs, metrics, alarms, dashboard)": cloudwatch,
+        "X-Ray traces": traces / 1e6 * p.xray_traces_per_million,
+        "Secrets Manager": p.secrets_manager_secret_month
+        + t.api / 1e6 * a.secret_reads_per_million_requests / 1e4 * p.secrets_manager_per_10k_calls,
+        "Data transfer out (responses)": t.recommend * a.response_bytes / GB * p.data_transfer_out_gb,
+    }
+    if cache:
+        cached_gb = max(a.cache_minimum_gb, version_gb * a.cached_share_of_user_lists)
+        ecpus = t.recommend * a.ecpu_per_recommend + t.event_posts
+        costs["ElastiCache Serverless (Valkey)"] = (
+            cached_gb * HOURS_PER_MONTH * p.valkey_serverless_gb_hour
+            + ecpus / 1e6 * p.valkey_serverless_per_million_ecpu
+        )
+        endpoint_gb = (t.event_posts * record_bytes) / GB
+        costs["VPC interface endpoints (2)"] = (
+            a.interface_endpoints * a.availability_zones * HOURS_PER_MONTH * p.interface_endpoint_az_hour
+            + endpoint_gb * p.interface_endpoint_gb
+        )
+    return costs
+
+
+def publish_saving(mau: float, a: Assumptions, p: Prices, changed_share: float) -> float:
+    """USD a month saved by writing only the share `changed_share` of the lists each run."""
+    full = monthly_cost(mau, a, p)
+    partial = monthly_cost(mau, a, p, changed_share=changed_share)
+    return sum(full.values()) - sum(partial.values())
+
+
+# ---------------------------------------------------------------------------- report
+SCALES = (10_000, 1_000_000, 10_000_000)
+CHANGED_SHARES = (0.5, 0.2)
+
+
+def _money(value: float) -> str:
+    return f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
+
+
+def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
+    """The markdown tables of docs/deploy.md."""
+    without = [monthly_cost(m, a, p) for m in scales]
+    with_cache = [monthly_cost(m, a, p, cache=True) for m in scales]
+    header = "| service | " + " | ".join(f"{m:,.0f} MAU" for m in scales) + " |"
+    rule = "|---|" + "---:|" * len(scales)
+    lines = [header, rule]
+    for service in with_cache[0]:
+        values = [c.get(service) for c in with_cache]
+        in_base = service in without[0]
+        label = service if in_base else f"{service} (EnableCache=true only)"
+        lines.append(f"| {label} | " + " | ".join(_money(v or 0.0) for v in values) + " |")
+    lines.append(
+        "| **total, no cache** | " + " | ".join(f"**{_money(sum(c.values()))}**" for c in without) + " |"
+    )
+    lines.append(
+        "| **total, EnableCache=true** | "
+        + " | ".join(f"**{_money(sum(c.values()))}**" for c in with_cache)
+        + " |"
+    )
+    lines.append(
+        "| USD per 1,000 MAU, no cache | "
+        + " | ".join(_money(sum(c.values()) / m * 1000) for c, m in zip(without, scales, strict=True))
+        + " |"
+    )
+    lines += [
+        "",
+        "Writing only the lists that changed (DynamoDB writes and publish time; USD a month saved):",
+        "",
+    ]
+    lines.append("| lists changed per run | " + " | ".join(f"{m:,.0f} MAU" for m in scales) + " |")
+    lines.append(rule)
+    for share in CHANGED_SHARES:
+        lines.append(
+            f"| {share:.0%} | " + " | ".join(_money(publish_saving(m, a, p, share)) for m in scales) + " |"
+        )
+    lines += ["", "Per training run at each scale:", ""]
+    lines.append("| | " + " | ".join(f"{m:,.0f} MAU" for m in scales) + " |")
+    lines.append(rule)
+    runs = [publish(m, a) for m in scales]
+    lines.append(
+        "| lists written | " + " | ".join(f"{r.user_lists + r.product_lists:,.0f}" for r in runs) + " |"
+    )
+    lines.append("| DynamoDB write units | " + " | ".join(f"{r.write_units:,.0f}" for r in runs) + " |")
+    lines += [
+        "",
+        f"Row sizes (recs.storage.list_row): a user's top-{a.top_k} row {user_row_bytes(a):,} bytes "
+        f"({write_units(user_row_bytes(a))} write units), a similar-items row of {a.similar_k} "
+        f"{product_row_bytes(a):,} bytes ({write_units(product_row_bytes(a))} write units).",
+    ]
+    return "\n".join(lines)
+
+
+def assumptions_table(a: Assumptions, p: Prices) -> str:
+    lines = ["| assumption | value |", "|---|---:|"]
+    lines += [f"| {f.name} | {getattr(a, f.name):,} |" for f in fields(a)]
+    lines += ["", "| list price (USD) | value |", "|---|---:|"]
+    lines += [f"| {f.name} | {getattr(p, f.name)} |" for f in fields(p)]
+    return "\n".join(lines)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mau", type=float, action="append", help="monthly active users (repeatable)")
+    parser.add_argument("--assumptions", action="store_true", help="also print every assumption and price")
+    parser.add_argument(
+        "--changed-share", type=float, default=None, help="model writing only this share of lists"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    a, p = Assumptions(), Prices()
+    scales = tuple(args.mau) if args.mau else SCALES
+    if args.changed_share is not None:
+        for mau in scales:
+            print(
+                f"{mau:,.0f} MAU, {args.changed_share:.0%} of lists changed: saves "
+                f"{_money(publish_saving(mau, a, p, args.changed_share))} USD a month"
+            )
+    print(report(scales, a, p))
+    if args.assumptions:
+        print()
+        print(assumptions_table(a, p))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m recs_tools.deploy.cost", description=__doc__.split("\n\n")[0]
+    )
+    configure(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

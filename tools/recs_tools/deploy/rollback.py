@@ -1,0 +1,150 @@
+"""Roll the served model back to the previous published version: one command.
+
+    python -m recs_tools.deploy.rollback --stack recs-prod            # to the version before the current
+    python -m recs_tools.deploy.rollback --stack recs-prod --to v...  # to a named published version
+    python -m recs_tools.deploy.rollback --table NAME --dry-run       # say what it would do
+
+Serving reads the ``CURRENT``/``POINTER`` row (recs.storage), so moving it is the whole rollback:
+each version's rows stay under their own sort key until their TTL, and cache keys carry the
+version. The target must be a version the workflow published (its ``META`` row says
+``published``), whose rows have not expired and whose shop-wide list is still stored. The new
+pointer records where it came from (``rolledBackFrom``) and no ``previousVersion``, so a second
+rollback needs ``--to``; the abandoned version's META row gets ``rolledBackAt``. Serving picks
+the new pointer up within its pointer TTL (15 s by default, docs/serving.md). Do not run it
+while a training run is flipping (the run's Flip would win).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from recs.ports import KeyValueTable
+from recs.storage import POINTER_KEY, iso, popular_pk, utc_now, version_meta_key, version_sk
+
+
+class RollbackError(Exception):
+    """The rollback cannot be done safely; the pointer is left as it was."""
+
+
+@dataclass(frozen=True)
+class Rollback:
+    from_version: str
+    to_version: str
+    pointer: dict[str, Any]
+    applied: bool
+
+
+def plan_rollback(
+    pointer: dict[str, Any] | None,
+    target_meta: dict[str, Any] | None,
+    target_has_rows: bool,
+    *,
+    now: datetime,
+    to_version: str | None,
+) -> tuple[str, dict[str, Any]]:
+    """The target version and the pointer row that serves it; raises `RollbackError` if unsafe."""
+    if not pointer:
+        raise RollbackError("no current version: nothing has been published yet")
+    current = str(pointer["modelVersion"])
+    target = to_version or pointer.get("previousVersion")
+    if not target:
+        raise RollbackError(
+            f"the current version {current} records no previous version "
+            "(first publish, or already rolled back): name one with --to"
+        )
+    target = str(target)
+    if target == current:
+        raise RollbackError(f"{target} is already the current version")
+    if not target_meta:
+        raise RollbackError(f"version {target} is unknown (no META row; expired or never trained)")
+    if target_meta.get("status") != "published":
+        raise RollbackError(f"version {target} was never published (status {target_meta.get('status')!r})")
+    expires_at = target_meta.get("expiresAt")
+    if expires_at is not None and int(expires_at) <= int(now.timestamp()):
+        raise RollbackError(f"version {target} has expired: its rows are being deleted by TTL")
+    if not target_has_rows:
+        raise RollbackError(f"version {target} has no stored lists any more")
+    new_pointer = {
+        "pk": POINTER_KEY[0],
+        "sk": POINTER_KEY[1],
+        "modelVersion": target,
+        "generatedAt": target_meta.get("generatedAt") or pointer.get("generatedAt"),
+        "previousVersion": None,
+        "rolledBackFrom": current,
+        "flippedAt": iso(now),
+    }
+    return target, new_pointer
+
+
+def roll_back(
+    table: KeyValueTable,
+    *,
+    to_version: str | None = None,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> Rollback:
+    """Move the pointer of the model table `table` back (see the module docstring)."""
+    moment = now or utc_now()
+    pointer = table.get(*POINTER_KEY)
+    target = to_version or (pointer or {}).get("previousVersion")
+    target_meta = table.get(*version_meta_key(str(target))) if target else None
+    has_rows = bool(target) and table.get(popular_pk(), version_sk(str(target))) is not None
+    chosen, new_pointer = plan_rollback(pointer, target_meta, has_rows, now=moment, to_version=to_version)
+    assert pointer is not None  # plan_rollback refused otherwise
+    current = str(pointer["modelVersion"])
+    if not dry_run:
+        table.put(new_pointer)
+        abandoned = table.get(*version_meta_key(current))
+        if abandoned is not None:
+            table.put({**abandoned, "rolledBackAt": iso(moment)})
+    return Rollback(from_version=current, to_version=chosen, pointer=new_pointer, applied=not dry_run)
+
+
+# ---------------------------------------------------------------------------- command line
+def configure(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--stack", help="the deployed stack's name (its ModelTableName output is used)")
+    where.add_argument("--table", help="the model table's name")
+    parser.add_argument("--region", default=None, help="AWS region (default: the environment's)")
+    parser.add_argument("--to", dest="to_version", default=None, help="a published version to serve instead")
+    parser.add_argument("--dry-run", action="store_true", help="check and report, change nothing")
+
+
+#: The output of template.yaml that names the model table.
+_TABLE = "ModelTableName"
+
+
+def run(args: argparse.Namespace) -> int:
+    from recs_tools.deploy.stack_outputs import MissingOutputsError, model_table, stack_outputs
+
+    try:
+        table_name = args.table or stack_outputs(args.stack, required=[_TABLE], region=args.region)[_TABLE]
+        result = roll_back(
+            model_table(table_name, region=args.region), to_version=args.to_version, dry_run=args.dry_run
+        )
+    except MissingOutputsError as foreign:
+        print(f"rollback refused: {foreign} Pass the model table with --table instead.", file=sys.stderr)
+        return 1
+    except RollbackError as refused:
+        print(f"rollback refused: {refused}", file=sys.stderr)
+        return 1
+    verb = "would serve" if args.dry_run else "now serves"
+    print(f"{table_name} {verb} {result.to_version} (was {result.from_version})")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m recs_tools.deploy.rollback", description=__doc__.split("\n\n")[0]
+    )
+    configure(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Sample requests of the privacy function and of the purge step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from recs_tools.local.samples.common import FIXED_EPOCH_MS, api_event
+
+PREFS_ROUTE = "/api/users/{userId}/preferences"
+ERASURE_ROUTE = "/api/users/{userId}/erasure"
+RECEIPT_ROUTE = "/api/erasures/{receiptId}"
+SAMPLE_RECEIPT_ID = "0123456789abcdef0123456789abcdef"
+
+
+def _as_caller(event: dict[str, Any], subject: str) -> dict[str, Any]:
+    """What API Gateway's JWT authorizer adds to a request it let through (claims as strings)."""
+    event["headers"]["authorization"] = "Bearer <token verified by API Gateway>"
+    issued = FIXED_EPOCH_MS // 1000
+    event["requestContext"]["authorizer"] = {
+        "jwt": {
+            "claims": {
+                "iss": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_EXAMPLE",
+                "sub": subject,
+                "aud": "example-app-client-id",
+                "iat": str(issued),
+                "exp": str(issued + 3600),
+            },
+            "scopes": None,
+        }
+    }
+    return event
+
+
+def samples() -> dict[str, dict[str, Any]]:
+    user = {"userId": "user_000001"}
+    return {
+        "privacy_opt_out": api_event(
+            "PUT",
+            "/api/users/user_000001/preferences",
+            PREFS_ROUTE,
+            body={"preferences": {"recommendations": False}},
+            path_parameters=user,
+        ),
+        "privacy_opt_in": api_event(
+            "PUT",
+            "/api/users/user_000001/preferences",
+            PREFS_ROUTE,
+            body={"preferences": {"recommendations": True}},
+            path_parameters=user,
+        ),
+        "privacy_bad_preferences": api_event(
+            "PUT",
+            "/api/users/user_000001/preferences",
+            PREFS_ROUTE,
+            body={"preferences": {"recommendations": "maybe"}},
+            path_parameters=user,
+        ),
+        "privacy_status": api_event(
+            "GET", "/api/users/user_000001/privacy", "/api/users/{userId}/privacy", path_parameters=user
+        ),
+        "privacy_erasure": api_event(
+            "POST", "/api/users/user_000001/erasure", ERASURE_ROUTE, path_parameters=user
+        ),
+        "privacy_erasure_with_anonymous_ids": api_event(
+            "POST",
+            "/api/users/user_000001/erasure",
+            ERASURE_ROUTE,
+            body={"anonIds": ["anon_sample_1"]},
+            path_parameters=user,
+        ),
+        "privacy_erasure_receipt": api_event(
+            "GET",
+            f"/api/erasures/{SAMPLE_RECEIPT_ID}",
+            RECEIPT_ROUTE,
+            path_parameters={"receiptId": SAMPLE_RECEIPT_ID},
+        ),
+        # With caller authorization on: what reaches the function after API Gateway's JWT
+        # authorizer accepted a token of user_000001 (for their own and for another user's data).
+        "privacy_opt_out_authorized": _as_caller(
+            api_event(
+                "PUT",
+                "/api/users/user_000001/preferences",
+                PREFS_ROUTE,
+                body={"preferences": {"recommendations": False}},
+                path_parameters=user,
+            ),
+            "user_000001",
+        ),
+        "privacy_opt_out_other_user": _as_caller(
+            api_event(
+                "PUT",
+                "/api/users/user_000002/preferences",
+                PREFS_ROUTE,
+                body={"preferences": {"recommendations": False}},
+                path_parameters={"userId": "user_000002"},
+            ),
+            "user_000001",
+        ),
+        # The purge step of the training workflow (PurgeFunction), as Step Functions invokes it.
+        "privacy_purge": {"step": "purge", "executionName": "sample-execution"},
+    }

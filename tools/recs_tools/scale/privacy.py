@@ -1,0 +1,227 @@
+"""How fast the privacy machinery runs: the purge's lake passes, the artifact scrub, token checks.
+
+    python -m recs_tools.scale.privacy [--records 1000000] [--users 200000] [--tokens 2000]
+
+Everything runs in memory on this machine (no S3 or DynamoDB: the figures are the CPU cost of
+the purge and of token checks; a Lambda adds the object transfers, which `read_window`-style
+prefetching overlaps). Seeded; prints one JSON document.
+
+- **lake**: ``--records`` lake records in the demo shop's shape (about 260 bytes each), 5,000 per
+  gzip object (Firehose's buffering makes objects of this order), 20% of users also browsing
+  anonymously, 10 of them erased; both purge passes.
+- **artifacts**: one version of ``--users`` visitors (ALS, 32 factors, ``model/ids.json``,
+  ``model/model.npz``, active users), 10 erased; the version's scrub.
+- **tokens**: RS256 (2,048-bit) bearer tokens checked by `recs.auth.tokens.JwtVerifier` with the
+  keys cached (a warm container), and the cold import of PyJWT and ``cryptography``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import subprocess
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+RECORDS_PER_OBJECT = 5_000
+ERASED_USERS = 10
+SEED = 7
+
+
+def _lake(records: int, rng: np.random.Generator) -> tuple[dict[str, bytes], list[str]]:
+    from recs.domain.pseudonym import Pseudonymizer
+
+    pseudonyms = Pseudonymizer(b"scale-measurement-key-0123456789")
+    n_users = max(ERASED_USERS * 10, records // 40)
+    users = [pseudonyms.user(f"user_{i:07d}") for i in range(n_users)]
+    anons = [pseudonyms.anon(f"anon_{i:07d}") if i % 5 == 0 else None for i in range(n_users)]
+    objects: dict[str, bytes] = {}
+    owner = rng.integers(0, n_users, size=records)
+    logged_in = rng.random(records) < 0.8
+    for start in range(0, records, RECORDS_PER_OBJECT):
+        lines = []
+        for i in range(start, min(records, start + RECORDS_PER_OBJECT)):
+            u = int(owner[i])
+            record: dict[str, Any] = {
+                "eventId": f"{i:08x}-0000-4000-8000-000000000000",
+                "eventType": "view",
+                "timestamp": "2026-11-20T10:00:00Z",
+                "sessionId": pseudonyms.session(f"s{u}-{i // 20}"),
+                "productId": f"sku_{i % 5000:05d}",
+                "category": "electronics",
+                "context": "product-page",
+                "receivedAt": "2026-11-20T10:00:01Z",
+                "schemaVersion": 1,
+            }
+            if logged_in[i] or anons[u] is None:
+                record["userId"] = users[u]
+            if anons[u] is not None:
+                record["anonId"] = anons[u]
+            lines.append(json.dumps(record, separators=(",", ":")))
+        objects[f"events/2026/11/20/10/part-{start // RECORDS_PER_OBJECT:06d}.gz"] = gzip.compress(
+            ("\n".join(lines) + "\n").encode(), compresslevel=6
+        )
+    erased = [users[int(i)] for i in rng.choice(n_users, size=ERASED_USERS, replace=False)]
+    return objects, erased
+
+
+def measure_lake(records: int) -> dict[str, Any]:
+    from recs.domain.pseudonym import Pseudonymizer
+    from recs.privacy.lake_purge import LakePurge
+    from recs.privacy.visitors import ErasedVisitors
+
+    class Memory:
+        def __init__(self, objects: dict[str, bytes]) -> None:
+            self.objects = objects
+
+        def get(self, key: str) -> bytes:
+            return self.objects[key]
+
+        def put(self, key: str, data: bytes, content_type: str = "") -> None:
+            self.objects[key] = data
+
+        def list_keys(self, prefix: str) -> Any:
+            return iter(sorted(k for k in self.objects if k.startswith(prefix)))
+
+        def delete(self, keys: Any) -> int:
+            for key in keys:
+                self.objects.pop(key, None)
+            return len(keys)
+
+    objects, erased = _lake(records, np.random.default_rng(SEED))
+    compressed = sum(len(v) for v in objects.values())
+    pseudonyms = Pseudonymizer(b"scale-measurement-key-0123456789")
+    visitors = ErasedVisitors({pseudonyms.tombstone(p) for p in erased}, pseudonyms.tombstone)
+    purge = LakePurge(Memory(objects), "events/", visitors)
+    keys = purge.keys()
+    started = time.perf_counter()
+    links = purge.find_links(keys)
+    for anonymous in links:
+        visitors.add(visitors.tombstone(anonymous))
+    first = time.perf_counter() - started
+    started = time.perf_counter()
+    outcome = purge.rewrite(keys)
+    second = time.perf_counter() - started
+    return {
+        "records": records,
+        "objects": len(keys),
+        "compressedMiB": round(compressed / 2**20, 1),
+        "linksPassSeconds": round(first, 2),
+        "rewritePassSeconds": round(second, 2),
+        "purgeRecordsPerSecond": round(records / (first + second)),
+        "recordsRemoved": outcome.records_removed,
+        "objectsRewritten": outcome.objects_rewritten,
+        "linkedAnonymousIds": len(links),
+    }
+
+
+def measure_artifacts(users: int) -> dict[str, Any]:
+    import scipy.sparse as sp
+
+    from recs.domain.pseudonym import Pseudonymizer
+    from recs.model import AlternatingLeastSquares
+    from recs.training import artifacts as paths
+    from recs.training.artifact_scrub import ArtifactScrubber
+    from recs.training.artifacts import VersionArtifacts
+    from recs.training.fitting import FittedModel
+
+    class Memory(dict[str, bytes]):
+        def get(self, key: str, default: Any = None) -> bytes:
+            return self[key]
+
+        def put(self, key: str, data: bytes, content_type: str = "") -> None:
+            self[key] = data
+
+        def list_keys(self, prefix: str) -> Any:
+            return iter(sorted(k for k in self if k.startswith(prefix)))
+
+        def delete(self, keys: Any) -> int:
+            return 0
+
+    rng = np.random.default_rng(SEED)
+    pseudonyms = Pseudonymizer(b"scale-measurement-key-0123456789")
+    ids = [pseudonyms.user(f"user_{i:07d}") for i in range(users)]
+    model = AlternatingLeastSquares(factors=32, iterations=0, random_state=SEED)
+    model.fit(sp.random(users, 1000, density=0.002, format="csr", dtype=np.float32, random_state=SEED))
+    store = Memory()
+    version = VersionArtifacts(store, "v-scale")
+    version.put_bytes(paths.MODEL, FittedModel("als", model).to_bytes())
+    version.put_json(paths.MODEL_IDS, {"users": ids, "items": [f"sku_{i}" for i in range(1000)]})
+    version.put_json(paths.ACTIVE_USERS, ids[:1000])
+    erased = {ids[int(i)] for i in rng.choice(users, size=ERASED_USERS, replace=False)}
+    tombstones = {pseudonyms.tombstone(p) for p in erased}
+    started = time.perf_counter()
+    outcome = ArtifactScrubber(store).scrub_version(
+        "v-scale", lambda p: pseudonyms.tombstone(p) in tombstones
+    )
+    return {
+        "visitors": users,
+        "modelMiB": round(len(store[version.key(paths.MODEL)]) / 2**20, 1),
+        "scrubSeconds": round(time.perf_counter() - started, 2),
+        "objectsRewritten": outcome.objects_rewritten,
+    }
+
+
+def measure_tokens(count: int) -> dict[str, Any]:
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from jwt.algorithms import RSAAlgorithm
+
+    from recs.auth.tokens import JwtVerifier, OidcSigningKeys
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwks = {"keys": [{**json.loads(RSAAlgorithm.to_jwk(key.public_key())), "kid": "k", "use": "sig"}]}
+    issuer = "https://issuer.example"
+
+    def fetch(url: str, _timeout: float) -> Any:
+        return {"jwks_uri": issuer + "/keys"} if "openid" in url else jwks
+
+    verifier = JwtVerifier(OidcSigningKeys(issuer, fetch=fetch), audience="app")
+    now = int(time.time())
+    tokens = [
+        jwt.encode(
+            {"iss": issuer, "aud": "app", "sub": f"user_{i}", "exp": now + 600}, key, "RS256", {"kid": "k"}
+        )
+        for i in range(count)
+    ]
+    verifier.verify(tokens[0])  # keys fetched once, as on a container's first request
+    started = time.perf_counter()
+    for token in tokens:
+        verifier.verify(token)
+    per_token = (time.perf_counter() - started) / count
+    imports = []
+    for _ in range(5):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import recs.auth.tokens"], check=True)
+        with_jwt = time.perf_counter() - started
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import recs.auth.policy"], check=True)
+        imports.append(with_jwt - (time.perf_counter() - started))
+    return {
+        "tokens": count,
+        "verifyMicroseconds": round(per_token * 1e6, 1),
+        "coldImportMilliseconds": round(float(np.median(imports)) * 1000, 1),
+    }
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m recs_tools.scale.privacy")
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--users", type=int, default=200_000)
+    parser.add_argument("--tokens", type=int, default=2_000)
+    args = parser.parse_args(argv)
+    result = {
+        "lake": measure_lake(args.records),
+        "artifacts": measure_artifacts(args.users),
+        "tokens": measure_tokens(args.tokens),
+    }
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

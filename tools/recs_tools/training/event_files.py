@@ -1,0 +1,56 @@
+"""Local event files for the offline commands: JSONL (optionally gzip) or Parquet.
+
+Each record is an event in the event schema (docs/architecture.md, Events). Parquet needs
+``pyarrow`` (installed with the ``tools`` extra; not in the Lambda layers, which read the lake's
+NDJSON).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+
+class EventFileError(ValueError):
+    """The file cannot be read as events."""
+
+
+def read_events(path: Path) -> Iterator[dict[str, Any]]:
+    """Stream the events of ``path`` (``.parquet``/``.pq``, ``.jsonl``/``.ndjson``/``.json``, ``.gz``)."""
+    if not path.is_file():
+        raise EventFileError(f"{path}: no such file")
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in (".parquet", ".pq"):
+        return _parquet(path)
+    return _jsonl(path, compressed=bool(suffixes) and suffixes[-1] == ".gz")
+
+
+def _jsonl(path: Path, *, compressed: bool) -> Iterator[dict[str, Any]]:
+    opener = gzip.open if compressed else open
+    with opener(path, "rt", encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise EventFileError(f"{path}:{number}: not JSON ({error.msg})") from error
+            if isinstance(record, dict):
+                yield record
+
+
+def _parquet(path: Path) -> Iterator[dict[str, Any]]:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError as error:  # pragma: no cover - pyarrow is part of the train extra
+        raise EventFileError("reading Parquet needs pyarrow (pip install 'recs[train]')") from error
+    table = pq.ParquetFile(path)
+    for batch in table.iter_batches(batch_size=65_536):
+        for record in batch.to_pylist():
+            timestamp = record.get("timestamp")
+            if hasattr(timestamp, "isoformat"):
+                record["timestamp"] = timestamp.isoformat()
+            yield record
