@@ -12,17 +12,22 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
 
-from recs.api.errors import ErrorBody, register_error_handlers
+from recs.api.errors import error_responses, register_error_handlers
 from recs.api.metrics import log_metrics_per_request
 from recs.api.tracing import make_tracer
 from recs.auth.caller import Caller
 from recs.config.privacy import PrivacySettings
 from recs.models.events import Identifier
+from recs.models.privacy import (
+    ErasureBody,
+    ErasureReceipt,
+    PreferencesBody,
+    PreferencesSet,
+    PrivacyStatus,
+)
 from recs.privacy.receipts import RECEIPT_ID_PATTERN
 from recs.wiring import privacy as wiring
 
@@ -36,70 +41,21 @@ app = APIGatewayHttpResolver(enable_validation=True)
 register_error_handlers(app, logger)
 
 UserId = Annotated[Identifier, Path(alias="userId", description="The shopper's user id.")]
-MAX_ANONYMOUS_IDS = 20
 
 
-class Preferences(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    recommendations: bool = Field(description="false opts the shopper out of personalized results.")
+#: What each error status means on these routes (the body is always `ErrorBody`).
+ERROR_MEANINGS = {
+    400: "Invalid parameters or body; `errors` names each bad field.",
+    401: "No valid token (authorization enabled).",
+    403: "The token belongs to another shopper.",
+    404: "No such receipt.",
+    415: "The body is not application/json.",
+    503: "A store or the cache is unavailable; retry (every route is idempotent).",
+}
 
 
-class PreferencesBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    preferences: Preferences
-
-
-class PreferencesSet(BaseModel):
-    preferences: Preferences
-    updatedAt: str
-    personalizedRowsRemoved: int = Field(description="Stored personal lists removed by an opt-out.")
-
-
-class ErasureRef(BaseModel):
-    receiptId: str
-    status: str
-
-
-class PrivacyStatus(BaseModel):
-    preferences: Preferences
-    updatedAt: str | None
-    erasure: ErasureRef | None = Field(description="The shopper's latest erasure, if any.")
-
-
-class ErasureBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    anonIds: list[Identifier] = Field(
-        default_factory=list,
-        max_length=MAX_ANONYMOUS_IDS,
-        description="Anonymous ids of the shopper's browsers (e.g. this one's) to erase with them; "
-        "others linked to them in the event history are found by the purge.",
-    )
-
-
-class ErasureReceipt(BaseModel):
-    receiptId: str
-    status: str = Field(description="pending (live stores cleared) or completed (every store).")
-    requestedAt: str
-    completedAt: str | None = None
-    removed: dict[str, int] = Field(description="What was removed, by kind.")
-
-
-def _errors(*statuses: int) -> dict[int, OpenAPIResponse]:
-    meaning = {
-        400: "Invalid parameters or body; `errors` names each bad field.",
-        401: "No valid token (authorization enabled).",
-        403: "The token belongs to another shopper.",
-        404: "No such receipt.",
-        415: "The body is not application/json.",
-        503: "A store or the cache is unavailable; retry (every route is idempotent).",
-    }
-    return {
-        status: {
-            "description": meaning[status],
-            "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
-        }
-        for status in statuses
-    }
+def _errors(*statuses: int) -> dict[int, Any]:
+    return error_responses({status: ERROR_MEANINGS[status] for status in statuses})
 
 
 def _caller() -> Caller | None:

@@ -15,12 +15,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from recs.api.errors import ErrorBody, register_error_handlers
+from recs.api.errors import error_responses, register_error_handlers
 from recs.api.metrics import log_metrics_per_request
 from recs.api.tracing import make_tracer
 from recs.config.recommend import RecommendSettings
 from recs.models.recommendations import RecommendationResponse
-from recs.serving.observability import served_fields
+from recs.serving.observability import served_dimensions, served_fields, served_metrics
 from recs.serving.query import (
     DEFAULT_CONTEXT,
     DEFAULT_LIMIT,
@@ -45,6 +45,13 @@ access = subject_policy(settings, verify_tokens=True)
 app = APIGatewayHttpResolver(enable_validation=True)
 register_error_handlers(app, logger)
 
+#: What each error status means on this route (the body is always `ErrorBody`).
+ERROR_MEANINGS = {
+    400: "Invalid parameters; `errors` names each bad field.",
+    404: "No product of the `category` asked for is on sale; `errors` names it.",
+    503: "No source can answer (e.g. before the first model); see Retry-After.",
+}
+
 
 @app.get(
     "/api/recommendations",
@@ -60,18 +67,7 @@ register_error_handlers(app, logger)
             "description": "The recommendations.",
             "content": {content_types.APPLICATION_JSON: {"model": RecommendationResponse}},
         },
-        400: {
-            "description": "Invalid parameters; `errors` names each bad field.",
-            "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
-        },
-        404: {
-            "description": "No product of the `category` asked for is on sale; `errors` names it.",
-            "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
-        },
-        503: {
-            "description": "No source can answer (e.g. before the first model); see Retry-After.",
-            "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
-        },
+        **error_responses(ERROR_MEANINGS),
     },
 )
 @tracer.capture_method(capture_response=False)
@@ -125,21 +121,10 @@ def _observe(outcome: Outcome, latency_ms: float, *, caller_unverified: bool = F
         # The issuer's keys could not be had: served as an anonymous request (docs/privacy.md).
         fields["callerUnverified"] = True
     logger.info("served", extra=fields)
-    # One EMF document per request, by context, serving tier and variant: fallback rates and
-    # the impression counts behind CTR per variant (docs/serving.md).
-    metrics.add_dimension(name="context", value=outcome.context)
-    metrics.add_dimension(name="source", value=str(fields["source"]))
-    metrics.add_dimension(name="variant", value=str(fields["variant"] or "none"))
-    stats = outcome.stats
-    metrics.add_metric(name="Served", unit=MetricUnit.Count, value=1)
-    metrics.add_metric(name="CacheHits", unit=MetricUnit.Count, value=stats.cache_hits)
-    metrics.add_metric(name="CacheMisses", unit=MetricUnit.Count, value=stats.cache_misses)
-    # Faults are counted when they happen (a missing data point sums as zero).
-    if stats.cache_errors:
-        metrics.add_metric(name="CacheErrors", unit=MetricUnit.Count, value=stats.cache_errors)
-    if stats.store_errors:
-        metrics.add_metric(name="StoreErrors", unit=MetricUnit.Count, value=stats.store_errors)
-    metrics.add_metric(name="Latency", unit=MetricUnit.Milliseconds, value=fields["latencyMs"])
+    for name, value in served_dimensions(fields).items():
+        metrics.add_dimension(name=name, value=value)
+    for point in served_metrics(outcome, fields):
+        metrics.add_metric(name=point.name, unit=MetricUnit(point.unit), value=point.value)
     for key in ("context", "source", "variant", "cache"):
         tracer.put_annotation(key=key, value=str(fields[key]))
 

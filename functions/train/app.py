@@ -1,20 +1,23 @@
 """Every step of the training workflow; Step Functions passes {"step": ..., "job": {...}}.
 
-One function serves every step (one package, one set of permissions); the step name selects
-the pipeline method. A publish shard also carries the Distributed Map item it works on.
+One function serves every step (one package, one set of permissions). The step table below
+names, for each step, the typed document it takes (`recs.training.workflow`) and the pipeline
+method that runs it; a publish shard also carries the Distributed Map item it works on.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Final, Literal
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from recs.api.metrics import log_metrics_per_request
 from recs.api.tracing import make_tracer
 from recs.config.train import TrainSettings
+from recs.training.workflow import STEP_DOCUMENTS, EvaluatedJob, Shard
 from recs.wiring import train as wiring
 
 logger = Logger()
@@ -22,6 +25,20 @@ metrics = Metrics()
 settings = TrainSettings()  # values come from the environment
 tracer = make_tracer(disabled=settings.powertools_trace_disabled)
 pipeline = wiring.training_pipeline(settings)
+
+#: What runs each step, by the name the state machine sends (infra/statemachines/training.asl.json);
+#: the document each takes is `recs.training.workflow.STEP_DOCUMENTS`. The pipeline's method is
+#: looked up on each call, so a test may wrap one.
+STEPS: Final[dict[str, Callable[[Any], Any]]] = {
+    "take_lease": lambda job: pipeline.take_lease(job),
+    "prepare": lambda job: pipeline.prepare(job),
+    "train": lambda job: pipeline.train(job),
+    "evaluate": lambda job: pipeline.evaluate(job),
+    "flip": lambda job: pipeline.flip(job),
+    "cleanup": lambda job: pipeline.cleanup(job),
+    "record_refusal": lambda job: pipeline.record_refusal(job),
+    "record_failure": lambda job: pipeline.record_failure(job),
+}
 
 
 class StepRequest(BaseModel):
@@ -31,18 +48,9 @@ class StepRequest(BaseModel):
     job: dict[str, Any] = Field(default_factory=dict)
 
 
-class Shard(BaseModel):
-    """One item of the publish manifest (`recs.training.artifacts.SHARD_MANIFEST`)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    kind: Literal["users", "items"]
-    name: str = Field(pattern=r"^[a-z]+(-\d{5})?$")
-
-
 class ShardRequest(BaseModel):
     step: Literal["publish_shard"]
-    job: dict[str, Any]
+    job: EvaluatedJob
     shard: Shard
 
 
@@ -55,8 +63,10 @@ class Invocation(BaseModel):
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = Invocation.model_validate({"request": event}).request
-    logger.append_keys(step=request.step, modelVersion=request.job.get("modelVersion"))
     if isinstance(request, ShardRequest):
-        return pipeline.publish_shard(request.job, request.shard.model_dump())
-    result: dict[str, Any] = getattr(pipeline, request.step)(request.job)
-    return result
+        logger.append_keys(step=request.step, modelVersion=request.job.modelVersion)
+        return dict(pipeline.publish_shard(request.job, request.shard).to_state())
+    takes, _ = STEP_DOCUMENTS[request.step]
+    job = takes.model_validate(request.job)
+    logger.append_keys(step=request.step, modelVersion=request.job.get("modelVersion"))
+    return dict(STEPS[request.step](job).to_state())

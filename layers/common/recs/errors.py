@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class RecsError(Exception):
     """Base of every error this package raises on purpose."""
@@ -14,6 +16,14 @@ class InvalidRequestError(RecsError):
         super().__init__(message)
         self.fields = fields or {}
         self.status = status
+
+    def body(self) -> dict[str, Any]:
+        """The response body: the message and each bad field; a subclass may add its own keys
+        (the HTTP mapper knows only this method, not every domain's errors)."""
+        body: dict[str, Any] = {"message": str(self)}
+        if self.fields:
+            body["errors"] = [{"field": name, "reason": reason} for name, reason in self.fields.items()]
+        return body
 
 
 class NotFoundError(RecsError):

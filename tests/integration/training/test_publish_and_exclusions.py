@@ -54,7 +54,7 @@ def test_a_shard_that_fails_stops_the_flip_and_the_old_version_keeps_serving(
     real = pipeline.publish_shard
 
     def failing(job: dict[str, Any], shard: dict[str, Any]) -> dict[str, Any]:
-        if shard["kind"] == "users":
+        if shard.kind == "users":
             raise RuntimeError("simulated shard crash")
         result: dict[str, Any] = real(job, shard)
         return result

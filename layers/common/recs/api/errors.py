@@ -22,7 +22,6 @@ from recs.errors import (
     ServiceUnavailableError,
     StoreUnavailableError,
 )
-from recs.ingest.errors import NoValidEventsError
 
 
 def fields_of(error: ValidationError) -> dict[str, str]:
@@ -79,6 +78,14 @@ class ErrorBody(BaseModel):
     errors: list[FieldError] | None = None
 
 
+def error_responses(meanings: dict[int, str]) -> dict[int, Any]:
+    """OpenAPI `responses` entries for a route's error statuses, each with the shared body."""
+    return {
+        status: {"description": meaning, "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}}}
+        for status, meaning in meanings.items()
+    }
+
+
 def json_error(
     status: int, message: str, fields: dict[str, str] | None = None, headers: dict[str, str] | None = None
 ) -> Response[Any]:
@@ -113,7 +120,9 @@ def register_error_handlers(app: APIGatewayHttpResolver, logger: Logger) -> None
 
     @app.exception_handler(InvalidRequestError)
     def _invalid(error: InvalidRequestError) -> Response[Any]:
-        return json_error(error.status, str(error), error.fields)
+        # Each domain's bad-request errors carry their own body (e.g. ingest's per-event list).
+        body = error.body()
+        return Response(status_code=error.status, content_type=content_types.APPLICATION_JSON, body=body)
 
     @app.exception_handler(NotFoundError)
     def _not_found(error: NotFoundError) -> Response[Any]:
@@ -149,15 +158,3 @@ def register_error_handlers(app: APIGatewayHttpResolver, logger: Logger) -> None
     def _store(error: StoreUnavailableError) -> Response[Any]:
         logger.error("store unavailable", extra={"error": str(error)})
         return json_error(503, "a backing store is unavailable; retry later", headers={"Retry-After": "2"})
-
-    @app.exception_handler(NoValidEventsError)
-    def _no_valid_events(error: NoValidEventsError) -> Response[Any]:
-        # The usual error shape, plus the same per-event list a partly accepted batch gets.
-        body: dict[str, Any] = {
-            "message": str(error),
-            "errors": [{"field": name, "reason": reason} for name, reason in error.fields.items()],
-            "accepted": 0,
-            "rejectedCount": len({r.index for r in error.rejections}),
-            "rejected": [r.model_dump() for r in error.rejections],
-        }
-        return Response(status_code=400, content_type=content_types.APPLICATION_JSON, body=body)

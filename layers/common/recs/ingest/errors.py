@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from recs.errors import InvalidRequestError
 
@@ -23,3 +23,12 @@ class NoValidEventsError(InvalidRequestError):
         super().__init__("no valid events", fields, status=400)
         self.rejections = list(rejections)
         self.received = received
+
+    def body(self) -> dict[str, Any]:
+        # The usual error shape, plus the same per-event list a partly accepted batch gets.
+        return {
+            **super().body(),
+            "accepted": 0,
+            "rejectedCount": len({r.index for r in self.rejections}),
+            "rejected": [r.model_dump() for r in self.rejections],
+        }

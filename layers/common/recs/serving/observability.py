@@ -6,9 +6,45 @@ keeping the field list here makes it testable that no raw identifier can slip in
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from recs.serving.service import Outcome
+
+
+@dataclass(frozen=True)
+class MetricPoint:
+    """One EMF metric of a served request (the handler hands it to Powertools)."""
+
+    name: str
+    unit: Literal["Count", "Milliseconds"]
+    value: float
+
+
+def served_dimensions(fields: dict[str, Any]) -> dict[str, str]:
+    """One EMF document per request, by context, serving tier and variant: fallback rates and
+    the impression counts behind CTR per variant (docs/serving.md)."""
+    return {
+        "context": str(fields["context"]),
+        "source": str(fields["source"]),
+        "variant": str(fields["variant"] or "none"),
+    }
+
+
+def served_metrics(outcome: Outcome, fields: dict[str, Any]) -> list[MetricPoint]:
+    stats = outcome.stats
+    points = [
+        MetricPoint("Served", "Count", 1),
+        MetricPoint("CacheHits", "Count", stats.cache_hits),
+        MetricPoint("CacheMisses", "Count", stats.cache_misses),
+    ]
+    # Faults are counted when they happen (a missing data point sums as zero).
+    if stats.cache_errors:
+        points.append(MetricPoint("CacheErrors", "Count", stats.cache_errors))
+    if stats.store_errors:
+        points.append(MetricPoint("StoreErrors", "Count", stats.store_errors))
+    points.append(MetricPoint("Latency", "Milliseconds", float(fields["latencyMs"])))
+    return points
 
 
 def served_fields(outcome: Outcome, latency_ms: float) -> dict[str, Any]:

@@ -35,7 +35,6 @@ class TrainingLease:
             raise TrainingInProgressError(f"training run {other} is in progress; this run did nothing", other)
         return {"holder": holder, "expiresAt": int(expires_at)}
 
-    def give_back(self, job: dict[str, Any]) -> bool:
-        """Release the lease the job carries, if any; False when it had none or lost it to expiry."""
-        holder = (job.get("lease") or {}).get("holder")
+    def give_back(self, holder: str | None) -> bool:
+        """Release the lease the run holds, if any; False when it had none or lost it to expiry."""
         return bool(holder) and self.store.release(LEASE_NAME, str(holder))

@@ -28,14 +28,12 @@ from recs.storage import (
     ALL_CATEGORIES,
     CATALOG_OBJECT_KEY,
     CATALOG_PK,
-    POINTER_KEY,
     cache_key,
     iso,
     popular_pk,
     purchased_pk,
     trending_pk,
     user_pk,
-    version_meta_key,
     version_sk,
 )
 from recs.training import artifacts as paths
@@ -49,6 +47,7 @@ from recs.training.fitting import FittedModel
 from recs.training.interactions import InteractionBuilder, Interactions
 from recs.training.lake import read_window
 from recs.training.lease import TrainingLease
+from recs.training.model_versions import ModelVersions
 from recs.training.parameters import TrainingParameters
 from recs.training.publishing import (
     catalog_rows,
@@ -58,6 +57,23 @@ from recs.training.publishing import (
 )
 from recs.training.ranking import FactorScorer, ItemWeightScorer, NeighbourScorer, Scorer, rank
 from recs.training.search import searched_values
+from recs.training.workflow import (
+    AlertedJob,
+    CleanedJob,
+    EvaluatedJob,
+    FailedJob,
+    FlippedJob,
+    GateDecision,
+    LeaseGrant,
+    LeaseRequest,
+    PreparedJob,
+    PrepareRequest,
+    PublishedJob,
+    Shard,
+    ShardsRef,
+    ShardWritten,
+    TrainedJob,
+)
 
 SECONDS_PER_DAY = 86_400.0
 #: Events stamped a little after the run started (client clocks run fast) still count.
@@ -98,23 +114,24 @@ class TrainingPipeline:
         self.config = config
         self.params = config.params
         self.deps = deps
+        self.versions = ModelVersions(deps.model_table)
 
-    def _artifacts(self, job: dict[str, Any]) -> VersionArtifacts:
-        return VersionArtifacts(self.deps.artifacts, str(job["modelVersion"]))
+    def _artifacts(self, job: PreparedJob) -> VersionArtifacts:
+        return VersionArtifacts(self.deps.artifacts, job.modelVersion)
 
-    def _expires(self, job: dict[str, Any]) -> int:
-        return int(float(job["endTs"]) + self.params.version_ttl_days * SECONDS_PER_DAY)
+    def _expires(self, end_ts: float) -> int:
+        return int(end_ts + self.params.version_ttl_days * SECONDS_PER_DAY)
 
     # ------------------------------------------------------------------ lease
-    def take_lease(self, job: dict[str, Any]) -> dict[str, Any]:
+    def take_lease(self, request: LeaseRequest) -> LeaseGrant:
         """The training lease for this execution, or `TrainingInProgressError` naming its holder."""
-        return self.deps.lease.take(str(job.get("executionName") or "manual"))
+        return LeaseGrant.model_validate(self.deps.lease.take(request.executionName))
 
     # ------------------------------------------------------------------ prepare
-    def prepare(self, job: dict[str, Any]) -> dict[str, Any]:
+    def prepare(self, request: PrepareRequest) -> PreparedJob:
         """Read the window from the lake, drop duplicates and excluded visitors, index it."""
         now = self.deps.clock()
-        execution = str(job.get("executionName") or "manual")
+        execution = request.executionName
         version = version_name(now, execution)
         end_ts = now.timestamp()
         start = now - timedelta(days=self.params.training_window_days)
@@ -157,18 +174,17 @@ class TrainingPipeline:
                 "catalogPresent": catalog.present,
             },
         )
-        lease = (job.get("input") or {}).get("lease")
-        job = {
-            "executionName": execution,
-            "modelVersion": version,
-            "generatedAt": iso(now),
-            "endTs": end_ts,
-            "stats": stats,
-        }
-        if lease:
-            job["lease"] = lease
+        job = PreparedJob(
+            executionName=execution,
+            modelVersion=version,
+            generatedAt=iso(now),
+            endTs=end_ts,
+            stats=stats,
+            lease=request.input.lease,
+        )
         self._update_meta(
-            job,
+            job.modelVersion,
+            job.endTs,
             status="training",
             startedAt=iso(now),
             stats=json.dumps(stats),
@@ -182,9 +198,7 @@ class TrainingPipeline:
             return Catalog.absent()
         return Catalog.from_jsonl(self.deps.artifacts.get(CATALOG_OBJECT_KEY).splitlines())
 
-    def _load_prepared(
-        self, job: dict[str, Any]
-    ) -> tuple[Interactions, npt.NDArray[np.bool_], dict[str, Any]]:
+    def _load_prepared(self, job: PreparedJob) -> tuple[Interactions, npt.NDArray[np.bool_], dict[str, Any]]:
         store = self._artifacts(job)
         arrays = store.get_arrays(paths.PREPARED_INTERACTIONS)
         ids = store.get_json(paths.PREPARED_IDS)
@@ -203,11 +217,11 @@ class TrainingPipeline:
         return interactions, arrays["unavailable"], ids
 
     # ------------------------------------------------------------------ train
-    def train(self, job: dict[str, Any]) -> dict[str, Any]:
+    def train(self, job: PreparedJob) -> TrainedJob:
         """Search the parameters, fit on the whole window; store the model, the item lists and
         the publish shards."""
         interactions, unavailable, _ = self._load_prepared(job)
-        end_ts = float(job["endTs"])
+        end_ts = job.endTs
         trained = train_version(
             interactions,
             unavailable,
@@ -252,33 +266,27 @@ class TrainingPipeline:
         counts = np.bincount(interactions.user, minlength=interactions.n_users)[known]
         most_active = known[np.argsort(-counts, kind="stable")[: self.params.cache_warm_users]]
         store.put_json(paths.ACTIVE_USERS, [interactions.users[int(u)] for u in most_active])
-        self._update_meta(job, chosen=json.dumps(chosen))
+        self._update_meta(job.modelVersion, job.endTs, chosen=json.dumps(chosen))
         search = trained.selection or {}
-        return {
-            **job,
-            "family": trained.family,
-            "chosen": chosen,
-            "search": {
+        return TrainedJob(
+            **job.model_dump(),
+            family=trained.family,
+            chosen=chosen,
+            search={
                 key: search.get(key)
                 for key in ("validationNdcg", "baselines", "fits", "stoppedBy", "skipped")
             },
-            "shards": {"manifestKey": store.key(paths.SHARD_MANIFEST), "count": len(manifest)},
-        }
+            shards=ShardsRef(manifestKey=store.key(paths.SHARD_MANIFEST), count=len(manifest)),
+        )
 
     def _previous_choice(self) -> dict[str, Any] | None:
         """Where this run's search starts: the serving version's choice (when it has one)."""
-        pointer = self.deps.model_table.get(*POINTER_KEY)
-        if not pointer:
-            return None
-        meta = self.deps.model_table.get(*version_meta_key(str(pointer["modelVersion"])))
-        if not meta or "chosen" not in meta:
-            return None
-        chosen = json.loads(str(meta["chosen"]))
+        chosen = self.versions.current_json("chosen")
         return chosen if isinstance(chosen, dict) else None
 
-    def _chosen_params(self, job: dict[str, Any]) -> TrainingParameters:
+    def _chosen_params(self, job: TrainedJob) -> TrainingParameters:
         """The parameters Train chose (the job document carries them to Evaluate)."""
-        return self.params.model_copy(update=dict(job.get("chosen") or {}))
+        return self.params.model_copy(update=dict(job.chosen))
 
     @staticmethod
     def _item_side_arrays(model: Any) -> dict[str, Any]:
@@ -313,7 +321,7 @@ class TrainingPipeline:
         )
 
     # ------------------------------------------------------------------ evaluate and gate
-    def evaluate(self, job: dict[str, Any]) -> dict[str, Any]:
+    def evaluate(self, job: TrainedJob) -> EvaluatedJob:
         """Holdout metrics against popularity (and the serving version); the gate's decision."""
         interactions, unavailable, _ = self._load_prepared(job)
         chosen = self._chosen_params(job)
@@ -322,12 +330,12 @@ class TrainingPipeline:
             interactions,
             unavailable,
             chosen,
-            end_ts=float(job["endTs"]),
+            end_ts=job.endTs,
             family=family,
             current_lift=self._current_lift(),
         )
         report = {
-            "modelVersion": job["modelVersion"],
+            "modelVersion": job.modelVersion,
             **evaluation.as_dict(),
             "parameters": chosen.recorded(),
         }
@@ -338,35 +346,30 @@ class TrainingPipeline:
             "liftOverPopularity": evaluation.decision.lift,
             "evaluatedUsers": evaluation.report.evaluated_users,
         }
-        self._update_meta(job, status="evaluated", evaluation=json.dumps(summary))
-        return {
-            **job,
-            "evaluation": summary,
-            "gate": {"passed": evaluation.decision.passed, "reason": evaluation.decision.reason},
-        }
+        self._update_meta(job.modelVersion, job.endTs, status="evaluated", evaluation=json.dumps(summary))
+        return EvaluatedJob(
+            **job.model_dump(),
+            evaluation=summary,
+            gate=GateDecision(passed=evaluation.decision.passed, reason=evaluation.decision.reason),
+        )
 
     def _current_lift(self) -> float | None:
-        pointer = self.deps.model_table.get(*POINTER_KEY)
-        if not pointer:
-            return None
-        meta = self.deps.model_table.get(*version_meta_key(str(pointer["modelVersion"])))
-        if not meta or "evaluation" not in meta:
-            return None
-        lift = json.loads(str(meta["evaluation"])).get("liftOverPopularity")
+        evaluation = self.versions.current_json("evaluation")
+        lift = evaluation.get("liftOverPopularity") if isinstance(evaluation, dict) else None
         return float(lift) if lift is not None else None
 
     # ------------------------------------------------------------------ publish
-    def publish_shard(self, job: dict[str, Any], shard: dict[str, Any]) -> dict[str, Any]:
+    def publish_shard(self, job: EvaluatedJob, shard: Shard) -> ShardWritten:
         """Write one shard's rows; only when every row is stored, record that the shard is done."""
         store = self._artifacts(job)
-        name = str(shard["name"])
-        rows = self._item_rows(job, store) if shard["kind"] == "items" else self._user_rows(job, store, name)
-        written = self.deps.model_table.put_many(rows)
-        marker = {"rows": written, "expected": len(rows), "shard": name}
-        store.put_json(paths.published_key(name), marker)
+        name = shard.name
+        rows = self._item_rows(job, store) if shard.kind == "items" else self._user_rows(job, store, name)
+        written = self.versions.put_rows(rows)
+        marker = ShardWritten(rows=written, expected=len(rows), shard=name)
+        store.put_json(paths.published_key(name), marker.to_state())
         return marker
 
-    def _user_rows(self, job: dict[str, Any], store: VersionArtifacts, name: str) -> list[dict[str, Any]]:
+    def _user_rows(self, job: PreparedJob, store: VersionArtifacts, name: str) -> list[dict[str, Any]]:
         shard = store.get_arrays(paths.shard_key(name))
         item_side = store.get_arrays(paths.ITEM_SIDE)
         unavailable = item_side["unavailable"]
@@ -388,7 +391,7 @@ class TrainingPipeline:
         )
         users = [str(u) for u in shard["users"].tolist()]
         items = [str(item) for item in item_side["items"].tolist()]
-        generated, expires, version = job["generatedAt"], self._expires(job), job["modelVersion"]
+        generated, expires, version = job.generatedAt, self._expires(job.endTs), job.modelVersion
         rows = user_list_rows(users, items, lists, version, generated, expires)
         rows.extend(purchased_rows(users, items, csr_from(shard, "purchases"), version, generated, expires))
         return rows
@@ -403,10 +406,10 @@ class TrainingPipeline:
         self_rows = np.array([row_of.get(str(u), -1) for u in shard["users"].tolist()], dtype=np.int64)
         return NeighbourScorer(neighbours, csr_from(shard, "history"), self_rows)
 
-    def _item_rows(self, job: dict[str, Any], store: VersionArtifacts) -> list[dict[str, Any]]:
+    def _item_rows(self, job: PreparedJob, store: VersionArtifacts) -> list[dict[str, Any]]:
         item_lists = store.get_json_gz(paths.ITEM_LISTS)
         ids = store.get_json(paths.PREPARED_IDS)
-        generated, expires, version = job["generatedAt"], self._expires(job), job["modelVersion"]
+        generated, expires, version = job.generatedAt, self._expires(job.endTs), job.modelVersion
         rows = item_list_rows(item_lists, version, generated, expires)
         categories = {**ids["catalog"]}
         categories.update({p: c for p, c in zip(ids["items"], ids["itemCategory"], strict=True) if c})
@@ -422,10 +425,10 @@ class TrainingPipeline:
         return rows
 
     # ------------------------------------------------------------------ flip and clean up
-    def flip(self, job: dict[str, Any]) -> dict[str, Any]:
+    def flip(self, job: PublishedJob) -> FlippedJob:
         """Verify every shard stored every row, warm the cache, then flip the pointer."""
         store = self._artifacts(job)
-        version = str(job["modelVersion"])
+        version = job.modelVersion
         manifest: list[dict[str, Any]] = store.get_json(paths.SHARD_MANIFEST)
         done = {key.rsplit("/", 1)[-1].removesuffix(".json") for key in store.list("published/")}
         missing = [s["name"] for s in manifest if s["name"] not in done]
@@ -439,36 +442,27 @@ class TrainingPipeline:
         late = self._drop_late_exclusions(job, store)
         warmed = self._warm_cache(version, store)
         now = self.deps.clock()
-        previous = self.deps.model_table.get(*POINTER_KEY)
         self._update_meta(
-            job,
+            job.modelVersion,
+            job.endTs,
             status="published",
             publishedAt=iso(now),
             rows=rows,
-            generatedAt=job["generatedAt"],
-            family=str(job.get("family")),
+            generatedAt=job.generatedAt,
+            family=job.family,
         )
-        self.deps.model_table.put(
-            {
-                "pk": POINTER_KEY[0],
-                "sk": POINTER_KEY[1],
-                "modelVersion": version,
-                "generatedAt": job["generatedAt"],
-                "previousVersion": previous["modelVersion"] if previous else None,
-                "flippedAt": iso(now),
-            }
-        )
-        return {
-            **job,
-            "flipped": {
-                "previous": previous["modelVersion"] if previous else None,
+        previous = self.versions.flip(version, job.generatedAt, iso(now))
+        return FlippedJob(
+            **job.model_dump(),
+            flipped={
+                "previous": previous,
                 "rows": rows,
                 "cacheWarmed": warmed,
                 **late,
             },
-        }
+        )
 
-    def _drop_late_exclusions(self, job: dict[str, Any], store: VersionArtifacts) -> dict[str, int]:
+    def _drop_late_exclusions(self, job: PreparedJob, store: VersionArtifacts) -> dict[str, int]:
         """Leave out users who opted out or were erased after Prepare read the exclusions.
 
         Privacy removes a user's rows of every version at once, but a run already past Prepare
@@ -481,18 +475,18 @@ class TrainingPipeline:
         visitors: list[str] = store.get_json(paths.MODEL_IDS)["users"]
         late_opt_outs = {v for v in visitors if v in opted_out}
         erased: set[str] = set()
-        if len(tombstones) > int(job.get("stats", {}).get("erasureTombstones", 0)):
+        if len(tombstones) > int(job.stats.get("erasureTombstones", 0)):
             tombstone = self.deps.pseudonyms.tombstone
             erased = {v for v in visitors if tombstone(v) in tombstones}
         if not late_opt_outs and not erased:
             return {}
-        version = str(job["modelVersion"])
+        version = job.modelVersion
         keys = [
             (pk(v), version_sk(version))
             for v in sorted(late_opt_outs | erased)
             for pk in (user_pk, purchased_pk)
         ]
-        self.deps.model_table.delete_many(keys)
+        self.versions.delete_rows(keys)
         self.deps.cache.delete([cache_key(version, pk) for pk, _ in keys])
         if erased:
             ArtifactScrubber(self.deps.artifacts).scrub_version(version, erased.__contains__)
@@ -504,7 +498,7 @@ class TrainingPipeline:
         active: list[str] = store.get_json(paths.ACTIVE_USERS)
         user_keys = [user_pk(user) for user in active]
         shared = [popular_pk(ALL_CATEGORIES), trending_pk(ALL_CATEGORIES), CATALOG_PK]
-        rows = self.deps.model_table.get_many([(pk, version_sk(version)) for pk in user_keys + shared])
+        rows = self.versions.read_rows([(pk, version_sk(version)) for pk in user_keys + shared])
         absent = [pk for pk, row in zip(user_keys, rows, strict=False) if row is None]
         if len(absent) == len(user_keys) and user_keys:
             raise PublishIncompleteError(f"none of the {len(user_keys)} most active users' rows can be read")
@@ -513,44 +507,40 @@ class TrainingPipeline:
             self.deps.cache.set_many(values, self.deps.cache_ttl_seconds)
         return len(values) if self.deps.cache.enabled else 0
 
-    def cleanup(self, job: dict[str, Any]) -> dict[str, Any]:
+    def cleanup(self, job: FlippedJob) -> CleanedJob:
         """Remove the intermediate artifacts; the model, lists and report stay with the version."""
         removed = self._artifacts(job).delete_folders(paths.INTERMEDIATE)
-        released = self.deps.lease.give_back(job)
-        return {**job, "cleanedUp": {"intermediateObjects": removed, "leaseReleased": released}}
+        released = self.deps.lease.give_back(job.lease.holder if job.lease else None)
+        return CleanedJob(
+            **job.model_dump(), cleanedUp={"intermediateObjects": removed, "leaseReleased": released}
+        )
 
     # ------------------------------------------------------------------ failure paths
-    def record_failure(self, job: dict[str, Any]) -> dict[str, Any]:
-        error = job.get("error") or {}
-        name = str(error.get("Error", "unknown"))
-        if job.get("modelVersion"):
+    def record_failure(self, job: FailedJob) -> AlertedJob:
+        name = job.error.Error
+        if job.modelVersion:
             self._update_meta(
-                job,
+                job.modelVersion,
+                job.endTs,
                 status="failed",
                 error=name,
-                cause=str(error.get("Cause", ""))[:2000],
+                cause=job.error.Cause[:2000],
                 failedAt=iso(self.deps.clock()),
             )
-        self.deps.lease.give_back(job)
-        return {**job, "alert": f"training run {job.get('modelVersion', '(not started)')} failed: {name}"}
+        self.deps.lease.give_back(job.lease.holder if job.lease else None)
+        alert = f"training run {job.modelVersion or '(not started)'} failed: {name}"
+        return AlertedJob.model_validate({**job.model_dump(), "alert": alert})
 
-    def record_refusal(self, job: dict[str, Any]) -> dict[str, Any]:
-        gate = job.get("gate") or {}
-        self._update_meta(job, status="refused", reason=str(gate.get("reason")))
-        self.deps.lease.give_back(job)
-        return {
-            **job,
-            "alert": f"model {job['modelVersion']} refused by the quality gate: {gate.get('reason')}",
-        }
+    def record_refusal(self, job: EvaluatedJob) -> AlertedJob:
+        reason = job.gate.reason
+        self._update_meta(job.modelVersion, job.endTs, status="refused", reason=reason)
+        self.deps.lease.give_back(job.lease.holder if job.lease else None)
+        alert = f"model {job.modelVersion} refused by the quality gate: {reason}"
+        return AlertedJob.model_validate({**job.model_dump(), "alert": alert})
 
-    def _update_meta(self, job: dict[str, Any], **attributes: Any) -> None:
+    def _update_meta(self, version: str, end_ts: float | None, **attributes: Any) -> None:
         """Merge attributes into the version's META row (one writer per version at a time)."""
-        pk, sk = version_meta_key(str(job["modelVersion"]))
-        row = self.deps.model_table.get(pk, sk) or {"pk": pk, "sk": sk}
-        row.update({k: v for k, v in attributes.items() if v is not None})
-        if "endTs" in job:
-            row["expiresAt"] = self._expires(job)
-        self.deps.model_table.put(row)
+        self.versions.update_meta(version, None if end_ts is None else self._expires(end_ts), attributes)
 
 
 def _never_shown(purchase_days: sp.csr_matrix, exclude: sp.csr_matrix) -> sp.csr_matrix:

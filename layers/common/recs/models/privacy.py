@@ -1,0 +1,56 @@
+"""The privacy routes' bodies: a shopper's preferences, their status, an erasure request and its
+receipt (docs/privacy.md; the generated spec is docs/openapi.json)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from recs.models.events import Identifier
+
+#: Anonymous ids one erasure request may name (the purge finds the others linked to them).
+MAX_ANONYMOUS_IDS = 20
+
+
+class Preferences(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    recommendations: bool = Field(description="false opts the shopper out of personalized results.")
+
+
+class PreferencesBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    preferences: Preferences
+
+
+class PreferencesSet(BaseModel):
+    preferences: Preferences
+    updatedAt: str
+    personalizedRowsRemoved: int = Field(description="Stored personal lists removed by an opt-out.")
+
+
+class ErasureRef(BaseModel):
+    receiptId: str
+    status: str
+
+
+class PrivacyStatus(BaseModel):
+    preferences: Preferences
+    updatedAt: str | None
+    erasure: ErasureRef | None = Field(description="The shopper's latest erasure, if any.")
+
+
+class ErasureBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    anonIds: list[Identifier] = Field(
+        default_factory=list,
+        max_length=MAX_ANONYMOUS_IDS,
+        description="Anonymous ids of the shopper's browsers (e.g. this one's) to erase with them; "
+        "others linked to them in the event history are found by the purge.",
+    )
+
+
+class ErasureReceipt(BaseModel):
+    receiptId: str
+    status: str = Field(description="pending (live stores cleared) or completed (every store).")
+    requestedAt: str
+    completedAt: str | None = None
+    removed: dict[str, int] = Field(description="What was removed, by kind.")

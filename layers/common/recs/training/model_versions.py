@@ -1,0 +1,75 @@
+"""The model table as training writes it: version rows, each version's META row and the pointer.
+
+Serving reads the same table through `recs.serving.repository`; this is its write side, the one
+place where training builds those rows' keys and shapes (`recs.storage` holds the key layout
+both sides share). A version's rows are written under its own sort key, so nothing a run writes
+is visible before `flip` moves the pointer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from recs.ports import KeyValueTable
+from recs.storage import POINTER_KEY, version_meta_key
+
+
+class ModelVersions:
+    def __init__(self, table: KeyValueTable) -> None:
+        self.table = table
+
+    # ------------------------------------------------------------------ reads
+    def pointer(self) -> dict[str, Any] | None:
+        """The pointer row: which version serves (None before the first flip)."""
+        return self.table.get(*POINTER_KEY)
+
+    def current_meta(self) -> dict[str, Any] | None:
+        """The serving version's META row."""
+        pointer = self.pointer()
+        return self.table.get(*version_meta_key(str(pointer["modelVersion"]))) if pointer else None
+
+    def current_json(self, attribute: str) -> Any:
+        """One JSON attribute of the serving version's META row (None when absent)."""
+        meta = self.current_meta()
+        if not meta or attribute not in meta:
+            return None
+        return json.loads(str(meta[attribute]))
+
+    def read_rows(self, keys: Sequence[tuple[str, str]]) -> list[dict[str, Any] | None]:
+        return self.table.get_many(list(keys))
+
+    # ------------------------------------------------------------------ writes
+    def update_meta(self, version: str, expires_at: int | None, attributes: Mapping[str, Any]) -> None:
+        """Merge attributes into a version's META row (one writer per version at a time); an
+        attribute given as None is left as it was."""
+        pk, sk = version_meta_key(version)
+        row = self.table.get(pk, sk) or {"pk": pk, "sk": sk}
+        row.update({k: v for k, v in attributes.items() if v is not None})
+        if expires_at is not None:
+            row["expiresAt"] = expires_at
+        self.table.put(row)
+
+    def put_rows(self, rows: Sequence[dict[str, Any]]) -> int:
+        """Write a shard's rows; returns how many were stored."""
+        return self.table.put_many(list(rows))
+
+    def delete_rows(self, keys: Sequence[tuple[str, str]]) -> None:
+        self.table.delete_many(list(keys))
+
+    def flip(self, version: str, generated_at: str, flipped_at: str) -> str | None:
+        """Point serving at `version`; returns the version that served until now."""
+        previous = self.pointer()
+        previous_version = str(previous["modelVersion"]) if previous else None
+        self.table.put(
+            {
+                "pk": POINTER_KEY[0],
+                "sk": POINTER_KEY[1],
+                "modelVersion": version,
+                "generatedAt": generated_at,
+                "previousVersion": previous_version,
+                "flippedAt": flipped_at,
+            }
+        )
+        return previous_version

@@ -1,0 +1,169 @@
+"""The training workflow's contract: what each step receives and returns.
+
+Step Functions carries one JSON document from state to state (infra/statemachines/
+training.asl.json). Each model below is that document as a step sees it, with the camelCase
+names the state machine reads (`$.gate.passed`, `$.shards.manifestKey`). A step returns the
+document it received plus what it adds, so each output model extends its input model:
+
+    take_lease   LeaseRequest      -> LeaseGrant          (ResultPath $.lease)
+    prepare      PrepareRequest    -> PreparedJob         (the execution's input under `input`)
+    train        PreparedJob       -> TrainedJob
+    evaluate     TrainedJob        -> EvaluatedJob        (Gate reads $.gate.passed)
+    publish      EvaluatedJob + Shard -> ShardWritten      (one per Distributed Map item)
+    flip         PublishedJob      -> FlippedJob          (the Map's result under `publishRun`)
+    cleanup      FlippedJob        -> CleanedJob
+    record_refusal  EvaluatedJob   -> AlertedJob          (NotifyRefusal reads $.alert)
+    record_failure  FailedJob      -> AlertedJob          (whatever the run had, plus $.error)
+
+`tests/unit/training/test_workflow_contract.py` checks the state machine definition against
+these models: every field a state reads exists in the model of the step before it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Document(BaseModel):
+    """A workflow document: unknown fields are refused, so a renamed key fails loudly."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def to_state(self) -> dict[str, Any]:
+        """The JSON Step Functions passes on (absent optional fields left out)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class LeaseRequest(_Document):
+    executionName: str = "manual"
+
+
+class LeaseGrant(_Document):
+    holder: str
+    expiresAt: int
+
+
+class TaskError(BaseModel):
+    """What a Catch puts under ResultPath: the error's name and its cause."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    Error: str = "unknown"
+    Cause: str = ""
+
+
+class RunInput(BaseModel):
+    """The execution's input as Prepare sees it (`$`): whatever started the run (the schedule's
+    or an operator's payload, kept as given), plus what TakeLease and Purge added."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    lease: LeaseGrant | None = None
+
+
+class PrepareRequest(_Document):
+    executionName: str = "manual"
+    startedAt: str | None = None
+    input: RunInput = Field(default_factory=RunInput)
+
+
+class PreparedJob(_Document):
+    """A model version exists from here on: its name, the end of its window, its counts."""
+
+    executionName: str
+    modelVersion: str
+    generatedAt: str
+    endTs: float
+    stats: dict[str, int]
+    lease: LeaseGrant | None = None
+
+
+class ShardsRef(_Document):
+    manifestKey: str
+    count: int = Field(ge=1)
+
+
+class TrainedJob(PreparedJob):
+    family: str
+    #: The searched values the gate evaluates (`recs.training.search.searched_values`).
+    chosen: dict[str, Any]
+    search: dict[str, Any]
+    shards: ShardsRef
+
+
+class GateDecision(_Document):
+    passed: bool
+    reason: str
+
+
+class EvaluatedJob(TrainedJob):
+    evaluation: dict[str, Any]
+    gate: GateDecision
+
+
+class Shard(BaseModel):
+    """One item of the publish manifest (`recs.training.artifacts.SHARD_MANIFEST`)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    kind: Literal["users", "items"]
+    name: str = Field(pattern=r"^[a-z]+(-\d{5})?$")
+
+
+class ShardWritten(_Document):
+    rows: int
+    expected: int
+    shard: str
+
+
+class PublishedJob(EvaluatedJob):
+    #: The Distributed Map's result (ResultPath $.publishRun); its shape is the Map's own.
+    publishRun: Any = None
+
+
+class FlippedJob(PublishedJob):
+    flipped: dict[str, Any]
+
+
+class CleanedJob(FlippedJob):
+    cleanedUp: dict[str, Any]
+
+
+class FailedJob(BaseModel):
+    """Whatever the run had when a state failed, plus the Catch's `error`. The document may
+    stop anywhere (before Prepare there is no version yet), so every other field is optional
+    and fields of later steps are kept as they came."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    executionName: str | None = None
+    modelVersion: str | None = None
+    endTs: float | None = None
+    lease: LeaseGrant | None = None
+    error: TaskError = Field(default_factory=TaskError)
+
+    def to_state(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class AlertedJob(FailedJob):
+    """A refused or failed run's document with the alert SNS sends (`$.alert`)."""
+
+    alert: str
+
+
+#: Each step's document in and out, by the name the state machine sends. The train handler
+#: parses with the first; the contract test reads the state machine against both.
+STEP_DOCUMENTS: Final[dict[str, tuple[type[BaseModel], type[BaseModel]]]] = {
+    "take_lease": (LeaseRequest, LeaseGrant),
+    "prepare": (PrepareRequest, PreparedJob),
+    "train": (PreparedJob, TrainedJob),
+    "evaluate": (TrainedJob, EvaluatedJob),
+    "publish_shard": (EvaluatedJob, ShardWritten),
+    "flip": (PublishedJob, FlippedJob),
+    "cleanup": (FlippedJob, CleanedJob),
+    "record_refusal": (EvaluatedJob, AlertedJob),
+    "record_failure": (FailedJob, AlertedJob),
+}

@@ -1,0 +1,54 @@
+"""The model table's write side: META rows merge, the pointer flips and remembers the previous
+version, and reads of the serving version's META go through the pointer."""
+
+from __future__ import annotations
+
+import json
+
+from recs.storage import POINTER_KEY, version_meta_key
+from recs.training.model_versions import ModelVersions
+from tests.unit.privacy.fakes import MemoryTable
+
+
+def test_meta_attributes_merge_and_none_leaves_a_value_as_it_was() -> None:
+    # Given a version whose META row has a status and an expiry
+    table = MemoryTable()
+    versions = ModelVersions(table)
+    versions.update_meta("v1", 1000, {"status": "training", "stats": "{}"})
+    # When a later step updates one attribute and passes None for another
+    versions.update_meta("v1", None, {"status": "evaluated", "stats": None})
+    # Then the row keeps what was not updated, and the expiry stays
+    row = table.get(*version_meta_key("v1"))
+    assert row == {
+        **dict(zip(("pk", "sk"), version_meta_key("v1"), strict=True)),
+        "status": "evaluated",
+        "stats": "{}",
+        "expiresAt": 1000,
+    }
+
+
+def test_flip_points_at_the_new_version_and_returns_the_one_it_replaces() -> None:
+    # Given a table serving v1
+    table = MemoryTable()
+    versions = ModelVersions(table)
+    assert versions.flip("v1", "2026-11-01T00:00:00Z", "2026-11-01T00:05:00Z") is None
+    # When v2 flips
+    previous = versions.flip("v2", "2026-11-02T00:00:00Z", "2026-11-02T00:05:00Z")
+    # Then the pointer names v2 and remembers v1
+    assert previous == "v1"
+    pointer = table.get(*POINTER_KEY)
+    assert pointer is not None
+    assert (pointer["modelVersion"], pointer["previousVersion"]) == ("v2", "v1")
+
+
+def test_the_serving_versions_meta_is_read_through_the_pointer() -> None:
+    # Given v1 serving with a chosen family, and v2 written but not flipped
+    table = MemoryTable()
+    versions = ModelVersions(table)
+    versions.update_meta("v1", None, {"chosen": json.dumps({"model_family": "ease"})})
+    versions.update_meta("v2", None, {"chosen": json.dumps({"model_family": "als"})})
+    assert versions.current_json("chosen") is None  # nothing serves yet
+    versions.flip("v1", "g", "f")
+    # When the serving version's choice is read / Then it is v1's, not the newest row's
+    assert versions.current_json("chosen") == {"model_family": "ease"}
+    assert versions.current_json("evaluation") is None
