@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from recs.storage import AVAILABILITY_KEY, decode_items, tombstone_key, version_sk
+from recs.training.workflow import EvaluatedJob, Shard, ShardWritten
 from recs_tools.local.stack import LocalStack
 from tests.helpers import load_event
 from tests.integration.training.support import (
@@ -53,11 +54,11 @@ def test_a_shard_that_fails_stops_the_flip_and_the_old_version_keeps_serving(
     pipeline = train_pipeline(stack)
     real = pipeline.publish_shard
 
-    def failing(job: dict[str, Any], shard: dict[str, Any]) -> dict[str, Any]:
+    def failing(job: EvaluatedJob, shard: Shard) -> ShardWritten:
         if shard.kind == "users":
             raise RuntimeError("simulated shard crash")
-        result: dict[str, Any] = real(job, shard)
-        return result
+        written: ShardWritten = real(job, shard)
+        return written
 
     monkeypatch.setattr(pipeline, "publish_shard", failing)
     # When the workflow runs
