@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 from collections.abc import Iterator
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
@@ -80,3 +82,37 @@ def test_a_repeated_request_is_served_the_same_list(published: LocalApiServer) -
     first = _get(published, userId=RICH_USER)
     second = _get(published, userId=RICH_USER)
     assert first[1]["products"] == second[1]["products"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("TRACE", "/api/recommendations", 405),
+        ("PROPFIND", "/api/recommendations", 405),
+        ("FOO", "/api/events", 405),
+        ("TRACE", "/nowhere", 404),
+    ],
+)
+def test_unknown_methods_answer_as_the_gateway_does_never_501(
+    published: LocalApiServer, method: str, path: str, status: int
+) -> None:
+    # Given the local API / When a method no route declares is sent
+    split = urlsplit(published.url)
+    connection = http.client.HTTPConnection(split.hostname or "127.0.0.1", split.port, timeout=10)
+    try:
+        connection.request(method, path)
+        response = connection.getresponse()
+        body = json.loads(response.read())
+    finally:
+        connection.close()
+    # Then it is the gateway's JSON 405 (a known path) or 404 (an unknown one), not a server error
+    assert response.status == status
+    assert body["message"] in ("Method Not Allowed", "Not Found")
+
+
+def test_any_printable_context_is_served_as_the_homepage_over_http(published: LocalApiServer) -> None:
+    # Given a context with a space and a slash / When the frontend asks
+    status, body, _ = _get(published, userId=RICH_USER, context="home page/Angebote")
+    # Then it is served like the homepage
+    assert status == 200
+    assert body["source"] == "user"

@@ -4,6 +4,7 @@ products outside the category filter, duplicates; and the list is always filled 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 from recs.storage import user_pk
 from tests.integration.serving.world import (
@@ -37,6 +38,30 @@ def test_products_bought_in_the_live_session_are_not_recommended(world: World) -
     # When the homepage asks
     _, body, _ = world.ask("recommend_homepage")
     # Then it is not recommended again
+    assert sku(45) not in ids(body)
+    assert len(ids(body)) == 10
+
+
+def test_a_purchase_then_a_view_of_the_same_product_keeps_it_filtered(world: World) -> None:
+    # Given the user bought sku_00045 and then looked at it again, both posted to the ingest API
+    # (event times are relative to today: ingest only keeps events inside its window)
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    def event(number: int, event_type: str, minutes_ago: int) -> dict[str, object]:
+        return {
+            "eventId": f"00000000-0000-4000-8000-0000000001{number:02d}",
+            "eventType": event_type,
+            "timestamp": (now - timedelta(minutes=minutes_ago)).isoformat(),
+            "userId": RICH_USER,
+            "sessionId": "sess_sticky",
+            "productId": sku(45),
+        }
+
+    response = world.stack.post_events({"events": [event(1, "purchase", 10), event(2, "view", 2)]})
+    assert json.loads(response["body"])["accepted"] == 2
+    # When the homepage asks
+    _, body, _ = world.ask("recommend_homepage")
+    # Then the later view did not make the purchase forgotten: sku_00045 stays out, list full
     assert sku(45) not in ids(body)
     assert len(ids(body)) == 10
 

@@ -147,3 +147,28 @@ def test_tune_reports_every_trial(events_file: Path, capsys: pytest.CaptureFixtu
     # Then the result is JSON on stdout and each fit has a line on stderr
     assert "validationNdcg" in json.loads(captured.out.splitlines()[0])
     assert captured.err.count("fit ") >= 3
+
+
+@pytest.mark.parametrize("argv", [["demo", "--preset", "nosuch"], ["demo", "--port", "eighty"]])
+def test_bad_demo_arguments_are_a_usage_error_naming_the_choices(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given an unknown preset or a port that is not a number / When `recs demo` parses them
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    # Then it is a usage error (exit 2) saying what is allowed, never a traceback
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert "invalid" in error
+    if "--preset" in argv:
+        assert "demo" in error
+        assert "grocery-year" in error
+
+
+def test_the_local_module_refuses_an_unknown_preset_too(capsys: pytest.CaptureFixture[str]) -> None:
+    from recs_tools.local.__main__ import main as local_main
+
+    with pytest.raises(SystemExit) as exited:
+        local_main(["demo", "--preset", "nosuch"])
+    assert exited.value.code == 2
+    assert "invalid choice: 'nosuch'" in capsys.readouterr().err

@@ -214,3 +214,19 @@ def test_merging_is_commutative_and_idempotent(a: list[Any], b: list[Any], c: li
     # When they land in different orders, or one of them twice
     # Then the row ends up the same
     assert merge(merge(a, b), c) == merge(merge(c, a), b) == merge(merge(merge(a, b), c), b)
+
+
+def test_a_purchase_then_a_view_of_the_same_product_keeps_the_purchase() -> None:
+    # Given a visitor's row holding a purchase of sku_a
+    oldest = NOW - timedelta(days=7)
+    bought = [("sku_a", "purchase", (NOW - timedelta(minutes=30)).isoformat())]
+    # When a later view of sku_a (and of sku_b) is merged in, in either order
+    later = [
+        ("sku_a", "view", (NOW - timedelta(minutes=5)).isoformat()),
+        ("sku_b", "view", (NOW - timedelta(minutes=10)).isoformat()),
+    ]
+    one = merge_recent(bought, later, max_items=5, oldest=oldest)
+    other = merge_recent(later, bought, max_items=5, oldest=oldest)
+    # Then the purchase is still there, beside the newer view, newest first
+    assert one == other
+    assert [(p, e) for p, e, _ in one] == [("sku_a", "view"), ("sku_b", "view"), ("sku_a", "purchase")]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import TypeAdapter, ValidationError
 
 from recs.errors import InvalidRequestError
-from recs.serving.query import RecommendationQuery
+from recs.serving.query import ContextName, RecommendationQuery
 
 
 def test_the_cart_is_split_and_deduplicated_in_order() -> None:
@@ -39,10 +40,32 @@ def test_a_product_page_without_a_product_is_rejected_naming_product_id() -> Non
 
 @pytest.mark.parametrize(
     ("context", "effective"),
-    [("homepage", "homepage"), ("cart", "cart"), ("product-page", "product-page"), ("search", "homepage")],
+    [
+        ("homepage", "homepage"),
+        ("cart", "cart"),
+        ("product-page", "product-page"),
+        ("search", "homepage"),
+        ("home page", "homepage"),
+        ("Angebote/Woche", "homepage"),
+        ("página-de-inicio", "homepage"),
+    ],
 )
 def test_unknown_contexts_are_served_as_the_homepage(context: str, effective: str) -> None:
     # Given/When a query is made for a known context or an unknown one ("search")
     query = RecommendationQuery.from_parameters(context=context, product_id="p")
     # Then a known context is served as itself and an unknown one as the homepage
     assert query.effective_context == effective
+
+
+@pytest.mark.parametrize("context", ["x" * 64, "home page", "Startseite · Angebote"])
+def test_any_context_name_up_to_64_printable_characters_is_accepted(context: str) -> None:
+    # Given/When the context parameter is validated as the handler's type does
+    # Then it is accepted
+    assert TypeAdapter(ContextName).validate_python(context) == context
+
+
+@pytest.mark.parametrize("context", ["x" * 65, "home\npage", "tab\there", "nul\x00", ""])
+def test_absurd_context_names_are_refused(context: str) -> None:
+    # Given a context over 64 characters, with control characters, or empty / Then it is refused
+    with pytest.raises(ValidationError):
+        TypeAdapter(ContextName).validate_python(context)

@@ -62,3 +62,15 @@ def test_invalid_parameters_are_refused_with_the_reason(values: dict[str, object
     # Given an invalid value / When validated / Then the error says what is wrong
     with pytest.raises(ValidationError, match=field):
         TrainingParameters.model_validate(values)
+
+
+def test_the_default_event_weights_are_the_contracts_five() -> None:
+    # Given no configuration / Then every event type the contract weighs has its documented weight
+    # (docs/architecture.md, Events), and searches weigh nothing
+    assert TrainingParameters().event_weights == {
+        "purchase": 5.0,
+        "add_to_cart": 3.0,
+        "click": 2.0,
+        "search_result_click": 2.0,
+        "view": 1.0,
+    }

@@ -33,7 +33,11 @@ def configure_local(parser: argparse.ArgumentParser) -> None:
 
 def configure_demo(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
-    parser.add_argument("--preset", default="demo", help="synthetic shop preset: demo, test, grocery, ...")
+    from recs_tools.synthetic.presets import preset_names
+
+    parser.add_argument(
+        "--preset", default="demo", choices=preset_names(), help="synthetic shop preset (default demo)"
+    )
     parser.add_argument("--seed", type=int, default=42, help="seed of the synthetic shop (default 42)")
     parser.add_argument("--exit", action="store_true", help="stop after the demo instead of serving")
     parser.add_argument("--verbose", action="store_true", help="show the functions' logs and metrics")

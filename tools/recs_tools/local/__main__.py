@@ -14,7 +14,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="run the whole product on the local stack, then keep serving")
     demo.add_argument("--port", type=int, default=3000)
-    demo.add_argument("--preset", default="demo")
+    from recs_tools.synthetic.presets import preset_names
+
+    demo.add_argument("--preset", default="demo", choices=preset_names())
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--exit", action="store_true", help="stop after the demo instead of serving")
     demo.add_argument("--verbose", action="store_true", help="show the functions' logs and metrics")

@@ -306,6 +306,13 @@ def _make_handler(server: LocalApiServer) -> type[BaseHTTPRequestHandler]:
         # A method no route declares still gets the gateway's JSON 405, not http.server's HTML 501.
         do_OPTIONS = _dispatch
 
+        def __getattr__(self, name: str) -> Any:
+            # Any other method (TRACE, CONNECT, PROPFIND, made-up ones): http.server would answer
+            # 501, which API fuzzing counts as a server error; the gateway answers 404 or 405.
+            if name.startswith("do_"):
+                return self._dispatch
+            raise AttributeError(name)
+
     return Handler
 
 

@@ -83,12 +83,15 @@ class SignalOutcome:
 def merge_recent(
     existing: Sequence[Recent], new: Sequence[Recent], *, max_items: int, oldest: datetime
 ) -> list[Recent]:
-    """The latest interaction per product, newest first, at most `max_items`, none before `oldest`.
+    """The latest interaction per product, newest first, at most `max_items`, none before `oldest`;
+    a product's latest purchase is kept as an entry of its own, so a later view or click of the
+    same product never hides that it was bought (serving filters purchased products).
 
-    Commutative and idempotent in its inputs (ties are broken by event type and product id), so
-    concurrent or repeated updates converge to the same row.
+    Commutative and idempotent in its inputs: each entry is the latest of its key (product, and
+    whether it is a purchase), ties broken by event type and product id, and the kept entries are
+    the top `max_items` of those keys; so concurrent or repeated updates converge to the same row.
     """
-    latest: dict[str, tuple[datetime, str]] = {}
+    latest: dict[tuple[str, bool], tuple[datetime, str]] = {}
     for product, event_type, timestamp in (*existing, *new):
         try:
             when = datetime.fromisoformat(timestamp)
@@ -96,11 +99,12 @@ def merge_recent(
             continue  # an unreadable entry is dropped rather than failing the merge
         if when.tzinfo is None or when < oldest:
             continue
-        current = latest.get(product)
+        key = (product, event_type == "purchase")
+        current = latest.get(key)
         if current is None or (when, event_type) > current:
-            latest[product] = (when, event_type)
-    ordered = sorted(latest.items(), key=lambda kv: (kv[1][0], kv[1][1], kv[0]), reverse=True)
-    return [(product, event_type, iso(when)) for product, (when, event_type) in ordered[:max_items]]
+            latest[key] = (when, event_type)
+    ordered = sorted(latest.items(), key=lambda kv: (kv[1][0], kv[1][1], kv[0][0]), reverse=True)
+    return [(product, event_type, iso(when)) for (product, _), (when, event_type) in ordered[:max_items]]
 
 
 class SessionSignal:

@@ -22,8 +22,9 @@ KNOWN_CONTEXTS = ("homepage", "product-page", "cart")
 Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 #: How many products to return.
 Limit = Annotated[int, at.Ge(1), at.Le(100)]
-#: The page asking; unknown values are served as the homepage.
-ContextName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-.]+$")]
+#: The page asking; any other value (spaces, slashes, any script) is served as the homepage. Only
+#: the absurd is refused: over 64 characters, or control characters.
+ContextName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
 #: A catalog category, exactly as the events carry it (no control characters).
 Category = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
 _ID_CHARS = ID_PATTERN.removeprefix("^").removesuffix("$").removesuffix("{1,128}")

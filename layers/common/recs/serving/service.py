@@ -297,7 +297,8 @@ class _Plan:
                 reverse=True,
             )
             self.recent = _newest_per_product(newest_first)
-            self.purchased = {p for p, event, _ in self.recent if event == "purchase"}
+            # From every entry: a product bought and then viewed again stays filtered.
+            self.purchased = {p for p, event, _ in newest_first if event == "purchase"}
             if self._purchases is not None:
                 self.purchased |= {p for p, _, _ in fetched.get(self._purchases) or []}
         if self._catalog is not None:
