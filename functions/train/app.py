@@ -36,6 +36,7 @@ STEPS: Final[dict[str, Callable[[Any], Any]]] = {
     "evaluate": lambda job: pipeline.evaluate(job),
     "flip": lambda job: pipeline.flip(job),
     "cleanup": lambda job: pipeline.cleanup(job),
+    "publish_lists": lambda job: pipeline.publish_lists(job),
     "record_refusal": lambda job: pipeline.record_refusal(job),
     "record_failure": lambda job: pipeline.record_failure(job),
 }
@@ -43,7 +44,15 @@ STEPS: Final[dict[str, Callable[[Any], Any]]] = {
 
 class StepRequest(BaseModel):
     step: Literal[
-        "take_lease", "prepare", "train", "evaluate", "flip", "cleanup", "record_failure", "record_refusal"
+        "take_lease",
+        "prepare",
+        "train",
+        "evaluate",
+        "publish_lists",
+        "flip",
+        "cleanup",
+        "record_failure",
+        "record_refusal",
     ]
     job: dict[str, Any] = Field(default_factory=dict)
 

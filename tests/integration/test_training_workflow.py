@@ -168,21 +168,59 @@ def test_a_model_the_gate_refuses_is_not_published(
     )
     # When the next run evaluates its model
     execution = stack.run_training()
-    # Then the gate refuses it: recorded, notified, nothing published, the old version serving
+    # Then the gate refuses it: recorded, notified, no personal list published, the old version
+    # still serving personal lists
     assert execution["status"] == "FAILED"
     assert execution.get("error") == "QualityGateRefused"
     states = entered_states(stack, execution)
-    assert {"RecordRefusal", "NotifyRefusal", "Refused"} <= set(states)
+    assert {"PublishLists", "RecordRefusal", "NotifyRefusal", "Refused"} <= set(states)
     assert "Publish" not in states
     assert "Flip" not in states
-    assert pointer(stack) == before
     refused = [
         r for r in model_rows(stack) if r["pk"].startswith("VERSION#") and r.get("status") == "refused"
     ]
     assert len(refused) == 1
     assert "required margin" in refused[0]["reason"]
     version = refused[0]["pk"].removeprefix("VERSION#")
-    assert not [r for r in model_rows(stack) if r["sk"] == version_sk(version)]
+    after = pointer(stack)
+    assert after is not None
+    assert after["modelVersion"] == before["modelVersion"]  # type: ignore[index]
+    # And popular and trending are refreshed: only shop-wide rows under the refused version, and
+    # the pointer serves them from it
+    assert after["listsVersion"] == version
+    written = {r["pk"].split("#")[0] for r in model_rows(stack) if r["sk"] == version_sk(version)}
+    assert written == {"POP", "TREND", "CATALOG"}
+    assert not refused[0].get("listsError")
+
+
+def test_a_new_shop_whose_first_run_is_refused_answers_200_in_every_context(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a new shop's events and a gate no model can pass
+    ingest_shop(stack)
+    pipeline = train_pipeline(stack)
+    monkeypatch.setattr(
+        pipeline, "params", pipeline.params.model_copy(update={"gate_popularity_margin": 100.0})
+    )
+    # When its first run is refused
+    execution = stack.run_training()
+    assert execution.get("error") == "QualityGateRefused"
+    # Then the run's shop-wide lists serve (a lists-only version), and every context and identity
+    # gets a full list instead of 503
+    current = pointer(stack)
+    assert current is not None
+    assert current["listsOnly"] is True
+    for sample in (
+        "recommend_homepage",
+        "recommend_anonymous",
+        "recommend_no_identity",
+        "recommend_product_page",
+        "recommend_cart",
+        "recommend_unknown_context",
+    ):
+        served = stack.invoke("RecommendFunction", load_event(sample))
+        assert served["statusCode"] == 200, (sample, served["body"])
+        assert len(body_of(served)["products"]) >= 5, sample
 
 
 def test_a_transient_store_error_is_retried_and_the_run_succeeds(

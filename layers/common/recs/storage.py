@@ -77,6 +77,11 @@ def trending_pk(category: str = ALL_CATEGORIES) -> str:
     return f"TREND#{category}"
 
 
+#: Keys of the lists that need no model: a run the gate refuses still refreshes them, so serving
+#: may read them from a newer version than personal lists (the pointer's `listsVersion`).
+SHOP_WIDE_PREFIXES = ("POP#", "TREND#")
+
+
 CATALOG_PK = "CATALOG"
 
 

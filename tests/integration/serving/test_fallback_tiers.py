@@ -10,11 +10,15 @@ from botocore.exceptions import ClientError
 
 from recs.adapters.dynamodb import DynamoTable
 from recs.adapters.secrets import SecretsManagerSource
+from recs.storage import ALL_CATEGORIES, POINTER_KEY, list_row, popular_pk
 from recs_tools.local.redis_server import free_port
 from recs_tools.local.stack import LocalStack
 from tests.integration.serving.world import (
+    EXPIRES,
+    GENERATED_AT,
     RICH_LIST,
     RICH_USER,
+    VERSION,
     World,
     emf_metrics,
     ids,
@@ -205,3 +209,29 @@ def test_without_the_pseudonym_key_visitors_get_non_personalized_lists(world: Wo
     service._pseudonyms._failed_at = float("-inf")
     _, later, _ = world.ask("recommend_anonymous")
     assert ids(later) == [p for p, _, _ in similar_to(33)][:5]
+
+
+def test_after_a_refused_run_shop_wide_lists_come_from_it_and_personal_lists_stay(world: World) -> None:
+    # Given the world's version serving, then a refused run that published only its popular list
+    # and the catalog map under v2 and moved the pointer's listsVersion there
+    world.publish_everything()
+    fresh = [(sku(n), float(n), "popular") for n in range(59, 39, -1)]
+    world.models.put(list_row(popular_pk(ALL_CATEGORIES), "v2", fresh, GENERATED_AT, EXPIRES))
+    world.models.put(
+        {
+            "pk": POINTER_KEY[0],
+            "sk": POINTER_KEY[1],
+            "modelVersion": VERSION,
+            "generatedAt": GENERATED_AT,
+            "listsVersion": "v2",
+            "listsGeneratedAt": GENERATED_AT,
+        }
+    )
+    # When an anonymous visitor and a signed-in shopper ask for the homepage
+    _, anonymous, _ = world.ask("recommend_no_identity")
+    _, personal, _ = world.ask("recommend_homepage")
+    # Then the popular list is the refused run's, and the shopper's own list is still the model's
+    assert ids(anonymous) == [p for p, _, _ in fresh][: len(ids(anonymous))]
+    assert ids(anonymous)
+    assert anonymous["modelVersion"] == VERSION
+    assert ids(personal)[:3] == [p for p, _, _ in RICH_LIST][:3]

@@ -59,7 +59,13 @@ def test_every_step_the_state_machine_sends_has_typed_documents() -> None:
 
 @pytest.mark.parametrize(
     ("state", "previous"),
-    [("Train", "Prepare"), ("Evaluate", "Train"), ("Cleanup", "Flip"), ("RecordRefusal", "Evaluate")],
+    [
+        ("Train", "Prepare"),
+        ("Evaluate", "Train"),
+        ("Cleanup", "Flip"),
+        ("PublishLists", "Evaluate"),
+        ("RecordRefusal", "PublishLists"),
+    ],
 )
 def test_a_state_passing_the_whole_document_hands_on_what_the_next_takes(state: str, previous: str) -> None:
     # Given a state whose job is the previous step's output (`job.$: $`, OutputPath $.Payload)
@@ -119,3 +125,15 @@ def test_the_alerts_read_the_alert_of_the_recorded_documents() -> None:
         for catch in state.get("Catch", []):
             if catch["Next"] == "RecordFailure":
                 assert _first_field(catch["ResultPath"]) in _fields(failed_takes)
+
+
+def test_a_refusal_publishes_the_shop_wide_lists_and_is_recorded_even_if_that_fails() -> None:
+    # Given the gate's default branch
+    lists = STATES[STATES["Gate"]["Default"]]
+    # Then it publishes the lists, then records the refusal, and a failure to publish still
+    # reaches RecordRefusal with the error where the refusal document reads it
+    assert lists["Parameters"]["Payload"]["step"] == "publish_lists"
+    assert lists["Next"] == "RecordRefusal"
+    (catch,) = lists["Catch"]
+    assert catch["Next"] == "RecordRefusal"
+    assert _first_field(catch["ResultPath"]) in _fields(STEP_DOCUMENTS["record_refusal"][0])

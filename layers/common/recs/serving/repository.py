@@ -156,8 +156,20 @@ class Fetched:
 
 @dataclass(frozen=True)
 class Pointer:
+    """The version serving personal lists and similar items, and the one serving shop-wide lists
+    (popular, trending, the catalog map): newer when a later run was refused by the gate."""
+
     version: str
     generated_at: str
+    lists_version: str = ""
+
+    @property
+    def shop_wide_version(self) -> str:
+        return self.lists_version or self.version
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Pointer:
+        return cls(str(row["modelVersion"]), str(row["generatedAt"]), str(row.get("listsVersion") or ""))
 
 
 @dataclass(frozen=True)
@@ -215,11 +227,7 @@ class ListRepository:
             self._control = self._control or self._control_from_cache(stats)
             self._control_at = now - self._control_ttl + min(self._control_ttl, 2.0)
             return self._control
-        pointer = (
-            Pointer(str(pointer_row["modelVersion"]), str(pointer_row["generatedAt"]))
-            if pointer_row
-            else None
-        )
+        pointer = Pointer.from_row(pointer_row) if pointer_row else None
         unavailable = frozenset(json.loads(availability_row["d"])) if availability_row else frozenset()
         control = Control(pointer, unavailable)
         if control != self._control and pointer is not None:
@@ -354,6 +362,7 @@ def _encode_control(control: Control) -> bytes:
         {
             "modelVersion": control.pointer.version,
             "generatedAt": control.pointer.generated_at,
+            "listsVersion": control.pointer.lists_version,
             "unavailable": sorted(control.unavailable),
         },
         separators=(",", ":"),
@@ -362,4 +371,4 @@ def _encode_control(control: Control) -> bytes:
 
 def _decode_control(raw: bytes) -> Control:
     data = json.loads(raw)
-    return Control(Pointer(data["modelVersion"], data["generatedAt"]), frozenset(data["unavailable"]))
+    return Control(Pointer.from_row(data), frozenset(data["unavailable"]))

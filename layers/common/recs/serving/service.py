@@ -40,6 +40,7 @@ from recs.serving.repository import Fetched, Items, ListRepository, ReadStats, R
 from recs.serving.sources import PERSONAL_SOURCES, Chains, Source
 from recs.storage import (
     ALL_CATEGORIES,
+    SHOP_WIDE_PREFIXES,
     bought_together_pk,
     cache_key,
     popular_pk,
@@ -112,7 +113,7 @@ class RecommendService:
         assignment = self._experiments.assign(context, _experiment_subject(query))
         chain = list((assignment.chains if assignment else self._chains).of(context))
         visitor = self._identify(query)
-        plan = _Plan(version, query, chain, visitor, self._options)
+        plan = _Plan(version, query, chain, visitor, self._options, control.pointer.shop_wide_version)
 
         first = self._repo.fetch(plan.first_wants(), stats)
         opted_out = plan.apply_first(first)
@@ -209,8 +210,11 @@ class _Plan:
         chain: list[Source],
         visitor: _Visitor,
         options: ServingOptions,
+        shop_wide_version: str | None = None,
     ) -> None:
         self.version = version
+        # Popular, trending and the catalog map may come from a newer run than personal lists.
+        self.shop_wide_version = shop_wide_version or version
         self.query = query
         self.chain = chain
         self.options = options
@@ -237,11 +241,14 @@ class _Plan:
             Source.CATEGORY_POPULAR in chain
             and bool(query.productId or query.cartProductIds or self._sessions or self._user_list)
         )
-        self._catalog = Want.catalog(version) if needs_catalog else None
+        self._catalog = Want.catalog(self.shop_wide_version) if needs_catalog else None
 
     # -- what to read -------------------------------------------------------------------------
+    def _version_of(self, pk: str) -> str:
+        return self.shop_wide_version if pk.startswith(SHOP_WIDE_PREFIXES) else self.version
+
     def _list(self, pk: str) -> Want:
-        return Want.list(self.version, pk)
+        return Want.list(self._version_of(pk), pk)
 
     def _scoped(self, list_pk: Callable[[str], str]) -> str:
         """Popular/trending: the category filter's own list when one is given."""
@@ -341,7 +348,7 @@ class _Plan:
                 self.lists[key] = value
 
     def _get(self, pk: str) -> Items:
-        return self.lists.get(cache_key(self.version, pk), [])
+        return self.lists.get(cache_key(self._version_of(pk), pk), [])
 
     # -- candidates per source ----------------------------------------------------------------
     def candidates(self, source: Source) -> LazyItems:

@@ -59,7 +59,8 @@ class ModelVersions:
         self.table.delete_many(list(keys))
 
     def flip(self, version: str, generated_at: str, flipped_at: str) -> str | None:
-        """Point serving at `version`; returns the version that served until now."""
+        """Point serving at `version`, its personal and its shop-wide lists alike; returns the
+        version that served until now."""
         previous = self.pointer()
         previous_version = str(previous["modelVersion"]) if previous else None
         self.table.put(
@@ -68,8 +69,41 @@ class ModelVersions:
                 "sk": POINTER_KEY[1],
                 "modelVersion": version,
                 "generatedAt": generated_at,
+                "listsVersion": version,
+                "listsGeneratedAt": generated_at,
                 "previousVersion": previous_version,
                 "flippedAt": flipped_at,
             }
         )
         return previous_version
+
+    def refresh_lists(self, version: str, generated_at: str, refreshed_at: str) -> bool:
+        """Serve `version`'s shop-wide lists (popular, trending, per category, the catalog map)
+        while personal lists stay with the version that last passed the gate. With no version
+        serving yet (a new shop), `version` becomes the serving one: personal requests then fall
+        back to its shop-wide lists. Returns whether it bootstrapped the pointer."""
+        current = self.pointer()
+        if current is None:
+            self.table.put(
+                {
+                    "pk": POINTER_KEY[0],
+                    "sk": POINTER_KEY[1],
+                    "modelVersion": version,
+                    "generatedAt": generated_at,
+                    "listsVersion": version,
+                    "listsGeneratedAt": generated_at,
+                    "previousVersion": None,
+                    "flippedAt": refreshed_at,
+                    "listsOnly": True,
+                }
+            )
+            return True
+        self.table.put(
+            {
+                **current,
+                "listsVersion": version,
+                "listsGeneratedAt": generated_at,
+                "listsRefreshedAt": refreshed_at,
+            }
+        )
+        return False

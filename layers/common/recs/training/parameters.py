@@ -176,8 +176,9 @@ class TrainingParameters(BaseModel):
     )
     gate_popularity_margin: float = Field(
         default=0.0,
-        ge=0,
-        description="The model's NDCG must exceed popularity's by this relative margin (0 = just beat it).",
+        gt=-1,
+        description="The model's NDCG must exceed popularity's by this relative margin (0 = just beat "
+        "it; 0.1 = by 10%; -0.1 = a model within 10% of popularity still passes).",
     )
     gate_max_regression: float = Field(
         default=0.2,

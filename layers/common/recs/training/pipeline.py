@@ -50,6 +50,7 @@ from recs.training.lease import TrainingLease
 from recs.training.model_versions import ModelVersions
 from recs.training.parameters import TrainingParameters
 from recs.training.publishing import (
+    SHOP_WIDE_LISTS,
     catalog_rows,
     item_list_rows,
     purchased_rows,
@@ -66,9 +67,11 @@ from recs.training.workflow import (
     GateDecision,
     LeaseGrant,
     LeaseRequest,
+    ListsPublishedJob,
     PreparedJob,
     PrepareRequest,
     PublishedJob,
+    RefusedJob,
     Shard,
     ShardsRef,
     ShardWritten,
@@ -406,8 +409,12 @@ class TrainingPipeline:
         self_rows = np.array([row_of.get(str(u), -1) for u in shard["users"].tolist()], dtype=np.int64)
         return NeighbourScorer(neighbours, csr_from(shard, "history"), self_rows)
 
-    def _item_rows(self, job: PreparedJob, store: VersionArtifacts) -> list[dict[str, Any]]:
+    def _item_rows(
+        self, job: PreparedJob, store: VersionArtifacts, *, shop_wide_only: bool = False
+    ) -> list[dict[str, Any]]:
         item_lists = store.get_json_gz(paths.ITEM_LISTS)
+        if shop_wide_only:
+            item_lists = {kind: item_lists.get(kind, {}) for kind in SHOP_WIDE_LISTS}
         ids = store.get_json(paths.PREPARED_IDS)
         generated, expires, version = job.generatedAt, self._expires(job.endTs), job.modelVersion
         rows = item_list_rows(item_lists, version, generated, expires)
@@ -423,6 +430,35 @@ class TrainingPipeline:
             )
         )
         return rows
+
+    # ------------------------------------------------------------------ a refused run's lists
+    def publish_lists(self, job: EvaluatedJob) -> ListsPublishedJob:
+        """A run the gate refused still refreshes what needs no model: popular and trending
+        lists (shop-wide and per category) and the catalog's category map and availability.
+        Personal lists and similar items stay with the version that last passed the gate; a shop
+        with no version yet starts serving these lists (every request then gets a 200)."""
+        store = self._artifacts(job)
+        rows = self._item_rows(job, store, shop_wide_only=True)
+        written = self.versions.put_rows(rows)
+        if written != len(rows):
+            raise PublishIncompleteError(f"shop-wide lists: {written} of {len(rows)} rows stored")
+        version = job.modelVersion
+        shared = [popular_pk(ALL_CATEGORIES), trending_pk(ALL_CATEGORIES), CATALOG_PK]
+        warmed = self._warm_shared(version, shared)
+        now = iso(self.deps.clock())
+        bootstrapped = self.versions.refresh_lists(version, job.generatedAt, now)
+        self._update_meta(version, job.endTs, listsPublishedAt=now, rows=written)
+        return ListsPublishedJob(
+            **job.model_dump(),
+            lists={"rows": written, "cacheWarmed": warmed, "bootstrapped": bootstrapped},
+        )
+
+    def _warm_shared(self, version: str, pks: list[str]) -> int:
+        rows = self.versions.read_rows([(pk, version_sk(version)) for pk in pks])
+        values = {cache_key(version, row["pk"]): str(row["d"]).encode() for row in rows if row is not None}
+        if self.deps.cache.enabled and values:
+            self.deps.cache.set_many(values, self.deps.cache_ttl_seconds)
+        return len(values) if self.deps.cache.enabled else 0
 
     # ------------------------------------------------------------------ flip and clean up
     def flip(self, job: PublishedJob) -> FlippedJob:
@@ -531,11 +567,19 @@ class TrainingPipeline:
         alert = f"training run {job.modelVersion or '(not started)'} failed: {name}"
         return AlertedJob.model_validate({**job.model_dump(), "alert": alert})
 
-    def record_refusal(self, job: EvaluatedJob) -> AlertedJob:
+    def record_refusal(self, job: RefusedJob) -> AlertedJob:
         reason = job.gate.reason
-        self._update_meta(job.modelVersion, job.endTs, status="refused", reason=reason)
+        lists_error = job.listsError.Error if job.listsError else None
+        self._update_meta(
+            job.modelVersion, job.endTs, status="refused", reason=reason, listsError=lists_error
+        )
         self.deps.lease.give_back(job.lease.holder if job.lease else None)
-        alert = f"model {job.modelVersion} refused by the quality gate: {reason}"
+        refreshed = (
+            "popular and trending lists refreshed"
+            if job.lists
+            else f"lists not refreshed ({lists_error or 'not attempted'})"
+        )
+        alert = f"model {job.modelVersion} refused by the quality gate: {reason}; {refreshed}"
         return AlertedJob.model_validate({**job.model_dump(), "alert": alert})
 
     def _update_meta(self, version: str, end_ts: float | None, **attributes: Any) -> None:

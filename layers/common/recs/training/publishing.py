@@ -24,6 +24,8 @@ from recs.storage import (
 from recs.training.build import list_reason
 from recs.training.ranking import RankedLists
 
+#: The lists that need no model (refreshed even by a run the gate refuses).
+SHOP_WIDE_LISTS = ("popular", "trending")
 _LIST_KEYS: dict[str, Callable[[str], str]] = {
     "similar": similar_pk,
     "boughtTogether": bought_together_pk,

@@ -9,10 +9,11 @@ document it received plus what it adds, so each output model extends its input m
     prepare      PrepareRequest    -> PreparedJob         (the execution's input under `input`)
     train        PreparedJob       -> TrainedJob
     evaluate     TrainedJob        -> EvaluatedJob        (Gate reads $.gate.passed)
+    publish_lists EvaluatedJob     -> ListsPublishedJob   (a refused run: shop-wide lists only)
     publish      EvaluatedJob + Shard -> ShardWritten      (one per Distributed Map item)
     flip         PublishedJob      -> FlippedJob          (the Map's result under `publishRun`)
     cleanup      FlippedJob        -> CleanedJob
-    record_refusal  EvaluatedJob   -> AlertedJob          (NotifyRefusal reads $.alert)
+    record_refusal  RefusedJob     -> AlertedJob          (NotifyRefusal reads $.alert)
     record_failure  FailedJob      -> AlertedJob          (whatever the run had, plus $.error)
 
 `tests/unit/training/test_workflow_contract.py` checks the state machine definition against
@@ -103,6 +104,20 @@ class EvaluatedJob(TrainedJob):
     gate: GateDecision
 
 
+class ListsPublishedJob(EvaluatedJob):
+    """A refused run's document once its shop-wide lists serve (`publish_lists`)."""
+
+    lists: dict[str, Any]
+
+
+class RefusedJob(EvaluatedJob):
+    """What RecordRefusal receives: the evaluated document, with the lists' publication or the
+    error that stopped it (its Catch puts that under `listsError`)."""
+
+    lists: dict[str, Any] | None = None
+    listsError: TaskError | None = None
+
+
 class Shard(BaseModel):
     """One item of the publish manifest (`recs.training.artifacts.SHARD_MANIFEST`)."""
 
@@ -164,6 +179,7 @@ STEP_DOCUMENTS: Final[dict[str, tuple[type[BaseModel], type[BaseModel]]]] = {
     "publish_shard": (EvaluatedJob, ShardWritten),
     "flip": (PublishedJob, FlippedJob),
     "cleanup": (FlippedJob, CleanedJob),
-    "record_refusal": (EvaluatedJob, AlertedJob),
+    "publish_lists": (EvaluatedJob, ListsPublishedJob),
+    "record_refusal": (RefusedJob, AlertedJob),
     "record_failure": (FailedJob, AlertedJob),
 }
