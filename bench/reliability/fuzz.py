@@ -12,6 +12,7 @@ vary slightly while the checks hold.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,7 +97,43 @@ def fuzz(base_url: str, *, max_examples: int, modes: tuple[GenerationMode, ...] 
             operation = result.ok()
             label = f"{operation.method.upper()} {operation.path}"
             _fuzz_operation(operation, label, mode, base_url, session, max_examples, report)
+    _undeclared_methods(schema.raw_schema, base_url, session, report)
     return report
+
+
+#: Methods a client or a scanner may send that no route declares (API Gateway answers them 404
+#: or 405; a server that answers 501 counts as a server error).
+UNDECLARED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "PROPFIND", "FOO")
+UNDECLARED = "undeclared methods"
+
+
+def _undeclared_methods(
+    spec: dict[str, Any], base_url: str, session: requests.Session, report: FuzzReport
+) -> None:
+    """Every path of the spec with every method it does not declare: a documented 4xx, never 5xx."""
+    counts = report.by_operation.setdefault(UNDECLARED, Counter())
+    for path, item in spec.get("paths", {}).items():
+        declared = {method.upper() for method in item if method.upper() in UNDECLARED_METHODS}
+        # HEAD is served wherever GET is, as API Gateway does.
+        declared |= {"HEAD"} if "GET" in declared else set()
+        concrete = re.sub(r"\{[^}]+\}", "x1", path)
+        for method in UNDECLARED_METHODS:
+            if method in declared:
+                continue
+            response = session.request(method, base_url + concrete, timeout=30)
+            report.requests += 1
+            report.statuses[response.status_code] += 1
+            counts[response.status_code] += 1
+            problem = "server error" if response.status_code >= 500 else None
+            if response.status_code not in (404, 405):
+                problem = problem or f"answered {response.status_code}, not 404 or 405"
+            if method != "HEAD":
+                problem = problem or problem_named(response.status_code, response.content)
+            if problem:
+                entry = f"{method} {path} [{UNDECLARED}] {response.status_code}: {problem}"
+                if entry not in report.failures:
+                    report.failures.append(entry)
+                    report.examples[entry] = f"{method} {concrete} -> {response.content[:300]!r}"
 
 
 def _fuzz_operation(

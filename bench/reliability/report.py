@@ -118,6 +118,15 @@ def render(result: dict[str, Any], results_path: Path) -> str:
         "a `message` saying what is wrong (a 400 also names the bad field in `errors`). 413 and 414 are",
         "API Gateway's own answers (body over 10 MB; request line and headers over 10240 bytes), emulated",
         "by the local server and outside the functions' spec: for those only the body is checked.",
+        *(
+            [
+                "Then every path of the spec gets every method it does not declare (TRACE, PROPFIND and a",
+                "made-up one included): each must answer 404 or 405 with a JSON `message`, as API Gateway",
+                "does.",
+            ]
+            if "undeclared methods" in fuzz.get("byOperation", {})
+            else ["(This run predates the sweep of undeclared methods; the next `make reliability` adds it.)"]
+        ),
         "",
         "| | |",
         "|---|---|",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -221,6 +222,37 @@ def test_a_new_shop_whose_first_run_is_refused_answers_200_in_every_context(
         served = stack.invoke("RecommendFunction", load_event(sample))
         assert served["statusCode"] == 200, (sample, served["body"])
         assert len(body_of(served)["products"]) >= 5, sample
+
+
+def test_the_serving_version_survives_60_days_of_refused_runs(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a published version, then a gate no later model passes
+    ingest_shop(stack)
+    assert stack.run_training()["status"] == "SUCCEEDED"
+    serving = str(pointer(stack)["modelVersion"])  # type: ignore[index]
+    pipeline = train_pipeline(stack)
+    monkeypatch.setattr(
+        pipeline, "params", pipeline.params.model_copy(update={"gate_popularity_margin": 100.0})
+    )
+    start = pipeline.deps.clock()
+    renew_days = pipeline.params.version_renew_days
+    for days in (25, 50, 60):
+        # When a refused run happens that many days later (the training clock moved)
+        later = start + timedelta(days=days)
+        monkeypatch.setattr(pipeline.deps, "clock", lambda later=later: later)
+        assert stack.run_training().get("error") == "QualityGateRefused"
+        # Then the serving version is still the one serving, and none of its rows (its META
+        # included) expires within the renewal window: DynamoDB's TTL never reaches them
+        assert pointer(stack)["modelVersion"] == serving  # type: ignore[index]
+        rows = [r for r in model_rows(stack) if r["sk"] == version_sk(serving)]
+        rows.append(model_row(stack, *version_meta_key(serving)) or {})
+        assert len(rows) > 100
+        assert min(int(r["expiresAt"]) for r in rows) > (later + timedelta(days=renew_days)).timestamp()
+    # And shoppers are served from it
+    served = stack.invoke("RecommendFunction", load_event("recommend_anonymous"))
+    assert served["statusCode"] == 200
+    assert body_of(served)["modelVersion"] == serving
 
 
 def test_a_transient_store_error_is_retried_and_the_run_succeeds(

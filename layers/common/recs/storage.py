@@ -115,8 +115,18 @@ def pending_erasure_key(receipt_id: str) -> tuple[str, str]:
     return PENDING_ERASURES_PK, receipt_id
 
 
-#: Artifact-bucket object holding the shop's catalog export (`recs.training.catalog`).
+#: Artifact-bucket object holding the shop's catalog export (`recs.catalog.products`). Uploading
+#: it triggers the catalog feed (`recs.catalog.feed`); training reads it at Prepare.
 CATALOG_OBJECT_KEY = "catalog/products.jsonl"
+
+
+def version_prefix(version: str) -> str:
+    """Where a model version's artifacts live in the artifact bucket."""
+    return f"models/{version}/"
+
+
+#: A version's visitors and items, in the order of its model's rows (kept with the version).
+MODEL_IDS_ARTIFACT = "model/ids.json"
 
 
 def cache_key(version: str, pk: str) -> str:
@@ -130,14 +140,36 @@ def optout_cache_key(user_pseudonym: str) -> str:
 AVAILABILITY_KEY = (CATALOG_PK, "AVAILABILITY")
 
 
-def availability_row(unavailable: Sequence[str], updated_at: str) -> dict[str, Any]:
-    """The availability row: `d` is a JSON list of the product ids that must not be recommended."""
-    return {
+def availability_row(
+    unavailable: Sequence[str], updated_at: str, catalog_version: str | None = None
+) -> dict[str, Any]:
+    """The availability row: `d` is a JSON list of the product ids that must not be recommended;
+    `catalogVersion` names the catalog feed's latest lists (new arrivals, attribute-similar
+    items, the live category map), which serving reads under that version."""
+    row = {
         "pk": AVAILABILITY_KEY[0],
         "sk": AVAILABILITY_KEY[1],
         "d": json.dumps(sorted(set(unavailable)), separators=(",", ":")),
         "updatedAt": updated_at,
     }
+    if catalog_version:
+        row["catalogVersion"] = catalog_version
+    return row
+
+
+#: Keys of the catalog feed's lists, read under the availability row's `catalogVersion`.
+CATALOG_FEED_PREFIXES = ("NEW#", "ASIM#")
+
+
+def new_arrivals_pk(category: str = ALL_CATEGORIES) -> str:
+    """Products in the catalog that no model knows yet, newest first (the catalog feed's)."""
+    return f"NEW#{category}"
+
+
+def attribute_similar_pk(product_id: str) -> str:
+    """A product's similar items by category and attributes (the catalog feed's, for products
+    no model knows yet)."""
+    return f"ASIM#{product_id}"
 
 
 def purchased_pk(user_pseudonym: str) -> str:

@@ -24,9 +24,10 @@ def ingest_shop(stack: LocalStack, *, preset: str = "test", seed: int = 3) -> Sy
 
 
 def upload_catalog(stack: LocalStack, shop: SyntheticShop) -> None:
-    """What the shop's catalog export does: products.jsonl in the artifact bucket."""
+    """What the shop's catalog export does: products.jsonl in the artifact bucket (which runs the
+    catalog feed, as S3's notification does in AWS)."""
     body = "\n".join(json.dumps(product) for product in shop.catalog()).encode()
-    stack.client("s3").put_object(Bucket=stack.physical["ArtifactBucket"], Key=CATALOG_OBJECT_KEY, Body=body)
+    stack.upload("ArtifactBucket", CATALOG_OBJECT_KEY, body)
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:

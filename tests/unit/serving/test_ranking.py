@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from recs.serving.ranking import Filters, blend, fill, merge_weighted, normalised
+import pytest
+
+from recs.serving.ranking import Filled, Filters, blend, fill, merge_weighted, mix_in, normalised
 from recs.serving.repository import Items
 
 A: Items = [("a", 4.0, "popular"), ("b", 2.0, "popular"), ("c", 1.0, "popular")]
@@ -136,3 +138,44 @@ def test_a_source_that_answered_but_was_filtered_counts_as_answered() -> None:
     # Then nothing is served, but popular counts as a source that answered
     assert filled.products == []
     assert filled.answered == ["popular"]
+
+
+def _filled(n: int) -> Filled:
+    return Filled([(f"p{i}", round(1.0 - i / 20, 5), "similar-users") for i in range(n)], ["user"], ["user"])
+
+
+@pytest.mark.parametrize(
+    ("share", "limit", "expected"), [(0.1, 10, 1), (0.2, 10, 2), (0.1, 5, 0), (0.0, 10, 0)]
+)
+def test_new_arrivals_take_their_share_of_slots(share: float, limit: int, expected: int) -> None:
+    # Given a full list and enough new arrivals
+    filled = _filled(limit)
+    new = [(f"n{i}", 1.0, "new-arrival") for i in range(5)]
+    # When they are mixed in at the configured share
+    mixed = mix_in(filled, new, share, limit, Filters(), "new-arrivals")
+    # Then floor(limit * share) slots are theirs, the list keeps its length, scores never rise
+    assert mixed == expected
+    assert len(filled.products) == limit
+    assert sum(1 for _, _, reason in filled.products if reason == "new-arrival") == expected
+    scores = [s for _, s, _ in filled.products]
+    assert scores == sorted(scores, reverse=True)
+    assert ("new-arrivals" in filled.used) == (expected > 0)
+
+
+def test_mixed_in_arrivals_are_spread_filtered_and_never_duplicates() -> None:
+    # Given a list of 10, new arrivals of which one is already listed and one is excluded
+    filled = _filled(10)
+    new = [
+        ("p3", 1.0, "new-arrival"),
+        ("banned", 1.0, "new-arrival"),
+        ("n1", 1.0, "new-arrival"),
+        ("n2", 1.0, "new-arrival"),
+    ]
+    # When a fifth of the slots go to them
+    mix_in(filled, new, 0.2, 10, Filters(excluded=frozenset({"banned"})), "new-arrivals")
+    ids = [p for p, _, _ in filled.products]
+    # Then the two allowed, unlisted ones are placed apart, and the list's last two made room
+    assert ids.count("p3") == 1
+    assert "banned" not in ids
+    assert [i for i, p in enumerate(ids) if p.startswith("n")] == [2, 7]
+    assert ids[-1] == "p7"

@@ -24,7 +24,15 @@ from recs_tools.synthetic.__main__ import main
 def test_presets_are_listed() -> None:
     # Given the preset registry
     # Then the documented presets exist
-    assert preset_names() == ["bench", "demo", "discovery-year", "grocery", "grocery-year", "test"]
+    assert preset_names() == [
+        "bench",
+        "demo",
+        "discovery-year",
+        "first-day",
+        "grocery",
+        "grocery-year",
+        "test",
+    ]
 
 
 @pytest.mark.parametrize("name", ["test", "demo", "bench", "grocery"])

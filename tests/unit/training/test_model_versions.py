@@ -52,3 +52,23 @@ def test_the_serving_versions_meta_is_read_through_the_pointer() -> None:
     # When the serving version's choice is read / Then it is v1's, not the newest row's
     assert versions.current_json("chosen") == {"model_family": "ease"}
     assert versions.current_json("evaluation") is None
+
+
+def test_renewal_pushes_back_the_expiry_of_present_rows_and_leaves_absent_ones_absent() -> None:
+    # Given two stored rows of a version, and a third key whose row privacy deleted
+    table = MemoryTable()
+    versions = ModelVersions(table)
+    table.put_many(
+        [
+            {"pk": "USER#a", "sk": "v1", "d": "[]", "expiresAt": 10},
+            {"pk": "POP#", "sk": "v1", "expiresAt": 10},
+        ]
+    )
+    keys = [("USER#a", "v1"), ("POP#", "v1"), ("USER#gone", "v1")]
+    # When the version is renewed, in chunks smaller than the key list
+    renewed = versions.renew(keys, expires_at=99, chunk=2)
+    # Then the two rows carry the new expiry, everything else as it was, and nothing is created
+    assert renewed == 2
+    assert table.get("USER#a", "v1") == {"pk": "USER#a", "sk": "v1", "d": "[]", "expiresAt": 99}
+    assert table.get("POP#", "v1") == {"pk": "POP#", "sk": "v1", "expiresAt": 99}
+    assert table.get("USER#gone", "v1") is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import threading
 from pathlib import Path
 
 from recs_tools import progress
@@ -12,10 +13,13 @@ from recs_tools.cli.errors import MISSING, CliError
 
 LOCAL_EXAMPLES = """examples:
   recs local                      # API on http://127.0.0.1:3000, empty tables, until Ctrl-C
+  recs local --train-every 600    # ... and a training run every 10 minutes, as the schedule would
   recs local --port 8080 --reports build/reports
 
-The stack lives in this process (moto): other processes cannot reach its tables; use
-`recs demo` to fill it with a synthetic shop and a trained model."""
+Your own shop: POST its events to /api/events, start a training run with
+`curl -X POST http://127.0.0.1:3000/local/training-runs`, follow it at
+/local/training-runs/<id>, then ask /api/recommendations. The stack lives in this process
+(moto); `recs demo` fills it with a synthetic shop instead."""
 
 DEMO_EXAMPLES = """examples:
   recs demo                       # what `make demo` runs: shop -> ingest -> training -> reports
@@ -25,6 +29,12 @@ DEMO_EXAMPLES = """examples:
 
 def configure_local(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=3000, help="HTTP port (default 3000)")
+    parser.add_argument(
+        "--train-every",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="start a training run at once and then every SECONDS (as the schedule does in AWS)",
+    )
     parser.add_argument(
         "--reports", type=Path, help="a folder of reports to serve under /reports/ (from `recs report`)"
     )
@@ -41,6 +51,16 @@ def configure_demo(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=42, help="seed of the synthetic shop (default 42)")
     parser.add_argument("--exit", action="store_true", help="stop after the demo instead of serving")
     parser.add_argument("--verbose", action="store_true", help="show the functions' logs and metrics")
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not seconds >= 10:
+        raise argparse.ArgumentTypeError("at least 10 seconds")
+    return seconds
 
 
 def _redis_hint() -> None:
@@ -90,7 +110,16 @@ def run_local(args: argparse.Namespace) -> int:
                 f"cannot listen on port {args.port} ({error}); pick another with --port", MISSING
             ) from error
         print(f"API listening on {server.url} (empty tables: `recs demo` loads a shop); Ctrl-C stops it")
+        print(f"training: curl -X POST {server.url}/local/training-runs, then GET the run it names")
         if args.reports:
             print(f"reports: {server.url}{REPORTS_PREFIX}")
-        server.serve_until_interrupted()
+        stop = threading.Event()
+        if args.train_every:
+            threading.Thread(
+                target=server.training_runs.every, args=(args.train_every, stop), daemon=True
+            ).start()
+        try:
+            server.serve_until_interrupted()
+        finally:
+            stop.set()
     return 0

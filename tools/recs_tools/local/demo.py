@@ -96,7 +96,7 @@ def run_demo(
     # The shop's catalog export, which tells training what may be recommended (recs.training.catalog).
     catalog = "\n".join(json.dumps(product) for product in shop.catalog()).encode()
     bucket = stack.physical["ArtifactBucket"]
-    stack.client("s3").put_object(Bucket=bucket, Key=CATALOG_OBJECT_KEY, Body=catalog)
+    stack.upload("ArtifactBucket", CATALOG_OBJECT_KEY, catalog)
     log(f"catalog export: {len(shop.products)} products uploaded to s3://{bucket}/{CATALOG_OBJECT_KEY}")
 
     mark = time.perf_counter()

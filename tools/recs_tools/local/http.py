@@ -28,6 +28,8 @@ from urllib.parse import unquote, urlsplit
 
 from recs_tools.local.auth import GatewayJwtAuthorizer
 from recs_tools.local.gateway_events import build_http_api_event
+from recs_tools.local.training_runs import PREFIX as TRAINING_RUNS
+from recs_tools.local.training_runs import TrainingRuns
 
 if TYPE_CHECKING:  # the stack builds events with this module
     from recs_tools.local.stack import LocalStack
@@ -121,6 +123,8 @@ class LocalApiServer:
     ) -> None:
         self.stack = stack
         self.routes = RouteTable(stack)
+        # Local-only routes (never in template.yaml): start and follow training runs.
+        self.training_runs = TrainingRuns(stack)
         self.static = StaticFiles(static or {})
         self.authorizer = authorizer
         # One emulated JWT authorizer per configuration (each caches its issuer's keys).
@@ -211,6 +215,27 @@ def _make_handler(server: LocalApiServer) -> type[BaseHTTPRequestHandler]:
             if self.command != "HEAD":
                 self.wfile.write(body)
 
+        def _training_runs(self, path: str) -> None:
+            """The local-only training routes (`recs_tools.local.training_runs`)."""
+            runs = server.training_runs
+            run_id = path.removeprefix(TRAINING_RUNS).strip("/")
+            if not run_id and self.command == "POST":
+                self._json(HTTPStatus.ACCEPTED, runs.start())
+            elif not run_id and self.command in ("GET", "HEAD"):
+                self._json(HTTPStatus.OK, {"runs": runs.list()})
+            elif run_id and "/" not in run_id and self.command in ("GET", "HEAD"):
+                run = runs.describe(run_id)
+                if run is None:
+                    self._json(HTTPStatus.NOT_FOUND, {"message": f"no training run {run_id} started here"})
+                else:
+                    self._json(HTTPStatus.OK, run)
+            elif "/" in run_id:
+                self._json(HTTPStatus.NOT_FOUND, {"message": "Not Found"})
+            else:
+                allowed = "GET, HEAD" if run_id else "GET, HEAD, POST"
+                refused = {"message": "Method Not Allowed"}
+                self._json(HTTPStatus.METHOD_NOT_ALLOWED, refused, {"allow": allowed})
+
         def _serve_static(self, prefix: str, directory: Path, path: str) -> None:
             if self.command not in ("GET", "HEAD"):
                 self._json(
@@ -249,6 +274,9 @@ def _make_handler(server: LocalApiServer) -> type[BaseHTTPRequestHandler]:
                 return
             body = self.rfile.read(length) if length else b""
             # After reading any body, so a keep-alive connection stays in step.
+            if split.path == TRAINING_RUNS or split.path.startswith(TRAINING_RUNS + "/"):
+                self._training_runs(split.path)
+                return
             mount = server.static.mounted(split.path)
             if mount is not None:
                 self._serve_static(*mount, split.path)

@@ -120,9 +120,7 @@ def _seed(stack: Any, shop_events: list[dict[str, Any]] | None, preset: str | No
         shop = generate_shop(build_config(preset, seed=42, now=now))
         shop_events = [dict(event) for event in shop.events]
         catalog = "\n".join(json.dumps(product) for product in shop.catalog()).encode()
-        stack.client("s3").put_object(
-            Bucket=stack.physical["ArtifactBucket"], Key=CATALOG_OBJECT_KEY, Body=catalog
-        )
+        stack.upload("ArtifactBucket", CATALOG_OBJECT_KEY, catalog)
     accepted = 0
     for batch in iter_batches(shop_events or []):
         response = stack.post_events({"events": batch})

@@ -23,6 +23,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import quote_plus
 
 from recs_tools.checkout import repo_root
 from recs_tools.local.auth import JwtAuthorizerConfig, route_authorizers
@@ -69,6 +70,17 @@ class StateMachine:
     schedules: list[str]
 
 
+@dataclass(frozen=True)
+class S3Notification:
+    bucket: str  # logical id
+    prefix: str
+    suffix: str
+    function: str  # logical id
+
+    def matches(self, bucket: str, key: str) -> bool:
+        return bucket == self.bucket and key.startswith(self.prefix) and key.endswith(self.suffix)
+
+
 @dataclass
 class LocalStack:
     """The whole product on moto, in this process."""
@@ -87,6 +99,8 @@ class LocalStack:
     http_authorizers: dict[str, dict[tuple[str, str], JwtAuthorizerConfig]] = field(
         init=False, default_factory=dict
     )
+    #: Functions S3 invokes on uploads (template `Events` of type S3), by bucket logical id.
+    s3_notifications: list[S3Notification] = field(init=False, default_factory=list)
     redis: RedisServer | None = field(init=False, default=None)
     cache_note: str = field(init=False, default="")
     _exit: ExitStack = field(init=False, default_factory=ExitStack)
@@ -337,7 +351,16 @@ class LocalStack:
         self.resolver.attributes[(logical_id, "Arn")] = response["FunctionArn"]
         self.physical[logical_id] = name
         for event in (props.get("Events") or {}).values():
-            if event.get("Type") == "HttpApi":
+            if event.get("Type") == "S3":
+                # moto does not invoke functions on uploads: `upload` does, as S3 would.
+                source = event["Properties"]
+                rules = source.get("Filter", {}).get("S3Key", {}).get("Rules", [])
+                filters = {rule["Name"]: rule["Value"] for rule in rules}
+                bucket = source["Bucket"]["Ref"]
+                self.s3_notifications.append(
+                    S3Notification(bucket, filters.get("prefix", ""), filters.get("suffix", ""), logical_id)
+                )
+            elif event.get("Type") == "HttpApi":
                 route = event["Properties"]
                 if "Auth" in route:
                     raise NotImplementedError(f"{logical_id}: per-event Auth is not emulated locally")
@@ -393,6 +416,46 @@ class LocalStack:
     def invoke(self, logical_id: str, event: Any) -> Any:
         """Invoke a function's handler directly (what `sam local invoke -e` does)."""
         return self.functions[logical_id].invoke(event)
+
+    def upload(self, bucket_logical_id: str, key: str, body: bytes) -> list[Any]:
+        """Put an object, then call the functions the template subscribes to it, with the
+        notification S3 sends (moto stores the object but never invokes). Returns their results."""
+        bucket = self.physical[bucket_logical_id]
+        self._client("s3").put_object(Bucket=bucket, Key=key, Body=body)
+        event = {
+            "Records": [
+                {
+                    "eventVersion": "2.1",
+                    "eventSource": "aws:s3",
+                    "awsRegion": REGION,
+                    "eventTime": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+                    "eventName": "ObjectCreated:Put",
+                    "userIdentity": {"principalId": "local"},
+                    "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+                    "responseElements": {"x-amz-request-id": "local", "x-amz-id-2": "local"},
+                    "s3": {
+                        "s3SchemaVersion": "1.0",
+                        "configurationId": "local",
+                        "bucket": {
+                            "name": bucket,
+                            "ownerIdentity": {"principalId": "local"},
+                            "arn": f"arn:aws:s3:::{bucket}",
+                        },
+                        "object": {
+                            "key": quote_plus(key),
+                            "size": len(body),
+                            "eTag": "local",
+                            "sequencer": "0",
+                        },
+                    },
+                }
+            ]
+        }
+        return [
+            self.invoke(notification.function, event)
+            for notification in self.s3_notifications
+            if notification.matches(bucket_logical_id, key)
+        ]
 
     def post_events(self, body: Any, content_type: str = "application/json") -> dict[str, Any]:
         """POST /api/events through the real ingest handler, as API Gateway delivers it."""

@@ -22,6 +22,21 @@ PRESETS: Final[MappingProxyType[str, MappingProxyType[str, Any]]] = MappingProxy
                 "latent_dim": 8,
             }
         ),
+        # A shop's first day: a few hundred events over the last hours (every request must
+        # still answer 200 after its first training run; `recs demo --preset first-day`).
+        "first-day": MappingProxyType(
+            {
+                "n_users": 60,
+                "n_anonymous": 40,
+                "n_products": 80,
+                "n_categories": 6,
+                "n_favourite_categories": 2,
+                "days": 1,
+                "trending_days": 1,
+                "sessions_per_user_mean": 1.5,
+                "latent_dim": 8,
+            }
+        ),
         # The local demo posts every event over HTTP (batches of 500) and trains in under two minutes.
         "demo": MappingProxyType(
             {
@@ -134,7 +149,7 @@ def build_config(preset: str = "demo", **overrides: Any) -> ShopConfig:
     Parameters
     ----------
     preset
-        One of :func:`preset_names` (``test``, ``demo``, ``bench``, ``grocery``,
+        One of :func:`preset_names` (``test``, ``first-day``, ``demo``, ``bench``, ``grocery``,
         ``grocery-year``, ``discovery-year``).
     **overrides
         Any :class:`ShopConfig` field, e.g. ``seed=7``, ``now=datetime(...)``, ``n_users=200``.

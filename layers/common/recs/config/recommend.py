@@ -65,6 +65,14 @@ class RecommendSettings(CacheSettings, PseudonymSettings, AuthSettings):
         le=1,
         description="Weight of the user's list when re-ranking a product page's similar items; 0.3.",
     )
+    new_arrivals_share: float = Field(
+        default=0.1,
+        ge=0,
+        le=0.5,
+        description="Share of a homepage list's slots given to new arrivals: products in the catalog "
+        "that no model knows yet (the catalog feed's), at evenly spread places; 0 turns it off; "
+        "default 0.1 (one in ten).",
+    )
     session_cache_ttl_seconds: int = Field(
         default=60,
         ge=0,

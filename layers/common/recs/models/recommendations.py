@@ -17,6 +17,7 @@ class Reason(StrEnum):
     POPULAR = "popular"
     TRENDING = "trending"
     BUY_AGAIN = "buy-again"
+    NEW_ARRIVAL = "new-arrival"
 
 
 class ScoredProduct(BaseModel):

@@ -43,6 +43,9 @@ def served_metrics(outcome: Outcome, fields: dict[str, Any]) -> list[MetricPoint
         points.append(MetricPoint("CacheErrors", "Count", stats.cache_errors))
     if stats.store_errors:
         points.append(MetricPoint("StoreErrors", "Count", stats.store_errors))
+    if outcome.new_arrivals:
+        # Products no model knew yet, served (their share per list: NewArrivals / Served / limit).
+        points.append(MetricPoint("NewArrivals", "Count", outcome.new_arrivals))
     points.append(MetricPoint("Latency", "Milliseconds", float(fields["latencyMs"])))
     return points
 
@@ -67,6 +70,7 @@ def served_fields(outcome: Outcome, latency_ms: float) -> dict[str, Any]:
         "storeErrors": stats.store_errors,
         "latencyMs": round(latency_ms, 3),
         "returned": len(response.products),
+        "newArrivals": outcome.new_arrivals,
         "identity": outcome.identity,
         "visitor": outcome.visitor,
         "optedOut": outcome.opted_out,

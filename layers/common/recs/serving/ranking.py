@@ -8,6 +8,7 @@ non-increasing down the list, so a client that sorts by score keeps the served o
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -208,6 +209,49 @@ def fill(chain: Iterable[tuple[str, LazyItems]], limit: int, filters: Filters) -
         if len(picked) > before:
             used.append(source)
     return Filled(picked, used, answered)
+
+
+def mix_in(
+    filled: Filled,
+    extra: Sequence[tuple[str, float, str | None]],
+    share: float,
+    limit: int,
+    filters: Filters,
+    source: str,
+) -> int:
+    """Give `share` of a list's `limit` slots to `extra` (new arrivals), at evenly spread places.
+
+    The slots go to the first of `extra` that are allowed and not already listed; the products
+    they displace are the filled list's last ones. Scores stay non-increasing: a mixed-in
+    product takes the score of the product it follows. Returns how many were mixed in.
+    """
+    slots = math.floor(limit * share + 1e-9)
+    if slots <= 0 or not extra:
+        return 0
+    listed = {product for product, _, _ in filled.products}
+    chosen = [item for item in extra if item[0] not in listed and filters.allows(item[0], item[2])][:slots]
+    if not chosen:
+        return 0
+    kept = filled.products[: max(0, min(len(filled.products), limit - len(chosen)))]
+    size = len(kept) + len(chosen)
+    places = {min(size - 1, int((i + 0.5) * size / len(chosen))) for i in range(len(chosen))}
+    merged: list[tuple[str, float, str | None]] = []
+    own, mixed = iter(kept), iter(chosen)
+    for position in range(size):
+        if position in places:
+            product, _, reason = next(mixed)
+            score = merged[-1][1] if merged else 1.0
+            merged.append((product, score, reason))
+        else:
+            merged.append(next(own))
+    # Mixed-in items may take the place of the list's first item, with score 1; keep them falling.
+    ceiling, ordered = 1.0, []
+    for product, score, reason in merged:
+        ceiling = min(ceiling, score)
+        ordered.append((product, round(ceiling, 5), reason))
+    filled.products = ordered
+    filled.used.append(source)
+    return len(chosen)
 
 
 def session_neighbours(

@@ -178,6 +178,8 @@ class Control:
 
     pointer: Pointer | None
     unavailable: frozenset[str]
+    #: The catalog feed's latest version: new arrivals, attribute-similar items, the live map.
+    catalog_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -229,7 +231,8 @@ class ListRepository:
             return self._control
         pointer = Pointer.from_row(pointer_row) if pointer_row else None
         unavailable = frozenset(json.loads(availability_row["d"])) if availability_row else frozenset()
-        control = Control(pointer, unavailable)
+        catalog_version = str(availability_row.get("catalogVersion") or "") if availability_row else ""
+        control = Control(pointer, unavailable, catalog_version or None)
         if control != self._control and pointer is not None:
             # The copy a fresh container reads when DynamoDB is down (see _control_from_cache).
             self._write_cache({CONTROL_CACHE_KEY: (_encode_control(control), self._ttls.control)}, stats)
@@ -363,6 +366,7 @@ def _encode_control(control: Control) -> bytes:
             "modelVersion": control.pointer.version,
             "generatedAt": control.pointer.generated_at,
             "listsVersion": control.pointer.lists_version,
+            "catalogVersion": control.catalog_version,
             "unavailable": sorted(control.unavailable),
         },
         separators=(",", ":"),
@@ -371,4 +375,4 @@ def _encode_control(control: Control) -> bytes:
 
 def _decode_control(raw: bytes) -> Control:
     data = json.loads(raw)
-    return Control(Pointer.from_row(data), frozenset(data["unavailable"]))
+    return Control(Pointer.from_row(data), frozenset(data["unavailable"]), data.get("catalogVersion"))

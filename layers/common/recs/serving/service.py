@@ -34,15 +34,19 @@ from recs.serving.ranking import (
     blend,
     fill,
     merge_weighted,
+    mix_in,
     session_neighbours,
 )
 from recs.serving.repository import Fetched, Items, ListRepository, ReadStats, Recent, Want
 from recs.serving.sources import PERSONAL_SOURCES, Chains, Source
 from recs.storage import (
     ALL_CATEGORIES,
+    CATALOG_FEED_PREFIXES,
     SHOP_WIDE_PREFIXES,
+    attribute_similar_pk,
     bought_together_pk,
     cache_key,
+    new_arrivals_pk,
     popular_pk,
     purchased_pk,
     similar_pk,
@@ -58,6 +62,8 @@ class ServingOptions:
     session_weight: float
     rerank_weight: float
     session_recency: float = SESSION_RECENCY
+    #: Share of a homepage list's slots given to new arrivals (products no model knows yet).
+    new_arrivals_share: float = 0.0
 
 
 @dataclass
@@ -72,6 +78,8 @@ class Outcome:
     opted_out: bool
     sources_used: list[str] = field(default_factory=list)
     identity_unavailable: bool = False
+    #: Products of the list that are new arrivals mixed in by `NEW_ARRIVALS_SHARE`.
+    new_arrivals: int = 0
 
     @property
     def personalized(self) -> bool:
@@ -113,7 +121,15 @@ class RecommendService:
         assignment = self._experiments.assign(context, _experiment_subject(query))
         chain = list((assignment.chains if assignment else self._chains).of(context))
         visitor = self._identify(query)
-        plan = _Plan(version, query, chain, visitor, self._options, control.pointer.shop_wide_version)
+        plan = _Plan(
+            version,
+            query,
+            chain,
+            visitor,
+            self._options,
+            control.pointer.shop_wide_version,
+            control.catalog_version,
+        )
 
         first = self._repo.fetch(plan.first_wants(), stats)
         opted_out = plan.apply_first(first)
@@ -130,6 +146,17 @@ class RecommendService:
             catalog=plan.catalog,
         )
         filled = fill(((s.value, plan.candidates(s)) for s in plan.chain), query.limit, filters)
+        new_arrivals = 0
+        if context == "homepage" and filled.products:
+            # Non-personal (the shop's newest products), so opted-out shoppers get them too.
+            new_arrivals = mix_in(
+                filled,
+                plan.new_arrivals(),
+                self._options.new_arrivals_share,
+                query.limit,
+                filters,
+                Source.NEW_ARRIVALS.value,
+            )
         if not filled.answered:
             if query.category is not None and not stats.store_errors:
                 # Every store answered and none has a list of this category: the caller's
@@ -167,6 +194,7 @@ class RecommendService:
             opted_out=opted_out,
             sources_used=filled.used,
             identity_unavailable=visitor.unavailable,
+            new_arrivals=new_arrivals,
         )
 
     def _identify(self, query: RecommendationQuery) -> _Visitor:
@@ -211,10 +239,13 @@ class _Plan:
         visitor: _Visitor,
         options: ServingOptions,
         shop_wide_version: str | None = None,
+        catalog_version: str | None = None,
     ) -> None:
         self.version = version
         # Popular, trending and the catalog map may come from a newer run than personal lists.
         self.shop_wide_version = shop_wide_version or version
+        # The catalog feed's lists (new arrivals, attribute-similar items, the live category map).
+        self.catalog_version = catalog_version
         self.query = query
         self.chain = chain
         self.options = options
@@ -241,11 +272,22 @@ class _Plan:
             Source.CATEGORY_POPULAR in chain
             and bool(query.productId or query.cartProductIds or self._sessions or self._user_list)
         )
-        self._catalog = Want.catalog(self.shop_wide_version) if needs_catalog else None
+        # The last run's category map, and the catalog feed's (products added since) over it.
+        versions = dict.fromkeys(v for v in (self.shop_wide_version, self.catalog_version) if v)
+        self._catalogs = [Want.catalog(v) for v in versions] if needs_catalog else []
 
     # -- what to read -------------------------------------------------------------------------
     def _version_of(self, pk: str) -> str:
+        if self.catalog_version and pk.startswith(CATALOG_FEED_PREFIXES):
+            return self.catalog_version
         return self.shop_wide_version if pk.startswith(SHOP_WIDE_PREFIXES) else self.version
+
+    def _new_arrivals_pk(self) -> str:
+        return new_arrivals_pk(self.query.category or ALL_CATEGORIES)
+
+    def new_arrivals(self) -> Items:
+        """The catalog feed's newest products (in the `category` filter's category if given)."""
+        return self._get(self._new_arrivals_pk()) if self.catalog_version else []
 
     def _list(self, pk: str) -> Want:
         return Want.list(self._version_of(pk), pk)
@@ -259,6 +301,9 @@ class _Plan:
         for source in self.chain:
             if source is Source.SIMILAR and query.productId:
                 pks.append(similar_pk(query.productId))
+                if self.catalog_version:
+                    # A product added since the last run has no SIM# list; the feed's may exist.
+                    pks.append(attribute_similar_pk(query.productId))
             elif source is Source.BOUGHT_TOGETHER:
                 pks.extend(bought_together_pk(p) for p in self._cart_or_product())
             elif source is Source.CART_SIMILAR:
@@ -269,6 +314,11 @@ class _Plan:
                 pks.append(self._scoped(trending_pk))
             elif source is Source.CATEGORY_POPULAR and self.interest:
                 pks.append(popular_pk(self.interest))
+            elif source is Source.NEW_ARRIVALS and self.catalog_version:
+                pks.append(self._new_arrivals_pk())
+        homepage = self.query.effective_context == "homepage"
+        if self.catalog_version and self.options.new_arrivals_share > 0 and homepage:
+            pks.append(self._new_arrivals_pk())  # mixed into the homepage list after the fill
         return pks
 
     def _cart_or_product(self) -> tuple[str, ...]:
@@ -278,7 +328,7 @@ class _Plan:
 
     def first_wants(self) -> list[Want]:
         personal = [w for w in (self._optout, self._user_list, self._purchases) if w]
-        catalog = [self._catalog] if self._catalog else []
+        catalog = self._catalogs
         return [*personal, *self._sessions, *catalog, *self._lists_wanted(self._contextual_pks())]
 
     def _lists_wanted(self, pks: list[str]) -> list[Want]:
@@ -308,8 +358,8 @@ class _Plan:
             self.purchased = {p for p, event, _ in newest_first if event == "purchase"}
             if self._purchases is not None:
                 self.purchased |= {p for p, _, _ in fetched.get(self._purchases) or []}
-        if self._catalog is not None:
-            self.catalog = fetched.get(self._catalog) or {}
+        for want in self._catalogs:
+            self.catalog = {**self.catalog, **(fetched.get(want) or {})}
         self._keep_lists(fetched)
         if self.interest is None:
             self.interest = self._interest_category()
@@ -363,6 +413,7 @@ class _Plan:
             Source.CATEGORY_POPULAR: lambda: self._get(popular_pk(self.interest)) if self.interest else [],
             Source.POPULAR: lambda: self._get(self._scoped(popular_pk)),
             Source.TRENDING: lambda: self._get(self._scoped(trending_pk)),
+            Source.NEW_ARRIVALS: self.new_arrivals,
         }
         return producers[source]
 
@@ -397,8 +448,11 @@ class _Plan:
         """Similar to the product on screen, re-ranked by the user's own list when known."""
         if not self.query.productId:
             return []
+        similar = self._get(similar_pk(self.query.productId))
+        if not similar and self.catalog_version:
+            similar = self._get(attribute_similar_pk(self.query.productId))
         return blend(
-            self._get(similar_pk(self.query.productId)),
+            similar,
             self.user_items,
             self.options.rerank_weight,
             other_reason=None,

@@ -32,6 +32,9 @@ class Source(StrEnum):
     POPULAR = "popular"
     #: Trending overall (in the `category` filter's category when one is given).
     TRENDING = "trending"
+    #: Products no model knows yet, newest first (the catalog feed's; `NEW_ARRIVALS_SHARE` also
+    #: mixes them into homepage lists).
+    NEW_ARRIVALS = "new-arrivals"
 
 
 #: Sources built from what a shopper did (stored behaviour): never used for opted-out users.

@@ -34,16 +34,17 @@ import numpy as np
 import scipy.sparse as sp
 
 from recs.ports import ObjectStore
+from recs.storage import MODEL_IDS_ARTIFACT, version_prefix
 
 
 def prefix(version: str) -> str:
-    return f"models/{version}/"
+    return version_prefix(version)
 
 
 PREPARED_INTERACTIONS = "prepared/interactions.npz"
 PREPARED_IDS = "prepared/ids.json"
 MODEL = "model/model.npz"
-MODEL_IDS = "model/ids.json"
+MODEL_IDS = MODEL_IDS_ARTIFACT
 ITEM_SIDE = "model/item_side.npz"
 PARAMETERS = "model/parameters.json"
 ITEM_LISTS = "model/item_lists.json.gz"
@@ -104,6 +105,17 @@ class VersionArtifacts:
 
     def list(self, folder: str) -> list[str]:
         return list(self.store.list_keys(self.key(folder)))
+
+    def refresh(self, names: tuple[str, ...]) -> int:
+        """Write objects back unchanged, so the bucket's age-based lifecycle starts over for a
+        version that still serves (its renewal reads them). Returns how many were rewritten."""
+        present = [name for name in names if self.exists(name)]
+        for name in present:
+            self.store.put(self.key(name), self.store.get(self.key(name)))
+        return len(present)
+
+    def exists(self, name: str) -> bool:
+        return self.key(name) in set(self.store.list_keys(self.key(name)))
 
     def delete_folders(self, folders: tuple[str, ...]) -> int:
         keys = [key for folder in folders for key in self.list(folder)]

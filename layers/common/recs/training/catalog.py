@@ -2,7 +2,8 @@
 
 Availability reaches training as a file the shop exports (``catalog/products.jsonl`` in the
 artifact bucket, ``recs.storage.CATALOG_OBJECT_KEY``; ``--catalog FILE`` offline): one JSON object
-per line, ``{"id": "sku_1", "category": "kitchen", "available": true}``. ``available`` defaults
+per line, ``{"id": "sku_1", "category": "kitchen", "available": true}`` (parsed by
+`recs.catalog.products`, which also reads the attributes the catalog feed uses). ``available`` defaults
 to true and ``category`` is optional. When the file exists, a product it does not list is
 treated as no longer sold (unavailable); when there is no file at all, every product seen in
 the events counts as available and categories come from the events.
@@ -10,16 +11,15 @@ the events counts as available and categories come from the events.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from recs.catalog.products import CatalogFormatError, parse_catalog
 
-class CatalogFormatError(ValueError):
-    """A catalog line is not a JSON object with a string ``id``."""
+__all__ = ["Catalog", "CatalogEntry", "CatalogFormatError"]
 
 
 @dataclass(frozen=True)
@@ -41,21 +41,10 @@ class Catalog:
 
     @classmethod
     def from_jsonl(cls, lines: Iterable[bytes | str]) -> Catalog:
-        entries: dict[str, CatalogEntry] = {}
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise CatalogFormatError(f"catalog line {number}: not JSON ({error.msg})") from error
-            if not isinstance(row, dict) or not isinstance(row.get("id"), str) or not row["id"]:
-                raise CatalogFormatError(f"catalog line {number}: expected an object with a string 'id'")
-            category = row.get("category")
-            entries[row["id"]] = CatalogEntry(
-                category=str(category) if category else None,
-                available=row.get("available", True) is not False,
-            )
+        entries = {
+            product.id: CatalogEntry(category=product.category, available=product.available)
+            for product in parse_catalog(lines)
+        }
         return cls(entries, present=True)
 
     def unavailable_mask(self, items: Sequence[str]) -> npt.NDArray[np.bool_]:

@@ -40,6 +40,18 @@ class ModelVersions:
     def read_rows(self, keys: Sequence[tuple[str, str]]) -> list[dict[str, Any] | None]:
         return self.table.get_many(list(keys))
 
+    def meta(self, version: str) -> dict[str, Any] | None:
+        return self.table.get(*version_meta_key(version))
+
+    def renew(self, keys: Sequence[tuple[str, str]], expires_at: int, chunk: int = 5_000) -> int:
+        """Write the rows at `keys` back with a later `expiresAt`; absent rows stay absent.
+        Returns how many were renewed. Chunked, so memory stays flat for a large shop."""
+        renewed = 0
+        for start in range(0, len(keys), chunk):
+            rows = [row for row in self.table.get_many(list(keys[start : start + chunk])) if row]
+            renewed += self.table.put_many([{**row, "expiresAt": expires_at} for row in rows])
+        return renewed
+
     # ------------------------------------------------------------------ writes
     def update_meta(self, version: str, expires_at: int | None, attributes: Mapping[str, Any]) -> None:
         """Merge attributes into a version's META row (one writer per version at a time); an

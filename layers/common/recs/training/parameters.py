@@ -190,6 +190,12 @@ class TrainingParameters(BaseModel):
     # ------------------------------------------------------------------ publish
     shard_users: int = Field(default=20_000, ge=1, description="Users per publish shard (Map item).")
     version_ttl_days: int = Field(default=30, ge=1, description="Rows of a version expire after this.")
+    version_renew_days: int = Field(
+        default=7,
+        ge=1,
+        description="A run that does not flip renews the serving version's rows when they would "
+        "expire within this many days, so a serving version never expires.",
+    )
     cache_warm_users: int = Field(
         default=1_000, ge=0, description="Lists of the most active users put in the cache on flip."
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,11 +21,13 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from recs.catalog.feed import CatalogFeed
 from recs.domain.pseudonym import Pseudonymizer
 from recs.model import UserKNN
 from recs.ports import Cache, KeyValueTable, ObjectStore
 from recs.storage import (
     ALL_CATEGORIES,
+    AVAILABILITY_KEY,
     CATALOG_OBJECT_KEY,
     CATALOG_PK,
     cache_key,
@@ -53,6 +55,7 @@ from recs.training.publishing import (
     SHOP_WIDE_LISTS,
     catalog_rows,
     item_list_rows,
+    list_pks,
     purchased_rows,
     user_list_rows,
 )
@@ -123,6 +126,7 @@ class TrainingPipeline:
         return VersionArtifacts(self.deps.artifacts, job.modelVersion)
 
     def _expires(self, end_ts: float) -> int:
+        """When rows written for a run ending at `end_ts` expire (DynamoDB TTL)."""
         return int(end_ts + self.params.version_ttl_days * SECONDS_PER_DAY)
 
     # ------------------------------------------------------------------ lease
@@ -427,9 +431,29 @@ class TrainingPipeline:
                 version,
                 generated,
                 expires,
+                catalog_version=self._catalog_version(),
             )
         )
         return rows
+
+    def _refresh_catalog(self) -> dict[str, Any]:
+        """New arrivals and attribute-similar lists against the model now serving (the catalog
+        feed's code, `recs.catalog.feed`). The pointer has already moved, so a fault here is
+        reported in the run's output and does not undo the run; the next upload retries."""
+        feed = CatalogFeed(
+            self.deps.artifacts, self.deps.model_table, self.deps.clock, ttl_days=self.params.version_ttl_days
+        )
+        if not feed.has_catalog():
+            return {"skipped": "no catalog export"}
+        try:
+            return asdict(feed.refresh())
+        except Exception as error:
+            return {"error": type(error).__name__}
+
+    def _catalog_version(self) -> str | None:
+        """The catalog feed's current version (kept when training rewrites availability)."""
+        row = self.versions.read_rows([AVAILABILITY_KEY])[0]
+        return str(row["catalogVersion"]) if row and row.get("catalogVersion") else None
 
     # ------------------------------------------------------------------ a refused run's lists
     def publish_lists(self, job: EvaluatedJob) -> ListsPublishedJob:
@@ -448,9 +472,17 @@ class TrainingPipeline:
         now = iso(self.deps.clock())
         bootstrapped = self.versions.refresh_lists(version, job.generatedAt, now)
         self._update_meta(version, job.endTs, listsPublishedAt=now, rows=written)
+        renewed = self.renew_serving()
+        catalog = self._refresh_catalog()
         return ListsPublishedJob(
             **job.model_dump(),
-            lists={"rows": written, "cacheWarmed": warmed, "bootstrapped": bootstrapped},
+            lists={
+                "rows": written,
+                "cacheWarmed": warmed,
+                "bootstrapped": bootstrapped,
+                "renewedRows": sum(renewed.values()),
+                "catalogFeed": catalog,
+            },
         )
 
     def _warm_shared(self, version: str, pks: list[str]) -> int:
@@ -459,6 +491,59 @@ class TrainingPipeline:
         if self.deps.cache.enabled and values:
             self.deps.cache.set_many(values, self.deps.cache_ttl_seconds)
         return len(values) if self.deps.cache.enabled else 0
+
+    # ------------------------------------------------------------------ serving versions never expire
+    def renew_serving(self) -> dict[str, int]:
+        """Push back the expiry of the rows that serve, when it is near.
+
+        Rows carry `expiresAt` (DynamoDB TTL) from their own run: `VERSION_TTL_DAYS` after it.
+        A version stays current until a run passes the gate, so after weeks of refused or failed
+        runs the serving rows would expire while they serve. Every run that does not flip
+        (PublishLists, RecordFailure) calls this: when the serving version's META says its rows
+        expire within `VERSION_RENEW_DAYS`, each of its rows is read and written back with a new
+        expiry (rows privacy deleted in the meantime stay deleted, and visitors who opted out or
+        were erased since are removed again after the write). The shop-wide lists' version is
+        renewed the same way. Returns the rows renewed per version (empty: nothing was near).
+        """
+        pointer = self.versions.pointer()
+        if pointer is None:
+            return {}
+        now = self.deps.clock().timestamp()
+        horizon = now + self.params.version_renew_days * SECONDS_PER_DAY
+        model = str(pointer["modelVersion"])
+        lists = str(pointer.get("listsVersion") or model)
+        plan = {model: False} if lists == model else {model: False, lists: True}
+        renewed: dict[str, int] = {}
+        for version, shop_wide_only in plan.items():
+            meta = self.versions.meta(version) or {}
+            if int(meta.get("expiresAt", 0)) > horizon:
+                continue
+            expires_at = self._expires(now)
+            store = VersionArtifacts(self.deps.artifacts, version)
+            keys = self._version_keys(version, store, shop_wide_only=shop_wide_only)
+            renewed[version] = self.versions.renew(keys, expires_at)
+            # The artifact bucket expires models/ by age: keep what the next renewal reads.
+            store.refresh((paths.MODEL_IDS, paths.ITEM_LISTS))
+            if not shop_wide_only and keys:
+                self._drop_excluded(version, store, tombstones_seen=0)
+            self.versions.update_meta(version, expires_at, {"renewedAt": iso(self.deps.clock())})
+        return renewed
+
+    def _version_keys(
+        self, version: str, store: VersionArtifacts, *, shop_wide_only: bool
+    ) -> list[tuple[str, str]]:
+        """Every row key a version published, from the artifacts it keeps (the item lists and,
+        for a full version, its visitors)."""
+        sk = version_sk(version)
+        keys = [(CATALOG_PK, sk)]
+        if not store.exists(paths.ITEM_LISTS):
+            return keys
+        kinds = SHOP_WIDE_LISTS if shop_wide_only else None
+        keys.extend((pk, sk) for pk in list_pks(store.get_json_gz(paths.ITEM_LISTS), kinds))
+        if not shop_wide_only and store.exists(paths.MODEL_IDS):
+            visitors: list[str] = store.get_json(paths.MODEL_IDS)["users"]
+            keys.extend((make(v), sk) for v in visitors for make in (user_pk, purchased_pk))
+        return keys
 
     # ------------------------------------------------------------------ flip and clean up
     def flip(self, job: PublishedJob) -> FlippedJob:
@@ -488,10 +573,12 @@ class TrainingPipeline:
             family=job.family,
         )
         previous = self.versions.flip(version, job.generatedAt, iso(now))
+        catalog = self._refresh_catalog()
         return FlippedJob(
             **job.model_dump(),
             flipped={
                 "previous": previous,
+                "catalogFeed": catalog,
                 "rows": rows,
                 "cacheWarmed": warmed,
                 **late,
@@ -499,6 +586,9 @@ class TrainingPipeline:
         )
 
     def _drop_late_exclusions(self, job: PreparedJob, store: VersionArtifacts) -> dict[str, int]:
+        return self._drop_excluded(job.modelVersion, store, int(job.stats.get("erasureTombstones", 0)))
+
+    def _drop_excluded(self, version: str, store: VersionArtifacts, tombstones_seen: int) -> dict[str, int]:
         """Leave out users who opted out or were erased after Prepare read the exclusions.
 
         Privacy removes a user's rows of every version at once, but a run already past Prepare
@@ -511,12 +601,11 @@ class TrainingPipeline:
         visitors: list[str] = store.get_json(paths.MODEL_IDS)["users"]
         late_opt_outs = {v for v in visitors if v in opted_out}
         erased: set[str] = set()
-        if len(tombstones) > int(job.stats.get("erasureTombstones", 0)):
+        if len(tombstones) > tombstones_seen:
             tombstone = self.deps.pseudonyms.tombstone
             erased = {v for v in visitors if tombstone(v) in tombstones}
         if not late_opt_outs and not erased:
             return {}
-        version = job.modelVersion
         keys = [
             (pk(v), version_sk(version))
             for v in sorted(late_opt_outs | erased)
@@ -563,9 +652,19 @@ class TrainingPipeline:
                 cause=job.error.Cause[:2000],
                 failedAt=iso(self.deps.clock()),
             )
+        renewal = self._renew_after_failure()
         self.deps.lease.give_back(job.lease.holder if job.lease else None)
-        alert = f"training run {job.modelVersion or '(not started)'} failed: {name}"
+        alert = f"training run {job.modelVersion or '(not started)'} failed: {name}{renewal}"
         return AlertedJob.model_validate({**job.model_dump(), "alert": alert})
+
+    def _renew_after_failure(self) -> str:
+        """A failed run still keeps the serving rows from expiring; a fault here only adds to the
+        alert (the failure is recorded and the lease given back whatever happens)."""
+        try:
+            renewed = self.renew_serving()
+        except Exception as error:
+            return f"; serving rows not renewed ({type(error).__name__})"
+        return f"; serving rows renewed ({sum(renewed.values())})" if renewed else ""
 
     def record_refusal(self, job: RefusedJob) -> AlertedJob:
         reason = job.gate.reason

@@ -34,6 +34,17 @@ _LIST_KEYS: dict[str, Callable[[str], str]] = {
 }
 
 
+def list_pks(item_lists: Mapping[str, Mapping[str, Any]], kinds: Sequence[str] | None = None) -> list[str]:
+    """The row keys of ``ItemLists.to_json()``'s lists (all kinds, or only ``kinds``)."""
+    return [
+        make_pk(key)
+        for kind, make_pk in _LIST_KEYS.items()
+        if kinds is None or kind in kinds
+        for key, ranked in item_lists.get(kind, {}).items()
+        if ranked
+    ]
+
+
 def user_list_rows(
     users: Sequence[str],
     items: Sequence[str],
@@ -99,9 +110,11 @@ def catalog_rows(
     version: str,
     generated_at: str,
     expires_at: int,
+    catalog_version: str | None = None,
 ) -> list[dict[str, Any]]:
     """The version's ``CATALOG`` row (product -> category, what serving's category filters use)
-    and, when the shop exported a catalog, the unversioned availability row from it."""
+    and, when the shop exported a catalog, the unversioned availability row from it (naming the
+    catalog feed's latest version, which it must not drop)."""
     rows: list[dict[str, Any]] = [
         {
             "pk": CATALOG_PK,
@@ -113,5 +126,5 @@ def catalog_rows(
         }
     ]
     if unavailable is not None:
-        rows.append(availability_row(unavailable, generated_at))
+        rows.append(availability_row(unavailable, generated_at, catalog_version=catalog_version))
     return rows

@@ -90,5 +90,6 @@ def recommend_service(settings: RecommendSettings) -> RecommendService:
             session_seeds=settings.session_seed_products,
             session_weight=settings.session_weight,
             rerank_weight=settings.rerank_weight,
+            new_arrivals_share=settings.new_arrivals_share,
         ),
     )
