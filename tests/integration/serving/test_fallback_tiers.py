@@ -6,10 +6,10 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from botocore.exceptions import ClientError
 
 from recs.adapters.dynamodb import DynamoTable
 from recs.adapters.secrets import SecretsManagerSource
+from recs.errors import StoreUnavailableError
 from recs.storage import ALL_CATEGORIES, POINTER_KEY, list_row, popular_pk
 from recs_tools.local.redis_server import free_port
 from recs_tools.local.stack import LocalStack
@@ -28,9 +28,9 @@ from tests.integration.serving.world import (
 
 
 def _throttled(*args: Any, **kwargs: Any) -> Any:
-    raise ClientError(
-        {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "BatchGetItem"
-    )
+    """What the DynamoDB adapter raises when DynamoDB throttles or is down after botocore's
+    retries (the translation itself: tests/unit/adapters/test_faults.py)."""
+    raise StoreUnavailableError("table: ProvisionedThroughputExceededException")
 
 
 def _metric(output: str, name: str) -> list[float]:
@@ -194,9 +194,10 @@ def test_an_unreadable_opt_out_flag_is_treated_as_an_opt_out(world: World) -> No
 
 
 def test_without_the_pseudonym_key_visitors_get_non_personalized_lists(world: World) -> None:
-    # Given Secrets Manager fails when the container first needs the key
+    # Given Secrets Manager fails when the container first needs the key (what the adapter
+    # raises then: tests/unit/adapters/test_faults.py)
     def unavailable(self: SecretsManagerSource, secret_id: str) -> bytes:
-        raise ConnectionError("secrets manager unreachable")
+        raise StoreUnavailableError("secrets manager: EndpointConnectionError")
 
     world.anon_session("anon_sample_1", [(sku(33), "view")])
     with mock.patch.object(SecretsManagerSource, "get_secret", unavailable):

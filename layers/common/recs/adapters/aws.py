@@ -5,18 +5,27 @@ boto3 is imported lazily so that importing an adapter module stays cheap on a co
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 
-def client(
-    service: str,
-    *,
-    connect_timeout: float = 2.0,
-    read_timeout: float = 5.0,
-    max_attempts: int = 4,
-    max_pool_connections: int = 32,
-) -> Any:
-    """A boto3 client configured for Lambda: short timeouts, bounded 'standard' retries.
+class Profile(Protocol):
+    @property
+    def connect_timeout(self) -> float: ...
+
+    @property
+    def read_timeout(self) -> float: ...
+
+    @property
+    def max_attempts(self) -> int: ...
+
+    @property
+    def max_pool_connections(self) -> int: ...
+
+
+def client(service: str, profile: Profile, **overrides: float) -> Any:
+    """A boto3 client with the timeouts and retries of a named profile (`recs.config.common`:
+    interactive or batch); `overrides` names a deliberate exception (e.g. no botocore retries
+    where the caller retries within its own budget).
 
     'standard' mode retries throttling and transient errors with exponential backoff and jitter
     and a client-side retry quota, so a struggling service sees no retry storm.
@@ -24,10 +33,17 @@ def client(
     import boto3
     from botocore.config import Config
 
+    settings = {
+        "connect_timeout": profile.connect_timeout,
+        "read_timeout": profile.read_timeout,
+        "max_attempts": profile.max_attempts,
+        "max_pool_connections": profile.max_pool_connections,
+        **overrides,
+    }
     config = Config(
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-        retries={"mode": "standard", "max_attempts": max_attempts},
-        max_pool_connections=max_pool_connections,
+        connect_timeout=settings["connect_timeout"],
+        read_timeout=settings["read_timeout"],
+        retries={"mode": "standard", "max_attempts": int(settings["max_attempts"])},
+        max_pool_connections=int(settings["max_pool_connections"]),
     )
     return boto3.client(service, config=config)

@@ -1,7 +1,8 @@
 """DynamoDB table adapter (KeyValueTable port) on the low-level client.
 
 Batch calls retry `UnprocessedItems`/`UnprocessedKeys` with exponential backoff and full
-jitter; botocore's standard retry mode already handles throttling of whole calls.
+jitter; botocore's standard retry mode already handles throttling of whole calls. Every AWS
+fault leaves as `StoreUnavailableError` (`recs.adapters.faults`), never as a botocore type.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from recs.adapters.faults import FaultTranslatingClient
 from recs.errors import StoreUnavailableError
 
 _BATCH_WRITE = 25
@@ -30,7 +32,7 @@ class DynamoTable:
         from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
         self.table_name = table_name
-        self._client = client
+        self._client = FaultTranslatingClient(client, table_name)
         self._ser = TypeSerializer()
         self._de = TypeDeserializer()
         self._write_threads = write_threads

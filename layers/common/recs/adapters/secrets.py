@@ -1,8 +1,15 @@
-"""The pseudonym key from Secrets Manager, cached by Powertools' parameters utility."""
+"""The pseudonym key from Secrets Manager, cached by Powertools' parameters utility.
+
+Its faults leave as `StoreUnavailableError` (`recs.adapters.faults`): Powertools wraps AWS
+errors in its own `GetParameterError`, botocore's may surface too.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+from recs.adapters.faults import store_faults
+from recs.errors import StoreUnavailableError
 
 
 class SecretsManagerSource:
@@ -13,7 +20,14 @@ class SecretsManagerSource:
         self._max_age = max_age_seconds
 
     def get_secret(self, secret_id: str) -> bytes:
-        value = self._provider.get(secret_id, max_age=self._max_age)
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+        try:
+            with store_faults("secrets manager"):
+                value = self._provider.get(secret_id, max_age=self._max_age)
+        except GetParameterError as error:
+            cause = type(error.__cause__ or error).__name__
+            raise StoreUnavailableError(f"secrets manager: {cause}") from error
         if isinstance(value, bytes):
             return value
         if isinstance(value, str):

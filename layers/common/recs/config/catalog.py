@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from recs.config.common import FunctionSettings
 
 
 class CatalogSettings(FunctionSettings):
+    client_profile: Literal["interactive", "batch"] = Field(
+        default="batch", description="Timeouts and retries of the function's AWS clients."
+    )
     artifact_bucket_name: str = Field(min_length=1, description="Bucket holding catalog/products.jsonl.")
     model_table_name: str = Field(min_length=1, description="Table serving reads (lists, availability).")
     catalog_list_length: int = Field(

@@ -2,14 +2,47 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+@dataclass(frozen=True)
+class ClientProfile:
+    """How long an AWS client waits and how often botocore retries, by kind of work."""
+
+    name: str
+    connect_timeout: float
+    read_timeout: float
+    max_attempts: int
+    max_pool_connections: int = 32
+
+
+#: A caller is waiting (an API request): fail fast, so the function can fall back or answer 503.
+INTERACTIVE = ClientProfile("interactive", connect_timeout=1.0, read_timeout=2.0, max_attempts=3)
+#: A batch step (training, purge, catalog feed): large objects, patient retries, wide pools;
+#: Step Functions retries the whole step on top.
+BATCH = ClientProfile(
+    "batch", connect_timeout=2.0, read_timeout=60.0, max_attempts=5, max_pool_connections=64
+)
+CLIENT_PROFILES = {profile.name: profile for profile in (INTERACTIVE, BATCH)}
 
 
 class FunctionSettings(BaseSettings):
     """Base of every function's settings: read from the environment, immutable, strict."""
 
     model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+
+    #: Overridden per function (`interactive` for API functions, `batch` for the others).
+    client_profile: Literal["interactive", "batch"] = Field(
+        default="interactive", description="Timeouts and retries of the function's AWS clients."
+    )
+
+    @property
+    def clients(self) -> ClientProfile:
+        return CLIENT_PROFILES[self.client_profile]
 
     powertools_trace_disabled: bool = Field(
         default=False,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from recs.config.auth import AuthSettings
@@ -17,6 +19,10 @@ class PrivacySettings(CacheSettings, PseudonymSettings, AuthSettings):
 
 class PurgeSettings(CacheSettings, PseudonymSettings):
     """The purge step of the training workflow (`recs.privacy.purge`)."""
+
+    client_profile: Literal["interactive", "batch"] = Field(
+        default="batch", description="Timeouts and retries of the function's AWS clients."
+    )
 
     model_table_name: str = Field(min_length=3)
     state_table_name: str = Field(min_length=3)

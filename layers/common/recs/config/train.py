@@ -6,6 +6,8 @@ of the same name (e.g. ``ALS_FACTORS=128``, ``EVENT_WEIGHTS='{"purchase": 5, ...
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -14,6 +16,9 @@ from recs.training.parameters import TrainingParameters
 
 
 class TrainSettings(CacheSettings, PseudonymSettings, TrainingParameters):
+    client_profile: Literal["interactive", "batch"] = Field(
+        default="batch", description="Timeouts and retries of the function's AWS clients."
+    )
     model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
 
     lake_bucket_name: str = Field(min_length=3, description="The event lake Firehose writes to.")

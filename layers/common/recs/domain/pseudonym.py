@@ -10,12 +10,29 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Protocol
+
+from recs.errors import StoreUnavailableError
 
 USER_PREFIX = "u_"
 ANON_PREFIX = "a_"
 SESSION_PREFIX = "s_"
 _MIN_KEY_BYTES = 16
+
+
+class Pseudonyms(Protocol):
+    """What domain code needs of pseudonymisation (`Pseudonymizer`, or `LazyPseudonymizer`)."""
+
+    def user(self, raw: str) -> str: ...
+
+    def anon(self, raw: str) -> str: ...
+
+    def session(self, raw: str) -> str: ...
+
+    def tombstone(self, pseudonym: str) -> str: ...
 
 
 class Pseudonymizer:
@@ -49,3 +66,51 @@ class Pseudonymizer:
         recognised (and excluded) in old data without the pseudonym itself being stored.
         """
         return "t_" + self._digest(b"erased", pseudonym)
+
+
+class LazyPseudonymizer:
+    """A `Pseudonymizer` whose key comes from `load_key` the first time one is needed.
+
+    The one policy of every function for the pseudonym key at cold start: nothing is fetched
+    while the container initialises, so a Secrets Manager outage never fails an init (which
+    Lambda would retry on every request, answering 502s). A request that needs a pseudonym
+    while the key cannot be had raises `StoreUnavailableError` (recommend serves
+    non-personalized lists, ingest and privacy answer 503 with Retry-After, a training step is
+    retried), and a failed load is retried after `retry_after_seconds`, not on every request.
+    """
+
+    def __init__(
+        self,
+        load_key: Callable[[], bytes],
+        *,
+        retry_after_seconds: float = 5.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._load_key = load_key
+        self._retry_after = retry_after_seconds
+        self._monotonic = monotonic
+        self._pseudonymizer: Pseudonymizer | None = None
+        self._failed_at = float("-inf")
+
+    def _get(self) -> Pseudonymizer:
+        if self._pseudonymizer is None:
+            if self._monotonic() - self._failed_at < self._retry_after:
+                raise StoreUnavailableError("the pseudonym key is unavailable")
+            try:
+                self._pseudonymizer = Pseudonymizer(self._load_key())
+            except StoreUnavailableError:
+                self._failed_at = self._monotonic()
+                raise
+        return self._pseudonymizer
+
+    def user(self, raw: str) -> str:
+        return self._get().user(raw)
+
+    def anon(self, raw: str) -> str:
+        return self._get().anon(raw)
+
+    def session(self, raw: str) -> str:
+        return self._get().session(raw)
+
+    def tombstone(self, pseudonym: str) -> str:
+        return self._get().tombstone(pseudonym)

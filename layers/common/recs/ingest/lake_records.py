@@ -13,7 +13,7 @@ from typing import cast
 
 from pydantic import TypeAdapter
 
-from recs.domain.pseudonym import Pseudonymizer
+from recs.domain.pseudonym import Pseudonyms
 from recs.ingest.scrub import scrub_text
 from recs.models.events import LAKE_SCHEMA_VERSION, LakeRecord, ShopEvent
 
@@ -21,7 +21,7 @@ _LAKE_RECORD = TypeAdapter(LakeRecord)
 
 
 def to_lake_records(
-    events: Sequence[ShopEvent], pseudonyms: Pseudonymizer, received_at: datetime
+    events: Sequence[ShopEvent], pseudonyms: Pseudonyms, received_at: datetime
 ) -> list[LakeRecord]:
     """Pseudonymize ids, scrub free text and stamp the arrival time of each event.
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from recs.domain.pseudonym import Pseudonymizer
+from recs.domain.pseudonym import Pseudonyms
 from recs.ingest.errors import NoValidEventsError
 from recs.ingest.lake_records import encode_lines, to_lake_records
 from recs.ingest.payload import IngestRequest, read_events
@@ -42,7 +42,7 @@ class IngestService:
     def __init__(
         self,
         sink: EventSink,
-        pseudonyms: Pseudonymizer,
+        pseudonyms: Pseudonyms,
         session_signal: SessionSignal | None,
         *,
         window: TimeWindow,

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from recs.domain.pseudonym import Pseudonymizer
+from recs.domain.pseudonym import Pseudonyms
 from recs.ports import KeyValueTable, ObjectStore
 from recs.privacy.erasure import CountingCache, LiveData
 from recs.privacy.lake_purge import PREFETCH, LakePurge
@@ -37,7 +37,7 @@ _log = logging.getLogger(__name__)
 
 
 class PrivacyRecords(Protocol):
-    """Where the tombstones come from (`recs.training.privacy_scan.DynamoPrivacyRecords`)."""
+    """Where the tombstones come from (`recs.adapters.dynamodb_privacy.DynamoPrivacyRecords`)."""
 
     def opted_out_and_tombstones(self) -> tuple[set[str], set[str]]: ...
 
@@ -99,7 +99,7 @@ class PurgeDeps:
     lake: ObjectStore
     lake_prefix: str
     artifacts: ArtifactScrub
-    pseudonyms: Pseudonymizer
+    pseudonyms: Pseudonyms
     clock: Callable[[], datetime]
     prefetch: int = PREFETCH
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from recs.domain.pseudonym import Pseudonymizer
+from recs.domain.pseudonym import Pseudonyms
 from recs.errors import NotFoundError, ServiceUnavailableError
 from recs.ports import KeyValueTable
 from recs.privacy.erasure import CountingCache, LiveData
@@ -43,7 +43,7 @@ class PrivacyService:
         state_table: KeyValueTable,
         receipts: ReceiptBook,
         cache: CountingCache,
-        pseudonyms: Pseudonymizer,
+        pseudonyms: Pseudonyms,
         clock: Callable[[], datetime],
     ) -> None:
         self._live = live

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from recs.errors import InvalidRequestError, ServiceUnavailableError, StoreUnavailableError
 from recs.models.recommendations import Reason, RecommendationResponse
 from recs.serving.attribution import RecommendationId, random_nonce
 from recs.serving.experiments import Experiments
-from recs.serving.identity import Pseudonyms
 from recs.serving.query import RecommendationQuery
 from recs.serving.ranking import (
     SESSION_RECENCY,
@@ -53,6 +53,14 @@ from recs.storage import (
     trending_pk,
     user_pk,
 )
+
+
+class Pseudonyms(Protocol):
+    """What serving needs of pseudonymisation: the visitor's two ids."""
+
+    def user(self, raw: str) -> str: ...
+
+    def anon(self, raw: str) -> str: ...
 
 
 @dataclass(frozen=True)

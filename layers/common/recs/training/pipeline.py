@@ -22,7 +22,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from recs.catalog.feed import CatalogFeed
-from recs.domain.pseudonym import Pseudonymizer
+from recs.domain.pseudonym import Pseudonyms
 from recs.model import UserKNN
 from recs.ports import Cache, KeyValueTable, ObjectStore
 from recs.storage import (
@@ -102,7 +102,7 @@ class TrainingDeps:
     model_table: KeyValueTable
     privacy: PrivacyRecords
     cache: Cache
-    pseudonyms: Pseudonymizer
+    pseudonyms: Pseudonyms
     clock: Callable[[], datetime]
     cache_ttl_seconds: int
     lease: TrainingLease

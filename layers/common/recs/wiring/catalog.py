@@ -10,11 +10,9 @@ from recs.wiring.common import table, utc_now
 
 
 def catalog_feed(settings: CatalogSettings) -> CatalogFeed:
-    # A batch job on a few objects: S3 reads may be large; DynamoDB writes are batched.
-    s3 = aws.client("s3", read_timeout=60.0)
     return CatalogFeed(
-        S3ObjectStore(settings.artifact_bucket_name, s3),
-        table(settings.model_table_name, read_timeout=10.0),
+        S3ObjectStore(settings.artifact_bucket_name, aws.client("s3", settings.clients)),
+        table(settings.model_table_name, aws.client("dynamodb", settings.clients)),
         utc_now,
         list_length=settings.catalog_list_length,
         ttl_days=settings.catalog_ttl_days,

@@ -8,17 +8,19 @@ from recs.adapters import aws
 from recs.adapters.dynamodb import DynamoTable
 from recs.adapters.redis_cache import NullCache, RedisCache, make_cache
 from recs.adapters.secrets import SecretsManagerSource
-from recs.config.common import CacheSettings
-from recs.domain.pseudonym import Pseudonymizer
+from recs.config.common import INTERACTIVE, CacheSettings
+from recs.domain.pseudonym import LazyPseudonymizer
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def pseudonymizer(secret_id: str) -> Pseudonymizer:
-    source = SecretsManagerSource(aws.client("secretsmanager"))
-    return Pseudonymizer(source.get_secret(secret_id))
+def pseudonymizer(secret_id: str) -> LazyPseudonymizer:
+    """Every function's pseudonyms: the key is fetched on first use, never at cold start
+    (`LazyPseudonymizer` documents the policy)."""
+    source = SecretsManagerSource(aws.client("secretsmanager", INTERACTIVE))
+    return LazyPseudonymizer(lambda: source.get_secret(secret_id))
 
 
 def cache(settings: CacheSettings) -> RedisCache | NullCache:
@@ -29,19 +31,6 @@ def cache(settings: CacheSettings) -> RedisCache | NullCache:
     )
 
 
-def table(
-    name: str,
-    *,
-    read_timeout: float = 2.0,
-    connect_timeout: float = 1.0,
-    max_attempts: int = 4,
-    client: object | None = None,
-) -> DynamoTable:
-    """A DynamoDB table; tables of one function may share a `client` (one connection pool)."""
-    return DynamoTable(
-        name,
-        client
-        or aws.client(
-            "dynamodb", connect_timeout=connect_timeout, read_timeout=read_timeout, max_attempts=max_attempts
-        ),
-    )
+def table(name: str, client: object) -> DynamoTable:
+    """A DynamoDB table; the tables of one function share its `client` (one connection pool)."""
+    return DynamoTable(name, client)

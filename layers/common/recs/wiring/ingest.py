@@ -16,9 +16,9 @@ from recs.wiring.common import cache, pseudonymizer, utc_now
 
 def ingest_service(settings: IngestSettings) -> IngestService:
     # No botocore retries on Firehose: the sink retries within its own time budget.
-    firehose = aws.client("firehose", connect_timeout=1.0, read_timeout=3.0, max_attempts=1)
-    # The session signal is a convenience: short timeouts, one botocore retry, then give up.
-    state = aws.client("dynamodb", connect_timeout=0.5, read_timeout=1.0, max_attempts=2)
+    firehose = aws.client("firehose", settings.clients, read_timeout=3.0, max_attempts=1)
+    # The session signal is a convenience: shorter timeouts, one botocore retry, then give up.
+    state = aws.client("dynamodb", settings.clients, connect_timeout=0.5, read_timeout=1.0, max_attempts=2)
     return IngestService(
         FirehoseSink(
             settings.delivery_stream_name,

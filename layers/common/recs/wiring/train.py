@@ -5,17 +5,17 @@ from __future__ import annotations
 from recs.adapters import aws
 from recs.adapters.dynamodb import DynamoTable
 from recs.adapters.dynamodb_lease import DynamoLeaseStore
+from recs.adapters.dynamodb_privacy import DynamoPrivacyRecords
 from recs.adapters.s3 import S3ObjectStore
 from recs.config.train import TrainSettings
 from recs.training.lease import TrainingLease
 from recs.training.pipeline import PipelineConfig, TrainingDeps, TrainingPipeline
-from recs.training.privacy_scan import DynamoPrivacyRecords
 from recs.wiring.common import cache, pseudonymizer, utc_now
 
 
 def training_pipeline(settings: TrainSettings) -> TrainingPipeline:
-    s3 = aws.client("s3", read_timeout=60.0, max_pool_connections=64)
-    dynamodb = aws.client("dynamodb", read_timeout=10.0, max_pool_connections=64)
+    s3 = aws.client("s3", settings.clients)
+    dynamodb = aws.client("dynamodb", settings.clients)
     deps = TrainingDeps(
         lake=S3ObjectStore(settings.lake_bucket_name, s3),
         artifacts=S3ObjectStore(settings.artifact_bucket_name, s3),

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from recs.domain.pseudonym import Pseudonymizer
+from recs.domain.pseudonym import LazyPseudonymizer, Pseudonymizer
 from recs.errors import StoreUnavailableError
-from recs.serving.identity import LazyPseudonyms
 
 KEY = b"k" * 32
 
@@ -27,7 +26,7 @@ def test_the_key_is_loaded_once_on_first_use() -> None:
         return KEY
 
     # When the lazy pseudonyms are created
-    pseudonyms = LazyPseudonyms(load)
+    pseudonyms = LazyPseudonymizer(load)
     # Then the key is not loaded yet
     assert loads == []
     # When a user id and then an anonymous id are pseudonymised
@@ -49,7 +48,7 @@ def test_a_failed_load_is_retried_only_after_the_pause() -> None:
             raise StoreUnavailableError("down")
         return KEY
 
-    pseudonyms = LazyPseudonyms(load, retry_after_seconds=5, monotonic=clock)
+    pseudonyms = LazyPseudonymizer(load, retry_after_seconds=5, monotonic=clock)
     # When requests keep coming
     with pytest.raises(StoreUnavailableError):
         pseudonyms.user("u1")

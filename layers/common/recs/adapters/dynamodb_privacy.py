@@ -6,8 +6,8 @@ opted-out preference rows and tombstones before returning them, and only ``pk`` 
 (1 MB pages of keys). The read cost is one pass over the table per training run, which is
 daily; a sparse index (see docs/training.md) would make it proportional to the opt-outs.
 
-This is an adapter (it drives a boto3 DynamoDB client given to it); it lives beside the
-training code that alone uses it and never imports boto3 itself.
+Its AWS faults leave as `StoreUnavailableError` (`recs.adapters.faults`); the workflow retries
+the step.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from recs.errors import StoreUnavailableError
+from recs.adapters.faults import FaultTranslatingClient
 from recs.storage import TOMBSTONE_PK_PREFIX, preference_key
 from recs.training.exclusions import collect
 
@@ -29,15 +29,12 @@ class DynamoPrivacyRecords:
 
     def __init__(self, table_name: str, client: Any, *, segments: int = 8) -> None:
         self.table_name = table_name
-        self._client = client
+        self._client = FaultTranslatingClient(client, table_name)
         self._segments = max(1, segments)
 
     def opted_out_and_tombstones(self) -> tuple[set[str], set[str]]:
-        try:
-            with ThreadPoolExecutor(max_workers=self._segments) as pool:
-                pages = list(pool.map(lambda segment: list(self._scan(segment)), range(self._segments)))
-        except Exception as error:  # botocore already retried; the workflow retries the step
-            raise StoreUnavailableError(f"{self.table_name}: privacy scan failed: {error}") from error
+        with ThreadPoolExecutor(max_workers=self._segments) as pool:
+            pages = list(pool.map(lambda segment: list(self._scan(segment)), range(self._segments)))
         return collect(pair for page in pages for pair in page)
 
     def _scan(self, segment: int) -> Iterator[tuple[str, str]]:
