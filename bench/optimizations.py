@@ -16,7 +16,7 @@ so a neighbour's load hits both alike:
   lists of the Train step): before, ``sum_duplicates`` on every block product and a
   three-key ``np.lexsort``; after, neither (a CSR product has no duplicates) and one packed
   64-bit key sorted with numpy's vectorised sort;
-* Prepare's decoding of lake objects (`recs.training.lake.decode_object`): before, one
+* Prepare's decoding of lake objects (`recs.training.prepare.lake.decode_object`): before, one
   ``json.loads`` per line; after, one per 4,096 lines as a JSON array;
 * an ALS fit with one solver thread (`recs.model.als`): before, BLAS kept its own threads for
   the solver's many small products; after, pinned to one. Compared by CPU time: on an idle
@@ -201,8 +201,8 @@ def measure_selection(columns: int, quick: bool, quiet: QuietWaiter) -> dict[str
 
 def measure_cooccurrence(users: int, items: int, quiet: QuietWaiter) -> dict[str, Any]:
     from recs.model.similarity import similar_by_cooccurrence
-    from recs.training.matrix import confidence_matrix
     from recs.training.parameters import TrainingParameters
+    from recs.training.prepare.matrix import confidence_matrix
     from recs_tools.scale.training import synthetic_interactions
 
     interactions = synthetic_interactions(users, items, 40.0, seed=1)
@@ -226,7 +226,7 @@ def measure_cooccurrence(users: int, items: int, quiet: QuietWaiter) -> dict[str
 
 def measure_decoding(events: int, quick: bool, quiet: QuietWaiter) -> dict[str, Any]:
     from bench.training_scale import lake_objects
-    from recs.training.lake import decode_object
+    from recs.training.prepare.lake import decode_object
 
     objects = lake_objects(events)
     if [r for o in objects for r in decode_before(o)] != [r for o in objects for r in decode_object(o)]:
@@ -307,7 +307,7 @@ NOTES = [
     " per-row top-k sorts one packed 64-bit key (row, value, column) with numpy's vectorised sort"
     " instead of a three-key `np.lexsort`. Same lists; tests/unit/model/test_similarity.py checks"
     " the packed sort against a full sort with ties and negative values.",
-    "Prepare (`recs.training.lake.decode_object`): lines are decoded 4,096 at a time as one JSON"
+    "Prepare (`recs.training.prepare.lake.decode_object`): lines are decoded 4,096 at a time as one JSON"
     " array instead of one `json.loads` each (whose per-call overhead exceeded the parsing); a"
     " batch that is not one record per line is decoded line by line, so corrupt lines fail as"
     " before (tests/unit/training/test_lake.py).",

@@ -110,8 +110,8 @@ def ingest_stage() -> Callable[[], Any]:
 
 def prepare_stage(events: int) -> Callable[[], Any]:
     from bench.training_scale import lake_objects
-    from recs.training.interactions import InteractionBuilder
-    from recs.training.lake import decode_object
+    from recs.training.prepare.interactions import InteractionBuilder
+    from recs.training.prepare.lake import decode_object
 
     objects = lake_objects(events)
 

@@ -2,7 +2,7 @@
 
 A version is trained by the product's own code (`recs_tools.training.offline.load_window`, then
 `recs.training.build.train_version` and `user_lists` with the shipped training defaults),
-turned into the rows training publishes (`recs.training.publishing`), and held in an in-memory
+turned into the rows training publishes (`recs.training.publish.publishing`), and held in an in-memory
 model table. Each prediction is one request to the real `recs.serving.service.RecommendService`
 (memory tier as on a warm container, no cache), after the visitor's session row has been
 written as ingestion writes it (`recs.ingest.session_signal.merge_recent`). Nothing of the
@@ -32,10 +32,10 @@ from recs.serving.service import RecommendService, ServingOptions
 from recs.serving.sources import Chains
 from recs.storage import POINTER_KEY, iso, session_row
 from recs.training.build import TrainedVersion, train_version, user_lists
-from recs.training.catalog import Catalog
-from recs.training.interactions import Interactions
 from recs.training.parameters import TrainingParameters
-from recs.training.publishing import catalog_rows, item_list_rows, purchased_rows, user_list_rows
+from recs.training.prepare.catalog import Catalog
+from recs.training.prepare.interactions import Interactions
+from recs.training.publish.publishing import catalog_rows, item_list_rows, purchased_rows, user_list_rows
 from recs_tools.training.offline import load_window
 
 EXPIRES = 2**31 - 1

@@ -25,7 +25,7 @@ the training part.
 
 recs, as it runs: a version trained on the training events with the shipped defaults
 (`recs.training.build.train_version`, `user_lists`), published as training publishes it
-(`recs.training.publishing`) into an in-memory table, and each prediction is one request to
+(`recs.training.publish.publishing`) into an in-memory table, and each prediction is one request to
 the real `recs.serving.service.RecommendService` after the visitor's session row was written
 as ingestion merges it (`recs.ingest.session_signal.merge_recent`, its 20 products): the
 homepage of an anonymous visitor (chain user, session, category-popular, popular, trending;
@@ -43,7 +43,7 @@ value is on an edge is extended past it; `bench.session_tuning`).
 The product's constants are one default for every shop, so they are tuned on the validation
 sessions of both shops together (their predictions pooled; a quick run: discovery-year alone),
 one group at a time, each group searched with the choices made before it: the similar-items
-lists' session share and shrinkage (`recs.training.lists`), the seeds' recency decay, the seed
+lists' session share and shrinkage (`recs.training.fit.lists`), the seeds' recency decay, the seed
 count, then for signed-in shoppers the weight of the session against their own list on the
 homepage (predicting the next product of their session) and the weight of their list when
 re-ranking a product page's similar items (the next product after that page). A shipped value
@@ -100,10 +100,10 @@ from bench.session_tuning import Axis, GridResult, grid_search
 from recs.evaluation import PairedDifference, paired_bootstrap
 from recs.serving.service import ServingOptions
 from recs.storage import list_row, similar_pk
-from recs.training import lists
-from recs.training.build import list_reason
-from recs.training.catalog import Catalog
+from recs.training.fit import lists
+from recs.training.fit.lists import list_reason
 from recs.training.parameters import TrainingParameters
+from recs.training.prepare.catalog import Catalog
 from recs_tools.synthetic import build_config, generate_shop
 
 SEED = 23
@@ -300,7 +300,7 @@ def tune_baselines(validation: Task, quick: bool) -> dict[str, GridResult]:
 def rebuild_similar(published: Published, *, share: float | None, shrink: float) -> None:
     """Replace the version's ``SIM#`` rows by lists built with other constants.
 
-    The same `recs.training.lists` calls as `train_version`, with other arguments; ``share``
+    The same `recs.training.fit.lists` calls as `train_version`, with other arguments; ``share``
     None builds them as before session co-occurrence (shopper-level cosine only). Requests see
     the new rows from the next `ProductPath.service` on.
     """

@@ -157,8 +157,8 @@ def prepare_child(path: str, object_bytes: int = 8 << 20) -> dict[str, Any]:
     """In a fresh process: Prepare's per-record work (`decode_object`, `InteractionBuilder`) on
     the lake records of ``path`` read into memory first; its time, and its peak memory above
     the records themselves (one read, so nothing freed before the measurement is reused)."""
-    from recs.training.interactions import InteractionBuilder
-    from recs.training.lake import decode_object
+    from recs.training.prepare.interactions import InteractionBuilder
+    from recs.training.prepare.lake import decode_object
 
     with open(path, "rb") as lake:
         data = lake.read()
@@ -291,8 +291,8 @@ def _state_seconds(history: list[dict[str, Any]]) -> dict[str, float]:
 
 def offline_once(preset: str) -> dict[str, Any]:
     """``recs train`` on the same shop's events: the training code without AWS emulation."""
-    from recs.training.catalog import Catalog
     from recs.training.parameters import TrainingParameters
+    from recs.training.prepare.catalog import Catalog
     from recs_tools.training.offline import run_offline
 
     shop = _shop_events(preset, datetime.now(UTC).replace(microsecond=0))

@@ -5,7 +5,7 @@ tests on, recorded.
     python -m bench.tune_defaults --quick    # fewer fits, a sample of households (a smoke run)
 
 Every training run searches its family, hyperparameters and buy-again mix on its own validation
-split (`recs.training.search`); the defaults in `recs.training.parameters` are only where that
+split (`recs.training.evaluate.search`); the defaults in `recs.training.parameters` are only where that
 search starts (and what a run with ``AUTO_TUNE=false`` uses). They come from this command:
 ``recs tune`` (the product's own search with a larger budget) runs on
 
@@ -47,8 +47,8 @@ from bench.datasets import (
 )
 from bench.environment import REPO_ROOT, describe_machine, log
 from bench.product_quality import recs_executable
+from recs.training.evaluate.search import FAMILY_AXES, GEOMETRIC, MIX_AXES, STEPPED
 from recs.training.parameters import TrainingParameters
-from recs.training.search import FAMILY_AXES, GEOMETRIC, MIX_AXES, STEPPED
 
 RESULTS = REPO_ROOT / "bench" / "results" / "tune_defaults.json"
 COMMAND = "python -m bench.tune_defaults"

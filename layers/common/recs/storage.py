@@ -28,7 +28,7 @@ state table
 
 artifact bucket (S3)
     ``catalog/products.jsonl``                   the shop's catalog export, one ``{"id", "category",
-                                                 "available"}`` per line (see recs.training.catalog)
+                                                 "available"}`` per line (see recs.training.prepare.catalog)
     ``models/<v>/...``                           a version's artifacts (layout in docs/training.md)
 
 Redis keys carry the version, so a flip never serves a mix of versions:
@@ -100,7 +100,7 @@ def erasure_key(receipt_id: str) -> tuple[str, str]:
 def tombstone_key(tombstone: str) -> tuple[str, str]:
     """State-table key recording an erasure: ``tombstone`` is ``Pseudonymizer.tombstone(pseudonym)``,
     never the pseudonym itself. Training reads every ``ERASED#`` row and leaves out the events of
-    any pseudonym whose tombstone is among them (``recs.training.exclusions``)."""
+    any pseudonym whose tombstone is among them (``recs.training.prepare.exclusions``)."""
     return f"{TOMBSTONE_PK_PREFIX}{tombstone}", "TOMBSTONE"
 
 

@@ -11,10 +11,10 @@ import pytest
 import scipy.sparse as sp
 
 from recs.model import AlternatingLeastSquares, UserKNN
-from recs.training import artifacts as paths
-from recs.training.artifact_scrub import ArtifactScrubber, ArtifactScrubError
-from recs.training.artifacts import VersionArtifacts, csr_arrays, csr_from
-from recs.training.fitting import FittedModel
+from recs.training.fit.fitting import FittedModel
+from recs.training.publish import artifacts as paths
+from recs.training.publish.artifact_scrub import ArtifactScrubber, ArtifactScrubError
+from recs.training.publish.artifacts import VersionArtifacts, csr_arrays, csr_from
 from tests.unit.privacy.fakes import PSEUDONYMS, MemoryObjects
 
 KEPT, ERASED, ANON = PSEUDONYMS.user("kept"), PSEUDONYMS.user("erased"), PSEUDONYMS.anon("browser")

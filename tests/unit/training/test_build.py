@@ -14,10 +14,10 @@ from recs.training.build import (
     train_version,
     user_lists,
 )
-from recs.training.catalog import Catalog
-from recs.training.interactions import Interactions, build_interactions
-from recs.training.matrix import SECONDS_PER_DAY
 from recs.training.parameters import TrainingParameters
+from recs.training.prepare.catalog import Catalog
+from recs.training.prepare.interactions import Interactions, build_interactions
+from recs.training.prepare.matrix import SECONDS_PER_DAY
 from recs_tools.synthetic import build_config, generate_shop
 
 PARAMS = TrainingParameters(als_threads=1, tuning_max_fits=6)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from recs.domain.pseudonym import Pseudonymizer
-from recs.training.catalog import Catalog, CatalogFormatError
-from recs.training.exclusions import ExclusionPolicy, collect
+from recs.training.prepare.catalog import Catalog, CatalogFormatError
+from recs.training.prepare.exclusions import ExclusionPolicy, collect
 
 
 def test_the_catalog_export_decides_availability_and_categories() -> None:

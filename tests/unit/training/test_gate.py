@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from recs.training.holdout import gate
+from recs.training.evaluate.holdout import gate
 from recs.training.parameters import TrainingParameters
 
 

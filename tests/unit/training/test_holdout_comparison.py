@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recs.training.holdout import compare_on_holdout, evaluate_holdout, family_scorer
-from recs.training.interactions import build_interactions
-from recs.training.matrix import SECONDS_PER_DAY
+from recs.training.evaluate.holdout import compare_on_holdout, evaluate_holdout, family_scorer
 from recs.training.parameters import TrainingParameters
+from recs.training.prepare.interactions import build_interactions
+from recs.training.prepare.matrix import SECONDS_PER_DAY
 from recs_tools.synthetic import build_config, generate_shop
 
 PARAMS = TrainingParameters(als_threads=1)

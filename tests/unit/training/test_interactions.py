@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from recs.training.interactions import PURCHASE_CODE, InteractionBuilder, build_interactions
+from recs.training.prepare.interactions import PURCHASE_CODE, InteractionBuilder, build_interactions
 from tests.unit.training.conftest import NOW, EventFactory
 
 END = NOW.timestamp()

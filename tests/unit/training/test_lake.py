@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from recs.training import lake
-from recs.training.lake import day_prefixes, read_window
+from recs.training.prepare import lake
+from recs.training.prepare.lake import day_prefixes, read_window
 
 
 class MemoryStore:

@@ -7,8 +7,8 @@ import numpy.typing as npt
 import pytest
 import scipy.sparse as sp
 
-from recs.training import lists
-from recs.training.interactions import Interactions, build_interactions
+from recs.training.fit import lists
+from recs.training.prepare.interactions import Interactions, build_interactions
 from tests.unit.training.conftest import NOW, EventFactory
 
 END = NOW.timestamp()

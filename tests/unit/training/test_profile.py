@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from recs.training.interactions import build_interactions
-from recs.training.matrix import confidence_matrix
+from recs.training.fit.signals import recency_profile
 from recs.training.parameters import TrainingParameters
-from recs.training.signals import recency_profile
+from recs.training.prepare.interactions import build_interactions
+from recs.training.prepare.matrix import confidence_matrix
 from tests.unit.training.conftest import EventFactory
 
 

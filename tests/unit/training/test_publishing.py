@@ -8,8 +8,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from recs.storage import AVAILABILITY_KEY, decode_items
-from recs.training.publishing import catalog_rows, item_list_rows, purchased_rows, user_list_rows
-from recs.training.ranking import FactorScorer, rank
+from recs.training.fit.ranking import FactorScorer, rank
+from recs.training.publish.publishing import catalog_rows, item_list_rows, purchased_rows, user_list_rows
 
 
 def test_user_rows_carry_ids_scores_and_reasons_and_skip_empty_lists() -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recs.models.recommendations import Reason
-from recs.training.ranking import FactorScorer, ItemWeightScorer, PopularityScorer, rank, top_of_rows
+from recs.training.fit.ranking import FactorScorer, ItemWeightScorer, PopularityScorer, rank, top_of_rows
 
 
 def _scorer() -> FactorScorer:

@@ -6,9 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recs.training.interactions import build_interactions
-from recs.training.parameters import TrainingParameters
-from recs.training.repurchase import (
+from recs.training.fit.repurchase import (
     RepeatRates,
     own_history,
     purchase_days,
@@ -16,8 +14,10 @@ from recs.training.repurchase import (
     repeat_rates,
     repurchase_profile,
 )
-from recs.training.signals import repeat_boost
-from recs.training.visits import find_visits
+from recs.training.fit.signals import repeat_boost
+from recs.training.parameters import TrainingParameters
+from recs.training.prepare.interactions import build_interactions
+from recs.training.prepare.visits import find_visits
 from tests.unit.training.conftest import EventFactory
 
 

@@ -9,15 +9,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-from recs.training import search as search_module
-from recs.training.fitting import fit
-from recs.training.holdout import hold_out
-from recs.training.interactions import Interactions, build_interactions
-from recs.training.matrix import SECONDS_PER_DAY
+from recs.training.evaluate import search as search_module
+from recs.training.evaluate.holdout import hold_out
+from recs.training.evaluate.search import neighbours, search
+from recs.training.fit.fitting import fit
+from recs.training.fit.ranking import rank
 from recs.training.parameters import TrainingParameters
-from recs.training.ranking import rank
-from recs.training.search import neighbours, search
-from recs.training.visits import last_visit_holdout
+from recs.training.prepare.interactions import Interactions, build_interactions
+from recs.training.prepare.matrix import SECONDS_PER_DAY
+from recs.training.prepare.visits import last_visit_holdout
 from recs_tools.synthetic import build_config, generate_shop
 
 PARAMS = TrainingParameters(als_threads=1, tuning_max_fits=5)

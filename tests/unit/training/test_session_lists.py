@@ -7,16 +7,16 @@ import dataclasses
 
 import numpy as np
 
-from recs.training.interactions import Interactions, build_interactions
-from recs.training.matrix import SECONDS_PER_DAY
-from recs.training.parameters import TrainingParameters
-from recs.training.session_lists import (
+from recs.training.fit.session_lists import (
     Prediction,
     choose_session_lists,
     hit_rate,
     next_item_predictions,
 )
-from recs.training.visits import last_visit_holdout
+from recs.training.parameters import TrainingParameters
+from recs.training.prepare.interactions import Interactions, build_interactions
+from recs.training.prepare.matrix import SECONDS_PER_DAY
+from recs.training.prepare.visits import last_visit_holdout
 from recs_tools.synthetic import build_config, generate_shop
 from tests.unit.training.conftest import EventFactory
 

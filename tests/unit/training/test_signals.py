@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recs.training.interactions import build_interactions
-from recs.training.matrix import confidence_matrix
+from recs.training.fit.repurchase import purchase_days, repurchase_profile
+from recs.training.fit.signals import derive_signals
 from recs.training.parameters import TrainingParameters
-from recs.training.repurchase import purchase_days, repurchase_profile
-from recs.training.signals import derive_signals
+from recs.training.prepare.interactions import build_interactions
+from recs.training.prepare.matrix import confidence_matrix
 from tests.unit.training.conftest import NOW, EventFactory
 
 END = NOW.timestamp()

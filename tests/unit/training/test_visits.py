@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from recs.training.interactions import Interactions, build_interactions
-from recs.training.visits import find_visits, last_visit_holdout
+from recs.training.prepare.interactions import Interactions, build_interactions
+from recs.training.prepare.visits import find_visits, last_visit_holdout
 from tests.unit.training.conftest import EventFactory
 
 

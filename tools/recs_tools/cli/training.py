@@ -94,7 +94,7 @@ def _parameters(args: argparse.Namespace) -> Any:
 
 
 def _catalog(path: Path | None) -> Any:
-    from recs.training.catalog import Catalog
+    from recs.training.prepare.catalog import Catalog
 
     if path is None:
         return Catalog.absent()
@@ -112,8 +112,8 @@ def run_tune(args: argparse.Namespace) -> int:
 
 def _guarded(args: argparse.Namespace, command: Any) -> int:
     """Input problems exit 2 with the reason (as ``recs train`` always has)."""
-    from recs.training.catalog import CatalogFormatError
     from recs.training.errors import TrainingError
+    from recs.training.prepare.catalog import CatalogFormatError
     from recs_tools.training.event_files import EventFileError, read_events
 
     try:

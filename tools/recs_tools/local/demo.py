@@ -93,7 +93,7 @@ def run_demo(
     timings["opt_outs"] = time.perf_counter() - mark
     log(f"PUT /api/users/<id>/preferences: {len(shop.opted_out_user_ids)} users opted out")
 
-    # The shop's catalog export, which tells training what may be recommended (recs.training.catalog).
+    # The shop's catalog export, which tells training what may be recommended (recs.training.prepare.catalog).
     catalog = "\n".join(json.dumps(product) for product in shop.catalog()).encode()
     bucket = stack.physical["ArtifactBucket"]
     stack.upload("ArtifactBucket", CATALOG_OBJECT_KEY, catalog)

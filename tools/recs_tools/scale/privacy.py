@@ -124,10 +124,10 @@ def measure_artifacts(users: int) -> dict[str, Any]:
 
     from recs.domain.pseudonym import Pseudonymizer
     from recs.model import AlternatingLeastSquares
-    from recs.training import artifacts as paths
-    from recs.training.artifact_scrub import ArtifactScrubber
-    from recs.training.artifacts import VersionArtifacts
-    from recs.training.fitting import FittedModel
+    from recs.training.fit.fitting import FittedModel
+    from recs.training.publish import artifacts as paths
+    from recs.training.publish.artifact_scrub import ArtifactScrubber
+    from recs.training.publish.artifacts import VersionArtifacts
 
     class Memory(dict[str, bytes]):
         def get(self, key: str, default: Any = None) -> bytes:

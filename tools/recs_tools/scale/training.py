@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from recs.training.interactions import EVENT_CODES, InteractionBuilder, Interactions
-from recs.training.matrix import SECONDS_PER_DAY
 from recs.training.parameters import TrainingParameters
+from recs.training.prepare.interactions import EVENT_CODES, InteractionBuilder, Interactions
+from recs.training.prepare.matrix import SECONDS_PER_DAY
 
 DAY = SECONDS_PER_DAY
 #: Event mix of the synthetic demo shop (share of views, clicks, carts, purchases, result clicks).
@@ -98,9 +98,9 @@ def measure_parse(events: int, seed: int) -> dict[str, Any]:
 
 def measure_model(users: int, items: int, per_user: float, threads: int, seed: int) -> dict[str, Any]:
     from recs.training.build import evaluate_version, train_version, user_lists
-    from recs.training.fitting import fit
-    from recs.training.search import search
-    from recs.training.signals import derive_signals
+    from recs.training.evaluate.search import search
+    from recs.training.fit.fitting import fit
+    from recs.training.fit.signals import derive_signals
 
     params = TrainingParameters(model_family="als", als_threads=threads)
     interactions = synthetic_interactions(users, items, per_user, seed)

@@ -24,13 +24,14 @@ from typing import Any, TextIO
 import numpy as np
 
 from recs.storage import ALL_CATEGORIES, iso
-from recs.training.build import evaluate_version, list_reason, train_version, user_lists
-from recs.training.catalog import Catalog
+from recs.training.build import evaluate_version, train_version, user_lists
 from recs.training.errors import TrainingError
-from recs.training.fitting import solver_threads
-from recs.training.interactions import InteractionBuilder, Interactions
-from recs.training.matrix import SECONDS_PER_DAY
+from recs.training.fit.fitting import solver_threads
+from recs.training.fit.lists import list_reason
 from recs.training.parameters import TrainingParameters
+from recs.training.prepare.catalog import Catalog
+from recs.training.prepare.interactions import InteractionBuilder, Interactions
+from recs.training.prepare.matrix import SECONDS_PER_DAY
 from recs.training.progress import TrainingProgress
 
 #: Users ranked per call when writing recommendations (bounds memory whatever the user count).

@@ -1,7 +1,7 @@
 """``recs tune`` (or ``python -m recs_tools.training.tune``): the run's parameter search, on its own.
 
 Every training run already searches the family, its key hyperparameters and the buy-again mix
-on a validation split within a budget (`recs.training.search`). ``recs tune`` runs the same
+on a validation split within a budget (`recs.training.evaluate.search`). ``recs tune`` runs the same
 search with the budget you give it (``--trials`` fits, no time limit) and prints the choice:
 the values to start every run's search from (``recs train --params FILE``, or the training
 function's environment variables). The split is the search's own: the test holdout (each
@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from recs.training.interactions import Interactions
+from recs.training.evaluate.search import Progress, SearchResult, search, searched_values
 from recs.training.parameters import TrainingParameters
-from recs.training.search import Progress, SearchResult, search, searched_values
+from recs.training.prepare.interactions import Interactions
 
 #: ``recs tune`` has no time limit: its budget is the number of fits.
 UNLIMITED_SECONDS = 10.0**9

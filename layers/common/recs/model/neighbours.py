@@ -3,13 +3,13 @@
 Hu et al. (SIGIR 2020, "Modeling Personalized Item Frequency Information for Next-basket
 Recommendation") score a shopper's next basket as a blend of their own decayed purchase
 frequencies and the mean vector of their k most similar shoppers. The own part lives in the
-training package (`recs.training.repurchase.own_history`, fused at ranking); this model is the
+training package (`recs.training.fit.repurchase.own_history`, fused at ranking); this model is the
 neighbour part: each user is the L2-normalized row of their (decayed, weighted) interactions,
 neighbours are the ``neighbours`` users of highest cosine, and a product's score is the mean,
 over those neighbours, of its share of their interactions.
 
 Memory and time grow with the number of users (every scored user is compared with all of
-them), so `recs.training.fitting` only offers this family up to ``knn_max_users``.
+them), so `recs.training.fit.fitting` only offers this family up to ``knn_max_users``.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ memory. Either way a version is made by the same code:
 
 1. `choose_parameters`: the family, its key hyperparameters and the buy-again mix, searched on
    a validation split carved from the training part (never the test holdout;
-   `recs.training.search`), or the configured ones;
+   `recs.training.evaluate.search`), or the configured ones;
 2. `train_version`: signals of the full window, the fitted model, the item lists;
 3. `user_lists`: every known user's top-K (blockwise, exclusions, the repeat model, reasons);
 4. `evaluate_version`: the holdout report and the quality gate.
@@ -21,19 +21,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from recs.models.recommendations import Reason
 from recs.storage import ALL_CATEGORIES
-from recs.training import lists
-from recs.training.fitting import Family, FittedModel, candidate_families, fit
-from recs.training.holdout import GateDecision, HoldoutReport, evaluate_holdout, gate
-from recs.training.interactions import Interactions
-from recs.training.matrix import interaction_weights
+from recs.training.evaluate.holdout import GateDecision, HoldoutReport, evaluate_holdout, gate
+from recs.training.evaluate.search import search
+from recs.training.fit import lists
+from recs.training.fit.fitting import Family, FittedModel, candidate_families, fit
+from recs.training.fit.ranking import RankedLists, rank
+from recs.training.fit.session_lists import choose_session_lists
+from recs.training.fit.signals import Signals, derive_signals
 from recs.training.parameters import TrainingParameters
+from recs.training.prepare.interactions import Interactions
+from recs.training.prepare.matrix import interaction_weights
 from recs.training.progress import TrainingProgress
-from recs.training.ranking import RankedLists, rank
-from recs.training.search import search
-from recs.training.session_lists import choose_session_lists
-from recs.training.signals import Signals, derive_signals
 
 Ranked = lists.Ranked
 
@@ -59,17 +58,6 @@ class ItemLists:
             "popular": {c: named(r) for c, r in self.popular.items()},
             "trending": {c: named(r) for c, r in self.trending.items()},
         }
-
-
-def list_reason(kind: str, key: str) -> Reason:
-    """The contract's reason for an item of a non-personalized list."""
-    if kind == "similar":
-        return Reason.SIMILAR_ITEMS
-    if kind == "boughtTogether":
-        return Reason.BOUGHT_TOGETHER
-    if kind == "trending":
-        return Reason.TRENDING
-    return Reason.POPULAR if key == ALL_CATEGORIES else Reason.CATEGORY_POPULAR
 
 
 @dataclass(frozen=True)
@@ -99,7 +87,7 @@ def choose_parameters(
 ) -> tuple[TrainingParameters, dict[str, Any] | None]:
     """The parameters to train with, and the record of how they were chosen.
 
-    With ``auto_tune`` the search (`recs.training.search`) picks the family, its key
+    With ``auto_tune`` the search (`recs.training.evaluate.search`) picks the family, its key
     hyperparameters and the buy-again mix on validation, starting from ``start`` (the previous
     version's choice) or ``params``; without it, only the family is chosen, and only when
     ``model_family`` is ``auto`` and EASE is eligible. A window where no user can be evaluated
@@ -175,7 +163,7 @@ def train_version(
     trending.update(lists.per_category(trend, categories, params.list_k, available))
     item_lists = ItemLists(
         # Blended with session co-occurrence as this shop's validation visits chose
-        # (recs.training.session_lists): what a visitor looks at next.
+        # (recs.training.fit.session_lists): what a visitor looks at next.
         similar=lists.similar_items(
             signals.confidence,
             neighbours,

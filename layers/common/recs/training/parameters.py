@@ -6,7 +6,7 @@ the offline command takes them from ``--param KEY=VALUE`` and ``--params FILE``.
 records the values it used in the version's metadata and artifacts.
 
 Each run searches the model family, its key hyperparameters and the buy-again mix on a
-validation split (``auto_tune``, `recs.training.search`), starting from these values. The
+validation split (``auto_tune``, `recs.training.evaluate.search`), starting from these values. The
 searched ones are the proposal of a recorded ``recs tune`` run on data the quality benchmark
 never tests on (``make tune-defaults``, ``bench/results/tune_defaults.json``); a unit test
 keeps them equal.

@@ -3,7 +3,7 @@
 take_lease -> prepare -> train -> evaluate -> (gate) -> publish shards (Distributed Map) -> flip
 -> cleanup, plus record_failure / record_refusal on the failure paths (`recs.training.lease`:
 one run at a time). Large data moves through the
-artifact store under ``models/<version>/`` (`recs.training.artifacts`); the job document stays
+artifact store under ``models/<version>/`` (`recs.training.publish.artifacts`); the job document stays
 small (Step Functions' 256 KB payload limit). The model is built by `recs.training.build`, the
 same code the offline command runs.
 """
@@ -38,20 +38,22 @@ from recs.storage import (
     user_pk,
     version_sk,
 )
-from recs.training import artifacts as paths
-from recs.training.artifact_scrub import ArtifactScrubber
-from recs.training.artifacts import VersionArtifacts, csr_arrays, csr_from
 from recs.training.build import TrainedVersion, evaluate_version, family_of, train_version
-from recs.training.catalog import Catalog
 from recs.training.errors import PublishIncompleteError, TrainingError
-from recs.training.exclusions import ExclusionPolicy, PrivacyRecords
-from recs.training.fitting import FittedModel
-from recs.training.interactions import InteractionBuilder, Interactions
-from recs.training.lake import read_window
+from recs.training.evaluate.search import searched_values
+from recs.training.fit.fitting import FittedModel
+from recs.training.fit.ranking import FactorScorer, ItemWeightScorer, NeighbourScorer, Scorer, rank
 from recs.training.lease import TrainingLease
-from recs.training.model_versions import ModelVersions
 from recs.training.parameters import TrainingParameters
-from recs.training.publishing import (
+from recs.training.prepare.catalog import Catalog
+from recs.training.prepare.exclusions import ExclusionPolicy, PrivacyRecords
+from recs.training.prepare.interactions import InteractionBuilder, Interactions
+from recs.training.prepare.lake import read_window
+from recs.training.publish import artifacts as paths
+from recs.training.publish.artifact_scrub import ArtifactScrubber
+from recs.training.publish.artifacts import VersionArtifacts, csr_arrays, csr_from
+from recs.training.publish.model_versions import ModelVersions
+from recs.training.publish.publishing import (
     SHOP_WIDE_LISTS,
     catalog_rows,
     item_list_rows,
@@ -59,8 +61,6 @@ from recs.training.publishing import (
     purchased_rows,
     user_list_rows,
 )
-from recs.training.ranking import FactorScorer, ItemWeightScorer, NeighbourScorer, Scorer, rank
-from recs.training.search import searched_values
 from recs.training.workflow import (
     AlertedJob,
     CleanedJob,
@@ -393,7 +393,7 @@ class TrainingPipeline:
             exclude=csr_from(shard, "exclude"),
             unavailable=unavailable,
             boost=csr_from(shard, "boost"),
-            # The shard's boost already carries the chosen weight, per user (recs.training.signals).
+            # The shard's boost already carries the chosen weight, per user (recs.training.fit.signals).
             boost_weight=1.0,
         )
         users = [str(u) for u in shard["users"].tolist()]

@@ -88,7 +88,7 @@ class ShardsRef(_Document):
 
 class TrainedJob(PreparedJob):
     family: str
-    #: The searched values the gate evaluates (`recs.training.search.searched_values`).
+    #: The searched values the gate evaluates (`recs.training.evaluate.search.searched_values`).
     chosen: dict[str, Any]
     search: dict[str, Any]
     shards: ShardsRef
@@ -119,7 +119,7 @@ class RefusedJob(EvaluatedJob):
 
 
 class Shard(BaseModel):
-    """One item of the publish manifest (`recs.training.artifacts.SHARD_MANIFEST`)."""
+    """One item of the publish manifest (`recs.training.publish.artifacts.SHARD_MANIFEST`)."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
 

@@ -3,7 +3,7 @@ validation split, within a budget.
 
 The split never touches the test holdout: each known user's last visit is the test holdout
 (the gate's), and the search holds out each user's last visit *before* it, training on what
-remains (`recs.training.holdout.hold_out` on the part before the test visits).
+remains (`recs.training.evaluate.holdout.hold_out` on the part before the test visits).
 
 Search: a coordinate search. It starts from the run's parameters (the defaults, or the previous
 version's choice in the daily workflow) and scores each candidate family there. Each family,
@@ -14,7 +14,7 @@ candidate also searches the mix with the repeat model (its weight, how much each
 rate scales it, the basket decay), which only re-ranks precomputed candidates and costs no fit.
 The record of every trial goes into the version's metadata.
 
-Fusion, exactly as published (`recs.training.ranking.rank`): a user's top-k under
+Fusion, exactly as published (`recs.training.fit.ranking.rank`): a user's top-k under
 ``collaborative / best collaborative + boost`` only ever holds the user's top-k collaborative
 products and the products the repeat model boosts, so those candidates, computed once per fit,
 score every mix exactly.
@@ -35,12 +35,9 @@ import scipy.sparse as sp
 
 from recs.evaluation import graded_ndcg_per_user
 from recs.model.topk import candidate_columns
-from recs.training.fitting import Family, candidate_families, fit
-from recs.training.holdout import BOUGHT_MOST, POPULARITY, HeldOut, baseline_lists, hold_out
-from recs.training.interactions import Interactions
-from recs.training.matrix import confidence_matrix
-from recs.training.parameters import TrainingParameters
-from recs.training.repurchase import (
+from recs.training.evaluate.holdout import BOUGHT_MOST, POPULARITY, HeldOut, baseline_lists, hold_out
+from recs.training.fit.fitting import Family, candidate_families, fit
+from recs.training.fit.repurchase import (
     RepeatRates,
     own_history,
     purchased_exclusions,
@@ -48,8 +45,11 @@ from recs.training.repurchase import (
     repurchase_profile,
     scope_strength,
 )
-from recs.training.signals import recency_profile, repeat_boost
-from recs.training.visits import Visits, find_visits, last_visit_holdout
+from recs.training.fit.signals import recency_profile, repeat_boost
+from recs.training.parameters import TrainingParameters
+from recs.training.prepare.interactions import Interactions
+from recs.training.prepare.matrix import confidence_matrix
+from recs.training.prepare.visits import Visits, find_visits, last_visit_holdout
 
 #: Values a stepped axis may take, in order (neighbours are the adjacent values).
 STEPPED: dict[str, tuple[Any, ...]] = {
@@ -75,7 +75,7 @@ FAMILY_AXES: dict[Family, tuple[str, ...]] = {
     "als": ("als_factors", "als_regularization", "als_alpha", "profile_half_life", "half_life_days"),
     "knn": ("knn_neighbours", "profile_half_life", "half_life_days"),
 }
-#: Chosen after the search, on next-item predictions (`recs.training.session_lists`).
+#: Chosen after the search, on next-item predictions (`recs.training.fit.session_lists`).
 SESSION_LIST_AXES = ("session_share", "session_shrink")
 MIX_AXES = ("buy_again_weight", "repeat_personal", "repeat_decay", "repeat_scope", "exclude_purchased")
 #: Mix evaluations per fit (each only re-ranks candidates).

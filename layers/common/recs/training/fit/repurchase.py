@@ -11,7 +11,7 @@ The repeat model (in the spirit of TIFU-KNN, Hu et al., SIGIR 2020) scores what 
 bought by the time-decayed share of their baskets that held it: each basket weighs
 ``repeat_decay`` to the power of how many of the shopper's baskets came after it, so what they
 buy now counts more than what they bought a year ago. Neighbours enter through the
-collaborative model's score, which the ranking adds (`recs.training.signals`). Each shopper's
+collaborative model's score, which the ranking adds (`recs.training.fit.signals`). Each shopper's
 repeat rate (the share of their purchases that repeat an earlier basket) scales how much room
 the repeat model gets in their list.
 """
@@ -25,10 +25,10 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from recs.training.interactions import PURCHASE_CODE, Interactions
-from recs.training.matrix import SECONDS_PER_DAY, event_weight_vector
 from recs.training.parameters import RepeatScope
-from recs.training.visits import Visits
+from recs.training.prepare.interactions import PURCHASE_CODE, Interactions
+from recs.training.prepare.matrix import SECONDS_PER_DAY, event_weight_vector
+from recs.training.prepare.visits import Visits
 
 #: Prior strength (in purchases) pulling a shopper's repeat rate towards the shop's.
 REPEAT_RATE_PRIOR = 10.0

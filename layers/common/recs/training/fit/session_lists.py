@@ -3,7 +3,7 @@
 The session source (`recs.serving.ranking.session_neighbours`) answers "what will this visitor
 look at next" from the similar-items lists of their recent products. Those lists blend session
 co-occurrence (products seen in the same visit) with shopper-level co-occurrence
-(`recs.training.lists.similar_items`), and how much each counts and how strongly rare pairs are
+(`recs.training.fit.lists.similar_items`), and how much each counts and how strongly rare pairs are
 shrunk depends on the shop: short shopping sessions reward a strong shrink, long sessions
 (a catalogue browsed for an hour) none. So each run replays the visits it holds out for
 validation as next-item predictions, through the same function serving calls, for each
@@ -26,11 +26,11 @@ import numpy as np
 import numpy.typing as npt
 
 from recs.serving.ranking import SESSION_SEEDS, session_neighbours
-from recs.training import lists
-from recs.training.interactions import EVENT_CODES, Interactions
-from recs.training.matrix import confidence_matrix
+from recs.training.fit import lists
 from recs.training.parameters import TrainingParameters
-from recs.training.visits import find_visits, last_visit_holdout
+from recs.training.prepare.interactions import EVENT_CODES, Interactions
+from recs.training.prepare.matrix import confidence_matrix
+from recs.training.prepare.visits import find_visits, last_visit_holdout
 
 #: The candidates: (session share, shrink). Share 0 is the shopper-level lists alone.
 CANDIDATES: tuple[tuple[float, float], ...] = (

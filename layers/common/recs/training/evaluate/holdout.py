@@ -2,7 +2,7 @@
 
 Protocol (the same for the gate, the offline report, the search and `make bench`):
 
-* Each known user's last visit is held out (`recs.training.visits.last_visit_holdout`: a
+* Each known user's last visit is held out (`recs.training.prepare.visits.last_visit_holdout`: a
   session, or a burst of events; for a user with a single visit, its last share); everything
   else is the training part. Every shopper with history is evaluated, so a shop with one week
   of data, or with shoppers who come monthly, still gets a decision resting on hundreds to
@@ -12,7 +12,7 @@ Protocol (the same for the gate, the offline report, the search and `make bench`
 * Relevant: the available products a user interacted with (any weighted event) in the held-out
   visit. Relevance never depends on what the product's policy would show: a purchase of a
   product the policy filters out still counts, and a method that cannot show it misses it.
-* Methods, each ranked by `recs.training.ranking.rank` exactly as for publishing: the model
+* Methods, each ranked by `recs.training.fit.ranking.rank` exactly as for publishing: the model
   (collaborative scores on the recency-weighted profile, fused with the repeat model), popularity
   (distinct users per product, with the purchase exclusions serving applies) and "bought most,
   then popular" (the user's products by purchase days over the whole training part, then the
@@ -33,14 +33,14 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from recs.evaluation import PairedDifference, evaluate_topk, ndcg_per_user, paired_bootstrap
-from recs.training.fitting import Family, fit
-from recs.training.interactions import PURCHASE_CODE, Interactions
-from recs.training.lists import popularity
-from recs.training.matrix import event_weight_vector
+from recs.training.fit.fitting import Family, fit
+from recs.training.fit.lists import popularity
+from recs.training.fit.ranking import PopularityScorer, Scorer, rank
+from recs.training.fit.signals import Signals, derive_signals
 from recs.training.parameters import TrainingParameters
-from recs.training.ranking import PopularityScorer, Scorer, rank
-from recs.training.signals import Signals, derive_signals
-from recs.training.visits import last_visit_holdout
+from recs.training.prepare.interactions import PURCHASE_CODE, Interactions
+from recs.training.prepare.matrix import event_weight_vector
+from recs.training.prepare.visits import last_visit_holdout
 
 #: Names of the baselines every comparison adds.
 POPULARITY = "popularity"

@@ -21,8 +21,8 @@ from recs.storage import (
     user_pk,
     version_sk,
 )
-from recs.training.build import list_reason
-from recs.training.ranking import RankedLists
+from recs.training.fit.lists import list_reason
+from recs.training.fit.ranking import RankedLists
 
 #: The lists that need no model (refreshed even by a run the gate refuses).
 SHOP_WIDE_LISTS = ("popular", "trending")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from recs.training.interactions import Interactions
+from recs.training.prepare.interactions import Interactions
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ import scipy.sparse as sp
 
 from recs.model import EASE, AlternatingLeastSquares, UserKNN, load_model
 from recs.model.als import IterationCallback
+from recs.training.fit.ranking import FactorScorer, ItemWeightScorer, NeighbourScorer, Scorer
 from recs.training.parameters import TrainingParameters
-from recs.training.ranking import FactorScorer, ItemWeightScorer, NeighbourScorer, Scorer
 
 Family = Literal["als", "ease", "knn"]
 
@@ -53,7 +53,7 @@ class FittedModel:
         """Scores for ``users`` (rows of the training matrix).
 
         ``history`` holds their rows of the model's input (confidence); ``profile`` their
-        recency weights (`recs.training.signals.recency_profile`). With a profile, EASE scores
+        recency weights (`recs.training.fit.signals.recency_profile`). With a profile, EASE scores
         the recency-weighted history, user-kNN looks for neighbours of the re-weighted history
         and ALS folds it into new user factors; without one, the model scores the history as it
         was fitted.

@@ -10,9 +10,11 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from recs.model.similarity import similar_by_cooccurrence
-from recs.training.interactions import ADD_TO_CART_CODE, PURCHASE_CODE, Interactions
-from recs.training.matrix import SECONDS_PER_DAY
+from recs.models.recommendations import Reason
+from recs.storage import ALL_CATEGORIES
 from recs.training.parameters import TrainingParameters
+from recs.training.prepare.interactions import ADD_TO_CART_CODE, PURCHASE_CODE, Interactions
+from recs.training.prepare.matrix import SECONDS_PER_DAY
 
 Ranked = list[tuple[int, float]]
 
@@ -22,7 +24,7 @@ TRENDING_PRIOR = 5.0
 #: Share of session co-occurrence in a similar-items score, against the shopper-level cosine,
 #: and the shrink of rare session pairs (Ludewig & Jannach's item-kNN regularization): the
 #: defaults of TrainingParameters, which each run replaces with its own shop's choice on
-#: validation visits (`recs.training.session_lists`).
+#: validation visits (`recs.training.fit.session_lists`).
 SESSION_SHARE = float(TrainingParameters.model_fields["session_share"].default)
 SESSION_SHRINK = float(TrainingParameters.model_fields["session_shrink"].default)
 
@@ -271,3 +273,14 @@ def _blended_neighbours(
     eligible = [(other, score) for other, score in blended.items() if score > 0 and available[other]]
     eligible.sort(key=lambda pair: (-pair[1], pair[0]))
     return eligible[:k]
+
+
+def list_reason(kind: str, key: str) -> Reason:
+    """The contract's reason for an item of a non-personalized list."""
+    if kind == "similar":
+        return Reason.SIMILAR_ITEMS
+    if kind == "boughtTogether":
+        return Reason.BOUGHT_TOGETHER
+    if kind == "trending":
+        return Reason.TRENDING
+    return Reason.POPULAR if key == ALL_CATEGORIES else Reason.CATEGORY_POPULAR

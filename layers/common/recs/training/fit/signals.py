@@ -3,7 +3,7 @@ profile, purchase history, the repeat model and each user's exclusions. Computed
 for the full window (publishing) and for the training part of a holdout split (evaluation,
 tuning).
 
-How a published list is scored (`recs.training.ranking.rank`, boost weight 1):
+How a published list is scored (`recs.training.fit.ranking.rank`, boost weight 1):
 
     score = collaborative score / the user's best collaborative score + boost
 
@@ -11,9 +11,9 @@ where the collaborative score comes from the model (ALS or EASE) applied to the 
 ``profile`` (their interactions, the recent ones weighing more), and
 
     boost = buy_again_weight x (user's repeat rate / shop's repeat rate) ** repeat_personal
-            x own share of baskets (`recs.training.repurchase.own_history`)
+            x own share of baskets (`recs.training.fit.repurchase.own_history`)
 
-on the products the user bought and may buy again. The search (`recs.training.search`) learns
+on the products the user bought and may buy again. The search (`recs.training.evaluate.search`) learns
 the weight, the personal exponent and the basket decay per shop on validation, so how many
 slots go to buy-again and how many to discovery follows the shop and each shopper's own habits.
 """
@@ -26,10 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from recs.training.interactions import Interactions
-from recs.training.matrix import confidence_matrix
-from recs.training.parameters import TrainingParameters
-from recs.training.repurchase import (
+from recs.training.fit.repurchase import (
     RepeatRates,
     RepurchaseProfile,
     own_history,
@@ -39,7 +36,10 @@ from recs.training.repurchase import (
     repurchase_profile,
     scope_strength,
 )
-from recs.training.visits import Visits, find_visits
+from recs.training.parameters import TrainingParameters
+from recs.training.prepare.interactions import Interactions
+from recs.training.prepare.matrix import confidence_matrix
+from recs.training.prepare.visits import Visits, find_visits
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Removing erased visitors from the stored model versions (`models/<version>/`, layout in
-`recs.training.artifacts`).
+`recs.training.publish.artifacts`).
 
 Where a version names visitors (pseudonyms only):
 
@@ -34,9 +34,9 @@ import numpy as np
 from recs.model import AlternatingLeastSquares, UserKNN
 from recs.ports import ObjectStore
 from recs.privacy.visitors import VISITOR_TOKEN
-from recs.training import artifacts as paths
-from recs.training.artifacts import VersionArtifacts, csr_arrays, csr_from
-from recs.training.fitting import FittedModel
+from recs.training.fit.fitting import FittedModel
+from recs.training.publish import artifacts as paths
+from recs.training.publish.artifacts import VersionArtifacts, csr_arrays, csr_from
 
 MODELS_PREFIX = "models/"
 IsErased = Callable[[str], bool]
