@@ -18,10 +18,10 @@ Protocol (the same for every model, in one run):
   resamples, seeded): "met" only when the interval lies above zero, "not met" when below, and
   "tie" when it straddles zero (`bench.figures.verdict_of`), whatever the point estimates say.
 
-Models: popularity; recs ALS and recs EASE (``recs.model``); "recs (chosen on validation)",
+Models: popularity; recs ALS and recs EASE (``recs.engine``); "recs (chosen on validation)",
 the family the product would pick (``MODEL_FAMILY=auto``: the better of the two on
 validation); `implicit` 0.7.2's CPU ALS with CG; and an EASE reference written here in a few
-lines of dense numpy (Steck 2019, float64), independent of ``recs.model.ease``.
+lines of dense numpy (Steck 2019, float64), independent of ``recs.engine.ease``.
 
 Both ALS implementations get the same factors, iterations and threads and equivalent grids:
 recs uses confidence ``1 + alpha * w`` and implicit ``alpha * w`` (its solver adds the
@@ -46,6 +46,8 @@ import scipy.sparse as sp
 
 from bench.environment import emit, log, quiet_known_warnings
 from bench.figures import Figure, figure, judged_figure
+from recs.engine import EASE, AlternatingLeastSquares, Popularity
+from recs.engine.topk import select_topk
 from recs.evaluation import (
     Interactions,
     evaluate_topk,
@@ -54,8 +56,6 @@ from recs.evaluation import (
     per_user_time_split,
     validation_split,
 )
-from recs.model import EASE, AlternatingLeastSquares, Popularity
-from recs.model.topk import select_topk
 
 K = 10
 FACTORS = 64

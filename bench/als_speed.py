@@ -6,7 +6,7 @@
 
 Both libraries get the same synthetic power-law matrix (seeded), float32, the same factors
 (64), iterations (7), threads (2, this machine's cores), CG with 3 steps, and BLAS limited to
-one thread (implicit's own recommendation; recs.model does it itself). Every iteration is
+one thread (implicit's own recommendation; recs.engine does it itself). Every iteration is
 timed by each library's own callback (the two half-sweeps, no setup); fits of the two
 libraries alternate for several rounds so background load on a shared machine hits both
 alike, each fit waits for a quiet moment (within a total budget), and the median over all
@@ -41,9 +41,9 @@ import scipy.sparse as sp
 
 from bench.environment import REPO_ROOT, QuietWaiter, benchmark_main, log
 from bench.figures import Figure, figure
-from recs.model._threads import single_threaded_blas
-from recs.model.als import AlternatingLeastSquares
-from recs.model.topk import topk_dot
+from recs.engine._threads import single_threaded_blas
+from recs.engine.als import AlternatingLeastSquares
+from recs.engine.topk import topk_dot
 
 COMMAND = "python -m bench --only als_speed"
 SIZES: dict[str, tuple[int, int, int]] = {

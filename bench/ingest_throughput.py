@@ -28,11 +28,11 @@ from typing import Any
 
 from bench.environment import benchmark_main
 from bench.figures import figure
-from recs.domain.pseudonym import Pseudonymizer
 from recs.ingest.payload import IngestRequest
 from recs.ingest.scrub import scrub_text
 from recs.ingest.service import IngestService
 from recs.ingest.validation import TimeWindow
+from recs.pseudonyms import Pseudonymizer
 from recs_tools.synthetic import build_config, generate_shop, iter_batches
 
 BATCH = 500

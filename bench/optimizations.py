@@ -8,17 +8,17 @@ product), so the claimed speed-ups stay reproducible; each pair must also give i
 results or the benchmark fails. The two versions alternate in every round (CPU time, median),
 so a neighbour's load hits both alike:
 
-* top-K selection (`recs.model.topk.select_topk`) of a 1024-row score block, as top-K of
+* top-K selection (`recs.engine.topk.select_topk`) of a 1024-row score block, as top-K of
   every user, the similar-items fill and evaluation call it: before, ``np.argpartition``
   over the chunk maxima and over the candidates; after, the k-th value by a vectorised sort
   or partition and one comparison (``argpartition`` only for rows with ties);
-* co-occurrence neighbours (`recs.model.similarity.similar_by_cooccurrence`, the similar-items
+* co-occurrence neighbours (`recs.engine.similarity.similar_by_cooccurrence`, the similar-items
   lists of the Train step): before, ``sum_duplicates`` on every block product and a
   three-key ``np.lexsort``; after, neither (a CSR product has no duplicates) and one packed
   64-bit key sorted with numpy's vectorised sort;
 * Prepare's decoding of lake objects (`recs.training.prepare.lake.decode_object`): before, one
   ``json.loads`` per line; after, one per 4,096 lines as a JSON array;
-* an ALS fit with one solver thread (`recs.model.als`): before, BLAS kept its own threads for
+* an ALS fit with one solver thread (`recs.engine.als`): before, BLAS kept its own threads for
   the solver's many small products; after, pinned to one. Compared by CPU time: on an idle
   machine the wall clock is the same, the second BLAS thread only burns the other core (which
   a busy machine does not have to spare).
@@ -138,7 +138,7 @@ def decode_before(data: bytes) -> Iterator[dict[str, Any]]:
 @contextlib.contextmanager
 def blas_threads_left_alone() -> Iterator[None]:
     """The ALS solver as it was with one thread: BLAS not pinned (its own threads kept)."""
-    from recs.model import _threads, als
+    from recs.engine import _threads, als
 
     name = "single_threaded_blas"  # the name als.py imported it under
     pinned = getattr(als, name)
@@ -188,7 +188,7 @@ def _same(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray], wh
 
 
 def measure_selection(columns: int, quick: bool, quiet: QuietWaiter) -> dict[str, Any]:
-    from recs.model.topk import select_topk
+    from recs.engine.topk import select_topk
 
     rng = np.random.default_rng(SEED)
     block = rng.standard_normal((1024, columns), dtype=np.float32)
@@ -200,7 +200,7 @@ def measure_selection(columns: int, quick: bool, quiet: QuietWaiter) -> dict[str
 
 
 def measure_cooccurrence(users: int, items: int, quiet: QuietWaiter) -> dict[str, Any]:
-    from recs.model.similarity import similar_by_cooccurrence
+    from recs.engine.similarity import similar_by_cooccurrence
     from recs.training.parameters import TrainingParameters
     from recs.training.prepare.matrix import confidence_matrix
     from recs_tools.scale.training import synthetic_interactions
@@ -241,7 +241,7 @@ def measure_decoding(events: int, quick: bool, quiet: QuietWaiter) -> dict[str, 
 
 def measure_one_thread_als(quick: bool, quiet: QuietWaiter) -> dict[str, Any]:
     from bench.als_speed import power_law_matrix
-    from recs.model.als import AlternatingLeastSquares
+    from recs.engine.als import AlternatingLeastSquares
 
     matrix = power_law_matrix(20_000, 5_000, 1_000_000, SEED)
 
@@ -296,13 +296,13 @@ def run(quick: bool) -> dict[str, Any]:
 
 
 NOTES = [
-    "Top-K (`recs.model.topk`): the profile showed `np.argpartition` (a scalar select per row) twice"
+    "Top-K (`recs.engine.topk`): the profile showed `np.argpartition` (a scalar select per row) twice"
     " per block, on the chunk maxima and on the candidates. The k-th value of each row now comes"
     " from numpy's vectorised sort or partition and one comparison marks the winners; the k-th"
     " largest chunk maximum is a floor of the k-th best score, so usually exactly k candidates"
     " reach it and no second select runs. Same ids and scores (checked here and by"
     " tests/unit/model/test_topk.py).",
-    "Similar items (`recs.model.similarity`), the Train step's largest cost after the fit: a CSR"
+    "Similar items (`recs.engine.similarity`), the Train step's largest cost after the fit: a CSR"
     " product has one entry per (row, column), so its `sum_duplicates` (a full sort) went, and the"
     " per-row top-k sorts one packed 64-bit key (row, value, column) with numpy's vectorised sort"
     " instead of a three-key `np.lexsort`. Same lists; tests/unit/model/test_similarity.py checks"
@@ -311,7 +311,7 @@ NOTES = [
     " array instead of one `json.loads` each (whose per-call overhead exceeded the parsing); a"
     " batch that is not one record per line is decoded line by line, so corrupt lines fail as"
     " before (tests/unit/training/test_lake.py).",
-    "ALS with one solver thread (`recs.model.als`, `recs.model._threads`): BLAS is now pinned to"
+    "ALS with one solver thread (`recs.engine.als`, `recs.engine._threads`): BLAS is now pinned to"
     " one thread also when the solver runs one thread (the quality benchmarks and the tests do);"
     " OpenBLAS's own threads gave the solver's many small products no speed-up and kept a second"
     " core busy. In AWS the solver uses every vCPU and was already pinned.",

@@ -144,8 +144,8 @@ def serving_profile(requests: int) -> dict[str, Any]:
     from bench.environment import quiet_stdout
     from bench.serving import ROUTE, _event, _World
     from recs.adapters.dynamodb import DynamoTable
-    from recs.domain.pseudonym import Pseudonymizer
-    from recs.storage import POINTER_KEY
+    from recs.pseudonyms import Pseudonymizer
+    from recs.store_layout import POINTER_KEY
     from recs_tools.local.stack import LOCAL_PSEUDONYM_KEY, LocalStack
 
     world = _World(1_000, 500)

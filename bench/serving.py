@@ -42,8 +42,8 @@ from typing import Any
 from bench.environment import REPO_ROOT, QuietWaiter, benchmark_main, quiet_stdout
 from bench.figures import Figure, figure, percentiles_ms
 from recs.adapters.dynamodb import DynamoTable
-from recs.domain.pseudonym import Pseudonymizer
-from recs.storage import (
+from recs.pseudonyms import Pseudonymizer
+from recs.store_layout import (
     ALL_CATEGORIES,
     CATALOG_PK,
     POINTER_KEY,
@@ -93,7 +93,7 @@ def _timed(call: Callable[[], Any], repeat: int) -> list[float]:
 
 # ---------------------------------------------------------------------------------- the world
 class _World:
-    """A published version in the shapes training writes (recs.storage), sized for the run."""
+    """A published version in the shapes training writes (recs.store_layout), sized for the run."""
 
     def __init__(self, products: int, users: int) -> None:
         rng = random.Random(SEED)

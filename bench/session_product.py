@@ -30,7 +30,7 @@ from recs.serving.ranking import SESSION_RECENCY
 from recs.serving.repository import CacheTtls, ListRepository
 from recs.serving.service import RecommendService, ServingOptions
 from recs.serving.sources import Chains
-from recs.storage import POINTER_KEY, iso, session_row
+from recs.store_layout import POINTER_KEY, iso, session_row
 from recs.training.build import TrainedVersion, train_version, user_lists
 from recs.training.parameters import TrainingParameters
 from recs.training.prepare.catalog import Catalog

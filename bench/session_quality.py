@@ -99,7 +99,7 @@ from bench.session_product import ProductPath, Published, publish, shipped_optio
 from bench.session_tuning import Axis, GridResult, grid_search
 from recs.evaluation import PairedDifference, paired_bootstrap
 from recs.serving.service import ServingOptions
-from recs.storage import list_row, similar_pk
+from recs.store_layout import list_row, similar_pk
 from recs.training.fit import lists
 from recs.training.fit.lists import list_reason
 from recs.training.parameters import TrainingParameters

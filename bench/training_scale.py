@@ -106,9 +106,9 @@ def lake_objects(events: int, object_bytes: int = 8 << 20) -> list[bytes]:
     import uuid
 
     from bench.ingest_throughput import _CountingSink, _requests
-    from recs.domain.pseudonym import Pseudonymizer
     from recs.ingest.service import IngestService
     from recs.ingest.validation import TimeWindow
+    from recs.pseudonyms import Pseudonymizer
 
     class Keep(_CountingSink):
         def __init__(self) -> None:
@@ -246,7 +246,7 @@ def _shop_events(label: str, now: datetime) -> Any:
 
 def state_machine_once(preset: str) -> dict[str, Any]:
     """Post a shop through the ingest function, export its catalog, run the state machine."""
-    from recs.storage import CATALOG_OBJECT_KEY
+    from recs.store_layout import CATALOG_OBJECT_KEY
     from recs_tools.local.stack import LocalStack
     from recs_tools.synthetic import iter_batches
 

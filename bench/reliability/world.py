@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from recs.storage import POINTER_KEY
+from recs.store_layout import POINTER_KEY
 from recs_tools.local.http import LocalApiServer
 from recs_tools.local.stack import LocalStack
 from recs_tools.synthetic import SyntheticShop, build_config, generate_shop, iter_batches

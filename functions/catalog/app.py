@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from recs.api.metrics import log_metrics_per_request
 from recs.api.tracing import make_tracer
 from recs.config.catalog import CatalogSettings
-from recs.storage import CATALOG_OBJECT_KEY
+from recs.store_layout import CATALOG_OBJECT_KEY
 from recs.wiring import catalog as wiring
 
 logger = Logger()

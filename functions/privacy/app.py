@@ -20,8 +20,8 @@ from recs.api.metrics import log_metrics_per_request
 from recs.api.tracing import make_tracer
 from recs.auth.caller import Caller
 from recs.config.privacy import PrivacySettings
-from recs.models.events import Identifier
-from recs.models.privacy import (
+from recs.contracts.events import Identifier
+from recs.contracts.privacy import (
     ErasureBody,
     ErasureReceipt,
     PreferencesBody,

@@ -19,7 +19,7 @@ from recs.api.errors import error_responses, register_error_handlers
 from recs.api.metrics import log_metrics_per_request
 from recs.api.tracing import make_tracer
 from recs.config.recommend import RecommendSettings
-from recs.models.recommendations import RecommendationResponse
+from recs.contracts.recommendations import RecommendationResponse
 from recs.serving.observability import served_dimensions, served_fields, served_metrics
 from recs.serving.query import (
     DEFAULT_CONTEXT,

@@ -239,7 +239,7 @@ def smoke_import(out: Path, python: str) -> str:
     paths = [out / "TrainFunction", out / "CommonLayer/python", out / "ScienceLayer/python"]
     code = (
         "import numpy, scipy.sparse, scipy.linalg, pydantic, aws_lambda_powertools\n"
-        "import recs.training.pipeline, recs.training.build, recs.model\n"
+        "import recs.training.pipeline, recs.training.build, recs.engine\n"
         "print(numpy.__version__, scipy.__version__)"
     )
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": os.pathsep.join(str(p) for p in paths)}

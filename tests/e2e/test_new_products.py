@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from recs.storage import CATALOG_OBJECT_KEY
+from recs.store_layout import CATALOG_OBJECT_KEY
 from recs_tools.local.http import LocalApiServer
 from recs_tools.local.http_client import http_call
 from recs_tools.local.stack import LocalStack

@@ -13,7 +13,7 @@ import pytest
 import redis
 
 from recs.errors import StoreUnavailableError
-from recs.storage import cache_key, popular_pk, user_pk, version_meta_key, version_sk
+from recs.store_layout import cache_key, popular_pk, user_pk, version_meta_key, version_sk
 from recs_tools.local.stack import LocalStack
 from tests.helpers import body_of, load_event
 from tests.integration.training.support import (

@@ -14,7 +14,7 @@ import pytest
 from moto.s3.exceptions import S3ClientError
 from moto.s3.models import S3Backend
 
-from recs.storage import decode_items, user_pk, version_sk
+from recs.store_layout import decode_items, user_pk, version_sk
 from recs_tools.local.http import LocalApiServer
 from recs_tools.local.stack import LocalStack
 from tests.integration.training.support import (

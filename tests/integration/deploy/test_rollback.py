@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from recs.storage import version_meta_key
+from recs.store_layout import version_meta_key
 from recs_tools.deploy import rollback
 from recs_tools.local.stack import LocalStack
 from tests.helpers import body_of, load_event

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from recs.domain.pseudonym import Pseudonymizer
-from recs.models.events import LakeEvent
+from recs.contracts.events import LakeEvent
+from recs.pseudonyms import Pseudonymizer
 from recs_tools.local.stack import LOCAL_PSEUDONYM_KEY, LocalStack
 from recs_tools.synthetic import PII_FIELDS, build_config, generate_shop, iter_batches
 from tests.helpers import body_of, load_event

@@ -8,8 +8,8 @@ from typing import Any
 
 import redis
 
-from recs.domain.pseudonym import Pseudonymizer
-from recs.storage import iso, session_cache_key, session_key, session_row
+from recs.pseudonyms import Pseudonymizer
+from recs.store_layout import iso, session_cache_key, session_key, session_row
 from recs_tools.local.stack import LOCAL_PSEUDONYM_KEY, LocalStack
 from tests.helpers import body_of, load_event
 from tests.integration.ingest.lake import (

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from recs.storage import user_pk, version_sk
+from recs.store_layout import user_pk, version_sk
 from recs_tools.local.stack import LocalStack
 from tests.integration.privacy.stores import find, store_texts
 from tests.integration.privacy.support import (

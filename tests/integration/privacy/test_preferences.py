@@ -7,7 +7,7 @@ import json
 
 import redis
 
-from recs.storage import cache_key, optout_cache_key, preference_key, session_key, user_pk, version_sk
+from recs.store_layout import cache_key, optout_cache_key, preference_key, session_key, user_pk, version_sk
 from recs_tools.local.stack import LocalStack
 from tests.integration.privacy.support import (
     is_personalized,

@@ -14,7 +14,7 @@ from recs_tools.local.stack import LocalStack
 HEAVY = ("numpy", "scipy", "pandas", "pyarrow", "matplotlib", "tqdm")
 # Modules of other functions: building their pydantic models costs import time serving never uses.
 FOREIGN = (
-    "recs.models.events",
+    "recs.contracts.events",
     "recs.ingest.service",
     "recs.training",
     "recs.privacy",

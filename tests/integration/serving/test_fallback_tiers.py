@@ -10,7 +10,7 @@ import pytest
 from recs.adapters.dynamodb import DynamoTable
 from recs.adapters.secrets import SecretsManagerSource
 from recs.errors import StoreUnavailableError
-from recs.storage import ALL_CATEGORIES, POINTER_KEY, list_row, popular_pk
+from recs.store_layout import ALL_CATEGORIES, POINTER_KEY, list_row, popular_pk
 from recs_tools.local.redis_server import free_port
 from recs_tools.local.stack import LocalStack
 from tests.integration.serving.world import (

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from recs.storage import user_pk
+from recs.store_layout import user_pk
 from tests.integration.serving.world import (
     PSEUDONYMS,
     RICH_LIST,

@@ -1,5 +1,5 @@
 """A small published world for serving tests: rows in the shapes training, ingestion and the
-catalog feed write (recs.storage), with a known answer for every context.
+catalog feed write (recs.store_layout), with a known answer for every context.
 
 Catalog: sku_00000..sku_00059; cat_a holds 0-29, cat_b holds 30-59.
 - popular (POP#*): sku_00000..sku_00039, best first; trending (TREND#*): sku_00059 down to sku_00020
@@ -19,8 +19,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from recs.adapters.dynamodb import DynamoTable
-from recs.domain.pseudonym import Pseudonymizer
-from recs.storage import (
+from recs.pseudonyms import Pseudonymizer
+from recs.store_layout import (
     ALL_CATEGORIES,
     CATALOG_PK,
     POINTER_KEY,

@@ -6,8 +6,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from recs.domain.pseudonym import Pseudonymizer
-from recs.storage import CATALOG_OBJECT_KEY, POINTER_KEY
+from recs.pseudonyms import Pseudonymizer
+from recs.store_layout import CATALOG_OBJECT_KEY, POINTER_KEY
 from recs_tools.local.stack import LOCAL_PSEUDONYM_KEY, LocalStack
 from recs_tools.synthetic import SyntheticShop, build_config, generate_shop, iter_batches
 

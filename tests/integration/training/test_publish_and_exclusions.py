@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from recs.storage import AVAILABILITY_KEY, decode_items, tombstone_key, version_sk
+from recs.store_layout import AVAILABILITY_KEY, decode_items, tombstone_key, version_sk
 from recs.training.workflow import EvaluatedJob, Shard, ShardWritten
 from recs_tools.local.stack import LocalStack
 from tests.helpers import load_event

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from recs.storage import version_meta_key
+from recs.store_layout import version_meta_key
 from recs.training.errors import TrainingError
 from recs_tools.local.stack import LocalStack
 from tests.helpers import load_event

@@ -25,7 +25,7 @@ from bench.datasets import (
 from bench.product_quality import repeat_rates, served_list
 
 REPO = Path(__file__).resolve().parents[3]
-FORBIDDEN = ("recs.training", "recs.model", "recs.evaluation")
+FORBIDDEN = ("recs.training", "recs.engine", "recs.evaluation")
 DAY = 86_400.0
 
 

@@ -23,7 +23,7 @@ from bench.session_data import (
 from bench.session_product import MemoryTable, ProductPath, shipped_options
 from bench.session_quality import pooled_judge, tune_group
 from bench.session_tuning import Axis, grid_search
-from recs.storage import POINTER_KEY, list_row, similar_pk
+from recs.store_layout import POINTER_KEY, list_row, similar_pk
 
 DAY = 86_400.0
 

@@ -10,7 +10,7 @@ import pytest
 
 from recs.catalog.feed import CatalogFeed, attribute_similar_lists, likeness, new_arrival_lists, new_products
 from recs.catalog.products import CatalogFormatError, Product, parse_catalog
-from recs.storage import (
+from recs.store_layout import (
     AVAILABILITY_KEY,
     CATALOG_OBJECT_KEY,
     CATALOG_PK,

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from recs.engine._typing import Csr
 from recs.evaluation.metrics import (
     coverage_at_k,
     evaluate_topk,
@@ -18,7 +19,6 @@ from recs.evaluation.metrics import (
     precision_at_k,
     recall_at_k,
 )
-from recs.model._typing import Csr
 
 
 def _heldout() -> Csr:

@@ -10,9 +10,9 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from recs.adapters.firehose import MAX_BYTES_PER_RECORD
-from recs.domain.pseudonym import Pseudonymizer
+from recs.contracts.events import FREE_TEXT_FIELDS, LakeEvent, LakeRecord, ShopEvent
 from recs.ingest.lake_records import encode_lines, to_lake_records
-from recs.models.events import FREE_TEXT_FIELDS, LakeEvent, LakeRecord, ShopEvent
+from recs.pseudonyms import Pseudonymizer
 
 KEY = b"unit-test-pseudonym-key-0123456789"
 RECEIVED = datetime(2026, 11, 26, 12, 0, 5, tzinfo=UTC)

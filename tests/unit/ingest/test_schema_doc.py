@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 from pydantic import ValidationError
 
-from recs.models.events import TYPE_REQUIRED_FIELDS, EventType, LakeEvent, ShopEvent
+from recs.contracts.events import TYPE_REQUIRED_FIELDS, EventType, LakeEvent, ShopEvent
 from recs_tools.docgen.event_schemas import EXAMPLES, PII_EXAMPLE, event_type_schema, lake_lines, render
 from tests.helpers import EVENTS_DIR
 

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from recs.domain.pseudonym import Pseudonymizer
 from recs.errors import DeliveryError, InvalidRequestError
 from recs.ingest.errors import NoValidEventsError
 from recs.ingest.payload import IngestRequest
 from recs.ingest.service import IngestService
 from recs.ingest.session_signal import SessionSignal, SignalStatus
 from recs.ingest.validation import TimeWindow
+from recs.pseudonyms import Pseudonymizer
 from tests.unit.ingest.fakes import MemoryRows, MemorySink, RecordingCache
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

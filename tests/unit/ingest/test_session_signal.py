@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
-from recs.domain.pseudonym import Pseudonymizer
+from recs.contracts.events import LakeRecord, ShopEvent
 from recs.ingest.lake_records import to_lake_records
 from recs.ingest.session_signal import SessionSignal, SignalStatus, merge_recent
-from recs.models.events import LakeRecord, ShopEvent
-from recs.storage import preference_key, session_cache_key, session_key, session_row
+from recs.pseudonyms import Pseudonymizer
+from recs.store_layout import preference_key, session_cache_key, session_key, session_row
 from tests.unit.ingest.fakes import MemoryRows, RecordingCache
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from recs.models.events import LakeEvent
+from recs.contracts.events import LakeEvent
 from recs_tools.checkout import repo_root
 from recs_tools.local.cfn import load_template
 

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from recs.domain.pseudonym import Pseudonymizer
 from recs.errors import StoreUnavailableError
+from recs.pseudonyms import Pseudonymizer
 
 PSEUDONYMS = Pseudonymizer(b"unit-test-pseudonym-key-0123456789")
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recs.model import AlternatingLeastSquares, UserKNN
+from recs.engine import AlternatingLeastSquares, UserKNN
 from recs.training.fit.fitting import FittedModel
 from recs.training.publish import artifacts as paths
 from recs.training.publish.artifact_scrub import ArtifactScrubber, ArtifactScrubError

@@ -16,7 +16,7 @@ from recs.privacy.purge import ErasurePurge, PurgeDeps
 from recs.privacy.receipts import ErasureStatus, ReceiptBook
 from recs.privacy.service import PrivacyService
 from recs.privacy.visitors import ErasedVisitors
-from recs.storage import PENDING_ERASURES_PK, session_cache_key, session_key, tombstone_key
+from recs.store_layout import PENDING_ERASURES_PK, session_cache_key, session_key, tombstone_key
 from recs.training.publish.artifact_scrub import ScrubOutcome
 from tests.unit.privacy.fakes import PSEUDONYMS, MemoryCache, MemoryObjects, MemoryTable, clock
 

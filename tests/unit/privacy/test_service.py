@@ -8,7 +8,7 @@ from recs.errors import NotFoundError, StoreUnavailableError
 from recs.privacy.erasure import LiveData
 from recs.privacy.receipts import ErasureStatus, ReceiptBook
 from recs.privacy.service import CacheNotUpdatedError, PrivacyService
-from recs.storage import (
+from recs.store_layout import (
     PENDING_ERASURES_PK,
     cache_key,
     optout_cache_key,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from recs.models.ids import ID_PATTERN
+from recs.contracts.ids import ID_PATTERN
 from recs.serving.attribution import RecommendationId
 
 

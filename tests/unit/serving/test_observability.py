@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from recs.models.recommendations import RecommendationResponse, ScoredProduct
+from recs.contracts.recommendations import RecommendationResponse, ScoredProduct
 from recs.serving.observability import served_fields
 from recs.serving.repository import ReadStats
 from recs.serving.service import Outcome

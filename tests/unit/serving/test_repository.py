@@ -10,7 +10,7 @@ import pytest
 
 from recs.errors import StoreUnavailableError
 from recs.serving.repository import CacheTtls, ListRepository, ReadStats, Want
-from recs.storage import (
+from recs.store_layout import (
     AVAILABILITY_KEY,
     CONTROL_CACHE_KEY,
     POINTER_KEY,

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from recs.models.events import DEFAULT_EVENT_WEIGHTS
+from recs.contracts.events import DEFAULT_EVENT_WEIGHTS
 from recs_tools.synthetic import SyntheticShop
 
 Event = dict[str, Any]

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from pydantic import TypeAdapter
 
-from recs.models.events import ShopEvent
-from recs.models.ids import ID_PATTERN
+from recs.contracts.events import ShopEvent
+from recs.contracts.ids import ID_PATTERN
 from recs_tools.synthetic import (
     PII_FIELDS,
     SyntheticShop,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from recs.domain.pseudonym import Pseudonymizer
+from recs.pseudonyms import Pseudonymizer
 from recs.training.prepare.catalog import Catalog, CatalogFormatError
 from recs.training.prepare.exclusions import ExclusionPolicy, collect
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from recs.storage import POINTER_KEY, version_meta_key
+from recs.store_layout import POINTER_KEY, version_meta_key
 from recs.training.publish.model_versions import ModelVersions
 from tests.unit.privacy.fakes import MemoryTable
 

@@ -1,4 +1,4 @@
-"""The rows a version publishes, in the shapes serving reads (recs.storage)."""
+"""The rows a version publishes, in the shapes serving reads (recs.store_layout)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import numpy as np
 import scipy.sparse as sp
 
-from recs.storage import AVAILABILITY_KEY, decode_items
+from recs.store_layout import AVAILABILITY_KEY, decode_items
 from recs.training.fit.ranking import FactorScorer, rank
 from recs.training.publish.publishing import catalog_rows, item_list_rows, purchased_rows, user_list_rows
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from recs.models.recommendations import Reason
+from recs.contracts.recommendations import Reason
 from recs.training.fit.ranking import FactorScorer, ItemWeightScorer, PopularityScorer, rank, top_of_rows
 
 

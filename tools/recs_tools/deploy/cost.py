@@ -8,7 +8,7 @@ and the `Prices` below, so the documented numbers are generated, never typed. Th
 AWS's published on-demand list prices for eu-west-1 in USD as the author knew them (no free
 tier, no savings plans); this machine has no internet access to check them, so re-check them
 on aws.amazon.com/pricing before relying on a figure. Row sizes are measured with the code that
-writes the rows (recs.storage).
+writes the rows (recs.store_layout).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
-from recs.storage import encode_items, list_row
+from recs.store_layout import encode_items, list_row
 
 HOURS_PER_MONTH = 730.0
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
@@ -128,7 +128,7 @@ class Assumptions:
 
 
 def user_row_bytes(a: Assumptions) -> int:
-    """A user's top-K row as training writes it (recs.storage.list_row), in bytes."""
+    """A user's top-K row as training writes it (recs.store_layout.list_row), in bytes."""
     return _row_bytes(a.top_k, a.product_id_chars, "U#" + "p" * 43)
 
 
@@ -366,7 +366,7 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
     lines.append("| DynamoDB write units | " + " | ".join(f"{r.write_units:,.0f}" for r in runs) + " |")
     lines += [
         "",
-        f"Row sizes (recs.storage.list_row): a user's top-{a.top_k} row {user_row_bytes(a):,} bytes "
+        f"Row sizes (recs.store_layout.list_row): a user's top-{a.top_k} row {user_row_bytes(a):,} bytes "
         f"({write_units(user_row_bytes(a))} write units), a similar-items row of {a.similar_k} "
         f"{product_row_bytes(a):,} bytes ({write_units(product_row_bytes(a))} write units).",
     ]

@@ -4,7 +4,7 @@
     python -m recs_tools.deploy.rollback --stack recs-prod --to v...  # to a named published version
     python -m recs_tools.deploy.rollback --table NAME --dry-run       # say what it would do
 
-Serving reads the ``CURRENT``/``POINTER`` row (recs.storage), so moving it is the whole rollback:
+Serving reads the ``CURRENT``/``POINTER`` row (recs.store_layout), so moving it is the whole rollback:
 each version's rows stay under their own sort key until their TTL, and cache keys carry the
 version. The target must be a version the workflow published (its ``META`` row says
 ``published``), whose rows have not expired and whose shop-wide list is still stored. The new
@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from recs.ports import KeyValueTable
-from recs.storage import POINTER_KEY, iso, popular_pk, utc_now, version_meta_key, version_sk
+from recs.store_layout import POINTER_KEY, iso, popular_pk, utc_now, version_meta_key, version_sk
 
 
 class RollbackError(Exception):

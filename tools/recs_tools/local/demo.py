@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from recs.storage import CATALOG_OBJECT_KEY
+from recs.store_layout import CATALOG_OBJECT_KEY
 from recs_tools.local.http import LocalApiServer
 from recs_tools.local.http_client import HttpResult, http_call
 from recs_tools.local.stack import LocalStack

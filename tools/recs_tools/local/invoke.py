@@ -111,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _seed(stack: Any, shop_events: list[dict[str, Any]] | None, preset: str | None) -> None:
     """Post the events (and, for a preset, its catalog), then run the training workflow once."""
-    from recs.storage import CATALOG_OBJECT_KEY
+    from recs.store_layout import CATALOG_OBJECT_KEY
     from recs_tools.synthetic import build_config, generate_shop, iter_batches
 
     if preset:

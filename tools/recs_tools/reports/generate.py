@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from recs.storage import iso
+from recs.store_layout import iso
 from recs_tools.reports import html
 from recs_tools.reports.experiment_report import ExperimentReportInput, experiment_page
 from recs_tools.reports.experiment_stats import aggregate

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from recs.ports import KeyValueTable, ObjectStore
-from recs.storage import CATALOG_PK, POINTER_KEY, decode_items, version_meta_key, version_sk
+from recs.store_layout import CATALOG_PK, POINTER_KEY, decode_items, version_meta_key, version_sk
 from recs.training.prepare.lake import read_window
 from recs.training.publish import artifacts as paths
 from recs_tools.deploy.stack_outputs import MissingOutputsError, stack_outputs

@@ -33,7 +33,7 @@ SEED = 7
 
 
 def _lake(records: int, rng: np.random.Generator) -> tuple[dict[str, bytes], list[str]]:
-    from recs.domain.pseudonym import Pseudonymizer
+    from recs.pseudonyms import Pseudonymizer
 
     pseudonyms = Pseudonymizer(b"scale-measurement-key-0123456789")
     n_users = max(ERASED_USERS * 10, records // 40)
@@ -70,9 +70,9 @@ def _lake(records: int, rng: np.random.Generator) -> tuple[dict[str, bytes], lis
 
 
 def measure_lake(records: int) -> dict[str, Any]:
-    from recs.domain.pseudonym import Pseudonymizer
     from recs.privacy.lake_purge import LakePurge
     from recs.privacy.visitors import ErasedVisitors
+    from recs.pseudonyms import Pseudonymizer
 
     class Memory:
         def __init__(self, objects: dict[str, bytes]) -> None:
@@ -122,8 +122,8 @@ def measure_lake(records: int) -> dict[str, Any]:
 def measure_artifacts(users: int) -> dict[str, Any]:
     import scipy.sparse as sp
 
-    from recs.domain.pseudonym import Pseudonymizer
-    from recs.model import AlternatingLeastSquares
+    from recs.engine import AlternatingLeastSquares
+    from recs.pseudonyms import Pseudonymizer
     from recs.training.fit.fitting import FittedModel
     from recs.training.publish import artifacts as paths
     from recs.training.publish.artifact_scrub import ArtifactScrubber

@@ -175,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.child:
         _child(args.child)
         return 0
-    # BLAS pinned to one thread so the solver's own threads scale (recs.model._threads).
+    # BLAS pinned to one thread so the solver's own threads scale (recs.engine._threads).
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
     runs = [["parse", str(n)] for n in args.events]
     for size in args.sizes:

@@ -23,7 +23,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from recs.storage import ALL_CATEGORIES, iso
+from recs.store_layout import ALL_CATEGORIES, iso
 from recs.training.build import evaluate_version, train_version, user_lists
 from recs.training.errors import TrainingError
 from recs.training.fit.fitting import solver_threads

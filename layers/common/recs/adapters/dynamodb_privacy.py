@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from recs.adapters.faults import FaultTranslatingClient
-from recs.storage import TOMBSTONE_PK_PREFIX, preference_key
+from recs.store_layout import TOMBSTONE_PK_PREFIX, preference_key
 from recs.training.prepare.exclusions import collect
 
 _USER_PREFIX = preference_key("")[0]

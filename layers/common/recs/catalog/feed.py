@@ -34,7 +34,7 @@ from typing import Any
 
 from recs.catalog.products import Product, parse_catalog
 from recs.ports import KeyValueTable, ObjectStore
-from recs.storage import (
+from recs.store_layout import (
     ALL_CATEGORIES,
     CATALOG_OBJECT_KEY,
     CATALOG_PK,

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from recs.model._typing import BoolArray, Csr, IndexArray
-from recs.model.checks import check_csr
+from recs.engine._typing import BoolArray, Csr, IndexArray
+from recs.engine.checks import check_csr
 
 
 def _rows(heldout: Csr, users: IndexArray | None, n_rows: int) -> NDArray[np.int64]:

@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
-from recs.model._typing import BoolArray, Csr, FloatArray, IntArray
+from recs.engine._typing import BoolArray, Csr, FloatArray, IntArray
 
 SECONDS_PER_DAY = 86_400.0
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from recs.errors import InvalidRequestError
 
 if TYPE_CHECKING:  # the recommend and privacy functions import this module, not the event models
-    from recs.models.events import EventRejection
+    from recs.contracts.events import EventRejection
 
 
 class NoValidEventsError(InvalidRequestError):

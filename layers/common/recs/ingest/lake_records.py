@@ -13,9 +13,9 @@ from typing import cast
 
 from pydantic import TypeAdapter
 
-from recs.domain.pseudonym import Pseudonyms
+from recs.contracts.events import LAKE_SCHEMA_VERSION, LakeRecord, ShopEvent
 from recs.ingest.scrub import scrub_text
-from recs.models.events import LAKE_SCHEMA_VERSION, LakeRecord, ShopEvent
+from recs.pseudonyms import Pseudonyms
 
 _LAKE_RECORD = TypeAdapter(LakeRecord)
 

@@ -12,15 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from recs.domain.pseudonym import Pseudonyms
+from recs.contracts.events import EventsAccepted
 from recs.ingest.errors import NoValidEventsError
 from recs.ingest.lake_records import encode_lines, to_lake_records
 from recs.ingest.payload import IngestRequest, read_events
 from recs.ingest.payload import parse_json_body as parse_json_body  # re-exported for other handlers
 from recs.ingest.session_signal import SessionSignal, SignalOutcome, SignalStatus
 from recs.ingest.validation import Rejection, TimeWindow, check_events
-from recs.models.events import EventsAccepted
 from recs.ports import EventSink
+from recs.pseudonyms import Pseudonyms
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
+from recs.contracts.events import EventType, LakeRecord
 from recs.errors import StoreUnavailableError
-from recs.models.events import EventType, LakeRecord
 from recs.ports import Cache
-from recs.storage import (
+from recs.store_layout import (
     SESSION_VERSION_ATTRIBUTE,
     decode_session_items,
     iso,

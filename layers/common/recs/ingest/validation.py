@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from recs.models.events import EventRejection, ShopEvent
+from recs.contracts.events import EventRejection, ShopEvent
 
 _EVENTS = TypeAdapter(list[ShopEvent])
 

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from recs.ports import Cache, KeyValueTable
 from recs.privacy.receipts import Removed
-from recs.storage import (
+from recs.store_layout import (
     cache_key,
     optout_cache_key,
     preference_key,

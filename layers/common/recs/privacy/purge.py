@@ -25,13 +25,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from recs.domain.pseudonym import Pseudonyms
 from recs.ports import KeyValueTable, ObjectStore
 from recs.privacy.erasure import CountingCache, LiveData
 from recs.privacy.lake_purge import PREFETCH, LakePurge
 from recs.privacy.receipts import Receipt, ReceiptBook, Removed
 from recs.privacy.visitors import ErasedVisitors
-from recs.storage import iso, tombstone_key
+from recs.pseudonyms import Pseudonyms
+from recs.store_layout import iso, tombstone_key
 
 _log = logging.getLogger(__name__)
 

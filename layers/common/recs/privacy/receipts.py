@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from recs.ports import KeyValueTable
-from recs.storage import PENDING_ERASURES_PK, erasure_key, pending_erasure_key
+from recs.store_layout import PENDING_ERASURES_PK, erasure_key, pending_erasure_key
 
 #: Receipt ids: 128 random bits, hex. Unguessable, so a receipt id is also a read capability
 #: when caller authorization is disabled.

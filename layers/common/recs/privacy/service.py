@@ -21,12 +21,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from recs.domain.pseudonym import Pseudonyms
 from recs.errors import NotFoundError, ServiceUnavailableError
 from recs.ports import KeyValueTable
 from recs.privacy.erasure import CountingCache, LiveData
 from recs.privacy.receipts import Receipt, ReceiptBook, new_receipt_id
-from recs.storage import iso, optout_cache_key, preference_key, tombstone_key
+from recs.pseudonyms import Pseudonyms
+from recs.store_layout import iso, optout_cache_key, preference_key, tombstone_key
 
 #: Lifetime of the opt-out flag privacy writes to the cache (serving refills it for less).
 PREFERENCE_CACHE_TTL = 7 * 86_400

@@ -2,7 +2,7 @@
 
 Stores keep tombstones (`Pseudonymizer.tombstone(pseudonym)`), so the purge finds an erased
 visitor by hashing each pseudonym it meets and looking the result up. Pseudonyms have a fixed
-shape (``u_``/``a_`` + 32 hex digits, `recs.domain.pseudonym`), so they can be picked out of
+shape (``u_``/``a_`` + 32 hex digits, `recs.pseudonyms`), so they can be picked out of
 any text (NDJSON lines, JSON artifacts, string arrays) with one regular expression.
 """
 

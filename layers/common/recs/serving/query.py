@@ -12,8 +12,8 @@ from typing import Annotated, Self
 import annotated_types as at
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from recs.contracts.ids import ID_PATTERN
 from recs.errors import InvalidRequestError
-from recs.models.ids import ID_PATTERN
 
 MAX_CART_ITEMS = 100
 KNOWN_CONTEXTS = ("homepage", "product-page", "cart")

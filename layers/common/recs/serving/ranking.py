@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from operator import itemgetter
 
-from recs.models.recommendations import Reason
+from recs.contracts.recommendations import Reason
 from recs.serving.repository import Items
 
 #: How strongly a recent event says "show me more like this". Training's weights, except that a

@@ -33,7 +33,7 @@ from enum import Enum
 from typing import Any, NamedTuple, Protocol
 
 from recs.errors import StoreUnavailableError
-from recs.storage import (
+from recs.store_layout import (
     AVAILABILITY_KEY,
     CATALOG_PK,
     CONTROL_CACHE_KEY,

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from recs.contracts.recommendations import Reason, RecommendationResponse
 from recs.errors import InvalidRequestError, ServiceUnavailableError, StoreUnavailableError
-from recs.models.recommendations import Reason, RecommendationResponse
 from recs.serving.attribution import RecommendationId, random_nonce
 from recs.serving.experiments import Experiments
 from recs.serving.query import RecommendationQuery
@@ -39,7 +39,7 @@ from recs.serving.ranking import (
 )
 from recs.serving.repository import Fetched, Items, ListRepository, ReadStats, Recent, Want
 from recs.serving.sources import PERSONAL_SOURCES, Chains, Source
-from recs.storage import (
+from recs.store_layout import (
     ALL_CATEGORIES,
     CATALOG_FEED_PREFIXES,
     SHOP_WIDE_PREFIXES,

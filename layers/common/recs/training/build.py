@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from recs.storage import ALL_CATEGORIES
+from recs.store_layout import ALL_CATEGORIES
 from recs.training.evaluate.holdout import GateDecision, HoldoutReport, evaluate_holdout, gate
 from recs.training.evaluate.search import search
 from recs.training.fit import lists

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from recs.models.events import DEFAULT_EVENT_WEIGHTS, EventType
+from recs.contracts.events import DEFAULT_EVENT_WEIGHTS, EventType
 
 ModelFamily = Literal["als", "ease", "knn", "auto"]
 Confidence = Literal["linear", "log"]

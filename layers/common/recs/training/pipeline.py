@@ -22,10 +22,10 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from recs.catalog.feed import CatalogFeed
-from recs.domain.pseudonym import Pseudonyms
-from recs.model import UserKNN
+from recs.engine import UserKNN
 from recs.ports import Cache, KeyValueTable, ObjectStore
-from recs.storage import (
+from recs.pseudonyms import Pseudonyms
+from recs.store_layout import (
     ALL_CATEGORIES,
     AVAILABILITY_KEY,
     CATALOG_OBJECT_KEY,

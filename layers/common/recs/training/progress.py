@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from recs.model.als import IterationCallback
+from recs.engine.als import IterationCallback
 
 
 def _ignore(_stage: str) -> None:

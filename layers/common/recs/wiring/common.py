@@ -9,7 +9,7 @@ from recs.adapters.dynamodb import DynamoTable
 from recs.adapters.redis_cache import NullCache, RedisCache, make_cache
 from recs.adapters.secrets import SecretsManagerSource
 from recs.config.common import INTERACTIVE, CacheSettings
-from recs.domain.pseudonym import LazyPseudonymizer
+from recs.pseudonyms import LazyPseudonymizer
 
 
 def utc_now() -> datetime:

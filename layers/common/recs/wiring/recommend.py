@@ -2,7 +2,7 @@
 
 Everything here runs at cold start and opens no connection: the DynamoDB client is built (both
 tables share it), the cache connects on first use, and the pseudonym key is fetched on first use
-(`recs.domain.pseudonym.LazyPseudonymizer`, as in every function), so a Secrets Manager outage
+(`recs.pseudonyms.LazyPseudonymizer`, as in every function), so a Secrets Manager outage
 degrades requests instead of failing the container.
 """
 

@@ -33,8 +33,8 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from recs.engine.topk import candidate_columns
 from recs.evaluation import graded_ndcg_per_user
-from recs.model.topk import candidate_columns
 from recs.training.evaluate.holdout import BOUGHT_MOST, POPULARITY, HeldOut, baseline_lists, hold_out
 from recs.training.fit.fitting import Family, candidate_families, fit
 from recs.training.fit.repurchase import (

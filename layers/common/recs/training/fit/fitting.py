@@ -1,6 +1,6 @@
 """Fit the personalized model of a run (ALS, or EASE for small catalogs) and score users with it.
 
-The numerical engine lives in `recs.model`; this module turns the run's parameters into an
+The numerical engine lives in `recs.engine`; this module turns the run's parameters into an
 engine model, fits it, and hands ranking a `Scorer` over any subset of users.
 """
 
@@ -15,8 +15,8 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from recs.model import EASE, AlternatingLeastSquares, UserKNN, load_model
-from recs.model.als import IterationCallback
+from recs.engine import EASE, AlternatingLeastSquares, UserKNN, load_model
+from recs.engine.als import IterationCallback
 from recs.training.fit.ranking import FactorScorer, ItemWeightScorer, NeighbourScorer, Scorer
 from recs.training.parameters import TrainingParameters
 

@@ -9,9 +9,9 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from recs.model.similarity import similar_by_cooccurrence
-from recs.models.recommendations import Reason
-from recs.storage import ALL_CATEGORIES
+from recs.contracts.recommendations import Reason
+from recs.engine.similarity import similar_by_cooccurrence
+from recs.store_layout import ALL_CATEGORIES
 from recs.training.parameters import TrainingParameters
 from recs.training.prepare.interactions import ADD_TO_CART_CODE, PURCHASE_CODE, Interactions
 from recs.training.prepare.matrix import SECONDS_PER_DAY

@@ -6,7 +6,7 @@ block before selection, so a repurchase competes with the model's suggestions on
 
     score = model score / the user's best model score + buy_again_weight * buy-again score
 
-Selection is `recs.model.topk.topk_blockwise`, which also removes each user's excluded items
+Selection is `recs.engine.topk.topk_blockwise`, which also removes each user's excluded items
 (purchases of products that are not bought again).
 """
 
@@ -19,9 +19,9 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from recs.model.neighbours import UserKNN
-from recs.model.topk import candidate_columns, topk_blockwise
-from recs.models.recommendations import Reason
+from recs.contracts.recommendations import Reason
+from recs.engine.neighbours import UserKNN
+from recs.engine.topk import candidate_columns, topk_blockwise
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int32]
@@ -93,7 +93,7 @@ class ItemWeightScorer:
 
 @dataclass(frozen=True)
 class NeighbourScorer:
-    """score = mean interaction shares of the user's nearest users (`recs.model.UserKNN`)."""
+    """score = mean interaction shares of the user's nearest users (`recs.engine.UserKNN`)."""
 
     model: UserKNN
     query: sp.csr_matrix

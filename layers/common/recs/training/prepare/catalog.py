@@ -1,7 +1,7 @@
 """The shop's catalog as training sees it: which products may be recommended, and their category.
 
 Availability reaches training as a file the shop exports (``catalog/products.jsonl`` in the
-artifact bucket, ``recs.storage.CATALOG_OBJECT_KEY``; ``--catalog FILE`` offline): one JSON object
+artifact bucket, ``recs.store_layout.CATALOG_OBJECT_KEY``; ``--catalog FILE`` offline): one JSON object
 per line, ``{"id": "sku_1", "category": "kitchen", "available": true}`` (parsed by
 `recs.catalog.products`, which also reads the attributes the catalog feed uses). ``available`` defaults
 to true and ``category`` is optional. When the file exists, a product it does not list is

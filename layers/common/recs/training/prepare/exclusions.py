@@ -2,7 +2,7 @@
 
 Opt-outs are the preference rows privacy writes (``USER#<pseudonym>``/``PREF`` with
 ``recommendations`` false). Erasures are tombstones: privacy stores
-``Pseudonymizer.tombstone(pseudonym)`` (``recs.storage.tombstone_key``) for each erased
+``Pseudonymizer.tombstone(pseudonym)`` (``recs.store_layout.tombstone_key``) for each erased
 pseudonym, so an erased shopper is recognised in data that still holds the pseudonym without
 any store keeping the pseudonym itself. `ExclusionPolicy.is_erased` is the seam the privacy
 feature relies on; `PrivacyRecords` is where the two sets come from.

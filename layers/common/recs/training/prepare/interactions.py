@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from recs.models.events import EventType
+from recs.contracts.events import EventType
 
 EVENT_CODES: dict[str, int] = {t.value: i for i, t in enumerate(EventType)}
 PURCHASE_CODE = EVENT_CODES[EventType.PURCHASE.value]

@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from recs.models.events import EventType
+from recs.contracts.events import EventType
 from recs.training.prepare.interactions import EVENT_CODES, PURCHASE_CODE, Interactions
 
 SECONDS_PER_DAY = 86_400.0

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from recs.model import AlternatingLeastSquares, UserKNN
+from recs.engine import AlternatingLeastSquares, UserKNN
 from recs.ports import ObjectStore
 from recs.privacy.visitors import VISITOR_TOKEN
 from recs.training.fit.fitting import FittedModel

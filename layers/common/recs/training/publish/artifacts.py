@@ -6,7 +6,7 @@ execute code when loaded. Layout under ``models/<version>/``:
 =================================  ===========================================================
 ``prepared/interactions.npz``      the window's interactions (columns) and item availability
 ``prepared/ids.json``              visitor ids, item ids and categories of those columns
-``model/model.npz``                the fitted engine model (`recs.model` format: factors or
+``model/model.npz``                the fitted engine model (`recs.engine` format: factors or
                                    EASE weights, with its hyperparameters)
 ``model/ids.json``                 visitor id per model row, item id per model column
 ``model/item_side.npz``            what ranking needs of the items: factors or EASE weights,
@@ -34,7 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recs.ports import ObjectStore
-from recs.storage import MODEL_IDS_ARTIFACT, version_prefix
+from recs.store_layout import MODEL_IDS_ARTIFACT, version_prefix
 
 
 def prefix(version: str) -> str:

@@ -1,7 +1,7 @@
 """The model table as training writes it: version rows, each version's META row and the pointer.
 
 Serving reads the same table through `recs.serving.repository`; this is its write side, the one
-place where training builds those rows' keys and shapes (`recs.storage` holds the key layout
+place where training builds those rows' keys and shapes (`recs.store_layout` holds the key layout
 both sides share). A version's rows are written under its own sort key, so nothing a run writes
 is visible before `flip` moves the pointer.
 """
@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from recs.ports import KeyValueTable
-from recs.storage import POINTER_KEY, version_meta_key
+from recs.store_layout import POINTER_KEY, version_meta_key
 
 
 class ModelVersions:

@@ -1,4 +1,4 @@
-"""The rows a version publishes (shapes in `recs.storage`), from ranked lists and item lists."""
+"""The rows a version publishes (shapes in `recs.store_layout`), from ranked lists and item lists."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from recs.storage import (
+from recs.store_layout import (
     CATALOG_PK,
     availability_row,
     bought_together_pk,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from recs.models.events import Identifier
+from recs.contracts.events import Identifier
 
 #: Anonymous ids one erasure request may name (the purge finds the others linked to them).
 MAX_ANONYMOUS_IDS = 20

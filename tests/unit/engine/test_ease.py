@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recs.model._typing import Csr
-from recs.model.ease import EASE
+from recs.engine._typing import Csr
+from recs.engine.ease import EASE
 
 
 def _tiny() -> Csr:

@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from recs.model._typing import Csr
+from recs.engine._typing import Csr
 
 Clustered = tuple[Csr, NDArray[np.int64], NDArray[np.int64]]
 

@@ -16,10 +16,10 @@ from typing import IO, Any, ClassVar, Self
 import numpy as np
 from numpy.typing import NDArray
 
-from recs.model._typing import Csr, FloatArray, IntArray
-from recs.model.checks import check_csr, check_ids, item_mask
-from recs.model.similarity import similar_by_vectors
-from recs.model.topk import DEFAULT_BLOCK_ROWS, ScoreBlock, candidate_columns, topk_blockwise
+from recs.engine._typing import Csr, FloatArray, IntArray
+from recs.engine.checks import check_csr, check_ids, item_mask
+from recs.engine.similarity import similar_by_vectors
+from recs.engine.topk import DEFAULT_BLOCK_ROWS, ScoreBlock, candidate_columns, topk_blockwise
 
 PathOrFile = str | os.PathLike[str] | IO[bytes]
 JsonScalar = str | int | float | bool | None

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recs.model._typing import Csr
-from recs.model.checks import check_csr, check_ids, item_mask
+from recs.engine._typing import Csr
+from recs.engine.checks import check_csr, check_ids, item_mask
 
 
 def _valid() -> Csr:

@@ -17,9 +17,9 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from recs.model._typing import Csr, FloatArray, IntArray
-from recs.model.checks import check_csr, check_ids
-from recs.model.topk import DEFAULT_BLOCK_ROWS, topk_blockwise
+from recs.engine._typing import Csr, FloatArray, IntArray
+from recs.engine.checks import check_csr, check_ids
+from recs.engine.topk import DEFAULT_BLOCK_ROWS, topk_blockwise
 
 
 def normalize_rows(vectors: FloatArray) -> FloatArray:

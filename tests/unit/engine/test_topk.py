@@ -7,8 +7,8 @@ import pytest
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from recs.model._typing import FloatArray
-from recs.model.topk import select_topk, topk_blockwise, topk_dot
+from recs.engine._typing import FloatArray
+from recs.engine.topk import select_topk, topk_blockwise, topk_dot
 
 
 def _brute_force(scores: FloatArray, k: int) -> tuple[NDArray[np.intp], FloatArray]:

@@ -20,8 +20,8 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 from numpy.typing import NDArray
 
-from recs.model._threads import single_threaded_blas
-from recs.model._typing import BoolArray, Csr, FloatArray, IndexArray, IntArray
+from recs.engine._threads import single_threaded_blas
+from recs.engine._typing import BoolArray, Csr, FloatArray, IndexArray, IntArray
 
 ScoreBlock = Callable[[int, int], FloatArray]
 """Scores rows ``[start, stop)`` against the candidate columns; must return a fresh writable array."""
@@ -243,7 +243,7 @@ def topk_blockwise(
         per thread.
     num_threads
         Blocks processed concurrently (numpy releases the GIL in matmul and partition);
-        BLAS is pinned to one thread meanwhile (see ``recs.model._threads``).
+        BLAS is pinned to one thread meanwhile (see ``recs.engine._threads``).
 
     Returns
     -------

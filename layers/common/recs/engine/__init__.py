@@ -4,11 +4,11 @@ Pure numpy/scipy; no AWS or cache clients here, so the training code runs the sa
 a Lambda, a container or a laptop.
 """
 
-from recs.model.als import AlternatingLeastSquares
-from recs.model.base import MatrixFactorizationBase, NotFittedError, Recommender, load_model
-from recs.model.ease import EASE
-from recs.model.neighbours import UserKNN
-from recs.model.popularity import Popularity
+from recs.engine.als import AlternatingLeastSquares
+from recs.engine.base import MatrixFactorizationBase, NotFittedError, Recommender, load_model
+from recs.engine.ease import EASE
+from recs.engine.neighbours import UserKNN
+from recs.engine.popularity import Popularity
 
 __all__ = [
     "EASE",

@@ -50,10 +50,10 @@ import numpy as np
 import scipy.linalg
 from numpy.typing import NDArray
 
-from recs.model._threads import single_threaded_blas
-from recs.model._typing import Csr, FloatArray, IntArray
-from recs.model.base import JsonScalar, MatrixFactorizationBase
-from recs.model.checks import check_csr, check_positive
+from recs.engine._threads import single_threaded_blas
+from recs.engine._typing import Csr, FloatArray, IntArray
+from recs.engine.base import JsonScalar, MatrixFactorizationBase
+from recs.engine.checks import check_csr, check_positive
 
 Solver = Literal["cg", "exact"]
 Confidence = Literal["linear", "log"]

@@ -7,7 +7,7 @@ import types
 
 import pytest
 
-from recs.model import _threads
+from recs.engine import _threads
 
 
 def test_single_thread_needs_no_pinning(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,11 +20,11 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from recs.model._typing import Csr, FloatArray, IntArray
-from recs.model.base import JsonScalar, NotFittedError, Recommender
-from recs.model.checks import check_csr, check_ids
-from recs.model.similarity import similar_by_cooccurrence
-from recs.model.topk import ScoreBlock
+from recs.engine._typing import Csr, FloatArray, IntArray
+from recs.engine.base import JsonScalar, NotFittedError, Recommender
+from recs.engine.checks import check_csr, check_ids
+from recs.engine.similarity import similar_by_cooccurrence
+from recs.engine.topk import ScoreBlock
 
 
 def _row_normalized(matrix: Csr, order: int) -> Csr:

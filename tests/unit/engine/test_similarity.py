@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from recs.model import similarity
-from recs.model.similarity import similar_by_cooccurrence, similar_by_vectors
+from recs.engine import similarity
+from recs.engine.similarity import similar_by_cooccurrence, similar_by_vectors
 
 
 def test_similar_by_vectors_is_cosine_without_self() -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recs.model import (
+from recs.engine import (
     EASE,
     AlternatingLeastSquares,
     NotFittedError,
@@ -19,7 +19,7 @@ from recs.model import (
     UserKNN,
     load_model,
 )
-from recs.model._typing import Csr
+from recs.engine._typing import Csr
 
 
 @pytest.mark.parametrize(

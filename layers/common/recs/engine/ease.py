@@ -15,10 +15,10 @@ import numpy as np
 import scipy.linalg
 from numpy.typing import NDArray
 
-from recs.model._typing import Csr, FloatArray, IntArray
-from recs.model.base import JsonScalar, NotFittedError, Recommender
-from recs.model.checks import check_csr, check_ids, check_positive
-from recs.model.topk import ScoreBlock, select_topk
+from recs.engine._typing import Csr, FloatArray, IntArray
+from recs.engine.base import JsonScalar, NotFittedError, Recommender
+from recs.engine.checks import check_csr, check_ids, check_positive
+from recs.engine.topk import ScoreBlock, select_topk
 
 MAX_ITEMS = 20_000
 

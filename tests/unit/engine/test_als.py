@@ -10,8 +10,8 @@ import pytest
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from recs.model._typing import Csr, FloatArray
-from recs.model.als import AlternatingLeastSquares, Solver, plan_blocks, solve_cg, solve_exact
+from recs.engine._typing import Csr, FloatArray
+from recs.engine.als import AlternatingLeastSquares, Solver, plan_blocks, solve_cg, solve_exact
 
 # Matches the `clustered` fixture in conftest.py (test modules cannot import conftest).
 Clustered = tuple[Csr, NDArray[np.int64], NDArray[np.int64]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from recs.model.popularity import Popularity
+from recs.engine.popularity import Popularity
 
 
 def test_popularity_ranks_by_distinct_users_and_filters_seen() -> None:

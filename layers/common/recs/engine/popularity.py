@@ -7,10 +7,10 @@ from typing import Any, Self
 import numpy as np
 from numpy.typing import NDArray
 
-from recs.model._typing import Csr, FloatArray, IntArray
-from recs.model.base import JsonScalar, NotFittedError, Recommender
-from recs.model.checks import check_csr, check_ids
-from recs.model.topk import ScoreBlock, select_topk
+from recs.engine._typing import Csr, FloatArray, IntArray
+from recs.engine.base import JsonScalar, NotFittedError, Recommender
+from recs.engine.checks import check_csr, check_ids
+from recs.engine.topk import ScoreBlock, select_topk
 
 
 class Popularity(Recommender):

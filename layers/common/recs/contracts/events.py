@@ -19,7 +19,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
-from recs.models.ids import ID_PATTERN
+from recs.contracts.ids import ID_PATTERN
 
 #: Identifiers: letters, digits and `_-.:`; no spaces, no `@` (an e-mail is not an id).
 Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]

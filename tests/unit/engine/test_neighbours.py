@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recs.model import UserKNN
+from recs.engine import UserKNN
 
 # Two tastes: users 0-2 buy items 0-2, users 3-5 items 3-5; user 6 bought only item 0.
 TASTES = sp.csr_matrix(

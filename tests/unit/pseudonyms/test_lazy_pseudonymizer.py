@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from recs.domain.pseudonym import LazyPseudonymizer, Pseudonymizer
 from recs.errors import StoreUnavailableError
+from recs.pseudonyms import LazyPseudonymizer, Pseudonymizer
 
 KEY = b"k" * 32
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from recs.model._typing import BoolArray, Csr, IntArray
+from recs.engine._typing import BoolArray, Csr, IntArray
 
 
 def check_csr(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from recs.domain.pseudonym import Pseudonymizer
+from recs.pseudonyms import Pseudonymizer
 
 KEY = b"k" * 32
 
