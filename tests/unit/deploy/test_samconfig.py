@@ -56,19 +56,77 @@ def test_each_environment_deploys_its_own_stack_with_what_sam_deploy_needs(envir
     assert deploy["region"]
 
 
+def _evaluate(expression: Any, parameters: dict[str, str]) -> Any:
+    """The value of a Rules expression (the intrinsics template.yaml's Rules use)."""
+    if isinstance(expression, dict):
+        ((function, argument),) = expression.items()
+        if function == "Ref":
+            return parameters[argument]
+        values = [_evaluate(a, parameters) for a in argument] if isinstance(argument, list) else argument
+        if function == "Fn::Equals":
+            return str(values[0]) == str(values[1])
+        if function == "Fn::Not":
+            return not values[0]
+        if function == "Fn::Or":
+            return any(values)
+        if function == "Fn::And":
+            return all(values)
+        if function == "Fn::Join":
+            separator, items = values[0], _evaluate(argument[1], parameters)
+            return separator.join(items if isinstance(items, list) else [items] if items else [])
+        raise AssertionError(f"unknown intrinsic {function}")
+    return expression
+
+
+def _failed_rules(template: dict[str, Any], overrides: dict[str, str]) -> list[str]:
+    """The AssertDescription of every rule assertion these parameters break (CloudFormation
+    refuses the deploy with it)."""
+    parameters = {name: str(spec.get("Default", "")) for name, spec in template["Parameters"].items()}
+    parameters.update(overrides)
+    failed = []
+    for rule in template["Rules"].values():
+        if "RuleCondition" in rule and not _evaluate(rule["RuleCondition"], parameters):
+            continue
+        broken = [a for a in rule["Assertions"] if not _evaluate(a["Assert"], parameters)]
+        failed += [assertion["AssertDescription"] for assertion in broken]
+    return failed
+
+
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
 def test_the_templates_rules_hold_for_each_environment(environment: str, template: dict[str, Any]) -> None:
-    # Given the overrides and the template's Rules (cache needs network, issuer needs audience)
+    # Given the overrides and the template's Rules
     overrides = _overrides(environment)
-    assert set(template["Rules"]) == {"CacheNeedsNetwork", "AuthNeedsAudience"}
-    # Then a cache comes with its VPC, subnets and route tables, an issuer with its audience
-    if overrides.get("EnableCache") == "true":
-        for name in ("CacheVpcId", "CacheSubnetIds", "CacheRouteTableIds"):
-            assert overrides.get(name), name
-    if overrides.get("AuthIssuerUrl"):
-        assert overrides.get("AuthAudience")
+    assert set(template["Rules"]) == {
+        "CacheNeedsNetwork",
+        "AuthNeedsAudience",
+        "SharedStagesNeedCallerAuth",
+        "SharedStagesNeedAlerts",
+    }
+    # Then CloudFormation would accept every environment as configured
+    assert _failed_rules(template, overrides) == []
+    # And staging and prod name an issuer, its audience and an alert address
+    if environment != "dev":
+        assert overrides["AuthIssuerUrl"].startswith("https://")
+        assert overrides["AuthAudience"]
+        assert "@" in overrides["AlertEmail"]
     # And no origin is the wildcard outside dev
     origins = overrides["AllowedOrigins"].split(",")
     assert "*" not in origins
     if environment != "dev":
         assert all(origin.startswith("https://") for origin in origins)
+
+
+@pytest.mark.parametrize("stage", ["staging", "prod"])
+def test_a_shared_stage_without_caller_auth_or_alerts_is_refused(
+    stage: str, template: dict[str, Any]
+) -> None:
+    # Given a shared stage deployed with the template's defaults (no issuer, no alert address)
+    failed = _failed_rules(template, {"Stage": stage})
+    # Then CloudFormation refuses it, saying what is missing
+    assert any("AuthIssuerUrl" in message for message in failed)
+    assert any("AlertEmail" in message for message in failed)
+    # And recording the choice to run without caller auth (with an alert address) is accepted
+    recorded = {"Stage": stage, "AllowAnonymousCallers": "true", "AlertEmail": "ops@example.com"}
+    assert _failed_rules(template, recorded) == []
+    # While dev keeps deploying with no issuer and no address
+    assert _failed_rules(template, {"Stage": "dev"}) == []

@@ -274,3 +274,53 @@ def test_an_issuer_outage_costs_one_fetch_per_cooldown_not_one_per_request(issue
     issuer.down = False
     assert verifier.verify(issuer.token()) == Caller("user_a")
     assert len(issuer.fetches) == 3  # discovery (retried) and keys
+
+
+def test_a_discovery_document_naming_another_issuer_is_refused(issuer: Issuer) -> None:
+    # Given an issuer whose discovery document names someone else (OIDC Discovery: must match)
+    real = issuer.fetch
+
+    def impostor(url: str, timeout: float) -> Any:
+        found = real(url, timeout)
+        return {**found, "issuer": "https://evil.example"} if url.endswith("openid-configuration") else found
+
+    keys = OidcSigningKeys(ISSUER, fetch=impostor, monotonic=Clock(), refresh_cooldown=30.0)
+    # When a token is verified / Then no key is trusted: the key set it names is never fetched
+    with pytest.raises(IssuerUnavailableError, match="no signing keys"):
+        JwtVerifier(keys, audience=AUDIENCE).verify(issuer.token())
+    assert not [url for url in issuer.fetches if url.endswith("/keys")]
+
+
+def test_a_token_from_a_clock_a_few_seconds_ahead_passes_within_the_leeway(issuer: Issuer) -> None:
+    # Given a token issued 10 s "in the future" (the issuer's clock runs ahead)
+    now = int(time.time())
+    early = issuer.token(iat=now + 10, nbf=now + 10)
+    keys = OidcSigningKeys(ISSUER, fetch=issuer.fetch, monotonic=Clock(), refresh_cooldown=30.0)
+    # Then the default leeway of the settings (30 s) accepts it, and no leeway refuses it
+    assert AuthSettings.model_fields["auth_leeway_seconds"].default == 30.0
+    assert JwtVerifier(keys, audience=AUDIENCE, leeway_seconds=30.0).verify(early).subject == "user_a"
+    with pytest.raises(UnauthorizedError):
+        JwtVerifier(keys, audience=AUDIENCE, leeway_seconds=0.0).verify(early)
+
+
+@pytest.mark.parametrize(
+    ("url", "accepted"),
+    [
+        ("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc", True),
+        ("http://127.0.0.1:4000/issuer", True),
+        ("http://localhost:4000", True),
+        ("http://issuer.example", False),
+        ("ftp://issuer.example", False),
+        ("https://", False),
+    ],
+)
+def test_only_https_issuers_are_accepted_outside_the_local_stack(
+    monkeypatch: pytest.MonkeyPatch, url: str, accepted: bool
+) -> None:
+    monkeypatch.setenv("AUTH_ISSUER_URL", url)
+    monkeypatch.setenv("AUTH_AUDIENCE", AUDIENCE)
+    if accepted:
+        assert AuthSettings().auth_issuer_url == url
+    else:
+        with pytest.raises(ValueError, match="https"):
+            AuthSettings()

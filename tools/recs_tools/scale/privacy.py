@@ -178,7 +178,7 @@ def measure_tokens(count: int) -> dict[str, Any]:
     issuer = "https://issuer.example"
 
     def fetch(url: str, _timeout: float) -> Any:
-        return {"jwks_uri": issuer + "/keys"} if "openid" in url else jwks
+        return {"issuer": issuer, "jwks_uri": issuer + "/keys"} if "openid" in url else jwks
 
     verifier = JwtVerifier(OidcSigningKeys(issuer, fetch=fetch), audience="app")
     now = int(time.time())

@@ -128,6 +128,12 @@ class OidcSigningKeys:
                 discovery = self._fetch(self.issuer.rstrip("/") + DISCOVERY_PATH, self._timeout)
                 if not isinstance(discovery, dict) or not isinstance(discovery.get("jwks_uri"), str):
                     raise IssuerUnavailableError("the discovery document names no jwks_uri")
+                if discovery.get("issuer") != self.issuer:
+                    # OIDC Discovery: the document's issuer must be the configured one, exactly.
+                    named = discovery.get("issuer")
+                    raise IssuerUnavailableError(
+                        f"the discovery document names issuer {named!r}, not {self.issuer!r}"
+                    )
                 self._jwks_uri = discovery["jwks_uri"]
             document = self._fetch(self._jwks_uri, self._timeout)
             keys = jwt.PyJWKSet.from_dict(document).keys if isinstance(document, dict) else []

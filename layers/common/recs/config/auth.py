@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from typing import Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
 from recs.config.common import FunctionSettings
+
+#: Hosts where an http:// issuer is accepted: the local stack and tests, never a deployment.
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class AuthSettings(FunctionSettings):
@@ -32,15 +36,24 @@ class AuthSettings(FunctionSettings):
         default=3600.0, gt=0, le=86_400, description="How long fetched keys are used; default 1 h."
     )
     auth_leeway_seconds: float = Field(
-        default=0.0, ge=0, le=300, description="Tolerated clock skew on exp/nbf/iat; default 0."
+        default=30.0,
+        ge=0,
+        le=300,
+        description="Tolerated clock skew on exp/nbf/iat; default 30 s (a token issued by a clock a "
+        "few seconds ahead is not refused).",
     )
 
     @field_validator("auth_issuer_url")
     @classmethod
-    def _issuer_is_a_url(cls, value: str) -> str:
-        if value and not value.startswith(("https://", "http://")):
-            raise ValueError("AUTH_ISSUER_URL must be empty or an http(s) URL")
-        return value
+    def _issuer_is_an_https_url(cls, value: str) -> str:
+        if not value:
+            return value
+        host = urlsplit(value).hostname or ""
+        if value.startswith("https://") and host:
+            return value
+        if value.startswith("http://") and host in LOCAL_HOSTS:
+            return value  # the local stack's issuer emulation
+        raise ValueError("AUTH_ISSUER_URL must be empty or an https:// URL (http:// only on localhost)")
 
     @model_validator(mode="after")
     def _issuer_needs_audience(self) -> Self:
