@@ -100,7 +100,7 @@ def erasure_key(receipt_id: str) -> tuple[str, str]:
 def tombstone_key(tombstone: str) -> tuple[str, str]:
     """State-table key recording an erasure: ``tombstone`` is ``Pseudonymizer.tombstone(pseudonym)``,
     never the pseudonym itself. Training reads every ``ERASED#`` row and leaves out the events of
-    any pseudonym whose tombstone is among them (``recs.training.prepare.exclusions``)."""
+    any pseudonym whose tombstone is among them (``recs.training.privacy.exclusions``)."""
     return f"{TOMBSTONE_PK_PREFIX}{tombstone}", "TOMBSTONE"
 
 

@@ -12,8 +12,8 @@ import scipy.sparse as sp
 
 from recs.engine import AlternatingLeastSquares, UserKNN
 from recs.training.fit.fitting import FittedModel
+from recs.training.privacy.artifact_scrub import ArtifactScrubber, ArtifactScrubError
 from recs.training.publish import artifacts as paths
-from recs.training.publish.artifact_scrub import ArtifactScrubber, ArtifactScrubError
 from recs.training.publish.artifacts import VersionArtifacts, csr_arrays, csr_from
 from tests.unit.privacy.fakes import PSEUDONYMS, MemoryObjects
 

@@ -17,7 +17,7 @@ from recs.privacy.receipts import ErasureStatus, ReceiptBook
 from recs.privacy.service import PrivacyService
 from recs.privacy.visitors import ErasedVisitors
 from recs.store_layout import PENDING_ERASURES_PK, session_cache_key, session_key, tombstone_key
-from recs.training.publish.artifact_scrub import ScrubOutcome
+from recs.training.privacy.artifact_scrub import ScrubOutcome
 from tests.unit.privacy.fakes import PSEUDONYMS, MemoryCache, MemoryObjects, MemoryTable, clock
 
 ERASED, KEPT = PSEUDONYMS.user("erased_user"), PSEUDONYMS.user("kept_user")

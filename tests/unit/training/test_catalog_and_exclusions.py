@@ -6,7 +6,7 @@ import pytest
 
 from recs.pseudonyms import Pseudonymizer
 from recs.training.prepare.catalog import Catalog, CatalogFormatError
-from recs.training.prepare.exclusions import ExclusionPolicy, collect
+from recs.training.privacy.exclusions import ExclusionPolicy, collect
 
 
 def test_the_catalog_export_decides_availability_and_categories() -> None:

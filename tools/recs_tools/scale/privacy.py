@@ -125,8 +125,8 @@ def measure_artifacts(users: int) -> dict[str, Any]:
     from recs.engine import AlternatingLeastSquares
     from recs.pseudonyms import Pseudonymizer
     from recs.training.fit.fitting import FittedModel
+    from recs.training.privacy.artifact_scrub import ArtifactScrubber
     from recs.training.publish import artifacts as paths
-    from recs.training.publish.artifact_scrub import ArtifactScrubber
     from recs.training.publish.artifacts import VersionArtifacts
 
     class Memory(dict[str, bytes]):

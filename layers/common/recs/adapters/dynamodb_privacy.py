@@ -18,7 +18,7 @@ from typing import Any
 
 from recs.adapters.faults import FaultTranslatingClient
 from recs.store_layout import TOMBSTONE_PK_PREFIX, preference_key
-from recs.training.prepare.exclusions import collect
+from recs.training.privacy.exclusions import collect
 
 _USER_PREFIX = preference_key("")[0]
 _PREF_SK = preference_key("")[1]

@@ -51,7 +51,7 @@ class ScrubResult(Protocol):
 
 
 class ArtifactScrub(Protocol):
-    """Removes erased visitors from the stored model versions (`recs.training.publish.artifact_scrub`)."""
+    """Removes erased visitors from the stored model versions (`recs.training.privacy.artifact_scrub`)."""
 
     def scrub_all(self, is_erased: Callable[[str], bool]) -> ScrubResult: ...
 

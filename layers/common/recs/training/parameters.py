@@ -15,7 +15,7 @@ keeps them equal.
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -227,3 +227,145 @@ class TrainingParameters(BaseModel):
     def recorded(self) -> dict[str, Any]:
         """The values as stored with a model version (JSON-ready)."""
         return self.training_parameters().model_dump(mode="json")
+
+
+# ---------------------------------------------------------------------- per-stage slices
+# Each stage declares the fields it reads as a read-only view; `TrainingParameters` satisfies them
+# all, and mypy refuses a stage that reads a field outside its slice. The parameter search still
+# copies the whole point (`model_copy`): it tunes across stages at once.
+
+
+class FitParameters(Protocol):
+    """What fitting a model family reads (`recs.training.fit.fitting`)."""
+
+    @property
+    def als_alpha(self) -> float: ...
+
+    @property
+    def als_cg_steps(self) -> int: ...
+
+    @property
+    def als_confidence(self) -> Literal["linear", "log"]: ...
+
+    @property
+    def als_epsilon(self) -> float: ...
+
+    @property
+    def als_factors(self) -> int: ...
+
+    @property
+    def als_iterations(self) -> int: ...
+
+    @property
+    def als_regularization(self) -> float: ...
+
+    @property
+    def als_threads(self) -> int: ...
+
+    @property
+    def ease_l2(self) -> float: ...
+
+    @property
+    def ease_max_items(self) -> int: ...
+
+    @property
+    def knn_max_users(self) -> int: ...
+
+    @property
+    def knn_neighbours(self) -> int: ...
+
+    @property
+    def model_family(self) -> Literal["als", "ease", "knn", "auto"]: ...
+
+    @property
+    def random_seed(self) -> int: ...
+
+
+class SignalParameters(Protocol):
+    """What scoring signals read: confidence, recency profile, buy-again (`recs.training.fit.signals`)."""
+
+    @property
+    def buy_again_min_buyers(self) -> int: ...
+
+    @property
+    def buy_again_min_rate(self) -> float: ...
+
+    @property
+    def buy_again_weight(self) -> float: ...
+
+    @property
+    def event_weights(self) -> dict[str, float]: ...
+
+    @property
+    def exclude_purchased(self) -> bool: ...
+
+    @property
+    def half_life_days(self) -> float: ...
+
+    @property
+    def profile_half_life(self) -> float: ...
+
+    @property
+    def repeat_decay(self) -> float: ...
+
+    @property
+    def repeat_personal(self) -> float: ...
+
+    @property
+    def repeat_scope(self) -> Literal["purchase", "all"]: ...
+
+    @property
+    def visit_gap_minutes(self) -> float: ...
+
+
+class SessionListParameters(Protocol):
+    """What choosing a shop's session lists reads (`recs.training.fit.session_lists`)."""
+
+    @property
+    def event_weights(self) -> dict[str, float]: ...
+
+    @property
+    def holdout_fraction(self) -> float: ...
+
+    @property
+    def random_seed(self) -> int: ...
+
+    @property
+    def session_share(self) -> float: ...
+
+    @property
+    def session_shrink(self) -> float: ...
+
+    @property
+    def similar_k(self) -> int: ...
+
+    @property
+    def visit_gap_minutes(self) -> float: ...
+
+
+class EvaluationParameters(FitParameters, SignalParameters, Protocol):
+    """What the holdout and the gate read (`recs.training.evaluate.holdout`), beside fitting and signals."""
+
+    @property
+    def evaluation_k(self) -> int: ...
+
+    @property
+    def evaluation_max_users(self) -> int: ...
+
+    @property
+    def event_weights(self) -> dict[str, float]: ...
+
+    @property
+    def gate_max_regression(self) -> float: ...
+
+    @property
+    def gate_popularity_margin(self) -> float: ...
+
+    @property
+    def holdout_fraction(self) -> float: ...
+
+    @property
+    def random_seed(self) -> int: ...
+
+    @property
+    def visit_gap_minutes(self) -> float: ...

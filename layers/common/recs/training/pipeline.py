@@ -46,11 +46,11 @@ from recs.training.fit.ranking import FactorScorer, ItemWeightScorer, NeighbourS
 from recs.training.lease import TrainingLease
 from recs.training.parameters import TrainingParameters
 from recs.training.prepare.catalog import Catalog
-from recs.training.prepare.exclusions import ExclusionPolicy, PrivacyRecords
 from recs.training.prepare.interactions import InteractionBuilder, Interactions
 from recs.training.prepare.lake import read_window
+from recs.training.privacy.artifact_scrub import ArtifactScrubber
+from recs.training.privacy.exclusions import ExclusionPolicy, PrivacyRecords
 from recs.training.publish import artifacts as paths
-from recs.training.publish.artifact_scrub import ArtifactScrubber
 from recs.training.publish.artifacts import VersionArtifacts, csr_arrays, csr_from
 from recs.training.publish.model_versions import ModelVersions
 from recs.training.publish.publishing import (

@@ -37,7 +37,7 @@ def erasure_purge(settings: PurgeSettings) -> ErasurePurge:
     # numpy and scipy only here: the purge runs with the science layer, the privacy routes without.
     from recs.adapters.dynamodb_privacy import DynamoPrivacyRecords
     from recs.adapters.s3 import S3ObjectStore
-    from recs.training.publish.artifact_scrub import ArtifactScrubber
+    from recs.training.privacy.artifact_scrub import ArtifactScrubber
 
     s3 = aws.client("s3", settings.clients)
     dynamodb = aws.client("dynamodb", settings.clients)

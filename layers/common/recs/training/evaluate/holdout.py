@@ -37,7 +37,7 @@ from recs.training.fit.fitting import Family, fit
 from recs.training.fit.lists import popularity
 from recs.training.fit.ranking import PopularityScorer, Scorer, rank
 from recs.training.fit.signals import Signals, derive_signals
-from recs.training.parameters import TrainingParameters
+from recs.training.parameters import EvaluationParameters
 from recs.training.prepare.interactions import PURCHASE_CODE, Interactions
 from recs.training.prepare.matrix import event_weight_vector
 from recs.training.prepare.visits import last_visit_holdout
@@ -72,7 +72,7 @@ class HeldOut:
 def hold_out(
     interactions: Interactions,
     unavailable: npt.NDArray[np.bool_],
-    params: TrainingParameters,
+    params: EvaluationParameters,
     *,
     end_ts: float,
     mask: npt.NDArray[np.bool_] | None = None,
@@ -134,7 +134,7 @@ class HoldoutComparison:
 def compare_on_holdout(
     interactions: Interactions,
     unavailable: npt.NDArray[np.bool_],
-    params: TrainingParameters,
+    params: EvaluationParameters,
     *,
     end_ts: float,
     methods: Mapping[str, tuple[MakeScorer, bool]],
@@ -185,7 +185,7 @@ def baseline_lists(
     return {POPULARITY: popular, BOUGHT_MOST: bought_most}
 
 
-def family_scorer(family: Family, params: TrainingParameters) -> MakeScorer:
+def family_scorer(family: Family, params: EvaluationParameters) -> MakeScorer:
     """A model family fitted on the training part's confidence, scoring the evaluated users'
     recency-weighted profiles."""
 
@@ -227,7 +227,7 @@ class HoldoutReport:
 def evaluate_holdout(
     interactions: Interactions,
     unavailable: npt.NDArray[np.bool_],
-    params: TrainingParameters,
+    params: EvaluationParameters,
     *,
     end_ts: float,
     families: Sequence[Family],
@@ -314,7 +314,7 @@ class GateDecision:
 def gate(
     model: dict[str, Any] | None,
     popular: dict[str, Any] | None,
-    params: TrainingParameters,
+    params: EvaluationParameters,
     current_lift: float | None,
 ) -> GateDecision:
     """Refuse a model that does not beat popularity by the configured margin, or whose lift

@@ -18,12 +18,12 @@ import scipy.sparse as sp
 from recs.engine import EASE, AlternatingLeastSquares, UserKNN, load_model
 from recs.engine.als import IterationCallback
 from recs.training.fit.ranking import FactorScorer, ItemWeightScorer, NeighbourScorer, Scorer
-from recs.training.parameters import TrainingParameters
+from recs.training.parameters import FitParameters
 
 Family = Literal["als", "ease", "knn"]
 
 
-def solver_threads(params: TrainingParameters) -> int:
+def solver_threads(params: FitParameters) -> int:
     """Threads for the solver: the configured number, or every CPU this process may use."""
     if params.als_threads:
         return params.als_threads
@@ -117,7 +117,7 @@ def binary(matrix: sp.csr_matrix) -> sp.csr_matrix:
     return pattern
 
 
-def make_model(family: Family, params: TrainingParameters) -> AlternatingLeastSquares | EASE | UserKNN:
+def make_model(family: Family, params: FitParameters) -> AlternatingLeastSquares | EASE | UserKNN:
     if family == "knn":
         return UserKNN(neighbours=params.knn_neighbours)
     if family == "ease":
@@ -138,7 +138,7 @@ def make_model(family: Family, params: TrainingParameters) -> AlternatingLeastSq
 def fit(
     family: Family,
     matrix: sp.csr_matrix,
-    params: TrainingParameters,
+    params: FitParameters,
     *,
     on_sweep: IterationCallback | None = None,
 ) -> FittedModel:
@@ -150,7 +150,7 @@ def fit(
     return FittedModel(family, model.fit(matrix))
 
 
-def candidate_families(params: TrainingParameters, n_items: int, n_users: int = 0) -> list[Family]:
+def candidate_families(params: FitParameters, n_items: int, n_users: int = 0) -> list[Family]:
     """The families a run considers: the configured one, or for ``auto`` ALS (always), EASE when
     the catalog is small enough for its n² item-item matrix, and user neighbours when there are
     few enough users to compare each with all."""

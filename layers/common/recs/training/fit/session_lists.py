@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from recs.serving.ranking import SESSION_SEEDS, session_neighbours
 from recs.training.fit import lists
-from recs.training.parameters import TrainingParameters
+from recs.training.parameters import SessionListParameters
 from recs.training.prepare.interactions import EVENT_CODES, Interactions
 from recs.training.prepare.matrix import confidence_matrix
 from recs.training.prepare.visits import find_visits, last_visit_holdout
@@ -65,7 +65,7 @@ class SessionListChoice:
 
 
 def choose_session_lists(
-    interactions: Interactions, unavailable: npt.NDArray[np.bool_], params: TrainingParameters
+    interactions: Interactions, unavailable: npt.NDArray[np.bool_], params: SessionListParameters
 ) -> SessionListChoice:
     """The (share, shrink) whose lists best predict validation visits' next products; the
     configured values when there is nothing to predict (no sessions, a shop's first visits)."""
@@ -123,7 +123,7 @@ def next_item_predictions(
     interactions: Interactions,
     held: npt.NDArray[np.bool_],
     allowed: npt.NDArray[np.bool_],
-    params: TrainingParameters,
+    params: SessionListParameters,
 ) -> list[Prediction]:
     """Every product of a held-out visit that is new to it and ``allowed``, after the products
     before it (consecutive events of one product are one step, with its latest event type)."""

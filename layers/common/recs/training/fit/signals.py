@@ -36,7 +36,7 @@ from recs.training.fit.repurchase import (
     repurchase_profile,
     scope_strength,
 )
-from recs.training.parameters import TrainingParameters
+from recs.training.parameters import SignalParameters
 from recs.training.prepare.interactions import Interactions
 from recs.training.prepare.matrix import confidence_matrix
 from recs.training.prepare.visits import Visits, find_visits
@@ -80,7 +80,7 @@ class Signals:
 
 def derive_signals(
     interactions: Interactions,
-    params: TrainingParameters,
+    params: SignalParameters,
     *,
     now_ts: float,
     mask: npt.NDArray[np.bool_] | None = None,
@@ -115,7 +115,7 @@ def derive_signals(
 
 
 def repeat_boost(
-    own: sp.csr_matrix, rates: RepeatRates, exclude: sp.csr_matrix, params: TrainingParameters
+    own: sp.csr_matrix, rates: RepeatRates, exclude: sp.csr_matrix, params: SignalParameters
 ) -> sp.csr_matrix:
     """``buy_again_weight x (rate_u / shop rate) ** repeat_personal x own``, without excluded
     products (a one-off purchase is never pushed back into a list)."""

@@ -1,0 +1,2 @@
+"""Privacy in training: who is left out of a run (opt-outs, erasure tombstones), and erased
+visitors scrubbed out of stored artifacts."""
