@@ -79,3 +79,48 @@ class LeaseStore(Protocol):
 
 class SecretSource(Protocol):
     def get_secret(self, secret_id: str) -> bytes: ...
+
+
+class PrivacyRecords(Protocol):
+    """The privacy state a training run and the erasure purge read: opt-outs and erasure tombstones
+    (`recs.adapters.dynamodb_privacy`)."""
+
+    def opted_out_and_tombstones(self) -> tuple[set[str], set[str]]:
+        """(pseudonyms of users who opted out, tombstones of erased pseudonyms)."""
+        ...
+
+
+class VersionedRows(Protocol):
+    """The state table as the session signal needs it. Faults raise `StoreUnavailableError`."""
+
+    def get_many(self, keys: Sequence[tuple[str, str]]) -> list[dict[str, Any] | None]:
+        """Strongly consistent reads, in the order of `keys` (None where absent)."""
+        ...
+
+    def put_many_if_version(
+        self, rows: Sequence[Mapping[str, Any]], attribute: str, expected: Sequence[int]
+    ) -> list[bool]:
+        """Write each row only if its `attribute` still equals `expected` (0: absent); True if written."""
+        ...
+
+
+class ReadableTable(Protocol):
+    """The reads serving needs; faults surface as `StoreUnavailableError`."""
+
+    def get(self, pk: str, sk: str) -> dict[str, Any] | None: ...
+
+    def get_many(self, keys: Sequence[tuple[str, str]]) -> list[dict[str, Any] | None]: ...
+
+
+class ServingCache(Protocol):
+    """The cache as serving uses it: never raises, counts its faults."""
+
+    @property
+    def enabled(self) -> bool: ...
+
+    @property
+    def errors(self) -> int: ...
+
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]: ...
+
+    def set_many_ttl(self, values: Mapping[str, tuple[bytes, int]]) -> None: ...

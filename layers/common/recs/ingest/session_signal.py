@@ -22,11 +22,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from recs.contracts.events import EventType, LakeRecord
 from recs.errors import StoreUnavailableError
-from recs.ports import Cache
+from recs.ports import Cache, VersionedRows
 from recs.store_layout import (
     SESSION_VERSION_ATTRIBUTE,
     decode_session_items,
@@ -49,20 +49,6 @@ SIGNAL_EVENTS = frozenset(
 )
 
 Recent = tuple[str, str, str]  # (productId, eventType, ISO timestamp)
-
-
-class VersionedRows(Protocol):
-    """The state table as the session signal needs it. Faults raise `StoreUnavailableError`."""
-
-    def get_many(self, keys: Sequence[tuple[str, str]]) -> list[dict[str, Any] | None]:
-        """Strongly consistent reads, in the order of `keys` (None where absent)."""
-        ...
-
-    def put_many_if_version(
-        self, rows: Sequence[Mapping[str, Any]], attribute: str, expected: Sequence[int]
-    ) -> list[bool]:
-        """Write each row only if its `attribute` still equals `expected` (0: absent); True if written."""
-        ...
 
 
 class SignalStatus(StrEnum):

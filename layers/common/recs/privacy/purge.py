@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from recs.ports import KeyValueTable, ObjectStore
+from recs.ports import KeyValueTable, ObjectStore, PrivacyRecords
 from recs.privacy.erasure import CountingCache, LiveData
 from recs.privacy.lake_purge import PREFETCH, LakePurge
 from recs.privacy.receipts import Receipt, ReceiptBook, Removed
@@ -34,12 +34,6 @@ from recs.pseudonyms import Pseudonyms
 from recs.store_layout import iso, tombstone_key
 
 _log = logging.getLogger(__name__)
-
-
-class PrivacyRecords(Protocol):
-    """Where the tombstones come from (`recs.adapters.dynamodb_privacy.DynamoPrivacyRecords`)."""
-
-    def opted_out_and_tombstones(self) -> tuple[set[str], set[str]]: ...
 
 
 class ScrubResult(Protocol):

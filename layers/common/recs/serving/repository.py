@@ -27,12 +27,13 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from recs.errors import StoreUnavailableError
+from recs.ports import ReadableTable, ServingCache
 from recs.store_layout import (
     AVAILABILITY_KEY,
     CATALOG_PK,
@@ -51,28 +52,6 @@ Items = list[tuple[str, float, str | None]]
 #: A recent product of the live session signal: (product id, event type, ISO timestamp).
 Recent = tuple[str, str, str]
 _ABSENT = b"-"
-
-
-class ReadableTable(Protocol):
-    """The reads serving needs; faults surface as `StoreUnavailableError`."""
-
-    def get(self, pk: str, sk: str) -> dict[str, Any] | None: ...
-
-    def get_many(self, keys: Sequence[tuple[str, str]]) -> list[dict[str, Any] | None]: ...
-
-
-class ServingCache(Protocol):
-    """The cache as serving uses it: never raises, counts its faults."""
-
-    @property
-    def enabled(self) -> bool: ...
-
-    @property
-    def errors(self) -> int: ...
-
-    def get_many(self, keys: Sequence[str]) -> list[bytes | None]: ...
-
-    def set_many_ttl(self, values: Mapping[str, tuple[bytes, int]]) -> None: ...
 
 
 class Kind(Enum):

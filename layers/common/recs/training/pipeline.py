@@ -23,7 +23,7 @@ import scipy.sparse as sp
 
 from recs.catalog.feed import CatalogFeed
 from recs.engine import UserKNN
-from recs.ports import Cache, KeyValueTable, ObjectStore
+from recs.ports import Cache, KeyValueTable, ObjectStore, PrivacyRecords
 from recs.pseudonyms import Pseudonyms
 from recs.store_layout import (
     ALL_CATEGORIES,
@@ -49,7 +49,7 @@ from recs.training.prepare.catalog import Catalog
 from recs.training.prepare.interactions import InteractionBuilder, Interactions
 from recs.training.prepare.lake import read_window
 from recs.training.privacy.artifact_scrub import ArtifactScrubber
-from recs.training.privacy.exclusions import ExclusionPolicy, PrivacyRecords
+from recs.training.privacy.exclusions import ExclusionPolicy
 from recs.training.publish import artifacts as paths
 from recs.training.publish.artifacts import VersionArtifacts, csr_arrays, csr_from
 from recs.training.publish.model_versions import ModelVersions

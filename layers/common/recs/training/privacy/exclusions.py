@@ -12,15 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
 
-
-class PrivacyRecords(Protocol):
-    """The privacy state training reads once per run."""
-
-    def opted_out_and_tombstones(self) -> tuple[set[str], set[str]]:
-        """(pseudonyms of users who opted out, tombstones of erased pseudonyms)."""
-        ...
+from recs.ports import PrivacyRecords
 
 
 @dataclass(frozen=True)
