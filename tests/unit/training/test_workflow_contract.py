@@ -46,6 +46,19 @@ def _required(model: type[BaseModel]) -> set[str]:
     return {name for name, field in model.model_fields.items() if field.is_required()}
 
 
+def _variables(rules: list[dict[str, Any]]) -> list[str]:
+    """Every `Variable` a Choice reads, through And / Or / Not."""
+    found: list[str] = []
+    for rule in rules:
+        if "Variable" in rule:
+            found.append(rule["Variable"])
+        for nested in ("And", "Or"):
+            found += _variables(rule.get(nested, []))
+        if "Not" in rule:
+            found += _variables([rule["Not"]])
+    return found
+
+
 def _first_field(path: str) -> str:
     """`$.gate.passed` -> `gate`."""
     return path.removeprefix("$.").split(".")[0]
@@ -85,7 +98,7 @@ def test_the_gate_and_the_publish_map_read_fields_of_the_evaluated_document() ->
     # Then they read fields the evaluate step's output has
     _, evaluated = STEP_DOCUMENTS["evaluate"]
     assert evaluated is EvaluatedJob
-    assert {_first_field(choice["Variable"]) for choice in gate["Choices"]} <= _fields(evaluated)
+    assert {_first_field(variable) for variable in _variables(gate["Choices"])} <= _fields(evaluated)
     assert _first_field(reader) in _fields(evaluated)
     assert STATES["Evaluate"]["Next"] == "Gate"
 
@@ -137,3 +150,28 @@ def test_a_refusal_publishes_the_shop_wide_lists_and_is_recorded_even_if_that_fa
     (catch,) = lists["Catch"]
     assert catch["Next"] == "RecordRefusal"
     assert _first_field(catch["ResultPath"]) in _fields(STEP_DOCUMENTS["record_refusal"][0])
+
+
+def test_every_task_has_a_catch_and_the_run_stops_before_its_lease_expires() -> None:
+    # Given the state machine and the training lease's lifetime
+    from recs.config.train import TrainSettings
+
+    lease = TrainSettings.model_fields["training_lease_seconds"].default
+    # Then the whole run is bounded below the lease (two runs never overlap)
+    assert 0 < DEFINITION["TimeoutSeconds"] < lease
+    # And no Task can fail the execution without a path that records or notifies it
+    uncaught = [name for name, state in STATES.items() if state["Type"] == "Task" and not state.get("Catch")]
+    assert uncaught == []
+
+
+def test_the_gate_publishes_only_a_present_boolean_true_decision() -> None:
+    # Given the Choice after Evaluate
+    (rule,) = STATES["Gate"]["Choices"]
+    checks = rule["And"]
+    # Then it publishes only when gate.passed is present, a boolean and true; otherwise (refused
+    # or malformed) the run goes the refusal way
+    assert {"IsPresent": True, "Variable": "$.gate.passed"} in checks
+    assert {"IsBoolean": True, "Variable": "$.gate.passed"} in checks
+    assert {"BooleanEquals": True, "Variable": "$.gate.passed"} in checks
+    assert rule["Next"] == "Publish"
+    assert STATES["Gate"]["Default"] == "PublishLists"
