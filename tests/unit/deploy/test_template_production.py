@@ -104,6 +104,30 @@ def test_tables_are_on_demand_with_ttl_point_in_time_recovery_and_encryption(
         assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
         assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
         assert props["SSESpecification"]["SSEEnabled"] is True
+        # And backups of erased rows age out with the stage's logs (the erasure promise), and
+        # a shared stage's tables cannot be deleted by mistake (dev's can, to tear it down)
+        assert props["PointInTimeRecoverySpecification"]["RecoveryPeriodInDays"] == {
+            "Fn::FindInMap": ["StageSettings", {"Ref": "Stage"}, "LogRetentionDays"]
+        }
+        assert props["DeletionProtectionEnabled"] == {"Fn::If": ["IsDev", False, True]}
+        assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+
+
+def test_every_bucket_refuses_requests_without_tls(resources: dict[str, Any]) -> None:
+    # Given every bucket and every bucket policy of the stack
+    buckets = set(_of_type(resources, "AWS::S3::Bucket"))
+    policies = _of_type(resources, "AWS::S3::BucketPolicy").values()
+    covered = set()
+    for policy in policies:
+        (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+        # Then each denies every action to anyone over plain HTTP, on the bucket and its objects
+        assert statement["Effect"] == "Deny"
+        assert statement["Principal"] == "*"
+        assert statement["Action"] == "s3:*"
+        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        assert len(statement["Resource"]) == 2
+        covered.add(policy["Properties"]["Bucket"]["Ref"])
+    assert covered == buckets
 
 
 def test_the_pseudonymization_key_is_a_generated_secret_every_function_reads_by_reference(
@@ -117,6 +141,9 @@ def test_the_pseudonymization_key_is_a_generated_secret_every_function_reads_by_
     assert "SecretString" not in secret["Properties"]
     assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
     assert variables["PSEUDONYM_SECRET_ID"] == {"Ref": "PseudonymSecret"}
+    # And it survives a stack deletion or a replacement: a new key would un-link every stored
+    # pseudonym, opt-out and erasure tombstone
+    assert secret["DeletionPolicy"] == secret["UpdateReplacePolicy"] == "Retain"
 
 
 def test_functions_and_the_workflow_are_traced_and_the_workflow_logs_without_job_data(

@@ -51,6 +51,9 @@ MOTO_CONFIG: dict[str, Any] = {
 #: HttpApi is recs_tools.local.http, configured by `LocalStack._http_api`).
 _LOCAL_STAND_INS = {
     "AWS::Serverless::LayerVersion": "the recs package installed in the virtualenv",
+    # moto evaluates bucket policies, but its in-process calls never carry aws:SecureTransport,
+    # so the TLS-only deny would refuse every request; AWS enforces it, a template test pins it.
+    "AWS::S3::BucketPolicy": "nothing: TLS-only policies are enforced in AWS, not by moto",
 }
 
 
