@@ -41,7 +41,7 @@ Unversioned Redis keys: ``recs:optout:<user>`` (b"1" opted out / b"0"), ``recs:s
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -159,6 +159,21 @@ def availability_row(
 
 #: Keys of the catalog feed's lists, read under the availability row's `catalogVersion`.
 CATALOG_FEED_PREFIXES = ("NEW#", "ASIM#")
+
+
+def category_map_row(
+    categories: Mapping[str, str], version: str, generated_at: str, expires_at: int
+) -> dict[str, Any]:
+    """A version's ``CATALOG`` row: product -> category, what serving's category filters and
+    category-popular use (written by training and by the catalog feed)."""
+    return {
+        "pk": CATALOG_PK,
+        "sk": version_sk(version),
+        "v": version,
+        "g": generated_at,
+        "expiresAt": expires_at,
+        "d": json.dumps(dict(sorted(categories.items())), separators=(",", ":")),
+    }
 
 
 def new_arrivals_pk(category: str = ALL_CATEGORIES) -> str:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,16 +37,15 @@ from recs.ports import KeyValueTable, ObjectStore
 from recs.store_layout import (
     ALL_CATEGORIES,
     CATALOG_OBJECT_KEY,
-    CATALOG_PK,
     MODEL_IDS_ARTIFACT,
     POINTER_KEY,
     attribute_similar_pk,
     availability_row,
+    category_map_row,
     iso,
     list_row,
     new_arrivals_pk,
     version_prefix,
-    version_sk,
 )
 
 Items = list[tuple[str, float, str | None]]
@@ -168,7 +167,8 @@ class CatalogFeed:
             **attribute_similar_lists(fresh, products, self._length),
         }
         rows = [list_row(pk, version, items, generated, expires) for pk, items in lists.items() if items]
-        rows.append(self._category_map_row(products, version, generated, expires))
+        categories = {p.id: p.category for p in products if p.category}
+        rows.append(category_map_row(categories, version, generated, expires))
         written = self._table.put_many(rows)
         if written != len(rows):
             raise RuntimeError(f"catalog feed: {written} of {len(rows)} rows stored; availability unchanged")
@@ -188,17 +188,3 @@ class CatalogFeed:
             return set()  # a lists-only version (its first run was refused) has no model
         ids: dict[str, Any] = json.loads(self._artifacts.get(key))
         return {str(item) for item in ids.get("items", [])}
-
-    @staticmethod
-    def _category_map_row(
-        products: Iterable[Product], version: str, generated: str, expires: int
-    ) -> dict[str, Any]:
-        categories = {p.id: p.category for p in products if p.category}
-        return {
-            "pk": CATALOG_PK,
-            "sk": version_sk(version),
-            "v": version,
-            "g": generated,
-            "expiresAt": expires,
-            "d": json.dumps(dict(sorted(categories.items())), separators=(",", ":")),
-        }

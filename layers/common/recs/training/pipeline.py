@@ -486,7 +486,10 @@ class TrainingPipeline:
         )
 
     def _warm_shared(self, version: str, pks: list[str]) -> int:
-        rows = self.versions.read_rows([(pk, version_sk(version)) for pk in pks])
+        return self._put_in_cache(version, self.versions.read_rows([(pk, version_sk(version)) for pk in pks]))
+
+    def _put_in_cache(self, version: str, rows: list[dict[str, Any] | None]) -> int:
+        """The rows that were read, in the cache under the version's keys; how many were put."""
         values = {cache_key(version, row["pk"]): str(row["d"]).encode() for row in rows if row is not None}
         if self.deps.cache.enabled and values:
             self.deps.cache.set_many(values, self.deps.cache_ttl_seconds)
@@ -627,10 +630,7 @@ class TrainingPipeline:
         absent = [pk for pk, row in zip(user_keys, rows, strict=False) if row is None]
         if len(absent) == len(user_keys) and user_keys:
             raise PublishIncompleteError(f"none of the {len(user_keys)} most active users' rows can be read")
-        values = {cache_key(version, row["pk"]): str(row["d"]).encode() for row in rows if row is not None}
-        if self.deps.cache.enabled and values:
-            self.deps.cache.set_many(values, self.deps.cache_ttl_seconds)
-        return len(values) if self.deps.cache.enabled else 0
+        return self._put_in_cache(version, rows)
 
     def cleanup(self, job: FlippedJob) -> CleanedJob:
         """Remove the intermediate artifacts; the model, lists and report stay with the version."""

@@ -75,18 +75,7 @@ class ModelVersions:
         version that served until now."""
         previous = self.pointer()
         previous_version = str(previous["modelVersion"]) if previous else None
-        self.table.put(
-            {
-                "pk": POINTER_KEY[0],
-                "sk": POINTER_KEY[1],
-                "modelVersion": version,
-                "generatedAt": generated_at,
-                "listsVersion": version,
-                "listsGeneratedAt": generated_at,
-                "previousVersion": previous_version,
-                "flippedAt": flipped_at,
-            }
-        )
+        self.table.put(_pointer_row(version, generated_at, flipped_at, previous_version))
         return previous_version
 
     def refresh_lists(self, version: str, generated_at: str, refreshed_at: str) -> bool:
@@ -96,19 +85,7 @@ class ModelVersions:
         back to its shop-wide lists. Returns whether it bootstrapped the pointer."""
         current = self.pointer()
         if current is None:
-            self.table.put(
-                {
-                    "pk": POINTER_KEY[0],
-                    "sk": POINTER_KEY[1],
-                    "modelVersion": version,
-                    "generatedAt": generated_at,
-                    "listsVersion": version,
-                    "listsGeneratedAt": generated_at,
-                    "previousVersion": None,
-                    "flippedAt": refreshed_at,
-                    "listsOnly": True,
-                }
-            )
+            self.table.put({**_pointer_row(version, generated_at, refreshed_at, None), "listsOnly": True})
             return True
         self.table.put(
             {
@@ -119,3 +96,17 @@ class ModelVersions:
             }
         )
         return False
+
+
+def _pointer_row(version: str, generated_at: str, flipped_at: str, previous: str | None) -> dict[str, Any]:
+    """The pointer naming `version` for personal and shop-wide lists alike."""
+    return {
+        "pk": POINTER_KEY[0],
+        "sk": POINTER_KEY[1],
+        "modelVersion": version,
+        "generatedAt": generated_at,
+        "listsVersion": version,
+        "listsGeneratedAt": generated_at,
+        "previousVersion": previous,
+        "flippedAt": flipped_at,
+    }

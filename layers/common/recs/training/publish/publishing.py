@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -10,16 +9,15 @@ import numpy as np
 import scipy.sparse as sp
 
 from recs.store_layout import (
-    CATALOG_PK,
     availability_row,
     bought_together_pk,
+    category_map_row,
     list_row,
     popular_pk,
     purchased_pk,
     similar_pk,
     trending_pk,
     user_pk,
-    version_sk,
 )
 from recs.training.fit.lists import list_reason
 from recs.training.fit.ranking import RankedLists
@@ -115,16 +113,7 @@ def catalog_rows(
     """The version's ``CATALOG`` row (product -> category, what serving's category filters use)
     and, when the shop exported a catalog, the unversioned availability row from it (naming the
     catalog feed's latest version, which it must not drop)."""
-    rows: list[dict[str, Any]] = [
-        {
-            "pk": CATALOG_PK,
-            "sk": version_sk(version),
-            "v": version,
-            "g": generated_at,
-            "expiresAt": expires_at,
-            "d": json.dumps(dict(sorted(categories.items())), separators=(",", ":")),
-        }
-    ]
+    rows = [category_map_row(categories, version, generated_at, expires_at)]
     if unavailable is not None:
         rows.append(availability_row(unavailable, generated_at, catalog_version=catalog_version))
     return rows
