@@ -5,10 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import time_machine
 
 from recs_tools.local.http import LocalApiServer
 from recs_tools.local.redis_server import RedisServer, start_redis
 from recs_tools.local.stack import LocalStack
+from tests.clock import PINNED_NOW
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pinned_clock() -> Iterator[None]:
+    """Every test process runs on the tests' clock (tests/clock.py), threads and moto included.
+    Pinned once per process, not per test: module-scoped stacks keep a clock that only moves on."""
+    with time_machine.travel(PINNED_NOW, tick=True):
+        yield
 
 
 @pytest.fixture

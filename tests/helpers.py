@@ -13,8 +13,8 @@ EVENTS_DIR = repo_root() / "events"
 
 
 def load_event(name: str, *, fresh_timestamps: bool = True) -> dict[str, Any]:
-    """A sample event from events/; shop-event timestamps are moved to now so that the retention
-    window (which is relative to today) accepts them whatever day the tests run."""
+    """A sample event from events/; shop-event timestamps are moved to now (the tests' pinned
+    clock) so that the retention window, relative to the clock, accepts them."""
     event: dict[str, Any] = json.loads((EVENTS_DIR / f"{name}.json").read_text(encoding="utf-8"))
     if fresh_timestamps and isinstance(event.get("body"), str) and event["body"]:
         body = json.loads(event["body"])

@@ -12,6 +12,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -73,6 +74,8 @@ def page(browser: Browser) -> Iterator[Page]:
     """A fresh browser profile per test: new anonId, empty cart and queue."""
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     context.set_default_timeout(20_000)
+    # The page's Date follows the tests' pinned clock (the tracker stamps events with it)
+    context.clock.install(time=datetime.now(UTC))
     opened = context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
