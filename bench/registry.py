@@ -48,6 +48,13 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "GET /api/recommendations: cache hit, miss, local HTTP, cold import, against raw Redis/DynamoDB",
     ),
     Benchmark(
+        "catalog_feed",
+        "bench.catalog_feed",
+        "Catalog feed",
+        "an uploaded catalog export to serving's new view: availability, new arrivals and similar "
+        "items by attributes, for a daily update, a new shop and large categories",
+    ),
+    Benchmark(
         "product_quality",
         "bench.product_quality",
         "Quality: the product's path",
