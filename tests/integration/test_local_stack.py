@@ -45,6 +45,21 @@ def test_buckets_carry_the_templates_lifecycle_rules(stack: LocalStack) -> None:
     assert {r["ID"]: r["Expiration"]["Days"] for r in rules} == expected
 
 
+@pytest.mark.parametrize("logical_id", ["EventLakeBucket", "ArtifactBucket"])
+def test_data_buckets_log_their_accesses_to_the_templates_log_bucket(
+    stack: LocalStack, logical_id: str
+) -> None:
+    # Given a data bucket of the local stack
+    s3 = stack.client("s3")
+    # When its access logging is read back
+    logging = s3.get_bucket_logging(Bucket=stack.physical[logical_id])["LoggingEnabled"]
+    # Then it is the template's: the access-log bucket (whose policy S3 required first), its prefix
+    assert logging["TargetBucket"] == stack.physical["AccessLogBucket"]
+    assert logging["TargetPrefix"] == _props(logical_id)["LoggingConfiguration"]["LogFilePrefix"]
+    policy = json.loads(s3.get_bucket_policy(Bucket=stack.physical["AccessLogBucket"])["Policy"])
+    assert [st["Sid"] for st in policy["Statement"]] == ["S3ServerAccessLogDelivery"]
+
+
 def test_firehose_delivers_into_the_lake_with_the_templates_prefix(stack: LocalStack) -> None:
     # Given the delivery stream
     description = stack.client("firehose").describe_delivery_stream(

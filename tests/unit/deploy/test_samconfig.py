@@ -130,3 +130,21 @@ def test_a_shared_stage_without_caller_auth_or_alerts_is_refused(
     assert _failed_rules(template, recorded) == []
     # While dev keeps deploying with no issuer and no address
     assert _failed_rules(template, {"Stage": "dev"}) == []
+
+
+def test_prod_reserves_ingest_concurrency_and_the_default_reserves_none(template: dict[str, Any]) -> None:
+    # Given the ingest function's reservation and the environments' overrides
+    ingest = template["Resources"]["IngestFunction"]["Properties"]
+    parameter = template["Parameters"]["IngestReservedConcurrency"]
+    # Then it reserves only when the parameter is set: a new account's quota of 10 refuses any
+    # reservation, so the template's default reserves none
+    assert ingest["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["IngestHasReservation", {"Ref": "IngestReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }
+    assert parameter["Default"] == 0
+    assert template["Conditions"]["IngestHasReservation"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "IngestReservedConcurrency"}, 0]}]
+    }
+    # And prod reserves (and caps) ingest so that an event spike cannot starve recommendations
+    assert int(_overrides("prod")["IngestReservedConcurrency"]) > 0
+    assert "IngestReservedConcurrency" not in _overrides("dev")

@@ -74,7 +74,7 @@ def test_buckets_are_encrypted_private_and_raw_events_expire_after_the_retention
 ) -> None:
     # Given every bucket of the stack
     buckets = _of_type(resources, "AWS::S3::Bucket")
-    assert set(buckets) == {"EventLakeBucket", "ArtifactBucket"}
+    assert set(buckets) == {"EventLakeBucket", "ArtifactBucket", "AccessLogBucket"}
     for bucket in buckets.values():
         props = bucket["Properties"]
         # Then each is encrypted at rest and blocks every kind of public access
@@ -119,7 +119,9 @@ def test_every_bucket_refuses_requests_without_tls(resources: dict[str, Any]) ->
     policies = _of_type(resources, "AWS::S3::BucketPolicy").values()
     covered = set()
     for policy in policies:
-        (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+        (statement,) = [
+            st for st in policy["Properties"]["PolicyDocument"]["Statement"] if st["Effect"] == "Deny"
+        ]
         # Then each denies every action to anyone over plain HTTP, on the bucket and its objects
         assert statement["Effect"] == "Deny"
         assert statement["Principal"] == "*"
@@ -128,6 +130,40 @@ def test_every_bucket_refuses_requests_without_tls(resources: dict[str, Any]) ->
         assert len(statement["Resource"]) == 2
         covered.add(policy["Properties"]["Bucket"]["Ref"])
     assert covered == buckets
+
+
+def test_both_data_buckets_log_their_accesses_to_a_private_bucket_kept_as_long_as_the_logs(
+    resources: dict[str, Any],
+) -> None:
+    # Given the lake, the artifact bucket and the access-log bucket
+    lake, artifacts = resources["EventLakeBucket"], resources["ArtifactBucket"]
+    logs = resources["AccessLogBucket"]
+    # Then both data buckets send their S3 server access logs there, each under its own prefix
+    prefixes = set()
+    for bucket in (lake, artifacts):
+        logging = bucket["Properties"]["LoggingConfiguration"]
+        assert logging["DestinationBucketName"] == {"Ref": "AccessLogBucket"}
+        prefixes.add(logging["LogFilePrefix"])
+    assert len(prefixes) == 2
+    # And the log bucket is SSE-S3 (the only encryption log delivery accepts), owner-enforced,
+    # and expires its logs with the stage's log retention (the erasure promise's window)
+    props = logs["Properties"]
+    rule = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    (expiry,) = props["LifecycleConfiguration"]["Rules"]
+    assert expiry["ExpirationInDays"] == {
+        "Fn::FindInMap": ["StageSettings", {"Ref": "Stage"}, "LogRetentionDays"]
+    }
+    # And only S3's logging service of this account may write to it
+    (grant,) = [
+        st
+        for st in resources["AccessLogBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        if st["Effect"] == "Allow"
+    ]
+    assert grant["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert grant["Action"] == "s3:PutObject"
+    assert grant["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
 
 
 def test_the_pseudonymization_key_is_a_generated_secret_every_function_reads_by_reference(

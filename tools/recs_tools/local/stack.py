@@ -51,9 +51,6 @@ MOTO_CONFIG: dict[str, Any] = {
 #: HttpApi is recs_tools.local.http, configured by `LocalStack._http_api`).
 _LOCAL_STAND_INS = {
     "AWS::Serverless::LayerVersion": "the recs package installed in the virtualenv",
-    # moto evaluates bucket policies, but its in-process calls never carry aws:SecureTransport,
-    # so the TLS-only deny would refuse every request; AWS enforces it, a template test pins it.
-    "AWS::S3::BucketPolicy": "nothing: TLS-only policies are enforced in AWS, not by moto",
 }
 
 
@@ -108,6 +105,8 @@ class LocalStack:
     cache_note: str = field(init=False, default="")
     _exit: ExitStack = field(init=False, default_factory=ExitStack)
     _started: bool = field(init=False, default=False)
+    #: (bucket, its LoggingConfiguration): applied once every bucket policy is in place.
+    _access_logging: list[tuple[str, Mapping[str, Any]]] = field(init=False, default_factory=list)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> LocalStack:
@@ -187,6 +186,19 @@ class LocalStack:
                     "teach recs_tools.local.stack about it so local and deployed stacks stay alike"
                 )
             creator(self, logical_id, resource.get("Properties", {}))
+        # Last: S3 accepts a bucket's access logging only once the log bucket's policy lets the
+        # logging service write to it.
+        s3 = self._client("s3")
+        for bucket, logging in self._access_logging:
+            s3.put_bucket_logging(
+                Bucket=bucket,
+                BucketLoggingStatus={
+                    "LoggingEnabled": {
+                        "TargetBucket": logging["DestinationBucketName"],
+                        "TargetPrefix": logging.get("LogFilePrefix", ""),
+                    }
+                },
+            )
 
     def _name(self, logical_id: str, lower: bool = False) -> str:
         name = f"{STACK_NAME}-{logical_id}"
@@ -230,9 +242,22 @@ class LocalStack:
                 Bucket=name,
                 LifecycleConfiguration={"Rules": [_lifecycle_rule(r) for r in lifecycle["Rules"]]},
             )
+        if "LoggingConfiguration" in props:
+            self._access_logging.append((name, props["LoggingConfiguration"]))
         self.resolver.refs[logical_id] = name
         self.resolver.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
         self.physical[logical_id] = name
+
+    def _bucket_policy(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        """The bucket's policy without its TLS-only deny: moto evaluates bucket policies, but its
+        in-process calls never carry aws:SecureTransport, so that deny would refuse every request
+        (AWS enforces it; tests/unit/deploy pins it in the template)."""
+        props = self.resolver.resolve(props)
+        document = dict(props["PolicyDocument"])
+        document["Statement"] = [st for st in document["Statement"] if not _tls_only_deny(st)]
+        self.resolver.refs[logical_id] = f"local-{logical_id}"
+        if document["Statement"]:
+            self._client("s3").put_bucket_policy(Bucket=props["Bucket"], Policy=json.dumps(document))
 
     def _role(self, logical_id: str, props: Mapping[str, Any]) -> None:
         props = self.resolver.resolve(props)
@@ -529,6 +554,11 @@ def _merge_globals(globals_: Mapping[str, Any], props: Mapping[str, Any]) -> dic
     return merged
 
 
+def _tls_only_deny(statement: Mapping[str, Any]) -> bool:
+    condition = statement.get("Condition", {})
+    return statement.get("Effect") == "Deny" and "aws:SecureTransport" in condition.get("Bool", {})
+
+
 def _lifecycle_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
     """CloudFormation's lifecycle rule shape to the S3 API's."""
     converted: dict[str, Any] = {"ID": rule.get("Id", "rule"), "Status": rule.get("Status", "Enabled")}
@@ -578,6 +608,7 @@ _CREATORS: dict[str, Any] = {
     "AWS::SecretsManager::Secret": LocalStack._secret,
     "AWS::DynamoDB::Table": LocalStack._table,
     "AWS::S3::Bucket": LocalStack._bucket,
+    "AWS::S3::BucketPolicy": LocalStack._bucket_policy,
     "AWS::IAM::Role": LocalStack._role,
     "AWS::SNS::Topic": LocalStack._topic,
     "AWS::SNS::Subscription": LocalStack._subscription,
@@ -599,6 +630,7 @@ _ORDER = {
     "AWS::IAM::Role": 3,
     "AWS::DynamoDB::Table": 2,
     "AWS::S3::Bucket": 2,
+    "AWS::S3::BucketPolicy": 3,
     "AWS::SNS::Topic": 3,
     "AWS::SNS::Subscription": 4,
     "AWS::KinesisFirehose::DeliveryStream": 5,
