@@ -189,13 +189,13 @@ class LocalStack:
         # Last: S3 accepts a bucket's access logging only once the log bucket's policy lets the
         # logging service write to it.
         s3 = self._client("s3")
-        for bucket, logging in self._access_logging:
+        for bucket, access_logging in self._access_logging:
             s3.put_bucket_logging(
                 Bucket=bucket,
                 BucketLoggingStatus={
                     "LoggingEnabled": {
-                        "TargetBucket": logging["DestinationBucketName"],
-                        "TargetPrefix": logging.get("LogFilePrefix", ""),
+                        "TargetBucket": access_logging["DestinationBucketName"],
+                        "TargetPrefix": access_logging.get("LogFilePrefix", ""),
                     }
                 },
             )
