@@ -2,7 +2,8 @@
  * recs-tracker.js: event tracking and recommendations for the shop's pages.
  * Plain JavaScript, no dependencies, no build step. Guide: docs/frontend.md.
  *
- *   var recs = RecsTracker.create({ apiBase: "https://api.example.com", userId: shopUserIdOrNull });
+ *   var recs = RecsTracker.create({ apiBase: "https://api.example.com", userId: shopUserIdOrNull,
+ *                                   getToken: function () { return shopSession.idToken(); } });
  *   recs.view("sku_00042", { context: "product-page" });
  *   recs.recommendations({ context: "homepage", limit: 8 }).then(render);
  *   recs.clickRecommendation("sku_00017", response.recommendationId, "homepage");
@@ -22,7 +23,11 @@
     sessionTimeoutMs: 30 * 60 * 1000,
     maxQueue: 1000,              // oldest events are dropped beyond this (a shopper offline for long)
     maxBackoffMs: 60000,
-    storagePrefix: "recs:"
+    storagePrefix: "recs:",
+    // When the API checks callers (AuthIssuerUrl set): returns the signed-in shopper's bearer
+    // token of the shop's identity provider, or a Promise of it. Events about the user and their
+    // recommendations are sent with it; anonymous ones never need it.
+    getToken: null
   };
   var ID = /^[A-Za-z0-9_\-.:]{1,128}$/;
 
@@ -62,6 +67,7 @@
     var timer = null;
     var backoffMs = 0;
     var userId = null;
+    var lastToken = null;     // for the page-hide flush, which cannot wait for getToken
 
     function anonId() {
       var id = local.get(P + "anonId");
@@ -128,11 +134,28 @@
       saveQueue(queue().filter(function (e) { return !ids[e.eventId]; }));
     }
 
-    // text/plain is a "simple" content type: no CORS preflight, and what sendBeacon sends.
-    function post(batch, keepalive) {
+    function aboutAUser(batch) {
+      return batch.some(function (e) { return !!e.userId; });
+    }
+
+    // The bearer token for a request about the signed-in user (null without getToken); a
+    // failing getToken leaves the last token, and the API's 401 then sends the events again later.
+    function token() {
+      if (!o.getToken) return Promise.resolve(null);
+      return Promise.resolve().then(o.getToken).then(function (t) {
+        lastToken = t || null;
+        return lastToken;
+      }, function () { return lastToken; });
+    }
+
+    // text/plain is a "simple" content type: no CORS preflight, and what sendBeacon sends. A
+    // bearer token (events about a user, when the API checks callers) makes it a preflighted one.
+    function post(batch, keepalive, bearer) {
+      var headers = { "content-type": "text/plain;charset=UTF-8" };
+      if (bearer) headers.authorization = "Bearer " + bearer;
       return global.fetch(o.apiBase + "/api/events", {
         method: "POST",
-        headers: { "content-type": "text/plain;charset=UTF-8" },
+        headers: headers,
         body: JSON.stringify({ events: batch }),
         keepalive: !!keepalive,
         credentials: "omit"
@@ -144,9 +167,12 @@
       var batch = queue().slice(0, o.maxBatch);
       if (!batch.length) return Promise.resolve();
       sending = true;
-      return post(batch, false).then(function (response) {
+      var bearer = o.getToken && aboutAUser(batch) ? token() : Promise.resolve(null);
+      return bearer.then(function (t) { return post(batch, false, t); }).then(function (response) {
         sending = false;
-        if (response.status === 503 || response.status === 429 || response.status >= 500) {
+        // 401 with getToken: the token was missing or expired; kept, and sent again with a new one.
+        var retryable = response.status === 401 && !!o.getToken;
+        if (retryable || response.status === 503 || response.status === 429 || response.status >= 500) {
           var after = Number(response.headers.get("retry-after")) * 1000;
           return retry(after);
         }
@@ -176,13 +202,15 @@
         var batch = q.slice(0, o.maxBatch);
         q = q.slice(o.maxBatch);
         var body = JSON.stringify({ events: batch });
-        var queued = global.navigator.sendBeacon &&
+        // sendBeacon cannot carry a token: events about a user go as a keepalive fetch with one.
+        var needsToken = !!o.getToken && aboutAUser(batch);
+        var queued = !needsToken && global.navigator.sendBeacon &&
           global.navigator.sendBeacon(o.apiBase + "/api/events", new Blob([body], { type: "text/plain;charset=UTF-8" }));
         if (queued) {
           forget(batch);
         } else {
           // Kept in the queue: if this keepalive request does not land, the next page resends it.
-          post(batch, true).catch(function () {});
+          post(batch, true, needsToken ? lastToken : null).catch(function () {});
         }
       }
     }
@@ -202,18 +230,22 @@
       if (params.cartProductIds && params.cartProductIds.length) add("cartProductIds", params.cartProductIds.join(","));
       if (params.limit) add("limit", params.limit);
       if (params.category) add("category", params.category);
-      return global.fetch(o.apiBase + "/api/recommendations?" + query.join("&"), { credentials: "omit" })
-        .then(function (response) {
-          return response.json().then(function (body) {
-            if (!response.ok) {
-              var error = new Error("recommendations answered " + response.status);
-              error.status = response.status;
-              error.body = body;
-              throw error;
-            }
-            return body;
-          });
+      var bearer = userId && o.getToken ? token() : Promise.resolve(null);
+      return bearer.then(function (t) {
+        var init = { credentials: "omit" };
+        if (t) init.headers = { authorization: "Bearer " + t };
+        return global.fetch(o.apiBase + "/api/recommendations?" + query.join("&"), init);
+      }).then(function (response) {
+        return response.json().then(function (body) {
+          if (!response.ok) {
+            var error = new Error("recommendations answered " + response.status);
+            error.status = response.status;
+            error.body = body;
+            throw error;
+          }
+          return body;
         });
+      });
     }
 
     function clickRecommendation(productId, recommendationId, context, fields) {

@@ -30,8 +30,9 @@ register_error_handlers(app, logger)
 @tracer.capture_method
 def post_events() -> Response[Any]:
     event = app.current_event
+    headers = event.headers or {}
     request = IngestRequest.from_http(
-        (event.headers or {}).get("content-type"), event.body, bool(event.is_base64_encoded)
+        headers.get("content-type"), event.body, bool(event.is_base64_encoded), headers.get("authorization")
     )
     result = service.ingest(request)
     metrics.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=result.accepted)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -104,6 +105,42 @@ def test_anonymous_shoppers_need_no_token(secured: Secured) -> None:
     # Then both are served
     assert by_anon.status == 200
     assert nobody.status == 200
+
+
+def _event(n: int, **who: str) -> dict[str, Any]:
+    return {
+        "eventId": f"00000000-0000-4000-8000-{n:012d}",
+        "eventType": "purchase",
+        "timestamp": datetime.now(UTC).isoformat(),
+        "productId": "sku_00001",
+        **who,
+    }
+
+
+def test_events_about_a_user_need_that_users_token(secured: Secured) -> None:
+    # Given purchases about the rich user and about another user, and an anonymous view
+    about_rich = [_event(1, userId=RICH_USER)]
+    mixed = [_event(2, userId=RICH_USER), _event(3, userId=OTHER_USER), _event(4, anonId="anon_e2e_2")]
+    # When they are posted without a token, with the other user's token, and with the rich user's
+    anonymous = secured.send("POST", "/api/events", {"events": about_rich})
+    foreign = secured.send("POST", "/api/events", {"events": about_rich}, secured.as_user(OTHER_USER))
+    own = secured.send("POST", "/api/events", {"events": mixed}, secured.as_user(RICH_USER))
+    # Then without a token nothing is taken (401), another user's token only gets a 400 naming userId
+    assert anonymous.status == 401
+    assert foreign.status == 400
+    assert [e["field"] for e in foreign.body["rejected"]] == ["userId"]
+    # And with their own token their events and the anonymous one are taken, the other user's not
+    assert own.status == 202
+    assert own.body["accepted"] == 2
+    assert [(r["index"], r["code"]) for r in own.body["rejected"]] == [(1, "not_the_callers_user")]
+
+
+def test_anonymous_events_need_no_token(secured: Secured) -> None:
+    # When an anonymous browser posts a view without any token
+    result = secured.send("POST", "/api/events", {"events": [_event(5, anonId="anon_e2e_3")]})
+    # Then it is taken
+    assert result.status == 202
+    assert result.body["accepted"] == 1
 
 
 def test_a_token_for_one_user_cannot_change_anothers_preferences(secured: Secured) -> None:

@@ -84,6 +84,19 @@ class SubjectPolicy:
         if not owns(caller.subject):
             raise ForbiddenError("the token does not belong to this user")
 
+    def bearer_caller(self, headers: Mapping[str, str] | None) -> Caller:
+        """The caller a request's bearer token speaks for (ingest: events about a user).
+
+        Raises `UnauthorizedError` without a valid token and `IssuerUnavailableError` when no
+        token can be checked now (the client keeps its events and retries: nothing is lost).
+        """
+        token = bearer_token(headers)
+        if token is None:
+            raise UnauthorizedError("events with userId need a bearer token of that user")
+        if self._verifier is None:
+            raise IssuerUnavailableError("no token verifier is configured")
+        return self._verifier.verify(token)
+
     def admit(self, user_id: str | None, headers: Mapping[str, str] | None) -> Admission:
         """Check a recommendations request: a ``userId`` needs a bearer token of that user.
 

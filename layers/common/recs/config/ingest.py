@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from recs.config.auth import AuthSettings
 from recs.config.common import CacheSettings, PseudonymSettings
 
 
-class IngestSettings(CacheSettings, PseudonymSettings):
+class IngestSettings(CacheSettings, PseudonymSettings, AuthSettings):
     delivery_stream_name: str = Field(min_length=1, description="Firehose stream of the event lake.")
     state_table_name: str = Field(min_length=3, description="Table of the live session signal.")
     event_max_age_days: int = Field(

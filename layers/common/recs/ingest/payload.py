@@ -37,20 +37,32 @@ class IngestRequest(BaseModel):
 
     content_type: str | None
     body: bytes
+    #: The ``Authorization`` header: a bearer token of the user the events are about, needed
+    #: for events with ``userId`` when caller authorization is on.
+    authorization: str | None = None
 
     @classmethod
-    def from_http(cls, content_type: str | None, body: str | None, is_base64_encoded: bool) -> IngestRequest:
-        """Build from API Gateway's (payload 2.0) header and body; a binary body arrives base64-encoded."""
+    def from_http(
+        cls,
+        content_type: str | None,
+        body: str | None,
+        is_base64_encoded: bool,
+        authorization: str | None = None,
+    ) -> IngestRequest:
+        """Build from API Gateway's (payload 2.0) headers and body; a binary body arrives base64-encoded."""
         if not body:
-            return cls(content_type=content_type, body=b"")
+            return cls(content_type=content_type, body=b"", authorization=authorization)
         if is_base64_encoded:
             try:
-                return cls(content_type=content_type, body=base64.b64decode(body, validate=True))
+                decoded = base64.b64decode(body, validate=True)
             except binascii.Error as exc:
                 raise InvalidRequestError(
                     "body is not valid base64", {"body": "is not valid base64"}
                 ) from exc
-        return cls(content_type=content_type, body=body.encode("utf-8", "surrogatepass"))
+            return cls(content_type=content_type, body=decoded, authorization=authorization)
+        return cls(
+            content_type=content_type, body=body.encode("utf-8", "surrogatepass"), authorization=authorization
+        )
 
 
 def read_events(request: IngestRequest, max_body_bytes: int) -> tuple[list[Any], bool]:

@@ -12,13 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from recs.auth.policy import SubjectPolicy
 from recs.contracts.events import EventsAccepted
 from recs.ingest.errors import NoValidEventsError
 from recs.ingest.lake_records import encode_lines, to_lake_records
 from recs.ingest.payload import IngestRequest, read_events
 from recs.ingest.payload import parse_json_body as parse_json_body  # re-exported for other handlers
 from recs.ingest.session_signal import SessionSignal, SignalOutcome, SignalStatus
-from recs.ingest.validation import Rejection, TimeWindow, check_events
+from recs.ingest.validation import CheckedEvents, Rejection, TimeWindow, check_events, keep_callers_events
 from recs.ports import EventSink
 from recs.pseudonyms import Pseudonyms
 
@@ -48,8 +49,10 @@ class IngestService:
         window: TimeWindow,
         max_body_bytes: int,
         clock: Callable[[], datetime],
+        callers: SubjectPolicy | None = None,
     ) -> None:
         self._sink = sink
+        self._callers = callers or SubjectPolicy.disabled()
         self._pseudonyms = pseudonyms
         self._session = session_signal
         self._window = window
@@ -65,12 +68,17 @@ class IngestService:
             The request as a whole is unusable (400/413/415); nothing was stored.
         NoValidEventsError
             Not one event is valid (400); nothing was stored.
+        UnauthorizedError
+            Caller authorization is on, some event has a ``userId`` and the request carries no
+            valid bearer token (401); nothing was stored.
+        IssuerUnavailableError
+            Such a token cannot be checked now (503); nothing was stored, the client re-sends.
         DeliveryError
             The lake did not take every event in time (503); the client must re-send.
         """
         raw_events, batch = read_events(request, self._max_body_bytes)
         now = self._clock()
-        checked = check_events(raw_events, now, self._window)
+        checked = self._only_the_callers(check_events(raw_events, now, self._window), request)
         if not checked.valid:
             raise NoValidEventsError([r.as_model() for r in checked.rejections], checked.received, batch)
         records = to_lake_records(checked.valid, self._pseudonyms, now)
@@ -86,3 +94,13 @@ class IngestService:
             rejected_count=checked.rejected_count,
             session=session,
         )
+
+    def _only_the_callers(self, checked: CheckedEvents, request: IngestRequest) -> CheckedEvents:
+        """With caller authorization on, an event about a user needs that user's bearer token:
+        without a valid token nothing is stored (401), and events about another user than the
+        token's are rejected one by one. Events without ``userId`` need no token."""
+        if not self._callers.enabled or all(event.userId is None for event in checked.valid):
+            return checked
+        headers = {"authorization": request.authorization} if request.authorization else None
+        caller = self._callers.bearer_caller(headers)
+        return keep_callers_events(checked, caller.subject)

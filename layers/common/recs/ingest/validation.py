@@ -47,6 +47,8 @@ class CheckedEvents:
     valid: list[ShopEvent]
     rejections: list[Rejection]
     received: int
+    #: Each valid event's position in the request (what a later rejection of it must name).
+    valid_indices: list[int]
 
     @property
     def rejected_count(self) -> int:
@@ -85,6 +87,7 @@ def check_events(raw_events: Sequence[Any], now: datetime, window: TimeWindow) -
 
     oldest, newest = now - window.max_age, now + window.max_future
     valid: list[ShopEvent] = []
+    valid_indices: list[int] = []
     for index, event in zip(indices, events, strict=True):
         timestamp = event.timestamp
         if timestamp > newest:
@@ -107,8 +110,26 @@ def check_events(raw_events: Sequence[Any], now: datetime, window: TimeWindow) -
             )
         else:
             valid.append(event)
+            valid_indices.append(index)
     rejections.sort(key=lambda r: r.index)
-    return CheckedEvents(valid=valid, rejections=rejections, received=len(raw_events))
+    return CheckedEvents(
+        valid=valid, rejections=rejections, received=len(raw_events), valid_indices=valid_indices
+    )
+
+
+def keep_callers_events(checked: CheckedEvents, subject: str) -> CheckedEvents:
+    """Reject the valid events about another user than the verified caller `subject`; events
+    about nobody in particular (no ``userId``) stay."""
+    valid, indices, refused = [], [], []
+    for index, event in zip(checked.valid_indices, checked.valid, strict=True):
+        if event.userId is None or event.userId == subject:
+            valid.append(event)
+            indices.append(index)
+        else:
+            reason = "is not the bearer token's user"
+            refused.append(Rejection(index, "userId", reason, "not_the_callers_user"))
+    rejections = sorted([*checked.rejections, *refused], key=lambda r: r.index)
+    return CheckedEvents(valid=valid, rejections=rejections, received=checked.received, valid_indices=indices)
 
 
 def rejections_from(error: ValidationError) -> list[Rejection]:

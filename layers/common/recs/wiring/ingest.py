@@ -11,6 +11,7 @@ from recs.config.ingest import IngestSettings
 from recs.ingest.service import IngestService
 from recs.ingest.session_signal import SessionSignal
 from recs.ingest.validation import TimeWindow
+from recs.wiring.auth import subject_policy
 from recs.wiring.common import cache, pseudonymizer, utc_now
 
 
@@ -40,4 +41,6 @@ def ingest_service(settings: IngestSettings) -> IngestService:
         ),
         max_body_bytes=settings.max_body_bytes,
         clock=utc_now,
+        # Events about a user need that user's bearer token when an issuer is set.
+        callers=subject_policy(settings, verify_tokens=True),
     )
