@@ -143,6 +143,16 @@ def gzip_half_of_the_lake(stack: LocalStack) -> int:
     return len(keys[::2])
 
 
+def _point(handler: logging.StreamHandler[Any], stream: Any) -> None:
+    """Swap a handler's stream without `setStream`'s flush of the old one: the old one may be an
+    earlier test's capture, closed by now (the logger kept the stream of its first use)."""
+    handler.acquire()
+    try:
+        handler.stream = stream
+    finally:
+        handler.release()
+
+
 @contextmanager
 def function_logs(stack: LocalStack, level: int = logging.INFO) -> Iterator[io.StringIO]:
     """Everything the stack's functions log at `level` (the template's default) while the block runs.
@@ -161,13 +171,13 @@ def function_logs(stack: LocalStack, level: int = logging.INFO) -> Iterator[io.S
     streams = [(handler, handler.stream) for handler in handlers]
     levels = [(lg, lg.level) for lg in loggers]
     for handler in handlers:
-        handler.setStream(buffer)
+        _point(handler, buffer)
     for lg in loggers:
         lg.setLevel(level)
     try:
         yield buffer
     finally:
         for handler, stream in streams:
-            handler.setStream(stream)
+            _point(handler, stream)
         for lg, previous in levels:
             lg.setLevel(previous)

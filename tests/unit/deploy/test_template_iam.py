@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from typing import Any
 
 import pytest
 
+from recs.store_layout import (
+    CATALOG_PK,
+    POINTER_KEY,
+    erasure_key,
+    pending_erasure_key,
+    popular_pk,
+    preference_key,
+    purchased_pk,
+    session_key,
+    similar_pk,
+    tombstone_key,
+    user_pk,
+)
+
+#: Reading, writing and deleting objects (multipart uploads included), and listing keys.
+_OBJECT_CRUD = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListBucket")
+
 #: What each function may do, on what: a SAM policy template (or an action of an inline
 #: statement) and the logical id it is scoped to. Widening a function's rights means editing
 #: this inventory, on purpose.
 EXPECTED: dict[str, set[tuple[str, str]]] = {
+    # Point reads only: no Query, no Scan.
     "RecommendFunction": {
-        ("DynamoDBReadPolicy", "ModelTable"),
-        ("DynamoDBReadPolicy", "StateTable"),
+        ("dynamodb:GetItem", "ModelTable"),
+        ("dynamodb:GetItem", "StateTable"),
+        ("dynamodb:BatchGetItem", "ModelTable"),
+        ("dynamodb:BatchGetItem", "StateTable"),
         ("AWSSecretsManagerGetSecretValuePolicy", "PseudonymSecret"),
     },
     "IngestFunction": {
@@ -22,14 +43,20 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("dynamodb:PutItem", "StateTable"),
         ("AWSSecretsManagerGetSecretValuePolicy", "PseudonymSecret"),
     },
+    # Shoppers' and erasures' rows only (dynamodb:LeadingKeys, checked below).
     "PrivacyFunction": {
-        ("DynamoDBCrudPolicy", "ModelTable"),
-        ("DynamoDBCrudPolicy", "StateTable"),
+        ("dynamodb:Query", "ModelTable"),
+        ("dynamodb:BatchWriteItem", "ModelTable"),
+        ("dynamodb:GetItem", "StateTable"),
+        ("dynamodb:BatchGetItem", "StateTable"),
+        ("dynamodb:Query", "StateTable"),
+        ("dynamodb:PutItem", "StateTable"),
+        ("dynamodb:BatchWriteItem", "StateTable"),
         ("AWSSecretsManagerGetSecretValuePolicy", "PseudonymSecret"),
     },
+    # Object-level S3 actions only: never a bucket's configuration (lifecycle, policy).
     "PurgeFunction": {
-        ("S3CrudPolicy", "EventLakeBucket"),
-        ("S3CrudPolicy", "ArtifactBucket"),
+        *{(action, bucket) for action in _OBJECT_CRUD for bucket in ("EventLakeBucket", "ArtifactBucket")},
         ("DynamoDBCrudPolicy", "ModelTable"),
         ("DynamoDBCrudPolicy", "StateTable"),
         ("AWSSecretsManagerGetSecretValuePolicy", "PseudonymSecret"),
@@ -42,8 +69,9 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("dynamodb:BatchWriteItem", "ModelTable"),
     },
     "TrainFunction": {
-        ("S3ReadPolicy", "EventLakeBucket"),
-        ("S3CrudPolicy", "ArtifactBucket"),
+        ("s3:GetObject", "EventLakeBucket"),
+        ("s3:ListBucket", "EventLakeBucket"),
+        *{(action, "ArtifactBucket") for action in _OBJECT_CRUD},
         ("DynamoDBCrudPolicy", "ModelTable"),
         ("DynamoDBCrudPolicy", "StateTable"),
         ("AWSSecretsManagerGetSecretValuePolicy", "PseudonymSecret"),
@@ -131,17 +159,54 @@ def test_the_workflow_grants_star_only_for_actions_without_resource_level_permis
     # Then the only "*" is the log delivery statement, and the others name this stack's machine
     starred = [s for s in statements if s["Resource"] == "*"]
     assert [set(s["Action"]) for s in starred] == [set(_NO_RESOURCE_LEVEL)]
+    s3 = [s for s in statements if "s3:" in str(s["Action"])]
     for statement in statements:
-        if statement not in starred:
+        if statement not in starred and statement not in s3:
             assert "${AWS::StackName}-training" in statement["Resource"]["Fn::Sub"]
-    # And its policy templates are scoped to the functions, topic and bucket of the stack
-    scoped = _grants([p for p in policies if "Statement" not in p])
-    assert {target for _, target in scoped} == {
-        "TrainFunction",
-        "PurgeFunction",
-        "TrainingAlertsTopic",
-        "ArtifactBucket",
+    # And S3 only where the Distributed Map reads its manifest and writes its results: objects
+    # under two prefixes of the artifact bucket, never the bucket's configuration
+    by_prefix = {s["Resource"]["Fn::Sub"]: s["Action"] for s in s3}
+    assert by_prefix == {
+        "${ArtifactBucket.Arn}/models/*": "s3:GetObject",
+        "${ArtifactBucket.Arn}/publish-results/*": [
+            "s3:PutObject",
+            "s3:GetObject",
+            "s3:ListMultipartUploadParts",
+            "s3:AbortMultipartUpload",
+        ],
     }
+    # And its policy templates are scoped to the functions and topic of the stack
+    scoped = _grants([p for p in policies if "Statement" not in p])
+    assert {target for _, target in scoped} == {"TrainFunction", "PurgeFunction", "TrainingAlertsTopic"}
+
+
+def test_the_privacy_function_reaches_only_shoppers_and_erasures_rows_by_partition_key(
+    resources: dict[str, Any],
+) -> None:
+    # Given the privacy function's statements and the keys it reads and writes (recs.store_layout)
+    statements = {
+        s["Sid"]: s
+        for p in resources["PrivacyFunction"]["Properties"]["Policies"]
+        for s in p.get("Statement", [])
+    }
+    used = {
+        "ModelTable": [user_pk("p"), purchased_pk("p")],
+        "StateTable": [
+            preference_key("p")[0],
+            session_key("p")[0],
+            erasure_key("r")[0],
+            tombstone_key("t")[0],
+            pending_erasure_key("r")[0],
+        ],
+    }
+    for statement in statements.values():
+        (table,) = _targets(statement["Resource"])
+        # Then every statement is limited by partition key, and lets through every key it needs
+        patterns = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+        assert all(any(fnmatch.fnmatchcase(key, p) for p in patterns) for key in used[table]), table
+        # And none that serving or training own: lists, the pointer, the catalog, shop-wide lists
+        for foreign in (POINTER_KEY[0], CATALOG_PK, popular_pk(), similar_pk("sku"), "META"):
+            assert not any(fnmatch.fnmatchcase(foreign, p) for p in patterns), (table, foreign)
 
 
 def test_the_firehose_role_writes_only_the_lake(resources: dict[str, Any]) -> None:
