@@ -71,6 +71,9 @@ def _evaluate(expression: Any, parameters: dict[str, str]) -> Any:
             return any(values)
         if function == "Fn::And":
             return all(values)
+        if function == "Fn::Contains":
+            items = values[0].split(",") if isinstance(values[0], str) else values[0]
+            return str(values[1]) in [str(item).strip() for item in items]
         if function == "Fn::Join":
             separator, items = values[0], _evaluate(argument[1], parameters)
             return separator.join(items if isinstance(items, list) else [items] if items else [])
@@ -101,6 +104,8 @@ def test_the_templates_rules_hold_for_each_environment(environment: str, templat
         "AuthNeedsAudience",
         "SharedStagesNeedCallerAuth",
         "SharedStagesNeedAlerts",
+        "SharedStagesNeedTheirOrigins",
+        "CachedStacksWithAuthNeedAnInternetRoute",
     }
     # Then CloudFormation would accept every environment as configured
     assert _failed_rules(template, overrides) == []
@@ -126,7 +131,12 @@ def test_a_shared_stage_without_caller_auth_or_alerts_is_refused(
     assert any("AuthIssuerUrl" in message for message in failed)
     assert any("AlertEmail" in message for message in failed)
     # And recording the choice to run without caller auth (with an alert address) is accepted
-    recorded = {"Stage": stage, "AllowAnonymousCallers": "true", "AlertEmail": "ops@example.com"}
+    recorded = {
+        "Stage": stage,
+        "AllowAnonymousCallers": "true",
+        "AlertEmail": "ops@example.com",
+        "AllowedOrigins": "https://www.example.com",
+    }
     assert _failed_rules(template, recorded) == []
     # While dev keeps deploying with no issuer and no address
     assert _failed_rules(template, {"Stage": "dev"}) == []
@@ -148,3 +158,54 @@ def test_prod_reserves_ingest_concurrency_and_the_default_reserves_none(template
     # And prod reserves (and caps) ingest so that an event spike cannot starve recommendations
     assert int(_overrides("prod")["IngestReservedConcurrency"]) > 0
     assert "IngestReservedConcurrency" not in _overrides("dev")
+
+
+@pytest.mark.parametrize("stage", ["staging", "prod"])
+def test_a_shared_stage_keeping_the_local_demos_origin_is_refused(
+    stage: str, template: dict[str, Any]
+) -> None:
+    # Given a shared stage otherwise complete, with the template's default origin (the local demo's)
+    complete = {"Stage": stage, "AuthIssuerUrl": "https://id.example.com", "AuthAudience": "app"}
+    complete["AlertEmail"] = "ops@example.com"
+    # Then CloudFormation refuses it, naming AllowedOrigins; with the shop's origins it deploys
+    assert [m for m in _failed_rules(template, complete) if "AllowedOrigins" in m]
+    assert _failed_rules(template, {**complete, "AllowedOrigins": "https://www.example.com"}) == []
+
+
+def test_a_cached_stack_checking_tokens_needs_a_route_to_the_issuer(template: dict[str, Any]) -> None:
+    # Given the cache on (functions in private subnets) and caller authorization on
+    cached = {
+        "EnableCache": "true",
+        "CacheVpcId": "vpc-1",
+        "CacheSubnetIds": "subnet-a,subnet-b",
+        "CacheRouteTableIds": "rtb-a",
+        "AuthIssuerUrl": "https://id.example.com",
+        "AuthAudience": "app",
+    }
+    # Then it is refused until the subnets' route out is recorded
+    assert [m for m in _failed_rules(template, cached) if "VpcHasInternetRoute" in m]
+    assert _failed_rules(template, {**cached, "VpcHasInternetRoute": "true"}) == []
+    # And without caller authorization no route out is needed (every other call has an endpoint)
+    assert _failed_rules(template, {**cached, "AuthIssuerUrl": "", "AuthAudience": ""}) == []
+
+
+def test_each_vpc_endpoint_can_be_left_to_the_one_the_vpc_has(template: dict[str, Any]) -> None:
+    # Given the endpoints and their conditions
+    resources, conditions = template["Resources"], template["Conditions"]
+    endpoints = {
+        "DynamoDbGatewayEndpoint": "CreateDynamoDbEndpoint",
+        "S3GatewayEndpoint": "CreateS3Endpoint",
+        "SecretsManagerEndpoint": "CreateSecretsManagerEndpoint",
+        "FirehoseEndpoint": "CreateFirehoseEndpoint",
+    }
+    for endpoint, parameter in endpoints.items():
+        # Then each exists only with the cache and its own parameter left at "true"
+        condition = conditions[resources[endpoint]["Condition"]]
+        assert condition == {
+            "Fn::And": [{"Condition": "CacheEnabled"}, {"Fn::Equals": [{"Ref": parameter}, "true"]}]
+        }
+        assert template["Parameters"][parameter]["Default"] == "true"
+    # And the endpoints' security group exists only when an interface endpoint is created
+    group = conditions[resources["EndpointSecurityGroup"]["Condition"]]
+    interface = [{"Condition": "MakeSecretsManagerEndpoint"}, {"Condition": "MakeFirehoseEndpoint"}]
+    assert group == {"Fn::Or": interface}

@@ -201,14 +201,22 @@ def test_functions_and_the_workflow_are_traced_and_the_workflow_logs_without_job
     assert "RetentionInDays" in group["Properties"]
 
 
-def test_the_network_exists_only_with_the_cache_and_needs_no_nat(resources: dict[str, Any]) -> None:
+def test_the_network_exists_only_with_the_cache_and_creates_no_nat(resources: dict[str, Any]) -> None:
     # Given the network resources and the functions' VPC settings
     network_kinds = {"AWS::EC2::SecurityGroup", "AWS::EC2::VPCEndpoint", "AWS::ElastiCache::ServerlessCache"}
     network = {name: r for name, r in resources.items() if r["Type"] in network_kinds}
     endpoints = _of_type(resources, "AWS::EC2::VPCEndpoint")
-    # Then every one of them is created only when the cache is
+    # Then every one of them is created only when the cache is (endpoints: and when asked for)
     assert network
-    assert {r.get("Condition") for r in network.values()} == {"CacheEnabled"}
+    conditions = {r.get("Condition") for r in network.values()}
+    assert conditions == {
+        "CacheEnabled",
+        "MakeDynamoDbEndpoint",
+        "MakeS3Endpoint",
+        "MakeSecretsManagerEndpoint",
+        "MakeFirehoseEndpoint",
+        "MakeInterfaceEndpoints",
+    }
     assert not [r for r in resources.values() if r["Type"] in {"AWS::EC2::NatGateway", "AWS::EC2::VPC"}]
     # And DynamoDB and S3 are reached through gateway endpoints on the subnets' route tables
     gateways = {
