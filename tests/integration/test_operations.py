@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from recs_tools.checkout import repo_root
@@ -42,9 +43,18 @@ def test_every_alarm_notifies_the_alerts_topic_and_watches_a_resource_of_this_st
     # Then there is one per alarm of the template, each notifying the alerts topic
     expected = [name for name, r in _resources().items() if r["Type"] == "AWS::CloudWatch::Alarm"]
     assert sorted(a["AlarmName"] for a in alarms) == sorted(stack.physical[name] for name in expected)
+    # (a function's own metrics carry its service name: POWERTOOLS_SERVICE_NAME)
+    services = {str(f.environment.get("POWERTOOLS_SERVICE_NAME")) for f in stack.functions.values()}
+    quiet = {
+        stack.physical[name]
+        for name, r in _resources().items()
+        if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"].get("ActionsEnabled") is False
+    }
     for alarm in alarms:
-        assert alarm["AlarmActions"] == [topic]
-        # and every dimension points at something this stack created (a function, the API, the stream)
+        # (a burn-rate window notifies through its composite alarm, which moto cannot create)
+        assert alarm["AlarmActions"] == ([] if alarm["AlarmName"] in quiet else [topic])
+        # and every dimension points at something this stack created (a function, the API, the
+        # stream, a table) or at one of its functions' service names
         dimensions = alarm.get("Dimensions", []) + [
             d
             for m in alarm.get("Metrics", [])
@@ -53,4 +63,23 @@ def test_every_alarm_notifies_the_alerts_topic_and_watches_a_resource_of_this_st
         ]
         assert dimensions
         for dimension in dimensions:
-            assert dimension["Value"] in created, dimension
+            if dimension["Name"] == "service":
+                assert dimension["Value"] in services, dimension
+            elif dimension["Name"] != "cache":
+                assert dimension["Value"] in created, dimension
+
+
+def test_the_alerts_topic_is_encrypted_with_a_key_cloudwatch_may_use(stack: LocalStack) -> None:
+    # Given the alerts topic and its key, as the local stack built them from template.yaml
+    topic = stack.client("sns").get_topic_attributes(TopicArn=stack.physical["TrainingAlertsTopic"])
+    key = stack.physical["AlertsKey"]
+    policy = json.loads(stack.client("kms").get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+    # Then the topic is encrypted with that customer managed key (alarms cannot use alias/aws/sns)
+    assert topic["Attributes"]["KmsMasterKeyId"] == key
+    # And the key lets CloudWatch alarms of this account encrypt messages for it, and rotates
+    (grant,) = [
+        s for s in policy["Statement"] if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+    ]
+    assert set(grant["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    assert grant["Condition"] == {"StringEquals": {"aws:SourceAccount": stack.resolver.account_id}}
+    assert stack.client("kms").get_key_rotation_status(KeyId=key)["KeyRotationEnabled"] is True

@@ -100,3 +100,16 @@ def test_metrics_count_cache_hits_misses_fallback_tiers_latency_and_errors(
         ("homepage", "popular", "none"),
     ]
     assert [d["ClientErrors"][0] for d in documents if "ClientErrors" in d] == [1.0]
+    # And each served request's latency is also counted by cache outcome, for the SLO's
+    # cache-hit budget (its own dimension set: service and cache)
+    by_cache = [(d["cache"], d["Latency"][0] > 0) for d in documents if "cache" in d and "Latency" in d]
+    assert by_cache == [("miss", True), ("hit", True), ("miss", True)]
+    # And the whole service's counts carry no dimension but the service: two signed-in requests
+    # served their own list, one anonymous
+    totals = [d for d in documents if "Requests" in d]
+    assert [d["_aws"]["CloudWatchMetrics"][0]["Dimensions"] for d in totals] == [[["service"]]] * 3
+    assert [(d.get("UserRequests", [0])[0], d.get("UserFallbacks", [0])[0]) for d in totals] == [
+        (1.0, 0.0),
+        (1.0, 0.0),
+        (0, 0),
+    ]

@@ -79,12 +79,15 @@ def test_cost_grows_with_users_but_less_than_proportionally() -> None:
 def test_the_alarm_count_priced_is_the_templates() -> None:
     # Given template.yaml's alarms / Then the model prices one alarm metric per metric they watch
     resources = load_template(repo_root() / "template.yaml")["Resources"]
-    watched = 0
+    watched = composites = 0
     for resource in resources.values():
         if resource["Type"] == "AWS::CloudWatch::Alarm":
             metrics = resource["Properties"].get("Metrics")
             watched += sum("MetricStat" in m for m in metrics) if metrics else 1
+        composites += resource["Type"] == "AWS::CloudWatch::CompositeAlarm"
     assert watched == A.alarm_metrics
+    # And one composite alarm price per composite alarm
+    assert composites == A.composite_alarms
 
 
 def test_the_report_has_a_row_per_service_and_the_totals() -> None:

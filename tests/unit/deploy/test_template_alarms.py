@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from recs_tools.checkout import repo_root
 from recs_tools.local.cfn import Resolver, parameter_defaults
 
 _TOPIC = [{"Ref": "TrainingAlertsTopic"}]
@@ -20,13 +21,137 @@ def _metric_names(alarm: dict[str, Any]) -> set[str]:
     return {m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m}
 
 
-def test_every_alarm_notifies_the_alerts_topic(resources: dict[str, Any]) -> None:
-    # Given the template's alarms
+def _composites(resources: dict[str, Any]) -> dict[str, Any]:
+    return {
+        n: r["Properties"] for n, r in resources.items() if r["Type"] == "AWS::CloudWatch::CompositeAlarm"
+    }
+
+
+def _returned(alarm: dict[str, Any]) -> dict[str, Any]:
+    (returned,) = [m for m in alarm["Metrics"] if m.get("ReturnData")]
+    return returned
+
+
+def test_every_alarm_notifies_the_alerts_topic_and_says_when_it_clears(resources: dict[str, Any]) -> None:
+    # Given the template's alarms and composite alarms
+    alarms, composites = _alarms(resources), _composites(resources)
+    rules = " ".join(c["AlarmRule"]["Fn::Sub"] for c in composites.values())
+    # Then there is one per failure the issue names, each notifying the topic when it fires and
+    # when it clears, except the burn-rate windows, which notify through their composite alarm
+    assert len(alarms) >= 20
+    for name, alarm in {**alarms, **composites}.items():
+        if alarm.get("ActionsEnabled") is False:
+            assert f"${{{name}}}" in rules, name
+            assert "AlarmActions" not in alarm
+            continue
+        assert alarm["AlarmActions"] == _TOPIC, name
+        assert alarm["OKActions"] == _TOPIC, name
+
+
+def test_burn_rate_alarms_pair_a_long_and_a_short_window_above_a_multiple_of_the_budget(
+    resources: dict[str, Any],
+) -> None:
+    # Given the composite burn-rate alarms and their windows
+    alarms, composites = _alarms(resources), _composites(resources)
+    expected = {
+        "ApiFastBurnAlarm": (
+            ("ApiFastBurnLongWindowAlarm", 3600),
+            ("ApiFastBurnShortWindowAlarm", 300),
+            14.4,
+        ),
+        "ApiSlowBurnAlarm": (("ApiSlowBurnLongWindowAlarm", 21600), ("ApiSlowBurnShortWindowAlarm", 1800), 6),
+    }
+    assert set(composites) == set(expected)
+    for composite, (long, short, burn) in expected.items():
+        # Then each fires when both windows are above the burn rate times the 1% budget
+        assert composites[composite]["AlarmRule"]["Fn::Sub"] == (
+            f'ALARM("${{{long[0]}}}") AND ALARM("${{{short[0]}}}")'
+        )
+        for window, period in (long, short):
+            alarm = alarms[window]
+            assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", burn)
+            assert {m["MetricStat"]["Period"] for m in alarm["Metrics"] if "MetricStat" in m} == {period}
+            assert _metric_names(alarm) == {"5xx", "Count"}
+            # And a window with under 50 requests does not count
+            assert _returned(alarm)["Expression"] == "IF(requests >= 50, 100 * errors / requests, 0)"
+
+
+def test_cache_hit_latency_has_its_own_dimension_and_the_50_ms_budget(resources: dict[str, Any]) -> None:
     alarms = _alarms(resources)
-    # Then there is at least one per failure the issue names, each notifying the topic
-    assert len(alarms) >= 9
-    for alarm in alarms.values():
-        assert alarm["AlarmActions"] == _TOPIC
+    for name, period in (("CacheHitLatencyAlarm", 300), ("RecommendLatencyRollbackAlarm", 60)):
+        alarm = alarms[name]
+        assert (alarm["Namespace"], alarm["MetricName"], alarm["ExtendedStatistic"]) == (
+            "Recommendations",
+            "Latency",
+            "p95",
+        )
+        assert alarm["Dimensions"] == [
+            {"Name": "service", "Value": "recommend"},
+            {"Name": "cache", "Value": "hit"},
+        ]
+        assert (alarm["ComparisonOperator"], alarm["Threshold"], alarm["Period"]) == (
+            "GreaterThanThreshold",
+            50,
+            period,
+        )
+
+
+def test_surges_fallbacks_store_errors_session_failures_unverified_callers_and_throttles(
+    resources: dict[str, Any],
+) -> None:
+    alarms = _alarms(resources)
+    shares = {
+        "ApiClientErrorSurgeAlarm": ({"4xx", "Count"}, "IF(requests >= 100, 100 * errors / requests, 0)", 20),
+        "FallbackShareAlarm": (
+            {"UserFallbacks", "UserRequests"},
+            "IF(whole >= 50, 100 * part / whole, 0)",
+            50,
+        ),
+        "StoreErrorsAlarm": ({"StoreErrors", "Requests"}, "IF(whole >= 50, 100 * part / whole, 0)", 1),
+        "SessionSignalFailuresAlarm": (
+            {"SessionSignalFailures", "Invocations"},
+            "IF(whole >= 50, 100 * part / whole, 0)",
+            5,
+        ),
+    }
+    for name, (metrics, expression, threshold) in shares.items():
+        alarm = alarms[name]
+        # Then each compares a share in percent, above a request floor, with its threshold
+        assert _metric_names(alarm) == metrics, name
+        assert _returned(alarm)["Expression"] == expression, name
+        assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", threshold)
+    unverified = alarms["CallersUnverifiedAlarm"]
+    assert (unverified["MetricName"], unverified["Threshold"]) == ("CallersUnverified", 0)
+    throttles = alarms["DynamoDbThrottlesAlarm"]
+    assert _metric_names(throttles) == {"ReadThrottleEvents", "WriteThrottleEvents"}
+    tables = {
+        m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Ref"]
+        for m in throttles["Metrics"]
+        if "MetricStat" in m
+    }
+    assert tables == {"ModelTable", "StateTable"}
+    assert (throttles["ComparisonOperator"], throttles["Threshold"]) == ("GreaterThanThreshold", 0)
+
+
+def test_recommend_and_ingest_release_as_canaries_rolled_back_by_fast_alarms(
+    resources: dict[str, Any],
+) -> None:
+    alarms = _alarms(resources)
+    expected = {
+        "RecommendFunction": ["RecommendErrorsAlarm", "RecommendLatencyRollbackAlarm"],
+        "IngestFunction": ["IngestErrorsAlarm"],
+    }
+    for function, triggers in expected.items():
+        properties = resources[function]["Properties"]
+        preference = properties["DeploymentPreference"]
+        # Then a new version takes 10% of traffic for 10 minutes in shared stages, at once in dev
+        assert properties["AutoPublishAlias"] == "live"
+        assert preference["Type"] == {"Fn::If": ["IsDev", "AllAtOnce", "Canary10Percent10Minutes"]}
+        # And its rollback alarms watch that function and can fire within the 10 minutes
+        assert preference["Alarms"] == [{"Ref": name} for name in triggers]
+        for name in triggers:
+            alarm = alarms[name]
+            assert alarm["Period"] * alarm["EvaluationPeriods"] <= 600, name
 
 
 def test_api_error_rate_above_one_percent(resources: dict[str, Any]) -> None:
@@ -123,3 +248,12 @@ def test_the_dashboard_shows_the_requirements_figures(template: dict[str, Any]) 
     assert {"ExecutionsSucceeded", "ExecutionsFailed", "ExecutionTime", "DeliveryToS3.Success"} <= metrics
     # And every widget fits the 24-column grid
     assert all(w["x"] + w["width"] <= 24 for w in widgets)
+
+
+def test_every_alarm_has_a_runbook_entry_in_the_operations_guide(resources: dict[str, Any]) -> None:
+    # Given the operations guide and every alarm of the template
+    guide = (repo_root() / "docs" / "operations.md").read_text(encoding="utf-8")
+    names = set(_alarms(resources)) | set(_composites(resources))
+    # Then each is named in the guide (its row: when it fires, where to look, what to do)
+    missing = sorted(name for name in names if f"`{name}`" not in guide)
+    assert missing == []

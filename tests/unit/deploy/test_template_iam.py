@@ -160,9 +160,14 @@ def test_the_workflow_grants_star_only_for_actions_without_resource_level_permis
     starred = [s for s in statements if s["Resource"] == "*"]
     assert [set(s["Action"]) for s in starred] == [set(_NO_RESOURCE_LEVEL)]
     s3 = [s for s in statements if "s3:" in str(s["Action"])]
+    kms = [s for s in statements if "kms:" in str(s["Action"])]
     for statement in statements:
-        if statement not in starred and statement not in s3:
+        if statement not in starred and statement not in s3 and statement not in kms:
             assert "${AWS::StackName}-training" in statement["Resource"]["Fn::Sub"]
+    # And KMS only to publish to the encrypted alerts topic, with its key and no other
+    assert [(s["Action"], s["Resource"]) for s in kms] == [
+        (["kms:Decrypt", "kms:GenerateDataKey*"], {"Fn::GetAtt": ["AlertsKey", "Arn"]})
+    ]
     # And S3 only where the Distributed Map reads its manifest and writes its results: objects
     # under two prefixes of the artifact bucket, never the bucket's configuration
     by_prefix = {s["Resource"]["Fn::Sub"]: s["Action"] for s in s3}

@@ -55,6 +55,8 @@ class Prices:
     cloudwatch_logs_stored_gb_month: float = 0.03
     cloudwatch_metric_month: float = 0.30
     cloudwatch_alarm_metric_month: float = 0.10
+    cloudwatch_composite_alarm_month: float = 0.50
+    kms_key_month: float = 1.00  # the alerts topic's customer managed key (requests: a few a day)
     cloudwatch_dashboard_month: float = 3.00
     xray_traces_per_million: float = 5.00
     secrets_manager_secret_month: float = 0.40
@@ -113,7 +115,8 @@ class Assumptions:
     log_bytes_per_ingest: float = 600.0
     log_retention_days: float = 30.0
     custom_metrics: float = 120.0  # EMF metrics x dimension combinations (context, source, variant)
-    alarm_metrics: float = 12.0  # metrics watched by template.yaml's alarms
+    alarm_metrics: float = 36.0  # metrics watched by template.yaml's alarms
+    composite_alarms: float = 2.0  # template.yaml's burn-rate alarms
     xray_reservoir_per_month: float = SECONDS_PER_MONTH  # 1 trace a second, then 5%
     xray_sampled_share: float = 0.05
     response_bytes: float = 1_500.0
@@ -273,6 +276,7 @@ def monthly_cost(
         + log_gb * a.log_retention_days / DAYS_PER_MONTH * p.cloudwatch_logs_stored_gb_month
         + a.custom_metrics * p.cloudwatch_metric_month
         + a.alarm_metrics * p.cloudwatch_alarm_metric_month
+        + a.composite_alarms * p.cloudwatch_composite_alarm_month
         + p.cloudwatch_dashboard_month
     )
     costs = {
@@ -285,6 +289,7 @@ def monthly_cost(
         "Step Functions": step_functions,
         "CloudWatch (logs, metrics, alarms, dashboard)": cloudwatch,
         "X-Ray traces": traces / 1e6 * p.xray_traces_per_million,
+        "KMS (the alerts key)": p.kms_key_month,
         "Secrets Manager": p.secrets_manager_secret_month
         + t.api / 1e6 * a.secret_reads_per_million_requests / 1e4 * p.secrets_manager_per_10k_calls,
         "Data transfer out (responses)": t.recommend * a.response_bytes / GB * p.data_transfer_out_gb,

@@ -51,6 +51,9 @@ MOTO_CONFIG: dict[str, Any] = {
 #: HttpApi is recs_tools.local.http, configured by `LocalStack._http_api`).
 _LOCAL_STAND_INS = {
     "AWS::Serverless::LayerVersion": "the recs package installed in the virtualenv",
+    # moto has no composite alarms; their rules are pinned by tests/unit/deploy/test_template_alarms.py
+    # and the metric alarms they combine are created like every other.
+    "AWS::CloudWatch::CompositeAlarm": "nothing: moto has no composite alarms",
 }
 
 
@@ -268,9 +271,22 @@ class LocalStack:
         self.resolver.refs[logical_id] = self._name(logical_id)
         self.resolver.attributes[(logical_id, "Arn")] = arn
 
+    def _kms_key(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        props = self.resolver.resolve(props)
+        kms = self._client("kms")
+        key = kms.create_key(Description=props.get("Description", ""), Policy=json.dumps(props["KeyPolicy"]))
+        key_id = key["KeyMetadata"]["KeyId"]
+        if props.get("EnableKeyRotation"):
+            kms.enable_key_rotation(KeyId=key_id)
+        self.resolver.refs[logical_id] = key_id
+        self.resolver.attributes[(logical_id, "Arn")] = key["KeyMetadata"]["Arn"]
+        self.physical[logical_id] = key_id
+
     def _topic(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        props = self.resolver.resolve(props)
         name = self._name(logical_id)
-        arn = self._client("sns").create_topic(Name=name)["TopicArn"]
+        attributes = {"KmsMasterKeyId": str(props["KmsMasterKeyId"])} if "KmsMasterKeyId" in props else {}
+        arn = self._client("sns").create_topic(Name=name, Attributes=attributes)["TopicArn"]
         self.resolver.refs[logical_id] = arn
         self.resolver.attributes[(logical_id, "TopicName")] = name
         self.physical[logical_id] = arn
@@ -346,7 +362,10 @@ class LocalStack:
 
     def _function(self, logical_id: str, props: Mapping[str, Any]) -> None:
         merged = _merge_globals(self.template.get("Globals", {}).get("Function", {}), props)
-        resolved = self.resolver.resolve({k: v for k, v in merged.items() if k != "Events"})
+        # Events become routes (`_http_api`); DeploymentPreference is CodeDeploy's (SAM turns it
+        # into a deployment group naming alarms created later): neither is the function's own.
+        own = {k: v for k, v in merged.items() if k not in ("Events", "DeploymentPreference")}
+        resolved = self.resolver.resolve(own)
         name = resolved.get("FunctionName") or self._name(logical_id)
         environment = {
             key: "" if value is None else str(value)
@@ -606,6 +625,7 @@ class _fake_credentials:  # noqa: N801 - used as a context manager
 
 _CREATORS: dict[str, Any] = {
     "AWS::SecretsManager::Secret": LocalStack._secret,
+    "AWS::KMS::Key": LocalStack._kms_key,
     "AWS::DynamoDB::Table": LocalStack._table,
     "AWS::S3::Bucket": LocalStack._bucket,
     "AWS::S3::BucketPolicy": LocalStack._bucket_policy,
@@ -627,6 +647,7 @@ _CREATORS: dict[str, Any] = {
 #: Creation order: what others refer to first.
 _ORDER = {
     "AWS::SecretsManager::Secret": 0,
+    "AWS::KMS::Key": 1,
     "AWS::IAM::Role": 3,
     "AWS::DynamoDB::Table": 2,
     "AWS::S3::Bucket": 2,

@@ -15,11 +15,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import EphemeralMetrics
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
-def log_metrics_per_request(metrics: Metrics) -> Callable[[Handler], Handler]:
+def log_metrics_per_request(metrics: Metrics | EphemeralMetrics) -> Callable[[Handler], Handler]:
     def decorate(handler: Handler) -> Handler:
         logged = metrics.log_metrics(handler)
 

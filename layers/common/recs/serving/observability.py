@@ -50,6 +50,22 @@ def served_metrics(outcome: Outcome, fields: dict[str, Any]) -> list[MetricPoint
     return points
 
 
+def service_total_metrics(outcome: Outcome, *, caller_unverified: bool = False) -> list[MetricPoint]:
+    """Counts of the whole service (no dimension but the service), the alarms' numerators and
+    denominators: every request served (200), signed-in shoppers' requests and those of them served nothing
+    personal (a fallback: no model rows, a store fault; opted-out shoppers are not counted), the
+    requests whose token could not be checked, and store errors."""
+    points = [MetricPoint("Requests", "Count", 1)]
+    if outcome.identity == "user" and not outcome.opted_out:
+        points.append(MetricPoint("UserRequests", "Count", 1))
+        points.append(MetricPoint("UserFallbacks", "Count", 0 if outcome.personalized else 1))
+    if caller_unverified:
+        points.append(MetricPoint("CallersUnverified", "Count", 1))
+    if outcome.stats.store_errors:
+        points.append(MetricPoint("StoreErrors", "Count", outcome.stats.store_errors))
+    return points
+
+
 def served_fields(outcome: Outcome, latency_ms: float) -> dict[str, Any]:
     response, stats = outcome.response, outcome.stats
     return {
