@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, Final, Literal
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
@@ -26,15 +27,25 @@ settings = TrainSettings()  # values come from the environment
 tracer = make_tracer(disabled=settings.powertools_trace_disabled)
 pipeline = wiring.training_pipeline(settings)
 
+
 #: What runs each step, by the name the state machine sends (infra/statemachines/training.asl.json);
 #: the document each takes is `recs.training.workflow.STEP_DOCUMENTS`. The pipeline's method is
 #: looked up on each call, so a test may wrap one.
+def _flip(job: Any) -> Any:
+    """Point serving at the new version, and count it: the staleness alarm watches versions that
+    went live, not executions that ended well (a run that found another holding the lease ends
+    in a success state having published nothing)."""
+    flipped = pipeline.flip(job)
+    metrics.add_metric(name="VersionsPublished", unit=MetricUnit.Count, value=1)
+    return flipped
+
+
 STEPS: Final[dict[str, Callable[[Any], Any]]] = {
     "take_lease": lambda job: pipeline.take_lease(job),
     "prepare": lambda job: pipeline.prepare(job),
     "train": lambda job: pipeline.train(job),
     "evaluate": lambda job: pipeline.evaluate(job),
-    "flip": lambda job: pipeline.flip(job),
+    "flip": _flip,
     "cleanup": lambda job: pipeline.cleanup(job),
     "publish_lists": lambda job: pipeline.publish_lists(job),
     "record_refusal": lambda job: pipeline.record_refusal(job),

@@ -10,11 +10,17 @@ from typing import Any
 import pytest
 
 from recs_tools.local.stack import LocalStack
+from tests.integration.serving.world import emf_metrics
 from tests.integration.training.support import entered_states, ingest_shop, pointer, train_pipeline
 
 
+def _versions_published(output: str) -> float:
+    """The VersionsPublished count of the train function's metric documents (TrainingStaleAlarm's)."""
+    return sum(d["VersionsPublished"][0] for d in emf_metrics(output) if "VersionsPublished" in d)
+
+
 def test_a_run_started_during_another_is_refused_and_changes_nothing(
-    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     # Given a lake with a shop's events, and a first run held inside its train step
     ingest_shop(stack)
@@ -33,7 +39,9 @@ def test_a_run_started_during_another_is_refused_and_changes_nothing(
     first = stack.start_execution()
     assert training.wait(timeout=120), "the first run never reached its train step"
     # When a second run starts while the first is training
+    capfd.readouterr()
     second = stack.wait_execution(stack.start_execution(), timeout_seconds=120)
+    refused_output = capfd.readouterr().out
     second_done.set()
     # Then the second ends at once, at its named end, without purging or preparing anything
     assert second["status"] == "SUCCEEDED", second.get("cause")
@@ -44,10 +52,14 @@ def test_a_run_started_during_another_is_refused_and_changes_nothing(
     assert output["refused"]["Error"] == "TrainingInProgressError"
     first_name = first.rsplit(":", 1)[-1]
     assert first_name in output["refused"]["Cause"]
+    # And it counts as no version published (a success state, but nothing went live: the
+    # staleness alarm must not take it for a fresh model)
+    assert _versions_published(refused_output) == 0
     # And the first run publishes, then gives the lease back
     done = stack.wait_execution(first)
     assert done["status"] == "SUCCEEDED", done.get("cause")
     assert json.loads(done["output"])["cleanedUp"]["leaseReleased"] is True
+    assert _versions_published(capfd.readouterr().out) == 1
     current = pointer(stack)
     assert current is not None
     assert current["modelVersion"] == json.loads(done["output"])["modelVersion"]

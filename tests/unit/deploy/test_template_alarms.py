@@ -28,8 +28,9 @@ def _composites(resources: dict[str, Any]) -> dict[str, Any]:
 
 
 def _returned(alarm: dict[str, Any]) -> dict[str, Any]:
-    (returned,) = [m for m in alarm["Metrics"] if m.get("ReturnData")]
-    return returned
+    returned: list[dict[str, Any]] = [m for m in alarm["Metrics"] if m.get("ReturnData")]
+    assert len(returned) == 1
+    return returned[0]
 
 
 def test_every_alarm_notifies_the_alerts_topic_and_says_when_it_clears(resources: dict[str, Any]) -> None:
@@ -180,14 +181,16 @@ def test_a_failed_timed_out_or_aborted_training_run(resources: dict[str, Any]) -
     assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
 
 
-def test_no_successful_training_in_36_hours(resources: dict[str, Any]) -> None:
+def test_no_version_went_live_in_36_hours(resources: dict[str, Any]) -> None:
     alarm = _alarms(resources)["TrainingStaleAlarm"]
-    # Then it counts successes over 36 hours and an hour without any data counts against it
+    # Then it counts versions that went live over 36 hours (not successful executions: a run
+    # refused the lease succeeds without publishing) and an hour without data counts against it
     assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
-        "AWS/States",
-        "ExecutionsSucceeded",
+        "Recommendations",
+        "VersionsPublished",
         "Sum",
     )
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "train"}]
     assert alarm["Period"] * alarm["DatapointsToAlarm"] == 36 * 3600
     assert alarm["DatapointsToAlarm"] == alarm["EvaluationPeriods"]
     assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("LessThanThreshold", 1)
