@@ -16,7 +16,7 @@ from tests.integration.training.support import entered_states, ingest_shop, poin
 
 def _versions_published(output: str) -> float:
     """The VersionsPublished count of the train function's metric documents (TrainingStaleAlarm's)."""
-    return sum(d["VersionsPublished"][0] for d in emf_metrics(output) if "VersionsPublished" in d)
+    return float(sum(d["VersionsPublished"][0] for d in emf_metrics(output) if "VersionsPublished" in d))
 
 
 def test_a_run_started_during_another_is_refused_and_changes_nothing(
