@@ -55,6 +55,7 @@ def test_the_cache_adds_its_own_lines_and_cuts_dynamodb_reads() -> None:
     assert set(with_cache) - set(without) == {
         "ElastiCache Serverless (Valkey)",
         "VPC interface endpoints (2)",
+        "NAT gateways (with AuthIssuerUrl; the VPC's own)",
     }
     dynamodb = "DynamoDB on demand (reads, writes, storage + PITR)"
     assert with_cache[dynamodb] < without[dynamodb]
@@ -95,3 +96,28 @@ def test_the_report_has_a_row_per_service_and_the_totals() -> None:
     assert "| **total, no cache** |" in text
     assert "| Firehose |" in text
     assert "10,000,000 MAU" in text
+
+
+def test_a_scale_beyond_the_measured_training_limit_is_marked_as_needing_the_scale_path() -> None:
+    # Given the report at 10k, 1M and 10M MAU (one list per MAU)
+    text = report(SCALES, A, P)
+    header = text.splitlines()[0]
+    # Then only the scale beyond the users the Train step was measured at is starred and explained
+    assert "10,000,000 MAU* |" in header
+    assert "1,000,000 MAU |" in header
+    assert "10,000 MAU |" in header
+    assert "needs the scale path" in text
+    assert f"{A.max_trainable_users:,.0f} users the Train step was measured" in text
+
+
+def test_access_logs_the_alerts_key_and_the_nat_of_a_cached_stack_checking_tokens_are_priced() -> None:
+    # Given a month at 1M MAU without and with the cache
+    plain, cached = monthly_cost(1e6, A, P), monthly_cost(1e6, A, P, cache=True)
+    # Then S3's access logs and the alerts key are priced in both, NAT gateways (one per AZ, the
+    # VPC's own, needed to fetch the issuer's keys) only with the cache
+    assert "S3 server access logs (storage)" in plain
+    assert plain["KMS (the alerts key)"] == P.kms_key_month
+    nat = [name for name in cached if name.startswith("NAT gateways")]
+    assert nat
+    assert not [name for name in plain if name.startswith("NAT gateways")]
+    assert cached[nat[0]] >= A.availability_zones * 730 * P.nat_gateway_hour

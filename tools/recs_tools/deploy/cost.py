@@ -57,6 +57,8 @@ class Prices:
     cloudwatch_alarm_metric_month: float = 0.10
     cloudwatch_composite_alarm_month: float = 0.50
     kms_key_month: float = 1.00  # the alerts topic's customer managed key (requests: a few a day)
+    nat_gateway_hour: float = 0.048  # per NAT gateway (one per AZ)
+    nat_gateway_gb: float = 0.048  # data processed
     cloudwatch_dashboard_month: float = 3.00
     xray_traces_per_million: float = 5.00
     secrets_manager_secret_month: float = 0.40
@@ -95,6 +97,10 @@ class Assumptions:
     product_id_chars: int = 10  # e.g. sku_123456
     version_ttl_days: float = 30.0  # rows of a version stay this long (TTL)
     shard_users: float = 20_000.0
+    # The largest size the Train step was measured at, inside one Lambda's 900 s with its search
+    # budget spent (docs/training.md, Scale; docs/benchmarks.md, Training scale): beyond it, the
+    # column prices a deployment that needs the scale path, not today's training.
+    max_trainable_users: float = 1_000_000.0
     train_memory_gb: float = 10.0
     events_per_second_prepare: float = 206_000.0  # docs/training.md, Scale
     train_seconds_per_million_interactions: float = (124.2 + 66.7) / 40.0  # train + evaluate
@@ -114,7 +120,10 @@ class Assumptions:
     log_bytes_per_recommend: float = 900.0  # the served line and the platform's report line
     log_bytes_per_ingest: float = 600.0
     log_retention_days: float = 30.0
-    custom_metrics: float = 120.0  # EMF metrics x dimension combinations (context, source, variant)
+    # EMF metrics x dimension combinations: (context, source, variant) about 120, latency by cache
+    # outcome 6, the recommend function's whole-service counts 5, VersionsPublished 1.
+    custom_metrics: float = 132.0
+    access_log_bytes_per_request: float = 350.0  # one S3 server access log record
     alarm_metrics: float = 36.0  # metrics watched by template.yaml's alarms
     composite_alarms: float = 2.0  # template.yaml's burn-rate alarms
     xray_reservoir_per_month: float = SECONDS_PER_MONTH  # 1 trace a second, then 5%
@@ -128,6 +137,8 @@ class Assumptions:
     ecpu_per_recommend: float = 3.0
     interface_endpoints: float = 2.0  # Secrets Manager and Firehose (gateway endpoints are free)
     availability_zones: float = 2.0
+    # With the cache and caller authorization: the subnets' NAT gateways (yours: the stack makes none).
+    nat_gb_per_month: float = 1.0  # the issuer's discovery and keys, fetched hourly per container
 
 
 def user_row_bytes(a: Assumptions) -> int:
@@ -258,6 +269,15 @@ def monthly_cost(
         + objects_written / 1000 * p.s3_put_per_thousand
         + objects_read / 1000 * p.s3_get_per_thousand
     )
+    # One log record per request to the two buckets, kept as long as the stage's logs; S3 delivers
+    # the log objects without request charges, so storage is the cost.
+    access_logs_stored = (
+        (objects_written + objects_read)
+        * a.access_log_bytes_per_request
+        / GB
+        * a.log_retention_days
+        / DAYS_PER_MONTH
+    )
 
     record_bytes = a.events_per_post * a.lake_bytes_per_event
     billed_kb = math.ceil(record_bytes / (5 * KB)) * 5
@@ -285,6 +305,7 @@ def monthly_cost(
         "API Gateway HTTP API": api,
         "DynamoDB on demand (reads, writes, storage + PITR)": dynamodb,
         "S3 (lake, artifacts, requests)": s3,
+        "S3 server access logs (storage)": access_logs_stored * p.s3_standard_gb_month,
         "Firehose": firehose,
         "Step Functions": step_functions,
         "CloudWatch (logs, metrics, alarms, dashboard)": cloudwatch,
@@ -305,6 +326,10 @@ def monthly_cost(
         costs["VPC interface endpoints (2)"] = (
             a.interface_endpoints * a.availability_zones * HOURS_PER_MONTH * p.interface_endpoint_az_hour
             + endpoint_gb * p.interface_endpoint_gb
+        )
+        costs["NAT gateways (with AuthIssuerUrl; the VPC's own)"] = (
+            a.availability_zones * HOURS_PER_MONTH * p.nat_gateway_hour
+            + a.nat_gb_per_month * p.nat_gateway_gb
         )
     return costs
 
@@ -329,7 +354,8 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
     """The markdown tables of docs/deploy.md."""
     without = [monthly_cost(m, a, p) for m in scales]
     with_cache = [monthly_cost(m, a, p, cache=True) for m in scales]
-    header = "| service | " + " | ".join(f"{m:,.0f} MAU" for m in scales) + " |"
+    beyond = [m for m in scales if m * a.share_of_mau_with_lists > a.max_trainable_users]
+    header = "| service | " + " | ".join(f"{m:,.0f} MAU{'*' if m in beyond else ''}" for m in scales) + " |"
     rule = "|---|" + "---:|" * len(scales)
     lines = [header, rule]
     for service in with_cache[0]:
@@ -350,6 +376,14 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
         + " | ".join(_money(sum(c.values()) / m * 1000) for c, m in zip(without, scales, strict=True))
         + " |"
     )
+    for mau in beyond:
+        lines += [
+            "",
+            f"\\* {mau:,.0f} MAU means {mau * a.share_of_mau_with_lists:,.0f} shoppers with lists, "
+            f"beyond the {a.max_trainable_users:,.0f} users the Train step was measured to handle in "
+            "one Lambda (docs/training.md, Scale): that column prices a deployment that needs the scale path "
+            "(incremental Prepare, training outside one Lambda), which today's training is not.",
+        ]
     lines += [
         "",
         "Writing only the lists that changed (DynamoDB writes and publish time; USD a month saved):",
