@@ -214,8 +214,14 @@ def test_the_privacy_function_reaches_only_shoppers_and_erasures_rows_by_partiti
             assert not any(fnmatch.fnmatchcase(foreign, p) for p in patterns), (table, foreign)
 
 
-def test_the_firehose_role_writes_only_the_lake(resources: dict[str, Any]) -> None:
+def test_the_firehose_role_writes_only_the_lake_and_its_own_error_log(resources: dict[str, Any]) -> None:
     role = resources["DeliveryStreamRole"]["Properties"]
     statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
-    assert {t for s in statements for t in _targets(s["Resource"])} == {"EventLakeBucket"}
+    lake = [s for s in statements if _targets(s["Resource"]) == {"EventLakeBucket"}]
+    logs = [s for s in statements if s not in lake]
+    assert lake
+    # The error log: one action, on its own stream of its own group
+    assert [(s["Action"], _targets(s["Resource"])) for s in logs] == [
+        ("logs:PutLogEvents", {"FirehoseLogGroup", "FirehoseDeliveryLogStream"})
+    ]
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"]

@@ -67,6 +67,17 @@ def test_firehose_buffers_compresses_partitions_by_hour_and_separates_errors(
     assert destination["Prefix"] == "events/"
     assert destination["ErrorOutputPrefix"].startswith("errors/")
     assert "!{timestamp:yyyy/MM/dd}" in destination["ErrorOutputPrefix"]
+    # And logs its delivery errors to a group of its own, kept as long as the stage's logs
+    logging = destination["CloudWatchLoggingOptions"]
+    assert logging == {
+        "Enabled": True,
+        "LogGroupName": {"Ref": "FirehoseLogGroup"},
+        "LogStreamName": {"Ref": "FirehoseDeliveryLogStream"},
+    }
+    group = resources["FirehoseLogGroup"]["Properties"]
+    assert group["RetentionInDays"] == {
+        "Fn::FindInMap": ["StageSettings", {"Ref": "Stage"}, "LogRetentionDays"]
+    }
 
 
 def test_buckets_are_encrypted_private_and_raw_events_expire_after_the_retention_parameter(
@@ -199,6 +210,21 @@ def test_functions_and_the_workflow_are_traced_and_the_workflow_logs_without_job
     assert logging["IncludeExecutionData"] is False
     assert group["Properties"]["LogGroupName"]["Fn::Sub"].startswith("/aws/vendedlogs/states/")
     assert "RetentionInDays" in group["Properties"]
+
+
+def test_the_serverless_cache_has_usage_limits_from_parameters(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    # Given the cache and its parameters
+    limits = resources["Cache"]["Properties"]["CacheUsageLimits"]
+    # Then what it may store and process is bounded by the deployer (past it: evictions and
+    # throttling, with serving falling back to DynamoDB), with defaults
+    assert limits == {
+        "DataStorage": {"Maximum": {"Ref": "CacheMaxDataStorageGB"}, "Unit": "GB"},
+        "ECPUPerSecond": {"Maximum": {"Ref": "CacheMaxEcpuPerSecond"}},
+    }
+    assert template["Parameters"]["CacheMaxDataStorageGB"]["Default"] == 5
+    assert template["Parameters"]["CacheMaxEcpuPerSecond"]["Default"] == 20000
 
 
 def test_the_network_exists_only_with_the_cache_and_creates_no_nat(resources: dict[str, Any]) -> None:

@@ -307,6 +307,14 @@ class LocalStack:
         self.resolver.refs[logical_id] = name
         self.physical[logical_id] = name
 
+    def _log_stream(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        props = self.resolver.resolve(props)
+        self._client("logs").create_log_stream(
+            logGroupName=props["LogGroupName"], logStreamName=props["LogStreamName"]
+        )
+        self.resolver.refs[logical_id] = props["LogStreamName"]
+        self.physical[logical_id] = props["LogStreamName"]
+
     def _alarm(self, logical_id: str, props: Mapping[str, Any]) -> None:
         props = dict(self.resolver.resolve(props))
         name = props.pop("AlarmName", None) or self._name(logical_id)
@@ -634,6 +642,7 @@ _CREATORS: dict[str, Any] = {
     "AWS::SNS::Subscription": LocalStack._subscription,
     "AWS::KinesisFirehose::DeliveryStream": LocalStack._delivery_stream,
     "AWS::Logs::LogGroup": LocalStack._log_group,
+    "AWS::Logs::LogStream": LocalStack._log_stream,
     "AWS::CloudWatch::Alarm": LocalStack._alarm,
     "AWS::CloudWatch::Dashboard": LocalStack._dashboard,
     "AWS::Glue::Database": LocalStack._glue_database,
@@ -656,6 +665,7 @@ _ORDER = {
     "AWS::SNS::Subscription": 4,
     "AWS::KinesisFirehose::DeliveryStream": 5,
     "AWS::Logs::LogGroup": 2,
+    "AWS::Logs::LogStream": 2,
     "AWS::CloudWatch::Alarm": 9,
     "AWS::CloudWatch::Dashboard": 9,
     "AWS::Glue::Database": 3,
