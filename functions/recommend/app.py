@@ -104,6 +104,14 @@ def get_recommendations(
         Query(alias="cartProductIds", description="The cart's product ids, comma-separated."),
     ] = None,
     category: Annotated[Category | None, Query(description="Only products of this category.")] = None,
+    exclude: Annotated[
+        ProductList | None,
+        Query(
+            description="Products never to return, comma-separated (up to 100): e.g. those another "
+            "widget of the page already shows. The list is filled from deeper candidates and the "
+            "next sources instead."
+        ),
+    ] = None,
 ) -> Response[str]:
     started = time.perf_counter()
     admission = access.admit(user_id, app.current_event.headers)
@@ -116,6 +124,7 @@ def get_recommendations(
         current_product_id=current_product_id,
         cart_product_ids=cart_product_ids,
         category=category,
+        exclude=exclude,
     )
     outcome = service.recommend(query)
     _observe(outcome, (time.perf_counter() - started) * 1000, caller_unverified=admission.unverified)

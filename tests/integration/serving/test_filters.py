@@ -136,3 +136,26 @@ def test_a_list_is_short_only_when_the_catalog_has_no_more_eligible_products(wor
     assert status == 200
     assert sorted(ids(body)) == [sku(n) for n in range(60)]
     assert json.dumps(body).count('"id"') == 60
+
+
+def test_excluded_products_are_never_served_and_the_list_stays_full(world: World) -> None:
+    # Given the rich user's homepage list, whose first three products another widget already shows
+    _, before, _ = world.ask("recommend_homepage")
+    shown_elsewhere = ids(before)[:3]
+    # When the homepage asks again, excluding them
+    status, body, _ = world.ask("recommend_homepage", exclude=",".join(shown_elsewhere))
+    # Then none of them is served, the list is still full, and the rest keep their order
+    assert status == 200
+    assert not set(shown_elsewhere) & set(ids(body))
+    assert len(ids(body)) == 10
+    assert ids(body)[:7] == ids(before)[3:]
+
+
+def test_a_bad_exclude_parameter_is_a_400_naming_it(world: World) -> None:
+    # When exclude carries an e-mail address, or more than 100 products
+    bad_id, _, _ = world.ask("recommend_homepage", exclude="sku_1,someone@example.com")
+    too_many, body, _ = world.ask("recommend_homepage", exclude=",".join(sku(n) for n in range(101)))
+    # Then both are refused, naming the parameter
+    assert bad_id == 400
+    assert too_many == 400
+    assert [e["field"] for e in body["errors"]] == ["exclude"]

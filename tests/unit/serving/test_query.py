@@ -69,3 +69,12 @@ def test_absurd_context_names_are_refused(context: str) -> None:
     # Given a context over 64 characters, with control characters, or empty / Then it is refused
     with pytest.raises(ValidationError):
         TypeAdapter(ContextName).validate_python(context)
+
+
+def test_excluded_products_are_split_and_deduplicated_in_order() -> None:
+    # Given an exclude parameter with a repeated product
+    query = RecommendationQuery.from_parameters(exclude="sku_2,sku_1,sku_2")
+    # Then the excluded products are the distinct ones, in the order given
+    assert query.excludeProductIds == ("sku_2", "sku_1")
+    # And without the parameter nothing is excluded
+    assert RecommendationQuery.from_parameters().excludeProductIds == ()

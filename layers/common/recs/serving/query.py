@@ -16,6 +16,8 @@ from recs.contracts.ids import ID_PATTERN
 from recs.errors import InvalidRequestError
 
 MAX_CART_ITEMS = 100
+#: Products a request may exclude (those other widgets of the page show, say).
+MAX_EXCLUDED = 100
 KNOWN_CONTEXTS = ("homepage", "product-page", "cart")
 
 #: User, anonymous and product ids: 1-128 characters of A-Z a-z 0-9 _ - . : (no spaces, no `@`).
@@ -53,6 +55,9 @@ class RecommendationQuery(BaseModel):
     productId: Identifier | None = Field(default=None, description="The product on screen.")
     cartProductIds: tuple[Identifier, ...] = Field(default=(), max_length=MAX_CART_ITEMS)
     category: Category | None = None
+    excludeProductIds: tuple[Identifier, ...] = Field(
+        default=(), max_length=MAX_EXCLUDED, description="Products never to return."
+    )
 
     @model_validator(mode="after")
     def _product_page_needs_product(self) -> Self:
@@ -77,6 +82,7 @@ class RecommendationQuery(BaseModel):
         current_product_id: str | None = None,
         cart_product_ids: str | None = None,
         category: str | None = None,
+        exclude: str | None = None,
     ) -> RecommendationQuery:
         """The query from the (individually validated) parameters of the route.
 
@@ -94,6 +100,7 @@ class RecommendationQuery(BaseModel):
                 "invalid request", {"productId": "required when context is product-page"}
             )
         cart = tuple(dict.fromkeys(cart_product_ids.split(","))) if cart_product_ids else ()
+        excluded = tuple(dict.fromkeys(exclude.split(","))) if exclude else ()
         return cls(
             userId=user_id,
             anonId=anon_id,
@@ -102,4 +109,5 @@ class RecommendationQuery(BaseModel):
             productId=product,
             cartProductIds=cart,
             category=category,
+            excludeProductIds=excluded,
         )

@@ -147,7 +147,8 @@ class RecommendService:
 
         filters = Filters(
             excluded=frozenset(
-                {p for p in (query.productId, *query.cartProductIds) if p} | control.unavailable
+                {p for p in (query.productId, *query.cartProductIds, *query.excludeProductIds) if p}
+                | control.unavailable
             ),
             purchased=frozenset(plan.purchased) if self._options.exclude_purchased else frozenset(),
             category=query.category,
