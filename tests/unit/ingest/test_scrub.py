@@ -23,6 +23,11 @@ from recs.ingest.scrub import REDACTED, scrub_text
         ("0049/30/1234567", REDACTED),
         ("card 4111 1111 1111 1111", f"card {REDACTED}"),
         ("from 203.0.113.7 today", f"from {REDACTED} today"),
+        ("from 2001:0db8:85a3:0000:0000:8a2e:0370:7334 today", f"from {REDACTED} today"),
+        ("ip 2001:db8::8a2e:370:7334", f"ip {REDACTED}"),
+        ("fe80::1ff:fe23:4567:890a", REDACTED),
+        ("host ::ffff:c000:0280 x", f"host {REDACTED} x"),
+        ("2001:DB8:0:0:8:800:200C:417A", REDACTED),
     ],
 )
 def test_contact_data_is_replaced(text: str, expected: str) -> None:
@@ -42,6 +47,10 @@ def test_contact_data_is_replaced(text: str, expected: str) -> None:
         "product-page",
         "cat_electronics",
         "sku 123456",
+        "open 10:30 to 18:45",
+        "ratio 16:9 screen",
+        "c++::std vector",
+        "deadbeef",
         "",
     ],
 )
@@ -89,3 +98,24 @@ def test_no_phone_number_survives(digits: list[int], separators: list[str], plus
 def test_scrubbed_text_is_never_longer(text: str) -> None:
     # Given any text / When scrubbed / Then it still fits its field's length limit
     assert len(scrub_text(text)) <= len(text)
+
+
+_hex_group = st.from_regex(r"[0-9a-f]{1,4}", fullmatch=True)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(groups=st.lists(_hex_group, min_size=8, max_size=8), cut=st.integers(0, 7), span=st.integers(2, 7))
+def test_no_ipv6_address_survives(groups: list[str], cut: int, span: int) -> None:
+    # Given an IPv6 address, in full or with a run of groups compressed to "::"
+    full = ":".join(groups)
+    kept = [*groups[:cut], "", *groups[min(8, cut + span) :]]
+    compressed = ":".join(kept).replace(":::", "::")
+    if compressed.startswith(":") and not compressed.startswith("::"):
+        compressed = ":" + compressed
+    if compressed.endswith(":") and not compressed.endswith("::"):
+        compressed += ":"
+    for address in (full, compressed):
+        if len(address) < 6:
+            continue
+        # When scrubbed inside free text / Then the address is gone
+        assert address not in scrub_text(f"seen from {address} yesterday"), address
