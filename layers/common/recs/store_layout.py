@@ -109,6 +109,10 @@ TOMBSTONE_PK_PREFIX = "ERASED#"
 #: Partition of the erasures waiting for the purge (`pending_erasure_key`).
 PENDING_ERASURES_PK = "ERASURES#PENDING"
 
+#: The purge's lake watermark (state table): lake partitions before the hour it names were swept
+#: for late records of erased visitors (``sweptFrom``: ``YYYY/MM/DD/HH``).
+LAKE_SWEEP_KEY = ("PURGE#LAKE", "WATERMARK")
+
 
 def pending_erasure_key(receipt_id: str) -> tuple[str, str]:
     """State-table key listing an erasure the purge has still to finish (queried by partition)."""

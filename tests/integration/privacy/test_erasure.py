@@ -101,6 +101,9 @@ def test_an_erasure_leaves_no_trace_anywhere_and_the_next_runs_do_not_bring_the_
     ids = json.loads(artifact(stack, f"models/{version}/model/ids.json"))["users"]
     assert user_pseudonym not in ids
     assert anon_pseudonym not in ids
+    # And that run's purge, with no erasure pending, swept the late record from the lake (and the
+    # session signal it recreated): again no store holds anything of the user
+    assert find(stack, [user, user_pseudonym, anon, anon_pseudonym]) == []
 
 
 def test_an_erasure_during_a_training_run_is_honoured_before_the_flip(

@@ -16,7 +16,13 @@ from recs.privacy.purge import ErasurePurge, PurgeDeps
 from recs.privacy.receipts import ErasureStatus, ReceiptBook
 from recs.privacy.service import PrivacyService
 from recs.privacy.visitors import ErasedVisitors
-from recs.store_layout import PENDING_ERASURES_PK, session_cache_key, session_key, tombstone_key
+from recs.store_layout import (
+    LAKE_SWEEP_KEY,
+    PENDING_ERASURES_PK,
+    session_cache_key,
+    session_key,
+    tombstone_key,
+)
 from recs.training.privacy.artifact_scrub import ScrubOutcome
 from tests.unit.privacy.fakes import PSEUDONYMS, MemoryCache, MemoryObjects, MemoryTable, clock
 
@@ -188,6 +194,42 @@ def test_late_records_of_an_earlier_erasure_are_purged_with_the_next_one(world: 
     # Then the late record is gone too
     assert ERASED not in world.lake_text()
     assert KEPT not in world.lake_text()
+
+
+def test_late_records_of_an_earlier_erasure_are_swept_by_the_next_run_without_any_pending(
+    world: World,
+) -> None:
+    # Given an erasure completed by a run at 12:00 (NOW), then a late record of that user and of
+    # an anonymous id it logged in from, arriving in the next hour's partition, and its session
+    # signal recreated by the late event
+    world.privacy.request_erasure("erased_user")
+    world.purge.run()
+    watermark = world.state.get(*LAKE_SWEEP_KEY)
+    assert watermark is not None
+    assert watermark["sweptFrom"] == "2026/11/26/11"
+    world.lake.objects["events/2026/11/26/13/late"] = record(9, ERASED, "a_late") + record(10, KEPT)
+    pk, sk = session_key(ERASED)
+    world.state.put({"pk": pk, "sk": sk, "d": "[]"})
+    reads = world.lake.reads
+    # When the next run has no erasure pending
+    report = world.purge.run().as_dict()
+    # Then the late records are gone, the other shopper's kept, the session row removed again
+    assert ERASED not in world.lake_text()
+    assert "a_late" not in world.lake_text()
+    assert KEPT in world.lake_text()
+    assert session_key(ERASED) not in world.state.items
+    assert report["lakeRecordsRemoved"] == 1
+    assert report["linkedAnonymousIds"] == 1
+    # And only the partitions from the watermark on were read, not the whole lake
+    assert world.lake.reads - reads == report["lakeObjectsRead"] * 2  # links, then rewrite
+    assert report["lakeObjectsRead"] == 1
+
+
+def test_a_sweep_without_any_erasure_ever_reads_nothing(world: World) -> None:
+    # Given no tombstone at all / When runs sweep / Then the lake is never read
+    world.purge.run()
+    world.purge.run()
+    assert world.lake.reads == 0
 
 
 def test_a_line_that_is_not_json_but_names_an_erased_visitor_is_removed() -> None:

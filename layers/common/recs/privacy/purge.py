@@ -14,7 +14,11 @@ trains on a purged lake), over every pending erasure at once:
    and the next run repeats the purge; everything here is idempotent).
 
 Records of erasures completed earlier that arrived late (a client's re-send, a buffered
-delivery) are removed in the same passes; training excludes them meanwhile by tombstone.
+delivery) are removed in the same passes; training excludes them meanwhile by tombstone. A run
+with no erasure pending still sweeps for them, in the lake partitions that arrived since the last
+sweep only (Firehose partitions by arrival hour, so a late record lands in a new partition): the
+watermark (`LAKE_SWEEP_KEY`) names the first hour not yet known clean, and each sweep moves it to
+the hour before the run's (the current hour's objects may still grow).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from recs.ports import KeyValueTable, ObjectStore, PrivacyRecords
@@ -31,7 +35,7 @@ from recs.privacy.lake_purge import PREFETCH, LakePurge
 from recs.privacy.receipts import Receipt, ReceiptBook, Removed
 from recs.privacy.visitors import ErasedVisitors
 from recs.pseudonyms import Pseudonyms
-from recs.store_layout import iso, tombstone_key
+from recs.store_layout import LAKE_SWEEP_KEY, iso, tombstone_key
 
 _log = logging.getLogger(__name__)
 
@@ -108,7 +112,7 @@ class ErasurePurge:
         report = PurgeReport()
         pending = deps.receipts.pending()
         if not pending:
-            return report
+            return self._sweep_late_records()
         _, tombstones = deps.privacy.opted_out_and_tombstones()
         erased = ErasedVisitors(tombstones, deps.pseudonyms.tombstone)
         owners: dict[str, Receipt] = {}
@@ -140,11 +144,7 @@ class ErasurePurge:
             set(rewrite.removed_by_visitor) | set(scrub.objects_by_visitor) | set(links) | set(links.values())
         )
         for visitor in sorted(visitors):
-            live = (
-                deps.live.erase_user(visitor)
-                if visitor.startswith("u_")
-                else deps.live.erase_anonymous(visitor)
-            )
+            live = self._erase_live(visitor)
             report.live.add(live)
             owner = owners.get(erased.tombstone(visitor))
             if owner is None:
@@ -173,7 +173,60 @@ class ErasurePurge:
             _log.warning(
                 "purge: %d cache faults; %d erasures stay pending", report.cache_faults, len(pending)
             )
+        else:
+            self._advance_watermark()  # the whole lake was just swept
         return report
+
+    def _sweep_late_records(self) -> PurgeReport:
+        """No erasure pending: remove late records of visitors erased earlier from the lake
+        partitions that arrived since the last sweep, and their live rows again (a late event may
+        have recreated a session signal). Nothing is read when nobody was ever erased."""
+        deps = self._deps
+        report = PurgeReport()
+        _, tombstones = deps.privacy.opted_out_and_tombstones()
+        if not tombstones:
+            return report
+        erased = ErasedVisitors(tombstones, deps.pseudonyms.tombstone)
+        faults = deps.cache.errors
+        since = self._watermark()
+        lake = LakePurge(deps.lake, deps.lake_prefix, erased, prefetch=deps.prefetch)
+        listed = lake.keys()
+        keys = [key for key in listed if since is None or self._partition(key) >= since]
+        links = lake.find_links(keys)
+        report.linked_anonymous_ids = self._tombstone_links(links, erased, {}, iso(deps.clock()))
+        rewrite = lake.rewrite(keys)
+        report.lake_objects_read = rewrite.objects_read
+        report.lake_objects_rewritten = rewrite.objects_rewritten
+        report.lake_objects_deleted = rewrite.objects_deleted
+        report.lake_records_removed = rewrite.records_removed
+        for visitor in sorted(set(rewrite.removed_by_visitor) | set(links) | set(links.values())):
+            report.live.add(self._erase_live(visitor))
+        report.cache_faults = deps.cache.errors - faults
+        if not report.cache_faults:
+            self._advance_watermark()  # else the next run sweeps the same partitions again
+        return report
+
+    def _erase_live(self, visitor: str) -> Removed:
+        """The live rows and cached copies keyed by an erased pseudonym (user or anonymous)."""
+        live = self._deps.live
+        return live.erase_user(visitor) if visitor.startswith("u_") else live.erase_anonymous(visitor)
+
+    def _partition(self, key: str) -> str:
+        """A lake key's arrival hour, ``YYYY/MM/DD/HH`` (Firehose's layout under the prefix)."""
+        return key.removeprefix(self._deps.lake_prefix)[:13]
+
+    def _watermark(self) -> str | None:
+        row = self._deps.state_table.get(*LAKE_SWEEP_KEY)
+        return str(row["sweptFrom"]) if row and row.get("sweptFrom") else None
+
+    def _advance_watermark(self) -> None:
+        """Partitions before the hour preceding this run's are clean: the current hour's objects
+        may still grow (Firehose buffers up to a minute), so the next sweep starts an hour back."""
+        now = self._deps.clock()
+        swept_from = (now - timedelta(hours=1)).strftime("%Y/%m/%d/%H")
+        self._deps.state_table.put(
+            {"pk": LAKE_SWEEP_KEY[0], "sk": LAKE_SWEEP_KEY[1], "sweptFrom": swept_from, "updatedAt": iso(now)}
+        )
 
     def _tombstone_links(
         self, links: dict[str, str], erased: ErasedVisitors, owners: dict[str, Receipt], now: str
