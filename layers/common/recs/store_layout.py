@@ -40,7 +40,9 @@ Unversioned Redis keys: ``recs:optout:<user>`` (b"1" opted out / b"0"), ``recs:s
 
 from __future__ import annotations
 
+import base64
 import json
+import zlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -165,19 +167,70 @@ def availability_row(
 CATALOG_FEED_PREFIXES = ("NEW#", "ASIM#")
 
 
-def category_map_row(
+#: A DynamoDB item holds at most 400 KB: a category map is compressed, then split into parts of
+#: this many characters (base64), each its own row.
+CATALOG_PART_CHARS = 350_000
+#: How a part's `d` is encoded: base64 of one slice of the zlib-compressed JSON map. A row without
+#: `enc` carries the map's JSON in `d` (versions published before parts existed).
+CATALOG_ENCODING = "zlib-b64"
+
+
+def catalog_part_pk(part: int) -> str:
+    """The partition key of a category map's part: ``CATALOG`` for the first, ``CATALOG#<n>`` after."""
+    return CATALOG_PK if part == 0 else f"{CATALOG_PK}#{part}"
+
+
+def category_map_rows(
     categories: Mapping[str, str], version: str, generated_at: str, expires_at: int
-) -> dict[str, Any]:
-    """A version's ``CATALOG`` row: product -> category, what serving's category filters and
-    category-popular use (written by training and by the catalog feed)."""
-    return {
-        "pk": CATALOG_PK,
-        "sk": version_sk(version),
-        "v": version,
-        "g": generated_at,
-        "expiresAt": expires_at,
-        "d": json.dumps(dict(sorted(categories.items())), separators=(",", ":")),
-    }
+) -> list[dict[str, Any]]:
+    """A version's ``CATALOG`` rows: product -> category, what serving's category filters and
+    category-popular use (written by training and by the catalog feed).
+
+    The map is compressed and split into parts that each fit a DynamoDB item (a catalog of
+    16,000 products already outgrows one as plain JSON); the first row names how many there are
+    (`parts`), so a reader fetches the others by key (`catalog_part_keys`).
+    """
+    text = json.dumps(dict(sorted(categories.items())), separators=(",", ":"))
+    payload = base64.b64encode(zlib.compress(text.encode(), 6)).decode()
+    pieces = [payload[i : i + CATALOG_PART_CHARS] for i in range(0, len(payload), CATALOG_PART_CHARS)] or [""]
+    sk = version_sk(version)
+    return [
+        {
+            "pk": catalog_part_pk(part),
+            "sk": sk,
+            "v": version,
+            "g": generated_at,
+            "expiresAt": expires_at,
+            "d": piece,
+            "enc": CATALOG_ENCODING,
+            "parts": len(pieces),
+        }
+        for part, piece in enumerate(pieces)
+    ]
+
+
+def catalog_part_keys(first: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The keys of a category map's parts after its first row (none for a one-part map)."""
+    parts = int(first.get("parts", 1))
+    return [(catalog_part_pk(part), str(first["sk"])) for part in range(1, parts)]
+
+
+def category_map_payload(rows: Sequence[Mapping[str, Any]]) -> bytes:
+    """The map's bytes from its rows, first row first: zlib-compressed JSON, or plain JSON for a
+    row without `enc`. `decode_category_map` reads either."""
+    first = rows[0]
+    if first.get("enc") != CATALOG_ENCODING:
+        return str(first["d"]).encode()
+    if len(rows) != int(first.get("parts", 1)):
+        raise ValueError(f"category map of {first.get('v')}: {len(rows)} of {first.get('parts')} parts")
+    return base64.b64decode("".join(str(row["d"]) for row in rows))
+
+
+def decode_category_map(payload: bytes) -> dict[str, str]:
+    """product -> category from `category_map_payload`'s bytes (compressed or plain JSON)."""
+    text = payload if payload[:1] == b"{" else zlib.decompress(payload)
+    decoded: dict[str, str] = json.loads(text)
+    return decoded
 
 
 def new_arrivals_pk(category: str = ALL_CATEGORIES) -> str:

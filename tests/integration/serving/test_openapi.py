@@ -47,6 +47,7 @@ def test_the_recommendations_route_documents_its_parameters_and_400_not_422() ->
         "currentProductId",
         "cartProductIds",
         "category",
+        "exclude",
     }
     limit = next(p for p in operation["parameters"] if p["name"] == "limit")["schema"]
     assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 100, 10)

@@ -15,6 +15,8 @@ from recs.store_layout import (
     CATALOG_OBJECT_KEY,
     CATALOG_PK,
     POINTER_KEY,
+    category_map_payload,
+    decode_category_map,
     decode_items,
     version_sk,
 )
@@ -150,7 +152,11 @@ def test_an_upload_switches_serving_to_new_lists_and_fresh_availability_in_one_w
     assert categories is not None
     assert [p for p, _, _ in decode_items(new_row["d"])] == ["sku_9"]
     assert [p for p, _, _ in decode_items(similar_row["d"])] == ["sku_1"]
-    assert json.loads(categories["d"]) == {"sku_1": "c", "sku_2": "c", "sku_9": "c"}
+    assert decode_category_map(category_map_payload([categories])) == {
+        "sku_1": "c",
+        "sku_2": "c",
+        "sku_9": "c",
+    }
     assert new_row["expiresAt"] == int(NOW.timestamp()) + 30 * 86_400
     assert (report.products, report.unavailable, report.newProducts) == (3, 2, 1)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
-from recs.store_layout import AVAILABILITY_KEY, decode_items
+from recs.store_layout import AVAILABILITY_KEY, category_map_payload, decode_category_map, decode_items
 from recs.training.fit.ranking import FactorScorer, rank
 from recs.training.publish.publishing import catalog_rows, item_list_rows, purchased_rows, user_list_rows
 
@@ -62,8 +63,25 @@ def test_the_catalog_row_maps_products_to_categories_and_availability_is_written
     # Then the version's catalog row holds the map and the unversioned availability row the list
     assert rows[0]["pk"] == "CATALOG"
     assert rows[0]["sk"] == "V#v1"
-    assert json.loads(rows[0]["d"]) == {"p1": "kitchen", "p2": "garden"}
+    assert decode_category_map(category_map_payload(rows[:1])) == {"p1": "kitchen", "p2": "garden"}
     assert (rows[1]["pk"], rows[1]["sk"]) == AVAILABILITY_KEY
     assert json.loads(rows[1]["d"]) == ["p9"]
     # And without an export no availability row is written
     assert len(catalog_rows({}, None, "v1", "g", 99)) == 1
+
+
+def test_a_large_catalogs_map_is_split_in_rows_that_each_fit_a_dynamodb_item() -> None:
+    # Given a catalog of 500,000 products (its plain JSON map is about 12 MB; an item holds 400 KB)
+    categories = {f"sku_{i:06d}": f"cat_{i % 50:03d}" for i in range(500_000)}
+    # When its rows are built
+    rows = catalog_rows(categories, None, "v1", "g", 99)
+    # Then each stays well under DynamoDB's item limit, the first names how many parts there are,
+    # and read back in order they are the whole map
+    assert len(rows) > 1
+    assert all(sum(len(str(k)) + len(str(v)) for k, v in row.items()) < 400_000 for row in rows)
+    assert [row["pk"] for row in rows] == ["CATALOG"] + [f"CATALOG#{n}" for n in range(1, len(rows))]
+    assert {row["parts"] for row in rows} == {len(rows)}
+    assert decode_category_map(category_map_payload(rows)) == categories
+    # And parts missing are an error, never half a map
+    with pytest.raises(ValueError, match="parts"):
+        category_map_payload(rows[:-1])

@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from recs.ports import KeyValueTable, ObjectStore
-from recs.store_layout import CATALOG_PK, POINTER_KEY, decode_items, version_meta_key, version_sk
+from recs.store_layout import (
+    CATALOG_PK,
+    POINTER_KEY,
+    catalog_part_keys,
+    category_map_payload,
+    decode_category_map,
+    decode_items,
+    version_meta_key,
+    version_sk,
+)
 from recs.training.prepare.lake import read_window
 from recs.training.publish import artifacts as paths
 from recs_tools.deploy.stack_outputs import MissingOutputsError, stack_outputs
@@ -194,7 +203,12 @@ class StackSource:
 
     def catalog_items(self, version: str) -> int | None:
         row = self.model_table.get(CATALOG_PK, version_sk(version))
-        return len(json.loads(str(row["d"]))) if row else None
+        if not row:
+            return None
+        parts = [row, *[self.model_table.get(pk, sk) for pk, sk in catalog_part_keys(row)]]
+        if any(part is None for part in parts):
+            return None
+        return len(decode_category_map(category_map_payload([p for p in parts if p is not None])))
 
     def served_ids(self, start: datetime, end: datetime) -> Iterable[str]:
         return self.served.served_ids(start, end) if self.served else ()

@@ -41,7 +41,7 @@ from recs.store_layout import (
     POINTER_KEY,
     attribute_similar_pk,
     availability_row,
-    category_map_row,
+    category_map_rows,
     iso,
     list_row,
     new_arrivals_pk,
@@ -168,7 +168,7 @@ class CatalogFeed:
         }
         rows = [list_row(pk, version, items, generated, expires) for pk, items in lists.items() if items]
         categories = {p.id: p.category for p in products if p.category}
-        rows.append(category_map_row(categories, version, generated, expires))
+        rows.extend(category_map_rows(categories, version, generated, expires))
         written = self._table.put_many(rows)
         if written != len(rows):
             raise RuntimeError(f"catalog feed: {written} of {len(rows)} rows stored; availability unchanged")

@@ -40,6 +40,9 @@ from recs.store_layout import (
     CONTROL_CACHE_KEY,
     POINTER_KEY,
     cache_key,
+    catalog_part_keys,
+    category_map_payload,
+    decode_category_map,
     decode_items,
     optout_cache_key,
     preference_key,
@@ -280,6 +283,13 @@ class ListRepository:
                 stats.store_errors += 1
                 fetched.failed.update(w.cache_key for w in group)
                 continue
+            if not in_state_table:
+                try:
+                    rows = self._with_catalog_parts(group, rows, stats)
+                except StoreUnavailableError:
+                    stats.store_errors += 1
+                    fetched.failed.update(w.cache_key for w in group if w.kind is Kind.CATALOG)
+                    rows = [None if w.kind is Kind.CATALOG else r for w, r in zip(group, rows, strict=True)]
             for want, row in zip(group, rows, strict=True):
                 raw = _encode_row(want.kind, row)
                 self._keep(want, _decode(want.kind, raw), fetched)
@@ -288,6 +298,32 @@ class ListRepository:
                     refill[want.cache_key] = (raw, ttl)
         if refill and self._cache.enabled:
             self._write_cache(refill, stats)
+
+    def _with_catalog_parts(
+        self, group: list[Want], rows: list[dict[str, Any] | None], stats: ReadStats
+    ) -> list[dict[str, Any] | None]:
+        """A category map split in parts (a large catalog) read whole: one more read of the other
+        parts, made once per version and container (the map is then kept in memory and cache)."""
+        parts = {
+            index: catalog_part_keys(row)
+            for index, (want, row) in enumerate(zip(group, rows, strict=True))
+            if want.kind is Kind.CATALOG and row is not None and int(row.get("parts", 1)) > 1
+        }
+        if not parts:
+            return rows
+        stats.store_reads += 1
+        keys = [key for index in sorted(parts) for key in parts[index]]
+        found = iter(self._tables[False].get_many(keys))
+        whole = list(rows)
+        for index in sorted(parts):
+            others = [next(found) for _ in parts[index]]
+            first = rows[index]
+            assert first is not None
+            if any(part is None for part in others):
+                whole[index] = None  # a version being deleted: as if it had no map
+                continue
+            whole[index] = {**first, "d": [first, *others]}
+        return whole
 
     def _write_cache(self, values: dict[str, tuple[bytes, int]], stats: ReadStats) -> None:
         """A best-effort write; a failed one counts as a cache error like a failed read (a frozen
@@ -321,6 +357,10 @@ def _encode_row(kind: Kind, row: Mapping[str, Any] | None) -> bytes:
         return b"1" if row and row.get("recommendations") is False else b"0"
     if kind is Kind.SESSION:
         return str(row["d"]).encode() if row else b"[]"
+    if kind is Kind.CATALOG and row is not None:
+        # Its parts, gathered by `_with_catalog_parts`, or the one row of a small map.
+        parts = row["d"] if isinstance(row["d"], list) else [row]
+        return category_map_payload(parts)
     return str(row["d"]).encode() if row else _ABSENT
 
 
@@ -333,8 +373,7 @@ def _decode(kind: Kind, raw: bytes) -> Any:
     if raw == _ABSENT:
         return None
     if kind is Kind.CATALOG:
-        catalog: dict[str, str] = json.loads(raw)
-        return catalog
+        return decode_category_map(raw)
     return decode_items(raw)
 
 

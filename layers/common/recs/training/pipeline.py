@@ -31,6 +31,8 @@ from recs.store_layout import (
     CATALOG_OBJECT_KEY,
     CATALOG_PK,
     cache_key,
+    catalog_part_keys,
+    category_map_payload,
     iso,
     popular_pk,
     purchased_pk,
@@ -489,11 +491,20 @@ class TrainingPipeline:
         return self._put_in_cache(version, self.versions.read_rows([(pk, version_sk(version)) for pk in pks]))
 
     def _put_in_cache(self, version: str, rows: list[dict[str, Any] | None]) -> int:
-        """The rows that were read, in the cache under the version's keys; how many were put."""
-        values = {cache_key(version, row["pk"]): str(row["d"]).encode() for row in rows if row is not None}
+        """The rows that were read, in the cache under the version's keys; how many were put. A
+        category map is put whole, its other parts read first (serving caches it the same way)."""
+        values = {cache_key(version, row["pk"]): self._cached_value(row) for row in rows if row is not None}
         if self.deps.cache.enabled and values:
             self.deps.cache.set_many(values, self.deps.cache_ttl_seconds)
         return len(values) if self.deps.cache.enabled else 0
+
+    def _cached_value(self, row: dict[str, Any]) -> bytes:
+        if row["pk"] != CATALOG_PK:
+            return str(row["d"]).encode()
+        others = self.versions.read_rows(catalog_part_keys(row))
+        if any(part is None for part in others):
+            raise PublishIncompleteError(f"the category map of {row.get('v')} misses parts")
+        return category_map_payload([row, *[part for part in others if part is not None]])
 
     # ------------------------------------------------------------------ serving versions never expire
     def renew_serving(self) -> dict[str, int]:
@@ -539,6 +550,9 @@ class TrainingPipeline:
         for a full version, its visitors)."""
         sk = version_sk(version)
         keys = [(CATALOG_PK, sk)]
+        first = self.versions.read_rows(keys)[0]
+        if first is not None:
+            keys.extend(catalog_part_keys(first))  # a large catalog's map is in several rows
         if not store.exists(paths.ITEM_LISTS):
             return keys
         kinds = SHOP_WIDE_LISTS if shop_wide_only else None

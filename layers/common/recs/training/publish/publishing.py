@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from recs.store_layout import (
     availability_row,
     bought_together_pk,
-    category_map_row,
+    category_map_rows,
     list_row,
     popular_pk,
     purchased_pk,
@@ -113,7 +113,7 @@ def catalog_rows(
     """The version's ``CATALOG`` row (product -> category, what serving's category filters use)
     and, when the shop exported a catalog, the unversioned availability row from it (naming the
     catalog feed's latest version, which it must not drop)."""
-    rows = [category_map_row(categories, version, generated_at, expires_at)]
+    rows = category_map_rows(categories, version, generated_at, expires_at)
     if unavailable is not None:
         rows.append(availability_row(unavailable, generated_at, catalog_version=catalog_version))
     return rows
