@@ -41,6 +41,7 @@ Unversioned Redis keys: ``recs:optout:<user>`` (b"1" opted out / b"0"), ``recs:s
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import zlib
 from collections.abc import Mapping, Sequence
@@ -146,33 +147,76 @@ def optout_cache_key(user_pseudonym: str) -> str:
 AVAILABILITY_KEY = (CATALOG_PK, "AVAILABILITY")
 
 
-def availability_row(
-    unavailable: Sequence[str], updated_at: str, catalog_version: str | None = None
-) -> dict[str, Any]:
-    """The availability row: `d` is a JSON list of the product ids that must not be recommended;
-    `catalogVersion` names the catalog feed's latest lists (new arrivals, attribute-similar
-    items, the live category map), which serving reads under that version."""
-    row = {
-        "pk": AVAILABILITY_KEY[0],
-        "sk": AVAILABILITY_KEY[1],
-        "d": json.dumps(sorted(set(unavailable)), separators=(",", ":")),
-        "updatedAt": updated_at,
-    }
-    if catalog_version:
-        row["catalogVersion"] = catalog_version
-    return row
-
-
-#: Keys of the catalog feed's lists, read under the availability row's `catalogVersion`.
-CATALOG_FEED_PREFIXES = ("NEW#", "ASIM#")
-
-
 #: A DynamoDB item holds at most 400 KB: a category map is compressed, then split into parts of
 #: this many characters (base64), each its own row.
 CATALOG_PART_CHARS = 350_000
 #: How a part's `d` is encoded: base64 of one slice of the zlib-compressed JSON map. A row without
 #: `enc` carries the map's JSON in `d` (versions published before parts existed).
 CATALOG_ENCODING = "zlib-b64"
+
+
+def availability_rows(
+    unavailable: Sequence[str], updated_at: str, catalog_version: str | None = None
+) -> list[dict[str, Any]]:
+    """The availability rows: the product ids that must not be recommended, and `catalogVersion`,
+    which names the catalog feed's latest lists (new arrivals, attribute-similar items, the live
+    category map) that serving reads under that version.
+
+    The list is zlib-compressed JSON in base64, like the category map. When it outgrows one item
+    (tens of thousands of sold-out products), the parts after the first are rows of their own,
+    keyed by the content's hash, written before the unversioned main row that names them (the
+    last row of the list): one write of that row switches readers to the new list whole.
+    """
+    text = json.dumps(sorted(set(unavailable)), separators=(",", ":"))
+    payload = base64.b64encode(zlib.compress(text.encode(), 6)).decode()
+    pieces = [payload[i : i + CATALOG_PART_CHARS] for i in range(0, len(payload), CATALOG_PART_CHARS)] or [""]
+    stamp = hashlib.sha256(payload.encode()).hexdigest()[:16]
+    main: dict[str, Any] = {
+        "pk": AVAILABILITY_KEY[0],
+        "sk": AVAILABILITY_KEY[1],
+        "d": pieces[0],
+        "enc": CATALOG_ENCODING,
+        "parts": len(pieces),
+        "stamp": stamp,
+        "updatedAt": updated_at,
+    }
+    if catalog_version:
+        main["catalogVersion"] = catalog_version
+    if len(pieces) == 1:
+        return [main]
+    written = datetime.fromisoformat(updated_at.replace("Z", "+00:00")).timestamp()
+    expires = int(written) + AVAILABILITY_PART_TTL
+    parts = [
+        {"pk": pk, "sk": sk, "d": piece, "expiresAt": expires}
+        for (pk, sk), piece in zip(availability_part_keys(main), pieces[1:], strict=True)
+    ]
+    return [*parts, main]
+
+
+#: Parts of a long availability list outlive any gap between two uploads or runs (DynamoDB TTL).
+AVAILABILITY_PART_TTL = 400 * 86_400
+
+
+def availability_part_keys(main: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The keys of an availability list's parts after the main row's (none for a short list)."""
+    parts = int(main.get("parts", 1))
+    return [(f"{CATALOG_PK}#AVAILABILITY#{main.get('stamp')}", f"PART#{n}") for n in range(1, parts)]
+
+
+def decode_availability(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The unavailable product ids from the main row and its parts (a row without `enc` holds the
+    JSON list itself)."""
+    main = rows[0]
+    if main.get("enc") != CATALOG_ENCODING:
+        return [str(p) for p in json.loads(str(main["d"]))]
+    if len(rows) != int(main.get("parts", 1)):
+        raise ValueError(f"availability: {len(rows)} of {main.get('parts')} parts")
+    payload = base64.b64decode("".join(str(row["d"]) for row in rows))
+    return [str(p) for p in json.loads(zlib.decompress(payload))]
+
+
+#: Keys of the catalog feed's lists, read under the availability row's `catalogVersion`.
+CATALOG_FEED_PREFIXES = ("NEW#", "ASIM#")
 
 
 def catalog_part_pk(part: int) -> str:

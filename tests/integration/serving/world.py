@@ -24,7 +24,7 @@ from recs.store_layout import (
     ALL_CATEGORIES,
     CATALOG_PK,
     POINTER_KEY,
-    availability_row,
+    availability_rows,
     bought_together_pk,
     iso,
     list_row,
@@ -146,7 +146,7 @@ class World:
 
     # -- what the catalog feed and ingestion write ------------------------------------------
     def unavailable(self, products: Iterable[str]) -> None:
-        self.models.put(availability_row(list(products), iso(datetime.now(UTC))))
+        self.models.put_many(availability_rows(list(products), iso(datetime.now(UTC))))
 
     def session(self, pseudonym: str, recent: list[tuple[str, str]]) -> None:
         """`recent`: (product, event type), newest first, as ingestion keeps it."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from recs.store_layout import AVAILABILITY_KEY, decode_items, tombstone_key, version_sk
+from recs.store_layout import AVAILABILITY_KEY, decode_availability, decode_items, tombstone_key, version_sk
 from recs.training.workflow import EvaluatedJob, Shard, ShardWritten
 from recs_tools.local.stack import LocalStack
 from tests.helpers import load_event
@@ -110,7 +110,7 @@ def test_opted_out_erased_and_unavailable_never_reach_the_published_version(stac
             assert not unavailable & {product for product, _, _ in decode_items(row["d"])}, row["pk"]
     availability = model_row(stack, *AVAILABILITY_KEY)
     assert availability is not None
-    assert unavailable <= set(json.loads(availability["d"]))
+    assert unavailable <= set(decode_availability([availability]))
 
 
 def _opt_out_event(user: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from recs.store_layout import (
     CATALOG_PK,
     POINTER_KEY,
     category_map_payload,
+    decode_availability,
     decode_category_map,
     decode_items,
     version_sk,
@@ -141,7 +142,7 @@ def test_an_upload_switches_serving_to_new_lists_and_fresh_availability_in_one_w
     # Then availability names what must not be served, and the new catalog version serving reads
     availability = table.get(*AVAILABILITY_KEY)
     assert availability is not None
-    assert json.loads(availability["d"]) == ["sku_2", "sku_3"]
+    assert decode_availability([availability]) == ["sku_2", "sku_3"]
     assert availability["catalogVersion"] == report.catalogVersion == "c20261120T083000.000Z"
     sk = version_sk(report.catalogVersion)
     new_row = table.get("NEW#*", sk)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -14,7 +15,7 @@ from recs.store_layout import (
     AVAILABILITY_KEY,
     CONTROL_CACHE_KEY,
     POINTER_KEY,
-    availability_row,
+    availability_rows,
     encode_items,
     popular_pk,
     similar_pk,
@@ -239,7 +240,7 @@ def test_a_zero_session_ttl_reads_the_session_from_the_store_every_time() -> Non
 
 def test_the_pointer_and_availability_are_held_for_their_ttl() -> None:
     # Given a pointer to v1 and sku_2 marked unavailable, held for 15 seconds
-    models = FakeTable([pointer_row(), availability_row(["sku_2"], "t")])
+    models = FakeTable([pointer_row(), *availability_rows(["sku_2"], "t")])
     clock = Clock()
     repo, _ = make(models, clock=clock)
     # When they are first read
@@ -257,6 +258,29 @@ def test_the_pointer_and_availability_are_held_for_their_ttl() -> None:
     assert repo.control(ReadStats()).pointer.version == "v2"  # type: ignore[union-attr]
     # and the availability row was read in the same call as the pointer
     assert AVAILABILITY_KEY in models.calls[0]
+
+
+def test_a_long_availability_list_is_read_whole_and_never_half_written() -> None:
+    # Given a pointer and sku_2 unavailable, read once
+    models = FakeTable([pointer_row(), *availability_rows(["sku_2"], "2026-03-02T12:00:00Z")])
+    clock = Clock()
+    repo, _ = make(models, clock=clock)
+    assert repo.control(ReadStats()).unavailable == frozenset({"sku_2"})
+    # When a long list (200,000 sold-out products, in parts) replaces it, the main row written
+    # before its parts (training writes them in parallel batches)
+    sold_out = ["sku_" + hashlib.sha1(str(n).encode()).hexdigest()[:16] for n in range(200_000)]
+    *parts, main = availability_rows(sold_out, "2026-03-02T12:00:00Z")
+    assert parts
+    models.rows[AVAILABILITY_KEY] = main
+    clock.now += 60
+    # Then the list it had keeps serving until the parts are there
+    assert repo.control(ReadStats()).unavailable == frozenset({"sku_2"})
+    # And once they are, the next refresh reads the whole list, in one more read
+    models.rows.update({(p["pk"], p["sk"]): p for p in parts})
+    clock.now += 60
+    stats = ReadStats()
+    assert repo.control(stats).unavailable == frozenset(sold_out)
+    assert stats.store_reads == 2
 
 
 def test_when_the_store_fails_the_last_known_pointer_keeps_serving() -> None:
@@ -281,7 +305,7 @@ def test_when_the_store_fails_the_last_known_pointer_keeps_serving() -> None:
 
 def test_a_fresh_container_reads_the_pointer_copy_from_the_cache_when_the_store_fails() -> None:
     # Given one container read the pointer (and left its copy in the shared cache)
-    models = FakeTable([pointer_row(), availability_row(["sku_2"], "t")])
+    models = FakeTable([pointer_row(), *availability_rows(["sku_2"], "t")])
     cache = FakeCache()
     make(models, cache=cache)[0].control(ReadStats())
     assert CONTROL_CACHE_KEY in cache.values

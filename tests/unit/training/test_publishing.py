@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-import json
+import hashlib
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recs.store_layout import AVAILABILITY_KEY, category_map_payload, decode_category_map, decode_items
+from recs.store_layout import (
+    AVAILABILITY_KEY,
+    availability_part_keys,
+    availability_rows,
+    category_map_payload,
+    decode_availability,
+    decode_category_map,
+    decode_items,
+)
 from recs.training.fit.ranking import FactorScorer, rank
 from recs.training.publish.publishing import catalog_rows, item_list_rows, purchased_rows, user_list_rows
 
@@ -65,7 +73,7 @@ def test_the_catalog_row_maps_products_to_categories_and_availability_is_written
     assert rows[0]["sk"] == "V#v1"
     assert decode_category_map(category_map_payload(rows[:1])) == {"p1": "kitchen", "p2": "garden"}
     assert (rows[1]["pk"], rows[1]["sk"]) == AVAILABILITY_KEY
-    assert json.loads(rows[1]["d"]) == ["p9"]
+    assert decode_availability(rows[1:]) == ["p9"]
     # And without an export no availability row is written
     assert len(catalog_rows({}, None, "v1", "g", 99)) == 1
 
@@ -85,3 +93,23 @@ def test_a_large_catalogs_map_is_split_in_rows_that_each_fit_a_dynamodb_item() -
     # And parts missing are an error, never half a map
     with pytest.raises(ValueError, match="parts"):
         category_map_payload(rows[:-1])
+
+
+def test_a_long_availability_list_is_split_and_its_main_row_comes_last() -> None:
+    # Given 200,000 sold-out products with ids that do not compress like a counter
+    sold_out = sorted("sku_" + hashlib.sha1(str(n).encode()).hexdigest()[:16] for n in range(200_000))
+    # When the availability rows are built
+    rows = availability_rows(sold_out, "2026-11-01T00:00:00Z", catalog_version="c1")
+    *parts, main = rows
+    # Then every row fits a DynamoDB item, the main row is the unversioned key and comes last
+    # (written after its parts), naming them by the content's stamp, and they expire long after
+    assert parts
+    assert all(sum(len(str(k)) + len(str(v)) for k, v in row.items()) < 400_000 for row in rows)
+    assert (main["pk"], main["sk"]) == AVAILABILITY_KEY
+    assert main["catalogVersion"] == "c1"
+    assert [(p["pk"], p["sk"]) for p in parts] == availability_part_keys(main)
+    assert all(p["expiresAt"] > 1_800_000_000 for p in parts)
+    # And read back, main row first, they are the whole list; a missing part is an error
+    assert decode_availability([main, *parts]) == sold_out
+    with pytest.raises(ValueError, match="parts"):
+        decode_availability([main, *parts[:-1]])

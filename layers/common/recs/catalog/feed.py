@@ -40,7 +40,7 @@ from recs.store_layout import (
     MODEL_IDS_ARTIFACT,
     POINTER_KEY,
     attribute_similar_pk,
-    availability_row,
+    availability_rows,
     category_map_rows,
     iso,
     list_row,
@@ -173,7 +173,10 @@ class CatalogFeed:
         if written != len(rows):
             raise RuntimeError(f"catalog feed: {written} of {len(rows)} rows stored; availability unchanged")
         # Last, one row: serving moves to this catalog version and its availability together.
-        self._table.put(availability_row(unavailable, generated, catalog_version=version))
+        *parts, main = availability_rows(unavailable, generated, catalog_version=version)
+        if parts and self._table.put_many(parts) != len(parts):
+            raise RuntimeError("catalog feed: the availability list's parts were not all stored")
+        self._table.put(main)
         return FeedReport(version, len(products), len(unavailable), len(fresh), written + 1)
 
     def _known_products(self) -> set[str]:

@@ -39,9 +39,11 @@ from recs.store_layout import (
     CATALOG_PK,
     CONTROL_CACHE_KEY,
     POINTER_KEY,
+    availability_part_keys,
     cache_key,
     catalog_part_keys,
     category_map_payload,
+    decode_availability,
     decode_category_map,
     decode_items,
     optout_cache_key,
@@ -212,7 +214,14 @@ class ListRepository:
             self._control_at = now - self._control_ttl + min(self._control_ttl, 2.0)
             return self._control
         pointer = Pointer.from_row(pointer_row) if pointer_row else None
-        unavailable = frozenset(json.loads(availability_row["d"])) if availability_row else frozenset()
+        unavailable: frozenset[str] = frozenset()
+        if availability_row:
+            known = self._unavailable(availability_row, stats)
+            if known is None:
+                # Its parts are being written: keep what we knew until the next refresh.
+                unavailable = self._control.unavailable if self._control else frozenset()
+            else:
+                unavailable = known
         catalog_version = str(availability_row.get("catalogVersion") or "") if availability_row else ""
         control = Control(pointer, unavailable, catalog_version or None)
         if control != self._control and pointer is not None:
@@ -220,6 +229,22 @@ class ListRepository:
             self._write_cache({CONTROL_CACHE_KEY: (_encode_control(control), self._ttls.control)}, stats)
         self._control, self._control_at = control, now
         return control
+
+    def _unavailable(self, main: dict[str, Any], stats: ReadStats) -> frozenset[str] | None:
+        """The availability list whole (one more read for a long list's parts); None while its
+        parts are not all there yet."""
+        keys = availability_part_keys(main)
+        parts: list[dict[str, Any] | None] = []
+        if keys:
+            stats.store_reads += 1
+            try:
+                parts = self._tables[False].get_many(keys)
+            except StoreUnavailableError:
+                stats.store_errors += 1
+                return None
+        if any(part is None for part in parts):
+            return None
+        return frozenset(decode_availability([main, *[part for part in parts if part is not None]]))
 
     def _control_from_cache(self, stats: ReadStats) -> Control:
         if not self._cache.enabled:

@@ -9,7 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recs.store_layout import (
-    availability_row,
+    availability_rows,
     bought_together_pk,
     category_map_rows,
     list_row,
@@ -115,5 +115,7 @@ def catalog_rows(
     catalog feed's latest version, which it must not drop)."""
     rows = category_map_rows(categories, version, generated_at, expires_at)
     if unavailable is not None:
-        rows.append(availability_row(unavailable, generated_at, catalog_version=catalog_version))
+        # A long list's parts, then its main row: written in parallel batches, so a reader may
+        # meet the main row first; serving then keeps the list it had until its next refresh.
+        rows.extend(availability_rows(unavailable, generated_at, catalog_version=catalog_version))
     return rows
