@@ -153,6 +153,26 @@ def test_a_recommended_product_clicked_and_added_to_the_cart_reaches_the_lake_wi
     assert any(r["eventType"] == "view" and r.get("productId") == product_id for r in records)
 
 
+def test_a_product_pages_second_shelf_never_repeats_the_first(shop: Shop, page: Page) -> None:
+    # Given a signed-in shopper on the product page of the first product they are recommended
+    page.goto(shop.url)
+    page.select_option("#identity", shop.shoppers[0])
+    expect(page.locator("#recommended")).to_have_attribute("data-loaded", "true")
+    page.locator("#recommended .card a").first.click()
+    page.wait_for_url("**/product.html?id=*")
+    # When both shelves have loaded ("More for you" asks with exclude= what "Similar items" shows)
+    expect(page.locator("#similar")).to_have_attribute("data-loaded", "true")
+    expect(page.locator("#more")).to_have_attribute("data-loaded", "true")
+    similar = set(page.locator("#similar .card").evaluate_all("cards => cards.map(c => c.dataset.productId)"))
+    more = page.locator("#more .card").evaluate_all("cards => cards.map(c => c.dataset.productId)")
+    on_screen = page.url.split("id=", 1)[1]
+    # Then the second shelf is full and shares no product with the first, nor the one on screen
+    assert similar
+    assert len(more) == 6
+    assert not similar & set(more)
+    assert on_screen not in more
+
+
 def test_switching_to_an_anonymous_visitor_serves_non_personal_lists_then_their_session(
     shop: Shop, page: Page
 ) -> None:

@@ -103,12 +103,14 @@
         list.appendChild(li);
       });
       section.setAttribute("data-loaded", "true");
+      return body.products.map(function (item) { return item.id; });
     }, function (error) {
       meta.className = "meta error";
       meta.textContent = error.status === 503
         ? "No recommendations yet: the first model has not been trained."
         : "Recommendations unavailable (" + (error.status || error.message) + ").";
       section.setAttribute("data-loaded", "error");
+      return [];
     });
   }
 
@@ -140,7 +142,10 @@
       document.getElementById("cart-count").textContent = String(lines.length);
       button.textContent = "Added";
     });
-    return shelf("similar", { productId: p.id, limit: 6 });
+    // A second shelf never repeats the first: what "Similar items" shows is excluded from it.
+    return shelf("similar", { productId: p.id, limit: 6 }).then(function (shown) {
+      return shelf("more", { exclude: shown.concat([p.id]), limit: 6 });
+    });
   }
 
   function cartPage() {
