@@ -23,6 +23,7 @@ from tests.integration.training.support import (
     ingest_shop,
     model_rows,
     pointer,
+    publish_pipeline,
     train_pipeline,
 )
 
@@ -103,7 +104,8 @@ def test_a_crash_in_the_middle_of_publishing_never_serves_a_mix_of_versions(
     pipeline = train_pipeline(stack)
     wide_open_gate = {"shard_users": 25, "gate_popularity_margin": -0.99, "gate_max_regression": 1.0}
     monkeypatch.setattr(pipeline, "params", pipeline.params.model_copy(update=wide_open_gate))
-    artifacts = pipeline.deps.artifacts
+    # (user shards run on the publish function: its own pipeline, in its own module)
+    artifacts = publish_pipeline(stack).deps.artifacts
     real_put = artifacts.put
 
     def crashing_put(key: str, data: bytes, content_type: str = "application/octet-stream") -> None:

@@ -83,3 +83,8 @@ def entered_states(stack: LocalStack, execution: dict[str, Any]) -> list[str]:
 def train_pipeline(stack: LocalStack) -> Any:
     """The training function's pipeline object (its module loads on first use, as a cold start)."""
     return stack.function("TrainFunction").module.pipeline
+
+
+def publish_pipeline(stack: LocalStack) -> Any:
+    """The publish function's pipeline object: user shards run there (the item shard does not)."""
+    return stack.function("PublishFunction").module.pipeline

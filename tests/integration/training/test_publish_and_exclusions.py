@@ -21,6 +21,7 @@ from tests.integration.training.support import (
     model_row,
     model_rows,
     pointer,
+    publish_pipeline,
     train_pipeline,
     upload_catalog,
 )
@@ -52,7 +53,7 @@ def test_a_shard_that_fails_stops_the_flip_and_the_old_version_keeps_serving(
     ingest_shop(stack)
     assert stack.run_training()["status"] == "SUCCEEDED"
     before = pointer(stack)
-    pipeline = train_pipeline(stack)
+    pipeline = publish_pipeline(stack)
     real = pipeline.publish_shard
 
     def failing(job: EvaluatedJob, shard: Shard) -> ShardWritten:

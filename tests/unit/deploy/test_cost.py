@@ -121,3 +121,9 @@ def test_access_logs_the_alerts_key_and_the_nat_of_a_cached_stack_checking_token
     assert nat
     assert not [name for name in plain if name.startswith("NAT gateways")]
     assert cached[nat[0]] >= A.availability_zones * 730 * P.nat_gateway_hour
+
+
+def test_the_publish_memory_priced_is_the_templates() -> None:
+    # Given template.yaml's publish function / Then the model prices its memory for user shards
+    resources = load_template(repo_root() / "template.yaml")["Resources"]
+    assert resources["PublishFunction"]["Properties"]["MemorySize"] / 1024 == A.publish_memory_gb

@@ -68,6 +68,12 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("dynamodb:PutItem", "ModelTable"),
         ("dynamodb:BatchWriteItem", "ModelTable"),
     },
+    # A user shard: its version's artifacts in, its rows out.
+    "PublishFunction": {
+        ("s3:GetObject", "ArtifactBucket"),
+        ("s3:PutObject", "ArtifactBucket"),
+        ("dynamodb:BatchWriteItem", "ModelTable"),
+    },
     "TrainFunction": {
         ("s3:GetObject", "EventLakeBucket"),
         ("s3:ListBucket", "EventLakeBucket"),
@@ -182,7 +188,12 @@ def test_the_workflow_grants_star_only_for_actions_without_resource_level_permis
     }
     # And its policy templates are scoped to the functions and topic of the stack
     scoped = _grants([p for p in policies if "Statement" not in p])
-    assert {target for _, target in scoped} == {"TrainFunction", "PurgeFunction", "TrainingAlertsTopic"}
+    assert {target for _, target in scoped} == {
+        "TrainFunction",
+        "PublishFunction",
+        "PurgeFunction",
+        "TrainingAlertsTopic",
+    }
 
 
 def test_the_privacy_function_reaches_only_shoppers_and_erasures_rows_by_partition_key(

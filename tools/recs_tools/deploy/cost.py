@@ -102,6 +102,10 @@ class Assumptions:
     # column prices a deployment that needs the scale path, not today's training.
     max_trainable_users: float = 1_000_000.0
     train_memory_gb: float = 10.0
+    # User shards publish on their own function (template.yaml PublishFunction, 1,769 MB: one
+    # vCPU); top-K was measured on this 2-core machine, so a shard ranks about 2x slower there.
+    publish_memory_gb: float = 1769 / 1024
+    publish_cpu_factor: float = 2.0
     events_per_second_prepare: float = 206_000.0  # docs/training.md, Scale
     train_seconds_per_million_interactions: float = (124.2 + 66.7) / 40.0  # train + evaluate
     topk_seconds_per_million_users: float = 62.9
@@ -224,17 +228,27 @@ def monthly_cost(
     shards = math.ceil(users / a.shard_users) + 1
 
     invocations = t.recommend + t.event_posts + t.privacy + runs * (6 + shards)
+    # The train function: prepare, train, evaluate, and the item shard's writes.
     train_seconds = (
         window_events / a.events_per_second_prepare
         + interactions / 1e6 * a.train_seconds_per_million_interactions
-        + users / 1e6 * a.topk_seconds_per_million_users
-        + run.seconds
+        + run.product_lists / a.rows_written_per_second
+    )
+    # The publish function: each user shard ranks its users and writes their rows.
+    publish_seconds = (
+        users / 1e6 * a.topk_seconds_per_million_users * a.publish_cpu_factor
+        + run.user_lists * 2 / a.rows_written_per_second
     )
     gb_seconds = (
         t.recommend * a.recommend_memory_gb * a.recommend_ms / 1000
         + t.event_posts * a.ingest_memory_gb * a.ingest_ms / 1000
         + t.privacy * a.privacy_memory_gb * a.privacy_ms / 1000
-        + runs * (a.train_memory_gb * train_seconds + a.purge_memory_gb * a.purge_seconds_per_run)
+        + runs
+        * (
+            a.train_memory_gb * train_seconds
+            + a.publish_memory_gb * publish_seconds
+            + a.purge_memory_gb * a.purge_seconds_per_run
+        )
     )
     lambda_cost = invocations / 1e6 * p.lambda_requests_per_million + gb_seconds * p.lambda_gb_second
     snapstart = (
