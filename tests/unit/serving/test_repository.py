@@ -281,6 +281,11 @@ def test_a_long_availability_list_is_read_whole_and_never_half_written() -> None
     stats = ReadStats()
     assert repo.control(stats).unavailable == frozenset(sold_out)
     assert stats.store_reads == 2
+    # And later refreshes of the same content read the main row only, not its parts again
+    clock.now += 60
+    stats = ReadStats()
+    assert repo.control(stats).unavailable == frozenset(sold_out)
+    assert stats.store_reads == 1
 
 
 def test_when_the_store_fails_the_last_known_pointer_keeps_serving() -> None:

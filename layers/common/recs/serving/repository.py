@@ -197,6 +197,9 @@ class ListRepository:
         self._memory_lock = threading.Lock()
         self._control: Control | None = None
         self._control_at = float("-inf")
+        #: The content stamp of the long availability list last read whole, and that list: its
+        #: parts are read again only when the main row names other content.
+        self._availability: tuple[str, frozenset[str]] | None = None
 
     # ------------------------------------------------------------------ pointer and availability
     def control(self, stats: ReadStats) -> Control:
@@ -234,6 +237,9 @@ class ListRepository:
         """The availability list whole (one more read for a long list's parts); None while its
         parts are not all there yet."""
         keys = availability_part_keys(main)
+        stamp = str(main.get("stamp") or "")
+        if keys and self._availability is not None and self._availability[0] == stamp:
+            return self._availability[1]
         parts: list[dict[str, Any] | None] = []
         if keys:
             stats.store_reads += 1
@@ -244,7 +250,10 @@ class ListRepository:
                 return None
         if any(part is None for part in parts):
             return None
-        return frozenset(decode_availability([main, *[part for part in parts if part is not None]]))
+        unavailable = frozenset(decode_availability([main, *[part for part in parts if part is not None]]))
+        if keys:
+            self._availability = (stamp, unavailable)
+        return unavailable
 
     def _control_from_cache(self, stats: ReadStats) -> Control:
         if not self._cache.enabled:
