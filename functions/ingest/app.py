@@ -32,7 +32,11 @@ def post_events() -> Response[Any]:
     event = app.current_event
     headers = event.headers or {}
     request = IngestRequest.from_http(
-        headers.get("content-type"), event.body, bool(event.is_base64_encoded), headers.get("authorization")
+        headers.get("content-type"),
+        event.body,
+        bool(event.is_base64_encoded),
+        headers.get("authorization"),
+        headers.get("user-agent"),
     )
     result = service.ingest(request)
     metrics.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=result.accepted)

@@ -97,3 +97,17 @@ def test_a_beacon_with_text_plain_is_accepted(server: LocalApiServer) -> None:
     code, answer = _raw_post(server.url, json.dumps(_event(3)).encode(), "text/plain;charset=UTF-8")
     # Then it is accepted like JSON
     assert (code, answer["accepted"]) == (202, 1)
+
+
+def test_a_crawler_running_the_tracker_gets_its_events_refused_and_none_lands(server: LocalApiServer) -> None:
+    # Given Googlebot rendering a page that runs the tracker
+    googlebot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+    before = len(lake_records(server.stack))
+    # When it posts a view over HTTP
+    result = http_call(
+        server.url, "POST", "/api/events", {"events": [_event(901)]}, {"user-agent": googlebot}
+    )
+    # Then the request is refused naming the User-Agent, and nothing reached the lake
+    assert result.status == 400
+    assert [(r["field"], r["code"]) for r in result.body["rejected"]] == [("User-Agent", "crawler")]
+    assert len(lake_records(server.stack)) == before

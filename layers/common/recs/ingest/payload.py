@@ -40,6 +40,8 @@ class IngestRequest(BaseModel):
     #: The ``Authorization`` header: a bearer token of the user the events are about, needed
     #: for events with ``userId`` when caller authorization is on.
     authorization: str | None = None
+    #: The ``User-Agent`` header: events sent by known crawlers are refused (`recs.ingest.crawlers`).
+    user_agent: str | None = None
 
     @classmethod
     def from_http(
@@ -48,10 +50,13 @@ class IngestRequest(BaseModel):
         body: str | None,
         is_base64_encoded: bool,
         authorization: str | None = None,
+        user_agent: str | None = None,
     ) -> IngestRequest:
         """Build from API Gateway's (payload 2.0) headers and body; a binary body arrives base64-encoded."""
         if not body:
-            return cls(content_type=content_type, body=b"", authorization=authorization)
+            return cls(
+                content_type=content_type, body=b"", authorization=authorization, user_agent=user_agent
+            )
         if is_base64_encoded:
             try:
                 decoded = base64.b64decode(body, validate=True)
@@ -59,9 +64,14 @@ class IngestRequest(BaseModel):
                 raise InvalidRequestError(
                     "body is not valid base64", {"body": "is not valid base64"}
                 ) from exc
-            return cls(content_type=content_type, body=decoded, authorization=authorization)
+            return cls(
+                content_type=content_type, body=decoded, authorization=authorization, user_agent=user_agent
+            )
         return cls(
-            content_type=content_type, body=body.encode("utf-8", "surrogatepass"), authorization=authorization
+            content_type=content_type,
+            body=body.encode("utf-8", "surrogatepass"),
+            authorization=authorization,
+            user_agent=user_agent,
         )
 
 

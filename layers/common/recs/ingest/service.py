@@ -14,12 +14,20 @@ from datetime import datetime
 
 from recs.auth.policy import SubjectPolicy
 from recs.contracts.events import EventsAccepted
+from recs.ingest.crawlers import is_known_crawler
 from recs.ingest.errors import NoValidEventsError
 from recs.ingest.lake_records import encode_lines, to_lake_records
 from recs.ingest.payload import IngestRequest, read_events
 from recs.ingest.payload import parse_json_body as parse_json_body  # re-exported for other handlers
 from recs.ingest.session_signal import SessionSignal, SignalOutcome, SignalStatus
-from recs.ingest.validation import CheckedEvents, Rejection, TimeWindow, check_events, keep_callers_events
+from recs.ingest.validation import (
+    CheckedEvents,
+    Rejection,
+    TimeWindow,
+    check_events,
+    keep_callers_events,
+    refuse_all,
+)
 from recs.ports import EventSink
 from recs.pseudonyms import Pseudonyms
 
@@ -78,7 +86,13 @@ class IngestService:
         """
         raw_events, batch = read_events(request, self._max_body_bytes)
         now = self._clock()
-        checked = self._only_the_callers(check_events(raw_events, now, self._window), request)
+        checked = check_events(raw_events, now, self._window)
+        if is_known_crawler(request.user_agent):
+            # A crawler running the tracker is not a shopper: nothing of it may count.
+            checked = refuse_all(
+                checked, "User-Agent", "is a known crawler's; its events are not stored", "crawler"
+            )
+        checked = self._only_the_callers(checked, request)
         if not checked.valid:
             raise NoValidEventsError([r.as_model() for r in checked.rejections], checked.received, batch)
         records = to_lake_records(checked.valid, self._pseudonyms, now)

@@ -117,6 +117,13 @@ def check_events(raw_events: Sequence[Any], now: datetime, window: TimeWindow) -
     )
 
 
+def refuse_all(checked: CheckedEvents, field: str, reason: str, code: str) -> CheckedEvents:
+    """Every valid event rejected for one reason of the request as a whole (e.g. its sender)."""
+    refused = [Rejection(index, field, reason, code) for index in checked.valid_indices]
+    rejections = sorted([*checked.rejections, *refused], key=lambda r: r.index)
+    return CheckedEvents(valid=[], rejections=rejections, received=checked.received, valid_indices=[])
+
+
 def keep_callers_events(checked: CheckedEvents, subject: str) -> CheckedEvents:
     """Reject the valid events about another user than the verified caller `subject`; events
     about nobody in particular (no ``userId``) stay."""
