@@ -230,6 +230,7 @@
       if (params.cartProductIds && params.cartProductIds.length) add("cartProductIds", params.cartProductIds.join(","));
       if (params.limit) add("limit", params.limit);
       if (params.category) add("category", params.category);
+      if (params.categories && params.categories.length) add("categories", params.categories.join(","));
       if (params.exclude && params.exclude.length) add("exclude", params.exclude.join(","));
       var bearer = userId && o.getToken ? token() : Promise.resolve(null);
       return bearer.then(function (t) {

@@ -30,6 +30,7 @@ from recs.serving.query import (
     DEFAULT_CONTEXT,
     DEFAULT_LIMIT,
     Category,
+    CategoryList,
     ContextName,
     Identifier,
     Limit,
@@ -104,6 +105,13 @@ def get_recommendations(
         Query(alias="cartProductIds", description="The cart's product ids, comma-separated."),
     ] = None,
     category: Annotated[Category | None, Query(description="Only products of this category.")] = None,
+    categories: Annotated[
+        CategoryList | None,
+        Query(
+            description="Only products of these categories, comma-separated (up to 20; no commas "
+            "inside a name; use `category` for one that has some). Not with `category`."
+        ),
+    ] = None,
     exclude: Annotated[
         ProductList | None,
         Query(
@@ -125,6 +133,7 @@ def get_recommendations(
         cart_product_ids=cart_product_ids,
         category=category,
         exclude=exclude,
+        categories=categories,
     )
     outcome = service.recommend(query)
     _observe(outcome, (time.perf_counter() - started) * 1000, caller_unverified=admission.unverified)

@@ -180,3 +180,31 @@ def test_a_large_catalogs_map_in_several_rows_serves_the_category_filter(world: 
     assert status == 200
     assert len(ids(body)) == 10
     assert {category_of(int(p[4:])) for p in ids(body)} == {"cat_a"}
+
+
+def test_several_categories_keep_only_theirs_and_merge_their_popular_lists(world: World) -> None:
+    # Given a user whose own list is all cat_b
+    # When the homepage asks for cat_a or cat_b, and for cat_a alone through categories
+    status, both, _ = world.ask(
+        "recommend_category_filter", category=None, categories="cat_a,cat_b", limit="10"
+    )
+    _, only_a, _ = world.ask("recommend_category_filter", category=None, categories="cat_a", limit="10")
+    # Then each list is full and holds only those categories
+    assert status == 200
+    assert len(ids(both)) == 10
+    assert {category_of(int(p[4:])) for p in ids(both)} <= {"cat_a", "cat_b"}
+    assert len(ids(only_a)) == 10
+    assert {category_of(int(p[4:])) for p in ids(only_a)} == {"cat_a"}
+
+
+def test_categories_with_category_or_unknown_ones_are_refused_naming_the_parameter(world: World) -> None:
+    # When both parameters are sent, or (by a visitor without a list of their own) only
+    # categories no product belongs to
+    both, body, _ = world.ask("recommend_category_filter", category="cat_a", categories="cat_b")
+    ask = "recommend_category_filter"
+    unknown, missing, _ = world.ask(ask, userId=None, category=None, categories="cat_x,cat_y")
+    # Then a 400 names categories, and a 404 says none of them is on sale
+    assert both == 400
+    assert [e["field"] for e in body["errors"]] == ["categories"]
+    assert unknown == 404
+    assert [e["field"] for e in missing["errors"]] == ["categories"]

@@ -47,6 +47,7 @@ def test_the_recommendations_route_documents_its_parameters_and_400_not_422() ->
         "currentProductId",
         "cartProductIds",
         "category",
+        "categories",
         "exclude",
     }
     limit = next(p for p in operation["parameters"] if p["name"] == "limit")["schema"]

@@ -78,3 +78,15 @@ def test_excluded_products_are_split_and_deduplicated_in_order() -> None:
     assert query.excludeProductIds == ("sku_2", "sku_1")
     # And without the parameter nothing is excluded
     assert RecommendationQuery.from_parameters().excludeProductIds == ()
+
+
+def test_several_categories_are_split_deduplicated_and_never_sent_with_category() -> None:
+    # Given several categories / Then they are the filter, distinct and in order
+    query = RecommendationQuery.from_parameters(categories="shoes,hats,shoes")
+    assert query.category_filter == ("shoes", "hats")
+    # And one category alone is the filter too (it may contain a comma)
+    assert RecommendationQuery.from_parameters(category="Home, Garden").category_filter == ("Home, Garden",)
+    # And both at once are refused, naming categories
+    with pytest.raises(InvalidRequestError) as raised:
+        RecommendationQuery.from_parameters(category="shoes", categories="hats")
+    assert list(raised.value.fields) == ["categories"]

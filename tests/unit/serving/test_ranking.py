@@ -123,7 +123,7 @@ def test_purchases_are_filtered_unless_the_reason_is_buy_again() -> None:
 
 def test_the_category_filter_uses_the_catalog() -> None:
     # Given a "shoes" category filter and a catalog placing "a" in shoes and "b" in hats
-    filters = Filters(category="shoes", catalog={"a": "shoes", "b": "hats"})
+    filters = Filters(categories=frozenset({"shoes"}), catalog={"a": "shoes", "b": "hats"})
     # When products are checked against it
     # Then only the product in shoes passes; one in another category or missing from the catalog does not
     assert filters.allows("a", None)

@@ -18,6 +18,8 @@ from recs.errors import InvalidRequestError
 MAX_CART_ITEMS = 100
 #: Products a request may exclude (those other widgets of the page show, say).
 MAX_EXCLUDED = 100
+#: Categories one request may filter on.
+MAX_CATEGORIES = 20
 KNOWN_CONTEXTS = ("homepage", "product-page", "cart")
 
 #: User, anonymous and product ids: 1-128 characters of A-Z a-z 0-9 _ - . : (no spaces, no `@`).
@@ -29,6 +31,15 @@ Limit = Annotated[int, at.Ge(1), at.Le(100)]
 ContextName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
 #: A catalog category, exactly as the events carry it (no control characters).
 Category = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
+_CATEGORY_CHARS = r"[^\x00-\x1f\x7f,]"
+#: Several categories, comma-separated (so none of them may contain a comma; `category` may).
+CategoryList = Annotated[
+    str,
+    StringConstraints(
+        max_length=MAX_CATEGORIES * 129,
+        pattern=rf"^{_CATEGORY_CHARS}{{1,128}}(,{_CATEGORY_CHARS}{{1,128}}){{0,{MAX_CATEGORIES - 1}}}$",
+    ),
+]
 _ID_CHARS = ID_PATTERN.removeprefix("^").removesuffix("$").removesuffix("{1,128}")
 #: Comma-separated product ids (a cart), up to MAX_CART_ITEMS of them.
 ProductList = Annotated[
@@ -58,12 +69,20 @@ class RecommendationQuery(BaseModel):
     excludeProductIds: tuple[Identifier, ...] = Field(
         default=(), max_length=MAX_EXCLUDED, description="Products never to return."
     )
+    categories: tuple[Category, ...] = Field(
+        default=(), max_length=MAX_CATEGORIES, description="Only products of these categories."
+    )
 
     @model_validator(mode="after")
     def _product_page_needs_product(self) -> Self:
         if self.context == "product-page" and not self.productId:
             raise ValueError("productId is required when context is product-page")
         return self
+
+    @property
+    def category_filter(self) -> tuple[str, ...]:
+        """The categories products must belong to (none: no filter), from either parameter."""
+        return (self.category,) if self.category is not None else self.categories
 
     @property
     def effective_context(self) -> str:
@@ -83,6 +102,7 @@ class RecommendationQuery(BaseModel):
         cart_product_ids: str | None = None,
         category: str | None = None,
         exclude: str | None = None,
+        categories: str | None = None,
     ) -> RecommendationQuery:
         """The query from the (individually validated) parameters of the route.
 
@@ -101,6 +121,11 @@ class RecommendationQuery(BaseModel):
             )
         cart = tuple(dict.fromkeys(cart_product_ids.split(","))) if cart_product_ids else ()
         excluded = tuple(dict.fromkeys(exclude.split(","))) if exclude else ()
+        if category is not None and categories:
+            raise InvalidRequestError(
+                "invalid request", {"categories": "send category or categories, not both"}
+            )
+        several = tuple(dict.fromkeys(categories.split(","))) if categories else ()
         return cls(
             userId=user_id,
             anonId=anon_id,
@@ -110,4 +135,5 @@ class RecommendationQuery(BaseModel):
             cartProductIds=cart,
             category=category,
             excludeProductIds=excluded,
+            categories=several,
         )

@@ -152,13 +152,13 @@ class Filters:
     """What may never be served.
 
     `excluded`: the product on screen, the cart's items, unavailable products. `purchased`:
-    products the user bought, skipped unless the list says to buy them again. `category`: the
-    optional category filter, checked against `catalog`.
+    products the user bought, skipped unless the list says to buy them again. `categories`: the
+    optional category filter (one category or several), checked against `catalog`.
     """
 
     excluded: frozenset[str] = frozenset()
     purchased: frozenset[str] = frozenset()
-    category: str | None = None
+    categories: frozenset[str] = frozenset()
     catalog: Mapping[str, str] = field(default_factory=dict)
     buy_again_reason: str = "buy-again"
 
@@ -167,7 +167,7 @@ class Filters:
             return False
         if product in self.purchased and reason != self.buy_again_reason:
             return False
-        return self.category is None or self.catalog.get(product) == self.category
+        return not self.categories or self.catalog.get(product) in self.categories
 
 
 @dataclass

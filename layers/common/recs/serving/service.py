@@ -151,7 +151,7 @@ class RecommendService:
                 | control.unavailable
             ),
             purchased=frozenset(plan.purchased) if self._options.exclude_purchased else frozenset(),
-            category=query.category,
+            categories=frozenset(query.category_filter),
             catalog=plan.catalog,
         )
         filled = fill(((s.value, plan.candidates(s)) for s in plan.chain), query.limit, filters)
@@ -167,11 +167,12 @@ class RecommendService:
                 Source.NEW_ARRIVALS.value,
             )
         if not filled.answered:
-            if query.category is not None and not stats.store_errors:
-                # Every store answered and none has a list of this category: the caller's
+            if query.category_filter and not stats.store_errors:
+                # Every store answered and none has a list of these categories: the caller's
                 # mistake (an unknown category), not an outage.
+                field = "category" if query.category is not None else "categories"
                 raise InvalidRequestError(
-                    "unknown category", {"category": "no product of this category is on sale"}, status=404
+                    "unknown category", {field: "no product of this category is on sale"}, status=404
                 )
             raise ServiceUnavailableError("no source could answer", retry_after=30)
         source = (filled.used or filled.answered)[0]
@@ -264,7 +265,9 @@ class _Plan:
         self.recent: list[Recent] = []
         self.purchased: set[str] = set()
         self.catalog: dict[str, str] = {}
-        self.interest: str | None = query.category
+        # The category of interest: the filter's when it names one, else found from what the
+        # shopper looks at (several categories: each has its own lists merged instead).
+        self.interest: str | None = query.category_filter[0] if len(query.category_filter) == 1 else None
         self._session_items: Items | None = None
         user, anon = visitor.user, visitor.anon
         uses_user = Source.USER in chain or (
@@ -277,7 +280,7 @@ class _Plan:
         )
         wants_session = bool({Source.USER, Source.SESSION} & set(chain)) or options.exclude_purchased
         self._sessions = [Want.session(v) for v in (user, anon) if v and wants_session]
-        needs_catalog = query.category is not None or (
+        needs_catalog = bool(query.category_filter) or (
             Source.CATEGORY_POPULAR in chain
             and bool(query.productId or query.cartProductIds or self._sessions or self._user_list)
         )
@@ -291,19 +294,19 @@ class _Plan:
             return self.catalog_version
         return self.shop_wide_version if pk.startswith(SHOP_WIDE_PREFIXES) else self.version
 
-    def _new_arrivals_pk(self) -> str:
-        return new_arrivals_pk(self.query.category or ALL_CATEGORIES)
+    def _new_arrivals_pks(self) -> list[str]:
+        return [new_arrivals_pk(c) for c in self.query.category_filter] or [new_arrivals_pk(ALL_CATEGORIES)]
 
     def new_arrivals(self) -> Items:
-        """The catalog feed's newest products (in the `category` filter's category if given)."""
-        return self._get(self._new_arrivals_pk()) if self.catalog_version else []
+        """The catalog feed's newest products (in the filter's categories if given)."""
+        return self._merged(self._new_arrivals_pks()) if self.catalog_version else []
 
     def _list(self, pk: str) -> Want:
         return Want.list(self._version_of(pk), pk)
 
-    def _scoped(self, list_pk: Callable[[str], str]) -> str:
-        """Popular/trending: the category filter's own list when one is given."""
-        return list_pk(self.query.category or ALL_CATEGORIES)
+    def _scoped(self, list_pk: Callable[[str], str]) -> list[str]:
+        """Popular/trending: the filter's own lists when categories are given (merged when several)."""
+        return [list_pk(c) for c in self.query.category_filter] or [list_pk(ALL_CATEGORIES)]
 
     def _contextual_pks(self) -> list[str]:
         query, pks = self.query, []
@@ -318,16 +321,16 @@ class _Plan:
             elif source is Source.CART_SIMILAR:
                 pks.extend(similar_pk(p) for p in query.cartProductIds)
             elif source is Source.POPULAR:
-                pks.append(self._scoped(popular_pk))
+                pks.extend(self._scoped(popular_pk))
             elif source is Source.TRENDING:
-                pks.append(self._scoped(trending_pk))
+                pks.extend(self._scoped(trending_pk))
             elif source is Source.CATEGORY_POPULAR and self.interest:
                 pks.append(popular_pk(self.interest))
             elif source is Source.NEW_ARRIVALS and self.catalog_version:
-                pks.append(self._new_arrivals_pk())
+                pks.extend(self._new_arrivals_pks())
         homepage = self.query.effective_context == "homepage"
         if self.catalog_version and self.options.new_arrivals_share > 0 and homepage:
-            pks.append(self._new_arrivals_pk())  # mixed into the homepage list after the fill
+            pks.extend(self._new_arrivals_pks())  # mixed into the homepage list after the fill
         return pks
 
     def _cart_or_product(self) -> tuple[str, ...]:
@@ -420,8 +423,8 @@ class _Plan:
             ),
             Source.CART_SIMILAR: lambda: self._merged([similar_pk(p) for p in self.query.cartProductIds]),
             Source.CATEGORY_POPULAR: lambda: self._get(popular_pk(self.interest)) if self.interest else [],
-            Source.POPULAR: lambda: self._get(self._scoped(popular_pk)),
-            Source.TRENDING: lambda: self._get(self._scoped(trending_pk)),
+            Source.POPULAR: lambda: self._merged(self._scoped(popular_pk)),
+            Source.TRENDING: lambda: self._merged(self._scoped(trending_pk)),
             Source.NEW_ARRIVALS: self.new_arrivals,
         }
         return producers[source]
