@@ -167,9 +167,7 @@ def availability_rows(
     keyed by the content's hash, written before the unversioned main row that names them (the
     last row of the list): one write of that row switches readers to the new list whole.
     """
-    text = json.dumps(sorted(set(unavailable)), separators=(",", ":"))
-    payload = base64.b64encode(zlib.compress(text.encode(), 6)).decode()
-    pieces = [payload[i : i + CATALOG_PART_CHARS] for i in range(0, len(payload), CATALOG_PART_CHARS)] or [""]
+    payload, pieces = _compressed_parts(sorted(set(unavailable)))
     stamp = hashlib.sha256(payload.encode()).hexdigest()[:16]
     main: dict[str, Any] = {
         "pk": AVAILABILITY_KEY[0],
@@ -209,10 +207,7 @@ def decode_availability(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     main = rows[0]
     if main.get("enc") != CATALOG_ENCODING:
         return [str(p) for p in json.loads(str(main["d"]))]
-    if len(rows) != int(main.get("parts", 1)):
-        raise ValueError(f"availability: {len(rows)} of {main.get('parts')} parts")
-    payload = base64.b64decode("".join(str(row["d"]) for row in rows))
-    return [str(p) for p in json.loads(zlib.decompress(payload))]
+    return [str(p) for p in json.loads(zlib.decompress(_joined_parts(rows, "availability")))]
 
 
 #: Keys of the catalog feed's lists, read under the availability row's `catalogVersion`.
@@ -234,9 +229,7 @@ def category_map_rows(
     16,000 products already outgrows one as plain JSON); the first row names how many there are
     (`parts`), so a reader fetches the others by key (`catalog_part_keys`).
     """
-    text = json.dumps(dict(sorted(categories.items())), separators=(",", ":"))
-    payload = base64.b64encode(zlib.compress(text.encode(), 6)).decode()
-    pieces = [payload[i : i + CATALOG_PART_CHARS] for i in range(0, len(payload), CATALOG_PART_CHARS)] or [""]
+    _, pieces = _compressed_parts(dict(sorted(categories.items())))
     sk = version_sk(version)
     return [
         {
@@ -265,8 +258,23 @@ def category_map_payload(rows: Sequence[Mapping[str, Any]]) -> bytes:
     first = rows[0]
     if first.get("enc") != CATALOG_ENCODING:
         return str(first["d"]).encode()
-    if len(rows) != int(first.get("parts", 1)):
-        raise ValueError(f"category map of {first.get('v')}: {len(rows)} of {first.get('parts')} parts")
+    return _joined_parts(rows, f"category map of {first.get('v')}")
+
+
+def _compressed_parts(value: Any) -> tuple[str, list[str]]:
+    """`value` as zlib-compressed JSON in base64, and that text cut into parts that each fit a
+    DynamoDB item (one part at least, empty for nothing)."""
+    text = json.dumps(value, separators=(",", ":"))
+    payload = base64.b64encode(zlib.compress(text.encode(), 6)).decode()
+    parts = [payload[i : i + CATALOG_PART_CHARS] for i in range(0, len(payload), CATALOG_PART_CHARS)]
+    return payload, parts or [""]
+
+
+def _joined_parts(rows: Sequence[Mapping[str, Any]], what: str) -> bytes:
+    """The compressed bytes of a value split by `_compressed_parts`, from its rows in order;
+    every part must be there."""
+    if len(rows) != int(rows[0].get("parts", 1)):
+        raise ValueError(f"{what}: {len(rows)} of {rows[0].get('parts')} parts")
     return base64.b64decode("".join(str(row["d"]) for row in rows))
 
 

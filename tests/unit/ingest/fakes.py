@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
+from recs.auth.policy import SubjectPolicy
 from recs.errors import DeliveryError, StoreUnavailableError
+from recs.ingest.service import IngestService
+from recs.ingest.validation import TimeWindow
+from recs.pseudonyms import Pseudonymizer
+
+#: The pseudonym key of the unit tests' ingest services.
+TEST_KEY = b"unit-test-pseudonym-key-0123456789"
 
 
 class MemoryRows:
@@ -81,3 +89,16 @@ class MemorySink:
         if self.fail:
             raise DeliveryError("stream unavailable", len(records))
         self.lines.extend(records)
+
+
+def lake_only_service(sink: MemorySink, now: datetime, callers: SubjectPolicy | None = None) -> IngestService:
+    """An ingest service with no session signal, a 90-day window and the clock stopped at `now`."""
+    return IngestService(
+        sink,
+        Pseudonymizer(TEST_KEY),
+        None,
+        window=TimeWindow(max_age=timedelta(days=90), max_future=timedelta(minutes=5)),
+        max_body_bytes=1_000_000,
+        clock=lambda: now,
+        callers=callers,
+    )

@@ -4,7 +4,7 @@ write into another shopper's history (their personal lists, buy-again, the sessi
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,12 +15,10 @@ from recs.auth.policy import SubjectPolicy
 from recs.ingest.errors import NoValidEventsError
 from recs.ingest.payload import IngestRequest
 from recs.ingest.service import IngestService
-from recs.ingest.validation import TimeWindow
 from recs.pseudonyms import Pseudonymizer
-from tests.unit.ingest.fakes import MemorySink
+from tests.unit.ingest.fakes import TEST_KEY, MemorySink, lake_only_service
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-KEY = b"unit-test-pseudonym-key-0123456789"
 
 
 class TokensOf:
@@ -50,15 +48,7 @@ def _event(n: int, **who: str) -> dict[str, Any]:
 
 
 def _service(sink: MemorySink, verifier: TokensOf | None, enabled: bool = True) -> IngestService:
-    return IngestService(
-        sink,
-        Pseudonymizer(KEY),
-        None,
-        window=TimeWindow(max_age=timedelta(days=90), max_future=timedelta(minutes=5)),
-        max_body_bytes=1_000_000,
-        clock=lambda: NOW,
-        callers=SubjectPolicy(enabled=enabled, verifier=verifier),
-    )
+    return lake_only_service(sink, NOW, SubjectPolicy(enabled=enabled, verifier=verifier))
 
 
 def _post(events: list[dict[str, Any]], token: str | None = None) -> IngestRequest:
@@ -103,7 +93,7 @@ def test_with_a_users_token_only_events_about_another_user_are_rejected_one_by_o
     # When it is posted
     result = _service(sink, TokensOf()).ingest(_post(events, "token-user_1"))
     # Then user_1's and the anonymous event are stored, under pseudonyms
-    pseudonyms = Pseudonymizer(KEY)
+    pseudonyms = Pseudonymizer(TEST_KEY)
     assert _stored_users(sink) == [pseudonyms.user("user_1"), None]
     # And user_2's event is rejected, naming its index, the field and why
     assert result.accepted == 2

@@ -11,9 +11,7 @@ from recs.ingest.crawlers import is_known_crawler
 from recs.ingest.errors import NoValidEventsError
 from recs.ingest.payload import IngestRequest
 from recs.ingest.service import IngestService
-from recs.ingest.validation import TimeWindow
-from recs.pseudonyms import Pseudonymizer
-from tests.unit.ingest.fakes import MemorySink
+from tests.unit.ingest.fakes import MemorySink, lake_only_service
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
@@ -60,14 +58,7 @@ def _post(user_agent: str) -> IngestRequest:
 
 
 def _service(sink: MemorySink) -> IngestService:
-    return IngestService(
-        sink,
-        Pseudonymizer(b"unit-test-pseudonym-key-0123456789"),
-        None,
-        window=TimeWindow(max_age=timedelta(days=90), max_future=timedelta(minutes=5)),
-        max_body_bytes=1_000_000,
-        clock=lambda: NOW,
-    )
+    return lake_only_service(sink, NOW)
 
 
 def test_a_crawlers_events_are_refused_naming_the_user_agent_and_a_browsers_are_stored() -> None:

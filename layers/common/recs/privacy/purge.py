@@ -31,7 +31,7 @@ from typing import Protocol
 
 from recs.ports import KeyValueTable, ObjectStore, PrivacyRecords
 from recs.privacy.erasure import CountingCache, LiveData
-from recs.privacy.lake_purge import PREFETCH, LakePurge
+from recs.privacy.lake_purge import PREFETCH, LakePurge, LakeRewrite
 from recs.privacy.receipts import Receipt, ReceiptBook, Removed
 from recs.privacy.visitors import ErasedVisitors
 from recs.pseudonyms import Pseudonyms
@@ -68,6 +68,13 @@ class PurgeReport:
     artifact_objects_rewritten: int = 0
     live: Removed = field(default_factory=Removed)
     cache_faults: int = 0
+
+    def count_lake(self, rewrite: LakeRewrite) -> None:
+        """What a lake rewrite read and changed."""
+        self.lake_objects_read = rewrite.objects_read
+        self.lake_objects_rewritten = rewrite.objects_rewritten
+        self.lake_objects_deleted = rewrite.objects_deleted
+        self.lake_records_removed = rewrite.records_removed
 
     def as_dict(self) -> dict[str, int]:
         live = self.live.as_dict()
@@ -129,10 +136,7 @@ class ErasurePurge:
         report.linked_anonymous_ids = self._tombstone_links(links, erased, owners, now)
 
         rewrite = lake.rewrite(keys)
-        report.lake_objects_read = rewrite.objects_read
-        report.lake_objects_rewritten = rewrite.objects_rewritten
-        report.lake_objects_deleted = rewrite.objects_deleted
-        report.lake_records_removed = rewrite.records_removed
+        report.count_lake(rewrite)
 
         scrub = deps.artifacts.scrub_all(erased.__contains__)
         report.artifact_objects_rewritten = scrub.objects_rewritten
@@ -195,10 +199,7 @@ class ErasurePurge:
         links = lake.find_links(keys)
         report.linked_anonymous_ids = self._tombstone_links(links, erased, {}, iso(deps.clock()))
         rewrite = lake.rewrite(keys)
-        report.lake_objects_read = rewrite.objects_read
-        report.lake_objects_rewritten = rewrite.objects_rewritten
-        report.lake_objects_deleted = rewrite.objects_deleted
-        report.lake_records_removed = rewrite.records_removed
+        report.count_lake(rewrite)
         for visitor in sorted(set(rewrite.removed_by_visitor) | set(links) | set(links.values())):
             report.live.add(self._erase_live(visitor))
         report.cache_faults = deps.cache.errors - faults

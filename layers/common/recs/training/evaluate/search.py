@@ -585,21 +585,23 @@ def _values_at(matrix: sp.csr_matrix, rows: npt.NDArray[np.int64], cols: npt.NDA
     """``matrix[rows[i], cols[i]]`` for every i (0 where nothing is stored), vectorised."""
     if matrix.nnz == 0 or rows.size == 0:
         return np.zeros(rows.size, dtype=np.float32)
-    n_cols = matrix.shape[1]
-    keys = np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr)) * n_cols
-    keys += matrix.indices
-    queries = rows * n_cols + cols
-    found = np.minimum(np.searchsorted(keys, queries), keys.size - 1)
-    return np.where(keys[found] == queries, matrix.data[found], 0.0).astype(np.float32)
+    found, hit = _lookup(matrix, rows, cols)
+    return np.where(hit, matrix.data[found], 0.0).astype(np.float32)
 
 
 def _stored(matrix: sp.csr_matrix, rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64]) -> Any:
     """Whether ``(rows[i], cols[i])`` is a stored entry of ``matrix``."""
     if matrix.nnz == 0 or rows.size == 0:
         return np.zeros(rows.size, dtype=np.bool_)
+    return _lookup(matrix, rows, cols)[1]
+
+
+def _lookup(matrix: sp.csr_matrix, rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64]) -> Any:
+    """For each ``(rows[i], cols[i])``: where it would sit among ``matrix``'s stored entries (a
+    row-major key per entry, searched) and whether it is one of them. ``matrix`` is non-empty."""
     n_cols = matrix.shape[1]
     keys = np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr)) * n_cols
     keys += matrix.indices
     queries = rows * n_cols + cols
     found = np.minimum(np.searchsorted(keys, queries), keys.size - 1)
-    return keys[found] == queries
+    return found, keys[found] == queries

@@ -25,11 +25,12 @@ from __future__ import annotations
 import gzip
 import io
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from recs.engine import AlternatingLeastSquares, UserKNN
 from recs.ports import ObjectStore
@@ -118,10 +119,9 @@ class ArtifactScrubber:
     ) -> None:
         ids = artifacts.get_json(paths.MODEL_IDS)
         users: list[str] = ids["users"]
-        gone = [u for u in users if is_erased(u)]
+        gone, keep = _erased_among(users, is_erased)
         if not gone:
             return
-        keep = np.array([u not in set(gone) for u in users], dtype=np.bool_)
         if has_model:
             fitted = FittedModel.from_bytes(artifacts.get_bytes(paths.MODEL))
             model = fitted.model
@@ -134,15 +134,15 @@ class ArtifactScrubber:
                 _drop_user_rows(model, keep)
                 artifacts.put_bytes(paths.MODEL, fitted.to_bytes())
                 outcome.rewrote(artifacts.key(paths.MODEL), gone)
-        ids["users"] = [u for u, kept in zip(users, keep.tolist(), strict=True) if kept]
+        ids["users"] = _kept(users, keep)
         artifacts.put_json(paths.MODEL_IDS, ids)
         outcome.rewrote(artifacts.key(paths.MODEL_IDS), gone)
 
     def _active_users(self, artifacts: VersionArtifacts, is_erased: IsErased, outcome: ScrubOutcome) -> None:
         active: list[str] = artifacts.get_json(paths.ACTIVE_USERS)
-        gone = [u for u in active if is_erased(u)]
+        gone, keep = _erased_among(active, is_erased)
         if gone:
-            artifacts.put_json(paths.ACTIVE_USERS, [u for u in active if u not in set(gone)])
+            artifacts.put_json(paths.ACTIVE_USERS, _kept(active, keep))
             outcome.rewrote(artifacts.key(paths.ACTIVE_USERS), gone)
 
     def _prepared(
@@ -150,10 +150,9 @@ class ArtifactScrubber:
     ) -> None:
         ids = artifacts.get_json(paths.PREPARED_IDS)
         users: list[str] = ids["users"]
-        gone = [u for u in users if is_erased(u)]
+        gone, keep = _erased_among(users, is_erased)
         if not gone:
             return
-        keep = np.array([u not in set(gone) for u in users], dtype=np.bool_)
         if has_interactions:
             arrays = artifacts.get_arrays(paths.PREPARED_INTERACTIONS)
             if arrays["is_user"].shape[0] != len(users):
@@ -168,7 +167,7 @@ class ArtifactScrubber:
             arrays["is_user"] = arrays["is_user"][keep]
             artifacts.put_arrays(paths.PREPARED_INTERACTIONS, **arrays)
             outcome.rewrote(artifacts.key(paths.PREPARED_INTERACTIONS), gone)
-        ids["users"] = [u for u, kept in zip(users, keep.tolist(), strict=True) if kept]
+        ids["users"] = _kept(users, keep)
         artifacts.put_json(paths.PREPARED_IDS, ids)
         outcome.rewrote(artifacts.key(paths.PREPARED_IDS), gone)
 
@@ -177,10 +176,9 @@ class ArtifactScrubber:
     ) -> None:
         arrays = artifacts.get_arrays(name)
         users = [str(u) for u in arrays["users"].tolist()]
-        gone = [u for u in users if is_erased(u)]
+        gone, keep = _erased_among(users, is_erased)
         if not gone:
             return
-        keep = np.array([u not in set(gone) for u in users], dtype=np.bool_)
         scrubbed: dict[str, Any] = {}
         for key, array in arrays.items():
             if key.endswith("_indptr"):
@@ -202,6 +200,16 @@ class ArtifactScrubber:
         text = _npz_strings(data) if key.endswith(".npz") else _text(data)
         if any(is_erased(token) for token in set(VISITOR_TOKEN.findall(text))):
             raise ArtifactScrubError(f"{key} holds an erased visitor in a layout the purge cannot rewrite")
+
+
+def _erased_among(users: Sequence[str], is_erased: IsErased) -> tuple[list[str], npt.NDArray[np.bool_]]:
+    """The erased ids among `users`, and the mask of those kept (one `is_erased` call each)."""
+    keep = np.array([not is_erased(u) for u in users], dtype=np.bool_)
+    return [u for u, kept in zip(users, keep.tolist(), strict=True) if not kept], keep
+
+
+def _kept(users: Sequence[str], keep: npt.NDArray[np.bool_]) -> list[str]:
+    return [u for u, kept in zip(users, keep.tolist(), strict=True) if kept]
 
 
 def _user_rows_of(model: Any) -> int | None:
