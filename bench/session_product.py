@@ -30,7 +30,13 @@ from recs.serving.ranking import SESSION_RECENCY
 from recs.serving.repository import CacheTtls, ListRepository
 from recs.serving.service import RecommendService, ServingOptions
 from recs.serving.sources import Chains
-from recs.store_layout import POINTER_KEY, iso, session_row
+from recs.store_layout import (
+    POINTER_KEY,
+    SESSION_CONSTANTS_ATTRIBUTE,
+    iso,
+    session_constants,
+    session_row,
+)
 from recs.training.build import TrainedVersion, train_version, user_lists
 from recs.training.parameters import TrainingParameters
 from recs.training.prepare.catalog import Catalog
@@ -145,8 +151,15 @@ def publish(
                 users, interactions.items, trained.signals.purchase_days[known], version, generated, EXPIRES
             )
         )
+    # The pointer as the workflow's flip writes it: with the session constants this run chose.
     rows.append(
-        {"pk": POINTER_KEY[0], "sk": POINTER_KEY[1], "modelVersion": version, "generatedAt": generated}
+        {
+            "pk": POINTER_KEY[0],
+            "sk": POINTER_KEY[1],
+            "modelVersion": version,
+            "generatedAt": generated,
+            **session_constants(trained.params.recorded()),
+        }
     )
     # The model's neighbours exactly as train_version asks for them.
     n_items = interactions.n_items
@@ -174,10 +187,26 @@ class ProductPath:
         self.state_table = MemoryTable()
         self._max_items = int(IngestSettings.model_fields["session_max_items"].default)
         self._ttl = timedelta(seconds=int(IngestSettings.model_fields["session_ttl_seconds"].default))
+        #: The pointer's learned session constants while a service runs without them.
+        self._learned: dict[str, Any] = {}
 
-    def service(self, options: ServingOptions) -> RecommendService:
+    def service(self, options: ServingOptions, *, learned: bool = True) -> RecommendService:
         """A fresh container: its memory fills from the model table on first use of each list
-        (so lists rebuilt in the table since the last service are the ones read)."""
+        (so lists rebuilt in the table since the last service are the ones read).
+
+        ``learned`` False serves the version as one trained before session constants were
+        learned (the pointer without them), so ``options`` decide the merge: how the benchmark
+        tunes and compares the defaults themselves.
+        """
+        pointer = self.model_table.get(*POINTER_KEY)
+        if pointer is not None:
+            if learned:
+                pointer.update(self._learned)
+            else:
+                self._learned = self._learned or {
+                    key: pointer[key] for key in (SESSION_CONSTANTS_ATTRIBUTE,) if key in pointer
+                }
+                pointer.pop(SESSION_CONSTANTS_ATTRIBUTE, None)
         repository = ListRepository(
             self.model_table,
             self.state_table,

@@ -297,7 +297,9 @@ def tune_baselines(validation: Task, quick: bool) -> dict[str, GridResult]:
 
 
 # ---------------------------------------------------------------------------------- the product
-def rebuild_similar(published: Published, *, share: float | None, shrink: float) -> None:
+def rebuild_similar(
+    published: Published, *, share: float | None, shrink: float, proximity: bool = False
+) -> None:
     """Replace the version's ``SIM#`` rows by lists built with other constants.
 
     The same `recs.training.fit.lists` calls as `train_version`, with other arguments; ``share``
@@ -305,7 +307,11 @@ def rebuild_similar(published: Published, *, share: float | None, shrink: float)
     the new rows from the next `ProductPath.service` on.
     """
     trained, inputs = published.trained, published.list_inputs
-    sessions = None if share is None else lists.session_similarity(inputs.interactions, shrink=shrink)
+    sessions = (
+        None
+        if share is None
+        else lists.session_similarity(inputs.interactions, shrink=shrink, proximity=proximity)
+    )
     similar = lists.similar_items(
         trained.signals.confidence,
         inputs.neighbours,
@@ -324,18 +330,18 @@ def rebuild_similar(published: Published, *, share: float | None, shrink: float)
             published.model_table.delete(pk, published.version)
 
 
-def anonymous(path: ProductPath, options: ServingOptions) -> Answer:
-    service = path.service(options)
+def anonymous(path: ProductPath, options: ServingOptions, *, learned: bool = True) -> Answer:
+    service = path.service(options, learned=learned)
     return lambda session, position: path.anonymous(service, session, position, K)
 
 
-def known_homepage(path: ProductPath, options: ServingOptions) -> Answer:
-    service = path.service(options)
+def known_homepage(path: ProductPath, options: ServingOptions, *, learned: bool = True) -> Answer:
+    service = path.service(options, learned=learned)
     return lambda session, position: path.known_user_homepage(service, session, position, K)
 
 
-def known_product_page(path: ProductPath, options: ServingOptions) -> Answer:
-    service = path.service(options)
+def known_product_page(path: ProductPath, options: ServingOptions, *, learned: bool = True) -> Answer:
+    service = path.service(options, learned=learned)
     return lambda session, position: path.known_user_product_page(service, session, position, K)
 
 
@@ -345,6 +351,7 @@ def list_axes(quick: bool) -> list[Axis]:
     return [
         Axis("session_share", share, lower=0.0, upper=1.0),
         Axis("session_shrink", shrink, lower=0.0),
+        Axis("session_proximity", (False, True), numeric=False),
     ]
 
 
@@ -429,22 +436,23 @@ class ProductOnValidation:
         )
         self.path = ProductPath(self.published.model_table)
         self.known = validation.of_known_users(self.published)
-        self._lists: tuple[float, float] | None = None
+        self._lists: tuple[float, float, bool] | None = None
 
     def points(self, page: str) -> list[Prediction]:
         return self.validation.points if page == "anonymous" else self.known
 
     def scores(self, constants: dict[str, Any], page: str) -> Scores:
         """Validation scores of ``page`` (anonymous, signed-in homepage, product page)."""
-        lists_now = (constants["session_share"], constants["session_shrink"])
+        lists_now = (constants["session_share"], constants["session_shrink"], constants["session_proximity"])
         if lists_now != self._lists:
-            rebuild_similar(self.published, share=lists_now[0], shrink=lists_now[1])
+            rebuild_similar(self.published, share=lists_now[0], shrink=lists_now[1], proximity=lists_now[2])
             self._lists = lists_now
         options = with_constants(shipped_options(), constants)
         answer = {"anonymous": anonymous, "homepage": known_homepage, "product-page": known_product_page}[
             page
         ]
-        return self.validation.served(answer(self.path, options), self.points(page))
+        # The defaults are what is tuned here: the version's own learned constants are set aside.
+        return self.validation.served(answer(self.path, options, learned=False), self.points(page))
 
 
 class PooledValidation:
@@ -550,6 +558,7 @@ def shipped_constants() -> dict[str, Any]:
     return {
         "session_share": lists.SESSION_SHARE,
         "session_shrink": lists.SESSION_SHRINK,
+        "session_proximity": lists.SESSION_PROXIMITY,
         "session_seeds": options.session_seeds,
         "session_recency": options.session_recency,
         "session_weight": options.session_weight,
@@ -569,7 +578,10 @@ def test_product(
     )
     path = ProductPath(published.model_table)
     shipped = shipped_options()
-    scores = {"recs": test.served(anonymous(path, shipped))}
+    scores = {
+        "recs": test.served(anonymous(path, shipped)),
+        "recs_defaults": test.served(anonymous(path, shipped, learned=False)),
+    }
     detail: dict[str, Any] = {
         "family": published.trained.family,
         "parameters": published.trained.params.recorded(),
@@ -581,10 +593,15 @@ def test_product(
         scores.update(signed_in_scores(test, path, shipped, known))
     if not tuning["chosenIsShipped"]:
         chosen = tuning["chosen"]
-        rebuild_similar(published, share=chosen["session_share"], shrink=chosen["session_shrink"])
-        scores["recs_tuned"] = test.served(anonymous(path, with_constants(shipped, chosen)))
+        rebuild_similar(
+            published,
+            share=chosen["session_share"],
+            shrink=chosen["session_shrink"],
+            proximity=chosen["session_proximity"],
+        )
+        scores["recs_tuned"] = test.served(anonymous(path, with_constants(shipped, chosen), learned=False))
     rebuild_similar(published, share=None, shrink=0.0)
-    scores["recs_before"] = test.served(anonymous(path, with_constants(shipped, BEFORE)))
+    scores["recs_before"] = test.served(anonymous(path, with_constants(shipped, BEFORE), learned=False))
     return scores, known, detail
 
 
@@ -642,6 +659,7 @@ def measure(dataset: Dataset, quick: bool, tuning: dict[str, Any]) -> dict[str, 
 # ---------------------------------------------------------------------------------- figures
 LABELS = {
     "recs": "recs anonymous path (as shipped)",
+    "recs_defaults": "recs with the default seeds and recency (not the shop's own)",
     "recs_tuned": "recs with the constants chosen on validation in this run",
     "recs_before": "recs before session lists (shopper-level lists, 5 seeds, 1/(1+rank))",
     "item_knn": "item-kNN (IKNN)",

@@ -3,7 +3,8 @@
 DynamoDB (both tables use string keys `pk`/`sk` and the TTL attribute `expiresAt`):
 
 model table
-    ``CURRENT``/``POINTER``                      the single current-version pointer
+    ``CURRENT``/``POINTER``                      the single current-version pointer (and the version's
+                                                 learned session constants, `session_constants`)
     ``VERSION#<v>``/``META``                     a version's status, parameters and evaluation
     ``U#<user pseudonym>``/``V#<v>``             a user's top-K (and what they purchased)
     ``SIM#<product>``/``V#<v>``                  similar items
@@ -50,6 +51,43 @@ from typing import Any
 
 POINTER_KEY = ("CURRENT", "POINTER")
 ALL_CATEGORIES = "*"
+
+
+#: The pointer's attribute naming how serving merges the version's session lists: the constants
+#: training chose on the shop's validation visits (JSON ``{"seeds": int, "recency": float}``).
+SESSION_CONSTANTS_ATTRIBUTE = "sessionConstants"
+
+
+def session_constants(chosen: Mapping[str, Any] | None) -> dict[str, str]:
+    """The pointer attribute for a version whose chosen parameters are ``chosen`` (empty when
+    they name no session constants: a version trained before they were learned)."""
+    if not chosen or "session_seeds" not in chosen or "session_recency" not in chosen:
+        return {}
+    return session_constants_attribute((int(chosen["session_seeds"]), float(chosen["session_recency"])))
+
+
+def session_constants_attribute(constants: tuple[int, float] | None) -> dict[str, str]:
+    """The pointer attribute for (seeds, recency); empty for None."""
+    if constants is None:
+        return {}
+    value = {"seeds": constants[0], "recency": constants[1]}
+    return {SESSION_CONSTANTS_ATTRIBUTE: json.dumps(value, separators=(",", ":"))}
+
+
+def read_session_constants(row: Mapping[str, Any]) -> tuple[int, float] | None:
+    """(seeds, recency) from a pointer row, or None when it has none or they are unreadable:
+    serving then keeps its configured defaults rather than failing a request."""
+    raw = row.get(SESSION_CONSTANTS_ATTRIBUTE)
+    if not raw:
+        return None
+    try:
+        value = json.loads(str(raw))
+        seeds, recency = int(value["seeds"]), float(value["recency"])
+    except (ValueError, TypeError, KeyError):
+        return None
+    if not 1 <= seeds <= 200 or not 0.0 <= recency <= 10.0:
+        return None
+    return seeds, recency
 
 
 def version_sk(version: str) -> str:

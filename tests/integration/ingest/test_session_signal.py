@@ -8,6 +8,7 @@ from typing import Any
 
 import redis
 
+from recs.config.ingest import IngestSettings
 from recs.pseudonyms import Pseudonymizer
 from recs.store_layout import iso, session_cache_key, session_key, session_row
 from recs_tools.local.stack import LOCAL_PSEUDONYM_KEY, LocalStack
@@ -20,6 +21,8 @@ from tests.integration.ingest.lake import (
 )
 
 PSEUDONYMS = Pseudonymizer(LOCAL_PSEUDONYM_KEY.encode())
+#: Recent products a visitor's row keeps (the ingest function's default).
+KEPT = int(IngestSettings.model_fields["session_max_items"].default)
 
 
 def _row(stack: LocalStack, visitor_pseudonym: str) -> dict[str, Any] | None:
@@ -49,11 +52,12 @@ def _view(n: int, product: str, minutes_ago: int = 0, **fields: Any) -> dict[str
 
 
 def test_views_feed_a_bounded_expiring_row_keyed_by_pseudonym(stack: LocalStack) -> None:
-    # Given 25 views by one user (the row keeps 20)
-    post(stack, {"events": [_view(i, f"sku_{i:05d}", minutes_ago=30 - i) for i in range(25)]})
-    # Then their row, keyed by pseudonym, holds the 20 latest products, newest first
+    # Given five views more than the row keeps, by one user
+    views = KEPT + 5
+    post(stack, {"events": [_view(i, f"sku_{i:05d}", minutes_ago=views + 5 - i) for i in range(views)]})
+    # Then their row, keyed by pseudonym, holds the latest products it keeps, newest first
     user = PSEUDONYMS.user("user_000001")
-    assert _products(stack, user) == [f"sku_{i:05d}" for i in range(24, 4, -1)]
+    assert _products(stack, user) == [f"sku_{i:05d}" for i in range(views - 1, 4, -1)]
     # And it expires with the session TTL, and no raw id is stored in the state table
     row = _row(stack, user)
     assert row is not None

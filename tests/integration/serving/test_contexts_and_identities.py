@@ -167,3 +167,21 @@ def test_a_returning_request_is_served_from_the_cache(world: World) -> None:
     # Then the answers agree except for the per-impression id
     assert ids(first) == ids(second)
     assert first["recommendationId"] != second["recommendationId"]
+
+
+def test_the_versions_own_session_constants_decide_the_merge(world: World) -> None:
+    # Given an anonymous visitor who viewed sku_00033, then sku_00005 (the newest)
+    world.anon_session("anon_sample_1", [(sku(5), "view"), (sku(33), "view")])
+    newest_only = {p for p, _, _ in similar_to(5)}
+    # When the version serves with the configured default (several seeds)
+    _, by_default, _ = world.ask("recommend_anonymous", limit="12")
+    # Then neighbours of both recent products are served
+    assert set(ids(by_default)) - newest_only
+    # When a version whose training chose one seed flips in (a fresh container reads the pointer)
+    world.flip(session=(1, 1.0))
+    world.service()._repo._control = None
+    _, learned, _ = world.ask("recommend_anonymous", limit="12")
+    # Then only the newest product's neighbours come from the session
+    session_items = [p["id"] for p in learned["products"] if p["reason"] == "session"]
+    assert session_items
+    assert set(session_items) <= newest_only

@@ -30,6 +30,7 @@ from recs.store_layout import (
     list_row,
     popular_pk,
     purchased_pk,
+    session_constants_attribute,
     session_key,
     similar_pk,
     trending_pk,
@@ -107,9 +108,16 @@ class World:
         if pointer:
             self.flip()
 
-    def flip(self, version: str = VERSION) -> None:
+    def flip(self, version: str = VERSION, *, session: tuple[int, float] | None = None) -> None:
+        """The pointer at `version`, with the session constants (seeds, recency) its training chose."""
         self.models.put(
-            {"pk": POINTER_KEY[0], "sk": POINTER_KEY[1], "modelVersion": version, "generatedAt": GENERATED_AT}
+            {
+                "pk": POINTER_KEY[0],
+                "sk": POINTER_KEY[1],
+                "modelVersion": version,
+                "generatedAt": GENERATED_AT,
+                **session_constants_attribute(session),
+            }
         )
 
     def publish_everything(self, *, skip: Iterable[str] = ()) -> None:

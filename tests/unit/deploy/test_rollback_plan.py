@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from recs.store_layout import read_session_constants, session_constants_attribute
 from recs_tools.deploy.rollback import RollbackError, plan_rollback
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -60,3 +62,15 @@ def test_unsafe_rollbacks_are_refused(
     # When the target is missing, unpublished, expired or gone / Then the plan is refused, saying why
     with pytest.raises(RollbackError, match=reason):
         plan_rollback(pointer, meta, has_rows, now=NOW, to_version=to_version)
+
+
+def test_the_rolled_back_pointer_carries_the_targets_own_session_constants() -> None:
+    # Given v1 whose training chose 5 seeds, and v2 serving with others
+    meta = {**PUBLISHED, "chosen": json.dumps({"session_seeds": 5, "session_recency": 0.5})}
+    pointer = {**POINTER, **session_constants_attribute((20, 0.0))}
+    # When the rollback is planned / Then the pointer merges v1's lists as v1 chose
+    _, row = plan_rollback(pointer, meta, True, now=NOW, to_version=None)
+    assert read_session_constants(row) == (5, 0.5)
+    # And a target that recorded none (or an unreadable choice) leaves serving's defaults
+    _, row = plan_rollback(pointer, {**PUBLISHED, "chosen": "{not json"}, True, now=NOW, to_version=None)
+    assert read_session_constants(row) is None

@@ -164,3 +164,60 @@ def test_an_item_without_session_evidence_keeps_its_shopper_level_list(make_even
     )
     # Then a still gets its shopper-level neighbours, b (3 shoppers) before c (2)
     assert [other for other, _ in similar[at["a"]]] == [at["b"], at["c"]]
+
+
+def test_proximity_counts_a_pair_by_how_close_it_was_in_the_visit(make_event: EventFactory) -> None:
+    # Given one visit a, a (clicked again: one step), b, c, and another visit of d alone with a
+    events = [
+        make_event("view", user="u", product="a", session="s1", days_ago=1.000),
+        make_event("click", user="u", product="a", session="s1", days_ago=0.999),
+        make_event("view", user="u", product="b", session="s1", days_ago=0.998),
+        make_event("view", user="u", product="c", session="s1", days_ago=0.997),
+        make_event("view", user="v", product="d", session="s2", days_ago=0.5),
+        make_event("view", user="v", product="a", session="s2", days_ago=0.4),
+    ]
+    interactions = build_interactions(events, start_ts=END - 30 * 86_400, end_ts=END)
+    at = _index(interactions)
+    # When the proximity co-occurrence is computed
+    co, totals = lists.session_proximity(interactions)
+    dense = co.toarray()
+    # Then neighbours count 1, two steps apart 1/2, both ways, and nothing across visits but a-d
+    assert dense[at["a"], at["b"]] == dense[at["b"], at["a"]] == 1.0
+    assert dense[at["b"], at["c"]] == 1.0
+    assert dense[at["a"], at["c"]] == dense[at["c"], at["a"]] == 0.5
+    assert dense[at["a"], at["d"]] == 1.0
+    assert dense[at["b"], at["d"]] == 0.0
+    assert not dense.diagonal().any()
+    # And each item's total is its row sum (the cosine's norm)
+    assert totals[at["a"]] == pytest.approx(2.5)
+
+
+def test_proximity_reaches_no_further_than_its_window(make_event: EventFactory) -> None:
+    # Given one visit longer than the window
+    length = lists.PROXIMITY_WINDOW + 2
+    events = [
+        make_event("view", user="u", product=f"p{step}", session="s", days_ago=1.0 - step / 10_000)
+        for step in range(length)
+    ]
+    interactions = build_interactions(events, start_ts=END - 30 * 86_400, end_ts=END)
+    at = _index(interactions)
+    # When the proximity co-occurrence is computed
+    dense = lists.session_proximity(interactions)[0].toarray()
+    # Then the window's last step counts and the one beyond it does not
+    window = lists.PROXIMITY_WINDOW
+    assert dense[at["p0"], at[f"p{window}"]] == pytest.approx(1 / window)
+    assert dense[at["p0"], at[f"p{window + 1}"]] == 0.0
+
+
+def test_the_proximity_similarity_is_shrunk_like_the_plain_one(make_event: EventFactory) -> None:
+    # Given a visit a, b
+    events = [
+        make_event("view", user="u", product="a", session="s", days_ago=1.0),
+        make_event("view", user="u", product="b", session="s", days_ago=0.9),
+    ]
+    interactions = build_interactions(events, start_ts=END - 30 * 86_400, end_ts=END)
+    at = _index(interactions)
+    # When the similarity is computed by proximity with a shrink of 1
+    similarity = lists.session_similarity(interactions, shrink=1.0, proximity=True).toarray()
+    # Then a-b is 1 / (sqrt(1 x 1) + 1)
+    assert similarity[at["a"], at["b"]] == pytest.approx(0.5)

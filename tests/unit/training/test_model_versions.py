@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from recs.store_layout import POINTER_KEY, version_meta_key
+from recs.store_layout import POINTER_KEY, read_session_constants, version_meta_key
 from recs.training.publish.model_versions import ModelVersions
 from tests.unit.privacy.fakes import MemoryTable
 
@@ -72,3 +72,34 @@ def test_renewal_pushes_back_the_expiry_of_present_rows_and_leaves_absent_ones_a
     assert table.get("USER#a", "v1") == {"pk": "USER#a", "sk": "v1", "d": "[]", "expiresAt": 99}
     assert table.get("POP#", "v1") == {"pk": "POP#", "sk": "v1", "expiresAt": 99}
     assert table.get("USER#gone", "v1") is None
+
+
+def test_flip_carries_the_versions_session_constants_to_the_pointer() -> None:
+    # Given a version whose training chose 12 seeds and a recency of 0.5
+    table = MemoryTable()
+    versions = ModelVersions(table)
+    chosen = {"model_family": "als", "session_seeds": 12, "session_recency": 0.5}
+    # When it flips
+    versions.flip("v1", "g", "f", chosen)
+    # Then the pointer names them, as serving reads them
+    pointer = table.get(*POINTER_KEY)
+    assert pointer is not None
+    assert read_session_constants(pointer) == (12, 0.5)
+    # And a version trained before they were learned flips without them
+    versions.flip("v2", "g", "f", {"model_family": "als"})
+    pointer = table.get(*POINTER_KEY)
+    assert pointer is not None
+    assert read_session_constants(pointer) is None
+
+
+def test_refreshing_shop_wide_lists_keeps_the_serving_versions_constants() -> None:
+    # Given v1 serving with its constants, then a refused run refreshing the shop-wide lists
+    table = MemoryTable()
+    versions = ModelVersions(table)
+    versions.flip("v1", "g", "f", {"session_seeds": 3, "session_recency": 2.0})
+    versions.refresh_lists("v2", "g2", "f2")
+    # Then the similar-items lists still come from v1, merged as v1 chose
+    pointer = table.get(*POINTER_KEY)
+    assert pointer is not None
+    assert (pointer["modelVersion"], pointer["listsVersion"]) == ("v1", "v2")
+    assert read_session_constants(pointer) == (3, 2.0)

@@ -7,7 +7,11 @@ import dataclasses
 
 import numpy as np
 
+from recs.config.recommend import RecommendSettings
+from recs.serving.ranking import SESSION_RECENCY, SESSION_SEEDS
 from recs.training.fit.session_lists import (
+    RECENCIES,
+    SEED_COUNTS,
     Prediction,
     choose_session_lists,
     hit_rate,
@@ -84,3 +88,43 @@ def test_without_sessions_the_configured_lists_stay(make_event: EventFactory) ->
     choice = choose_session_lists(inter, np.zeros(inter.n_items, dtype=np.bool_), PARAMS)
     assert (choice.share, choice.shrink) == (PARAMS.session_share, PARAMS.session_shrink)
     assert "skipped" in choice.record
+
+
+def test_the_merge_of_the_session_source_is_chosen_on_the_chosen_lists() -> None:
+    # Given a shop with visits
+    inter = _shop()
+    # When choosing
+    choice = choose_session_lists(inter, np.zeros(inter.n_items, dtype=np.bool_), PARAMS)
+    # Then every lists candidate (plain and by proximity) and every merge was scored, and the
+    # chosen merge scored best of them (the configured one on a tie)
+    record = choice.record
+    assert any(name.endswith("proximity") for name in record["hitRateAt20"])
+    merges = record["mergeHitRateAt20"]
+    assert len(merges) == len(SEED_COUNTS) * len(RECENCIES)
+    chosen = merges[f"seeds {choice.seeds}, recency {choice.recency:g}"]
+    assert chosen == max(merges.values())
+    configured = merges[f"seeds {PARAMS.session_seeds}, recency {PARAMS.session_recency:g}"]
+    assert chosen > configured or (choice.seeds, choice.recency) == (
+        PARAMS.session_seeds,
+        PARAMS.session_recency,
+    )
+    # And the choice reads back as the parameters a version records
+    assert record["chosen"] == choice.as_parameters()
+    assert PARAMS.model_copy(update=choice.as_parameters()).session_seeds == choice.seeds
+
+
+def test_the_choice_is_seeded_and_reproducible() -> None:
+    # Given the same shop twice / When choosing twice / Then the same choice and record
+    inter = _shop()
+    unavailable = np.zeros(inter.n_items, dtype=np.bool_)
+    assert choose_session_lists(inter, unavailable, PARAMS) == choose_session_lists(
+        inter, unavailable, PARAMS
+    )
+
+
+def test_the_training_defaults_are_serving_defaults() -> None:
+    # Given a version without learned constants, serving merges with its own defaults; a run
+    # without visits to learn from keeps the training defaults: they must be the same values
+    assert PARAMS.session_seeds == RecommendSettings.model_fields["session_seed_products"].default
+    assert PARAMS.session_seeds == SESSION_SEEDS
+    assert PARAMS.session_recency == SESSION_RECENCY

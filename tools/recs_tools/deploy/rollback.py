@@ -17,14 +17,23 @@ while a training run is flipping (the run's Flip would win).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from recs.ports import KeyValueTable
-from recs.store_layout import POINTER_KEY, iso, popular_pk, utc_now, version_meta_key, version_sk
+from recs.store_layout import (
+    POINTER_KEY,
+    iso,
+    popular_pk,
+    session_constants,
+    utc_now,
+    version_meta_key,
+    version_sk,
+)
 
 
 class RollbackError(Exception):
@@ -77,8 +86,19 @@ def plan_rollback(
         "previousVersion": None,
         "rolledBackFrom": current,
         "flippedAt": iso(now),
+        # The target's own session constants: they were chosen for its similar-items lists.
+        **session_constants(_chosen(target_meta)),
     }
     return target, new_pointer
+
+
+def _chosen(meta: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The parameters a version's META records as chosen (a JSON string), if readable."""
+    try:
+        chosen = json.loads(str(meta.get("chosen") or "null"))
+    except ValueError:
+        return None
+    return chosen if isinstance(chosen, dict) else None
 
 
 def roll_back(

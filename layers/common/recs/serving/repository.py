@@ -48,7 +48,9 @@ from recs.store_layout import (
     decode_items,
     optout_cache_key,
     preference_key,
+    read_session_constants,
     session_cache_key,
+    session_constants_attribute,
     session_key,
     version_sk,
 )
@@ -146,6 +148,9 @@ class Pointer:
     version: str
     generated_at: str
     lists_version: str = ""
+    #: How to merge this version's session lists (seeds, recency), as its training chose them;
+    #: None for a version without them (serving keeps its configured defaults).
+    session: tuple[int, float] | None = None
 
     @property
     def shop_wide_version(self) -> str:
@@ -153,7 +158,12 @@ class Pointer:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Pointer:
-        return cls(str(row["modelVersion"]), str(row["generatedAt"]), str(row.get("listsVersion") or ""))
+        return cls(
+            str(row["modelVersion"]),
+            str(row["generatedAt"]),
+            str(row.get("listsVersion") or ""),
+            read_session_constants(row),
+        )
 
 
 @dataclass(frozen=True)
@@ -418,6 +428,7 @@ def _encode_control(control: Control) -> bytes:
             "modelVersion": control.pointer.version,
             "generatedAt": control.pointer.generated_at,
             "listsVersion": control.pointer.lists_version,
+            **session_constants_attribute(control.pointer.session),
             "catalogVersion": control.catalog_version,
             "unavailable": sorted(control.unavailable),
         },

@@ -19,7 +19,7 @@ still served to them (docs/serving.md).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from recs.contracts.recommendations import Reason, RecommendationResponse
@@ -37,7 +37,7 @@ from recs.serving.ranking import (
     mix_in,
     session_neighbours,
 )
-from recs.serving.repository import Fetched, Items, ListRepository, ReadStats, Recent, Want
+from recs.serving.repository import Fetched, Items, ListRepository, Pointer, ReadStats, Recent, Want
 from recs.serving.sources import PERSONAL_SOURCES, Chains, Source
 from recs.store_layout import (
     ALL_CATEGORIES,
@@ -118,6 +118,19 @@ class RecommendService:
         self._experiments = experiments
         self._options = options
         self._new_nonce = new_nonce
+        #: The options of the current version (its learned session constants), made once per
+        #: pointer rather than per request.
+        self._learned: tuple[Pointer, ServingOptions] | None = None
+
+    def _options_of(self, pointer: Pointer) -> ServingOptions:
+        """The configured options with the version's own session constants, when training chose
+        them on the shop's validation visits (`recs.training.fit.session_lists`)."""
+        if pointer.session is None:
+            return self._options
+        if self._learned is None or self._learned[0] is not pointer:
+            seeds, recency = pointer.session
+            self._learned = (pointer, replace(self._options, session_seeds=seeds, session_recency=recency))
+        return self._learned[1]
 
     def recommend(self, query: RecommendationQuery) -> Outcome:
         stats = ReadStats()
@@ -134,7 +147,7 @@ class RecommendService:
             query,
             chain,
             visitor,
-            self._options,
+            self._options_of(control.pointer),
             control.pointer.shop_wide_version,
             control.catalog_version,
         )

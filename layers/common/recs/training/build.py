@@ -116,9 +116,7 @@ def choose_parameters(
     if params.auto_tune:
         progress.stage("choosing the similar-items lists on validation visits (the session path)")
         lists_choice = choose_session_lists(interactions, unavailable, chosen)
-        chosen = chosen.model_copy(
-            update={"session_share": lists_choice.share, "session_shrink": lists_choice.shrink}
-        )
+        chosen = chosen.model_copy(update=lists_choice.as_parameters())
         record["sessionLists"] = lists_choice.record
     return chosen, record
 
@@ -169,7 +167,9 @@ def train_version(
             neighbours,
             params.similar_k,
             available,
-            sessions=lists.session_similarity(interactions, shrink=params.session_shrink),
+            sessions=lists.session_similarity(
+                interactions, shrink=params.session_shrink, proximity=params.session_proximity
+            ),
             session_share=params.session_share,
         ),
         bought_together=lists.bought_together(interactions, params.similar_k, available),

@@ -113,6 +113,26 @@ class TrainingParameters(BaseModel):
         description="Added to the session cosine's denominator: pairs seen in few sessions count "
         "less. Learned per shop with session_share.",
     )
+    session_proximity: bool = Field(
+        default=False,
+        description="Session co-occurrence counts each pair by how close the two products were in "
+        "the visit (1 / steps apart) instead of once per visit. Learned per shop with session_share.",
+    )
+    session_seeds: int = Field(
+        default=8,
+        ge=1,
+        le=20,
+        description="Recent products whose similar items feed the session source (at most the 20 "
+        "the session signal keeps). Learned per shop on validation visits and published with the "
+        "version: serving uses it instead of its own default (RecommendSettings.session_seed_products).",
+    )
+    session_recency: float = Field(
+        default=1.0,
+        ge=0,
+        le=4,
+        description="How fast older recent products fade in the session source: the seed at "
+        "recency rank r weighs 1 / (1 + r) ** this. Learned and published with session_seeds.",
+    )
 
     # ------------------------------------------------------------------ self-tuning
     auto_tune: bool = Field(
@@ -335,6 +355,15 @@ class SessionListParameters(Protocol):
 
     @property
     def session_shrink(self) -> float: ...
+
+    @property
+    def session_proximity(self) -> bool: ...
+
+    @property
+    def session_seeds(self) -> int: ...
+
+    @property
+    def session_recency(self) -> float: ...
 
     @property
     def similar_k(self) -> int: ...

@@ -589,7 +589,7 @@ class TrainingPipeline:
             generatedAt=job.generatedAt,
             family=job.family,
         )
-        previous = self.versions.flip(version, job.generatedAt, iso(now))
+        previous = self.versions.flip(version, job.generatedAt, iso(now), job.chosen)
         catalog = self._refresh_catalog()
         return FlippedJob(
             **job.model_dump(),

@@ -76,7 +76,13 @@ FAMILY_AXES: dict[Family, tuple[str, ...]] = {
     "knn": ("knn_neighbours", "profile_half_life", "half_life_days"),
 }
 #: Chosen after the search, on next-item predictions (`recs.training.fit.session_lists`).
-SESSION_LIST_AXES = ("session_share", "session_shrink")
+SESSION_LIST_AXES = (
+    "session_share",
+    "session_shrink",
+    "session_proximity",
+    "session_seeds",
+    "session_recency",
+)
 MIX_AXES = ("buy_again_weight", "repeat_personal", "repeat_decay", "repeat_scope", "exclude_purchased")
 #: Mix evaluations per fit (each only re-ranks candidates).
 MIX_EVALUATIONS = 40

@@ -7,7 +7,11 @@ co-occurrence (products seen in the same visit) with shopper-level co-occurrence
 shrunk depends on the shop: short shopping sessions reward a strong shrink, long sessions
 (a catalogue browsed for an hour) none. So each run replays the visits it holds out for
 validation as next-item predictions, through the same function serving calls, for each
-candidate (share, shrink), and keeps the one with the best hit rate at 20.
+candidate (share, shrink, and whether a pair counts by proximity in the visit or once per visit),
+and keeps the one with the best hit rate at 20. On those lists it then chooses how serving merges
+them (how many recent products seed the source, how fast older ones fade); the version carries
+that choice to serving through the pointer (`recs.store_layout.session_constants`), so each shop
+is served with its own constants rather than one default for every shop.
 
 Validation: each known user's last visit before their test visit (never the test holdout, as
 for the parameter search); each product of such a visit that is new to it, sold and known from
@@ -19,13 +23,13 @@ fill lists shorter than ``similar_k`` and are the same for every candidate).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from recs.serving.ranking import SESSION_SEEDS, session_neighbours
+from recs.serving.ranking import SESSION_RECENCY, SESSION_SEEDS, session_neighbours
 from recs.training.fit import lists
 from recs.training.parameters import SessionListParameters
 from recs.training.prepare.interactions import EVENT_CODES, Interactions
@@ -43,6 +47,10 @@ CANDIDATES: tuple[tuple[float, float], ...] = (
     (0.5, 400.0),
     (0.0, 0.0),
 )
+#: How the session source merges the lists, searched on the chosen lists: how many recent
+#: products seed it, and how fast older ones fade (`recs.serving.ranking.session_neighbours`).
+SEED_COUNTS: tuple[int, ...] = (3, 5, 8, 12, 20)
+RECENCIES: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0)
 #: Next-item predictions scored per candidate (a seeded sample of visits beyond it).
 MAX_PREDICTIONS = 5_000
 HIT_AT = 20
@@ -62,14 +70,43 @@ class SessionListChoice:
     share: float
     shrink: float
     record: dict[str, Any]
+    proximity: bool = False
+    seeds: int = SESSION_SEEDS
+    recency: float = SESSION_RECENCY
+
+    def as_parameters(self) -> dict[str, Any]:
+        """The choice as `TrainingParameters` fields."""
+        return {
+            "session_share": self.share,
+            "session_shrink": self.shrink,
+            "session_proximity": self.proximity,
+            "session_seeds": self.seeds,
+            "session_recency": self.recency,
+        }
+
+
+@dataclass(frozen=True)
+class _Merge:
+    """How serving merges the lists of a visit's recent products."""
+
+    seeds: int = SESSION_SEEDS
+    recency: float = SESSION_RECENCY
 
 
 def choose_session_lists(
     interactions: Interactions, unavailable: npt.NDArray[np.bool_], params: SessionListParameters
 ) -> SessionListChoice:
-    """The (share, shrink) whose lists best predict validation visits' next products; the
-    configured values when there is nothing to predict (no sessions, a shop's first visits)."""
-    configured = SessionListChoice(params.session_share, params.session_shrink, {})
+    """The lists (share, shrink, proximity) whose answers best predict validation visits' next
+    products, then how serving merges them (seeds, recency) on those lists; the configured
+    values when there is nothing to predict (no sessions, a shop's first visits)."""
+    configured = SessionListChoice(
+        params.session_share,
+        params.session_shrink,
+        {},
+        params.session_proximity,
+        params.session_seeds,
+        params.session_recency,
+    )
     test = last_visit_holdout(
         interactions, gap_minutes=params.visit_gap_minutes, fraction=params.holdout_fraction
     )
@@ -81,42 +118,69 @@ def choose_session_lists(
     known[interactions.item[train]] = True
     predictions = next_item_predictions(interactions, held, known & ~unavailable, params)
     if not predictions:
-        return SessionListChoice(
-            configured.share, configured.shrink, {"skipped": "no validation visit has a next product"}
-        )
-    co, counts = lists.session_cooccurrence(interactions, mask=train)
-    if co.nnz == 0:
-        return SessionListChoice(configured.share, configured.shrink, {"skipped": "no session co-occurrence"})
+        return replace(configured, record={"skipped": "no validation visit has a next product"})
+    co = {
+        False: lists.session_cooccurrence(interactions, mask=train),
+        True: lists.session_proximity(interactions, mask=train),
+    }
+    if co[False][0].nnz == 0:
+        return replace(configured, record={"skipped": "no session co-occurrence"})
     confidence = confidence_matrix(
         interactions, params.event_weights, now_ts=float(interactions.timestamp.max()), mask=train
     )
     seeds = sorted({item for p in predictions for item, _ in p.before})
     available = ~unavailable
     popular = lists.top_indices(lists.popularity(confidence), HIT_AT, available)
+    configured_merge = _Merge(params.session_seeds, params.session_recency)
     scores: dict[str, float] = {}
-    best: tuple[float, float, float] | None = None
-    for share, shrink in CANDIDATES:
-        similar = lists.similar_items(
-            confidence,
-            None,
-            params.similar_k,
-            available,
-            sessions=lists.shrunk(co, counts, shrink=shrink),
-            session_share=share,
-            items=seeds,
-        )
-        hit = hit_rate(predictions, similar, popular)
-        scores[f"share {share:g}, shrink {shrink:g}"] = round(hit, 6)
-        configured_first = (share, shrink) == (params.session_share, params.session_shrink)
-        if best is None or hit > best[0] or (hit == best[0] and configured_first):
-            best = (hit, share, shrink)
+    best: tuple[float, float, float, bool, dict[int, lists.Ranked]] | None = None
+    for proximity in (False, True):
+        for share, shrink in CANDIDATES:
+            if share == 0.0 and proximity:
+                continue  # shopper-level lists alone: no session co-occurrence to weigh
+            similar = lists.similar_items(
+                confidence,
+                None,
+                params.similar_k,
+                available,
+                sessions=lists.shrunk(*co[proximity], shrink=shrink),
+                session_share=share,
+                items=seeds,
+            )
+            hit = hit_rate(predictions, similar, popular, configured_merge)
+            scores[_lists_name(share, shrink, proximity)] = round(hit, 6)
+            configured_first = (share, shrink, proximity) == (
+                params.session_share,
+                params.session_shrink,
+                params.session_proximity,
+            )
+            if best is None or hit > best[0] or (hit == best[0] and configured_first):
+                best = (hit, share, shrink, proximity, similar)
     assert best is not None
+    _, share, shrink, proximity, similar = best
+    merges: dict[str, float] = {}
+    chosen_merge = configured_merge
+    top = -1.0
+    for merge in [configured_merge] + [_Merge(n, r) for n in SEED_COUNTS for r in RECENCIES]:
+        name = f"seeds {merge.seeds}, recency {merge.recency:g}"
+        if name in merges:
+            continue
+        hit = hit_rate(predictions, similar, popular, merge)
+        merges[name] = round(hit, 6)
+        if hit > top:  # strictly better: the configured merge, tried first, wins ties
+            chosen_merge, top = merge, hit
+    choice = SessionListChoice(share, shrink, {}, proximity, chosen_merge.seeds, chosen_merge.recency)
     record = {
         "predictions": len(predictions),
         "hitRateAt20": scores,
-        "chosen": {"session_share": best[1], "session_shrink": best[2]},
+        "mergeHitRateAt20": merges,
+        "chosen": choice.as_parameters(),
     }
-    return SessionListChoice(best[1], best[2], record)
+    return replace(choice, record=record)
+
+
+def _lists_name(share: float, shrink: float, proximity: bool) -> str:
+    return f"share {share:g}, shrink {shrink:g}" + (", proximity" if proximity else "")
 
 
 def next_item_predictions(
@@ -162,7 +226,10 @@ def _visit_predictions(steps: Sequence[tuple[int, str]], allowed: npt.NDArray[np
 
 
 def hit_rate(
-    predictions: Sequence[Prediction], similar: dict[int, lists.Ranked], popular: lists.Ranked
+    predictions: Sequence[Prediction],
+    similar: dict[int, lists.Ranked],
+    popular: lists.Ranked,
+    merge: _Merge = _Merge(),
 ) -> float:
     """Share of predictions whose next product is in the top ``HIT_AT`` of what serving's
     session source answers (then popular, as the anonymous homepage chain fills)."""
@@ -176,9 +243,10 @@ def hit_rate(
             if all(str(item) != seen for seen, _ in newest_first):
                 newest_first.append((str(item), event))
         answer = session_neighbours(
-            newest_first[:SESSION_SEEDS],
+            newest_first[: merge.seeds],
             lambda product: named.get(int(product), []),
             limit=HIT_AT,
+            recency=merge.recency,
             recent=recent,
         )
         shown = [product for product, _, _ in answer[:HIT_AT]]

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from recs.ports import KeyValueTable
-from recs.store_layout import POINTER_KEY, version_meta_key
+from recs.store_layout import POINTER_KEY, session_constants, version_meta_key
 
 
 class ModelVersions:
@@ -70,12 +70,15 @@ class ModelVersions:
     def delete_rows(self, keys: Sequence[tuple[str, str]]) -> None:
         self.table.delete_many(list(keys))
 
-    def flip(self, version: str, generated_at: str, flipped_at: str) -> str | None:
-        """Point serving at `version`, its personal and its shop-wide lists alike; returns the
-        version that served until now."""
+    def flip(
+        self, version: str, generated_at: str, flipped_at: str, chosen: Mapping[str, Any] | None = None
+    ) -> str | None:
+        """Point serving at `version`, its personal and its shop-wide lists alike, with the session
+        constants of its ``chosen`` parameters; returns the version that served until now."""
         previous = self.pointer()
         previous_version = str(previous["modelVersion"]) if previous else None
-        self.table.put(_pointer_row(version, generated_at, flipped_at, previous_version))
+        row = _pointer_row(version, generated_at, flipped_at, previous_version)
+        self.table.put({**row, **session_constants(chosen)})
         return previous_version
 
     def refresh_lists(self, version: str, generated_at: str, refreshed_at: str) -> bool:
