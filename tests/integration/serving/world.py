@@ -24,6 +24,7 @@ from recs.store_layout import (
     ALL_CATEGORIES,
     CATALOG_PK,
     POINTER_KEY,
+    SessionConstants,
     availability_rows,
     bought_together_pk,
     iso,
@@ -108,8 +109,8 @@ class World:
         if pointer:
             self.flip()
 
-    def flip(self, version: str = VERSION, *, session: tuple[int, float] | None = None) -> None:
-        """The pointer at `version`, with the session constants (seeds, recency) its training chose."""
+    def flip(self, version: str = VERSION, *, session: SessionConstants | None = None) -> None:
+        """The pointer at `version`, with the session constants its training chose."""
         self.models.put(
             {
                 "pk": POINTER_KEY[0],

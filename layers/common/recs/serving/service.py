@@ -123,13 +123,17 @@ class RecommendService:
         self._learned: tuple[Pointer, ServingOptions] | None = None
 
     def _options_of(self, pointer: Pointer) -> ServingOptions:
-        """The configured options with the version's own session constants, when training chose
-        them on the shop's validation visits (`recs.training.fit.session_lists`)."""
+        """The configured options with the version's own session constants (seeds, recency, the
+        homepage's session weight), when training chose them on the shop's validation visits
+        (`recs.training.fit.session_lists`)."""
         if pointer.session is None:
             return self._options
         if self._learned is None or self._learned[0] is not pointer:
-            seeds, recency = pointer.session
-            self._learned = (pointer, replace(self._options, session_seeds=seeds, session_recency=recency))
+            learned = pointer.session
+            options = replace(self._options, session_seeds=learned.seeds, session_recency=learned.recency)
+            if learned.weight is not None:
+                options = replace(options, session_weight=learned.weight)
+            self._learned = (pointer, options)
         return self._learned[1]
 
     def recommend(self, query: RecommendationQuery) -> Outcome:
