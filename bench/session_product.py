@@ -34,9 +34,7 @@ from recs.store_layout import (
     POINTER_KEY,
     SESSION_CONSTANTS_ATTRIBUTE,
     iso,
-    read_session_constants,
     session_constants,
-    session_constants_attribute,
     session_row,
 )
 from recs.training.build import TrainedVersion, train_version, user_lists
@@ -192,26 +190,23 @@ class ProductPath:
         #: The pointer's learned session constants while a service runs without them.
         self._learned: dict[str, Any] = {}
 
-    def service(
-        self, options: ServingOptions, *, learned: bool = True, session_weight: float | None = None
-    ) -> RecommendService:
+    def service(self, options: ServingOptions, *, learned: bool = True) -> RecommendService:
         """A fresh container: its memory fills from the model table on first use of each list
         (so lists rebuilt in the table since the last service are the ones read).
 
         ``learned`` False serves the version as one trained before session constants were
-        learned (the pointer without them), so ``options`` decide: how the benchmark tunes and
-        compares the defaults themselves. ``session_weight`` replaces the learned homepage
-        weight alone (a signed-in homepage without its session: weight 0).
+        learned (the pointer without them), so ``options`` decide the merge: how the benchmark
+        tunes and compares the defaults themselves.
         """
         pointer = self.model_table.get(*POINTER_KEY)
         if pointer is not None:
-            if SESSION_CONSTANTS_ATTRIBUTE in pointer and not self._learned:
-                self._learned = {SESSION_CONSTANTS_ATTRIBUTE: pointer[SESSION_CONSTANTS_ATTRIBUTE]}
-            pointer.pop(SESSION_CONSTANTS_ATTRIBUTE, None)
-            constants = read_session_constants(self._learned) if learned else None
-            if constants is not None and session_weight is not None:
-                constants = constants._replace(weight=session_weight)
-            pointer.update(session_constants_attribute(constants))
+            if learned:
+                pointer.update(self._learned)
+            else:
+                self._learned = self._learned or {
+                    key: pointer[key] for key in (SESSION_CONSTANTS_ATTRIBUTE,) if key in pointer
+                }
+                pointer.pop(SESSION_CONSTANTS_ATTRIBUTE, None)
         repository = ListRepository(
             self.model_table,
             self.state_table,

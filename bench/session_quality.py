@@ -335,10 +335,8 @@ def anonymous(path: ProductPath, options: ServingOptions, *, learned: bool = Tru
     return lambda session, position: path.anonymous(service, session, position, K)
 
 
-def known_homepage(
-    path: ProductPath, options: ServingOptions, *, learned: bool = True, session_weight: float | None = None
-) -> Answer:
-    service = path.service(options, learned=learned, session_weight=session_weight)
+def known_homepage(path: ProductPath, options: ServingOptions, *, learned: bool = True) -> Answer:
+    service = path.service(options, learned=learned)
     return lambda session, position: path.known_user_homepage(service, session, position, K)
 
 
@@ -614,7 +612,7 @@ def signed_in_scores(
     return {
         "recs_signed_in": test.served(known_homepage(path, shipped), known),
         "recs_signed_in_own_list_only": test.served(
-            known_homepage(path, replace(shipped, session_weight=0.0), session_weight=0.0), known
+            known_homepage(path, replace(shipped, session_weight=0.0)), known
         ),
         "recs_signed_in_session_only": test.served(anonymous(path, shipped), known),
         "recs_product_page": test.served(known_product_page(path, shipped), known),

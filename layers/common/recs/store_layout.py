@@ -47,24 +47,15 @@ import json
 import zlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 POINTER_KEY = ("CURRENT", "POINTER")
 ALL_CATEGORIES = "*"
 
 
-#: The pointer's attribute naming how serving uses the version's session lists: the constants
-#: training chose on the shop's validation visits (JSON ``{"seeds", "recency", "weight"}``).
+#: The pointer's attribute naming how serving merges the version's session lists: the constants
+#: training chose on the shop's validation visits (JSON ``{"seeds": int, "recency": float}``).
 SESSION_CONSTANTS_ATTRIBUTE = "sessionConstants"
-
-
-class SessionConstants(NamedTuple):
-    """How many recent products seed the session source, how fast older ones fade, and the
-    session's weight in a signed-in shopper's homepage (None: serving's configured weight)."""
-
-    seeds: int
-    recency: float
-    weight: float | None = None
 
 
 def session_constants(chosen: Mapping[str, Any] | None) -> dict[str, str]:
@@ -72,38 +63,31 @@ def session_constants(chosen: Mapping[str, Any] | None) -> dict[str, str]:
     they name no session constants: a version trained before they were learned)."""
     if not chosen or "session_seeds" not in chosen or "session_recency" not in chosen:
         return {}
-    weight = chosen.get("session_weight")
-    return session_constants_attribute(
-        SessionConstants(
-            int(chosen["session_seeds"]),
-            float(chosen["session_recency"]),
-            None if weight is None else float(weight),
-        )
-    )
+    return session_constants_attribute((int(chosen["session_seeds"]), float(chosen["session_recency"])))
 
 
-def session_constants_attribute(constants: SessionConstants | None) -> dict[str, str]:
-    """The pointer attribute for ``constants``; empty for None."""
+def session_constants_attribute(constants: tuple[int, float] | None) -> dict[str, str]:
+    """The pointer attribute for (seeds, recency); empty for None."""
     if constants is None:
         return {}
-    return {SESSION_CONSTANTS_ATTRIBUTE: json.dumps(constants._asdict(), separators=(",", ":"))}
+    value = {"seeds": constants[0], "recency": constants[1]}
+    return {SESSION_CONSTANTS_ATTRIBUTE: json.dumps(value, separators=(",", ":"))}
 
 
-def read_session_constants(row: Mapping[str, Any]) -> SessionConstants | None:
-    """The constants of a pointer row, or None when it has none or they are unreadable: serving
-    then keeps its configured defaults rather than failing a request."""
+def read_session_constants(row: Mapping[str, Any]) -> tuple[int, float] | None:
+    """(seeds, recency) from a pointer row, or None when it has none or they are unreadable:
+    serving then keeps its configured defaults rather than failing a request."""
     raw = row.get(SESSION_CONSTANTS_ATTRIBUTE)
     if not raw:
         return None
     try:
         value = json.loads(str(raw))
         seeds, recency = int(value["seeds"]), float(value["recency"])
-        weight = None if value.get("weight") is None else float(value["weight"])
-    except (ValueError, TypeError, KeyError, AttributeError):
+    except (ValueError, TypeError, KeyError):
         return None
-    if not 1 <= seeds <= 200 or not 0.0 <= recency <= 10.0 or not (weight is None or 0.0 <= weight <= 1.0):
+    if not 1 <= seeds <= 200 or not 0.0 <= recency <= 10.0:
         return None
-    return SessionConstants(seeds, recency, weight)
+    return seeds, recency
 
 
 def version_sk(version: str) -> str:

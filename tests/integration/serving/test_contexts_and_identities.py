@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from recs.serving.attribution import RecommendationId
-from recs.store_layout import SessionConstants
 from tests.integration.serving.world import (
     RERANK_USER,
     RICH_LIST,
@@ -179,23 +178,10 @@ def test_the_versions_own_session_constants_decide_the_merge(world: World) -> No
     # Then neighbours of both recent products are served
     assert set(ids(by_default)) - newest_only
     # When a version whose training chose one seed flips in (a fresh container reads the pointer)
-    world.flip(session=SessionConstants(1, 1.0))
+    world.flip(session=(1, 1.0))
     world.service()._repo._control = None
     _, learned, _ = world.ask("recommend_anonymous", limit="12")
     # Then only the newest product's neighbours come from the session
     session_items = [p["id"] for p in learned["products"] if p["reason"] == "session"]
     assert session_items
     assert set(session_items) <= newest_only
-
-
-def test_a_version_that_learned_no_session_weight_keeps_a_known_users_own_list(world: World) -> None:
-    # Given a shop whose training found the live session does not help its shoppers' homepages
-    world.flip(session=SessionConstants(8, 1.0, 0.0))
-    world.service()._repo._control = None
-    # And a known user who just viewed sku_00003 and sku_00005
-    world.user_session(RICH_USER, [(sku(3), "add_to_cart"), (sku(5), "view")])
-    # When the homepage asks for 10
-    status, body, _ = world.ask("recommend_homepage")
-    # Then their own list is served as published, the session only filling behind it
-    assert status == 200
-    assert ids(body) == [p for p, _, _ in RICH_LIST][:10]

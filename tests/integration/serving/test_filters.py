@@ -89,6 +89,20 @@ def test_a_buy_again_product_is_recommended_even_though_it_was_bought(world: Wor
     assert body["products"][0] == {"id": sku(45), "score": 1.0, "reason": "buy-again"}
 
 
+def test_a_buy_again_product_the_session_lifts_stays_buy_again(world: World) -> None:
+    # Given the user's list says to buy sku_00047 again (low in the list), and they bought it
+    own = [(sku(45), 1.0, "similar-users"), (sku(47), 0.3, "buy-again"), *RICH_LIST[3:]]
+    world.publish(lists={user_pk(PSEUDONYMS.user(RICH_USER)): own})
+    world.purchased(RICH_USER, [sku(47)])
+    # And they just viewed sku_00046, whose closest neighbour is sku_00047
+    world.user_session(RICH_USER, [(sku(46), "view")])
+    # When the homepage asks
+    _, body, _ = world.ask("recommend_homepage")
+    # Then it is still served, as buy-again: the session's lift did not make it a filtered purchase
+    served = {p["id"]: p["reason"] for p in body["products"]}
+    assert served.get(sku(47)) == "buy-again"
+
+
 def test_purchased_products_can_be_allowed_by_configuration(world: World) -> None:
     # Given a deployment configured with EXCLUDE_PURCHASED=false
     world.stack.function("RecommendFunction").environment["EXCLUDE_PURCHASED"] = "false"

@@ -24,7 +24,6 @@ from recs.store_layout import (
     ALL_CATEGORIES,
     CATALOG_PK,
     POINTER_KEY,
-    SessionConstants,
     availability_rows,
     bought_together_pk,
     iso,
@@ -109,8 +108,8 @@ class World:
         if pointer:
             self.flip()
 
-    def flip(self, version: str = VERSION, *, session: SessionConstants | None = None) -> None:
-        """The pointer at `version`, with the session constants its training chose."""
+    def flip(self, version: str = VERSION, *, session: tuple[int, float] | None = None) -> None:
+        """The pointer at `version`, with the session constants (seeds, recency) its training chose."""
         self.models.put(
             {
                 "pk": POINTER_KEY[0],

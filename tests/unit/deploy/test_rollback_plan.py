@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from recs.store_layout import SessionConstants, read_session_constants, session_constants_attribute
+from recs.store_layout import read_session_constants, session_constants_attribute
 from recs_tools.deploy.rollback import RollbackError, plan_rollback
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -67,10 +67,10 @@ def test_unsafe_rollbacks_are_refused(
 def test_the_rolled_back_pointer_carries_the_targets_own_session_constants() -> None:
     # Given v1 whose training chose 5 seeds, and v2 serving with others
     meta = {**PUBLISHED, "chosen": json.dumps({"session_seeds": 5, "session_recency": 0.5})}
-    pointer = {**POINTER, **session_constants_attribute(SessionConstants(20, 0.0, 0.8))}
+    pointer = {**POINTER, **session_constants_attribute((20, 0.0))}
     # When the rollback is planned / Then the pointer merges v1's lists as v1 chose
     _, row = plan_rollback(pointer, meta, True, now=NOW, to_version=None)
-    assert read_session_constants(row) == (5, 0.5, None)
+    assert read_session_constants(row) == (5, 0.5)
     # And a target that recorded none (or an unreadable choice) leaves serving's defaults
     _, row = plan_rollback(pointer, {**PUBLISHED, "chosen": "{not json"}, True, now=NOW, to_version=None)
     assert read_session_constants(row) is None

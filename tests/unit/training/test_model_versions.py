@@ -78,13 +78,13 @@ def test_flip_carries_the_versions_session_constants_to_the_pointer() -> None:
     # Given a version whose training chose 12 seeds and a recency of 0.5
     table = MemoryTable()
     versions = ModelVersions(table)
-    chosen = {"model_family": "als", "session_seeds": 12, "session_recency": 0.5, "session_weight": 0.2}
+    chosen = {"model_family": "als", "session_seeds": 12, "session_recency": 0.5}
     # When it flips
     versions.flip("v1", "g", "f", chosen)
     # Then the pointer names them, as serving reads them
     pointer = table.get(*POINTER_KEY)
     assert pointer is not None
-    assert read_session_constants(pointer) == (12, 0.5, 0.2)
+    assert read_session_constants(pointer) == (12, 0.5)
     # And a version trained before they were learned flips without them
     versions.flip("v2", "g", "f", {"model_family": "als"})
     pointer = table.get(*POINTER_KEY)
@@ -102,4 +102,4 @@ def test_refreshing_shop_wide_lists_keeps_the_serving_versions_constants() -> No
     pointer = table.get(*POINTER_KEY)
     assert pointer is not None
     assert (pointer["modelVersion"], pointer["listsVersion"]) == ("v1", "v2")
-    assert read_session_constants(pointer) == (3, 2.0, None)
+    assert read_session_constants(pointer) == (3, 2.0)

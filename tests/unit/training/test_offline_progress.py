@@ -47,6 +47,6 @@ def test_the_parameter_search_is_a_stage_of_its_own_with_a_line_per_fit(tmp_path
     # Then the search, then the choice of the session path's lists, are reported before the fit,
     # with one call per fitted trial
     assert stages[0].startswith("searching the family, its hyperparameters and the buy-again mix")
-    assert stages[1].startswith("choosing the session path")
+    assert stages[1].startswith("choosing the similar-items lists")
     assert stages[2].startswith("fitting")
     assert trials == [0, 1, 2]

@@ -4,7 +4,6 @@ through serving's own session source."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import numpy as np
 
@@ -14,9 +13,7 @@ from recs.training.fit.session_lists import (
     RECENCIES,
     SEED_COUNTS,
     Prediction,
-    SessionMerge,
     choose_session_lists,
-    choose_session_weight,
     hit_rate,
     next_item_predictions,
 )
@@ -51,8 +48,7 @@ def test_a_visit_gives_one_prediction_per_new_product_after_the_first(make_event
     allowed[item["c"]] = False
     # When the visit is replayed / Then only b is predicted (a returns, c is not sold), after a's click
     predictions = next_item_predictions(inter, np.ones(len(inter), dtype=np.bool_), allowed, PARAMS)
-    visitor = int(inter.user[0])
-    assert predictions == [Prediction(((item["a"], "click"),), item["b"], visitor)]
+    assert predictions == [Prediction(((item["a"], "click"),), item["b"])]
 
 
 def test_hit_rate_asks_the_session_source_then_popular() -> None:
@@ -132,62 +128,3 @@ def test_the_training_defaults_are_serving_defaults() -> None:
     assert PARAMS.session_seeds == RecommendSettings.model_fields["session_seed_products"].default
     assert PARAMS.session_seeds == SESSION_SEEDS
     assert PARAMS.session_recency == SESSION_RECENCY
-    assert PARAMS.session_weight == RecommendSettings.model_fields["session_weight"].default
-
-
-def _one_known_user(make_event: EventFactory) -> Interactions:
-    """A known user and 60 products p0..p59 (seen once each, outside any visit)."""
-    events = [make_event("view", user="u", product=f"p{n}", days_ago=2.0 - n / 100) for n in range(60)]
-    return build_interactions(events, start_ts=0, end_ts=4e9)
-
-
-def _weight_choice(inter: Interactions, target: str) -> tuple[float, dict[str, Any]]:
-    """The homepage weight chosen for one prediction of ``target`` after p0 was viewed, where
-    p0's similar items are p40..p59 (p59 the closest) and the user's own list p1..p20, its
-    scores falling from 1 to 0.05."""
-    at = {name: i for i, name in enumerate(inter.items)}
-    user = int(inter.user[0])
-    similar = {at["p0"]: [(at[f"p{n}"], n / 100) for n in range(59, 39, -1)]}
-    own = {user: [(str(at[f"p{n}"]), 1.0 - (n - 1) * 0.05, "similar-users") for n in range(1, 21)]}
-    prediction = Prediction(((at["p0"], "view"),), at[target], user)
-    train = np.ones(len(inter), dtype=np.bool_)
-    return choose_session_weight(
-        inter, [prediction], train, similar, [], SessionMerge(), lambda users, _: own, PARAMS.session_weight
-    )
-
-
-def test_a_shop_whose_own_lists_predict_the_visit_keeps_the_session_out(make_event: EventFactory) -> None:
-    # Given a known user whose own list holds the next product at its 20th place
-    inter = _one_known_user(make_event)
-    # When the homepage weight is chosen on that visit
-    weight, record = _weight_choice(inter, "p20")
-    # Then no session weight: any share of session products pushes the 20th place out
-    assert weight == 0.0
-    assert record["byWeight"] == {"0.4": 0.0, "0": 1.0, "0.1": 0.0, "0.2": 0.0, "0.6": 0.0, "0.8": 0.0}
-
-
-def test_a_shop_whose_visits_follow_the_session_weighs_it(make_event: EventFactory) -> None:
-    # Given a known user whose own list misses the next product, p0's closest neighbour
-    inter = _one_known_user(make_event)
-    # When the homepage weight is chosen / Then the session counts (the configured 0.4 on a tie)
-    weight, record = _weight_choice(inter, "p59")
-    assert weight == PARAMS.session_weight
-    assert record["byWeight"]["0"] == 0.0
-
-
-def test_without_known_users_the_configured_weight_stays(make_event: EventFactory) -> None:
-    # Given a prediction whose visitor is not a known user
-    inter = _one_known_user(make_event)
-    prediction = Prediction(((0, "view"),), 1, -1)
-    # When the homepage weight is chosen / Then the configured one, saying why
-    weight, record = choose_session_weight(
-        inter,
-        [prediction],
-        np.ones(len(inter), dtype=np.bool_),
-        {},
-        [],
-        SessionMerge(),
-        lambda users, _: {},
-        0.3,
-    )
-    assert (weight, record) == (0.3, {"skipped": "no known user has a validation visit"})

@@ -6,6 +6,7 @@ Measures, on this machine, the stages of a run at growing sizes, each size in a 
 * ``parse``: lake NDJSON lines -> `InteractionBuilder` -> `Interactions` (events of the
   synthetic ``demo`` shop, repeated with fresh event ids to reach the size);
 * ``signals``, ``fit``, ``search_fit`` (one fit of the parameter search, its unit cost),
+  ``session_choice`` (the session path's lists and merge, chosen after the search),
   ``train_version``, ``evaluate``, ``rank``: the `recs.training.build` steps
   on an interactions table drawn at the size (power-law item popularity, shoppers with
   Poisson-many interactions, the event mix and sessions of a shop).
@@ -100,6 +101,7 @@ def measure_model(users: int, items: int, per_user: float, threads: int, seed: i
     from recs.training.build import evaluate_version, train_version, user_lists
     from recs.training.evaluate.search import search
     from recs.training.fit.fitting import fit
+    from recs.training.fit.session_lists import choose_session_lists
     from recs.training.fit.signals import derive_signals
 
     params = TrainingParameters(model_family="als", als_threads=threads)
@@ -122,6 +124,10 @@ def measure_model(users: int, items: int, per_user: float, threads: int, seed: i
     # search spends at most tuning_budget_seconds plus the fit under way.
     search(interactions, unavailable, params.model_copy(update={"tuning_max_fits": 1}), end_ts=end)
     timed("search_fit", began)
+    began = time.perf_counter()
+    # The session path's choice after the search: its lists and how serving merges them.
+    choose_session_lists(interactions, unavailable, params)
+    timed("session_choice", began)
     began = time.perf_counter()
     trained = train_version(
         interactions, unavailable, interactions.item_category, params, end_ts=end, chosen=params

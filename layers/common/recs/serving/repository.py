@@ -39,7 +39,6 @@ from recs.store_layout import (
     CATALOG_PK,
     CONTROL_CACHE_KEY,
     POINTER_KEY,
-    SessionConstants,
     availability_part_keys,
     cache_key,
     catalog_part_keys,
@@ -149,9 +148,9 @@ class Pointer:
     version: str
     generated_at: str
     lists_version: str = ""
-    #: How to use this version's session lists, as its training chose them; None for a version
-    #: without them (serving keeps its configured defaults).
-    session: SessionConstants | None = None
+    #: How to merge this version's session lists (seeds, recency), as its training chose them;
+    #: None for a version without them (serving keeps its configured defaults).
+    session: tuple[int, float] | None = None
 
     @property
     def shop_wide_version(self) -> str:

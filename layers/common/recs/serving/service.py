@@ -63,6 +63,9 @@ class Pseudonyms(Protocol):
     def anon(self, raw: str) -> str: ...
 
 
+BUY_AGAIN = Reason.BUY_AGAIN.value
+
+
 @dataclass(frozen=True)
 class ServingOptions:
     exclude_purchased: bool
@@ -123,17 +126,13 @@ class RecommendService:
         self._learned: tuple[Pointer, ServingOptions] | None = None
 
     def _options_of(self, pointer: Pointer) -> ServingOptions:
-        """The configured options with the version's own session constants (seeds, recency, the
-        homepage's session weight), when training chose them on the shop's validation visits
-        (`recs.training.fit.session_lists`)."""
+        """The configured options with the version's own session constants, when training chose
+        them on the shop's validation visits (`recs.training.fit.session_lists`)."""
         if pointer.session is None:
             return self._options
         if self._learned is None or self._learned[0] is not pointer:
-            learned = pointer.session
-            options = replace(self._options, session_seeds=learned.seeds, session_recency=learned.recency)
-            if learned.weight is not None:
-                options = replace(options, session_weight=learned.weight)
-            self._learned = (pointer, options)
+            seeds, recency = pointer.session
+            self._learned = (pointer, replace(self._options, session_seeds=seeds, session_recency=recency))
         return self._learned[1]
 
     def recommend(self, query: RecommendationQuery) -> Outcome:
@@ -447,16 +446,25 @@ class _Plan:
         return producers[source]
 
     def _user(self) -> Items:
-        """The user's list adjusted by the live session: neighbours of what they just looked at."""
+        """The user's list adjusted by the live session: neighbours of what they just looked at.
+
+        A buy-again product keeps its reason even when the session lifts it more than their
+        list does: the reason is what lets a product they bought through the purchase filter,
+        so taking the session's would drop exactly the products a repeat shopper comes back for.
+        """
         if not self.user_items:
             return []
-        return blend(
+        blended = blend(
             self.user_items,
             self._session(),
             self.options.session_weight,
             other_reason=Reason.SESSION.value,
             keep_base_only=False,
         )
+        again = {product for product, _, reason in self.user_items if reason == BUY_AGAIN}
+        if not again:
+            return blended
+        return [(p, s, BUY_AGAIN if p in again else r) for p, s, r in blended]
 
     def _session(self) -> Items:
         """Neighbours of the recent products, weighted by event type and recency."""

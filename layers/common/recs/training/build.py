@@ -21,14 +21,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from recs.serving.ranking import Ranked as Served
 from recs.store_layout import ALL_CATEGORIES
 from recs.training.evaluate.holdout import GateDecision, HoldoutReport, evaluate_holdout, gate
 from recs.training.evaluate.search import search
 from recs.training.fit import lists
 from recs.training.fit.fitting import Family, FittedModel, candidate_families, fit
 from recs.training.fit.ranking import RankedLists, rank
-from recs.training.fit.session_lists import OwnLists, choose_session_lists
+from recs.training.fit.session_lists import choose_session_lists
 from recs.training.fit.signals import Signals, derive_signals
 from recs.training.parameters import TrainingParameters
 from recs.training.prepare.interactions import Interactions
@@ -115,43 +114,11 @@ def choose_parameters(
     record = result.as_dict()
     chosen = result.best
     if params.auto_tune:
-        progress.stage("choosing the session path's lists and constants on validation visits")
-        lists_choice = choose_session_lists(
-            interactions,
-            unavailable,
-            chosen,
-            own_lists=validation_own_lists(interactions, unavailable, chosen),
-        )
+        progress.stage("choosing the similar-items lists on validation visits (the session path)")
+        lists_choice = choose_session_lists(interactions, unavailable, chosen)
         chosen = chosen.model_copy(update=lists_choice.as_parameters())
         record["sessionLists"] = lists_choice.record
     return chosen, record
-
-
-def validation_own_lists(
-    interactions: Interactions, unavailable: npt.NDArray[np.bool_], params: TrainingParameters
-) -> OwnLists:
-    """Known users' own lists as a version of ``params`` would publish them, from a model fitted on
-    a training mask only (one more fit, made only when some known user has a validation visit):
-    what the homepage's session weight is chosen against (`choose_session_weight`)."""
-
-    def own(users: npt.NDArray[np.int64], train: npt.NDArray[np.bool_]) -> dict[int, Served]:
-        now_ts = float(interactions.timestamp[train].max())
-        signals = derive_signals(interactions, params, now_ts=now_ts, mask=train)
-        model = fit(family_of(params), signals.confidence, params)
-        ranked = rank(
-            model.scorer(users, signals.confidence[users], signals.profile[users]),
-            params.top_k,
-            exclude=signals.exclude[users],
-            unavailable=unavailable,
-            boost=signals.boost[users],
-            boost_weight=1.0,
-        )
-        return {
-            user: [(str(item), score, reason) for item, score, reason in ranked.items_of(row)]
-            for row, user in enumerate(users.tolist())
-        }
-
-    return own
 
 
 def train_version(

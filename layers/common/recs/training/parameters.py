@@ -126,14 +126,6 @@ class TrainingParameters(BaseModel):
         "the session signal keeps). Learned per shop on validation visits and published with the "
         "version: serving uses it instead of its own default (RecommendSettings.session_seed_products).",
     )
-    session_weight: float = Field(
-        default=0.4,
-        ge=0,
-        le=1,
-        description="Weight of the live session against a signed-in shopper's own list on the "
-        "homepage. Learned per shop on the validation visits of known users (their lists from a "
-        "model fitted without those visits) and published with the version, as session_seeds.",
-    )
     session_recency: float = Field(
         default=1.0,
         ge=0,
@@ -372,9 +364,6 @@ class SessionListParameters(Protocol):
 
     @property
     def session_recency(self) -> float: ...
-
-    @property
-    def session_weight(self) -> float: ...
 
     @property
     def similar_k(self) -> int: ...

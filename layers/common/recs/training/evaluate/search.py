@@ -82,7 +82,6 @@ SESSION_LIST_AXES = (
     "session_proximity",
     "session_seeds",
     "session_recency",
-    "session_weight",
 )
 MIX_AXES = ("buy_again_weight", "repeat_personal", "repeat_decay", "repeat_scope", "exclude_purchased")
 #: Mix evaluations per fit (each only re-ranks candidates).

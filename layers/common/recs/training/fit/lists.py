@@ -242,6 +242,7 @@ def similar_items(
     sessions: sp.csr_matrix | None = None,
     session_share: float = SESSION_SHARE,
     items: Sequence[int] | None = None,
+    shopper_neighbours: ShopperNeighbours | None = None,
 ) -> dict[int, Ranked]:
     """Items shoppers interacted with together (cosine of co-occurrence, at least ``min_count``
     shared shoppers), blended with ``sessions`` when given, then the model's nearest neighbours
@@ -254,15 +255,14 @@ def similar_items(
     the list's best; an item with only one kind of evidence keeps that kind's list whatever the
     share. Filled neighbours score below every co-occurrence neighbour of the same list, so the
     order holds. ``items`` limits the work to those items' lists (all by default);
-    ``model_neighbours`` None fills nothing.
+    ``model_neighbours`` None fills nothing. ``shopper_neighbours`` (`shopper_cooccurrence` of
+    the same arguments) saves recomputing the shopper-level part when only ``sessions`` change.
     """
-    n_items = confidence.shape[1]
-    # Twice k leaves room for unavailable neighbours without an n_items-wide result.
-    wanted = min(2 * k, max(n_items - 1, 1))
-    queried = np.arange(n_items, dtype=np.int32) if items is None else np.asarray(items, dtype=np.int32)
+    queried = _queried(confidence, items)
     if queried.size == 0:
         return {}
-    co_ids, co_scores = similar_by_cooccurrence(confidence, wanted, itemids=queried, min_count=min_count)
+    co_ids, co_scores = shopper_neighbours or shopper_cooccurrence(confidence, k, items, min_count=min_count)
+    wanted = _wanted(confidence, k)
     result: dict[int, Ranked] = {}
     for row, item in enumerate(queried.tolist()):
         if sessions is None:
@@ -276,6 +276,28 @@ def similar_items(
         if ranked:
             result[item] = ranked
     return result
+
+
+#: Each queried item's shopper-level neighbours: (ids, cosines), one row per item, -1 padded.
+ShopperNeighbours = tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]
+
+
+def shopper_cooccurrence(
+    confidence: sp.csr_matrix, k: int, items: Sequence[int] | None = None, *, min_count: int = 2
+) -> ShopperNeighbours:
+    """The shopper-level part of `similar_items` for ``items`` (all by default), in their order."""
+    queried = _queried(confidence, items)
+    return similar_by_cooccurrence(confidence, _wanted(confidence, k), itemids=queried, min_count=min_count)
+
+
+def _wanted(confidence: sp.csr_matrix, k: int) -> int:
+    # Twice k leaves room for unavailable neighbours without an n_items-wide result.
+    return min(2 * k, max(int(confidence.shape[1]) - 1, 1))
+
+
+def _queried(confidence: sp.csr_matrix, items: Sequence[int] | None) -> npt.NDArray[np.int32]:
+    n_items = confidence.shape[1]
+    return np.arange(n_items, dtype=np.int32) if items is None else np.asarray(items, dtype=np.int32)
 
 
 def _fill_from_model(
