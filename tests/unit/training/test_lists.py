@@ -221,3 +221,27 @@ def test_the_proximity_similarity_is_shrunk_like_the_plain_one(make_event: Event
     similarity = lists.session_similarity(interactions, shrink=1.0, proximity=True).toarray()
     # Then a-b is 1 / (sqrt(1 x 1) + 1)
     assert similarity[at["a"], at["b"]] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("count", [lists.session_cooccurrence, lists.session_proximity])
+def test_only_the_rows_asked_for_are_computed_and_they_are_exact(
+    make_event: EventFactory, count: lists.SessionCount
+) -> None:
+    # Given visits over six products, some products seen twice in a visit
+    visits = {"s1": "abcab", "s2": "bcd", "s3": "adef", "s4": "fea"}
+    events = [
+        make_event("view", user=f"u_{visit}", product=product, session=visit, days_ago=1.0 - step / 1000)
+        for visit, products in visits.items()
+        for step, product in enumerate(products)
+    ]
+    interactions = build_interactions(events, start_ts=END - 30 * 86_400, end_ts=END)
+    at = _index(interactions)
+    rows = [at["a"], at["e"]]
+    # When only a's and e's rows are computed
+    full, full_totals = count(interactions)
+    part, part_totals = count(interactions, rows=rows)
+    # Then those rows are the full matrix's, the others empty, and every item's norm is kept
+    assert np.array_equal(part.toarray()[rows], full.toarray()[rows])
+    others = [i for i in range(interactions.n_items) if i not in rows]
+    assert part[others].nnz == 0
+    assert np.allclose(part_totals, full_totals)

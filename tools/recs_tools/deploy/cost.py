@@ -85,7 +85,7 @@ class Assumptions:
     # DynamoDB per request (eventually consistent reads of rows up to 4 KB are 0.5 read units).
     recommend_read_units: float = 1.5  # user or session row, preference, shop-wide list
     ingest_read_units: float = 1.0  # preference and session rows (BatchGetItem)
-    ingest_write_units: float = 1.0  # the session row: under 1 KB up to about 15 products (50: 3 units)
+    ingest_write_units: float = 1.0  # the session row: under 1 KB up to about 15 products (100: 6 units)
     # Training: daily, over training_window_days; every list rewritten each run (no skipping).
     training_runs_per_month: float = DAYS_PER_MONTH
     training_window_days: float = 90.0

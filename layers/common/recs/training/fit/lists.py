@@ -3,7 +3,7 @@ and similar items. Cheap, robust, and what serving falls back on."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -139,10 +139,21 @@ def session_similarity(
     return shrunk(*session_cooccurrence(interactions, mask=mask), shrink=shrink)
 
 
+#: `session_cooccurrence` or `session_proximity`: (pairs, each item's norm).
+SessionCount = Callable[..., tuple[sp.csr_matrix, npt.NDArray[np.float64]]]
+
+
 def session_cooccurrence(
-    interactions: Interactions, *, mask: npt.NDArray[np.bool_] | None = None
+    interactions: Interactions,
+    *,
+    mask: npt.NDArray[np.bool_] | None = None,
+    rows: Sequence[int] | None = None,
 ) -> tuple[sp.csr_matrix, npt.NDArray[np.float64]]:
-    """How many sessions hold each pair of items (diagonal empty), and each item's sessions."""
+    """How many sessions hold each pair of items (diagonal empty), and each item's sessions.
+
+    ``rows`` computes only those items' rows (the others stay empty; the counts are every
+    item's): choosing a shop's lists reads the rows of a few thousand products, and the whole
+    matrix of a large shop would not fit beside the rest of the Train step."""
     n_items = interactions.n_items
     selected = interactions.basket >= 0
     if mask is not None:
@@ -156,20 +167,35 @@ def session_cooccurrence(
     )
     incidence.sum_duplicates()
     incidence.data[:] = 1.0
-    co = sp.csr_matrix(incidence.T @ incidence)
+    counts = np.asarray(incidence.sum(axis=0), dtype=np.float64).ravel()
+    if rows is None:
+        co = sp.csr_matrix(incidence.T @ incidence)
+    else:
+        wanted = np.asarray(rows, dtype=np.int64)
+        incidence_by_item = incidence.tocsc()
+        co = _placed(sp.csr_matrix(incidence_by_item[:, wanted].T @ incidence), wanted, n_items)
     co.setdiag(0)
     co.eliminate_zeros()
     co.sort_indices()
-    return co, np.asarray(incidence.sum(axis=0), dtype=np.float64).ravel()
+    return co, counts
+
+
+def _placed(part: sp.csr_matrix, rows: npt.NDArray[np.int64], n_items: int) -> sp.csr_matrix:
+    """``part``'s i-th row as row ``rows[i]`` of an ``n_items``-row matrix (the rest empty)."""
+    placement = sp.csr_matrix((np.ones(rows.size), (rows, np.arange(rows.size))), shape=(n_items, rows.size))
+    return sp.csr_matrix(placement @ part)
 
 
 def session_proximity(
-    interactions: Interactions, *, mask: npt.NDArray[np.bool_] | None = None
+    interactions: Interactions,
+    *,
+    mask: npt.NDArray[np.bool_] | None = None,
+    rows: Sequence[int] | None = None,
 ) -> tuple[sp.csr_matrix, npt.NDArray[np.float64]]:
     """Session co-occurrence weighted by closeness: two products ``d`` steps apart in a visit
     (consecutive events of one product are one step) add ``1 / d``, up to
     ``PROXIMITY_WINDOW`` steps; symmetric, diagonal empty. The second value is each item's
-    total weight (its row sum), the cosine's norm.
+    total weight (its row sum), the cosine's norm. ``rows``: as `session_cooccurrence`.
 
     Why: in a long visit (a catalogue browsed for an hour, a batch of ratings) what a visitor
     opens next is closer to what they just opened than to what they saw an hour ago, which plain
@@ -180,31 +206,46 @@ def session_proximity(
     selected = interactions.basket >= 0
     if mask is not None:
         selected &= mask
-    rows = np.flatnonzero(selected)
-    if rows.size == 0:
-        return sp.csr_matrix((n_items, n_items), dtype=np.float64), np.zeros(n_items)
-    order = rows[np.lexsort((rows, interactions.timestamp[rows], interactions.basket[rows]))]
+    chosen = np.flatnonzero(selected)
+    totals = np.zeros(n_items)
+    if chosen.size == 0:
+        return sp.csr_matrix((n_items, n_items), dtype=np.float64), totals
+    order = chosen[np.lexsort((chosen, interactions.timestamp[chosen], interactions.basket[chosen]))]
     visit, item = interactions.basket[order], interactions.item[order]
     step = np.ones(order.size, dtype=np.bool_)
     step[1:] = (visit[1:] != visit[:-1]) | (item[1:] != item[:-1])
     visit, item = visit[step], item[step]
-    firsts, seconds, weights = [], [], []
+    keep: npt.NDArray[np.bool_] | None = None
+    if rows is not None:
+        keep = np.zeros(n_items, dtype=np.bool_)
+        keep[np.asarray(rows, dtype=np.int64)] = True
+    froms, tos, weights = [], [], []
     for distance in range(1, min(PROXIMITY_WINDOW, visit.size - 1) + 1):
         same = visit[distance:] == visit[:-distance]
         if not same.any():
             break  # no visit is longer than this
-        firsts.append(item[:-distance][same])
-        seconds.append(item[distance:][same])
-        weights.append(np.full(int(same.sum()), 1.0 / distance))
-    if not firsts:
-        return sp.csr_matrix((n_items, n_items), dtype=np.float64), np.zeros(n_items)
-    first, second, weight = np.concatenate(firsts), np.concatenate(seconds), np.concatenate(weights)
-    both_ways = (np.concatenate([first, second]), np.concatenate([second, first]))
-    co = sp.csr_matrix((np.concatenate([weight, weight]), both_ways), shape=(n_items, n_items))
-    co.setdiag(0)
-    co.eliminate_zeros()
+        first, second = item[:-distance][same], item[distance:][same]
+        # A product seen twice in a visit is not its own neighbour.
+        other = first != second
+        first, second = first[other], second[other]
+        weight = 1.0 / distance
+        # Every item's total, whichever rows are kept: the cosine divides by it.
+        totals += np.bincount(first, minlength=n_items) * weight
+        totals += np.bincount(second, minlength=n_items) * weight
+        for a, b in ((first, second), (second, first)):
+            if keep is not None:
+                kept = keep[a]
+                a, b = a[kept], b[kept]
+            froms.append(a)
+            tos.append(b)
+            weights.append(np.full(a.size, weight))
+    if not froms:
+        return sp.csr_matrix((n_items, n_items), dtype=np.float64), totals
+    co = sp.csr_matrix(
+        (np.concatenate(weights), (np.concatenate(froms), np.concatenate(tos))), shape=(n_items, n_items)
+    )
     co.sort_indices()
-    return co, np.asarray(co.sum(axis=1), dtype=np.float64).ravel()
+    return co, totals
 
 
 def shrunk(co: sp.csr_matrix, counts: npt.NDArray[np.float64], *, shrink: float) -> sp.csr_matrix:

@@ -119,16 +119,18 @@ def choose_session_lists(
     predictions = next_item_predictions(interactions, held, known & ~unavailable, params)
     if not predictions:
         return replace(configured, record={"skipped": "no validation visit has a next product"})
+    seeds = sorted({item for p in predictions for item, _ in p.before})
+    # Only the seeds' rows are read: the whole matrices of a large shop would not fit in memory
+    # beside the rest of the Train step (bench/training_scale.py measures the peak).
     co = {
-        False: lists.session_cooccurrence(interactions, mask=train),
-        True: lists.session_proximity(interactions, mask=train),
+        False: lists.session_cooccurrence(interactions, mask=train, rows=seeds),
+        True: lists.session_proximity(interactions, mask=train, rows=seeds),
     }
     if co[False][0].nnz == 0:
         return replace(configured, record={"skipped": "no session co-occurrence"})
     confidence = confidence_matrix(
         interactions, params.event_weights, now_ts=float(interactions.timestamp.max()), mask=train
     )
-    seeds = sorted({item for p in predictions for item, _ in p.before})
     available = ~unavailable
     popular = lists.top_indices(lists.popularity(confidence), HIT_AT, available)
     configured_merge = _Merge(params.session_seeds, params.session_recency)
