@@ -219,7 +219,9 @@ def session_proximity(
     if rows is not None:
         keep = np.zeros(n_items, dtype=np.bool_)
         keep[np.asarray(rows, dtype=np.int64)] = True
-    froms, tos, weights = [], [], []
+    # Each distance's pairs are summed into the running matrix before the next distance's are
+    # made: the pairs of every distance at once would need several times the result's memory.
+    co = sp.csr_matrix((n_items, n_items), dtype=np.float64)
     for distance in range(1, min(PROXIMITY_WINDOW, visit.size - 1) + 1):
         same = visit[distance:] == visit[:-distance]
         if not same.any():
@@ -236,14 +238,9 @@ def session_proximity(
             if keep is not None:
                 kept = keep[a]
                 a, b = a[kept], b[kept]
-            froms.append(a)
-            tos.append(b)
-            weights.append(np.full(a.size, weight))
-    if not froms:
-        return sp.csr_matrix((n_items, n_items), dtype=np.float64), totals
-    co = sp.csr_matrix(
-        (np.concatenate(weights), (np.concatenate(froms), np.concatenate(tos))), shape=(n_items, n_items)
-    )
+            pairs = sp.csr_matrix((np.full(a.size, weight), (a, b)), shape=(n_items, n_items))
+            co = sp.csr_matrix(co + pairs)
+            del pairs
     co.sort_indices()
     return co, totals
 
