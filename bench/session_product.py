@@ -187,8 +187,10 @@ class ProductPath:
         self.state_table = MemoryTable()
         self._max_items = int(IngestSettings.model_fields["session_max_items"].default)
         self._ttl = timedelta(seconds=int(IngestSettings.model_fields["session_ttl_seconds"].default))
-        #: The pointer's learned session constants while a service runs without them.
-        self._learned: dict[str, Any] = {}
+        #: The pointer's learned session constants (as training's flip wrote them), set aside
+        #: while a service runs without them.
+        pointer = model_table.get(*POINTER_KEY) or {}
+        self._learned = {k: pointer[k] for k in (SESSION_CONSTANTS_ATTRIBUTE,) if k in pointer}
 
     def service(self, options: ServingOptions, *, learned: bool = True) -> RecommendService:
         """A fresh container: its memory fills from the model table on first use of each list
@@ -200,13 +202,9 @@ class ProductPath:
         """
         pointer = self.model_table.get(*POINTER_KEY)
         if pointer is not None:
+            pointer.pop(SESSION_CONSTANTS_ATTRIBUTE, None)
             if learned:
                 pointer.update(self._learned)
-            else:
-                self._learned = self._learned or {
-                    key: pointer[key] for key in (SESSION_CONSTANTS_ATTRIBUTE,) if key in pointer
-                }
-                pointer.pop(SESSION_CONSTANTS_ATTRIBUTE, None)
         repository = ListRepository(
             self.model_table,
             self.state_table,

@@ -162,18 +162,18 @@ def choose_session_lists(
             if best is None or hit > best[0] or (hit == best[0] and configured_first):
                 best = (hit, share, shrink, proximity, similar)
     assert best is not None
-    _, share, shrink, proximity, similar = best
-    merges: dict[str, float] = {}
+    top, share, shrink, proximity, similar = best
+    # The chosen lists were scored with the configured merge: that is its score here too.
     chosen_merge = configured_merge
-    top = -1.0
+    merges = {_merge_name(configured_merge): round(top, 6)}
     named, fill = _named(similar), _fill(popular)
-    for merge in [configured_merge] + [_Merge(n, r) for n in SEED_COUNTS for r in RECENCIES]:
-        name = f"seeds {merge.seeds}, recency {merge.recency:g}"
+    for merge in [_Merge(n, r) for n in SEED_COUNTS for r in RECENCIES]:
+        name = _merge_name(merge)
         if name in merges:
             continue
         hit = _hits(predictions, named, fill, merge) / len(predictions)
         merges[name] = round(hit, 6)
-        if hit > top:  # strictly better: the configured merge, tried first, wins ties
+        if hit > top:  # strictly better: the configured merge wins ties
             chosen_merge, top = merge, hit
     choice = SessionListChoice(share, shrink, {}, proximity, chosen_merge.seeds, chosen_merge.recency)
     record = {
@@ -183,6 +183,10 @@ def choose_session_lists(
         "chosen": choice.as_parameters(),
     }
     return replace(choice, record=record)
+
+
+def _merge_name(merge: _Merge) -> str:
+    return f"seeds {merge.seeds}, recency {merge.recency:g}"
 
 
 def _lists_name(share: float, shrink: float, proximity: bool) -> str:
