@@ -31,7 +31,7 @@ help:
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[train,dev,tools]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[train,arrow,dev,tools]'
 	rm -f $(VENV)/.installed-* && touch $@
 
 venv: $(STAMP)
@@ -128,7 +128,7 @@ cost: venv
 BENCH_STAMP := $(VENV)/.bench-deps-$(DEPS_HASH)
 
 $(BENCH_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[train,dev,tools,bench]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[train,arrow,dev,tools,bench]'
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps recbole==1.2.1
 	rm -f $(VENV)/.bench-deps-* && touch $@
 

@@ -58,6 +58,17 @@ def emit(result: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(result, indent=1, default=plain) + "\n")
 
 
+def child_result(module: str, arguments: list[str]) -> dict[str, Any]:
+    """``python -m <module> <arguments>`` in a fresh process (its memory and imports its own); the
+    JSON of its last line of output."""
+    command = [sys.executable, "-m", module, *arguments]
+    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{module} {' '.join(arguments)} failed: {done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 def quiet_known_warnings() -> None:
     """Powertools warns on every request that adds no metric of its own; benchmarks call
     handlers thousands of times."""

@@ -81,6 +81,13 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "seconds per ALS iteration vs implicit, top-K vs the bare multiply, peak memory of a fit",
     ),
     Benchmark(
+        "prepare_speed",
+        "bench.prepare_speed",
+        "Prepare",
+        "the columnar, incremental lake reader vs the record path it replaced: events per CPU second, "
+        "peak memory per event, and a next run's time against the size of the new day",
+    ),
+    Benchmark(
         "training_scale",
         "bench.training_scale",
         "Training scale",

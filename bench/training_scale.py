@@ -12,11 +12,12 @@ user, the demo shop's event mix, 8 sessions per user) through the same build cod
 workflow and ``recs train`` (`recs.training.build`): signals, the ALS fit, the Train step
 (``train_version``: signals, fit, similar items, bought-together, popular and trending), the
 Evaluate step (``evaluate_version``) and top-K of every user. Defaults: 32 factors, 15
-iterations, 2 solver threads with BLAS pinned to one. Prepare is measured on its per-record
-path: lake objects exactly as ingest writes them (the demo shop's events through the ingest
-service, repeated with fresh event ids) decoded and indexed by ``decode_object`` and
-``InteractionBuilder``, in a fresh process; its memory is the peak above the objects held in
-memory (the Lambda streams them, 8 objects ahead).
+iterations, 2 solver threads with BLAS pinned to one. Prepare is measured as it runs (its
+columnar first run, `bench.prepare_speed`, where it is also compared with the record path it
+replaced): lake objects exactly as ingest writes them (the demo shop's events through the
+ingest service, repeated with fresh event ids) under closed days, decoded and indexed in a
+fresh process; its memory is the peak above the objects held in memory (the Lambda streams
+them, 8 objects ahead).
 
 One Lambda (10,240 MB, 6 vCPU, 900 s) per step: the time of each step is extrapolated along the
 power law through the two largest measured sizes, and memory along the straight line through
@@ -46,7 +47,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.environment import REPO_ROOT, QuietWaiter, emit, log, quiet_known_warnings, quiet_stdout
+from bench.environment import (
+    REPO_ROOT,
+    QuietWaiter,
+    child_result,
+    emit,
+    log,
+    quiet_known_warnings,
+    quiet_stdout,
+)
 from bench.figures import Figure, figure
 
 COMMAND = "python -m bench --only training_scale"
@@ -90,12 +99,7 @@ def measure_steps(events: list[int], sizes: list[str], quiet: QuietWaiter) -> li
 
 
 def _child(arguments: list[str]) -> dict[str, Any]:
-    command = [sys.executable, "-m", "bench.training_scale", *arguments]
-    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(arguments)} failed: {done.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return child_result("bench.training_scale", arguments)
 
 
 def lake_objects(events: int, object_bytes: int = 8 << 20) -> list[bytes]:
@@ -153,37 +157,23 @@ def _status_kib(field: str) -> int:
         return next(int(line.split()[1]) for line in status if line.startswith(field + ":"))
 
 
-def prepare_child(path: str, object_bytes: int = 8 << 20) -> dict[str, Any]:
-    """In a fresh process: Prepare's per-record work (`decode_object`, `InteractionBuilder`) on
-    the lake records of ``path`` read into memory first; its time, and its peak memory above
-    the records themselves (one read, so nothing freed before the measurement is reused)."""
-    from recs.training.prepare.interactions import InteractionBuilder
-    from recs.training.prepare.lake import decode_object
+def prepare_child(path: str) -> dict[str, Any]:
+    """In a fresh process: Prepare's reading as it runs now (`bench.prepare_speed`'s first run:
+    the columnar path over the lake records of ``path`` filed under closed days) and its peak
+    memory above the records held in memory."""
+    from bench.prepare_speed import first_run_child
 
+    row = first_run_child(path, "columnar")
     with open(path, "rb") as lake:
-        data = lake.read()
-    before = _status_kib("VmRSS")
-    with open("/proc/self/clear_refs", "w", encoding="utf-8") as clear:  # resets VmHWM
-        clear.write("5")
-    began = time.perf_counter()
-    builder = InteractionBuilder()
-    start = 0
-    while start < len(data):  # one lake object at a time, as Prepare reads them
-        stop = data.find(b"\n", min(start + object_bytes, len(data) - 1)) + 1 or len(data)
-        for record in decode_object(data[start:stop]):
-            builder.add(record)
-        start = stop
-    interactions = builder.build(start_ts=0.0, end_ts=4e9)
-    seconds = time.perf_counter() - began
-    extra = (_status_kib("VmHWM") - before) / 1024
+        size = len(lake.read())
     return {
         "stage": "parse",
-        "events": builder.read,
-        "interactions": len(interactions),
-        "seconds": round(seconds, 2),
-        "eventsPerSecond": round(builder.read / seconds),
-        "bytesPerEvent": round(len(data) / max(builder.read, 1)),
-        "peakRssMiB": round(extra, 1),
+        "events": row["events"],
+        "interactions": row["interactions"],
+        "seconds": row["seconds"],
+        "eventsPerSecond": row["eventsPerCpuSecond"],
+        "bytesPerEvent": round(size / max(row["events"], 1)),
+        "peakRssMiB": row["peakRssMiB"],
         "memory": "peak above the lake records held in memory",
     }
 

@@ -1,8 +1,10 @@
-"""Every step of the training workflow; Step Functions passes {"step": ..., "job": {...}}.
+"""Every step of the training workflow but Prepare; Step Functions passes {"step": ..., "job": {...}}.
 
-One function serves every step (one package, one set of permissions). The step table below
-names, for each step, the typed document it takes (`recs.training.workflow`) and the pipeline
-method that runs it; a publish shard also carries the Distributed Map item it works on.
+One function serves these steps (one package, one set of permissions); Prepare runs on its own
+function (functions/prepare: it reads the lake with pyarrow, which does not fit beside scipy).
+The step table below names, for each step, the typed document it takes
+(`recs.training.workflow`) and the pipeline method that runs it; a publish shard also carries the
+Distributed Map item it works on.
 """
 
 from __future__ import annotations
@@ -42,7 +44,6 @@ def _flip(job: Any) -> Any:
 
 STEPS: Final[dict[str, Callable[[Any], Any]]] = {
     "take_lease": lambda job: pipeline.take_lease(job),
-    "prepare": lambda job: pipeline.prepare(job),
     "train": lambda job: pipeline.train(job),
     "evaluate": lambda job: pipeline.evaluate(job),
     "flip": _flip,
@@ -56,7 +57,6 @@ STEPS: Final[dict[str, Callable[[Any], Any]]] = {
 class StepRequest(BaseModel):
     step: Literal[
         "take_lease",
-        "prepare",
         "train",
         "evaluate",
         "publish_lists",

@@ -1,4 +1,4 @@
-"""How the two Lambda layers are built and measured (standard library only).
+"""How the three Lambda layers are built and measured (standard library only).
 
 ``sam build`` runs ``python3.12 -m layer_build`` in its copy of ``layers/`` (layers/Makefile), and
 ``make package-check`` runs ``python -m layer_build.packaging``: one code path for what is measured

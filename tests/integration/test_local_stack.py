@@ -84,6 +84,9 @@ def test_state_machine_is_the_definition_file_with_substitutions(stack: LocalSta
     assert "${" not in json.dumps(described)
     assert described["StartAt"] == json.loads(raw)["StartAt"]
     assert described["States"]["Train"]["Parameters"]["FunctionName"] == stack.functions["TrainFunction"].arn
+    assert (
+        described["States"]["Prepare"]["Parameters"]["FunctionName"] == stack.functions["PrepareFunction"].arn
+    )
     assert machine.schedules == ["cron(0 3 * * ? *)"]
 
 
@@ -96,11 +99,11 @@ def test_http_routes_come_from_the_function_events(stack: LocalStack) -> None:
 
 
 def test_lambda_invocations_run_the_real_handler(stack: LocalStack) -> None:
-    # Given the training function and a step that fails for lack of data
+    # Given the prepare function and its step, which fails for lack of data
     lam = stack.client("lambda")
     payload = {"step": "prepare", "job": {"executionName": "t", "startedAt": "2026-01-01T00:00:00Z"}}
     # When it is invoked through the Lambda API (as Step Functions does)
-    response = lam.invoke(FunctionName=stack.physical["TrainFunction"], Payload=json.dumps(payload))
+    response = lam.invoke(FunctionName=stack.physical["PrepareFunction"], Payload=json.dumps(payload))
     body = json.loads(response["Payload"].read())
     # Then the real handler ran (not moto's echo) and its error has Lambda's shape
     assert response["FunctionError"] == "Unhandled"

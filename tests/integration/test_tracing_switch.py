@@ -8,7 +8,14 @@ from recs.api.tracing import NoTracing, make_tracer
 from recs.config.common import FunctionSettings
 from recs_tools.local.stack import LocalStack
 
-FUNCTIONS = ("RecommendFunction", "IngestFunction", "PrivacyFunction", "PurgeFunction", "TrainFunction")
+FUNCTIONS = (
+    "RecommendFunction",
+    "IngestFunction",
+    "PrivacyFunction",
+    "PurgeFunction",
+    "PrepareFunction",
+    "TrainFunction",
+)
 
 
 @pytest.mark.parametrize("logical_id", FUNCTIONS)

@@ -165,6 +165,17 @@ def pending_erasure_key(receipt_id: str) -> tuple[str, str]:
 CATALOG_OBJECT_KEY = "catalog/products.jsonl"
 
 
+#: Artifact-bucket folder of the lake days Prepare decoded once (`recs.training.prepare.days`), one
+#: folder per arrival day ``YYYY/MM/DD/``; the erasure purge deletes a day's folder when it
+#: rewrites that day's lake objects.
+PREPARED_DAYS_PREFIX = "prepared/days/"
+
+
+def prepared_day_prefix(day: str) -> str:
+    """The folder of one arrival day (``YYYY/MM/DD``) in `PREPARED_DAYS_PREFIX`."""
+    return f"{PREPARED_DAYS_PREFIX}{day}/"
+
+
 def version_prefix(version: str) -> str:
     """Where a model version's artifacts live in the artifact bucket."""
     return f"models/{version}/"

@@ -26,7 +26,7 @@ def _events(n: int) -> list[dict[str, Any]]:
 
 def _prepare(stack: LocalStack) -> dict[str, Any]:
     job = {"executionName": "dedupe", "startedAt": datetime.now(UTC).isoformat()}
-    result: dict[str, Any] = stack.invoke("TrainFunction", {"step": "prepare", "job": job})
+    result: dict[str, Any] = stack.invoke("PrepareFunction", {"step": "prepare", "job": job})
     return result
 
 

@@ -1,4 +1,5 @@
-"""The training function's sample payloads drive its handler (as `sam local invoke -e` would)."""
+"""The training and prepare functions' sample payloads drive their handlers (as `sam local invoke -e`
+would)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,17 @@ from tests.integration.training.support import model_row
 
 
 def test_prepare_on_an_empty_lake_stops_the_run_with_a_named_error(stack: LocalStack) -> None:
-    # Given no event in the lake / When the prepare sample is handled
+    # Given no event in the lake / When the prepare sample is handled by the prepare function
     # Then the step fails with TrainingError (the Catch path records it)
     with pytest.raises(TrainingError, match="no usable events"):
-        stack.invoke("TrainFunction", load_event("train_prepare"))
+        stack.invoke("PrepareFunction", load_event("prepare_scheduled_run"))
+
+
+def test_the_training_function_refuses_the_prepare_step(stack: LocalStack) -> None:
+    # Given the prepare sample sent to the training function, which has no pyarrow
+    # When handled / Then it is refused by the request model, naming the step, before any work
+    with pytest.raises(ValueError, match="prepare"):
+        stack.invoke("TrainFunction", load_event("prepare_scheduled_run"))
 
 
 def test_record_failure_marks_the_version_failed_and_words_the_alert(stack: LocalStack) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from recs_tools.checkout import repo_root
 from recs_tools.deploy.cost import (
+    DAYS_PER_MONTH,
     SCALES,
     Assumptions,
     Prices,
@@ -127,3 +128,18 @@ def test_the_publish_memory_priced_is_the_templates() -> None:
     # Given template.yaml's publish function / Then the model prices its memory for user shards
     resources = load_template(repo_root() / "template.yaml")["Resources"]
     assert resources["PublishFunction"]["Properties"]["MemorySize"] / 1024 == A.publish_memory_gb
+
+
+def test_prepare_is_priced_on_its_own_function_with_the_templates_memory() -> None:
+    # Given template.yaml's prepare and training functions / Then the model prices their memory
+    resources = load_template(repo_root() / "template.yaml")["Resources"]
+    assert resources["PrepareFunction"]["Properties"]["MemorySize"] / 1024 == A.prepare_memory_gb
+    assert resources["TrainFunction"]["Properties"]["MemorySize"] / 1024 == A.train_memory_gb
+    # And Prepare's GB-seconds are the window's events at the measured rate, on its own memory
+    halved = replace(A, prepare_memory_gb=A.prepare_memory_gb / 2)
+    lambda_line = "Lambda (requests + GB-s)"
+    saved = monthly_cost(1e6, A, P)[lambda_line] - monthly_cost(1e6, halved, P)[lambda_line]
+    window_events = traffic(1e6, A).events * A.training_window_days / DAYS_PER_MONTH
+    prepare_seconds = window_events / A.events_per_second_prepare
+    expected = A.training_runs_per_month * A.prepare_memory_gb / 2 * prepare_seconds * P.lambda_gb_second
+    assert saved == pytest.approx(expected)

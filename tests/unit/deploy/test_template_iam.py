@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from recs.store_layout import (
+    CATALOG_OBJECT_KEY,
     CATALOG_PK,
     POINTER_KEY,
+    PREPARED_DAYS_PREFIX,
     erasure_key,
     pending_erasure_key,
     popular_pk,
@@ -20,7 +22,9 @@ from recs.store_layout import (
     similar_pk,
     tombstone_key,
     user_pk,
+    version_meta_key,
 )
+from recs.training.publish import artifacts as paths
 
 #: Reading, writing and deleting objects (multipart uploads included), and listing keys.
 _OBJECT_CRUD = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListBucket")
@@ -74,9 +78,22 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("s3:PutObject", "ArtifactBucket"),
         ("dynamodb:BatchWriteItem", "ModelTable"),
     },
-    "TrainFunction": {
+    # The Prepare step: the lake in, the catalog export, its decoded days and the version's
+    # prepared arrays (prefixes pinned below), the version's META row, the opt-out scan.
+    "PrepareFunction": {
         ("s3:GetObject", "EventLakeBucket"),
         ("s3:ListBucket", "EventLakeBucket"),
+        ("s3:GetObject", "ArtifactBucket"),
+        ("s3:PutObject", "ArtifactBucket"),
+        ("s3:DeleteObject", "ArtifactBucket"),
+        ("s3:ListBucket", "ArtifactBucket"),
+        ("dynamodb:GetItem", "ModelTable"),
+        ("dynamodb:PutItem", "ModelTable"),
+        ("dynamodb:Scan", "StateTable"),
+        ("AWSSecretsManagerGetSecretValuePolicy", "PseudonymSecret"),
+    },
+    # Every other step: never the lake (only Prepare reads it, only the purge rewrites it).
+    "TrainFunction": {
         *{(action, "ArtifactBucket") for action in _OBJECT_CRUD},
         ("DynamoDBCrudPolicy", "ModelTable"),
         ("DynamoDBCrudPolicy", "StateTable"),
@@ -190,6 +207,7 @@ def test_the_workflow_grants_star_only_for_actions_without_resource_level_permis
     scoped = _grants([p for p in policies if "Statement" not in p])
     assert {target for _, target in scoped} == {
         "TrainFunction",
+        "PrepareFunction",
         "PublishFunction",
         "PurgeFunction",
         "TrainingAlertsTopic",
@@ -223,6 +241,59 @@ def test_the_privacy_function_reaches_only_shoppers_and_erasures_rows_by_partiti
         # And none that serving or training own: lists, the pointer, the catalog, shop-wide lists
         for foreign in (POINTER_KEY[0], CATALOG_PK, popular_pk(), similar_pk("sku"), "META"):
             assert not any(fnmatch.fnmatchcase(foreign, p) for p in patterns), (table, foreign)
+
+
+def test_the_prepare_function_reaches_artifacts_and_rows_by_the_keys_it_uses(
+    resources: dict[str, Any],
+) -> None:
+    # Given the prepare function's statements on the artifact bucket and the model table
+    statements = [
+        s for p in resources["PrepareFunction"]["Properties"]["Policies"] for s in p.get("Statement", [])
+    ]
+    objects: dict[str, set[str]] = {}
+    for statement in statements:
+        resource = statement["Resource"]
+        if (
+            isinstance(resource, dict)
+            and "Fn::Sub" in resource
+            and "${ArtifactBucket.Arn}/" in resource["Fn::Sub"]
+        ):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            pattern = resource["Fn::Sub"].removeprefix("${ArtifactBucket.Arn}/")
+            objects.setdefault(pattern, set()).update(actions)
+    # Then objects: the catalog export read, its decoded days kept (read, written, deleted), the
+    # version's prepared arrays written; nothing else of the bucket (no model, no shard, no result)
+    assert objects == {
+        CATALOG_OBJECT_KEY: {"s3:GetObject"},
+        f"{PREPARED_DAYS_PREFIX}*": {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"},
+        "models/*/prepared/*": {"s3:PutObject"},
+    }
+    version = paths.prefix("v20261126T030000.000Z-5a1e2f")
+    for name in (paths.PREPARED_INTERACTIONS, paths.PREPARED_IDS):
+        assert fnmatch.fnmatchcase(version + name, "models/*/prepared/*")
+    assert not fnmatch.fnmatchcase(version + paths.MODEL, "models/*/prepared/*")
+    # And it lists only where it reads: the catalog export and its decoded days
+    (listing,) = [
+        s
+        for s in statements
+        if s["Action"] == "s3:ListBucket" and _targets(s["Resource"]) == {"ArtifactBucket"}
+    ]
+    assert listing["Condition"] == {
+        "StringLike": {"s3:prefix": [CATALOG_OBJECT_KEY, f"{PREPARED_DAYS_PREFIX}*"]}
+    }
+    # And of the model table only the version's META row (get, then put), by partition key
+    (rows,) = [s for s in statements if _targets(s["Resource"]) == {"ModelTable"}]
+    patterns = rows["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+    assert any(fnmatch.fnmatchcase(version_meta_key("v1")[0], p) for p in patterns)
+    for foreign in (
+        POINTER_KEY[0],
+        CATALOG_PK,
+        popular_pk(),
+        similar_pk("sku"),
+        user_pk("p"),
+        purchased_pk("p"),
+    ):
+        assert not any(fnmatch.fnmatchcase(foreign, p) for p in patterns), foreign
 
 
 def test_the_firehose_role_writes_only_the_lake_and_its_own_error_log(resources: dict[str, Any]) -> None:

@@ -10,10 +10,15 @@ from pathlib import Path
 import pytest
 
 from layer_build.packaging import (
+    FUNCTIONS,
     LAMBDA_UNZIPPED_LIMIT,
+    PartSize,
     compile_bytecode,
     find_python312,
+    function_sizes,
+    link_time_copies,
     strip,
+    strip_pyarrow,
     tree_size,
     zipped_size,
 )
@@ -47,6 +52,106 @@ def test_strip_removes_what_lambda_never_reads_and_keeps_the_rest(tmp_path: Path
         "scipy/linalg/_basic.py",
     ]
     assert removed == 50 + 70 + 10 + 30 + 500 + 5
+
+
+def test_pyarrow_keeps_what_prepare_loads_and_loses_what_it_never_does(tmp_path: Path) -> None:
+    # Given pyarrow as its wheel installs it: the extension modules Prepare imports and the
+    # libraries they need, Flight, S3 and the other filesystems, ORC, encryption, Cython sources,
+    # C++ headers and sources, and libarrow_python three times over (a wheel holds no symlinks)
+    package = tmp_path / "pyarrow"
+    kept = [
+        "__init__.py",
+        "fs.py",
+        "parquet/core.py",
+        "lib.cpython-312-x86_64-linux-gnu.so",
+        "_compute.cpython-312-x86_64-linux-gnu.so",
+        "_json.cpython-312-x86_64-linux-gnu.so",
+        "_parquet.cpython-312-x86_64-linux-gnu.so",
+        "_dataset_parquet.cpython-312-x86_64-linux-gnu.so",
+        "libarrow.so.2600",
+        "libarrow_compute.so.2600",
+        "libarrow_python.so.2600",
+        "libparquet.so.2600",
+    ]
+    gone = [
+        "libarrow_flight.so.2600",
+        "libarrow_python_flight.so",
+        "libarrow_python_flight.so.2600",
+        "_flight.cpython-312-x86_64-linux-gnu.so",
+        "libarrow_s3.so.2600",
+        "_s3fs.cpython-312-x86_64-linux-gnu.so",
+        "_gcsfs.cpython-312-x86_64-linux-gnu.so",
+        "_azurefs.cpython-312-x86_64-linux-gnu.so",
+        "_hdfs.cpython-312-x86_64-linux-gnu.so",
+        "_cuda.pyx",
+        "_orc.cpython-312-x86_64-linux-gnu.so",
+        "_dataset_orc.cpython-312-x86_64-linux-gnu.so",
+        "_parquet_encryption.cpython-312-x86_64-linux-gnu.so",
+        "_dataset_parquet_encryption.cpython-312-x86_64-linux-gnu.so",
+        "libarrow_python_parquet_encryption.so.2600",
+        "_pyarrow_cpp_tests.cpython-312-x86_64-linux-gnu.so",
+        "lib.pyx",
+        "lib.pxd",
+        "table.pxi",
+        "includes/libarrow.pxd",
+        "include/arrow/api.h",
+        "src/arrow/python/common.cc",
+        "libarrow_python.so",
+        "libarrow_python.so.2600.1.0",
+    ]
+    for name in kept + gone:
+        _file(package / name, 10)
+
+    # When stripped for the arrow layer
+    removed = strip_pyarrow(package)
+
+    # Then exactly what Prepare loads is left: every module it imports, and each library under
+    # its soname, the name the extension modules record (NEEDED) and the loader opens
+    remaining = sorted(p.relative_to(package).as_posix() for p in package.rglob("*"))
+    assert remaining == sorted([*kept, "parquet"])
+    assert removed == 10 * len(gone)
+
+
+def test_only_copies_beside_a_libraries_soname_are_link_time_copies(tmp_path: Path) -> None:
+    # Given a library under its three names, and libraries under one name only
+    for name in ("libx.so", "libx.so.7", "libx.so.7.1.0", "liby.so", "libz.so.3.0.1", "libw.so.2"):
+        _file(tmp_path / name, 1)
+    # Then only the first one's link-time names are copies: the others are the only copy there is
+    assert [p.name for p in link_time_copies(tmp_path)] == ["libx.so", "libx.so.7.1.0"]
+
+
+def test_each_function_is_measured_with_the_layers_the_template_gives_it() -> None:
+    # Given template.yaml's functions with the layers package-check builds
+    resources = load_template(repo_root() / "template.yaml")["Resources"]
+    for name, (code, layers) in FUNCTIONS.items():
+        properties = resources[name]["Properties"]
+        # Then package-check measures each with its own code and exactly its layers
+        assert properties["CodeUri"].rstrip("/") == code
+        assert [layer["Ref"] for layer in properties["Layers"]] == list(layers)
+
+
+def test_a_functions_size_is_its_code_plus_its_layers_against_lambdas_limit() -> None:
+    # Given measured parts, the arrow layer too big to share a function with the science layer
+    mib = 2**20
+    parts = [
+        PartSize("CommonLayer", 1, 45 * mib, 0, 0),
+        PartSize("ScienceLayer", 1, 140 * mib, 0, 0),
+        PartSize("ArrowLayer", 1, 146 * mib, 0, 7),
+        PartSize("TrainFunction", 1, 1, 0, 0),
+        PartSize("PrepareFunction", 1, 2, 0, 0),
+    ]
+    # When summed per function
+    sizes = function_sizes(parts)
+    # Then each function counts its own layers only, and both fit
+    assert sizes["TrainFunction"]["unzippedBytes"] == 185 * mib + 1
+    assert sizes["PrepareFunction"]["unzippedBytes"] == 191 * mib + 2
+    assert sizes["PrepareFunction"]["headroomBytes"] == LAMBDA_UNZIPPED_LIMIT - (191 * mib + 2)
+    assert sizes["PrepareFunction"]["parts"] == ["PrepareFunction", "CommonLayer", "ArrowLayer"]
+    assert all(size["withinLimit"] for size in sizes.values())
+    # And one function over the limit is reported as such
+    parts[2] = PartSize("ArrowLayer", 1, 206 * mib, 0, 0)
+    assert function_sizes(parts)["PrepareFunction"]["withinLimit"] is False
+    assert function_sizes(parts)["TrainFunction"]["withinLimit"] is True
 
 
 def test_sizes_are_measured_unzipped_and_zipped(tmp_path: Path) -> None:
@@ -98,11 +203,11 @@ def test_bytecode_is_compiled_for_python312_without_source_checks(tmp_path: Path
     assert imported.stdout.strip() == "42"
 
 
-def test_sam_builds_both_layers_with_the_package_checks_builders() -> None:
+def test_sam_builds_every_layer_with_the_package_checks_builders() -> None:
     # Given the template and the layers' Makefile
     template = load_template(repo_root() / "template.yaml")
     makefile = (repo_root() / "layers/Makefile").read_text()
-    for layer, kind in (("CommonLayer", "common"), ("ScienceLayer", "science")):
+    for layer, kind in (("CommonLayer", "common"), ("ScienceLayer", "science"), ("ArrowLayer", "arrow")):
         resource = template["Resources"][layer]
         # Then sam build runs the Makefile in layers/ for the layer, and its target runs
         # layer_build, the same builder `make package-check` measures
@@ -129,4 +234,4 @@ def test_the_layer_builder_runs_from_a_copy_of_layers_with_the_standard_library_
 
     # Then it starts: nothing outside layers/ and the standard library is needed
     assert started.returncode == 0, started.stderr
-    assert "common" in started.stdout
+    assert "{common,science,arrow}" in started.stdout

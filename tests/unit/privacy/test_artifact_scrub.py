@@ -14,7 +14,8 @@ from recs.engine import AlternatingLeastSquares, UserKNN
 from recs.training.fit.fitting import FittedModel
 from recs.training.privacy.artifact_scrub import ArtifactScrubber, ArtifactScrubError
 from recs.training.publish import artifacts as paths
-from recs.training.publish.artifacts import VersionArtifacts, csr_arrays, csr_from
+from recs.training.publish.artifacts import VersionArtifacts
+from recs.training.publish.sparse_arrays import csr_arrays, csr_from
 from tests.unit.privacy.fakes import PSEUDONYMS, MemoryObjects
 
 KEPT, ERASED, ANON = PSEUDONYMS.user("kept"), PSEUDONYMS.user("erased"), PSEUDONYMS.anon("browser")

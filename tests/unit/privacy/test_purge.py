@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
@@ -57,12 +57,17 @@ class FakeScrub:
     def __init__(self, found: dict[str, set[str]] | None = None) -> None:
         self.found = found or {}
         self.asked: list[Callable[[str], bool]] = []
+        self.forgotten_days: list[str] = []
 
     def scrub_all(self, is_erased: Callable[[str], bool]) -> ScrubOutcome:
         self.asked.append(is_erased)
         return ScrubOutcome(
             objects_rewritten=sum(len(v) for v in self.found.values()), objects_by_visitor=self.found
         )
+
+    def forget_prepared_days(self, days: Iterable[str]) -> int:
+        self.forgotten_days.extend(days)
+        return len(self.forgotten_days)
 
 
 class World:
@@ -153,6 +158,16 @@ def test_the_purge_removes_the_user_and_their_linked_anonymous_id_from_every_obj
     assert is_erased(ERASED)
     assert is_erased(LINKED)
     assert not is_erased(KEPT)
+
+
+def test_prepares_copies_of_the_days_the_purge_changed_are_deleted(world: World) -> None:
+    # Given an erasure of a user whose records sit in the lake days 2026/11/20, 21 (linked) and 22
+    world.privacy.request_erasure("erased_user")
+    # When the purge runs
+    report = world.purge.run().as_dict()
+    # Then Prepare's decoded copies of exactly those days are deleted (11/23 holds neither id)
+    assert world.scrub.forgotten_days == ["2026/11/20", "2026/11/21", "2026/11/22"]
+    assert report["preparedDayFilesDeleted"] == 3
 
 
 def test_artifact_findings_are_erased_from_the_live_stores_and_counted(world: World) -> None:

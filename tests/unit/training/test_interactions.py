@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from recs.training.prepare.interactions import PURCHASE_CODE, InteractionBuilder, build_interactions
 from tests.unit.training.conftest import NOW, EventFactory
 
@@ -129,3 +131,14 @@ def test_categories_and_sessions_are_kept(make_event: EventFactory) -> None:
     assert dict(zip(inter.items, inter.item_category, strict=True)) == {"p1": "kitchen", "p2": None}
     assert inter.basket.tolist()[0] == inter.basket.tolist()[1] >= 0
     assert inter.basket.tolist()[2] == -1
+
+
+def test_a_builder_builds_once(make_event: EventFactory) -> None:
+    # Given a builder that built its interactions (releasing its per-event columns)
+    builder = InteractionBuilder().add_all([make_event("purchase")])
+    assert len(builder.build(start_ts=START, end_ts=END)) == 1
+    # When it is asked to take more events or build again / Then it refuses rather than build from nothing
+    with pytest.raises(RuntimeError, match="built its interactions already"):
+        builder.add(make_event())
+    with pytest.raises(RuntimeError, match="built its interactions already"):
+        builder.build(start_ts=START, end_ts=END)

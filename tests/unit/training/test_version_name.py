@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from recs.training.pipeline import version_name
+from recs.training.prepare_step import version_name
 
 
 def test_versions_of_runs_started_in_the_same_second_sort_by_time() -> None:

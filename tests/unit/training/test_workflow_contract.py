@@ -4,6 +4,7 @@ and every field a state reads is a field of the document it reads it from."""
 
 from __future__ import annotations
 
+import ast
 import json
 from typing import Any
 
@@ -23,19 +24,53 @@ DEFINITION: dict[str, Any] = json.loads(
     (repo_root() / "infra/statemachines/training.asl.json").read_text(encoding="utf-8")
 )
 STATES: dict[str, Any] = DEFINITION["States"]
-TRAIN_FUNCTION = "${TrainFunctionArn}"
+#: The functions that run the typed steps (template.yaml DefinitionSubstitutions), by code directory:
+#: Prepare on the prepare function (pyarrow), every other step on the training code.
+STEP_FUNCTIONS = {
+    "${TrainFunctionArn}": "functions/train",
+    "${PublishFunctionArn}": "functions/train",
+    "${PrepareFunctionArn}": "functions/prepare",
+}
 
 
 def _train_tasks() -> dict[str, str]:
-    """State name -> the step it asks the train function for."""
+    """State name -> the step it asks a training function (prepare or train) for."""
     tasks = {}
     for name, state in STATES.items():
         parameters = state.get("Parameters") or {}
-        if state["Type"] == "Task" and parameters.get("FunctionName") == TRAIN_FUNCTION:
+        if state["Type"] == "Task" and parameters.get("FunctionName") in STEP_FUNCTIONS:
             tasks[name] = parameters["Payload"]["step"]
     publish = STATES["Publish"]
     tasks["Publish"] = publish["ItemSelector"]["step"]
     return tasks
+
+
+def _handled_steps(code: str) -> set[str]:
+    """The steps a handler's request models accept: the `Literal` values of their `step` fields."""
+    tree = ast.parse((repo_root() / code / "app.py").read_text(encoding="utf-8"))
+    steps: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == "step":
+            steps |= {
+                c.value
+                for c in ast.walk(node.annotation)
+                if isinstance(c, ast.Constant) and isinstance(c.value, str)
+            }
+    return steps
+
+
+def _task_functions(states: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    """(state, function placeholder, payload) of every Lambda task, inside the Map's processor too."""
+    found = []
+    for name, state in states.items():
+        parameters = state.get("Parameters") or {}
+        if state["Type"] == "Task" and "FunctionName" in parameters:
+            found.append(
+                (name, parameters["FunctionName"], parameters.get("Payload", parameters.get("Payload.$")))
+            )
+        if "ItemProcessor" in state:
+            found += _task_functions(state["ItemProcessor"]["States"])
+    return found
 
 
 def _fields(model: type[BaseModel]) -> set[str]:
@@ -68,6 +103,25 @@ def test_every_step_the_state_machine_sends_has_typed_documents() -> None:
     # Given the train function's states / Then each names a step with an input and output model
     sent = set(_train_tasks().values())
     assert sent == set(STEP_DOCUMENTS)
+
+
+def test_each_step_goes_to_the_function_whose_handler_takes_it() -> None:
+    # Given the steps each handler's request models accept (the training code and the prepare function)
+    handled = {code: _handled_steps(code) for code in set(STEP_FUNCTIONS.values())}
+    # Then they share no step and, together, take every typed step
+    assert not handled["functions/train"] & handled["functions/prepare"]
+    assert handled["functions/train"] | handled["functions/prepare"] == set(STEP_DOCUMENTS)
+    assert handled["functions/prepare"] == {"prepare"}
+    # And every task that sends a step sends it to a function that takes it: Prepare to the
+    # prepare function, the rest to the training code (the Map's shards receive its ItemSelector)
+    selector_step = STATES["Publish"]["ItemSelector"]["step"]
+    tasks = _task_functions(STATES)
+    assert {name for name, function, _ in tasks if function == "${PrepareFunctionArn}"} == {"Prepare"}
+    for name, function, payload in tasks:
+        if function not in STEP_FUNCTIONS:
+            continue
+        step = payload["step"] if isinstance(payload, dict) else selector_step
+        assert step in handled[STEP_FUNCTIONS[function]], (name, function, step)
 
 
 @pytest.mark.parametrize(

@@ -102,6 +102,9 @@ class Assumptions:
     # column prices a deployment that needs the scale path, not today's training.
     max_trainable_users: float = 1_000_000.0
     train_memory_gb: float = 10.0
+    # Prepare runs on its own function (template.yaml PrepareFunction: pyarrow does not fit beside
+    # scipy), with the training function's memory and the same measured throughput.
+    prepare_memory_gb: float = 10.0
     # User shards publish on their own function (template.yaml PublishFunction, 1,769 MB: one
     # vCPU); top-K was measured on this 2-core machine, so a shard ranks about 2x slower there.
     publish_memory_gb: float = 1769 / 1024
@@ -228,10 +231,11 @@ def monthly_cost(
     shards = math.ceil(users / a.shard_users) + 1
 
     invocations = t.recommend + t.event_posts + t.privacy + runs * (6 + shards)
-    # The train function: prepare, train, evaluate, and the item shard's writes.
+    # The prepare function: the window's events read and indexed.
+    prepare_seconds = window_events / a.events_per_second_prepare
+    # The train function: train, evaluate, and the item shard's writes.
     train_seconds = (
-        window_events / a.events_per_second_prepare
-        + interactions / 1e6 * a.train_seconds_per_million_interactions
+        interactions / 1e6 * a.train_seconds_per_million_interactions
         + run.product_lists / a.rows_written_per_second
     )
     # The publish function: each user shard ranks its users and writes their rows.
@@ -245,7 +249,8 @@ def monthly_cost(
         + t.privacy * a.privacy_memory_gb * a.privacy_ms / 1000
         + runs
         * (
-            a.train_memory_gb * train_seconds
+            a.prepare_memory_gb * prepare_seconds
+            + a.train_memory_gb * train_seconds
             + a.publish_memory_gb * publish_seconds
             + a.purge_memory_gb * a.purge_seconds_per_run
         )

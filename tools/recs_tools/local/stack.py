@@ -50,7 +50,7 @@ MOTO_CONFIG: dict[str, Any] = {
 #: Resource types that have no moto counterpart locally and what stands in for them (the
 #: HttpApi is recs_tools.local.http, configured by `LocalStack._http_api`).
 _LOCAL_STAND_INS = {
-    "AWS::Serverless::LayerVersion": "the recs package installed in the virtualenv",
+    "AWS::Serverless::LayerVersion": "the virtualenv: the recs package and its train and arrow extras",
     # moto has no composite alarms; their rules are pinned by tests/unit/deploy/test_template_alarms.py
     # and the metric alarms they combine are created like every other.
     "AWS::CloudWatch::CompositeAlarm": "nothing: moto has no composite alarms",

@@ -46,7 +46,7 @@ def _parquet(path: Path) -> Iterator[dict[str, Any]]:
     try:
         import pyarrow.parquet as pq
     except ImportError as error:  # pragma: no cover - pyarrow is part of the train extra
-        raise EventFileError("reading Parquet needs pyarrow (pip install 'recs[train]')") from error
+        raise EventFileError("reading Parquet needs pyarrow (pip install 'recs[arrow]')") from error
     table = pq.ParquetFile(path)
     for batch in table.iter_batches(batch_size=65_536):
         for record in batch.to_pylist():

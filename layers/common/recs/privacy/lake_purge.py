@@ -39,6 +39,11 @@ class LakeRewrite:
     #: Objects (keys) affected per erased visitor, likewise.
     objects_by_visitor: dict[str, set[str]] = field(default_factory=dict)
 
+    @property
+    def keys_changed(self) -> set[str]:
+        """Every object rewritten or deleted."""
+        return set().union(*self.objects_by_visitor.values())
+
 
 def decode(data: bytes) -> tuple[bytes, bool]:
     """The NDJSON text of an object and whether it was gzip-compressed."""

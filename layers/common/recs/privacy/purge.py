@@ -24,7 +24,7 @@ the hour before the run's (the current hour's objects may still grow).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -53,6 +53,10 @@ class ArtifactScrub(Protocol):
 
     def scrub_all(self, is_erased: Callable[[str], bool]) -> ScrubResult: ...
 
+    def forget_prepared_days(self, days: Iterable[str]) -> int:
+        """Delete what Prepare kept of these lake days (``YYYY/MM/DD``); returns objects deleted."""
+        ...
+
 
 @dataclass
 class PurgeReport:
@@ -66,6 +70,7 @@ class PurgeReport:
     lake_records_removed: int = 0
     linked_anonymous_ids: int = 0
     artifact_objects_rewritten: int = 0
+    prepared_day_files_deleted: int = 0
     live: Removed = field(default_factory=Removed)
     cache_faults: int = 0
 
@@ -87,6 +92,7 @@ class PurgeReport:
             "lakeRecordsRemoved": self.lake_records_removed,
             "linkedAnonymousIds": self.linked_anonymous_ids,
             "artifactObjectsRewritten": self.artifact_objects_rewritten,
+            "preparedDayFilesDeleted": self.prepared_day_files_deleted,
             "modelRowsRemoved": live["modelRows"],
             "stateRowsRemoved": live["stateRows"],
             "cacheKeysRemoved": live["cacheKeys"],
@@ -137,6 +143,7 @@ class ErasurePurge:
 
         rewrite = lake.rewrite(keys)
         report.count_lake(rewrite)
+        report.prepared_day_files_deleted = self._forget_days(rewrite)
 
         scrub = deps.artifacts.scrub_all(erased.__contains__)
         report.artifact_objects_rewritten = scrub.objects_rewritten
@@ -200,12 +207,19 @@ class ErasurePurge:
         report.linked_anonymous_ids = self._tombstone_links(links, erased, {}, iso(deps.clock()))
         rewrite = lake.rewrite(keys)
         report.count_lake(rewrite)
+        report.prepared_day_files_deleted = self._forget_days(rewrite)
         for visitor in sorted(set(rewrite.removed_by_visitor) | set(links) | set(links.values())):
             report.live.add(self._erase_live(visitor))
         report.cache_faults = deps.cache.errors - faults
         if not report.cache_faults:
             self._advance_watermark()  # else the next run sweeps the same partitions again
         return report
+
+    def _forget_days(self, rewrite: LakeRewrite) -> int:
+        """Prepare's decoded copy of a lake day is derived from its objects: when the purge changed
+        any of them, the copy goes too (the next run decodes the day again from the clean lake)."""
+        days = {self._partition(key)[:10] for key in rewrite.keys_changed}
+        return self._deps.artifacts.forget_prepared_days(sorted(days)) if days else 0
 
     def _erase_live(self, visitor: str) -> Removed:
         """The live rows and cached copies keyed by an erased pseudonym (user or anonymous)."""

@@ -10,11 +10,10 @@ same code the offline command runs.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -28,7 +27,6 @@ from recs.pseudonyms import Pseudonyms
 from recs.store_layout import (
     ALL_CATEGORIES,
     AVAILABILITY_KEY,
-    CATALOG_OBJECT_KEY,
     CATALOG_PK,
     cache_key,
     catalog_part_keys,
@@ -41,19 +39,16 @@ from recs.store_layout import (
     version_sk,
 )
 from recs.training.build import TrainedVersion, evaluate_version, family_of, train_version
-from recs.training.errors import PublishIncompleteError, TrainingError
+from recs.training.errors import PublishIncompleteError
 from recs.training.evaluate.search import searched_values
 from recs.training.fit.fitting import FittedModel
 from recs.training.fit.ranking import FactorScorer, ItemWeightScorer, NeighbourScorer, Scorer, rank
 from recs.training.lease import TrainingLease
 from recs.training.parameters import TrainingParameters
-from recs.training.prepare.catalog import Catalog
-from recs.training.prepare.interactions import InteractionBuilder, Interactions
-from recs.training.prepare.lake import read_window
+from recs.training.prepare.interactions import Interactions
 from recs.training.privacy.artifact_scrub import ArtifactScrubber
-from recs.training.privacy.exclusions import ExclusionPolicy
 from recs.training.publish import artifacts as paths
-from recs.training.publish.artifacts import VersionArtifacts, csr_arrays, csr_from
+from recs.training.publish.artifacts import VersionArtifacts
 from recs.training.publish.model_versions import ModelVersions
 from recs.training.publish.publishing import (
     SHOP_WIDE_LISTS,
@@ -63,6 +58,7 @@ from recs.training.publish.publishing import (
     purchased_rows,
     user_list_rows,
 )
+from recs.training.publish.sparse_arrays import csr_arrays, csr_from
 from recs.training.workflow import (
     AlertedJob,
     CleanedJob,
@@ -74,7 +70,6 @@ from recs.training.workflow import (
     LeaseRequest,
     ListsPublishedJob,
     PreparedJob,
-    PrepareRequest,
     PublishedJob,
     RefusedJob,
     Shard,
@@ -84,8 +79,6 @@ from recs.training.workflow import (
 )
 
 SECONDS_PER_DAY = 86_400.0
-#: Events stamped a little after the run started (client clocks run fast) still count.
-CLOCK_SKEW_SECONDS = 600.0
 _METRIC_KEYS = ("k", "precision", "recall", "ndcg", "coverage", "users")
 #: What the job document keeps of the search (its trials stay in the artifacts).
 _SEARCH_SUMMARY = ("validationNdcg", "baselines", "fits", "stoppedBy", "skipped")
@@ -99,7 +92,6 @@ class PipelineConfig:
 
 @dataclass
 class TrainingDeps:
-    lake: ObjectStore
     artifacts: ObjectStore
     model_table: KeyValueTable
     privacy: PrivacyRecords
@@ -108,13 +100,6 @@ class TrainingDeps:
     clock: Callable[[], datetime]
     cache_ttl_seconds: int
     lease: TrainingLease
-
-
-def version_name(now: datetime, execution: str) -> str:
-    """Sortable by time to the millisecond, unique per execution: ``v20261126T030000.123Z-1a2b3c``
-    (reports and rollback order versions by name; two runs may start in the same second)."""
-    stamp = f"{now:%Y%m%dT%H%M%S}.{now.microsecond // 1000:03d}Z"
-    return f"v{stamp}-{hashlib.sha256(execution.encode()).hexdigest()[:6]}"
 
 
 class TrainingPipeline:
@@ -135,77 +120,6 @@ class TrainingPipeline:
     def take_lease(self, request: LeaseRequest) -> LeaseGrant:
         """The training lease for this execution, or `TrainingInProgressError` naming its holder."""
         return LeaseGrant.model_validate(self.deps.lease.take(request.executionName))
-
-    # ------------------------------------------------------------------ prepare
-    def prepare(self, request: PrepareRequest) -> PreparedJob:
-        """Read the window from the lake, drop duplicates and excluded visitors, index it."""
-        now = self.deps.clock()
-        execution = request.executionName
-        version = version_name(now, execution)
-        end_ts = now.timestamp()
-        start = now - timedelta(days=self.params.training_window_days)
-        exclusions = ExclusionPolicy.load(self.deps.privacy, self.deps.pseudonyms.tombstone)
-        catalog = self._catalog()
-        builder = InteractionBuilder()
-        for event in read_window(self.deps.lake, self.config.lake_prefix, start, now):
-            builder.add(event)
-        interactions = builder.build(
-            start_ts=start.timestamp(), end_ts=end_ts + CLOCK_SKEW_SECONDS, excluded=exclusions.excluded
-        )
-        if len(interactions) == 0:
-            raise TrainingError(f"no usable events between {iso(start)} and {iso(now)} ({builder.read} read)")
-        stats = {**interactions.stats, **exclusions.stats(), "catalogProducts": len(catalog.entries)}
-        unavailable = catalog.unavailable_mask(interactions.items)
-        not_sold = {p for p, entry in catalog.entries.items() if not entry.available}
-        not_sold.update(
-            item for item, gone in zip(interactions.items, unavailable.tolist(), strict=True) if gone
-        )
-        store = VersionArtifacts(self.deps.artifacts, version)
-        store.put_arrays(
-            paths.PREPARED_INTERACTIONS,
-            user=interactions.user,
-            item=interactions.item,
-            event=interactions.event,
-            timestamp=interactions.timestamp,
-            quantity=interactions.quantity,
-            basket=interactions.basket,
-            is_user=interactions.is_user,
-            unavailable=unavailable,
-        )
-        store.put_json(
-            paths.PREPARED_IDS,
-            {
-                "users": interactions.users,
-                "items": interactions.items,
-                "itemCategory": catalog.categories(interactions.items, interactions.item_category),
-                "catalog": {p: e.category for p, e in catalog.entries.items() if e.category},
-                "unavailable": sorted(not_sold),
-                "catalogPresent": catalog.present,
-            },
-        )
-        job = PreparedJob(
-            executionName=execution,
-            modelVersion=version,
-            generatedAt=iso(now),
-            endTs=end_ts,
-            stats=stats,
-            lease=request.input.lease,
-        )
-        self._update_meta(
-            job.modelVersion,
-            job.endTs,
-            status="training",
-            startedAt=iso(now),
-            stats=json.dumps(stats),
-            parameters=json.dumps(self.params.recorded()),
-            weights=json.dumps(self.params.event_weights),
-        )
-        return job
-
-    def _catalog(self) -> Catalog:
-        if CATALOG_OBJECT_KEY not in set(self.deps.artifacts.list_keys(CATALOG_OBJECT_KEY)):
-            return Catalog.absent()
-        return Catalog.from_jsonl(self.deps.artifacts.get(CATALOG_OBJECT_KEY).splitlines())
 
     def _load_prepared(self, job: PreparedJob) -> tuple[Interactions, npt.NDArray[np.bool_], dict[str, Any]]:
         store = self._artifacts(job)

@@ -17,7 +17,6 @@ def training_pipeline(settings: TrainSettings) -> TrainingPipeline:
     s3 = aws.client("s3", settings.clients)
     dynamodb = aws.client("dynamodb", settings.clients)
     deps = TrainingDeps(
-        lake=S3ObjectStore(settings.lake_bucket_name, s3),
         artifacts=S3ObjectStore(settings.artifact_bucket_name, s3),
         model_table=DynamoTable(
             settings.model_table_name, dynamodb, write_threads=settings.publish_write_threads

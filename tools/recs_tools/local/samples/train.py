@@ -1,4 +1,5 @@
-"""Sample Step Functions payloads of the training function (`sam local invoke TrainFunction -e ...`)."""
+"""Sample Step Functions payloads of the training function (`sam local invoke TrainFunction -e ...`);
+Prepare's is the prepare function's (`recs_tools.local.samples.prepare`)."""
 
 from __future__ import annotations
 
@@ -17,15 +18,6 @@ _JOB = {
 
 def samples() -> dict[str, dict[str, Any]]:
     return {
-        # What the schedule's execution passes to the first step.
-        "train_prepare": {
-            "step": "prepare",
-            "job": {
-                "executionName": "sample",
-                "startedAt": "2026-11-26T03:00:00Z",
-                "input": {"trigger": "schedule"},
-            },
-        },
         # One item of the publish Distributed Map (ItemSelector: step, job, shard).
         "train_publish_shard": {
             "step": "publish_shard",

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from recs.contracts.events import EventType
+from recs.training.prepare.blocks import EventBlock
 
 EVENT_CODES: dict[str, int] = {t.value: i for i, t in enumerate(EventType)}
 PURCHASE_CODE = EVENT_CODES[EventType.PURCHASE.value]
@@ -95,7 +96,7 @@ def parse_timestamp(value: Any) -> float:
     return parsed.timestamp()
 
 
-def _event_id_halves(event_id: str) -> tuple[int, int]:
+def event_id_halves(event_id: str) -> tuple[int, int]:
     """A 128-bit key for deduplication: the UUID itself, or a digest of any other id."""
     try:
         value = int(event_id.replace("-", ""), 16)
@@ -107,7 +108,8 @@ def _event_id_halves(event_id: str) -> tuple[int, int]:
 
 
 class InteractionBuilder:
-    """Accumulates events; `build` turns them into `Interactions`.
+    """Accumulates events; `build` turns them into `Interactions`, once (it releases the
+    per-event columns as it goes, so that the peak stays near the columns' own size).
 
     Visitors are kept in two namespaces (user ids, anonymous ids) so that the same string used
     as both never merges by accident; only an event carrying both ids links them.
@@ -135,6 +137,7 @@ class InteractionBuilder:
         self.read = 0
         self.malformed = 0
         self.without_product = 0
+        self._spent = False
 
     def add_all(self, events: Iterable[Mapping[str, Any]]) -> InteractionBuilder:
         for event in events:
@@ -144,6 +147,7 @@ class InteractionBuilder:
     def add(self, event: Mapping[str, Any]) -> None:
         """Record one event of the event schema (docs/architecture.md, Events); a malformed one is
         counted, not raised."""
+        self._still_open()
         self.read += 1
         try:
             code = EVENT_CODES[str(event["eventType"])]
@@ -171,7 +175,7 @@ class InteractionBuilder:
         category = event.get("category")
         if category and product not in self._category:
             self._category[product] = str(category)
-        high, low = _event_id_halves(event_id)
+        high, low = event_id_halves(event_id)
         session = event.get("sessionId")
         quantity = event.get("quantity")
         self._visitor.append(user if user >= 0 else -(anon + 1))
@@ -184,6 +188,39 @@ class InteractionBuilder:
         )
         self._id_high.append(high)
         self._id_low.append(low)
+
+    def add_block(self, block: EventBlock) -> None:
+        """Record a lake object's events decoded as columns (`recs.training.prepare.columnar`):
+        the same result as `add` on each of its records, with one index lookup per distinct id
+        instead of one per event."""
+        self._still_open()
+        self.read += block.read
+        self.malformed += block.malformed
+        self.without_product += block.without_product
+        users = _indices(self._user_index, block.users)
+        anons = _indices(self._anon_index, block.anons)
+        self._link_anon.frombytes(anons[block.link_anon].tobytes())
+        self._link_user.frombytes(users[block.link_user].tobytes())
+        self._link_time.frombytes(block.link_time.tobytes())
+        for product, category in block.categories.items():
+            self._category.setdefault(product, category)
+        visitor = np.where(
+            block.user_local >= 0,
+            users[np.maximum(block.user_local, 0)] if users.size else 0,
+            -(anons[np.maximum(block.anon_local, 0)] + 1) if anons.size else 0,
+        ).astype(np.int32)
+        sessions = _indices(self._session_index, block.sessions)
+        session = np.where(
+            block.session_local >= 0, sessions[np.maximum(block.session_local, 0)] if sessions.size else 0, -1
+        ).astype(np.int32)
+        self._visitor.frombytes(visitor.tobytes())
+        self._item.frombytes(_indices(self._item_index, block.items)[block.item_local].tobytes())
+        self._event.frombytes(block.event.tobytes())
+        self._timestamp.frombytes(block.timestamp.tobytes())
+        self._quantity.frombytes(block.quantity.tobytes())
+        self._session.frombytes(session.tobytes())
+        self._id_high.frombytes(block.id_high.tobytes())
+        self._id_low.frombytes(block.id_low.tobytes())
 
     def latest_timestamp(self) -> float | None:
         """The newest event time seen (the offline command's default end of the window)."""
@@ -210,26 +247,24 @@ class InteractionBuilder:
         -------
         Interactions
         """
+        # Memory: each per-event column is released as soon as its output exists, and every
+        # temporary is at most 8 bytes per event (Prepare's peak per event: docs/benchmarks.md).
+        self._spend()
         stamp = np.frombuffer(self._timestamp, dtype=np.float64)
         n = stamp.size
-        high = np.frombuffer(self._id_high, dtype=np.uint64)
-        low = np.frombuffer(self._id_low, dtype=np.uint64)
-        # First copy of each eventId wins (a client retry re-sends the same event later).
-        order = np.lexsort((np.arange(n), low, high))
-        first = np.ones(n, dtype=np.bool_)
-        if n:
-            first[1:] = (high[order][1:] != high[order][:-1]) | (low[order][1:] != low[order][:-1])
-        keep = np.zeros(n, dtype=np.bool_)
-        keep[order[first]] = True
-        duplicates = int(n - keep.sum())
+        keep = self._first_copies()
+        self._id_high, self._id_low = array("Q"), array("Q")
+        duplicates = int(n - np.count_nonzero(keep))
         inside = (stamp >= start_ts) & (stamp < end_ts)
-        outside = int((keep & ~inside).sum())
+        outside = int(np.count_nonzero(keep & ~inside))
         keep &= inside
+        del inside
 
         visitor = self._merged_visitors()
+        self._visitor = array("i")
         n_users_raw = len(self._user_index)
         names = _invert(self._user_index) + _invert(self._anon_index)
-        present = np.unique(visitor[keep])
+        present = _used(visitor[keep], len(names))
         is_user_raw = present < n_users_raw
         drop = np.array(
             [
@@ -240,12 +275,17 @@ class InteractionBuilder:
         )
         dropped_visitor = np.zeros(len(names), dtype=np.bool_)
         dropped_visitor[present[drop]] = True
-        excluded_events = int((keep & dropped_visitor[visitor]).sum())
-        keep &= ~dropped_visitor[visitor]
+        dropped = dropped_visitor[visitor]
+        excluded_events = int(np.count_nonzero(keep & dropped))
+        keep &= ~dropped
+        del dropped
 
-        visitors, user_index = np.unique(visitor[keep], return_inverse=True)
-        item_raw = np.frombuffer(self._item, dtype=np.int32)[keep]
-        item_ids, item_index = np.unique(item_raw, return_inverse=True)
+        visitors, user_index = _dense(visitor[keep], len(names))
+        del visitor
+        item_ids, item_index = _dense(self._release("_item", np.int32)[keep], len(self._item_index))
+        timestamp = stamp[keep]
+        del stamp
+        self._timestamp = array("d")
         product_names = _invert(self._item_index)
         items = [product_names[i] for i in item_ids.tolist()]
         return Interactions(
@@ -253,12 +293,12 @@ class InteractionBuilder:
             is_user=visitors < n_users_raw,
             items=items,
             item_category=[self._category.get(p) for p in items],
-            user=user_index.astype(np.int32),
-            item=item_index.astype(np.int32),
-            event=np.frombuffer(self._event, dtype=np.int8)[keep].copy(),
-            timestamp=stamp[keep].copy(),
-            quantity=np.frombuffer(self._quantity, dtype=np.float32)[keep].copy(),
-            basket=np.frombuffer(self._session, dtype=np.int32)[keep].astype(np.int64),
+            user=user_index,
+            item=item_index,
+            event=self._release("_event", np.int8)[keep],
+            timestamp=timestamp,
+            quantity=self._release("_quantity", np.float32)[keep],
+            basket=self._release("_session", np.int32)[keep].astype(np.int64),
             stats={
                 "eventsRead": self.read,
                 "malformed": self.malformed,
@@ -268,7 +308,7 @@ class InteractionBuilder:
                 "excludedVisitors": int(drop.sum()),
                 "excludedVisitorEvents": excluded_events,
                 "anonymousMerged": int(self._linked_anonymous().size),
-                "interactions": int(keep.sum()),
+                "interactions": int(np.count_nonzero(keep)),
                 "users": int((visitors < n_users_raw).sum()),
                 "anonymousVisitors": int((visitors >= n_users_raw).sum()),
                 "items": len(items),
@@ -278,20 +318,78 @@ class InteractionBuilder:
     def _linked_anonymous(self) -> npt.NDArray[np.int32]:
         return np.unique(np.frombuffer(self._link_anon, dtype=np.int32))
 
-    def _merged_visitors(self) -> npt.NDArray[np.int64]:
+    def _still_open(self) -> None:
+        if self._spent:
+            raise RuntimeError("this InteractionBuilder has built its interactions already")
+
+    def _spend(self) -> None:
+        """A builder builds once: `build` releases the columns it reads."""
+        self._still_open()
+        self._spent = True
+
+    def _release(self, name: str, dtype: type[np.generic]) -> npt.NDArray[Any]:
+        """A per-event column as numpy, no longer held by the builder (freed with the result)."""
+        column = getattr(self, name)
+        setattr(self, name, array(column.typecode))
+        return np.frombuffer(column, dtype=dtype)
+
+    def _first_copies(self) -> npt.NDArray[np.bool_]:
+        """True at the first copy of each eventId (a client retry re-sends the same event later)."""
+        high = np.frombuffer(self._id_high, dtype=np.uint64)
+        low = np.frombuffer(self._id_low, dtype=np.uint64)
+        n = high.size
+        keep = np.zeros(n, dtype=np.bool_)
+        if not n:
+            return keep
+        order = np.lexsort((low, high))  # stable: copies of one id stay in the order they came
+        first = np.empty(n, dtype=np.bool_)
+        first[0] = True
+        ordered = high[order]
+        np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+        ordered = low[order]
+        first[1:] |= ordered[1:] != ordered[:-1]
+        del ordered
+        keep[order[first]] = True
+        return keep
+
+    def _merged_visitors(self) -> npt.NDArray[np.int32]:
         """Visitor of each event in one index space: users first, then anonymous visitors;
         a linked anonymous visitor becomes the user of its latest login."""
         n_users = len(self._user_index)
-        raw = np.frombuffer(self._visitor, dtype=np.int32).astype(np.int64)
+        visitor = np.frombuffer(self._visitor, dtype=np.int32).copy()
         if not self._anon_index:
-            return raw
-        target = np.arange(len(self._anon_index), dtype=np.int64) + n_users
+            return visitor
+        target = np.arange(len(self._anon_index), dtype=np.int32) + np.int32(n_users)
         anon = np.frombuffer(self._link_anon, dtype=np.int32)
         if anon.size:
             # Sorted by time, the last assignment per anonymous id (the latest login) wins.
             order = np.argsort(np.frombuffer(self._link_time, dtype=np.float64), kind="stable")
             target[anon[order]] = np.frombuffer(self._link_user, dtype=np.int32)[order]
-        return np.where(raw >= 0, raw, target[np.maximum(-raw - 1, 0)])
+        anonymous = visitor < 0
+        visitor[anonymous] = target[-visitor[anonymous] - 1]
+        return visitor
+
+
+def _used(values: npt.NDArray[np.int32], size: int) -> npt.NDArray[np.intp]:
+    """The distinct values among ``values`` (each in ``[0, size)``), ascending: `np.unique`
+    without sorting the events."""
+    used = np.zeros(size, dtype=np.bool_)
+    used[values] = True
+    return np.flatnonzero(used)
+
+
+def _dense(values: npt.NDArray[np.int32], size: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int32]]:
+    """``np.unique(values, return_inverse=True)`` for values in ``[0, size)``, in linear time and
+    4 bytes per value: the distinct values ascending, and each value's position among them."""
+    used = np.zeros(size, dtype=np.bool_)
+    used[values] = True
+    position = np.cumsum(used, dtype=np.int32) - 1
+    return np.flatnonzero(used), position[values]
+
+
+def _indices(index: dict[str, int], names: list[str]) -> npt.NDArray[np.int32]:
+    """The index of each name, new names numbered on in order (as `dict.setdefault` would)."""
+    return np.array([index.setdefault(name, len(index)) for name in names], dtype=np.int32)
 
 
 def _invert(index: dict[str, int]) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -30,6 +30,11 @@ def day_prefixes(prefix: str, start: datetime, end: datetime) -> list[str]:
 DECODE_BATCH = 4096
 
 
+def decompressed(data: bytes) -> bytes:
+    """An object's NDJSON text: Firehose gzips in AWS; moto and the local stack write it plain."""
+    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+
+
 def decode_object(data: bytes) -> Iterator[dict[str, Any]]:
     """The records of one lake object, in order.
 
@@ -38,9 +43,7 @@ def decode_object(data: bytes) -> Iterator[dict[str, Any]]:
     that is not exactly one valid record per line is decoded line by line, so a corrupt line
     fails as it always did.
     """
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    lines = data.splitlines()
+    lines = decompressed(data).splitlines()
     for start in range(0, len(lines), DECODE_BATCH):
         batch = [line for line in lines[start : start + DECODE_BATCH] if line.strip()]
         try:
@@ -52,16 +55,22 @@ def decode_object(data: bytes) -> Iterator[dict[str, Any]]:
         yield from records
 
 
-def read_window(
-    lake: ObjectStore, prefix: str, start: datetime, end: datetime, *, prefetch: int = PREFETCH
-) -> Iterator[dict[str, Any]]:
-    """Events that arrived in [start, end] (by object key), one dict per record, in key order."""
-    keys = (key for day_prefix in day_prefixes(prefix, start, end) for key in lake.list_keys(day_prefix))
+def read_objects(lake: ObjectStore, keys: Iterable[str], *, prefetch: int = PREFETCH) -> Iterator[bytes]:
+    """The content of each key, in order, ``prefetch`` downloads ahead."""
     with ThreadPoolExecutor(max_workers=max(1, prefetch), thread_name_prefix="lake") as pool:
         pending: deque[Future[bytes]] = deque()
         for key in keys:
             pending.append(pool.submit(lake.get, key))
             if len(pending) >= prefetch:
-                yield from decode_object(pending.popleft().result())
+                yield pending.popleft().result()
         while pending:
-            yield from decode_object(pending.popleft().result())
+            yield pending.popleft().result()
+
+
+def read_window(
+    lake: ObjectStore, prefix: str, start: datetime, end: datetime, *, prefetch: int = PREFETCH
+) -> Iterator[dict[str, Any]]:
+    """Events that arrived in [start, end] (by object key), one dict per record, in key order."""
+    keys = (key for day_prefix in day_prefixes(prefix, start, end) for key in lake.list_keys(day_prefix))
+    for data in read_objects(lake, keys, prefetch=prefetch):
+        yield from decode_object(data)

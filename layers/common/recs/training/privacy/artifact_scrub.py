@@ -14,8 +14,11 @@ Where a version names visitors (pseudonyms only):
 =================================  ===========================================================
 
 Each is rewritten without the erased visitors (rows removed, indices renumbered), through the
-same (de)serialization the pipeline uses. Every other object of the bucket (other artifacts,
-``catalog/``, ``publish-results/``) is searched for pseudonyms: one that holds an erased visitor
+same (de)serialization the pipeline uses. Prepare's decoded lake days (``prepared/days/``,
+`recs.training.prepare.days`) are not rewritten but deleted, by `forget_prepared_days`, for every
+day whose lake objects the purge changed: they are a copy of those objects. Every other object
+of the bucket (other artifacts, ``catalog/``, ``publish-results/``, the decoded days, which are
+stored uncompressed for this) is searched for pseudonyms: one that holds an erased visitor
 in a layout this module does not know is an error, so an erasure is never reported complete
 while a copy is left behind.
 """
@@ -35,9 +38,11 @@ import numpy.typing as npt
 from recs.engine import AlternatingLeastSquares, UserKNN
 from recs.ports import ObjectStore
 from recs.privacy.visitors import VISITOR_TOKEN
+from recs.store_layout import prepared_day_prefix
 from recs.training.fit.fitting import FittedModel
 from recs.training.publish import artifacts as paths
-from recs.training.publish.artifacts import VersionArtifacts, csr_arrays, csr_from
+from recs.training.publish.artifacts import VersionArtifacts
+from recs.training.publish.sparse_arrays import csr_arrays, csr_from
 
 MODELS_PREFIX = "models/"
 IsErased = Callable[[str], bool]
@@ -88,6 +93,11 @@ class ArtifactScrubber:
         for key in others:
             self._sweep(key, is_erased)
         return outcome
+
+    def forget_prepared_days(self, days: Iterable[str]) -> int:
+        """Delete Prepare's decoded copies of these lake days (``YYYY/MM/DD``)."""
+        keys = [key for day in days for key in self._store.list_keys(prepared_day_prefix(day))]
+        return self._store.delete(keys) if keys else 0
 
     def scrub_version(self, version: str, is_erased: IsErased) -> ScrubOutcome:
         artifacts = VersionArtifacts(self._store, version)

@@ -31,7 +31,6 @@ import json
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from recs.ports import ObjectStore
 from recs.store_layout import MODEL_IDS_ARTIFACT, version_prefix
@@ -120,22 +119,3 @@ class VersionArtifacts:
     def delete_folders(self, folders: tuple[str, ...]) -> int:
         keys = [key for folder in folders for key in self.list(folder)]
         return self.store.delete(keys) if keys else 0
-
-
-def csr_arrays(name: str, matrix: sp.csr_matrix) -> dict[str, Any]:
-    """A CSR matrix as plain arrays (``<name>_data`` ...), for ``np.savez``."""
-    return {
-        f"{name}_data": matrix.data,
-        f"{name}_indices": matrix.indices,
-        f"{name}_indptr": matrix.indptr,
-        f"{name}_shape": np.asarray(matrix.shape, dtype=np.int64),
-    }
-
-
-def csr_from(arrays: dict[str, Any], name: str) -> sp.csr_matrix:
-    shape = tuple(int(v) for v in arrays[f"{name}_shape"])
-    matrix = sp.csr_matrix(
-        (arrays[f"{name}_data"], arrays[f"{name}_indices"], arrays[f"{name}_indptr"]), shape=shape
-    )
-    matrix.sort_indices()
-    return matrix

@@ -1,0 +1,313 @@
+"""Lake objects decoded as columns: pyarrow's JSON reader and compute kernels instead of one
+Python dict per record.
+
+Every object becomes a `Usable`: a table of its usable records in `USABLE_FIELDS` (ids as
+text, null where absent; the event-type code; microseconds since the epoch; the quantity the
+model counts; the eventId as two 64-bit halves) plus the counts of records read and malformed.
+`block_of` then turns a `Usable` into an `EventBlock` of numpy columns whose ids are indexed by
+each block's distinct values, which `InteractionBuilder.add_block` maps once per distinct id
+rather than once per event. The same table, one per closed lake day, is what
+`recs.training.prepare.days` keeps as Parquet.
+
+The columnar reader builds exactly what the record path (`decode_object`, then
+`InteractionBuilder.add`) builds from the same object. Where an object is not plain enough to
+promise that (a corrupt line, a field of another JSON type, a timestamp outside the forms
+below, a null eventId), `usable_of_object` reads that object record by record with the record
+path's own rules (`usable_from_records`), so rare shapes keep their exact meaning.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
+from recs.training.prepare.blocks import EventBlock
+from recs.training.prepare.interactions import EVENT_CODES, event_id_halves
+from recs.training.prepare.lake import decode_object, decompressed
+
+#: The fields Prepare reads; the parser skips every other field of a record.
+LAKE_FIELDS = pa.schema(
+    [
+        ("eventId", pa.string()),
+        ("eventType", pa.string()),
+        ("timestamp", pa.string()),
+        ("userId", pa.string()),
+        ("anonId", pa.string()),
+        ("productId", pa.string()),
+        ("category", pa.string()),
+        ("sessionId", pa.string()),
+        ("quantity", pa.float64()),
+    ]
+)
+#: Usable records: ids null where the record path sees none; the rest as the model reads them.
+USABLE_FIELDS = pa.schema(
+    [
+        ("user", pa.string()),
+        ("anon", pa.string()),
+        ("product", pa.string()),
+        ("category", pa.string()),
+        ("session", pa.string()),
+        ("event", pa.int8()),
+        ("micros", pa.int64()),
+        ("quantity", pa.float32()),
+        ("idHigh", pa.uint64()),
+        ("idLow", pa.uint64()),
+    ]
+)
+_PARSE = pj.ParseOptions(explicit_schema=LAKE_FIELDS, unexpected_field_behavior="ignore")
+#: Larger than any lake object Firehose writes (its buffer is at most 128 MiB), so an object
+#: parses as one block.
+_BLOCK_BYTES = 1 << 27
+#: The timestamp forms both readers parse to the same instant (the tracker's and the ingest's
+#: ISO-8601 with a zone). Anything else goes the record path, which knows what it means.
+_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:[0-5]\d(\.\d{3}|\.\d{6})?(Z|[+-]\d{2}:\d{2})$"
+_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+#: Where a canonical UUID's 32 hex digits sit among its 36 characters.
+_HEX_POSITIONS = np.array([i for i in range(36) if i not in (8, 13, 18, 23)], dtype=np.int64)
+_HEX_VALUE = np.zeros(256, dtype=np.uint8)
+for _digit in b"0123456789":
+    _HEX_VALUE[_digit] = _digit - ord("0")
+for _offset, _letter in enumerate(b"abcdef"):
+    _HEX_VALUE[_letter] = _HEX_VALUE[_letter - 32] = 10 + _offset
+_EVENT_NAMES = pa.array(sorted(EVENT_CODES, key=EVENT_CODES.__getitem__))
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Usable:
+    """Usable records (`USABLE_FIELDS`) and the counts of what was read to find them."""
+
+    table: pa.Table
+    read: int
+    malformed: int
+
+    @staticmethod
+    def concat(parts: Sequence[Usable]) -> Usable:
+        tables = [part.table for part in parts] or [USABLE_FIELDS.empty_table()]
+        return Usable(
+            table=pa.concat_tables(tables).combine_chunks(),
+            read=sum(part.read for part in parts),
+            malformed=sum(part.malformed for part in parts),
+        )
+
+
+# ---------------------------------------------------------------------- one lake object
+def usable_of_object(data: bytes) -> Usable:
+    """An object's usable records: columnar when the object allows, else record by record."""
+    data = decompressed(data)
+    raw = read_table(data)
+    if raw is not None:
+        return usable_from_table(raw)
+    return usable_from_records(decode_object(data))
+
+
+def read_table(data: bytes) -> pa.Table | None:
+    """The (plain NDJSON) object's records as a table of `LAKE_FIELDS`, or None when the columnar
+    reader cannot promise the record path's meaning for every record."""
+    try:
+        table = pj.read_json(
+            io.BytesIO(data),
+            read_options=pj.ReadOptions(use_threads=False, block_size=_BLOCK_BYTES),
+            parse_options=_PARSE,
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    table = table.combine_chunks()
+    # The record path tells a missing eventId (unusable) from a null one (the text "None").
+    if table.column("eventId").null_count:
+        return None
+    if pc.all(pc.match_substring_regex(table.column("timestamp"), _TIMESTAMP)).as_py() is False:
+        return None
+    return table
+
+
+def usable_from_table(raw: pa.Table) -> Usable:
+    """`LAKE_FIELDS` records -> `Usable`, with the record path's rules as array operations."""
+    n = raw.num_rows
+    code = pc.index_in(raw.column("eventType"), value_set=_EVENT_NAMES)
+    micros = pc.cast(pc.cast(raw.column("timestamp"), pa.timestamp("us", tz="UTC")), pa.int64())
+    user, anon = _present(raw.column("userId")), _present(raw.column("anonId"))
+    ok = pc.and_(pc.and_(code.is_valid(), micros.is_valid()), pc.or_(user.is_valid(), anon.is_valid()))
+    product = _present(raw.column("productId"))
+    named = pc.and_(ok, product.is_valid())
+    ids = raw.column("eventId").filter(named)
+    high, low = _id_halves(ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids)
+    quantity = raw.column("quantity")
+    kept = pa.table(
+        {
+            "user": user,
+            "anon": anon,
+            "product": product,
+            "category": _present(raw.column("category")),
+            "session": _present(raw.column("sessionId")),
+            "event": pc.cast(code, pa.int8()),
+            "micros": micros,
+            "quantity": pc.cast(
+                pc.if_else(pc.fill_null(pc.greater(quantity, 0.0), False), quantity, 1.0), pa.float32()
+            ),
+        }
+    ).filter(ok)
+    # Halves are only needed (and only computed) for records naming a product; others keep 0.
+    named_in_kept = np.asarray(
+        kept.column("product").is_valid().to_numpy(zero_copy_only=False), dtype=np.bool_
+    )
+    high_all = np.zeros(kept.num_rows, dtype=np.uint64)
+    low_all = np.zeros(kept.num_rows, dtype=np.uint64)
+    high_all[named_in_kept], low_all[named_in_kept] = high, low
+    kept = kept.append_column("idHigh", pa.array(high_all)).append_column("idLow", pa.array(low_all))
+    return Usable(table=kept.combine_chunks(), read=n, malformed=n - kept.num_rows)
+
+
+def usable_from_records(records: Iterable[Mapping[str, Any]]) -> Usable:
+    """Records -> `Usable` by `InteractionBuilder.add`'s rules, one record at a time (objects the
+    columnar reader refuses, and tests)."""
+    columns: dict[str, list[Any]] = {name: [] for name in USABLE_FIELDS.names}
+    read = malformed = 0
+    for event in records:
+        read += 1
+        try:
+            code = EVENT_CODES[str(event["eventType"])]
+            micros = _micros(event["timestamp"])
+            event_id = str(event["eventId"])
+        except (KeyError, ValueError, TypeError):
+            malformed += 1
+            continue
+        user, anon = _text(event.get("userId")), _text(event.get("anonId"))
+        if user is None and anon is None:
+            malformed += 1
+            continue
+        product = _text(event.get("productId"))
+        quantity = event.get("quantity")
+        high, low = event_id_halves(event_id) if product is not None else (0, 0)
+        row = {
+            "user": user,
+            "anon": anon,
+            "product": product,
+            "category": _text(event.get("category")),
+            "session": _text(event.get("sessionId")),
+            "event": code,
+            "micros": micros,
+            "quantity": float(quantity) if isinstance(quantity, int | float) and quantity > 0 else 1.0,
+            "idHigh": high,
+            "idLow": low,
+        }
+        for name, value in row.items():
+            columns[name].append(value)
+    return Usable(table=pa.table(columns, schema=USABLE_FIELDS), read=read, malformed=malformed)
+
+
+def _micros(value: Any) -> int:
+    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError("timestamp without a zone")
+    delta = parsed - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _text(value: Any) -> str | None:
+    """What the record path does with an optional id: falsy values are absent, others text."""
+    return str(value) if value else None
+
+
+def _present(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Null where the text is null or empty (the record path's truthiness test)."""
+    return pc.if_else(pc.fill_null(pc.greater(pc.utf8_length(values), 0), False), values, None)
+
+
+def _id_halves(ids: pa.Array) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+    """`event_id_halves` of every id: canonical UUIDs decoded from their hex digits at once, any
+    other id one by one."""
+    n = len(ids)
+    high = np.zeros(n, dtype=np.uint64)
+    low = np.zeros(n, dtype=np.uint64)
+    if not n:
+        return high, low
+    canonical = np.asarray(
+        pc.fill_null(pc.match_substring_regex(ids, _UUID), False).to_numpy(zero_copy_only=False),
+        dtype=np.bool_,
+    )
+    rows = np.flatnonzero(canonical)
+    if rows.size:
+        offsets = np.frombuffer(ids.buffers()[1], dtype=np.int32)[ids.offset : ids.offset + n + 1]
+        data = np.frombuffer(ids.buffers()[2], dtype=np.uint8)
+        digits = _HEX_VALUE[data[offsets[rows, None] + _HEX_POSITIONS]]
+        octets = np.ascontiguousarray((digits[:, 0::2] << 4) | digits[:, 1::2])
+        halves = octets.view(">u8").astype(np.uint64)
+        high[rows], low[rows] = halves[:, 0], halves[:, 1]
+    for row in np.flatnonzero(~canonical).tolist():
+        high[row], low[row] = event_id_halves(str(ids[row].as_py()))
+    return high, low
+
+
+# ---------------------------------------------------------------------- usable -> block
+def block_of(usable: Usable) -> EventBlock:
+    """The `EventBlock` of a `Usable` (one object, or a whole lake day)."""
+    table = usable.table
+    user_local, users = _encoded(table.column("user"))
+    anon_local, anons = _encoded(table.column("anon"))
+    stamp = _numpy(table.column("micros")).astype(np.float64) / 1e6
+    linked = (user_local >= 0) & (anon_local >= 0)
+    named_rows = table.filter(table.column("product").is_valid())
+    named = _numpy(table.column("product").is_valid()).astype(np.bool_)
+    item_local, items = _encoded(named_rows.column("product"))
+    session_local, sessions = _encoded(named_rows.column("session"))
+    return EventBlock(
+        read=usable.read,
+        malformed=usable.malformed,
+        without_product=int(table.num_rows - named_rows.num_rows),
+        users=users,
+        anons=anons,
+        items=items,
+        sessions=sessions,
+        categories=_first_categories(item_local, items, named_rows.column("category")),
+        link_user=user_local[linked],
+        link_anon=anon_local[linked],
+        link_time=stamp[linked],
+        user_local=user_local[named],
+        anon_local=anon_local[named],
+        item_local=item_local,
+        session_local=session_local,
+        event=_numpy(named_rows.column("event")).astype(np.int8),
+        timestamp=stamp[named],
+        quantity=_numpy(named_rows.column("quantity")).astype(np.float32),
+        id_high=_numpy(named_rows.column("idHigh")).astype(np.uint64),
+        id_low=_numpy(named_rows.column("idLow")).astype(np.uint64),
+    )
+
+
+def _numpy(values: pa.Array | pa.ChunkedArray) -> npt.NDArray[Any]:
+    return np.asarray(
+        values.to_numpy(zero_copy_only=False) if isinstance(values, pa.Array) else values.to_numpy()
+    )
+
+
+def _encoded(values: pa.Array | pa.ChunkedArray) -> tuple[npt.NDArray[np.int32], list[str]]:
+    """Per row, the index of its value among the column's distinct values (in order of first
+    appearance), -1 where null."""
+    encoded = pc.dictionary_encode(values)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks() if encoded.num_chunks != 1 else encoded.chunk(0)
+    indices = np.asarray(pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int32)
+    return indices, encoded.dictionary.to_pylist()
+
+
+def _first_categories(
+    item_local: npt.NDArray[np.int32], items: list[str], categories: pa.Array | pa.ChunkedArray
+) -> dict[str, str]:
+    given = _numpy(categories.is_valid()).astype(np.bool_)
+    if not given.any():
+        return {}
+    rows = np.flatnonzero(given)
+    _, first = np.unique(item_local[rows], return_index=True)
+    chosen = rows[first]
+    names = categories.take(pa.array(chosen)).to_pylist()
+    return {items[int(item_local[row])]: str(name) for row, name in zip(chosen.tolist(), names, strict=True)}

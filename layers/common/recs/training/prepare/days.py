@@ -1,0 +1,187 @@
+"""Each closed lake day decoded once, kept as Parquet: Prepare's cost follows the new events.
+
+Firehose files an object under the UTC hour it arrived (``<prefix>YYYY/MM/DD/HH/``), so once a
+day is over (plus `CLOSED_AFTER` for the last buffer to land) nothing new arrives under it. Its
+usable records (`recs.training.prepare.columnar.Usable`) are then written once to
+``prepared/days/YYYY/MM/DD/<fingerprint>.parquet`` in the artifact bucket, and every later run
+reads that instead of the day's JSON. The fingerprint is a digest of the day's object keys: a
+day whose objects changed (a late object, an object the erasure purge deleted) is decoded
+again and its older file deleted. The purge also deletes the files of every day whose objects it
+rewrote (`recs.privacy.purge`), so a file never outlives an erasure of its records, and the
+files are written uncompressed so that the purge's sweep of unknown artifacts can still read
+every visitor id in them. Days before the window are deleted by the run that leaves them
+behind. The day still open is decoded on every run and never kept.
+
+Nothing here decides who is excluded: opt-outs and erasures are applied when the window's
+interactions are built, exactly as for freshly decoded days.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from recs.ports import ObjectStore
+from recs.store_layout import PREPARED_DAYS_PREFIX, prepared_day_prefix
+from recs.training.prepare.blocks import EventBlock
+from recs.training.prepare.columnar import USABLE_FIELDS, Usable, block_of, usable_of_object
+from recs.training.prepare.lake import PREFETCH, read_objects
+
+#: A day is closed this long after its end: Firehose's buffer holds records for at most 15 min.
+CLOSED_AFTER = timedelta(hours=1)
+_COUNTS = b"recs.counts"
+
+
+@dataclass
+class DayStats:
+    """What a run read: days from their kept Parquet, days decoded from the lake's JSON."""
+
+    days_kept: int = 0
+    days_decoded: int = 0
+    days_written: int = 0
+    objects_decoded: int = 0
+    files_deleted: int = 0
+    keys: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "daysFromParquet": self.days_kept,
+            "daysDecoded": self.days_decoded,
+            "daysWritten": self.days_written,
+            "lakeObjectsDecoded": self.objects_decoded,
+            "dayFilesDeleted": self.files_deleted,
+        }
+
+
+def day_of_key(key: str, lake_prefix: str) -> str:
+    """``YYYY/MM/DD`` of a lake key (its arrival day)."""
+    return key.removeprefix(lake_prefix)[:10]
+
+
+class DayWriter:
+    """A day's usable records as Parquet, one row group per lake object, written as they come;
+    the counts ride in the file's metadata. Uncompressed (dictionary pages keep ids as plain
+    text): the purge's sweep of unknown artifacts must be able to read every visitor id."""
+
+    def __init__(self) -> None:
+        self._sink = io.BytesIO()
+        self._writer = pq.ParquetWriter(self._sink, USABLE_FIELDS, compression="none")
+        self._read = self._malformed = 0
+
+    def write(self, usable: Usable) -> None:
+        self._writer.write_table(usable.table)
+        self._read += usable.read
+        self._malformed += usable.malformed
+
+    def close(self) -> bytes:
+        counts = json.dumps({"read": self._read, "malformed": self._malformed})
+        self._writer.add_key_value_metadata({_COUNTS.decode(): counts})
+        self._writer.close()
+        return self._sink.getvalue()
+
+
+def to_parquet(usable: Usable) -> bytes:
+    """One `Usable` as a kept day (tests, and a day of one object)."""
+    writer = DayWriter()
+    writer.write(usable)
+    return writer.close()
+
+
+def read_day(data: bytes) -> Iterator[Usable]:
+    """A kept day's usable records, a row group (a lake object) at a time; the day's counts come
+    with the first."""
+    day = pq.ParquetFile(pa.BufferReader(data))
+    counts = json.loads((day.metadata.metadata or {})[_COUNTS])
+    read, malformed = int(counts["read"]), int(counts["malformed"])
+    for group in range(max(day.num_row_groups, 1)):
+        table = day.read_row_group(group) if day.num_row_groups else USABLE_FIELDS.empty_table()
+        yield Usable(
+            table=table.replace_schema_metadata(None).cast(USABLE_FIELDS), read=read, malformed=malformed
+        )
+        read = malformed = 0
+
+
+def from_parquet(data: bytes) -> Usable:
+    """A kept day's usable records as one `Usable`."""
+    return Usable.concat(list(read_day(data)))
+
+
+class PreparedDays:
+    """The window's events, one `EventBlock` per arrival day, from Parquet where a day was kept."""
+
+    def __init__(
+        self, lake: ObjectStore, artifacts: ObjectStore, lake_prefix: str, *, prefetch: int = PREFETCH
+    ):
+        self._lake = lake
+        self._artifacts = artifacts
+        self._prefix = lake_prefix
+        self._prefetch = prefetch
+        self.stats = DayStats()
+
+    def blocks(self, start: datetime, end: datetime) -> Iterator[EventBlock]:
+        """Days from ``start``'s through ``end``'s, in order; ``end`` is also "now" for deciding
+        which days are closed."""
+        kept = self._kept_files()
+        first, last = start.date(), end.date()
+        self._delete([key for day, keys in kept.items() if _date(day) < first for key in keys])
+        day = first
+        while day <= last:
+            name = f"{day:%Y/%m/%d}"
+            keys = sorted(self._lake.list_keys(f"{self._prefix}{name}/"))
+            closed = (
+                datetime.combine(day + timedelta(days=1), datetime.min.time(), end.tzinfo) + CLOSED_AFTER
+                <= end
+            )
+            yield from self._day(name, keys, kept.get(name, []), closed=closed)
+            day += timedelta(days=1)
+
+    def _day(self, name: str, keys: list[str], files: list[str], *, closed: bool) -> Iterator[EventBlock]:
+        """A day's blocks, one per lake object (or per row group of its kept copy), so that memory
+        holds one object's columns at a time however large the day."""
+        if not keys:
+            self._delete(files)
+            return
+        target = f"{prepared_day_prefix(name)}{_fingerprint(keys)}.parquet"
+        if closed and target in files:
+            self._delete([key for key in files if key != target])
+            self.stats.days_kept += 1
+            for usable in read_day(self._artifacts.get(target)):
+                yield block_of(usable)
+            return
+        writer = DayWriter() if closed else None
+        for data in read_objects(self._lake, keys, prefetch=self._prefetch):
+            usable = usable_of_object(data)
+            if writer is not None:
+                writer.write(usable)
+            yield block_of(usable)
+        self.stats.days_decoded += 1
+        self.stats.objects_decoded += len(keys)
+        if writer is not None:
+            self._artifacts.put(target, writer.close())
+            self.stats.days_written += 1
+            self._delete([key for key in files if key != target])
+
+    def _kept_files(self) -> dict[str, list[str]]:
+        kept: dict[str, list[str]] = {}
+        for key in self._artifacts.list_keys(PREPARED_DAYS_PREFIX):
+            kept.setdefault(key.removeprefix(PREPARED_DAYS_PREFIX)[:10], []).append(key)
+        return kept
+
+    def _delete(self, keys: list[str]) -> None:
+        if keys:
+            self.stats.files_deleted += self._artifacts.delete(keys)
+
+
+def _fingerprint(keys: list[str]) -> str:
+    return hashlib.sha256("\n".join(keys).encode()).hexdigest()[:20]
+
+
+def _date(day: str) -> date:
+    return datetime.strptime(day, "%Y/%m/%d").date()

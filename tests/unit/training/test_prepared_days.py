@@ -1,0 +1,162 @@
+"""Prepare keeps each closed lake day as Parquet and reads it instead of the day's JSON: later runs
+decode only what arrived since, and build the same interactions a full decode builds."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from recs.privacy.visitors import VISITOR_TOKEN
+from recs.store_layout import PREPARED_DAYS_PREFIX
+from recs.training.prepare.columnar import usable_of_object
+from recs.training.prepare.days import DayStats, PreparedDays, from_parquet, to_parquet
+from recs.training.prepare.interactions import InteractionBuilder, Interactions
+from recs.training.privacy.artifact_scrub import ArtifactScrubber, ArtifactScrubError
+from tests.unit.privacy.fakes import MemoryObjects
+from tests.unit.training.test_columnar import assert_same, lines, shop_records
+
+NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+
+
+def day_object(day: datetime, n: int, seed: int) -> bytes:
+    """A lake object of ``n`` events stamped during ``day`` (pseudonymous ids, as in the lake)."""
+    records = shop_records(random.Random(seed), n)
+    for i, record in enumerate(records):
+        record["timestamp"] = (day + timedelta(seconds=37 * i)).isoformat().replace("+00:00", "Z")
+        record["userId"] = f"u_{hash((seed, i % 7)) & (2**128 - 1):032x}" if i % 3 else None
+        record["anonId"] = f"a_{(seed * 131 + i % 11):032x}"
+    return lines(*records)
+
+
+def lake_of(days: int, *, per_day: int = 2) -> MemoryObjects:
+    """``days`` days before NOW, plus today's first hours; ``per_day`` objects a day."""
+    lake = MemoryObjects()
+    for back in range(days, -1, -1):
+        day = (NOW - timedelta(days=back)).replace(hour=0)
+        for part in range(per_day):
+            hour = day + timedelta(hours=part)
+            if hour <= NOW:
+                lake.put(f"events/{hour:%Y/%m/%d/%H}/obj-{part}", day_object(hour, 50, back * 10 + part))
+    return lake
+
+
+def run(
+    lake: MemoryObjects, artifacts: MemoryObjects, *, now: datetime = NOW, window: int = 30
+) -> tuple[Interactions, DayStats]:
+    days = PreparedDays(lake, artifacts, "events/", prefetch=2)
+    builder = InteractionBuilder()
+    for block in days.blocks(now - timedelta(days=window), now):
+        builder.add_block(block)
+    return builder.build(
+        start_ts=(now - timedelta(days=window)).timestamp(), end_ts=now.timestamp() + 600
+    ), days.stats
+
+
+def decoded_from_scratch(lake: MemoryObjects, *, now: datetime = NOW, window: int = 30) -> Interactions:
+    return run(lake, MemoryObjects(), now=now, window=window)[0]
+
+
+def test_the_first_run_keeps_every_closed_day_and_never_the_open_one() -> None:
+    # Given five closed days and today's open day in the lake
+    lake, artifacts = lake_of(5), MemoryObjects()
+    # When Prepare runs
+    _, stats = run(lake, artifacts)
+    # Then each closed day was decoded and kept; today's was decoded only
+    kept_days = sorted({key.removeprefix(PREPARED_DAYS_PREFIX)[:10] for key in artifacts.objects})
+    assert kept_days == [f"{NOW - timedelta(days=back):%Y/%m/%d}" for back in range(5, 0, -1)]
+    assert stats.days_decoded == 6
+    assert stats.days_written == 5
+
+
+def test_the_next_run_decodes_only_the_new_day_and_builds_the_same_interactions() -> None:
+    # Given yesterday's run kept its closed days
+    lake, artifacts = lake_of(5), MemoryObjects()
+    run(lake, artifacts, now=NOW - timedelta(days=1) + timedelta(hours=2))
+    lake_reads = lake.reads
+    # When today's run starts
+    interactions, stats = run(lake, artifacts)
+    # Then it decoded only yesterday's objects (closed since) and today's, read the rest from Parquet
+    assert stats.days_kept == 4
+    assert stats.days_decoded == 2
+    assert lake.reads - lake_reads == 4
+    # And the interactions are exactly those of a decode from scratch
+    assert_same(decoded_from_scratch(lake), interactions)
+
+
+def test_a_day_whose_objects_changed_is_decoded_again_and_its_old_copy_deleted() -> None:
+    # Given a run kept the closed days, then an object of one closed day is removed (the purge
+    # deleted it) and a late object lands in another
+    lake, artifacts = lake_of(3), MemoryObjects()
+    run(lake, artifacts)
+    two_days_ago = NOW - timedelta(days=2)
+    del lake.objects[f"events/{two_days_ago:%Y/%m/%d}/01/obj-1"]
+    lake.put(f"events/{NOW - timedelta(days=1):%Y/%m/%d}/23/late", day_object(NOW - timedelta(days=1), 5, 99))
+    # When the next run starts
+    interactions, stats = run(lake, artifacts)
+    # Then both days were decoded again, and each day keeps exactly one copy
+    assert stats.days_decoded == 3
+    assert stats.days_kept == 1
+    per_day: dict[str, int] = {}
+    for key in artifacts.objects:
+        day = key.removeprefix(PREPARED_DAYS_PREFIX)[:10]
+        per_day[day] = per_day.get(day, 0) + 1
+    assert set(per_day.values()) == {1}
+    assert_same(decoded_from_scratch(lake), interactions)
+
+
+def test_days_that_leave_the_window_are_deleted() -> None:
+    # Given a run over a 10-day window kept 10 closed days
+    lake, artifacts = lake_of(10), MemoryObjects()
+    run(lake, artifacts, window=10)
+    # When a run with a 3-day window starts
+    _, stats = run(lake, artifacts, window=3)
+    # Then only the window's closed days are kept
+    kept = sorted({key.removeprefix(PREPARED_DAYS_PREFIX)[:10] for key in artifacts.objects})
+    assert kept == [f"{NOW - timedelta(days=back):%Y/%m/%d}" for back in range(3, 0, -1)]
+    assert stats.files_deleted == 7
+
+
+def test_a_kept_day_round_trips_exactly() -> None:
+    # Given a day's usable records
+    usable = usable_of_object(day_object(NOW, 200, 4))
+    # When written and read back as Parquet / Then nothing changed
+    back = from_parquet(to_parquet(usable))
+    assert back.table.equals(usable.table)
+    assert (back.read, back.malformed) == (usable.read, usable.malformed)
+
+
+def test_the_purges_sweep_sees_every_visitor_in_a_kept_day_and_can_delete_it() -> None:
+    # Given a kept day holding a user's events
+    lake, artifacts = lake_of(1), MemoryObjects()
+    run(lake, artifacts)
+    (key,) = artifacts.objects
+    text = artifacts.objects[key].decode("utf-8", errors="replace")
+    users = {token for token in VISITOR_TOKEN.findall(text) if token.startswith("u_")}
+    assert users, "the ids are stored as plain text"
+    erased = sorted(users)[0]
+    # When the purge's sweep meets it before the day was forgotten / Then it refuses to call the erasure done
+    scrubber = ArtifactScrubber(artifacts)
+    with pytest.raises(ArtifactScrubError):
+        scrubber.scrub_all(lambda visitor: visitor == erased)
+    # When the purge forgets the day (it rewrote that day's lake objects) / Then the copy is gone
+    day = key.removeprefix(PREPARED_DAYS_PREFIX)[:10]
+    assert scrubber.forget_prepared_days([day]) == 1
+    assert not artifacts.objects
+    scrubber.scrub_all(lambda visitor: visitor == erased)
+
+
+def test_the_counts_of_a_kept_day_survive() -> None:
+    # Given a day with malformed records
+    data = (
+        day_object(NOW, 20, 2)
+        + b'{"eventId": "x", "eventType": "nope", "timestamp": "2026-11-19T00:00:00Z"}\n'
+    )
+    usable = usable_of_object(data)
+    # When kept and read / Then the counts are the same, and ride in the file's metadata
+    back = from_parquet(to_parquet(usable))
+    assert back.malformed == usable.malformed >= 1
+    assert back.read == usable.read == 21
+    assert np.array_equal(back.table.column("micros").to_numpy(), usable.table.column("micros").to_numpy())
