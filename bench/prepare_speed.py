@@ -176,6 +176,7 @@ def incremental_child(path: str, new_day_events: int, largest_new_day: int) -> d
         return time.perf_counter() - began, builder.read, days.stats.as_dict()
 
     base_seconds, kept_events, _ = timed_run(yesterday)
+    kept_bytes = sum(len(data) for key, data in artifacts.objects.items() if key.endswith(".parquet"))
     day = yesterday.replace(hour=0)
     for i, data in enumerate(new):
         lake.put(f"events/{day:%Y/%m/%d}/{i % 24:02d}/new-{i:06d}", data)
@@ -186,6 +187,7 @@ def incremental_child(path: str, new_day_events: int, largest_new_day: int) -> d
         "seconds": round(seconds, 3),
         "baseSeconds": round(base_seconds, 3),
         "newDaySeconds": round(seconds - base_seconds, 3),
+        "keptBytesPerEvent": round(kept_bytes / max(kept_events, 1), 1),
         "days": stats,
     }
 

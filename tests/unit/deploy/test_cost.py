@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +14,9 @@ from recs_tools.deploy.cost import (
     SCALES,
     Assumptions,
     Prices,
+    from_benchmarks,
     monthly_cost,
+    prepare_run_seconds,
     publish,
     publish_saving,
     report,
@@ -135,11 +139,40 @@ def test_prepare_is_priced_on_its_own_function_with_the_templates_memory() -> No
     resources = load_template(repo_root() / "template.yaml")["Resources"]
     assert resources["PrepareFunction"]["Properties"]["MemorySize"] / 1024 == A.prepare_memory_gb
     assert resources["TrainFunction"]["Properties"]["MemorySize"] / 1024 == A.train_memory_gb
-    # And Prepare's GB-seconds are the window's events at the measured rate, on its own memory
+    # And Prepare's GB-seconds are a daily run's (the new day decoded, the kept days read), on its own memory
     halved = replace(A, prepare_memory_gb=A.prepare_memory_gb / 2)
     lambda_line = "Lambda (requests + GB-s)"
     saved = monthly_cost(1e6, A, P)[lambda_line] - monthly_cost(1e6, halved, P)[lambda_line]
     window_events = traffic(1e6, A).events * A.training_window_days / DAYS_PER_MONTH
-    prepare_seconds = window_events / A.events_per_second_prepare
+    day_events = traffic(1e6, A).events / DAYS_PER_MONTH
+    prepare_seconds = (
+        day_events / A.prepare_decoded_events_per_second
+        + (window_events - day_events) / A.prepare_kept_events_per_second
+    )
     expected = A.training_runs_per_month * A.prepare_memory_gb / 2 * prepare_seconds * P.lambda_gb_second
     assert saved == pytest.approx(expected)
+
+
+def test_prepares_rates_come_from_the_benchmark_result(tmp_path: Path) -> None:
+    # Given a prepare_speed result: a first run, and two next runs after 27 kept days
+    result = {
+        "firstRuns": [
+            {"events": 10, "columnar": {"eventsPerCpuSecond": 100}},
+            {"events": 40, "columnar": {"eventsPerCpuSecond": 400_000}},
+        ],
+        "incremental": [
+            {"events": 1_000, "newDayEvents": 100, "baseSeconds": 0.5, "keptBytesPerEvent": 50.0},
+            {"events": 1_300, "newDayEvents": 400, "baseSeconds": 0.4, "keptBytesPerEvent": 52.0},
+        ],
+    }
+    path = tmp_path / "prepare_speed.json"
+    path.write_text(json.dumps(result), encoding="utf-8")
+    # When the cost model reads it
+    measured = from_benchmarks(path)
+    # Then the decode rate is the largest first run's, the kept rate the kept events over the base runs' time
+    assert measured.prepare_decoded_events_per_second == 400_000
+    assert measured.prepare_kept_events_per_second == 2_000
+    assert measured.kept_day_bytes_per_event == 51.0
+    # And a daily run decodes one day and reads the rest of the window from the kept days
+    seconds = prepare_run_seconds(1_000_000, 10_000, measured)
+    assert seconds == pytest.approx(10_000 / 400_000 + 990_000 / 2_000)

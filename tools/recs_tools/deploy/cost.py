@@ -14,13 +14,19 @@ writes the rows (recs.store_layout).
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import statistics
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
 
 from recs.store_layout import encode_items, list_row
+from recs_tools.checkout import repo_root
 
+#: The committed result Prepare's figures come from (python -m bench --full --only prepare_speed).
+PREPARE_RESULTS = ("bench", "results", "prepare_speed.json")
 HOURS_PER_MONTH = 730.0
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 DAYS_PER_MONTH = 30.4
@@ -109,7 +115,13 @@ class Assumptions:
     # vCPU); top-K was measured on this 2-core machine, so a shard ranks about 2x slower there.
     publish_memory_gb: float = 1769 / 1024
     publish_cpu_factor: float = 2.0
-    events_per_second_prepare: float = 206_000.0  # docs/training.md, Scale
+    # Prepare, measured by bench/prepare_speed.py (`from_benchmarks` reads its committed result):
+    # a day's JSON decoded per CPU second, the kept days read from Parquet (and the window's
+    # interactions built) per second, and the kept copy's bytes per event. A daily run decodes
+    # one day and reads the rest of the window from the kept days (docs/training.md, Prepare).
+    prepare_decoded_events_per_second: float = 500_000.0
+    prepare_kept_events_per_second: float = 2_000_000.0
+    kept_day_bytes_per_event: float = 60.0
     train_seconds_per_million_interactions: float = (124.2 + 66.7) / 40.0  # train + evaluate
     topk_seconds_per_million_users: float = 62.9
     rows_written_per_second: float = 1_000.0  # per publish invocation (assumed)
@@ -217,6 +229,15 @@ def publish(mau: float, a: Assumptions, changed_share: float = 1.0) -> Publish:
     return Publish(user_lists, product_lists, units, seconds)
 
 
+def prepare_run_seconds(window_events: float, day_events: float, a: Assumptions) -> float:
+    """One daily Prepare: the day that closed since the last run decoded from JSON, the other days
+    of the window read from their kept Parquet."""
+    new = min(day_events, window_events)
+    return (
+        new / a.prepare_decoded_events_per_second + (window_events - new) / a.prepare_kept_events_per_second
+    )
+
+
 def monthly_cost(
     mau: float, a: Assumptions, p: Prices, *, cache: bool = False, changed_share: float = 1.0
 ) -> dict[str, float]:
@@ -231,8 +252,8 @@ def monthly_cost(
     shards = math.ceil(users / a.shard_users) + 1
 
     invocations = t.recommend + t.event_posts + t.privacy + runs * (6 + shards)
-    # The prepare function: the window's events read and indexed.
-    prepare_seconds = window_events / a.events_per_second_prepare
+    # The prepare function: the new day decoded, the rest of the window read from the kept days.
+    prepare_seconds = prepare_run_seconds(window_events, t.events / DAYS_PER_MONTH, a)
     # The train function: train, evaluate, and the item shard's writes.
     train_seconds = (
         interactions / 1e6 * a.train_seconds_per_million_interactions
@@ -280,9 +301,12 @@ def monthly_cost(
 
     lake_gb = t.events * a.lake_bytes_per_event * a.lake_compression_ratio / GB
     lake_stored = lake_gb * a.raw_event_retention_days / DAYS_PER_MONTH
-    artifacts_stored = (users + 2 * products) * a.artifact_bytes_per_list / GB * a.artifact_retention_days
+    artifacts_stored = (users + 2 * products) * a.artifact_bytes_per_list / GB * a.artifact_retention_days + (
+        window_events * a.kept_day_bytes_per_event / GB
+    )
     objects_written = SECONDS_PER_MONTH / 60 + runs * (2 * shards + 50)
-    objects_read = runs * (a.training_window_days * 24 * 2 + 4 * shards)
+    # A run reads the new day's lake objects (2 an hour) and one kept file per other day.
+    objects_read = runs * (24 * 2 + a.training_window_days + 4 * shards)
     s3 = (
         (lake_stored + artifacts_stored) * p.s3_standard_gb_month
         + objects_written / 1000 * p.s3_put_per_thousand
@@ -401,7 +425,7 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
             f"\\* {mau:,.0f} MAU means {mau * a.share_of_mau_with_lists:,.0f} shoppers with lists, "
             f"beyond the {a.max_trainable_users:,.0f} users the Train step was measured to handle in "
             "one Lambda (docs/training.md, Scale): that column prices a deployment that needs the scale path "
-            "(incremental Prepare, training outside one Lambda), which today's training is not.",
+            "(training outside one Lambda), which today's training is not.",
         ]
     lines += [
         "",
@@ -431,6 +455,26 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
     return "\n".join(lines)
 
 
+def from_benchmarks(path: Path | None = None) -> Assumptions:
+    """`Assumptions` with Prepare's rates and kept bytes from the committed ``prepare_speed``
+    benchmark (its largest first run and its runs after a new day), so that the tables are
+    generated from measurements, never typed."""
+    result = json.loads((path or repo_root().joinpath(*PREPARE_RESULTS)).read_text(encoding="utf-8"))
+    first = result["firstRuns"][-1]["columnar"]
+    next_runs = result["incremental"]
+    kept_events = [row["events"] - row["newDayEvents"] for row in next_runs]
+    return replace(
+        Assumptions(),
+        prepare_decoded_events_per_second=float(first["eventsPerCpuSecond"]),
+        prepare_kept_events_per_second=round(
+            sum(kept_events) / sum(float(row["baseSeconds"]) for row in next_runs)
+        ),
+        kept_day_bytes_per_event=round(
+            statistics.median(float(row["keptBytesPerEvent"]) for row in next_runs), 1
+        ),
+    )
+
+
 def assumptions_table(a: Assumptions, p: Prices) -> str:
     lines = ["| assumption | value |", "|---|---:|"]
     lines += [f"| {f.name} | {getattr(a, f.name):,} |" for f in fields(a)]
@@ -448,7 +492,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    a, p = Assumptions(), Prices()
+    a, p = from_benchmarks(), Prices()
     scales = tuple(args.mau) if args.mau else SCALES
     if args.changed_share is not None:
         for mau in scales:
