@@ -62,6 +62,13 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "shops: what it would serve vs popularity, bought-most, item-kNN, EASE and implicit ALS",
     ),
     Benchmark(
+        "sampling_quality",
+        "bench.sampling_quality",
+        "Sampling",
+        "recs train on two synthetic shops with one view in N kept (each counted N times) vs every "
+        "view: NDCG@10 of the served homepage list, paired per user",
+    ),
+    Benchmark(
         "als_quality",
         "bench.als_quality",
         "Quality: MovieLens 100K",

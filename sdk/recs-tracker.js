@@ -27,7 +27,12 @@
     // When the API checks callers (AuthIssuerUrl set): returns the signed-in shopper's bearer
     // token of the shop's identity provider, or a Promise of it. Events about the user and their
     // recommendations are sent with it; anonymous ones never need it.
-    getToken: null
+    getToken: null,
+    // The shop's sampling rules (SamplingRules in template.yaml), e.g. { view: 4 }: only the one
+    // view in four that ingest would keep is sent, stamped sampleRate 4 (chosen by eventId, as
+    // ingest chooses). Fewer requests, but the live session then sees only those views; leave it
+    // null to let ingest sample, which still shows the session every view. docs/frontend.md.
+    sampling: null
   };
   var ID = /^[A-Za-z0-9_\-.:]{1,128}$/;
 
@@ -39,6 +44,14 @@
     b[8] = (b[8] & 63) | 128;
     var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
     return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  // FNV-1a, 32 bits, of the id's UTF-8 bytes: recs.ingest.sampling.fnv1a_32 computes the same.
+  function fnv1a(text) {
+    var bytes = new TextEncoder().encode(text);
+    var h = 0x811c9dc5;
+    for (var i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193) >>> 0;
+    return h;
   }
 
   // Storage can throw (private mode, quota, disabled cookies): the tracker then works in memory.
@@ -109,6 +122,11 @@
         sessionId: sessionId()
       };
       if (userId) event.userId = userId;
+      var oneIn = (o.sampling && o.sampling[eventType]) || 1;
+      if (oneIn > 1) {
+        if (fnv1a(event.eventId.toLowerCase()) % oneIn !== 0) return null;  // not the one ingest keeps
+        event.sampleRate = oneIn;
+      }
       FIELDS.forEach(function (f) {
         if (fields[f] !== undefined && fields[f] !== null) event[f] = fields[f];
       });

@@ -7,71 +7,48 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from recs.pseudonyms import Pseudonymizer
-from recs_tools.checkout import repo_root
 from recs_tools.local.auth import LocalIssuer
-from recs_tools.local.http import LocalApiServer
 from recs_tools.local.stack import LOCAL_PSEUDONYM_KEY, LocalStack
-from recs_tools.local.storefront import SDK_PREFIX
-from tests.e2e.test_storefront_browser import chromium_path, wait_for_lake
+from tests.e2e.test_storefront_browser import wait_for_lake
+from tests.e2e.tracker_page import chromium, page_at, tracker_server
 from tests.integration.ingest.lake import lake_records
 from tests.integration.serving.world import RICH_USER, World
-
-PAGE_PREFIX = "/tracker-test/"
-PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>tracker</title>
-<script src="/sdk/recs-tracker.js"></script></head><body></body></html>"""
 
 
 @dataclass
 class Secured:
     issuer: LocalIssuer
     stack: LocalStack
-    server: LocalApiServer
-
-    @property
-    def url(self) -> str:
-        return self.server.url + PAGE_PREFIX + "index.html"
+    url: str
 
 
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
     """A stack trusting a local issuer, with published lists, serving a bare page and the tracker."""
-    page_dir: Path = tmp_path_factory.mktemp("tracker-page")
-    (page_dir / "index.html").write_text(PAGE)
     with (
         LocalIssuer() as issuer,
         LocalStack(parameter_overrides={"LogLevel": "WARNING", **issuer.stack_parameters()}) as stack,
     ):
         World(stack).publish_everything()
-        static = {PAGE_PREFIX: page_dir, SDK_PREFIX: repo_root() / "sdk"}
-        server = LocalApiServer(stack, port=0, static=static).start()
-        yield Secured(issuer, stack, server)
-        server.stop()
+        with tracker_server(stack, tmp_path_factory.mktemp("tracker-page")) as url:
+            yield Secured(issuer, stack, url)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium_path(), headless=True)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture
 def page(browser: Browser, secured: Secured) -> Iterator[Page]:
-    context = browser.new_context()
-    context.set_default_timeout(20_000)
-    context.clock.install(time=datetime.now(UTC))  # the tests' pinned clock
-    opened = context.new_page()
-    opened.goto(secured.url)
-    yield opened
-    context.close()
+    with page_at(browser, secured.url) as opened:
+        yield opened
 
 
 def _user_purchases(secured: Secured, product: str) -> list[str]:

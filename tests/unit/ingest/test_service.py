@@ -11,6 +11,7 @@ import pytest
 from recs.errors import DeliveryError, InvalidRequestError
 from recs.ingest.errors import NoValidEventsError
 from recs.ingest.payload import IngestRequest
+from recs.ingest.sampling import SamplingRules
 from recs.ingest.service import IngestService
 from recs.ingest.session_signal import SessionSignal, SignalStatus
 from recs.ingest.validation import TimeWindow
@@ -36,9 +37,14 @@ def clock() -> datetime:
     return NOW
 
 
-def _service(sink: MemorySink, rows: MemoryRows | None = None) -> IngestService:
+def _service(
+    sink: MemorySink,
+    rows: MemoryRows | None = None,
+    sampling: SamplingRules | None = None,
+    max_items: int = 20,
+) -> IngestService:
     signal = SessionSignal(
-        rows or MemoryRows(), RecordingCache(), max_items=20, ttl_seconds=3600, clock=clock
+        rows or MemoryRows(), RecordingCache(), max_items=max_items, ttl_seconds=3600, clock=clock
     )
     return IngestService(
         sink,
@@ -47,6 +53,7 @@ def _service(sink: MemorySink, rows: MemoryRows | None = None) -> IngestService:
         window=TimeWindow(max_age=timedelta(days=90), max_future=timedelta(minutes=5)),
         max_body_bytes=1_000_000,
         clock=clock,
+        sampling=sampling,
     )
 
 

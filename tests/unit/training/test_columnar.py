@@ -22,6 +22,7 @@ from recs.training.prepare.columnar import (
 )
 from recs.training.prepare.interactions import InteractionBuilder, Interactions, event_id_halves
 from recs.training.prepare.lake import decode_object
+from recs.training.prepare.matrix import confidence_matrix
 
 #: "remove_from_cart" is no event type of the schema: the records that carry it are malformed.
 EVENT_TYPES = (
@@ -57,9 +58,12 @@ def assert_same(expected: Interactions, actual: Interactions) -> None:
     assert actual.users == expected.users
     assert actual.items == expected.items
     assert actual.item_category == expected.item_category
-    for name in ("is_user", "user", "item", "event", "timestamp", "quantity", "basket"):
-        assert np.array_equal(getattr(actual, name), getattr(expected, name)), name
-        assert getattr(actual, name).dtype == getattr(expected, name).dtype, name
+    for name in ("is_user", "user", "item", "event", "timestamp", "quantity", "basket", "weight"):
+        mine, theirs = getattr(actual, name), getattr(expected, name)
+        assert (mine is None) == (theirs is None), name
+        if mine is not None:
+            assert np.array_equal(mine, theirs), name
+            assert mine.dtype == theirs.dtype, name
     assert actual.stats == expected.stats
 
 
@@ -86,6 +90,8 @@ def shop_records(rng: random.Random, n: int, start: int = 0) -> list[dict[str, A
                 record["category"] = rng.choice(["shoes", "books", "toys"])
         if kind == "purchase":
             record["quantity"] = rng.choice([1, 2, 3, 0.5])
+        if kind == "view" and rng.random() < 0.5:
+            record["sampleRate"] = 4  # the shop keeps one view in four (recs.ingest.sampling)
         if records and rng.random() < 0.05:
             record = dict(records[-1])  # a client retry: the same event again
         records.append(record)
@@ -263,3 +269,39 @@ def test_concatenated_objects_build_what_the_objects_build_one_by_one() -> None:
     builder.add_block(block_of(Usable.concat([usable_of_object(o) for o in objects])))
     # Then it is what the record path builds
     assert_same(old_path(objects), builder.build(start_ts=0.0, end_ts=4e9))
+
+
+def test_a_sampled_view_stands_for_its_rate_in_the_confidence() -> None:
+    # Given two users who each viewed one product: one view kept with sampleRate 4, one unsampled
+    data = lines(
+        {
+            "eventId": "a",
+            "eventType": "view",
+            "timestamp": "2026-11-01T00:00:00Z",
+            "userId": "u1",
+            "productId": "p",
+            "sampleRate": 4,
+        },
+        {
+            "eventId": "b",
+            "eventType": "view",
+            "timestamp": "2026-11-01T00:00:00Z",
+            "userId": "u2",
+            "productId": "p",
+        },
+    )
+    # When read both ways
+    expected, actual = old_path([data]), new_path([data])
+    # Then the weights are 4 and 1, and the confidence of the sampled view is four views'
+    assert_same(expected, actual)
+    assert actual.weight is not None
+    assert actual.weight.tolist() == [4.0, 1.0]
+    confidence = confidence_matrix(actual, {"view": 1.0}, now_ts=0.0)
+    assert confidence.toarray().ravel().tolist() == [4.0, 1.0]
+
+
+def test_without_sampled_events_no_weights_are_kept() -> None:
+    # Given events without sampleRate / When built / Then no weight column is held
+    data = lines(*shop_records(random.Random(2), 50))
+    data = b"".join(line for line in data.splitlines(keepends=True) if b"sampleRate" not in line)
+    assert new_path([data]).weight is None

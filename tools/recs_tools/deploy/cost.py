@@ -446,7 +446,26 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
         "| lists written | " + " | ".join(f"{r.user_lists + r.product_lists:,.0f}" for r in runs) + " |"
     )
     lines.append("| DynamoDB write units | " + " | ".join(f"{r.write_units:,.0f}" for r in runs) + " |")
+    day_events = [traffic(m, a).events / DAYS_PER_MONTH for m in scales]
+    window_events = [d * a.training_window_days for d in day_events]
+    lines.append(
+        "| Prepare, a daily run (s, one vCPU) | "
+        + " | ".join(
+            f"{prepare_run_seconds(w, d, a):,.0f}" for w, d in zip(window_events, day_events, strict=True)
+        )
+        + " |"
+    )
+    lines.append(
+        "| Prepare, the first run over the window (s, one vCPU) | "
+        + " | ".join(f"{w / a.prepare_decoded_events_per_second:,.0f}" for w in window_events)
+        + " |"
+    )
     lines += [
+        "",
+        f"Prepare's rates are measured (bench/prepare_speed.py, docs/benchmarks.md, Prepare): "
+        f"{a.prepare_decoded_events_per_second:,.0f} lake events decoded and "
+        f"{a.prepare_kept_events_per_second:,.0f} read from the kept days per CPU second; a daily run "
+        "decodes the day that closed and reads the rest of the window from its kept copies.",
         "",
         f"Row sizes (recs.store_layout.list_row): a user's top-{a.top_k} row {user_row_bytes(a):,} bytes "
         f"({write_units(user_row_bytes(a))} write units), a similar-items row of {a.similar_k} "

@@ -264,7 +264,7 @@ def render(settings_defaults: dict[str, Any] | None = None) -> str:
         "| status | when | body |",
         "|---|---|---|",
         "| 202 | at least one event is valid (all valid events are stored) "
-        "| `{accepted, rejectedCount, rejected: [{index, field, reason, code}]}` |",
+        "| `{accepted, rejectedCount, rejected: [{index, field, reason, code}], sampledOut}` |",
         "| 400 | empty body, not JSON, not an event or batch, `events` not a non-empty list, "
         "or no valid event | `{message, errors: [{field, reason}]}`; with no valid event also "
         "`accepted: 0, rejectedCount, rejected` |",
@@ -277,7 +277,11 @@ def render(settings_defaults: dict[str, Any] | None = None) -> str:
         "A partly valid batch is a 202 rather than a 207 or a 4xx: the valid events are stored, and",
         "a 2xx keeps `fetch()` and beacon clients on their success path; `rejected` says which events",
         f"were not stored and why (at most {MAX_REASONS_PER_EVENT} reasons per event; `index` is the",
-        "event's position in `events`, 0 for a single event).",
+        "event's position in `events`, 0 for a single event). `sampledOut` counts valid events the",
+        "shop's sampling rules left out of the lake (`SAMPLING_RULES`: one in N views, say, is",
+        "kept and counts N times in training); they are accepted and still shape the shopper's live",
+        "session. A `sampleRate` other than the shop's rule for the event's type is rejected",
+        "(`sampleRate`, `sample_rate_mismatch`).",
         "",
         "```json",
         _json(

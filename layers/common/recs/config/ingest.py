@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from recs.config.auth import AuthSettings
 from recs.config.common import CacheSettings, PseudonymSettings
+from recs.contracts.events import EventType
+from recs.ingest.sampling import SamplingRules
 
 
 class IngestSettings(CacheSettings, PseudonymSettings, AuthSettings):
@@ -44,3 +46,18 @@ class IngestSettings(CacheSettings, PseudonymSettings, AuthSettings):
     session_ttl_seconds: int = Field(
         default=7 * 86_400, ge=60, description="Session signal lifetime; 7 days."
     )
+    sampling_rules: dict[EventType, int] = Field(
+        default_factory=dict,
+        description='Keep one in N events of a type in the lake, e.g. {"view": 4} (view, click and '
+        "search only; N from 1 to 1000). Kept events carry sampleRate N and count N times in "
+        "training; every event still feeds the live session. Default: none.",
+    )
+
+    @field_validator("sampling_rules")
+    @classmethod
+    def _valid_rules(cls, rules: dict[EventType, int]) -> dict[EventType, int]:
+        SamplingRules(rules)  # raises ValueError naming the type or N at fault
+        return rules
+
+    def sampling(self) -> SamplingRules:
+        return SamplingRules(self.sampling_rules)

@@ -108,6 +108,12 @@ class _EventFields(BaseModel):
     results: Annotated[list[Identifier], Field(max_length=200)] | None = Field(
         default=None, description="Product ids shown for a search."
     )
+    sampleRate: Annotated[int, Field(ge=1, le=1000)] | None = Field(
+        default=None,
+        description="How many events of its kind this one stands for: the shop keeps one in N of "
+        "its type (`SAMPLING_RULES`, chosen by `eventId`). Set by the tracker's `sampling` option "
+        "and by ingest; a value other than the shop's rule is rejected. Absent: 1.",
+    )
 
     @model_validator(mode="after")
     def _type_fields_required(self) -> Self:
@@ -174,6 +180,7 @@ class LakeRecord(TypedDict, total=False):
     recommendationId: str
     query: str
     results: list[str]
+    sampleRate: int
     userId: str
     anonId: str
     receivedAt: datetime
@@ -192,6 +199,13 @@ class EventRejection(BaseModel):
 class EventsAccepted(BaseModel):
     """202 answer of `POST /api/events`: the valid events are stored, the rest are listed."""
 
-    accepted: int = Field(description="Events stored (valid events of the request).")
+    accepted: int = Field(
+        description="Valid events of the request: stored, or left out of the lake by sampling (`sampledOut`)."
+    )
     rejectedCount: int = Field(description="Events not stored.")
     rejected: list[EventRejection] = Field(description="Each rejected event's index, field and reason.")
+    sampledOut: int = Field(
+        default=0,
+        description="Valid events the shop's sampling rules leave out of the lake (one in N of a "
+        "type is kept); they still count for the shopper's live session.",
+    )

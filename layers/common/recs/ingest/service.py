@@ -1,5 +1,9 @@
 """POST /api/events: read the request, validate each event, deliver the valid ones, report the rest.
 
+Valid events of a type the shop samples (`recs.ingest.sampling`) reach the lake only when they
+are the one in N their rule keeps, stamped with ``sampleRate``; every valid event updates the
+live session signal.
+
 The order matters for "no loss": events are delivered to the lake (the record of truth) before
 anything else, delivery either succeeds for every valid event or raises (the API answers 503 and
 the client re-sends), and only then is the live session signal updated, whose failure is
@@ -19,6 +23,7 @@ from recs.ingest.errors import NoValidEventsError
 from recs.ingest.lake_records import encode_lines, to_lake_records
 from recs.ingest.payload import IngestRequest, read_events
 from recs.ingest.payload import parse_json_body as parse_json_body  # re-exported for other handlers
+from recs.ingest.sampling import SamplingRules, sampled
 from recs.ingest.session_signal import SessionSignal, SignalOutcome, SignalStatus
 from recs.ingest.validation import (
     CheckedEvents,
@@ -26,6 +31,7 @@ from recs.ingest.validation import (
     TimeWindow,
     check_events,
     keep_callers_events,
+    keep_declared_rates,
     refuse_all,
 )
 from recs.ports import EventSink
@@ -38,12 +44,15 @@ class IngestResult:
     rejections: list[Rejection]
     rejected_count: int
     session: SignalOutcome
+    #: Valid events left out of the lake by the shop's sampling rules (the session saw them).
+    sampled_out: int = 0
 
     def response(self) -> EventsAccepted:
         return EventsAccepted(
             accepted=self.accepted,
             rejectedCount=self.rejected_count,
             rejected=[r.as_model() for r in self.rejections],
+            sampledOut=self.sampled_out,
         )
 
 
@@ -58,6 +67,7 @@ class IngestService:
         max_body_bytes: int,
         clock: Callable[[], datetime],
         callers: SubjectPolicy | None = None,
+        sampling: SamplingRules | None = None,
     ) -> None:
         self._sink = sink
         self._callers = callers or SubjectPolicy.disabled()
@@ -66,6 +76,7 @@ class IngestService:
         self._window = window
         self._max_body_bytes = max_body_bytes
         self._clock = clock
+        self._sampling = sampling or SamplingRules()
 
     def ingest(self, request: IngestRequest) -> IngestResult:
         """Store the request's valid events in the lake and report the invalid ones.
@@ -93,10 +104,13 @@ class IngestService:
                 checked, "User-Agent", "is a known crawler's; its events are not stored", "crawler"
             )
         checked = self._only_the_callers(checked, request)
+        checked = keep_declared_rates(checked, self._sampling)
         if not checked.valid:
             raise NoValidEventsError([r.as_model() for r in checked.rejections], checked.received, batch)
         records = to_lake_records(checked.valid, self._pseudonyms, now)
-        self._sink.put_records(encode_lines(records))
+        kept = sampled(records, self._sampling)
+        if kept:
+            self._sink.put_records(encode_lines(kept))
         session = (
             self._session.record(records)
             if self._session is not None
@@ -107,6 +121,7 @@ class IngestService:
             rejections=checked.rejections,
             rejected_count=checked.rejected_count,
             session=session,
+            sampled_out=len(records) - len(kept),
         )
 
     def _only_the_callers(self, checked: CheckedEvents, request: IngestRequest) -> CheckedEvents:

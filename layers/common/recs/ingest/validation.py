@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from recs.contracts.events import EventRejection, ShopEvent
+from recs.ingest.sampling import SamplingRules
 
 _EVENTS = TypeAdapter(list[ShopEvent])
 
@@ -122,6 +123,24 @@ def refuse_all(checked: CheckedEvents, field: str, reason: str, code: str) -> Ch
     refused = [Rejection(index, field, reason, code) for index in checked.valid_indices]
     rejections = sorted([*checked.rejections, *refused], key=lambda r: r.index)
     return CheckedEvents(valid=[], rejections=rejections, received=checked.received, valid_indices=[])
+
+
+def keep_declared_rates(checked: CheckedEvents, rules: SamplingRules) -> CheckedEvents:
+    """Reject the valid events whose declared ``sampleRate`` is not the shop's rule for their
+    type: a tracker configured otherwise would make training count them wrongly."""
+    if all(event.sampleRate is None for event in checked.valid):
+        return checked
+    valid, indices, refused = [], [], []
+    for index, event in zip(checked.valid_indices, checked.valid, strict=True):
+        rate = rules.rate(event.eventType)
+        if event.sampleRate is None or event.sampleRate == rate:
+            valid.append(event)
+            indices.append(index)
+        else:
+            reason = f"must be {rate}: the shop keeps one in {rate} {event.eventType.value} events"
+            refused.append(Rejection(index, "sampleRate", reason, "sample_rate_mismatch"))
+    rejections = sorted([*checked.rejections, *refused], key=lambda r: r.index)
+    return CheckedEvents(valid=valid, rejections=rejections, received=checked.received, valid_indices=indices)
 
 
 def keep_callers_events(checked: CheckedEvents, subject: str) -> CheckedEvents:

@@ -136,6 +136,7 @@ class TrainingPipeline:
             timestamp=arrays["timestamp"],
             quantity=arrays["quantity"],
             basket=arrays["basket"],
+            weight=arrays.get("weight"),
         )
         return interactions, arrays["unavailable"], ids
 

@@ -86,6 +86,7 @@ class PrepareStep:
             item for item, gone in zip(interactions.items, unavailable.tolist(), strict=True) if gone
         )
         store = VersionArtifacts(self.deps.artifacts, version)
+        sampled = {} if interactions.weight is None else {"weight": interactions.weight}
         store.put_arrays(
             paths.PREPARED_INTERACTIONS,
             user=interactions.user,
@@ -96,6 +97,7 @@ class PrepareStep:
             basket=interactions.basket,
             is_user=interactions.is_user,
             unavailable=unavailable,
+            **sampled,
         )
         store.put_json(
             paths.PREPARED_IDS,

@@ -43,4 +43,5 @@ def ingest_service(settings: IngestSettings) -> IngestService:
         clock=utc_now,
         # Events about a user need that user's bearer token when an issuer is set.
         callers=subject_policy(settings, verify_tokens=True),
+        sampling=settings.sampling(),
     )

@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from recs.training.prepare.blocks import EventBlock
-from recs.training.prepare.interactions import EVENT_CODES, event_id_halves
+from recs.training.prepare.interactions import EVENT_CODES, count_or_one, event_id_halves
 from recs.training.prepare.lake import decode_object, decompressed
 
 #: The fields Prepare reads; the parser skips every other field of a record.
@@ -46,6 +46,7 @@ LAKE_FIELDS = pa.schema(
         ("category", pa.string()),
         ("sessionId", pa.string()),
         ("quantity", pa.float64()),
+        ("sampleRate", pa.float64()),
     ]
 )
 #: Usable records: ids null where the record path sees none; the rest as the model reads them.
@@ -59,6 +60,7 @@ USABLE_FIELDS = pa.schema(
         ("event", pa.int8()),
         ("micros", pa.int64()),
         ("quantity", pa.float32()),
+        ("weight", pa.float32()),
         ("idHigh", pa.uint64()),
         ("idLow", pa.uint64()),
     ]
@@ -141,7 +143,6 @@ def usable_from_table(raw: pa.Table) -> Usable:
     named = pc.and_(ok, product.is_valid())
     ids = raw.column("eventId").filter(named)
     high, low = _id_halves(ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids)
-    quantity = raw.column("quantity")
     kept = pa.table(
         {
             "user": user,
@@ -151,9 +152,8 @@ def usable_from_table(raw: pa.Table) -> Usable:
             "session": _present(raw.column("sessionId")),
             "event": pc.cast(code, pa.int8()),
             "micros": micros,
-            "quantity": pc.cast(
-                pc.if_else(pc.fill_null(pc.greater(quantity, 0.0), False), quantity, 1.0), pa.float32()
-            ),
+            "quantity": _positive_or_one(raw.column("quantity")),
+            "weight": _positive_or_one(raw.column("sampleRate")),
         }
     ).filter(ok)
     # Halves are only needed (and only computed) for records naming a product; others keep 0.
@@ -196,13 +196,19 @@ def usable_from_records(records: Iterable[Mapping[str, Any]]) -> Usable:
             "session": _text(event.get("sessionId")),
             "event": code,
             "micros": micros,
-            "quantity": float(quantity) if isinstance(quantity, int | float) and quantity > 0 else 1.0,
+            "quantity": count_or_one(quantity),
+            "weight": count_or_one(event.get("sampleRate")),
             "idHigh": high,
             "idLow": low,
         }
         for name, value in row.items():
             columns[name].append(value)
     return Usable(table=pa.table(columns, schema=USABLE_FIELDS), read=read, malformed=malformed)
+
+
+def _positive_or_one(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """`count_or_one` of every value, as float32."""
+    return pc.cast(pc.if_else(pc.fill_null(pc.greater(values, 0.0), False), values, 1.0), pa.float32())
 
 
 def _micros(value: Any) -> int:
@@ -279,6 +285,7 @@ def block_of(usable: Usable) -> EventBlock:
         event=_numpy(named_rows.column("event")).astype(np.int8),
         timestamp=stamp[named],
         quantity=_numpy(named_rows.column("quantity")).astype(np.float32),
+        weight=_numpy(named_rows.column("weight")).astype(np.float32),
         id_high=_numpy(named_rows.column("idHigh")).astype(np.uint64),
         id_low=_numpy(named_rows.column("idLow")).astype(np.uint64),
     )

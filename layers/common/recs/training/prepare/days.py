@@ -32,7 +32,7 @@ from recs.ports import ObjectStore
 from recs.store_layout import PREPARED_DAYS_PREFIX, prepared_day_prefix
 from recs.training.prepare.blocks import EventBlock
 from recs.training.prepare.columnar import USABLE_FIELDS, Usable, block_of, usable_of_object
-from recs.training.prepare.lake import PREFETCH, read_objects
+from recs.training.prepare.lake import PREFETCH, read_each
 
 #: A day is closed this long after its end: Firehose's buffer holds records for at most 15 min.
 CLOSED_AFTER = timedelta(hours=1)
@@ -156,8 +156,7 @@ class PreparedDays:
                 yield block_of(usable)
             return
         writer = DayWriter() if closed else None
-        for data in read_objects(self._lake, keys, prefetch=self._prefetch):
-            usable = usable_of_object(data)
+        for usable in read_each(self._lake, keys, usable_of_object, prefetch=self._prefetch):
             if writer is not None:
                 writer.write(usable)
             yield block_of(usable)
@@ -179,8 +178,13 @@ class PreparedDays:
             self.stats.files_deleted += self._artifacts.delete(keys)
 
 
+#: The layout of a kept day (`USABLE_FIELDS`): part of its fingerprint, so that a copy written by
+#: an older layout is never read, only decoded again and replaced.
+DAY_LAYOUT = 2
+
+
 def _fingerprint(keys: list[str]) -> str:
-    return hashlib.sha256("\n".join(keys).encode()).hexdigest()[:20]
+    return hashlib.sha256("\n".join([f"layout {DAY_LAYOUT}", *keys]).encode()).hexdigest()[:20]
 
 
 def _date(day: str) -> date:

@@ -44,6 +44,9 @@ class Interactions:
     user, item, event, timestamp, quantity, basket
         One entry per interaction: indices, event-type code, epoch seconds, units, and the
         session index (-1 without a session) used for "bought together".
+    weight
+        How many events each interaction stands for (its ``sampleRate``: the shop keeps one in
+        N of a sampled type, `recs.ingest.sampling`); None when every one stands for itself.
     stats
         Counts of what was read, dropped and kept.
     """
@@ -58,6 +61,7 @@ class Interactions:
     timestamp: npt.NDArray[np.float64]
     quantity: npt.NDArray[np.float32]
     basket: npt.NDArray[np.int64]
+    weight: npt.NDArray[np.float32] | None = None
     stats: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -84,6 +88,7 @@ class Interactions:
             timestamp=self.timestamp[mask],
             quantity=self.quantity[mask],
             basket=self.basket[mask],
+            weight=None if self.weight is None else self.weight[mask],
             stats=dict(self.stats),
         )
 
@@ -127,6 +132,7 @@ class InteractionBuilder:
         self._event = array("b")
         self._timestamp = array("d")
         self._quantity = array("f")
+        self._weight = array("f")
         self._session = array("i")
         self._id_high = array("Q")
         self._id_low = array("Q")
@@ -182,7 +188,8 @@ class InteractionBuilder:
         self._item.append(self._item_index.setdefault(product, len(self._item_index)))
         self._event.append(code)
         self._timestamp.append(stamp)
-        self._quantity.append(float(quantity) if isinstance(quantity, int | float) and quantity > 0 else 1.0)
+        self._quantity.append(count_or_one(quantity))
+        self._weight.append(count_or_one(event.get("sampleRate")))
         self._session.append(
             self._session_index.setdefault(str(session), len(self._session_index)) if session else -1
         )
@@ -218,6 +225,7 @@ class InteractionBuilder:
         self._event.frombytes(block.event.tobytes())
         self._timestamp.frombytes(block.timestamp.tobytes())
         self._quantity.frombytes(block.quantity.tobytes())
+        self._weight.frombytes(block.weight.tobytes())
         self._session.frombytes(session.tobytes())
         self._id_high.frombytes(block.id_high.tobytes())
         self._id_low.frombytes(block.id_low.tobytes())
@@ -298,6 +306,7 @@ class InteractionBuilder:
             event=self._release("_event", np.int8)[keep],
             timestamp=timestamp,
             quantity=self._release("_quantity", np.float32)[keep],
+            weight=_unless_all_ones(self._release("_weight", np.float32)[keep]),
             basket=self._release("_session", np.int32)[keep].astype(np.int64),
             stats={
                 "eventsRead": self.read,
@@ -368,6 +377,15 @@ class InteractionBuilder:
         anonymous = visitor < 0
         visitor[anonymous] = target[-visitor[anonymous] - 1]
         return visitor
+
+
+def count_or_one(value: Any) -> float:
+    """A count a record gives (units, sample rate): a positive number, else 1."""
+    return float(value) if isinstance(value, int | float) and value > 0 else 1.0
+
+
+def _unless_all_ones(weight: npt.NDArray[np.float32]) -> npt.NDArray[np.float32] | None:
+    return None if bool(np.all(weight == 1.0)) else weight
 
 
 def _used(values: npt.NDArray[np.int32], size: int) -> npt.NDArray[np.intp]:

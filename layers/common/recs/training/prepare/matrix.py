@@ -29,9 +29,12 @@ def interaction_weights(
     now_ts: float,
     half_life_days: float,
 ) -> npt.NDArray[np.float32]:
-    """Per-interaction weight: the event type's weight, halved every ``half_life_days``
-    before ``now_ts`` (0 = no decay). Events after ``now_ts`` are not amplified."""
+    """Per-interaction weight: the event type's weight, times the events it stands for (its
+    sample rate), halved every ``half_life_days`` before ``now_ts`` (0 = no decay). Events after
+    ``now_ts`` are not amplified."""
     values = event_weight_vector(weights)[interactions.event]
+    if interactions.weight is not None:
+        values = values * interactions.weight
     if half_life_days > 0:
         age_days = np.maximum(0.0, (now_ts - interactions.timestamp) / SECONDS_PER_DAY)
         values = values * np.exp2(-age_days / half_life_days).astype(np.float32)

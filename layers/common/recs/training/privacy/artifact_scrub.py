@@ -47,7 +47,7 @@ from recs.training.publish.sparse_arrays import csr_arrays, csr_from
 MODELS_PREFIX = "models/"
 IsErased = Callable[[str], bool]
 #: Per-interaction columns of ``prepared/interactions.npz`` (`TrainingPipeline.prepare`).
-_INTERACTION_COLUMNS = ("user", "item", "event", "timestamp", "quantity", "basket")
+_INTERACTION_COLUMNS = ("user", "item", "event", "timestamp", "quantity", "basket", "weight")
 _CSR_PARTS = ("_data", "_indices", "_indptr", "_shape")
 
 
@@ -172,7 +172,8 @@ class ArtifactScrubber:
             rows = keep[arrays["user"]]
             renumber = np.cumsum(keep) - 1
             for column in _INTERACTION_COLUMNS:
-                arrays[column] = arrays[column][rows]
+                if column in arrays:  # "weight" only when the window holds sampled events
+                    arrays[column] = arrays[column][rows]
             arrays["user"] = renumber[arrays["user"]].astype(np.int32)
             arrays["is_user"] = arrays["is_user"][keep]
             artifacts.put_arrays(paths.PREPARED_INTERACTIONS, **arrays)
