@@ -32,7 +32,7 @@ from recs.ports import ObjectStore
 from recs.store_layout import PREPARED_DAYS_PREFIX, prepared_day_prefix
 from recs.training.prepare.blocks import EventBlock
 from recs.training.prepare.columnar import USABLE_FIELDS, Usable, block_of, usable_of_object
-from recs.training.prepare.lake import PREFETCH, read_each
+from recs.training.prepare.lake import PREFETCH, read_objects
 
 #: A day is closed this long after its end: Firehose's buffer holds records for at most 15 min.
 CLOSED_AFTER = timedelta(hours=1)
@@ -156,7 +156,11 @@ class PreparedDays:
                 yield block_of(usable)
             return
         writer = DayWriter() if closed else None
-        for usable in read_each(self._lake, keys, usable_of_object, prefetch=self._prefetch):
+        # Decoded here, one object at a time: decoding in the download threads was 1.5x faster on
+        # 2 cores but held 1.6x the memory at 4M events (bench/prepare_speed.py, 0cf3a78), and
+        # memory is what bounds Prepare.
+        for data in read_objects(self._lake, keys, prefetch=self._prefetch):
+            usable = usable_of_object(data)
             if writer is not None:
                 writer.write(usable)
             yield block_of(usable)

@@ -5,14 +5,12 @@ from __future__ import annotations
 import gzip
 import json
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from recs.ports import ObjectStore
-
-T = TypeVar("T")
 
 #: Objects fetched ahead of the one being parsed: downloads overlap parsing, memory stays bounded.
 PREFETCH = 8
@@ -59,19 +57,10 @@ def decode_object(data: bytes) -> Iterator[dict[str, Any]]:
 
 def read_objects(lake: ObjectStore, keys: Iterable[str], *, prefetch: int = PREFETCH) -> Iterator[bytes]:
     """The content of each key, in order, ``prefetch`` downloads ahead."""
-    return read_each(lake, keys, lambda data: data, prefetch=prefetch)
-
-
-def read_each(
-    lake: ObjectStore, keys: Iterable[str], decode: Callable[[bytes], T], *, prefetch: int = PREFETCH
-) -> Iterator[T]:
-    """``decode`` of each key's content, in key order, ``prefetch`` objects ahead: downloads and
-    decodes run in the pool's threads (pyarrow's reader releases the GIL, so a Lambda's vCPUs
-    decode objects side by side), the caller consumes them in order."""
     with ThreadPoolExecutor(max_workers=max(1, prefetch), thread_name_prefix="lake") as pool:
-        pending: deque[Future[T]] = deque()
+        pending: deque[Future[bytes]] = deque()
         for key in keys:
-            pending.append(pool.submit(lambda k: decode(lake.get(k)), key))
+            pending.append(pool.submit(lake.get, key))
             if len(pending) >= prefetch:
                 yield pending.popleft().result()
         while pending:
