@@ -14,18 +14,20 @@ First run, the same objects both ways, each in a fresh process, alternating, med
 * baseline, the record path Prepare used before: ``decode_object`` (one ``json.loads`` per batch
   of lines) and ``InteractionBuilder.add`` per record;
 * the columnar path Prepare runs now: `recs.training.prepare.days.PreparedDays` (pyarrow's JSON
-  reader and compute kernels per object, one block per day, each closed day written once as
-  Parquet) and ``InteractionBuilder.add_block``.
+  reader and compute kernels, one block per object, each closed day written once as Parquet, a
+  row group per object) and ``InteractionBuilder.add_block``.
 
 Both end with ``InteractionBuilder.build`` (dedupe, window, identities), and both must build the
 same interactions (checked). Speed is events per CPU second of the process (one thread: the
 JSON reader is told not to use more), so per core; memory is the peak RSS above the objects
 held in memory, per event read.
 
-Incremental: a lake of 27 kept days plus one new closed day of two sizes (4x apart) and the
-day still open; the run reads the kept days from their Parquet and decodes only the new JSON.
-Its time is compared with a first run over the same lake (everything decoded), and between
-the two sizes of new day.
+Incremental: a lake of 27 kept days plus one new closed day of two sizes (4x apart); the run
+reads the kept days from their Parquet, decodes only the new day's JSON and keeps it. Each
+measurement is the median of 5 runs with the new day and 5 without it (the base: the kept days
+read and the window's interactions built), each from the same kept copies. Its time is compared
+with a first run over the same lake (everything decoded), and what the new day adds between the
+two sizes of new day.
 """
 
 from __future__ import annotations
