@@ -176,3 +176,36 @@ def test_prepares_rates_come_from_the_benchmark_result(tmp_path: Path) -> None:
     # And a daily run decodes one day and reads the rest of the window from the kept days
     seconds = prepare_run_seconds(1_000_000, 10_000, measured)
     assert seconds == pytest.approx(10_000 / 400_000 + 990_000 / 2_000)
+
+
+def test_the_training_rates_and_the_largest_size_come_from_the_training_benchmark(tmp_path: Path) -> None:
+    # Given a training_scale result of two sizes: the larger one's Train step, search budget spent,
+    # over one Lambda's 900 s
+    def model(users: int, train: float, fit: float) -> dict[str, object]:
+        seconds = {"train_version": train, "evaluate": 10.0, "rank_all_users": users / 1e4, "search_fit": fit}
+        return {
+            "stage": "model",
+            "users": users,
+            "interactions": users * 40,
+            "seconds": seconds,
+            "searchBudgetSeconds": 300.0,
+        }
+
+    training = {"steps": [{"stage": "parse"}, model(100_000, 50.0, 20.0), model(1_000_000, 400.0, 300.0)]}
+    prepare = {
+        "firstRuns": [{"columnar": {"eventsPerCpuSecond": 500_000}}],
+        "incremental": [
+            {"events": 1_000_000, "newDayEvents": 100_000, "baseSeconds": 0.5, "keptBytesPerEvent": 40.0}
+        ],
+    }
+    (tmp_path / "t.json").write_text(json.dumps(training), encoding="utf-8")
+    (tmp_path / "p.json").write_text(json.dumps(prepare), encoding="utf-8")
+    # When the cost model reads them
+    measured = from_benchmarks(tmp_path / "p.json", tmp_path / "t.json")
+    # Then the rates are the largest size's, and the largest size trained in one Lambda is the smaller one
+    assert measured.train_seconds_per_million_interactions == pytest.approx((400.0 + 10.0) / 40.0)
+    assert measured.topk_seconds_per_million_users == pytest.approx(100.0)
+    assert measured.max_trainable_users == 100_000
+    # And a scale beyond it is marked for the scale path in the report's engine row
+    text = report((10_000, 1_000_000), measured, P)
+    assert "| engine | one Lambda per step | the scale path (not built) |" in text

@@ -1,6 +1,6 @@
 """Monthly cost model of a deployed stack, by service, at a given number of monthly active users.
 
-    python -m recs_tools.deploy.cost                 # the tables of docs/deploy.md (10k, 1M, 10M MAU)
+    python -m recs_tools.deploy.cost                 # the tables of docs/deploy.md (10k to 100M MAU)
     python -m recs_tools.deploy.cost --mau 250000    # one scale
 
 Every figure is arithmetic on the `Assumptions` (traffic per MAU, sizes, the stack's settings)
@@ -21,12 +21,15 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 from recs.store_layout import encode_items, list_row
 from recs_tools.checkout import repo_root
 
-#: The committed result Prepare's figures come from (python -m bench --full --only prepare_speed).
+#: The committed results the measured assumptions come from (python -m bench --full --only
+#: prepare_speed training_scale).
 PREPARE_RESULTS = ("bench", "results", "prepare_speed.json")
+TRAINING_RESULTS = ("bench", "results", "training_scale.json")
 HOURS_PER_MONTH = 730.0
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 DAYS_PER_MONTH = 30.4
@@ -229,6 +232,20 @@ def publish(mau: float, a: Assumptions, changed_share: float = 1.0) -> Publish:
     return Publish(user_lists, product_lists, units, seconds)
 
 
+def train_run_seconds(mau: float, a: Assumptions) -> float:
+    """The Train and Evaluate steps of one run at the measured rate, the parameter search aside."""
+    interactions = mau * a.share_of_mau_with_lists * a.interactions_per_user
+    return interactions / 1e6 * a.train_seconds_per_million_interactions
+
+
+def fits_one_lambda(mau: float, a: Assumptions) -> bool:
+    """Whether today's workflow trains this size: the Train step's users within what was measured,
+    and a daily Prepare within one invocation."""
+    day_events = traffic(mau, a).events / DAYS_PER_MONTH
+    prepare = prepare_run_seconds(day_events * a.training_window_days, day_events, a)
+    return mau * a.share_of_mau_with_lists <= a.max_trainable_users and prepare <= LAMBDA_SECONDS
+
+
 def prepare_run_seconds(window_events: float, day_events: float, a: Assumptions) -> float:
     """One daily Prepare: the day that closed since the last run decoded from JSON, the other days
     of the window read from their kept Parquet."""
@@ -385,7 +402,9 @@ def publish_saving(mau: float, a: Assumptions, p: Prices, changed_share: float) 
 
 
 # ---------------------------------------------------------------------------- report
-SCALES = (10_000, 1_000_000, 10_000_000)
+SCALES = (10_000, 100_000, 1_000_000, 10_000_000, 100_000_000)
+#: One Lambda invocation's limit: a step longer than this needs the scale path.
+LAMBDA_SECONDS = 900.0
 CHANGED_SHARES = (0.5, 0.2)
 
 
@@ -397,7 +416,7 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
     """The markdown tables of docs/deploy.md."""
     without = [monthly_cost(m, a, p) for m in scales]
     with_cache = [monthly_cost(m, a, p, cache=True) for m in scales]
-    beyond = [m for m in scales if m * a.share_of_mau_with_lists > a.max_trainable_users]
+    beyond = [m for m in scales if not fits_one_lambda(m, a)]
     header = "| service | " + " | ".join(f"{m:,.0f} MAU{'*' if m in beyond else ''}" for m in scales) + " |"
     rule = "|---|" + "---:|" * len(scales)
     lines = [header, rule]
@@ -419,13 +438,15 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
         + " | ".join(_money(sum(c.values()) / m * 1000) for c, m in zip(without, scales, strict=True))
         + " |"
     )
-    for mau in beyond:
+    if beyond:
+        sizes = " and ".join(f"{m:,.0f}" for m in beyond)
         lines += [
             "",
-            f"\\* {mau:,.0f} MAU means {mau * a.share_of_mau_with_lists:,.0f} shoppers with lists, "
-            f"beyond the {a.max_trainable_users:,.0f} users the Train step was measured to handle in "
-            "one Lambda (docs/training.md, Scale): that column prices a deployment that needs the scale path "
-            "(training outside one Lambda), which today's training is not.",
+            f"\\* At {sizes} MAU a step outgrows one Lambda: more shoppers with lists than the "
+            f"{a.max_trainable_users:,.0f} users the Train step was measured to handle in one Lambda "
+            f"(docs/training.md, Scale), or a daily Prepare over {LAMBDA_SECONDS:,.0f} s (below). "
+            "Those columns price a deployment that needs the scale path (training outside one "
+            "Lambda), which today's training is not.",
         ]
     lines += [
         "",
@@ -449,10 +470,27 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
     day_events = [traffic(m, a).events / DAYS_PER_MONTH for m in scales]
     window_events = [d * a.training_window_days for d in day_events]
     lines.append(
+        "| engine | "
+        + " | ".join(
+            "one Lambda per step" if fits_one_lambda(m, a) else "the scale path (not built)" for m in scales
+        )
+        + " |"
+    )
+    lines.append(
         "| Prepare, a daily run (s, one vCPU) | "
         + " | ".join(
             f"{prepare_run_seconds(w, d, a):,.0f}" for w, d in zip(window_events, day_events, strict=True)
         )
+        + " |"
+    )
+    lines.append(
+        "| Train and Evaluate steps, without the search (s) | "
+        + " | ".join(f"{train_run_seconds(m, a):,.0f}" for m in scales)
+        + " |"
+    )
+    lines.append(
+        "| publish shards (top-K of 20,000 users each, in parallel) | "
+        + " | ".join(f"{math.ceil(m * a.share_of_mau_with_lists / a.shard_users):,}" for m in scales)
         + " |"
     )
     lines.append(
@@ -462,7 +500,9 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
     )
     lines += [
         "",
-        f"Prepare's rates are measured (bench/prepare_speed.py, docs/benchmarks.md, Prepare): "
+        "The engine, Prepare's rates and the Train and Evaluate rate are measured (bench/prepare_speed.py "
+        "and bench/training_scale.py, docs/benchmarks.md; the parameter search adds up to its budget). "
+        f"Prepare: "
         f"{a.prepare_decoded_events_per_second:,.0f} lake events decoded and "
         f"{a.prepare_kept_events_per_second:,.0f} read from the kept days per CPU second; a daily run "
         "decodes the day that closed and reads the rest of the window from its kept copies.",
@@ -474,14 +514,17 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
     return "\n".join(lines)
 
 
-def from_benchmarks(path: Path | None = None) -> Assumptions:
-    """`Assumptions` with Prepare's rates and kept bytes from the committed ``prepare_speed``
-    benchmark (its largest first run and its runs after a new day), so that the tables are
-    generated from measurements, never typed."""
+def from_benchmarks(path: Path | None = None, training: Path | None = None) -> Assumptions:
+    """`Assumptions` with the measured figures of the committed benchmarks, so that the tables are
+    generated from measurements, never typed: Prepare's rates and kept bytes (``prepare_speed``:
+    its largest first run and its runs after a new day), and the Train, Evaluate and top-K
+    throughputs and the largest size trained within one Lambda (``training_scale``)."""
     result = json.loads((path or repo_root().joinpath(*PREPARE_RESULTS)).read_text(encoding="utf-8"))
+    scale = json.loads((training or repo_root().joinpath(*TRAINING_RESULTS)).read_text(encoding="utf-8"))
     first = result["firstRuns"][-1]["columnar"]
     next_runs = result["incremental"]
     kept_events = [row["events"] - row["newDayEvents"] for row in next_runs]
+    train, topk, max_users = _training_rates(scale)
     return replace(
         Assumptions(),
         prepare_decoded_events_per_second=float(first["eventsPerCpuSecond"]),
@@ -491,6 +534,33 @@ def from_benchmarks(path: Path | None = None) -> Assumptions:
         kept_day_bytes_per_event=round(
             statistics.median(float(row["keptBytesPerEvent"]) for row in next_runs), 1
         ),
+        train_seconds_per_million_interactions=train,
+        topk_seconds_per_million_users=topk,
+        max_trainable_users=max_users,
+    )
+
+
+def _training_rates(result: dict[str, Any]) -> tuple[float, float, float]:
+    """From the largest measured size: Train + Evaluate seconds per million interactions, top-K
+    seconds per million users, and the most users whose Train step, search budget spent, stayed
+    within one Lambda."""
+    models = sorted((row for row in result["steps"] if row["stage"] == "model"), key=lambda row: row["users"])
+    largest = models[-1]
+    seconds = largest["seconds"]
+    fitting = [
+        row["users"]
+        for row in models
+        if "search_fit" in row["seconds"]
+        and row["seconds"]["train_version"]
+        + float(row.get("searchBudgetSeconds", 0.0))
+        + row["seconds"]["search_fit"]
+        + row["seconds"].get("session_choice", 0.0)
+        <= LAMBDA_SECONDS
+    ]
+    return (
+        round((seconds["train_version"] + seconds["evaluate"]) / (largest["interactions"] / 1e6), 3),
+        round(seconds["rank_all_users"] / (largest["users"] / 1e6), 2),
+        float(max(fitting)) if fitting else 0.0,
     )
 
 
