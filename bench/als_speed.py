@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from bench.environment import REPO_ROOT, QuietWaiter, benchmark_main, log
+from bench.environment import REPO_ROOT, QuietWaiter, benchmark_main, log, reset_peak_rss, status_kib
 from bench.figures import Figure, figure
 from recs.engine._threads import single_threaded_blas
 from recs.engine.als import AlternatingLeastSquares
@@ -255,24 +255,13 @@ print(json.dumps(fit_for_memory(sys.argv[1], sys.argv[2], *map(int, sys.argv[3:]
 """
 
 
-def _status_kib(field: str) -> int:
-    with open("/proc/self/status", encoding="utf-8") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"{field} not in /proc/self/status")
-
-
 def fit_for_memory(library: str, path: str, factors: int, iterations: int, threads: int) -> dict[str, Any]:
     """In a fresh process: load the matrix, reset the peak, fit, report the fit's peak growth."""
     matrix = sp.load_npz(path).tocsr()
-    before = _status_kib("VmRSS")
-    # Writing 5 to clear_refs resets VmHWM (Linux >= 4.0), so the peak is the fit's own.
-    with open("/proc/self/clear_refs", "w", encoding="utf-8") as clear:
-        clear.write("5")
+    before = reset_peak_rss()
     timer = time_implicit if library == "implicit" else time_ours
     timer(matrix, factors, iterations, threads)
-    peak = _status_kib("VmHWM")
+    peak = status_kib("VmHWM")
     return {
         "rssBeforeMiB": round(before / 1024, 1),
         "peakMiB": round(peak / 1024, 1),

@@ -38,13 +38,14 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.environment import QuietWaiter, benchmark_main, child_result, log
+from bench.environment import QuietWaiter, benchmark_main, child_result, log, reset_peak_rss, status_kib
 from bench.figures import Figure, figure
+from recs_tools.memory_objects import MemoryObjects
 
 COMMAND = "python -m bench --only prepare_speed"
 OBJECT_BYTES = 8 << 20
@@ -57,27 +58,6 @@ GOAL_SPEEDUP = 5.0
 GOAL_BYTES_PER_EVENT = 40.0
 
 
-class MemoryStore:
-    """An `ObjectStore` over a dict: the measurement leaves S3 out."""
-
-    def __init__(self, objects: dict[str, bytes] | None = None) -> None:
-        self.objects = dict(objects or {})
-
-    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
-        self.objects[key] = data
-
-    def get(self, key: str) -> bytes:
-        return self.objects[key]
-
-    def list_keys(self, prefix: str) -> Iterator[str]:
-        yield from sorted(key for key in self.objects if key.startswith(prefix))
-
-    def delete(self, keys: Sequence[str]) -> int:
-        for key in keys:
-            self.objects.pop(key, None)
-        return len(keys)
-
-
 def split_objects(data: bytes, object_bytes: int = OBJECT_BYTES) -> list[bytes]:
     """NDJSON text cut at line ends into objects of about ``object_bytes``."""
     objects, start = [], 0
@@ -88,26 +68,14 @@ def split_objects(data: bytes, object_bytes: int = OBJECT_BYTES) -> list[bytes]:
     return objects
 
 
-def lake_of(objects: list[bytes], days: int = DAYS, first_day: datetime | None = None) -> MemoryStore:
+def lake_of(objects: list[bytes], days: int = DAYS, first_day: datetime | None = None) -> MemoryObjects:
     """Objects filed round-robin under ``days`` arrival days ending the day before `NOW`."""
     first = first_day or (NOW - timedelta(days=days)).replace(hour=0)
-    store = MemoryStore()
+    store = MemoryObjects()
     for i, data in enumerate(objects):
         day = first + timedelta(days=i % days)
         store.put(f"events/{day:%Y/%m/%d}/{i % 24:02d}/obj-{i:06d}", data)
     return store
-
-
-def _status_kib(field: str) -> int:
-    with open("/proc/self/status", encoding="utf-8") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith(field + ":"))
-
-
-def _reset_peak() -> int:
-    before = _status_kib("VmRSS")
-    with open("/proc/self/clear_refs", "w", encoding="utf-8") as clear:  # resets VmHWM
-        clear.write("5")
-    return before
 
 
 def _cpu() -> float:
@@ -123,7 +91,7 @@ def first_run_child(path: str, way: str) -> dict[str, Any]:
 
     lake = lake_of(split_objects(Path(path).read_bytes()))
     start = NOW - timedelta(days=DAYS + 1)
-    before = _reset_peak()
+    before = reset_peak_rss()
     began, cpu = time.perf_counter(), _cpu()
     builder = InteractionBuilder()
     if way == "record":
@@ -131,11 +99,11 @@ def first_run_child(path: str, way: str) -> dict[str, Any]:
             for record in decode_object(lake.get(key)):
                 builder.add(record)
     else:
-        for block in PreparedDays(lake, MemoryStore(), "events/").blocks(start, NOW):
+        for block in PreparedDays(lake, MemoryObjects(), "events/").blocks(start, NOW):
             builder.add_block(block)
     interactions = builder.build(start_ts=0.0, end_ts=4e9)
     cpu_seconds, seconds = _cpu() - cpu, time.perf_counter() - began
-    peak = (_status_kib("VmHWM") - before) * 1024
+    peak = (status_kib("VmHWM") - before) * 1024
     return {
         "way": way,
         "events": builder.read,
@@ -165,7 +133,7 @@ def incremental_child(path: str, new_day_events: int, largest_new_day: int) -> d
     kept, tail = objects[: -count(largest_new_day)], objects[-count(largest_new_day) :]
     new = tail[: count(new_day_events)]
     lake = lake_of(kept, DAYS - 1, (NOW - timedelta(days=DAYS)).replace(hour=0))
-    artifacts = MemoryStore()
+    artifacts = MemoryObjects()
     start = NOW - timedelta(days=DAYS + 1)
     yesterday = NOW - timedelta(days=1)
     for _ in PreparedDays(lake, artifacts, "events/").blocks(start, yesterday):
@@ -174,7 +142,7 @@ def incremental_child(path: str, new_day_events: int, largest_new_day: int) -> d
     def timed_run(now: datetime, kept: dict[str, bytes]) -> tuple[float, int, dict[str, int]]:
         """One run over the lake with the kept days ``kept`` (a copy: each run starts alike)."""
         began = time.perf_counter()
-        days = PreparedDays(lake, MemoryStore(kept), "events/")
+        days = PreparedDays(lake, MemoryObjects(kept), "events/")
         builder = InteractionBuilder()
         for block in days.blocks(start, now):
             builder.add_block(block)

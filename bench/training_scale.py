@@ -152,11 +152,6 @@ def lake_objects(events: int, object_bytes: int = 8 << 20) -> list[bytes]:
     return objects
 
 
-def _status_kib(field: str) -> int:
-    with open("/proc/self/status", encoding="utf-8") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith(field + ":"))
-
-
 def prepare_child(path: str) -> dict[str, Any]:
     """In a fresh process: Prepare's reading as it runs now (`bench.prepare_speed`'s first run:
     the columnar path over the lake records of ``path`` filed under closed days) and its peak

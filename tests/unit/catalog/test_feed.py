@@ -21,7 +21,8 @@ from recs.store_layout import (
     decode_items,
     version_sk,
 )
-from tests.unit.privacy.fakes import MemoryObjects, MemoryTable
+from recs_tools.memory_objects import MemoryObjects
+from tests.unit.privacy.fakes import MemoryTable
 
 NOW = datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
 

@@ -102,26 +102,3 @@ class MemoryCache:
             self.errors += 1
             return 0
         return self.delete([key for key in list(self.values) if fnmatch.fnmatchcase(key, pattern)])
-
-
-class MemoryObjects:
-    """An `ObjectStore` over a dict."""
-
-    def __init__(self, objects: Mapping[str, bytes] | None = None) -> None:
-        self.objects: dict[str, bytes] = dict(objects or {})
-        self.reads = 0
-
-    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
-        self.objects[key] = data
-
-    def get(self, key: str) -> bytes:
-        self.reads += 1
-        return self.objects[key]
-
-    def list_keys(self, prefix: str) -> Iterator[str]:
-        yield from sorted(k for k in self.objects if k.startswith(prefix))
-
-    def delete(self, keys: Sequence[str]) -> int:
-        for key in keys:
-            self.objects.pop(key, None)
-        return len(keys)

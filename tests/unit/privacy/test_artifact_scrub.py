@@ -16,7 +16,8 @@ from recs.training.privacy.artifact_scrub import ArtifactScrubber, ArtifactScrub
 from recs.training.publish import artifacts as paths
 from recs.training.publish.artifacts import VersionArtifacts
 from recs.training.publish.sparse_arrays import csr_arrays, csr_from
-from tests.unit.privacy.fakes import PSEUDONYMS, MemoryObjects
+from recs_tools.memory_objects import MemoryObjects
+from tests.unit.privacy.fakes import PSEUDONYMS
 
 KEPT, ERASED, ANON = PSEUDONYMS.user("kept"), PSEUDONYMS.user("erased"), PSEUDONYMS.anon("browser")
 VISITORS = [KEPT, ERASED, ANON]

@@ -24,7 +24,8 @@ from recs.store_layout import (
     tombstone_key,
 )
 from recs.training.privacy.artifact_scrub import ScrubOutcome
-from tests.unit.privacy.fakes import PSEUDONYMS, MemoryCache, MemoryObjects, MemoryTable, clock
+from recs_tools.memory_objects import MemoryObjects
+from tests.unit.privacy.fakes import PSEUDONYMS, MemoryCache, MemoryTable, clock
 
 ERASED, KEPT = PSEUDONYMS.user("erased_user"), PSEUDONYMS.user("kept_user")
 LINKED, OTHER_ANON = PSEUDONYMS.anon("anon_linked"), PSEUDONYMS.anon("anon_other")

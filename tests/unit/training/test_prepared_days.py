@@ -15,7 +15,7 @@ from recs.training.prepare.columnar import usable_of_object
 from recs.training.prepare.days import DayStats, PreparedDays, from_parquet, to_parquet
 from recs.training.prepare.interactions import InteractionBuilder, Interactions
 from recs.training.privacy.artifact_scrub import ArtifactScrubber, ArtifactScrubError
-from tests.unit.privacy.fakes import MemoryObjects
+from recs_tools.memory_objects import MemoryObjects
 from tests.unit.training.test_columnar import assert_same, lines, shop_records
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)

@@ -73,30 +73,13 @@ def measure_lake(records: int) -> dict[str, Any]:
     from recs.privacy.lake_purge import LakePurge
     from recs.privacy.visitors import ErasedVisitors
     from recs.pseudonyms import Pseudonymizer
-
-    class Memory:
-        def __init__(self, objects: dict[str, bytes]) -> None:
-            self.objects = objects
-
-        def get(self, key: str) -> bytes:
-            return self.objects[key]
-
-        def put(self, key: str, data: bytes, content_type: str = "") -> None:
-            self.objects[key] = data
-
-        def list_keys(self, prefix: str) -> Any:
-            return iter(sorted(k for k in self.objects if k.startswith(prefix)))
-
-        def delete(self, keys: Any) -> int:
-            for key in keys:
-                self.objects.pop(key, None)
-            return len(keys)
+    from recs_tools.memory_objects import MemoryObjects
 
     objects, erased = _lake(records, np.random.default_rng(SEED))
     compressed = sum(len(v) for v in objects.values())
     pseudonyms = Pseudonymizer(b"scale-measurement-key-0123456789")
     visitors = ErasedVisitors({pseudonyms.tombstone(p) for p in erased}, pseudonyms.tombstone)
-    purge = LakePurge(Memory(objects), "events/", visitors)
+    purge = LakePurge(MemoryObjects(objects), "events/", visitors)
     keys = purge.keys()
     started = time.perf_counter()
     links = purge.find_links(keys)

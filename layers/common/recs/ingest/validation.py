@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -130,30 +130,41 @@ def keep_declared_rates(checked: CheckedEvents, rules: SamplingRules) -> Checked
     type: a tracker configured otherwise would make training count them wrongly."""
     if all(event.sampleRate is None for event in checked.valid):
         return checked
-    valid, indices, refused = [], [], []
-    for index, event in zip(checked.valid_indices, checked.valid, strict=True):
+
+    def refusal(index: int, event: ShopEvent) -> Rejection | None:
         rate = rules.rate(event.eventType)
         if event.sampleRate is None or event.sampleRate == rate:
-            valid.append(event)
-            indices.append(index)
-        else:
-            reason = f"must be {rate}: the shop keeps one in {rate} {event.eventType.value} events"
-            refused.append(Rejection(index, "sampleRate", reason, "sample_rate_mismatch"))
-    rejections = sorted([*checked.rejections, *refused], key=lambda r: r.index)
-    return CheckedEvents(valid=valid, rejections=rejections, received=checked.received, valid_indices=indices)
+            return None
+        reason = f"must be {rate}: the shop keeps one in {rate} {event.eventType.value} events"
+        return Rejection(index, "sampleRate", reason, "sample_rate_mismatch")
+
+    return _refuse_some(checked, refusal)
 
 
 def keep_callers_events(checked: CheckedEvents, subject: str) -> CheckedEvents:
     """Reject the valid events about another user than the verified caller `subject`; events
     about nobody in particular (no ``userId``) stay."""
+
+    def refusal(index: int, event: ShopEvent) -> Rejection | None:
+        if event.userId is None or event.userId == subject:
+            return None
+        return Rejection(index, "userId", "is not the bearer token's user", "not_the_callers_user")
+
+    return _refuse_some(checked, refusal)
+
+
+def _refuse_some(
+    checked: CheckedEvents, refusal: Callable[[int, ShopEvent], Rejection | None]
+) -> CheckedEvents:
+    """The valid events `refusal` finds nothing against; the others join the rejections."""
     valid, indices, refused = [], [], []
     for index, event in zip(checked.valid_indices, checked.valid, strict=True):
-        if event.userId is None or event.userId == subject:
+        rejection = refusal(index, event)
+        if rejection is None:
             valid.append(event)
             indices.append(index)
         else:
-            reason = "is not the bearer token's user"
-            refused.append(Rejection(index, "userId", reason, "not_the_callers_user"))
+            refused.append(rejection)
     rejections = sorted([*checked.rejections, *refused], key=lambda r: r.index)
     return CheckedEvents(valid=valid, rejections=rejections, received=checked.received, valid_indices=indices)
 

@@ -256,14 +256,15 @@ def _id_halves(ids: pa.Array) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.ui
 
 # ---------------------------------------------------------------------- usable -> block
 def block_of(usable: Usable) -> EventBlock:
-    """The `EventBlock` of a `Usable` (one object, or a whole lake day)."""
+    """The `EventBlock` of a `Usable` (one lake object, or one row group of a kept day)."""
     table = usable.table
     user_local, users = _encoded(table.column("user"))
     anon_local, anons = _encoded(table.column("anon"))
     stamp = _numpy(table.column("micros")).astype(np.float64) / 1e6
     linked = (user_local >= 0) & (anon_local >= 0)
-    named_rows = table.filter(table.column("product").is_valid())
-    named = _numpy(table.column("product").is_valid()).astype(np.bool_)
+    has_product = table.column("product").is_valid()
+    named_rows = table.filter(has_product)
+    named = _numpy(has_product).astype(np.bool_)
     item_local, items = _encoded(named_rows.column("product"))
     session_local, sessions = _encoded(named_rows.column("session"))
     return EventBlock(

@@ -22,7 +22,7 @@ import hashlib
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import pyarrow as pa
@@ -48,7 +48,6 @@ class DayStats:
     days_written: int = 0
     objects_decoded: int = 0
     files_deleted: int = 0
-    keys: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
         return {
