@@ -20,7 +20,7 @@ PYTEST_ARGS ?= -n 2
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: help venv tools redis chromium demo test lint format typecheck validate unit integration e2e \
+.PHONY: help venv tools redis chromium java demo test lint format typecheck validate unit integration e2e \
         bench bench-quick bench-deps package-check clean build smoke rollback cost reliability invoke \
         tune-defaults
 
@@ -52,6 +52,10 @@ redis:
 chromium:
 	@scripts/ensure-debian-package.sh chromium chromium
 
+# pyspark (a dev dependency) runs the Spark engine's job in local mode: it needs a Java runtime.
+java:
+	@scripts/ensure-debian-package.sh java openjdk-17-jre-headless
+
 demo: venv redis
 	$(PY) -m recs_tools.local demo
 
@@ -73,16 +77,16 @@ validate: venv tools
 	# Zero failed checks; every skip is justified in the resource's Metadata (a unit test checks).
 	$(CHECKOV) --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
-unit: venv
+unit: venv java
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
-integration: venv redis
+integration: venv redis java
 	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
 
 e2e: venv redis chromium
 	$(BIN)/pytest tests/e2e $(PYTEST_ARGS)
 
-test: venv tools redis chromium lint typecheck validate
+test: venv tools redis chromium java lint typecheck validate
 	$(BIN)/pytest tests $(PYTEST_ARGS)
 
 package-check: venv

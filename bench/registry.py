@@ -69,6 +69,13 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "view: NDCG@10 of the served homepage list, paired per user",
     ),
     Benchmark(
+        "spark_quality",
+        "bench.spark_quality",
+        "Spark engine",
+        "the workflow's Spark branch (Prepare's aggregate, the job script on pyspark in local mode) vs "
+        "the numpy ALS on MovieLens 100K and The Complete Journey: NDCG@10 on the same holdout",
+    ),
+    Benchmark(
         "als_quality",
         "bench.als_quality",
         "Quality: MovieLens 100K",

@@ -1,7 +1,8 @@
-"""The training workflow's Prepare step; Step Functions passes {"step": "prepare", "job": {...}}.
+"""The training workflow's Prepare and ImportFactors steps; Step Functions passes
+{"step": "prepare" | "import_factors", "job": {...}}.
 
-Its own function because it reads the lake with pyarrow, which does not fit beside scipy in one
-Lambda (recs.training.prepare_step); every other step runs on the training function.
+Their own function because they read and write Parquet with pyarrow, which does not fit beside
+scipy in one Lambda (recs.training.prepare_step); every other step runs on the training function.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from typing import Any, Literal
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from recs.api.metrics import log_metrics_per_request
 from recs.api.tracing import make_tracer
 from recs.config.train import TrainSettings
-from recs.training.workflow import PrepareRequest
+from recs.training.workflow import PreparedJob, PrepareRequest
 from recs.wiring.prepare import prepare_step
 
 logger = Logger()
@@ -25,15 +26,26 @@ tracer = make_tracer(disabled=settings.powertools_trace_disabled)
 step = prepare_step(settings)
 
 
-class Invocation(BaseModel):
+class PrepareInvocation(BaseModel):
     step: Literal["prepare"]
     job: PrepareRequest
+
+
+class ImportFactorsInvocation(BaseModel):
+    step: Literal["import_factors"]
+    job: PreparedJob
+
+
+class Invocation(BaseModel):
+    request: PrepareInvocation | ImportFactorsInvocation = Field(discriminator="step")
 
 
 @logger.inject_lambda_context(log_event=False)
 @log_metrics_per_request(metrics)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = Invocation.model_validate(event)
+    request = Invocation.model_validate({"request": event}).request
     logger.append_keys(step=request.step, executionName=request.job.executionName)
+    if isinstance(request, ImportFactorsInvocation):
+        return dict(step.import_factors(request.job).to_state())
     return dict(step.prepare(request.job).to_state())

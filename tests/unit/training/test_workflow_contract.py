@@ -111,12 +111,14 @@ def test_each_step_goes_to_the_function_whose_handler_takes_it() -> None:
     # Then they share no step and, together, take every typed step
     assert not handled["functions/train"] & handled["functions/prepare"]
     assert handled["functions/train"] | handled["functions/prepare"] == set(STEP_DOCUMENTS)
-    assert handled["functions/prepare"] == {"prepare"}
-    # And every task that sends a step sends it to a function that takes it: Prepare to the
-    # prepare function, the rest to the training code (the Map's shards receive its ItemSelector)
+    assert handled["functions/prepare"] == {"prepare", "import_factors"}
+    # And every task that sends a step sends it to a function that takes it: Prepare and
+    # ImportFactors (both read Parquet) to the prepare function, the rest to the training code
+    # (the Map's shards receive its ItemSelector)
     selector_step = STATES["Publish"]["ItemSelector"]["step"]
     tasks = _task_functions(STATES)
-    assert {name for name, function, _ in tasks if function == "${PrepareFunctionArn}"} == {"Prepare"}
+    on_prepare = {name for name, function, _ in tasks if function == "${PrepareFunctionArn}"}
+    assert on_prepare == {"Prepare", "ImportFactors"}
     for name, function, payload in tasks:
         if function not in STEP_FUNCTIONS:
             continue
@@ -128,6 +130,8 @@ def test_each_step_goes_to_the_function_whose_handler_takes_it() -> None:
     ("state", "previous"),
     [
         ("Train", "Prepare"),
+        ("ImportFactors", "Prepare"),
+        ("Train", "ImportFactors"),
         ("Evaluate", "Train"),
         ("Cleanup", "Flip"),
         ("PublishLists", "Evaluate"),
@@ -229,3 +233,34 @@ def test_the_gate_publishes_only_a_present_boolean_true_decision() -> None:
     assert {"BooleanEquals": True, "Variable": "$.gate.passed"} in checks
     assert rule["Next"] == "Publish"
     assert STATES["Gate"]["Default"] == "PublishLists"
+
+
+def test_a_spark_window_goes_through_emr_serverless_and_its_factors_back_to_train() -> None:
+    # Given the states between Prepare and Train
+    assert STATES["Prepare"]["Next"] == "ChooseEngine"
+    choose = STATES["ChooseEngine"]
+    (rule,) = choose["Choices"]
+    # Then only a present engine of "spark" takes the Spark branch; anything else trains on Lambda
+    assert {"Variable": "$.engine", "IsPresent": True} in rule["And"]
+    assert {"Variable": "$.engine", "StringEquals": "spark"} in rule["And"]
+    assert rule["Next"] == "TrainOnSpark"
+    assert choose["Default"] == "Train"
+    assert "engine" in _fields(STEP_DOCUMENTS["prepare"][1])
+    # And TrainOnSpark waits for the job run, reads its entry point and arguments from Prepare's
+    # document and hands that document on unchanged (ResultPath null) to ImportFactors
+    spark = STATES["TrainOnSpark"]
+    assert spark["Resource"] == "arn:aws:states:::emr-serverless:startJobRun.sync"
+    submit = spark["Parameters"]["JobDriver"]["SparkSubmit"]
+    run_fields = _fields(STEP_DOCUMENTS["prepare"][1].model_fields["spark"].annotation.__args__[0])  # type: ignore[union-attr]
+    for path in (submit["EntryPoint.$"], submit["EntryPointArguments.$"]):
+        assert path.startswith("$.spark.")
+        assert path.removeprefix("$.spark.") in run_fields
+    assert _first_field(spark["Parameters"]["Name.$"]) in _fields(STEP_DOCUMENTS["prepare"][1])
+    assert spark["ResultPath"] is None
+    assert spark["Next"] == "ImportFactors"
+    assert STATES["ImportFactors"]["Next"] == "Train"
+    # And a failed or timed-out job run is recorded and notified like any failed step
+    assert spark["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}
+    ]
+    assert 0 < spark["TimeoutSeconds"] < DEFINITION["TimeoutSeconds"]

@@ -32,6 +32,7 @@ from recs_tools.local.functions import LocalFunction
 from recs_tools.local.gateway_events import build_http_api_event
 from recs_tools.local.lambda_shim import route_lambda_invocations
 from recs_tools.local.redis_server import RedisServer, redis_binary, start_redis
+from recs_tools.local.spark import LocalSparkJobs, route_spark_jobs
 
 _log = logging.getLogger(__name__)
 
@@ -105,6 +106,8 @@ class LocalStack:
     #: Functions S3 invokes on uploads (template `Events` of type S3), by bucket logical id.
     s3_notifications: list[S3Notification] = field(init=False, default_factory=list)
     redis: RedisServer | None = field(init=False, default=None)
+    #: The EMR Serverless job runs of the state machine's Spark path (pyspark in local mode).
+    spark_jobs: LocalSparkJobs = field(init=False)
     cache_note: str = field(init=False, default="")
     _exit: ExitStack = field(init=False, default_factory=ExitStack)
     _started: bool = field(init=False, default=False)
@@ -132,6 +135,7 @@ class LocalStack:
         self._start_cache()
         self._provision()
         self._exit.enter_context(route_lambda_invocations(self.functions))
+        self.spark_jobs = self._exit.enter_context(route_spark_jobs(LocalSparkJobs(self._client("s3"))))
         self._started = True
         return self
 
@@ -352,6 +356,34 @@ class LocalStack:
         )
         self.resolver.refs[logical_id] = props["Name"]
         self.physical[logical_id] = props["Name"]
+
+    def _emr_serverless_application(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        """The Spark engine's application (SparkMinInteractions > 0), in moto's EMR Serverless
+        backend: its id and ARN are what the state machine's substitutions and the job role's
+        trust policy name."""
+        props = self.resolver.resolve(props)
+        auto_start = props.get("AutoStartConfiguration", {})
+        auto_stop = props.get("AutoStopConfiguration", {})
+        kwargs: dict[str, Any] = {
+            "name": props.get("Name") or self._name(logical_id),
+            "releaseLabel": props["ReleaseLabel"],
+            "type": props["Type"],
+            "architecture": props.get("Architecture", "X86_64"),
+            "autoStartConfiguration": {"enabled": bool(auto_start.get("Enabled", True))},
+            "autoStopConfiguration": {
+                "enabled": bool(auto_stop.get("Enabled", True)),
+                "idleTimeoutMinutes": int(auto_stop.get("IdleTimeoutMinutes", 15)),
+            },
+        }
+        if "MaximumCapacity" in props:
+            capacity = props["MaximumCapacity"]
+            kwargs["maximumCapacity"] = {"cpu": capacity["Cpu"], "memory": capacity["Memory"]}
+        response = self._client("emr-serverless").create_application(**kwargs)
+        # Ref is the application id (CloudFormation's), as GetAtt ApplicationId.
+        self.resolver.refs[logical_id] = response["applicationId"]
+        self.resolver.attributes[(logical_id, "ApplicationId")] = response["applicationId"]
+        self.resolver.attributes[(logical_id, "Arn")] = response["arn"]
+        self.physical[logical_id] = response["applicationId"]
 
     def _delivery_stream(self, logical_id: str, props: Mapping[str, Any]) -> None:
         props = self.resolver.resolve(props)
@@ -648,6 +680,7 @@ _CREATORS: dict[str, Any] = {
     "AWS::Glue::Database": LocalStack._glue_database,
     "AWS::Glue::Table": LocalStack._glue_table,
     "AWS::Athena::WorkGroup": LocalStack._athena_workgroup,
+    "AWS::EMRServerless::Application": LocalStack._emr_serverless_application,
     "AWS::Serverless::Function": LocalStack._function,
     "AWS::Serverless::HttpApi": LocalStack._http_api,
     "AWS::Serverless::StateMachine": LocalStack._state_machine,
@@ -671,6 +704,8 @@ _ORDER = {
     "AWS::Glue::Database": 3,
     "AWS::Glue::Table": 4,
     "AWS::Athena::WorkGroup": 4,
+    # Before the IAM roles: the Spark job role's trust policy names the application's ARN.
+    "AWS::EMRServerless::Application": 2,
     "AWS::Serverless::LayerVersion": 6,
     "AWS::Serverless::HttpApi": 6,
     "AWS::Serverless::Function": 7,

@@ -31,7 +31,7 @@ from recs.training.fit.session_lists import choose_session_lists
 from recs.training.fit.signals import Signals, derive_signals
 from recs.training.parameters import TrainingParameters
 from recs.training.prepare.interactions import Interactions
-from recs.training.prepare.matrix import interaction_weights
+from recs.training.prepare.weights import interaction_weights
 from recs.training.progress import TrainingProgress
 
 Ranked = lists.Ranked
@@ -131,10 +131,13 @@ def train_version(
     chosen: TrainingParameters | None = None,
     start: dict[str, Any] | None = None,
     progress: TrainingProgress | None = None,
+    fitted: FittedModel | None = None,
 ) -> TrainedVersion:
     """Fit the model on the whole window and derive every list a version publishes.
 
     ``chosen`` skips the search (parameters already chosen); otherwise `choose_parameters` runs.
+    ``fitted`` is a model fitted elsewhere on this window's confidence (the Spark engine), used
+    instead of fitting one here.
     """
     progress = progress or TrainingProgress()
     selection: dict[str, Any] | None = None
@@ -145,8 +148,11 @@ def train_version(
     params = chosen
     family = family_of(params)
     signals = derive_signals(interactions, params, now_ts=end_ts)
-    progress.stage(f"fitting {family} on the whole window")
-    model = fit(family, signals.confidence, params, on_sweep=progress.sweep)
+    if fitted is None:
+        progress.stage(f"fitting {family} on the whole window")
+        model = fit(family, signals.confidence, params, on_sweep=progress.sweep)
+    else:
+        model = fitted
     progress.stage("deriving similar, bought-together, popular and trending lists")
     available = ~unavailable
     neighbours = model.model.similar_items(
@@ -230,9 +236,18 @@ def evaluate_version(
     end_ts: float,
     family: Family,
     current_lift: float | None,
+    fitted: FittedModel | None = None,
 ) -> Evaluation:
     """Holdout metrics of ``family`` (with the chosen ``params``) against popularity and bought
-    most, and the gate's decision."""
-    report = evaluate_holdout(interactions, unavailable, params, end_ts=end_ts, families=[family])
+    most, and the gate's decision. ``fitted``: the family's model already fitted on the
+    holdout's training part (the Spark engine), instead of fitting it here."""
+    report = evaluate_holdout(
+        interactions,
+        unavailable,
+        params,
+        end_ts=end_ts,
+        families=[family],
+        fitted={family: fitted} if fitted is not None else None,
+    )
     decision = gate(report.families.get(family), report.popularity, params, current_lift)
     return Evaluation(report, decision, family)

@@ -148,6 +148,17 @@ class TrainingParameters(BaseModel):
         default=10_000, ge=1, description="Validation users scored per fit (a seeded sample beyond this)."
     )
 
+    # ------------------------------------------------------------------ engine
+    spark_min_interactions: int = Field(
+        default=0,
+        ge=0,
+        description="Train on Spark (EMR Serverless, the stack's SparkEngine) when the window holds "
+        "at least this many interactions; 0 = always on the training Lambda.",
+    )
+    spark_blocks: int = Field(
+        default=0, ge=0, le=10_000, description="Spark ALS user and item blocks; 0 = Spark's default."
+    )
+
     # ------------------------------------------------------------------ lists
     top_k: int = Field(default=100, ge=1, le=500, description="Items stored per user.")
     similar_k: int = Field(default=50, ge=1, le=500, description="Items per similar / bought-together list.")

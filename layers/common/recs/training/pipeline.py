@@ -39,9 +39,9 @@ from recs.store_layout import (
     version_sk,
 )
 from recs.training.build import TrainedVersion, evaluate_version, family_of, train_version
-from recs.training.errors import PublishIncompleteError
+from recs.training.errors import PublishIncompleteError, TrainingError
 from recs.training.evaluate.search import searched_values
-from recs.training.fit.fitting import FittedModel
+from recs.training.fit.fitting import FittedModel, with_factors
 from recs.training.fit.ranking import FactorScorer, ItemWeightScorer, NeighbourScorer, Scorer, rank
 from recs.training.lease import TrainingLease
 from recs.training.parameters import TrainingParameters
@@ -81,6 +81,11 @@ from recs.training.workflow import (
 SECONDS_PER_DAY = 86_400.0
 _METRIC_KEYS = ("k", "precision", "recall", "ndcg", "coverage", "users")
 #: What the job document keeps of the search (its trials stay in the artifacts).
+#: Why a run on the Spark engine did not search (`PreparedJob.spark.chosen` says what it used).
+SPARK_SEARCH_SKIPPED = (
+    "trained on Spark: the search runs on one machine only, so this run fitted the serving "
+    "version's choice (or the configured values)"
+)
 _SEARCH_SUMMARY = ("validationNdcg", "baselines", "fits", "stoppedBy", "skipped")
 
 
@@ -146,15 +151,30 @@ class TrainingPipeline:
         the publish shards."""
         interactions, unavailable, _ = self._load_prepared(job)
         end_ts = job.endTs
-        trained = train_version(
-            interactions,
-            unavailable,
-            interactions.item_category,
-            self.params,
-            end_ts=end_ts,
-            start=self._previous_choice(),
-        )
+        if job.engine == "spark":
+            params = self._spark_params(job)
+            trained = train_version(
+                interactions,
+                unavailable,
+                interactions.item_category,
+                self.params,
+                end_ts=end_ts,
+                chosen=params,
+                fitted=self._spark_model(job, params, "full"),
+            )
+        else:
+            trained = train_version(
+                interactions,
+                unavailable,
+                interactions.item_category,
+                self.params,
+                end_ts=end_ts,
+                start=self._previous_choice(),
+            )
         chosen = searched_values(trained.params)
+        selection = trained.selection
+        if job.engine == "spark":
+            selection = {"skipped": SPARK_SEARCH_SKIPPED}
         store = self._artifacts(job)
         store.put_bytes(paths.MODEL, trained.model.to_bytes())
         store.put_json(paths.MODEL_IDS, {"users": interactions.users, "items": interactions.items})
@@ -166,7 +186,7 @@ class TrainingPipeline:
                 "training": trained.params.recorded(),
                 "configured": self.params.recorded(),
                 "eventWeights": self.params.event_weights,
-                "search": trained.selection,
+                "search": selection,
             },
         )
         store.put_json_gz(paths.ITEM_LISTS, trained.item_lists.to_json(interactions.items))
@@ -191,7 +211,7 @@ class TrainingPipeline:
         most_active = known[np.argsort(-counts, kind="stable")[: self.params.cache_warm_users]]
         store.put_json(paths.ACTIVE_USERS, [interactions.users[int(u)] for u in most_active])
         self._update_meta(job.modelVersion, job.endTs, chosen=json.dumps(chosen))
-        search = trained.selection or {}
+        search = selection or {}
         return TrainedJob(
             **job.model_dump(),
             family=trained.family,
@@ -207,6 +227,17 @@ class TrainingPipeline:
         """Where this run's search starts: the serving version's choice (when it has one)."""
         chosen = self.versions.current_json("chosen")
         return chosen if isinstance(chosen, dict) else None
+
+    def _spark_params(self, job: PreparedJob) -> TrainingParameters:
+        """The parameters the Spark job fitted with (Prepare chose them: no search on this path)."""
+        if job.spark is None:
+            raise TrainingError(f"{job.modelVersion} has the Spark engine but no Spark run")
+        return self.params.model_copy(update=dict(job.spark.chosen))
+
+    def _spark_model(self, job: PreparedJob, params: TrainingParameters, part: str) -> FittedModel:
+        """The ALS model of the factors the Spark job fitted on ``part`` (ImportFactors' matrices)."""
+        factors = self._artifacts(job).get_arrays(paths.SPARK_FACTORS_ARRAYS)
+        return with_factors(params, factors[f"{part}_users"], factors[f"{part}_items"])
 
     def _chosen_params(self, job: TrainedJob) -> TrainingParameters:
         """The parameters Train chose (the job document carries them to Evaluate)."""
@@ -257,6 +288,7 @@ class TrainingPipeline:
             end_ts=job.endTs,
             family=family,
             current_lift=self._current_lift(),
+            fitted=self._spark_model(job, chosen, "holdout") if job.engine == "spark" else None,
         )
         report = {
             "modelVersion": job.modelVersion,

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from recs.ports import KeyValueTable, ObjectStore, PrivacyRecords
 from recs.pseudonyms import Pseudonyms
@@ -21,12 +22,15 @@ from recs.training.errors import TrainingError
 from recs.training.parameters import TrainingParameters
 from recs.training.prepare.catalog import Catalog
 from recs.training.prepare.days import PreparedDays
-from recs.training.prepare.interactions import InteractionBuilder
+from recs.training.prepare.interactions import InteractionBuilder, Interactions
 from recs.training.privacy.exclusions import ExclusionPolicy
 from recs.training.publish import artifacts as paths
 from recs.training.publish.artifacts import VersionArtifacts
 from recs.training.publish.model_versions import ModelVersions
-from recs.training.workflow import PreparedJob, PrepareRequest
+from recs.training.spark import job_script
+from recs.training.spark.exchange import aggregate_to_parquet, factors_from_parquet
+from recs.training.spark.inputs import aggregate, holdout_training_mask, spark_regularization
+from recs.training.workflow import PreparedJob, PrepareRequest, SparkRun
 
 SECONDS_PER_DAY = 86_400.0
 #: Events stamped a little after the run started (client clocks run fast) still count.
@@ -48,6 +52,8 @@ class PrepareDeps:
     privacy: PrivacyRecords
     pseudonyms: Pseudonyms
     clock: Callable[[], datetime]
+    #: ``s3://<artifact bucket>``: where EMR Serverless finds the Spark job and its data.
+    artifacts_uri: str = ""
 
 
 class PrepareStep:
@@ -110,6 +116,7 @@ class PrepareStep:
                 "catalogPresent": catalog.present,
             },
         )
+        spark = self._plan_spark(store, interactions, end_ts) if self._trains_on_spark(interactions) else None
         job = PreparedJob(
             executionName=request.executionName,
             modelVersion=version,
@@ -117,6 +124,8 @@ class PrepareStep:
             endTs=end_ts,
             stats=stats,
             lease=request.input.lease,
+            engine="spark" if spark else "lambda",
+            spark=spark,
         )
         ModelVersions(self.deps.model_table).update_meta(
             version,
@@ -129,6 +138,77 @@ class PrepareStep:
                 "weights": json.dumps(self.params.event_weights),
             },
         )
+        return job
+
+    # ------------------------------------------------------------------ the Spark path
+    def _trains_on_spark(self, interactions: Interactions) -> bool:
+        threshold = self.params.spark_min_interactions
+        return threshold > 0 and len(interactions) >= threshold
+
+    def _plan_spark(self, store: VersionArtifacts, interactions: Interactions, end_ts: float) -> SparkRun:
+        """Write the Spark job, its input (the full window's and the holdout's aggregates) and
+        say how to run it. The parameters are the serving version's choice (the search runs on
+        one machine only), ALS whatever family that version had."""
+        if not self.deps.artifacts_uri.startswith("s3://"):
+            raise TrainingError("the window needs the Spark engine, but no artifact bucket URI is configured")
+        previous = ModelVersions(self.deps.model_table).current_json("chosen")
+        chosen: dict[str, Any] = {**(previous if isinstance(previous, dict) else {}), "model_family": "als"}
+        params = self.params.model_copy(update=chosen)
+        parts = {
+            "full": aggregate(interactions, params, now_ts=end_ts),
+            "holdout": aggregate(
+                interactions, params, now_ts=end_ts, mask=holdout_training_mask(interactions, params)
+            ),
+        }
+        fitted = [name for name, part in parts.items() if part.entries]
+        for name in fitted:
+            store.put_bytes(paths.spark_input_key(name), aggregate_to_parquet(parts[name]))
+        store.put_bytes(paths.SPARK_JOB, job_script())
+        base = f"{self.deps.artifacts_uri.rstrip('/')}/"
+        regularization = ",".join(
+            f"{name}={spark_regularization(params.als_regularization, parts[name]):.9g}" for name in fitted
+        )
+        arguments = [
+            "--input", base + store.key(paths.SPARK_INPUT),
+            "--output", base + store.key(paths.SPARK_FACTORS),
+            "--parts", ",".join(fitted),
+            "--factors", str(params.als_factors),
+            "--regularization", regularization,
+            "--alpha", repr(float(params.als_alpha)),
+            "--iterations", str(params.als_iterations),
+            "--confidence", params.als_confidence,
+            "--epsilon", repr(float(params.als_epsilon)),
+            "--seed", str(params.random_seed),
+            "--blocks", str(params.spark_blocks),
+        ]  # fmt: skip
+        return SparkRun(
+            entryPoint=base + store.key(paths.SPARK_JOB),
+            arguments=arguments,
+            parts=fitted,  # type: ignore[arg-type]
+            chosen=chosen,
+            users=interactions.n_users,
+            items=interactions.n_items,
+        )
+
+    def import_factors(self, job: PreparedJob) -> PreparedJob:
+        """The factors the Spark job wrote (Parquet) as the matrices Train and Evaluate read
+        (`spark/factors.npz`: ``<part>_users``, ``<part>_items``); a part the job did not fit
+        (no entries) is all zeros."""
+        if job.engine != "spark" or job.spark is None:
+            raise TrainingError(f"{job.modelVersion} was not prepared for the Spark engine")
+        spark = job.spark
+        store = VersionArtifacts(self.deps.artifacts, job.modelVersion)
+        factors = int(self.params.model_copy(update=spark.chosen).als_factors)
+        arrays: dict[str, Any] = {}
+        for part in ("full", "holdout"):
+            for side, rows in (("users", spark.users), ("items", spark.items)):
+                prefix = store.key(paths.spark_factors_prefix(part, side))
+                keys = [k for k in self.deps.artifacts.list_keys(prefix) if k.endswith(".parquet")]
+                if part in spark.parts and not keys:
+                    raise TrainingError(f"the Spark job wrote no {part} {side} factors under {prefix}")
+                files = (self.deps.artifacts.get(key) for key in sorted(keys))
+                arrays[f"{part}_{side}"] = factors_from_parquet(files, rows=rows, factors=factors)
+        store.put_arrays(paths.SPARK_FACTORS_ARRAYS, **arrays)
         return job
 
     def _catalog(self) -> Catalog:

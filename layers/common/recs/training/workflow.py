@@ -7,6 +7,7 @@ document it received plus what it adds, so each output model extends its input m
 
     take_lease   LeaseRequest      -> LeaseGrant          (ResultPath $.lease)
     prepare      PrepareRequest    -> PreparedJob         (the execution's input under `input`)
+    import_factors PreparedJob     -> PreparedJob         (the Spark path: after TrainOnSpark)
     train        PreparedJob       -> TrainedJob
     evaluate     TrainedJob        -> EvaluatedJob        (Gate reads $.gate.passed)
     publish_lists EvaluatedJob     -> ListsPublishedJob   (a refused run: shop-wide lists only)
@@ -70,8 +71,22 @@ class PrepareRequest(_Document):
     input: RunInput = Field(default_factory=RunInput)
 
 
+class SparkRun(_Document):
+    """What TrainOnSpark runs (`recs.training.spark`): the job's entry point and arguments as
+    EMR Serverless takes them, the parameters it fits with (the search does not run on this
+    path: the serving version's choice, or the configured values) and the matrix's shape."""
+
+    entryPoint: str
+    arguments: list[str]
+    parts: list[Literal["full", "holdout"]]
+    chosen: dict[str, Any]
+    users: int = Field(ge=0)
+    items: int = Field(ge=0)
+
+
 class PreparedJob(_Document):
-    """A model version exists from here on: its name, the end of its window, its counts."""
+    """A model version exists from here on: its name, the end of its window, its counts, and
+    the engine that trains it (ChooseEngine reads `$.engine`)."""
 
     executionName: str
     modelVersion: str
@@ -79,6 +94,8 @@ class PreparedJob(_Document):
     endTs: float
     stats: dict[str, int]
     lease: LeaseGrant | None = None
+    engine: Literal["lambda", "spark"] = "lambda"
+    spark: SparkRun | None = None
 
 
 class ShardsRef(_Document):
@@ -174,6 +191,7 @@ class AlertedJob(FailedJob):
 STEP_DOCUMENTS: Final[dict[str, tuple[type[BaseModel], type[BaseModel]]]] = {
     "take_lease": (LeaseRequest, LeaseGrant),
     "prepare": (PrepareRequest, PreparedJob),
+    "import_factors": (PreparedJob, PreparedJob),
     "train": (PreparedJob, TrainedJob),
     "evaluate": (TrainedJob, EvaluatedJob),
     "publish_shard": (EvaluatedJob, ShardWritten),

@@ -23,5 +23,6 @@ def prepare_step(settings: TrainSettings) -> PrepareStep:
         ),
         pseudonyms=pseudonymizer(settings.pseudonym_secret_id),
         clock=utc_now,
+        artifacts_uri=f"s3://{settings.artifact_bucket_name}",
     )
     return PrepareStep(settings.lake_prefix, settings.training_parameters(), deps)

@@ -33,14 +33,14 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from recs.evaluation import PairedDifference, evaluate_topk, ndcg_per_user, paired_bootstrap
-from recs.training.fit.fitting import Family, fit
+from recs.training.fit.fitting import Family, FittedModel, fit
 from recs.training.fit.lists import popularity
 from recs.training.fit.ranking import PopularityScorer, Scorer, rank
 from recs.training.fit.signals import Signals, derive_signals
 from recs.training.parameters import EvaluationParameters
 from recs.training.prepare.interactions import PURCHASE_CODE, Interactions
-from recs.training.prepare.matrix import event_weight_vector
 from recs.training.prepare.visits import last_visit_holdout
+from recs.training.prepare.weights import event_weight_vector
 
 #: Names of the baselines every comparison adds.
 POPULARITY = "popularity"
@@ -185,12 +185,14 @@ def baseline_lists(
     return {POPULARITY: popular, BOUGHT_MOST: bought_most}
 
 
-def family_scorer(family: Family, params: EvaluationParameters) -> MakeScorer:
-    """A model family fitted on the training part's confidence, scoring the evaluated users'
-    recency-weighted profiles."""
+def family_scorer(
+    family: Family, params: EvaluationParameters, fitted: FittedModel | None = None
+) -> MakeScorer:
+    """A model family fitted on the training part's confidence (or ``fitted``, fitted on it
+    elsewhere), scoring the evaluated users' recency-weighted profiles."""
 
     def make(signals: Signals, users: npt.NDArray[np.int64]) -> Scorer:
-        model = fit(family, signals.confidence, params)
+        model = fitted or fit(family, signals.confidence, params)
         return model.scorer(users, signals.confidence[users], signals.profile[users])
 
     return make
@@ -231,14 +233,17 @@ def evaluate_holdout(
     *,
     end_ts: float,
     families: Sequence[Family],
+    fitted: Mapping[Family, FittedModel] | None = None,
 ) -> HoldoutReport:
-    """Evaluate ``families`` (fitted on the training part) against the baselines."""
+    """Evaluate ``families`` (fitted on the training part, here or, in ``fitted``, elsewhere)
+    against the baselines."""
+    prefitted = fitted or {}
     compared = compare_on_holdout(
         interactions,
         unavailable,
         params,
         end_ts=end_ts,
-        methods={family: (family_scorer(family, params), True) for family in families},
+        methods={family: (family_scorer(family, params, prefitted.get(family)), True) for family in families},
     )
     differences: dict[str, dict[str, Any]] = {}
     if compared.evaluated_users:

@@ -150,6 +150,20 @@ def fit(
     return FittedModel(family, model.fit(matrix))
 
 
+def with_factors(
+    params: FitParameters, user_factors: npt.NDArray[np.float32], item_factors: npt.NDArray[np.float32]
+) -> FittedModel:
+    """An ALS model whose factors were fitted elsewhere (the Spark engine), with ``params``'s
+    hyperparameters for what the model still computes itself (folding in recent profiles)."""
+    if user_factors.ndim != 2 or item_factors.ndim != 2 or user_factors.shape[1] != item_factors.shape[1]:
+        raise ValueError(f"factor shapes do not match: {user_factors.shape} and {item_factors.shape}")
+    model = make_model("als", params)
+    assert isinstance(model, AlternatingLeastSquares)
+    model.user_factors = np.ascontiguousarray(user_factors, dtype=np.float32)
+    model.item_factors = np.ascontiguousarray(item_factors, dtype=np.float32)
+    return FittedModel("als", model)
+
+
 def candidate_families(params: FitParameters, n_items: int, n_users: int = 0) -> list[Family]:
     """The families a run considers: the configured one, or for ``auto`` ALS (always), EASE when
     the catalog is small enough for its n² item-item matrix, and user neighbours when there are

@@ -27,8 +27,8 @@ import scipy.sparse as sp
 
 from recs.training.parameters import RepeatScope
 from recs.training.prepare.interactions import PURCHASE_CODE, Interactions
-from recs.training.prepare.matrix import SECONDS_PER_DAY, event_weight_vector
 from recs.training.prepare.visits import Visits
+from recs.training.prepare.weights import SECONDS_PER_DAY, event_weight_vector
 
 #: Prior strength (in purchases) pulling a shopper's repeat rate towards the shop's.
 REPEAT_RATE_PRIOR = 10.0

@@ -18,9 +18,12 @@ execute code when loaded. Layout under ``models/<version>/``:
 ``shards/users-NNNNN.npz``         one shard's users and what ranking them needs
 ``published/<shard>.json``         written by a shard after all its rows are stored
 ``evaluation.json``                the holdout report and the gate's decision
+``spark/``                         the Spark path only: the job, its input (``input/<part>.
+                                   parquet``), its factors (``factors/<part>/<side>/``) and
+                                   those as matrices (``factors.npz``)
 =================================  ===========================================================
 
-``prepared/`` and ``shards/`` are intermediate and removed by the cleanup step.
+``prepared/``, ``shards/`` and ``spark/`` are intermediate and removed by the cleanup step.
 """
 
 from __future__ import annotations
@@ -50,7 +53,19 @@ ITEM_LISTS = "model/item_lists.json.gz"
 ACTIVE_USERS = "model/active_users.json"
 SHARD_MANIFEST = "shards/manifest.json"
 EVALUATION = "evaluation.json"
-INTERMEDIATE = ("prepared/", "shards/")
+SPARK_JOB = "spark/als_job.py"
+SPARK_INPUT = "spark/input"
+SPARK_FACTORS = "spark/factors"
+SPARK_FACTORS_ARRAYS = "spark/factors.npz"
+INTERMEDIATE = ("prepared/", "shards/", "spark/")
+
+
+def spark_input_key(part: str) -> str:
+    return f"{SPARK_INPUT}/{part}.parquet"
+
+
+def spark_factors_prefix(part: str, side: str) -> str:
+    return f"{SPARK_FACTORS}/{part}/{side}/"
 
 
 def shard_key(name: str) -> str:
