@@ -17,6 +17,11 @@ are scored by the Evaluate step's code on the same users: NDCG@10 of the ranked 
 model's boost included, as published). The goal, from the scale issue: Spark's NDCG@10 within 2% of
 the numpy ALS, read as ``Spark >= 0.98 x numpy`` on a 95% paired bootstrap (met only when the
 whole interval is above).
+
+The cost model's Spark unit (`recs_tools.deploy.cost`) comes from the larger data set: the job
+on its whole window with 2 and with 12 iterations, the difference per iteration, in core-seconds
+per million entries (local mode, ``local[2]``: no shuffle between machines, so a cluster's is
+higher; docs/deploy.md says so where it uses it).
 """
 
 from __future__ import annotations
@@ -31,14 +36,14 @@ import numpy as np
 
 from bench.datasets import Dataset, complete_journey, movielens
 from bench.environment import benchmark_main, log
-from bench.figures import Figure, goal_figure
+from bench.figures import Figure, figure, goal_figure
 from recs.training.evaluate.holdout import compare_on_holdout, family_scorer
 from recs.training.fit.fitting import with_factors
 from recs.training.parameters import TrainingParameters
 from recs.training.prepare.interactions import Interactions
 from recs.training.spark import job_script
 from recs.training.spark.exchange import aggregate_to_parquet, factors_from_parquet
-from recs.training.spark.inputs import aggregate, holdout_training_mask, spark_regularization
+from recs.training.spark.inputs import Aggregate, aggregate, holdout_training_mask, spark_regularization
 from recs_tools.training.event_files import read_events
 from recs_tools.training.offline import load_window
 
@@ -48,6 +53,9 @@ BUCKET = "spark-bench"
 #: The product's defaults, ALS, one run's threads (both engines on the same two cores).
 PARAMS = TrainingParameters(model_family="als", auto_tune=False)
 QUICK_HOUSEHOLDS = 600
+#: The iteration cost's two runs (`iteration_cost`), and the cores local mode runs on.
+SHORT, LONG = 2, 12
+LOCAL_CORES = 2
 
 
 def _interactions(dataset: Dataset) -> tuple[Interactions, float]:
@@ -57,46 +65,74 @@ def _interactions(dataset: Dataset) -> tuple[Interactions, float]:
         return load_window(read_events(path), PARAMS, None)
 
 
-def _spark_factors(inter: Interactions, end_ts: float) -> tuple[np.ndarray, np.ndarray, float, str]:
-    """The Spark job on the holdout's training part, as the workflow runs it."""
-    import boto3
-    from moto import mock_aws
+class SparkBench:
+    """The job on a moto S3 bucket through EMR Serverless's local stand-in, as the workflow runs it."""
 
-    from recs_tools.local.spark import LocalSparkJobs
+    def __init__(self) -> None:
+        import boto3
+        from moto import mock_aws
 
-    part = aggregate(inter, PARAMS, now_ts=end_ts, mask=holdout_training_mask(inter, PARAMS))
-    with mock_aws():
-        s3 = boto3.client("s3", region_name="eu-west-1")
-        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-        s3.put_object(Bucket=BUCKET, Key="run/input/holdout.parquet", Body=aggregate_to_parquet(part))
-        s3.put_object(Bucket=BUCKET, Key="run/als_job.py", Body=job_script())
+        from recs_tools.local.spark import LocalSparkJobs
+
+        self._mock = mock_aws()
+        self._mock.start()
+        self.s3 = boto3.client("s3", region_name="eu-west-1")
+        self.s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        self.s3.put_object(Bucket=BUCKET, Key="run/als_job.py", Body=job_script())
+        self.jobs = LocalSparkJobs(self.s3)
+
+    def close(self) -> None:
+        self._mock.stop()
+
+    def fit(self, part: Aggregate, name: str, iterations: int) -> tuple[np.ndarray, np.ndarray, float]:
+        """Both sides' factors of ``part`` and the job's wall seconds (JVM start included)."""
+        self.s3.put_object(Bucket=BUCKET, Key=f"run/input/{name}.parquet", Body=aggregate_to_parquet(part))
         regularization = spark_regularization(PARAMS.als_regularization, part)
         arguments = [
             "--input", f"s3://{BUCKET}/run/input", "--output", f"s3://{BUCKET}/run/factors",
-            "--parts", "holdout", "--factors", str(PARAMS.als_factors),
-            "--regularization", f"holdout={regularization:.9g}", "--alpha", repr(PARAMS.als_alpha),
-            "--iterations", str(PARAMS.als_iterations), "--confidence", PARAMS.als_confidence,
+            "--parts", name, "--factors", str(PARAMS.als_factors),
+            "--regularization", f"{name}={regularization:.9g}", "--alpha", repr(PARAMS.als_alpha),
+            "--iterations", str(iterations), "--confidence", PARAMS.als_confidence,
             "--epsilon", repr(PARAMS.als_epsilon), "--seed", str(PARAMS.random_seed),
         ]  # fmt: skip
         began = time.perf_counter()
-        run = LocalSparkJobs(s3).run("bench", f"s3://{BUCKET}/run/als_job.py", arguments)
+        run = self.jobs.run(name, f"s3://{BUCKET}/run/als_job.py", arguments)
         seconds = time.perf_counter() - began
         if not run.succeeded:
             raise RuntimeError(f"the Spark job failed:\n{run.log_tail}")
+        return self._side(name, "users", part.n_users), self._side(name, "items", part.n_items), seconds
 
-        def side(name: str, rows: int) -> np.ndarray:
-            listed = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"run/factors/holdout/{name}/")
-            keys = [o["Key"] for o in listed.get("Contents", []) if o["Key"].endswith(".parquet")]
-            files = [s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() for key in keys]
-            return factors_from_parquet(files, rows=rows, factors=PARAMS.als_factors)
-
-        return side("users", inter.n_users), side("items", inter.n_items), seconds, f"{regularization:.4g}"
+    def _side(self, part: str, side: str, rows: int) -> np.ndarray:
+        listed = self.s3.list_objects_v2(Bucket=BUCKET, Prefix=f"run/factors/{part}/{side}/")
+        keys = [o["Key"] for o in listed.get("Contents", []) if o["Key"].endswith(".parquet")]
+        files = [self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() for key in keys]
+        return factors_from_parquet(files, rows=rows, factors=PARAMS.als_factors)
 
 
-def measure(dataset: Dataset) -> dict[str, Any]:
+def iteration_cost(spark: SparkBench, part: Aggregate) -> dict[str, Any]:
+    """Core-seconds of one ALS iteration per million entries: the job with ``SHORT`` and ``LONG``
+    iterations on the same part, their difference per iteration (the JVM's start, reading and
+    writing cancel out), times the local cores."""
+    _, _, short = spark.fit(part, "full", SHORT)
+    _, _, long = spark.fit(part, "full", LONG)
+    per_iteration = max(long - short, 0.0) / (LONG - SHORT)
+    return {
+        "entries": part.entries,
+        "secondsShort": round(short, 2),
+        "secondsLong": round(long, 2),
+        "iterations": [SHORT, LONG],
+        "coreSecondsPerIterationPerMillionEntries": round(
+            per_iteration * LOCAL_CORES / part.entries * 1e6, 3
+        ),
+    }
+
+
+def measure(dataset: Dataset, spark: SparkBench, *, cost: bool) -> dict[str, Any]:
     inter, end_ts = _interactions(dataset)
     log(f"  {dataset.label}: {len(inter):,} interactions, {inter.n_users:,} users, {inter.n_items:,} items")
-    users, items, spark_seconds, regularization = _spark_factors(inter, end_ts)
+    holdout = aggregate(inter, PARAMS, now_ts=end_ts, mask=holdout_training_mask(inter, PARAMS))
+    users, items, spark_seconds = spark.fit(holdout, "holdout", PARAMS.als_iterations)
+    regularization = f"{spark_regularization(PARAMS.als_regularization, holdout):.4g}"
     began = time.perf_counter()
     compared = compare_on_holdout(
         inter,
@@ -109,8 +145,8 @@ def measure(dataset: Dataset) -> dict[str, Any]:
         },
     )
     numpy_seconds = time.perf_counter() - began
-    spark, numpy = compared.ndcg_per_user("spark"), compared.ndcg_per_user("numpy")
-    log(f"  {dataset.label}: NDCG@10 Spark {spark.mean():.4f}, numpy {numpy.mean():.4f}")
+    ranked_spark, ranked_numpy = compared.ndcg_per_user("spark"), compared.ndcg_per_user("numpy")
+    log(f"  {dataset.label}: NDCG@10 Spark {ranked_spark.mean():.4f}, numpy {ranked_numpy.mean():.4f}")
     return {
         "label": dataset.label,
         "interactions": len(inter),
@@ -120,7 +156,8 @@ def measure(dataset: Dataset) -> dict[str, Any]:
         "ndcg": {name: compared.on_interactions[name] for name in ("spark", "numpy", "popularity")},
         "sparkRegParam": regularization,
         "seconds": {"sparkJob": round(spark_seconds, 1), "numpyFitAndScoring": round(numpy_seconds, 1)},
-        "_perUser": (spark, numpy),
+        "iterationCost": iteration_cost(spark, aggregate(inter, PARAMS, now_ts=end_ts)) if cost else None,
+        "_perUser": (ranked_spark, ranked_numpy),
     }
 
 
@@ -128,8 +165,13 @@ def run(quick: bool) -> dict[str, Any]:
     datasets = [movielens(), complete_journey(QUICK_HOUSEHOLDS if quick else None, SEED)]
     results: dict[str, Any] = {}
     figures: list[Figure] = []
-    for dataset in datasets:
-        result = measure(dataset)
+    bench = SparkBench()
+    try:
+        # The iteration cost on the larger data set only (the last): its entries dwarf the JVM.
+        measured = [measure(d, bench, cost=d is datasets[-1]) for d in datasets]
+    finally:
+        bench.close()
+    for dataset, result in zip(datasets, measured, strict=True):
         spark, numpy = result.pop("_perUser")
         results[dataset.name] = result
         figures.append(
@@ -145,6 +187,19 @@ def run(quick: bool) -> dict[str, Any]:
                 note=f"{result['evaluatedUsers']:,} users; Spark regParam {result['sparkRegParam']}",
             )
         )
+    cost = results[datasets[-1].name]["iterationCost"]
+    figures.append(
+        figure(
+            "Spark engine",
+            f"{datasets[-1].label}: Spark ALS, core-seconds per iteration per million entries (local mode)",
+            cost["coreSecondsPerIterationPerMillionEntries"],
+            "core-s",
+            note=f"{cost['entries']:,} entries, factors {PARAMS.als_factors}; {SHORT} vs {LONG} iterations "
+            f"({cost['secondsShort']} s vs {cost['secondsLong']} s on {LOCAL_CORES} cores); the cost model's "
+            "Spark unit (docs/deploy.md)",
+            digits=3,
+        )
+    )
     return {
         "command": COMMAND,
         "seeds": {"completeJourneySample": SEED, "bootstrap": SEED, "als": PARAMS.random_seed},

@@ -102,3 +102,23 @@ def test_a_job_that_fails_reports_it_and_writes_nothing(s3: Any) -> None:
     assert not run.succeeded
     assert "holdout.parquet" in run.log_tail
     assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix="run/factors/")
+
+
+def test_a_job_run_again_replaces_its_output_as_spark_overwrites_it_on_s3(s3: Any) -> None:
+    # Given a job that already wrote the holdout part's factors, and a stale file beside them
+    inter, end = _shop()
+    part = aggregate(inter, PARAMS, now_ts=end, mask=holdout_training_mask(inter, PARAMS))
+    s3.put_object(Bucket=BUCKET, Key="run/input/holdout.parquet", Body=aggregate_to_parquet(part))
+    s3.put_object(Bucket=BUCKET, Key="run/als_job.py", Body=job_script())
+    s3.put_object(Bucket=BUCKET, Key="run/factors/holdout/users/part-stale.parquet", Body=b"old")
+    jobs = LocalSparkJobs(s3)
+    arguments = _arguments(PARAMS, "1.0")
+    assert jobs.run("first", f"s3://{BUCKET}/run/als_job.py", arguments).succeeded
+    first = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="run/factors/")["Contents"]}
+    # When it runs again on the same output
+    assert jobs.run("again", f"s3://{BUCKET}/run/als_job.py", arguments).succeeded
+    # Then only the second run's files are there: nothing stale is read back with them
+    second = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="run/factors/")["Contents"]}
+    assert "run/factors/holdout/users/part-stale.parquet" not in first | second
+    assert not first & {k for k in second if k.endswith(".parquet")}
+    _factors(s3, "run/factors/holdout/users/", inter.n_users, PARAMS.als_factors)

@@ -20,6 +20,7 @@ from recs_tools.deploy.cost import (
     publish,
     publish_saving,
     report,
+    spark_vcpu_seconds,
     traffic,
     user_row_bytes,
     write_units,
@@ -111,8 +112,23 @@ def test_a_scale_beyond_the_measured_training_limit_is_marked_as_needing_the_sca
     assert "10,000,000 MAU* |" in header
     assert "1,000,000 MAU |" in header
     assert "10,000 MAU |" in header
-    assert "needs the scale path" in text
+    assert "the Spark engine fits the ALS on EMR Serverless" in text
     assert f"{A.max_trainable_users:,.0f} users the Train step was measured" in text
+
+
+def test_sizes_past_one_train_step_pay_for_spark_and_only_those() -> None:
+    # Given one size within the measured Train step and one past it
+    within, past = A.max_trainable_users / 2, A.max_trainable_users * 10
+    # Then only the larger pays EMR Serverless, in proportion to its vCPU-seconds
+    assert monthly_cost(within, A, P)["EMR Serverless (Spark ALS, sizes past one Train step)"] == 0.0
+    spark = monthly_cost(past, A, P)["EMR Serverless (Spark ALS, sizes past one Train step)"]
+    hours = A.training_runs_per_month * spark_vcpu_seconds(past, A) / 3600
+    assert spark == pytest.approx(hours * (P.emr_serverless_vcpu_hour + 4 * P.emr_serverless_gb_hour))
+    # And a run's vCPU-seconds are both parts' iterations at the measured unit and the cluster factor
+    entries = past * A.share_of_mau_with_lists * A.interactions_per_user
+    assert spark_vcpu_seconds(past, A) == pytest.approx(
+        2 * entries / 1e6 * A.als_iterations * A.spark_core_seconds_per_iteration_per_million_entries * 2.0
+    )
 
 
 def test_access_logs_the_alerts_key_and_the_nat_of_a_cached_stack_checking_tokens_are_priced() -> None:
@@ -206,6 +222,6 @@ def test_the_training_rates_and_the_largest_size_come_from_the_training_benchmar
     assert measured.train_seconds_per_million_interactions == pytest.approx((400.0 + 10.0) / 40.0)
     assert measured.topk_seconds_per_million_users == pytest.approx(100.0)
     assert measured.max_trainable_users == 100_000
-    # And a scale beyond it is marked for the scale path in the report's engine row
+    # And a scale beyond it trains on Spark in the report's engine row
     text = report((10_000, 1_000_000), measured, P)
-    assert "| engine | one Lambda per step | the scale path (not built) |" in text
+    assert "| engine | one Lambda per step | Spark (EMR Serverless) for ALS, Lambdas for the rest |" in text

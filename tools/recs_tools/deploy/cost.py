@@ -30,6 +30,7 @@ from recs_tools.checkout import repo_root
 #: prepare_speed training_scale).
 PREPARE_RESULTS = ("bench", "results", "prepare_speed.json")
 TRAINING_RESULTS = ("bench", "results", "training_scale.json")
+SPARK_RESULTS = ("bench", "results", "spark_quality.json")
 HOURS_PER_MONTH = 730.0
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 DAYS_PER_MONTH = 30.4
@@ -73,6 +74,8 @@ class Prices:
     secrets_manager_secret_month: float = 0.40
     secrets_manager_per_10k_calls: float = 0.05
     data_transfer_out_gb: float = 0.09
+    emr_serverless_vcpu_hour: float = 0.052624  # x86_64 (us-east-1)
+    emr_serverless_gb_hour: float = 0.0057785  # (us-east-1)
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,14 @@ class Assumptions:
     train_seconds_per_million_interactions: float = (124.2 + 66.7) / 40.0  # train + evaluate
     topk_seconds_per_million_users: float = 62.9
     rows_written_per_second: float = 1_000.0  # per publish invocation (assumed)
+    # The Spark engine (beyond max_trainable_users): measured core-seconds of one ALS iteration
+    # per million matrix entries in local mode (bench/spark_quality.py), times an assumed factor
+    # for a cluster's shuffles and executor starts, with EMR Serverless's 4 GB per vCPU; each run
+    # fits two parts (the window and the holdout's training part) of ``als_iterations`` each.
+    spark_core_seconds_per_iteration_per_million_entries: float = 5.3
+    spark_cluster_overhead: float = 2.0  # assumed
+    spark_gb_per_vcpu: float = 4.0
+    als_iterations: int = 15
     purge_seconds_per_run: float = 10.0
     purge_memory_gb: float = 2.9375  # 3008 MB
     interactions_per_user: float = 40.0
@@ -236,6 +247,35 @@ def train_run_seconds(mau: float, a: Assumptions) -> float:
     """The Train and Evaluate steps of one run at the measured rate, the parameter search aside."""
     interactions = mau * a.share_of_mau_with_lists * a.interactions_per_user
     return interactions / 1e6 * a.train_seconds_per_million_interactions
+
+
+def trains_on_spark(mau: float, a: Assumptions) -> bool:
+    """Whether the size needs the Spark engine: more users with lists than one Train step was
+    measured to handle (the stack's SparkMinInteractions set below that size)."""
+    return mau * a.share_of_mau_with_lists > a.max_trainable_users
+
+
+def spark_vcpu_seconds(mau: float, a: Assumptions) -> float:
+    """vCPU-seconds of one run's Spark job: both parts, every iteration, the cluster factor."""
+    entries = mau * a.share_of_mau_with_lists * a.interactions_per_user
+    return (
+        2 * entries / 1e6 * a.als_iterations
+        * a.spark_core_seconds_per_iteration_per_million_entries * a.spark_cluster_overhead
+    )  # fmt: skip
+
+
+def prepare_fits_one_lambda(mau: float, a: Assumptions) -> bool:
+    day_events = traffic(mau, a).events / DAYS_PER_MONTH
+    return prepare_run_seconds(day_events * a.training_window_days, day_events, a) <= LAMBDA_SECONDS
+
+
+def engine(mau: float, a: Assumptions) -> str:
+    """What trains this size: one Lambda per step, Spark for the factorization, or beyond both."""
+    if fits_one_lambda(mau, a):
+        return "one Lambda per step"
+    if prepare_fits_one_lambda(mau, a):
+        return "Spark (EMR Serverless) for ALS, Lambdas for the rest"
+    return "Spark for ALS; Prepare over one Lambda (not built)"
 
 
 def fits_one_lambda(mau: float, a: Assumptions) -> bool:
@@ -374,6 +414,14 @@ def monthly_cost(
         "Secrets Manager": p.secrets_manager_secret_month
         + t.api / 1e6 * a.secret_reads_per_million_requests / 1e4 * p.secrets_manager_per_10k_calls,
         "Data transfer out (responses)": t.recommend * a.response_bytes / GB * p.data_transfer_out_gb,
+        "EMR Serverless (Spark ALS, sizes past one Train step)": (
+            runs
+            * spark_vcpu_seconds(mau, a)
+            / 3600
+            * (p.emr_serverless_vcpu_hour + a.spark_gb_per_vcpu * p.emr_serverless_gb_hour)
+            if trains_on_spark(mau, a)
+            else 0.0
+        ),
     }
     if cache:
         cached_gb = max(a.cache_minimum_gb, version_gb * a.cached_share_of_user_lists)
@@ -445,8 +493,9 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
             f"\\* At {sizes} MAU a step outgrows one Lambda: more shoppers with lists than the "
             f"{a.max_trainable_users:,.0f} users the Train step was measured to handle in one Lambda "
             f"(docs/training.md, Scale), or a daily Prepare over {LAMBDA_SECONDS:,.0f} s (below). "
-            "Those columns price a deployment that needs the scale path (training outside one "
-            "Lambda), which today's training is not.",
+            "Past the first, the Spark engine fits the ALS on EMR Serverless (priced above from the "
+            "measured Spark unit, below); past the second, Prepare itself needs the scale path, "
+            "which is not built (the engine row says which sizes).",
         ]
     lines += [
         "",
@@ -469,10 +518,11 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
     lines.append("| DynamoDB write units | " + " | ".join(f"{r.write_units:,.0f}" for r in runs) + " |")
     day_events = [traffic(m, a).events / DAYS_PER_MONTH for m in scales]
     window_events = [d * a.training_window_days for d in day_events]
+    lines.append("| engine | " + " | ".join(engine(m, a) for m in scales) + " |")
     lines.append(
-        "| engine | "
+        "| Spark ALS, vCPU-hours a run (both parts) | "
         + " | ".join(
-            "one Lambda per step" if fits_one_lambda(m, a) else "the scale path (not built)" for m in scales
+            f"{spark_vcpu_seconds(m, a) / 3600:,.1f}" if trains_on_spark(m, a) else "-" for m in scales
         )
         + " |"
     )
@@ -505,7 +555,12 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
         f"Prepare: "
         f"{a.prepare_decoded_events_per_second:,.0f} lake events decoded and "
         f"{a.prepare_kept_events_per_second:,.0f} read from the kept days per CPU second; a daily run "
-        "decodes the day that closed and reads the rest of the window from its kept copies.",
+        "decodes the day that closed and reads the rest of the window from its kept copies. "
+        "Spark ALS: "
+        f"{a.spark_core_seconds_per_iteration_per_million_entries:,} core-seconds per iteration per "
+        "million entries, measured in local mode (bench/spark_quality.py), times an assumed "
+        f"{a.spark_cluster_overhead:g} for a cluster's shuffles and executor starts; a run fits the "
+        f"window and the holdout's training part, {a.als_iterations} iterations each.",
         "",
         f"Row sizes (recs.store_layout.list_row): a user's top-{a.top_k} row {user_row_bytes(a):,} bytes "
         f"({write_units(user_row_bytes(a))} write units), a similar-items row of {a.similar_k} "
@@ -514,13 +569,19 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
     return "\n".join(lines)
 
 
-def from_benchmarks(path: Path | None = None, training: Path | None = None) -> Assumptions:
+def from_benchmarks(
+    path: Path | None = None, training: Path | None = None, spark: Path | None = None
+) -> Assumptions:
     """`Assumptions` with the measured figures of the committed benchmarks, so that the tables are
     generated from measurements, never typed: Prepare's rates and kept bytes (``prepare_speed``:
-    its largest first run and its runs after a new day), and the Train, Evaluate and top-K
-    throughputs and the largest size trained within one Lambda (``training_scale``)."""
+    its largest first run and its runs after a new day), the Train, Evaluate and top-K
+    throughputs and the largest size trained within one Lambda (``training_scale``), and the
+    Spark engine's cost per iteration (``spark_quality``)."""
     result = json.loads((path or repo_root().joinpath(*PREPARE_RESULTS)).read_text(encoding="utf-8"))
     scale = json.loads((training or repo_root().joinpath(*TRAINING_RESULTS)).read_text(encoding="utf-8"))
+    spark_result = json.loads((spark or repo_root().joinpath(*SPARK_RESULTS)).read_text(encoding="utf-8"))
+    (spark_cost,) = [d["iterationCost"] for d in spark_result["datasets"].values() if d.get("iterationCost")]
+    spark_unit = float(spark_cost["coreSecondsPerIterationPerMillionEntries"])
     first = result["firstRuns"][-1]["columnar"]
     next_runs = result["incremental"]
     kept_events = [row["events"] - row["newDayEvents"] for row in next_runs]
@@ -537,6 +598,7 @@ def from_benchmarks(path: Path | None = None, training: Path | None = None) -> A
         train_seconds_per_million_interactions=train,
         topk_seconds_per_million_users=topk,
         max_trainable_users=max_users,
+        spark_core_seconds_per_iteration_per_million_entries=spark_unit,
     )
 
 

@@ -10,7 +10,8 @@ job the way EMR Serverless would, through the same entry point and arguments:
 2. ``spark-submit --master local[N]`` (pyspark's own, Java from Debian's packages) runs the
    entry point with them;
 3. every file the job wrote under those paths (Spark's ``part-*.parquet`` and markers, not its
-   ``.crc`` checksums) is uploaded back under the matching S3 key.
+   ``.crc`` checksums) is uploaded back under the matching S3 key, and every file it removed
+   (Spark's overwrite mode clears its output first) is deleted there.
 
 A job that exits non-zero fails the task (``LocalSparkJobFailed``, the end of its log as the
 cause), which the state machine's Catch (States.ALL) takes as it takes a failed job run in AWS.
@@ -82,9 +83,14 @@ class LocalSparkJobs:
             )
             succeeded = completed.returncode == 0
             if succeeded:
-                for path in sorted(_files(root) - before):
+                after = _files(root)
+                for path in sorted(after - before):
                     if not path.name.endswith(".crc"):
                         self._upload(path, root)
+                # What the job removed (Spark's overwrite mode clears its output first) goes
+                # from S3 too, as it would on EMR.
+                for path in sorted(before - after):
+                    self._delete(path, root)
         log = _without_chatter(completed.stdout + completed.stderr)[-LOG_TAIL_CHARS:]
         run = SparkJobRun(job_run_id, name, entry_point, list(arguments), succeeded, log)
         self.runs.append(run)
@@ -115,6 +121,10 @@ class LocalSparkJobs:
         if not path.is_file():
             raise FileNotFoundError(f"no entry point at {uri}")
         return path
+
+    def _delete(self, path: Path, root: Path) -> None:
+        bucket, *key = path.relative_to(root).parts
+        self.s3.delete_object(Bucket=bucket, Key="/".join(key))
 
     def _upload(self, path: Path, root: Path) -> None:
         bucket, *key = path.relative_to(root).parts
