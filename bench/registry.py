@@ -69,6 +69,13 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "view: NDCG@10 of the served homepage list, paired per user",
     ),
     Benchmark(
+        "publish_changes",
+        "bench.publish_changes",
+        "Publishing",
+        "recs train on one day less and on every event (The Complete Journey, a synthetic shop): the "
+        "share of users' lists a delta publish writes",
+    ),
+    Benchmark(
         "spark_quality",
         "bench.spark_quality",
         "Spark engine",

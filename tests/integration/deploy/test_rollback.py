@@ -11,6 +11,16 @@ from recs.store_layout import version_meta_key
 from recs_tools.deploy import rollback
 from recs_tools.local.stack import LocalStack
 from tests.helpers import body_of, load_event
+from tests.integration.serving.world import (
+    EXPIRES,
+    RERANK_LIST,
+    RERANK_USER,
+    RICH_USER,
+    VERSION,
+    World,
+    ids,
+    sku,
+)
 from tests.integration.training.support import ingest_shop, model_row, pointer
 
 
@@ -98,3 +108,36 @@ def test_a_stack_without_the_model_table_output_is_refused_by_name(
     error = capsys.readouterr().err
     assert "stack 'someone-else' has no ModelTableName output" in error
     assert "--table" in error
+
+
+def test_a_rollback_to_a_delta_version_serves_its_bases_rows_to_users_it_did_not_write(
+    stack: LocalStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a full version (the serving world's), a delta of it that wrote only RICH_USER's
+    # changed list, and a newer full version serving now that has no user's row at all
+    world = World(stack)
+    world.publish_everything()
+    delta, newer = "v20260102T000000Z-delta1", "v20260103T000000Z-full02"
+    changed = [(sku(n), 1.0 - n / 100, "similar-users") for n in range(20, 30)]
+    world.publish_everything(version=delta, skip={"user", "sparse"}, pointer=False)
+    world.user_list(RICH_USER, changed, version=delta)
+    world.publish_everything(version=newer, skip={"user", "sparse"})
+    for version, base in ((VERSION, VERSION), (delta, VERSION), (newer, newer)):
+        pk, sk = version_meta_key(version)
+        meta = {"status": "published", "generatedAt": "2026-01-01T00:00:00Z", "baseVersion": base}
+        world.models.put({"pk": pk, "sk": sk, **meta, "expiresAt": EXPIRES})
+    # When the operator rolls back to the delta
+    assert rollback.main(["--table", stack.physical["ModelTable"], "--to", delta]) == 0
+    assert "now serves " + delta in capsys.readouterr().out
+    # Then the pointer names the delta and its base
+    current = pointer(stack)
+    assert current is not None
+    assert (current["modelVersion"], current["baseVersion"]) == (delta, VERSION)
+    # And the recommend function serves the delta's own row to the user it wrote, and the
+    # base's to a user it did not
+    world.service()._repo._control = None
+    _, written, _ = world.ask("recommend_homepage", userId=RICH_USER)
+    _, unchanged, _ = world.ask("recommend_homepage", userId=RERANK_USER)
+    assert ids(written) == [p for p, _, _ in changed]
+    assert ids(unchanged)[:2] == [p for p, _, _ in RERANK_LIST]
+    assert written["modelVersion"] == unchanged["modelVersion"] == delta

@@ -7,12 +7,15 @@ Catalog: sku_00000..sku_00059; cat_a holds 0-29, cat_b holds 30-59.
 - similar (SIM#p): the next 8 products of p's category (cyclic), closest first
 - bought-together (BT#p): 4 products of the other category
 - users: `user_000001` has a full list (sku_00045..sku_00054), `user_sparse` two items, others none
+
+Every row is written under `VERSION` unless a test publishes another version (`version=`), e.g.
+a delta whose pointer names `VERSION` as its base (`flip(..., base=VERSION)`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -49,7 +52,8 @@ SPARSE_USER = "user_sparse"
 RERANK_USER = "user_likes_nine"
 PSEUDONYMS = Pseudonymizer(LOCAL_PSEUDONYM_KEY.encode())
 
-Items = list[tuple[str, float, str | None]]
+Item = tuple[str, float, str | None]
+Items = list[Item]
 
 
 def sku(n: int) -> str:
@@ -93,23 +97,28 @@ class World:
         return self.table("StateTable")
 
     # -- what training publishes ------------------------------------------------------------
-    def publish(self, *, lists: Mapping[str, Items] | None = None, pointer: bool = True) -> None:
-        rows = [list_row(pk, VERSION, items, GENERATED_AT, EXPIRES) for pk, items in (lists or {}).items()]
+    def publish(
+        self, *, lists: Mapping[str, Items] | None = None, pointer: bool = True, version: str = VERSION
+    ) -> None:
+        rows = [list_row(pk, version, items, GENERATED_AT, EXPIRES) for pk, items in (lists or {}).items()]
         rows.append(
             {
                 "pk": CATALOG_PK,
-                "sk": version_sk(VERSION),
-                "v": VERSION,
+                "sk": version_sk(version),
+                "v": version,
                 "expiresAt": EXPIRES,
                 "d": json.dumps({sku(n): category_of(n) for n in range(60)}),
             }
         )
         self.models.put_many(rows)
         if pointer:
-            self.flip()
+            self.flip(version)
 
-    def flip(self, version: str = VERSION, *, session: tuple[int, float] | None = None) -> None:
-        """The pointer at `version`, with the session constants (seeds, recency) its training chose."""
+    def flip(
+        self, version: str = VERSION, *, session: tuple[int, float] | None = None, base: str | None = None
+    ) -> None:
+        """The pointer at `version`, with the session constants (seeds, recency) its training chose
+        and, for a delta version, its base (the full publish whose users' rows it falls back to)."""
         self.models.put(
             {
                 "pk": POINTER_KEY[0],
@@ -117,10 +126,13 @@ class World:
                 "modelVersion": version,
                 "generatedAt": GENERATED_AT,
                 **session_constants_attribute(session),
+                **({"baseVersion": base} if base else {}),
             }
         )
 
-    def publish_everything(self, *, skip: Iterable[str] = ()) -> None:
+    def publish_everything(
+        self, *, skip: Iterable[str] = (), version: str = VERSION, pointer: bool = True
+    ) -> None:
         """The whole world; `skip` names list kinds left out (user, sparse, similar, bought-together,
         category-popular, popular, trending) to force the fallback tiers."""
         skipped = set(skip)
@@ -144,13 +156,18 @@ class World:
             lists[popular_pk(ALL_CATEGORIES)] = [(sku(n), float(100 - n), "popular") for n in range(40)]
         if "trending" not in skipped:
             lists[trending_pk(ALL_CATEGORIES)] = [(sku(n), float(n), "trending") for n in range(59, 19, -1)]
-        self.publish(lists=lists)
+        self.publish(lists=lists, version=version, pointer=pointer)
 
-    def purchased(self, raw_user: str, products: Iterable[str]) -> None:
+    def purchased(self, raw_user: str, products: Iterable[str], *, version: str = VERSION) -> None:
+        """The user's purchases row (an empty one when `products` is: a delta's "none any more")."""
         items = [(p, 1.0, None) for p in products]
         self.models.put(
-            list_row(purchased_pk(PSEUDONYMS.user(raw_user)), VERSION, items, GENERATED_AT, EXPIRES)
+            list_row(purchased_pk(PSEUDONYMS.user(raw_user)), version, items, GENERATED_AT, EXPIRES)
         )
+
+    def user_list(self, raw_user: str, items: Sequence[Item], *, version: str = VERSION) -> None:
+        """The user's list row (an empty one when `items` is: a delta's "no list any more")."""
+        self.models.put(list_row(user_pk(PSEUDONYMS.user(raw_user)), version, items, GENERATED_AT, EXPIRES))
 
     # -- what the catalog feed and ingestion write ------------------------------------------
     def unavailable(self, products: Iterable[str]) -> None:

@@ -61,6 +61,13 @@ def version_store() -> tuple[MemoryObjects, AlternatingLeastSquares]:
         **csr_arrays("exclude", confidence[:2]),
         **csr_arrays("purchases", confidence[:2]),
     )
+    # A full publish's row hashes (recs.training.publish.changes), kept for later deltas.
+    artifacts.put_arrays(
+        paths.hashes_key("users-00000"),
+        users=np.array([ERASED, KEPT]),
+        lists=np.array([11, 12], dtype=np.uint64),
+        purchases=np.array([0, 22], dtype=np.uint64),
+    )
     return store, model
 
 
@@ -100,7 +107,14 @@ def test_every_layout_naming_visitors_is_rewritten_without_the_erased_one() -> N
     assert shard["users"].tolist() == [KEPT]
     assert csr_from(shard, "exclude").toarray().tolist() == [[1, 2, 0, 0]]
     np.testing.assert_array_equal(shard["user_factors"], kept_row[None, :])
-    assert outcome.objects_rewritten == 6
+    # And the row hashes keep the kept user's entry in each array
+    hashes = artifacts.get_arrays(paths.hashes_key("users-00000"))
+    assert (hashes["users"].tolist(), hashes["lists"].tolist(), hashes["purchases"].tolist()) == (
+        [KEPT],
+        [12],
+        [22],
+    )
+    assert outcome.objects_rewritten == 7
     assert set(outcome.objects_by_visitor) == {ERASED}
 
 

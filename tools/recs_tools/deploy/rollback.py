@@ -12,6 +12,12 @@ pointer records where it came from (``rolledBackFrom``) and no ``previousVersion
 rollback needs ``--to``; the abandoned version's META row gets ``rolledBackAt``. Serving picks
 the new pointer up within its pointer TTL (15 s by default, docs/serving.md). Do not run it
 while a training run is flipping (the run's Flip would win).
+
+A version published as a delta (its META's ``baseVersion`` names another version: it wrote only
+the users' rows that changed since that full publish) serves a user without a row of its own
+from its base's rows, so the new pointer carries the target's base as ``baseVersion`` (the
+target itself for a full publish, or a META without one), and a delta target is refused unless
+its base is still stored too (its META not expired, its shop-wide list still there).
 """
 
 from __future__ import annotations
@@ -41,6 +47,15 @@ class RollbackError(Exception):
 
 
 @dataclass(frozen=True)
+class BaseCheck:
+    """What is stored of a delta target's base version: its META row and whether its rows are
+    still there (the same test as the target's: its shop-wide list)."""
+
+    meta: dict[str, Any] | None
+    has_rows: bool
+
+
+@dataclass(frozen=True)
 class Rollback:
     from_version: str
     to_version: str
@@ -55,8 +70,11 @@ def plan_rollback(
     *,
     now: datetime,
     to_version: str | None,
+    base: BaseCheck | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """The target version and the pointer row that serves it; raises `RollbackError` if unsafe."""
+    """The target version and the pointer row that serves it; raises `RollbackError` if unsafe.
+
+    `base`: what is stored of the target's base, when the target is a delta (`base_of`)."""
     if not pointer:
         raise RollbackError("no current version: nothing has been published yet")
     current = str(pointer["modelVersion"])
@@ -78,6 +96,9 @@ def plan_rollback(
         raise RollbackError(f"version {target} has expired: its rows are being deleted by TTL")
     if not target_has_rows:
         raise RollbackError(f"version {target} has no stored lists any more")
+    base_version = base_of(target, target_meta)
+    if base_version != target:
+        _check_base(target, base_version, base, now)
     new_pointer = {
         "pk": POINTER_KEY[0],
         "sk": POINTER_KEY[1],
@@ -86,10 +107,35 @@ def plan_rollback(
         "previousVersion": None,
         "rolledBackFrom": current,
         "flippedAt": iso(now),
+        # The users' rows a delta did not write are its base's (docs/serving.md, Personal lists).
+        "baseVersion": base_version,
         # The target's own session constants: they were chosen for its similar-items lists.
         **session_constants(_chosen(target_meta)),
     }
     return target, new_pointer
+
+
+def base_of(version: str, meta: Mapping[str, Any]) -> str:
+    """The full publish whose users' rows `version` falls back to: its META's ``baseVersion``, or
+    `version` itself when it names none (a full publish, or one from before deltas)."""
+    return str(meta.get("baseVersion") or version)
+
+
+def _check_base(target: str, base: str, check: BaseCheck | None, now: datetime) -> None:
+    """A delta target serves most users from its base's rows: refuse unless those are still stored."""
+    meta = check.meta if check else None
+    if not meta:
+        raise RollbackError(
+            f"version {target} is a delta of {base}, which is unknown (no META row; expired): "
+            "its users' lists are gone"
+        )
+    expires_at = meta.get("expiresAt")
+    if expires_at is not None and int(expires_at) <= int(now.timestamp()):
+        raise RollbackError(
+            f"version {target} is a delta of {base}, which has expired: its rows are being deleted by TTL"
+        )
+    if not (check and check.has_rows):
+        raise RollbackError(f"version {target} is a delta of {base}, which has no stored lists any more")
 
 
 def _chosen(meta: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -113,8 +159,14 @@ def roll_back(
     pointer = table.get(*POINTER_KEY)
     target = to_version or (pointer or {}).get("previousVersion")
     target_meta = table.get(*version_meta_key(str(target))) if target else None
-    has_rows = bool(target) and table.get(popular_pk(), version_sk(str(target))) is not None
-    chosen, new_pointer = plan_rollback(pointer, target_meta, has_rows, now=moment, to_version=to_version)
+    has_rows = bool(target) and _has_rows(table, str(target))
+    base_version = base_of(str(target), target_meta) if target and target_meta else None
+    base: BaseCheck | None = None
+    if base_version is not None and base_version != str(target):
+        base = BaseCheck(table.get(*version_meta_key(base_version)), _has_rows(table, base_version))
+    chosen, new_pointer = plan_rollback(
+        pointer, target_meta, has_rows, now=moment, to_version=to_version, base=base
+    )
     assert pointer is not None  # plan_rollback refused otherwise
     current = str(pointer["modelVersion"])
     if not dry_run:
@@ -123,6 +175,12 @@ def roll_back(
         if abandoned is not None:
             table.put({**abandoned, "rolledBackAt": iso(moment)})
     return Rollback(from_version=current, to_version=chosen, pointer=new_pointer, applied=not dry_run)
+
+
+def _has_rows(table: KeyValueTable, version: str) -> bool:
+    """Whether a version's rows are still stored: its shop-wide popular list, which every run
+    writes, a delta too (a delta may have few users' rows of its own, or none)."""
+    return table.get(popular_pk(), version_sk(version)) is not None
 
 
 # ---------------------------------------------------------------------------- command line

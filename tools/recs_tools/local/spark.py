@@ -204,6 +204,9 @@ def _local_emr_serverless(jobs: LocalSparkJobs) -> Any:
             patterns: set[Any] = {ResourceCondition.WaitForTaskToken, ResourceCondition.Sync}
             self._supported_integration_patterns = patterns  # type: ignore[misc]
 
+        def _validate_service_integration_is_supported(self) -> None:
+            """Supported here: no warning that the call is forwarded to a backend."""
+
         def _eval_service_task(
             self,
             env: Any,

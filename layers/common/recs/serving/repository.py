@@ -131,7 +131,9 @@ class ReadStats:
 
 @dataclass
 class Fetched:
-    """The values a fetch found: absent rows are None; rows that could not be read are `failed`."""
+    """The values a fetch found: absent rows are None (a row with an empty list is an empty list,
+    not None: a delta version's empty row hides its base's); rows that could not be read are
+    `failed`."""
 
     values: dict[str, Any] = field(default_factory=dict)
     failed: set[str] = field(default_factory=set)
@@ -151,18 +153,29 @@ class Pointer:
     #: How to merge this version's session lists (seeds, recency), as its training chose them;
     #: None for a version without them (serving keeps its configured defaults).
     session: tuple[int, float] | None = None
+    #: The last full publish (`baseVersion`): when it is not `version`, `version` is a delta that
+    #: wrote only the users' rows that changed since it, and a user without a row of `version`
+    #: is served the base's ("" for a full version, or a pointer written before deltas).
+    base_version: str = ""
 
     @property
     def shop_wide_version(self) -> str:
         return self.lists_version or self.version
 
+    @property
+    def personal_base(self) -> str | None:
+        """The version whose users' rows stand in for those `version` did not write; None when
+        `version` wrote every user's rows (one key per personal row, as before deltas)."""
+        return self.base_version if self.base_version and self.base_version != self.version else None
+
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Pointer:
+    def from_row(cls, row: Mapping[str, Any]) -> Pointer:
         return cls(
             str(row["modelVersion"]),
             str(row["generatedAt"]),
             str(row.get("listsVersion") or ""),
             read_session_constants(row),
+            str(row.get("baseVersion") or ""),
         )
 
 
@@ -429,6 +442,8 @@ def _encode_control(control: Control) -> bytes:
             "generatedAt": control.pointer.generated_at,
             "listsVersion": control.pointer.lists_version,
             **session_constants_attribute(control.pointer.session),
+            # Only when the pointer names one: a copy written before deltas reads as a full version.
+            **({"baseVersion": control.pointer.base_version} if control.pointer.base_version else {}),
             "catalogVersion": control.catalog_version,
             "unavailable": sorted(control.unavailable),
         },

@@ -5,8 +5,10 @@ One request, in order:
 1. the current version (memory, refreshed every few seconds) and the visitor's experiment
    variant, which may replace the context's chain of sources;
 2. one fetch of everything the chain can use that is known up front: the user's opt-out flag,
-   their precomputed list and purchases, the visitor's live session signal, the lists seeded by
-   the product on screen or the cart, popular and trending (one cache MGET on a warm container);
+   their precomputed list and purchases (and, when the version is a delta, its base's: a user
+   without a row of the version is served the base's), the visitor's live session signal, the
+   lists seeded by the product on screen or the cart, popular and trending (one cache MGET on a
+   warm container);
 3. a second fetch only for what depends on the first: neighbours of the session's recent
    products and the category of current interest (mostly from memory);
 4. the fill: sources in chain order, up to `limit`, duplicates and filtered products skipped.
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from recs.contracts.recommendations import Reason, RecommendationResponse
 from recs.errors import InvalidRequestError, ServiceUnavailableError, StoreUnavailableError
@@ -153,6 +155,7 @@ class RecommendService:
             self._options_of(control.pointer),
             control.pointer.shop_wide_version,
             control.catalog_version,
+            control.pointer.personal_base,
         )
 
         first = self._repo.fetch(plan.first_wants(), stats)
@@ -254,6 +257,35 @@ def _newest_per_product(newest_first: list[Recent]) -> list[Recent]:
     return unique
 
 
+class _PersonalRow(NamedTuple):
+    """A user's row (their list or their purchases) as the serving version publishes it: its own
+    row, and when the version is a delta (it wrote only the rows that changed since its base, the
+    last full publish) the base's row, read in the same fetch."""
+
+    own: Want
+    base: Want | None
+
+    @classmethod
+    def of(cls, version: str, base_version: str | None, pk: str) -> _PersonalRow:
+        base = Want.personal_list(base_version, pk) if base_version else None
+        return cls(Want.personal_list(version, pk), base)
+
+    def wants(self) -> list[Want]:
+        return [self.own] if self.base is None else [self.own, self.base]
+
+    def items(self, fetched: Fetched) -> Items:
+        """The version's row when it has one, even an empty one (the list was emptied since the
+        base: the base's must not show); else the base's; else nothing. A version's row that could
+        not be read is not replaced by the base's: it may have been such an empty row."""
+        own: Items | None = fetched.get(self.own)
+        if own is not None:
+            return own
+        if self.base is None or self.own.cache_key in fetched.failed:
+            return []
+        base: Items | None = fetched.get(self.base)
+        return base or []
+
+
 class _Plan:
     """What one request reads and how it turns what was read into each source's candidates."""
 
@@ -266,6 +298,7 @@ class _Plan:
         options: ServingOptions,
         shop_wide_version: str | None = None,
         catalog_version: str | None = None,
+        base_version: str | None = None,
     ) -> None:
         self.version = version
         # Popular, trending and the catalog map may come from a newer run than personal lists.
@@ -290,9 +323,15 @@ class _Plan:
             Source.SIMILAR in chain and options.rerank_weight > 0 and query.productId is not None
         )
         self._optout = Want.optout(user) if user else None
-        self._user_list = Want.personal_list(version, user_pk(user)) if user and uses_user else None
+        # A delta version's users' rows fall back to its base's (`base_version`, the pointer's
+        # `baseVersion`): one more key each, in the same fetch.
+        self._user_list = (
+            _PersonalRow.of(version, base_version, user_pk(user)) if user and uses_user else None
+        )
         self._purchases = (
-            Want.personal_list(version, purchased_pk(user)) if user and options.exclude_purchased else None
+            _PersonalRow.of(version, base_version, purchased_pk(user))
+            if user and options.exclude_purchased
+            else None
         )
         wants_session = bool({Source.USER, Source.SESSION} & set(chain)) or options.exclude_purchased
         self._sessions = [Want.session(v) for v in (user, anon) if v and wants_session]
@@ -355,7 +394,10 @@ class _Plan:
         return (self.query.productId,) if self.query.productId else ()
 
     def first_wants(self) -> list[Want]:
-        personal = [w for w in (self._optout, self._user_list, self._purchases) if w]
+        personal = [self._optout] if self._optout else []
+        for row in (self._user_list, self._purchases):
+            if row is not None:
+                personal.extend(row.wants())
         catalog = self._catalogs
         return [*personal, *self._sessions, *catalog, *self._lists_wanted(self._contextual_pks())]
 
@@ -375,7 +417,7 @@ class _Plan:
             self.chain = [s for s in self.chain if s not in PERSONAL_SOURCES]
         else:
             if self._user_list is not None:
-                self.user_items = fetched.get(self._user_list) or []
+                self.user_items = self._user_list.items(fetched)
             newest_first = sorted(
                 (r for want in self._sessions for r in (fetched.get(want) or [])),
                 key=lambda r: r[2],
@@ -385,7 +427,7 @@ class _Plan:
             # From every entry: a product bought and then viewed again stays filtered.
             self.purchased = {p for p, event, _ in newest_first if event == "purchase"}
             if self._purchases is not None:
-                self.purchased |= {p for p, _, _ in fetched.get(self._purchases) or []}
+                self.purchased |= {p for p, _, _ in self._purchases.items(fetched)}
         for want in self._catalogs:
             self.catalog = {**self.catalog, **(fetched.get(want) or {})}
         self._keep_lists(fetched)

@@ -220,6 +220,17 @@ class TrainingParameters(BaseModel):
 
     # ------------------------------------------------------------------ publish
     shard_users: int = Field(default=20_000, ge=1, description="Users per publish shard (Map item).")
+    publish_changes_only: bool = Field(
+        default=False,
+        description="Write only the users' rows that changed since the last full publish (the base); "
+        "serving reads the base's row of everyone else (docs/training.md, Publish). Off by default: "
+        "measured, nearly every list changes from one day's run to the next (bench/publish_changes.py).",
+    )
+    full_publish_days: int = Field(
+        default=7,
+        ge=1,
+        description="Publish every row again (a new base) when the base is this many days old.",
+    )
     version_ttl_days: int = Field(default=30, ge=1, description="Rows of a version expire after this.")
     version_renew_days: int = Field(
         default=7,

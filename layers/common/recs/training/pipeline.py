@@ -32,6 +32,7 @@ from recs.store_layout import (
     catalog_part_keys,
     category_map_payload,
     iso,
+    list_row,
     popular_pk,
     purchased_pk,
     trending_pk,
@@ -49,6 +50,7 @@ from recs.training.prepare.interactions import Interactions
 from recs.training.privacy.artifact_scrub import ArtifactScrubber
 from recs.training.publish import artifacts as paths
 from recs.training.publish.artifacts import VersionArtifacts
+from recs.training.publish.changes import ShardHashes, bucket_of, changed_rows, hashes_of, shard_count
 from recs.training.publish.model_versions import ModelVersions
 from recs.training.publish.publishing import (
     SHOP_WIDE_LISTS,
@@ -71,6 +73,7 @@ from recs.training.workflow import (
     ListsPublishedJob,
     PreparedJob,
     PublishedJob,
+    PublishPlan,
     RefusedJob,
     Shard,
     ShardsRef,
@@ -199,9 +202,13 @@ class TrainingPipeline:
         )
 
         known = np.flatnonzero(interactions.is_user).astype(np.int64)
+        # Users go to shards by a hash of their pseudonym, so a shard holds the same users run
+        # after run and a delta compares it with the base's shard of the same name.
+        shards = shard_count(known.size, self.params.shard_users)
+        bucket = bucket_of([interactions.users[int(u)] for u in known], shards)
         manifest: list[dict[str, Any]] = []
-        for number, start in enumerate(range(0, known.size, self.params.shard_users)):
-            users = known[start : start + self.params.shard_users]
+        for number in range(shards):
+            users = known[bucket == number]
             name = f"users-{number:05d}"
             self._save_user_shard(store, name, trained, interactions, users)
             manifest.append({"kind": "users", "name": name, "users": int(users.size)})
@@ -221,7 +228,23 @@ class TrainingPipeline:
                 for key in ("validationNdcg", "baselines", "fits", "stoppedBy", "skipped")
             },
             shards=ShardsRef(manifestKey=store.key(paths.SHARD_MANIFEST), count=len(manifest)),
+            publish=self._publish_plan(job, shards),
         )
+
+    def _publish_plan(self, job: PreparedJob, shards: int) -> PublishPlan:
+        """A delta of the serving version's base when there is one to compare with: published
+        with its row hashes, in as many shards, younger than `FULL_PUBLISH_DAYS`; else full."""
+        full = PublishPlan(mode="full", baseVersion=job.modelVersion, shards=shards)
+        pointer = self.versions.pointer()
+        if not self.params.publish_changes_only or pointer is None or pointer.get("listsOnly"):
+            return full
+        base = str(pointer.get("baseVersion") or pointer["modelVersion"])
+        meta = self.versions.meta(base) or {}
+        if meta.get("status") != "published" or int(meta.get("hashShards", 0)) != shards:
+            return full
+        if job.endTs - float(meta.get("baseEndTs", 0.0)) >= self.params.full_publish_days * SECONDS_PER_DAY:
+            return full
+        return PublishPlan(mode="delta", baseVersion=base, shards=shards)
 
     def _previous_choice(self) -> dict[str, Any] | None:
         """Where this run's search starts: the serving version's choice (when it has one)."""
@@ -316,16 +339,52 @@ class TrainingPipeline:
 
     # ------------------------------------------------------------------ publish
     def publish_shard(self, job: EvaluatedJob, shard: Shard) -> ShardWritten:
-        """Write one shard's rows; only when every row is stored, record that the shard is done."""
+        """Write one shard's rows (a delta: only those that changed since the base); only when
+        every row is stored, record that the shard is done."""
         store = self._artifacts(job)
         name = shard.name
-        rows = self._item_rows(job, store) if shard.kind == "items" else self._user_rows(job, store, name)
+        unchanged = 0
+        if shard.kind == "items":
+            rows = self._item_rows(job, store)
+        else:
+            rows, unchanged = self._user_rows_to_write(job, store, name)
         written = self.versions.put_rows(rows)
-        marker = ShardWritten(rows=written, expected=len(rows), shard=name)
+        marker = ShardWritten(rows=written, expected=len(rows), shard=name, unchanged=unchanged)
         store.put_json(paths.published_key(name), marker.to_state())
         return marker
 
-    def _user_rows(self, job: PreparedJob, store: VersionArtifacts, name: str) -> list[dict[str, Any]]:
+    def _user_rows_to_write(
+        self, job: EvaluatedJob, store: VersionArtifacts, name: str
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A full publish: every row, and the shard's row hashes kept for later deltas. A delta:
+        the rows that differ from the base's (`recs.training.publish.changes`)."""
+        users, rows = self._user_rows(job, store, name)
+        lists = {
+            row["pk"].removeprefix(user_pk("")): row for row in rows if row["pk"].startswith(user_pk(""))
+        }
+        bought = {
+            row["pk"].removeprefix(purchased_pk("")): row
+            for row in rows
+            if row["pk"].startswith(purchased_pk(""))
+        }
+        if job.publish.mode == "full":
+            store.put_arrays(paths.hashes_key(name), **hashes_of(users, lists, bought).to_arrays())
+            return rows, 0
+        base = VersionArtifacts(self.deps.artifacts, job.publish.baseVersion)
+        generated, expires, version = job.generatedAt, self._expires(job.endTs), job.modelVersion
+
+        def empty(kind: str, user: str) -> dict[str, Any]:
+            pk = user_pk(user) if kind == "list" else purchased_pk(user)
+            return list_row(pk, version, [], generated, expires)
+
+        delta = changed_rows(
+            users, lists, bought, ShardHashes.from_arrays(base.get_arrays(paths.hashes_key(name))), empty
+        )
+        return delta.rows, delta.unchanged
+
+    def _user_rows(
+        self, job: PreparedJob, store: VersionArtifacts, name: str
+    ) -> tuple[list[str], list[dict[str, Any]]]:
         shard = store.get_arrays(paths.shard_key(name))
         item_side = store.get_arrays(paths.ITEM_SIDE)
         unavailable = item_side["unavailable"]
@@ -350,7 +409,7 @@ class TrainingPipeline:
         generated, expires, version = job.generatedAt, self._expires(job.endTs), job.modelVersion
         rows = user_list_rows(users, items, lists, version, generated, expires)
         rows.extend(purchased_rows(users, items, csr_from(shard, "purchases"), version, generated, expires))
-        return rows
+        return users, rows
 
     @staticmethod
     def _neighbour_scorer(store: VersionArtifacts, shard: dict[str, Any]) -> NeighbourScorer:
@@ -473,7 +532,11 @@ class TrainingPipeline:
         horizon = now + self.params.version_renew_days * SECONDS_PER_DAY
         model = str(pointer["modelVersion"])
         lists = str(pointer.get("listsVersion") or model)
-        plan = {model: False} if lists == model else {model: False, lists: True}
+        base = str(pointer.get("baseVersion") or model)
+        # A delta's unchanged users are served the base's rows: they must not expire either.
+        plan = {model: False, base: False}
+        if lists not in plan:
+            plan[lists] = True
         renewed: dict[str, int] = {}
         for version, shop_wide_only in plan.items():
             meta = self.versions.meta(version) or {}
@@ -524,19 +587,27 @@ class TrainingPipeline:
         if short:
             raise PublishIncompleteError(f"shards wrote fewer rows than they built: {short[:5]}")
         rows = sum(int(m["rows"]) for m in markers)
+        unchanged = sum(int(m.get("unchanged", 0)) for m in markers)
         late = self._drop_late_exclusions(job, store)
-        warmed = self._warm_cache(version, store)
+        base = job.publish.baseVersion
+        warmed = self._warm_cache(version, store, base)
         now = self.deps.clock()
+        full = job.publish.mode == "full"
         self._update_meta(
             job.modelVersion,
             job.endTs,
             status="published",
             publishedAt=iso(now),
             rows=rows,
+            unchangedRows=unchanged,
             generatedAt=job.generatedAt,
             family=job.family,
+            baseVersion=base,
+            # Only a full publish keeps every shard's hashes: later deltas compare with it.
+            hashShards=job.publish.shards if full else None,
+            baseEndTs=int(job.endTs) if full else None,
         )
-        previous = self.versions.flip(version, job.generatedAt, iso(now), job.chosen)
+        previous = self.versions.flip(version, job.generatedAt, iso(now), job.chosen, base_version=base)
         catalog = self._refresh_catalog()
         return FlippedJob(
             **job.model_dump(),
@@ -544,6 +615,8 @@ class TrainingPipeline:
                 "previous": previous,
                 "catalogFeed": catalog,
                 "rows": rows,
+                "publish": job.publish.mode,
+                "unchangedRows": unchanged,
                 "cacheWarmed": warmed,
                 **late,
             },
@@ -581,17 +654,21 @@ class TrainingPipeline:
             ArtifactScrubber(self.deps.artifacts).scrub_version(version, erased.__contains__)
         return {"lateOptOuts": len(late_opt_outs), "lateErasures": len(erased)}
 
-    def _warm_cache(self, version: str, store: VersionArtifacts) -> int:
+    def _warm_cache(self, version: str, store: VersionArtifacts, base: str) -> int:
         """Read back the most active users' rows (a check that they are stored) and the shop-wide
-        lists, and put them in the cache under the new version's keys."""
+        lists, and put them in the cache under the new version's keys; a delta's user without a
+        row of its own is read (and cached) under the base, where serving looks next."""
         active: list[str] = store.get_json(paths.ACTIVE_USERS)
         user_keys = [user_pk(user) for user in active]
         shared = [popular_pk(ALL_CATEGORIES), trending_pk(ALL_CATEGORIES), CATALOG_PK]
         rows = self.versions.read_rows([(pk, version_sk(version)) for pk in user_keys + shared])
         absent = [pk for pk, row in zip(user_keys, rows, strict=False) if row is None]
-        if len(absent) == len(user_keys) and user_keys:
+        from_base: list[dict[str, Any] | None] = []
+        if absent and base != version:
+            from_base = self.versions.read_rows([(pk, version_sk(base)) for pk in absent])
+        if len(absent) == len(user_keys) and user_keys and not any(from_base):
             raise PublishIncompleteError(f"none of the {len(user_keys)} most active users' rows can be read")
-        return self._put_in_cache(version, rows)
+        return self._put_in_cache(version, rows) + (self._put_in_cache(base, from_base) if from_base else 0)
 
     def cleanup(self, job: FlippedJob) -> CleanedJob:
         """Remove the intermediate artifacts; the model, lists and report stay with the version."""

@@ -103,12 +103,23 @@ class ShardsRef(_Document):
     count: int = Field(ge=1)
 
 
+class PublishPlan(_Document):
+    """How the run publishes users' rows (`recs.training.publish.changes`): every row (``full``:
+    a new base, keeping each shard's row hashes) or only those that differ from the base's
+    (``delta``); ``shards`` users' shards by pseudonym hash, the same as the base's for a delta."""
+
+    mode: Literal["full", "delta"]
+    baseVersion: str
+    shards: int = Field(ge=1)
+
+
 class TrainedJob(PreparedJob):
     family: str
     #: The searched values the gate evaluates (`recs.training.evaluate.search.searched_values`).
     chosen: dict[str, Any]
     search: dict[str, Any]
     shards: ShardsRef
+    publish: PublishPlan
 
 
 class GateDecision(_Document):
@@ -148,6 +159,8 @@ class ShardWritten(_Document):
     rows: int
     expected: int
     shard: str
+    #: A delta's rows left as the base has them (not written).
+    unchanged: int = 0
 
 
 class PublishedJob(EvaluatedJob):

@@ -11,6 +11,7 @@ Where a version names visitors (pseudonyms only):
 ``prepared/ids.json``              visitors of the prepared interactions ...
 ``prepared/interactions.npz``      ... and the interactions, by visitor index (intermediate)
 ``shards/users-NNNNN.npz``         each publish shard's users and their rows (intermediate)
+``hashes/users-NNNNN.npz``         a full publish's users and their row hashes
 =================================  ===========================================================
 
 Each is rewritten without the erased visitors (rows removed, indices renumbered), through the
@@ -120,6 +121,8 @@ class ArtifactScrubber:
         for name in sorted(names - handled):
             if name.startswith("shards/users-") and name.endswith(".npz"):
                 self._shard(artifacts, name, is_erased, outcome)
+            elif name.startswith("hashes/users-") and name.endswith(".npz"):
+                self._hashes(artifacts, name, is_erased, outcome)
             else:
                 self._sweep(artifacts.key(name), is_erased)
         return outcome
@@ -203,6 +206,17 @@ class ArtifactScrubber:
                 scrubbed[key] = array
         artifacts.put_arrays(name, **scrubbed)
         outcome.rewrote(artifacts.key(name), gone)
+
+    def _hashes(
+        self, artifacts: VersionArtifacts, name: str, is_erased: IsErased, outcome: ScrubOutcome
+    ) -> None:
+        """A full publish's row hashes: one entry per user in every array."""
+        arrays = artifacts.get_arrays(name)
+        users = [str(u) for u in arrays["users"].tolist()]
+        gone, keep = _erased_among(users, is_erased)
+        if gone:
+            artifacts.put_arrays(name, **{key: array[keep] for key, array in arrays.items()})
+            outcome.rewrote(artifacts.key(name), gone)
 
     # ------------------------------------------------------------------ everything else
     def _sweep(self, key: str, is_erased: IsErased) -> None:

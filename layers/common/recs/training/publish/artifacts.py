@@ -17,6 +17,8 @@ execute code when loaded. Layout under ``models/<version>/``:
 ``shards/manifest.json``           the publish shards (the Distributed Map's ItemReader input)
 ``shards/users-NNNNN.npz``         one shard's users and what ranking them needs
 ``published/<shard>.json``         written by a shard after all its rows are stored
+``hashes/users-NNNNN.npz``         a full publish's users and row hashes per shard (the base
+                                   later runs' deltas compare against)
 ``evaluation.json``                the holdout report and the gate's decision
 ``spark/``                         the Spark path only: the job, its input (``input/<part>.
                                    parquet``), its factors (``factors/<part>/<side>/``) and
@@ -66,6 +68,11 @@ def spark_input_key(part: str) -> str:
 
 def spark_factors_prefix(part: str, side: str) -> str:
     return f"{SPARK_FACTORS}/{part}/{side}/"
+
+
+def hashes_key(name: str) -> str:
+    """A full publish's row hashes of one users' shard (what the next deltas compare against)."""
+    return f"hashes/{name}.npz"
 
 
 def shard_key(name: str) -> str:

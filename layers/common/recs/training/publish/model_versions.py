@@ -71,13 +71,21 @@ class ModelVersions:
         self.table.delete_many(list(keys))
 
     def flip(
-        self, version: str, generated_at: str, flipped_at: str, chosen: Mapping[str, Any] | None = None
+        self,
+        version: str,
+        generated_at: str,
+        flipped_at: str,
+        chosen: Mapping[str, Any] | None = None,
+        *,
+        base_version: str | None = None,
     ) -> str | None:
         """Point serving at `version`, its personal and its shop-wide lists alike, with the session
-        constants of its ``chosen`` parameters; returns the version that served until now."""
+        constants of its ``chosen`` parameters and, for a delta, the base whose rows serve the users
+        it did not write (``baseVersion``); returns the version that served until now."""
         previous = self.pointer()
         previous_version = str(previous["modelVersion"]) if previous else None
         row = _pointer_row(version, generated_at, flipped_at, previous_version)
+        row["baseVersion"] = base_version or version
         self.table.put({**row, **session_constants(chosen)})
         return previous_version
 
