@@ -76,6 +76,13 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "share of users' lists a delta publish writes",
     ),
     Benchmark(
+        "diversity",
+        "bench.diversity",
+        "Diversity",
+        "the served homepage list with at most 1, 2, 3 or 5 products per category vs no cap: NDCG@10, "
+        "intra-list diversity and catalog coverage on two synthetic shops and The Complete Journey",
+    ),
+    Benchmark(
         "spark_quality",
         "bench.spark_quality",
         "Spark engine",

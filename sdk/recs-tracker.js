@@ -250,6 +250,10 @@
       if (params.category) add("category", params.category);
       if (params.categories && params.categories.length) add("categories", params.categories.join(","));
       if (params.exclude && params.exclude.length) add("exclude", params.exclude.join(","));
+      if (params.brands && params.brands.length) add("brand", params.brands.join(","));
+      else if (params.brand) add("brand", params.brand);
+      if (params.minPrice != null) add("minPrice", params.minPrice);
+      if (params.maxPrice != null) add("maxPrice", params.maxPrice);
       var bearer = userId && o.getToken ? token() : Promise.resolve(null);
       return bearer.then(function (t) {
         var init = { credentials: "omit" };

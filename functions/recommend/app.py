@@ -29,11 +29,13 @@ from recs.serving.observability import (
 from recs.serving.query import (
     DEFAULT_CONTEXT,
     DEFAULT_LIMIT,
+    BrandList,
     Category,
     CategoryList,
     ContextName,
     Identifier,
     Limit,
+    Price,
     ProductList,
     RecommendationQuery,
 )
@@ -120,6 +122,29 @@ def get_recommendations(
             "next sources instead."
         ),
     ] = None,
+    brand: Annotated[
+        BrandList | None,
+        Query(
+            description="Only products of these brands, comma-separated (up to 20; no commas inside "
+            "a name), matched case-insensitively. Products of unknown brand are left out."
+        ),
+    ] = None,
+    min_price: Annotated[
+        Price | None,
+        Query(
+            alias="minPrice",
+            description="Only products priced at least this (a number >= 0, the catalog's "
+            "currency; at most maxPrice). Products of unknown price are left out.",
+        ),
+    ] = None,
+    max_price: Annotated[
+        Price | None,
+        Query(
+            alias="maxPrice",
+            description="Only products priced at most this (a number >= 0, the catalog's currency). "
+            "Products of unknown price are left out.",
+        ),
+    ] = None,
 ) -> Response[str]:
     started = time.perf_counter()
     admission = access.admit(user_id, app.current_event.headers)
@@ -134,6 +159,9 @@ def get_recommendations(
         category=category,
         exclude=exclude,
         categories=categories,
+        brand=brand,
+        min_price=min_price,
+        max_price=max_price,
     )
     outcome = service.recommend(query)
     _observe(outcome, (time.perf_counter() - started) * 1000, caller_unverified=admission.unverified)

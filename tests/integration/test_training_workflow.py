@@ -13,9 +13,21 @@ import pytest
 import redis
 
 from recs.errors import StoreUnavailableError
-from recs.store_layout import cache_key, popular_pk, user_pk, version_meta_key, version_sk
+from recs.store_layout import (
+    ATTRIBUTES_PK,
+    PRICE,
+    cache_key,
+    catalog_part_keys,
+    category_map_payload,
+    decode_attribute_map,
+    popular_pk,
+    user_pk,
+    version_meta_key,
+    version_sk,
+)
 from recs_tools.local.stack import LocalStack
 from tests.helpers import body_of, load_event
+from tests.integration.serving.world import with_query
 from tests.integration.training.support import (
     artifact,
     artifact_keys,
@@ -51,7 +63,14 @@ def test_a_scheduled_run_publishes_and_flips_the_pointer(stack: LocalStack) -> N
     assert len(user_rows) == output["stats"]["users"] > 0
     assert all(int(r["expiresAt"]) > int(output["endTs"]) for r in rows)
     kinds = {r["pk"].split("#")[0] for r in rows}
-    assert kinds >= {"U", "SIM", "BT", "POP", "TREND", "CATALOG"}
+    assert kinds >= {"U", "SIM", "BT", "POP", "TREND", "CATALOG", "ATTRS"}
+    # And the catalog's prices are in the version's attribute map (serving's price filters)
+    prices = {str(p["id"]): float(p["price"]) for p in shop.catalog() if p.get("price")}  # type: ignore[arg-type]
+    first = model_row(stack, ATTRIBUTES_PK, version_sk(version))
+    assert first is not None
+    parts = [first, *(model_row(stack, pk, sk) or {} for pk, sk in catalog_part_keys(first))]
+    published = decode_attribute_map(category_map_payload(parts)).products
+    assert {p: values[PRICE] for p, values in published.items()} == prices
     # And the version's META row records its parameters, weights and evaluation
     meta = model_row(stack, *version_meta_key(version))
     assert meta is not None
@@ -91,6 +110,12 @@ def test_a_scheduled_run_publishes_and_flips_the_pointer(stack: LocalStack) -> N
     served = stack.invoke("RecommendFunction", load_event("recommend_anonymous"))
     assert served["statusCode"] == 200
     assert body_of(served)["modelVersion"] == version
+    # And a price filter serves only products in the range, the list full from the shop-wide lists
+    low, high = np.percentile(list(prices.values()), [25, 75])
+    event = with_query(load_event("recommend_anonymous"), minPrice=str(low), maxPrice=str(high))
+    ranged = body_of(stack.invoke("RecommendFunction", event))
+    assert len(ranged["products"]) == 5
+    assert all(low <= prices[p["id"]] <= high for p in ranged["products"])
 
 
 def test_the_next_run_searches_from_the_choice_of_the_version_serving(
@@ -227,8 +252,8 @@ def test_a_new_shop_whose_first_run_is_refused_answers_200_in_every_context(
 def test_the_serving_version_survives_60_days_of_refused_runs(
     stack: LocalStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a published version, then a gate no later model passes
-    ingest_shop(stack)
+    # Given a published version (with its catalog's attribute map), then a gate no later model passes
+    upload_catalog(stack, ingest_shop(stack))
     assert stack.run_training()["status"] == "SUCCEEDED"
     serving = str(pointer(stack)["modelVersion"])  # type: ignore[index]
     pipeline = train_pipeline(stack)
@@ -248,6 +273,7 @@ def test_the_serving_version_survives_60_days_of_refused_runs(
         rows = [r for r in model_rows(stack) if r["sk"] == version_sk(serving)]
         rows.append(model_row(stack, *version_meta_key(serving)) or {})
         assert len(rows) > 100
+        assert {"CATALOG", "ATTRS"} <= {str(r.get("pk")) for r in rows}
         assert min(int(r["expiresAt"]) for r in rows) > (later + timedelta(days=renew_days)).timestamp()
     # And shoppers are served from it
     served = stack.invoke("RecommendFunction", load_event("recommend_anonymous"))

@@ -11,6 +11,7 @@ model table
     ``BT#<product>``/``V#<v>``                   bought together
     ``POP#<category or *>``/``V#<v>``            popular (and ``TREND#`` trending) per category
     ``CATALOG``/``V#<v>``                        product -> category, and unavailable products
+    ``ATTRS``/``V#<v>``                          product -> [brand, price] (and each brand's categories)
     ``CATALOG``/``AVAILABILITY``                 products not to recommend now (not versioned: stock
                                                  changes between runs); written by the catalog feed
     ``PURCHASED#<user pseudonym>``/``V#<v>``     what the user bought ([[id, count, null], ...])
@@ -46,6 +47,7 @@ import hashlib
 import json
 import zlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -263,9 +265,10 @@ def decode_availability(rows: Sequence[Mapping[str, Any]]) -> list[str]:
 CATALOG_FEED_PREFIXES = ("NEW#", "ASIM#")
 
 
-def catalog_part_pk(part: int) -> str:
-    """The partition key of a category map's part: ``CATALOG`` for the first, ``CATALOG#<n>`` after."""
-    return CATALOG_PK if part == 0 else f"{CATALOG_PK}#{part}"
+def catalog_part_pk(part: int, pk: str = CATALOG_PK) -> str:
+    """The partition key of a map's part: ``CATALOG`` (or the attribute map's ``ATTRS``) for the
+    first, ``CATALOG#<n>`` (``ATTRS#<n>``) after."""
+    return pk if part == 0 else f"{pk}#{part}"
 
 
 def category_map_rows(
@@ -278,11 +281,16 @@ def category_map_rows(
     16,000 products already outgrows one as plain JSON); the first row names how many there are
     (`parts`), so a reader fetches the others by key (`catalog_part_keys`).
     """
-    _, pieces = _compressed_parts(dict(sorted(categories.items())))
+    return _map_rows(CATALOG_PK, dict(sorted(categories.items())), version, generated_at, expires_at)
+
+
+def _map_rows(pk: str, value: Any, version: str, generated_at: str, expires_at: int) -> list[dict[str, Any]]:
+    """A version's map under `pk`, compressed and split in parts (`category_map_rows`)."""
+    _, pieces = _compressed_parts(value)
     sk = version_sk(version)
     return [
         {
-            "pk": catalog_part_pk(part),
+            "pk": catalog_part_pk(part, pk),
             "sk": sk,
             "v": version,
             "g": generated_at,
@@ -296,18 +304,22 @@ def category_map_rows(
 
 
 def catalog_part_keys(first: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The keys of a category map's parts after its first row (none for a one-part map)."""
+    """The keys of a map's parts after its first row (none for a one-part map): the category
+    map's or the attribute map's, by the first row's `pk`."""
     parts = int(first.get("parts", 1))
-    return [(catalog_part_pk(part), str(first["sk"])) for part in range(1, parts)]
+    pk = str(first.get("pk") or CATALOG_PK)
+    return [(catalog_part_pk(part, pk), str(first["sk"])) for part in range(1, parts)]
 
 
 def category_map_payload(rows: Sequence[Mapping[str, Any]]) -> bytes:
     """The map's bytes from its rows, first row first: zlib-compressed JSON, or plain JSON for a
-    row without `enc`. `decode_category_map` reads either."""
+    row without `enc`. `decode_category_map` reads either (`decode_attribute_map` an attribute
+    map's)."""
     first = rows[0]
     if first.get("enc") != CATALOG_ENCODING:
         return str(first["d"]).encode()
-    return _joined_parts(rows, f"category map of {first.get('v')}")
+    what = "attribute map" if first.get("pk") == ATTRIBUTES_PK else "category map"
+    return _joined_parts(rows, f"{what} of {first.get('v')}")
 
 
 def _compressed_parts(value: Any) -> tuple[str, list[str]]:
@@ -332,6 +344,76 @@ def decode_category_map(payload: bytes) -> dict[str, str]:
     text = payload if payload[:1] == b"{" else zlib.decompress(payload)
     decoded: dict[str, str] = json.loads(text)
     return decoded
+
+
+#: A version's attribute map: what serving's brand and price filters use, beside the category map
+#: and written the same way (compressed, in parts for a large catalog) by training and the
+#: catalog feed; read only by a request that filters on brand or price.
+ATTRIBUTES_PK = "ATTRS"
+#: What the map holds of each product, in this order (``fields`` of the payload names them, so a
+#: reader finds each by name should more be added).
+ATTRIBUTE_FIELDS = ("brand", "price")
+BRAND, PRICE = 0, 1
+#: The categories kept per brand (most of the brand's products first): where serving looks for
+#: more of a brand than the shop-wide lists hold.
+BRAND_CATEGORIES = 20
+
+#: A product's attributes: [brand, price], each None when the catalog does not say.
+Attributes = Sequence[Any]
+
+
+@dataclass(frozen=True)
+class AttributeMap:
+    """A decoded attribute map: product -> [brand, price] (brands lower-cased, as the catalog
+    export is parsed; prices > 0), and each brand's categories, most of its products first."""
+
+    products: dict[str, Attributes]
+    brand_categories: Mapping[str, Sequence[str]]
+
+
+def attribute_map_rows(
+    attributes: Mapping[str, tuple[str | None, float | None]],
+    categories: Mapping[str, str],
+    version: str,
+    generated_at: str,
+    expires_at: int,
+) -> list[dict[str, Any]]:
+    """A version's ``ATTRS`` rows (parts ``ATTRS#<n>`` after the first, as `category_map_rows`):
+    ``{"fields": ["brand", "price"], "products": {id: [brand, price]}, "brandCategories": {brand:
+    [category, ...]}}``. Products with neither a brand nor a price are left out."""
+    products = {
+        product: [brand or None, price if price else None]
+        for product, (brand, price) in sorted(attributes.items())
+        if brand or price
+    }
+    counts: dict[str, dict[str, int]] = {}
+    for product, (brand, _) in attributes.items():
+        category = categories.get(product)
+        if brand and category:
+            per_brand = counts.setdefault(brand, {})
+            per_brand[category] = per_brand.get(category, 0) + 1
+    brand_categories = {
+        brand: [c for c, _ in sorted(per.items(), key=lambda kv: (-kv[1], kv[0]))][:BRAND_CATEGORIES]
+        for brand, per in sorted(counts.items())
+    }
+    value = {"fields": list(ATTRIBUTE_FIELDS), "products": products, "brandCategories": brand_categories}
+    return _map_rows(ATTRIBUTES_PK, value, version, generated_at, expires_at)
+
+
+def decode_attribute_map(payload: bytes) -> AttributeMap:
+    """The attribute map from `category_map_payload`'s bytes of its rows."""
+    text = payload if payload[:1] == b"{" else zlib.decompress(payload)
+    decoded: dict[str, Any] = json.loads(text)
+    products: dict[str, Any] = decoded.get("products") or {}
+    fields = list(decoded.get("fields") or ATTRIBUTE_FIELDS)
+    if fields[: len(ATTRIBUTE_FIELDS)] != list(ATTRIBUTE_FIELDS):
+        # A writer that orders (or names) its fields otherwise: each found by name.
+        at = [fields.index(name) if name in fields else None for name in ATTRIBUTE_FIELDS]
+        products = {
+            product: [values[i] if i is not None and i < len(values) else None for i in at]
+            for product, values in products.items()
+        }
+    return AttributeMap(products, decoded.get("brandCategories") or {})
 
 
 def new_arrivals_pk(category: str = ALL_CATEGORIES) -> str:

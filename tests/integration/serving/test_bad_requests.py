@@ -38,6 +38,16 @@ def _fields(body: dict[str, object]) -> list[str]:
         ("recommend_homepage", {"context": "home\tpage"}, ["context"]),
         ("recommend_homepage", {"limit": "abc", "userId": "a b"}, ["userId", "limit"]),
         ("recommend_product_page", {"currentProductId": "sku_00002"}, ["currentProductId"]),
+        ("recommend_homepage", {"brand": "acme,"}, ["brand"]),
+        ("recommend_homepage", {"brand": "ac\tme"}, ["brand"]),
+        ("recommend_homepage", {"brand": ",".join(f"b{n}" for n in range(21))}, ["brand"]),
+        ("recommend_homepage", {"brand": "acme,  "}, ["brand"]),
+        ("recommend_homepage", {"minPrice": "-1"}, ["minPrice"]),
+        ("recommend_homepage", {"minPrice": "cheap"}, ["minPrice"]),
+        ("recommend_homepage", {"maxPrice": "nan"}, ["maxPrice"]),
+        ("recommend_homepage", {"maxPrice": "inf"}, ["maxPrice"]),
+        ("recommend_homepage", {"minPrice": "20", "maxPrice": "10"}, ["minPrice"]),
+        ("recommend_homepage", {"minPrice": "-5", "maxPrice": "x"}, ["minPrice", "maxPrice"]),
     ],
 )
 def test_invalid_parameters_answer_400_naming_each_field(

@@ -49,8 +49,14 @@ def test_the_recommendations_route_documents_its_parameters_and_400_not_422() ->
         "category",
         "categories",
         "exclude",
+        "brand",
+        "minPrice",
+        "maxPrice",
     }
     limit = next(p for p in operation["parameters"] if p["name"] == "limit")["schema"]
     assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 100, 10)
+    for name in ("minPrice", "maxPrice"):
+        price = next(p for p in operation["parameters"] if p["name"] == name)["schema"]
+        assert {"type": "number", "minimum": 0} in price["anyOf"]
     assert set(operation["responses"]) == {"200", "400", "404", "503"}
     assert "HTTPValidationError" not in json.dumps(spec)

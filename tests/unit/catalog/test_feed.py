@@ -11,11 +11,13 @@ import pytest
 from recs.catalog.feed import CatalogFeed, attribute_similar_lists, likeness, new_arrival_lists, new_products
 from recs.catalog.products import CatalogFormatError, Product, parse_catalog
 from recs.store_layout import (
+    ATTRIBUTES_PK,
     AVAILABILITY_KEY,
     CATALOG_OBJECT_KEY,
     CATALOG_PK,
     POINTER_KEY,
     category_map_payload,
+    decode_attribute_map,
     decode_availability,
     decode_category_map,
     decode_items,
@@ -161,6 +163,30 @@ def test_an_upload_switches_serving_to_new_lists_and_fresh_availability_in_one_w
     }
     assert new_row["expiresAt"] == int(NOW.timestamp()) + 30 * 86_400
     assert (report.products, report.unavailable, report.newProducts) == (3, 2, 1)
+
+
+def test_an_upload_publishes_the_brand_and_price_of_every_product_for_serving_filters() -> None:
+    # Given an export with a new product's brand and price, a known product's price and a product with neither
+    table = MemoryTable()
+    objects = MemoryObjects(
+        {
+            CATALOG_OBJECT_KEY: "\n".join(
+                _lines(
+                    {"id": "sku_1", "category": "c", "brand": "Acme", "price": 20},
+                    {"id": "sku_2", "category": "c", "price": 7.5},
+                    {"id": "sku_3", "category": "c"},
+                )
+            ).encode()
+        }
+    )
+    # When the feed runs
+    report = _feed(objects, table).refresh(CATALOG_OBJECT_KEY)
+    # Then the catalog version has an attribute map serving's brand and price filters read
+    first = table.get(ATTRIBUTES_PK, version_sk(report.catalogVersion))
+    assert first is not None
+    decoded = decode_attribute_map(category_map_payload([first]))
+    assert decoded.products == {"sku_1": ["acme", 20.0], "sku_2": [None, 7.5]}
+    assert decoded.brand_categories == {"acme": ["c"]}
 
 
 def test_before_any_model_or_with_a_lists_only_one_every_product_is_new() -> None:

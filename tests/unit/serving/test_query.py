@@ -6,7 +6,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from recs.errors import InvalidRequestError
-from recs.serving.query import ContextName, RecommendationQuery
+from recs.serving.query import BrandList, ContextName, Price, RecommendationQuery
 
 
 def test_the_cart_is_split_and_deduplicated_in_order() -> None:
@@ -90,3 +90,70 @@ def test_several_categories_are_split_deduplicated_and_never_sent_with_category(
     with pytest.raises(InvalidRequestError) as raised:
         RecommendationQuery.from_parameters(category="shoes", categories="hats")
     assert list(raised.value.fields) == ["categories"]
+
+
+def test_brands_are_split_lower_cased_trimmed_and_deduplicated_in_order() -> None:
+    # Given brands as a shopper's page might send them, in any case and with spaces after commas
+    query = RecommendationQuery.from_parameters(brand="Acme, GLOBEX,acme")
+    # Then they are the catalog's form (lower-cased, trimmed), distinct and in order
+    assert query.brands == ("acme", "globex")
+    assert query.filters_attributes
+    # And without the parameter there is no brand filter (nor any attribute filter)
+    assert RecommendationQuery.from_parameters().brands == ()
+    assert not RecommendationQuery.from_parameters().filters_attributes
+
+
+def test_a_blank_brand_is_refused_naming_brand() -> None:
+    # Given/When a brand list with a name of spaces only / Then it is refused, naming brand
+    with pytest.raises(InvalidRequestError) as raised:
+        RecommendationQuery.from_parameters(brand="acme,  ")
+    assert list(raised.value.fields) == ["brand"]
+
+
+@pytest.mark.parametrize(
+    "brands",
+    ["acme,", ",acme", "acme,,globex", "ac\tme", ",".join(f"b{n}" for n in range(21)), "x" * 129],
+)
+def test_malformed_brand_lists_are_refused_by_the_parameters_type(brands: str) -> None:
+    # Given an empty name, a control character, 21 brands or a name over 128 characters
+    # Then the handler's type refuses it (a 400 naming brand)
+    with pytest.raises(ValidationError):
+        TypeAdapter(BrandList).validate_python(brands)
+
+
+@pytest.mark.parametrize(
+    "brands", ["acme", "Johnson & Johnson,Procter & Gamble", ",".join(f"b{n}" for n in range(20))]
+)
+def test_brand_lists_up_to_20_names_are_accepted(brands: str) -> None:
+    # Given/When one brand, brands with spaces and ampersands, or 20 brands / Then accepted
+    assert TypeAdapter(BrandList).validate_python(brands) == brands
+
+
+def test_a_price_range_may_be_open_or_a_single_price_but_never_inverted() -> None:
+    # Given/When a lower bound only, an upper bound only, and both equal
+    assert RecommendationQuery.from_parameters(min_price=10.0).minPrice == 10.0
+    assert RecommendationQuery.from_parameters(max_price=0.0).maxPrice == 0.0
+    single = RecommendationQuery.from_parameters(min_price=9.5, max_price=9.5)
+    # Then each is the filter
+    assert (single.minPrice, single.maxPrice) == (9.5, 9.5)
+    assert single.filters_attributes
+    # And minPrice over maxPrice is refused, naming minPrice
+    with pytest.raises(InvalidRequestError) as raised:
+        RecommendationQuery.from_parameters(min_price=20.0, max_price=10.0)
+    assert list(raised.value.fields) == ["minPrice"]
+    # And the model refuses it too when built directly
+    with pytest.raises(ValidationError, match="minPrice"):
+        RecommendationQuery(minPrice=20.0, maxPrice=10.0)
+
+
+@pytest.mark.parametrize("price", ["-1", "-0.01", "nan", "inf", "-inf", "1e400", "abc", ""])
+def test_negative_or_non_finite_prices_are_refused_by_the_parameters_type(price: str) -> None:
+    # Given a negative, not-a-number, infinite or non-numeric price / Then the handler's type refuses it
+    with pytest.raises(ValidationError):
+        TypeAdapter(Price).validate_python(price)
+
+
+@pytest.mark.parametrize(("price", "value"), [("0", 0.0), ("12.5", 12.5), ("1e3", 1000.0), ("7", 7.0)])
+def test_prices_of_zero_or_more_are_accepted(price: str, value: float) -> None:
+    # Given/When a price as a query string carries it / Then it is that number
+    assert TypeAdapter(Price).validate_python(price) == value

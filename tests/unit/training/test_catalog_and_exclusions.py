@@ -28,6 +28,22 @@ def test_the_catalog_export_decides_availability_and_categories() -> None:
     assert categories == ["kitchen", "garden", "from-events", "old"]
 
 
+def test_the_catalog_keeps_brand_and_price_of_the_products_that_have_them() -> None:
+    # Given an export with a brand and price, a price only, a brand only, and neither
+    catalog = Catalog.from_jsonl(
+        [
+            b'{"id": "p1", "brand": " Acme ", "price": 12.5}',
+            b'{"id": "p2", "price": 3}',
+            b'{"id": "p3", "brand": "Globex", "price": 0}',
+            b'{"id": "p4", "category": "kitchen"}',
+        ]
+    )
+    # When its attributes are taken (what Prepare keeps for serving's brand and price filters)
+    # Then brands are the export's lower-cased, a price of 0 is unknown, and p4 has none
+    assert catalog.attributes() == {"p1": ("acme", 12.5), "p2": (None, 3.0), "p3": ("globex", None)}
+    assert Catalog.absent().attributes() == {}
+
+
 def test_without_an_export_everything_seen_is_available() -> None:
     # Given no catalog file / When items are checked / Then nothing is unavailable
     assert Catalog.absent().unavailable_mask(["p1", "p2"]).tolist() == [False, False]

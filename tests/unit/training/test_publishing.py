@@ -12,7 +12,9 @@ from recs.store_layout import (
     AVAILABILITY_KEY,
     availability_part_keys,
     availability_rows,
+    catalog_part_keys,
     category_map_payload,
+    decode_attribute_map,
     decode_availability,
     decode_category_map,
     decode_items,
@@ -93,6 +95,47 @@ def test_a_large_catalogs_map_is_split_in_rows_that_each_fit_a_dynamodb_item() -
     # And parts missing are an error, never half a map
     with pytest.raises(ValueError, match="parts"):
         category_map_payload(rows[:-1])
+
+
+def test_the_catalogs_brands_and_prices_are_an_attribute_map_beside_the_category_map() -> None:
+    # Given categories, and the brand and price of two products (Prepare's ids.json keeps them as lists)
+    attributes: dict[str, list[object]] = {"p1": ["acme", 12.5], "p2": [None, 3.0]}
+    # When the catalog rows are built
+    rows = catalog_rows({"p1": "kitchen", "p2": "garden"}, None, "v1", "g", 99, attributes=attributes)
+    # Then the category map comes first, then the version's ATTRS row with [brand, price] per product
+    assert [(r["pk"], r["sk"]) for r in rows] == [("CATALOG", "V#v1"), ("ATTRS", "V#v1")]
+    decoded = decode_attribute_map(category_map_payload(rows[1:]))
+    assert decoded.products == {"p1": ["acme", 12.5], "p2": [None, 3.0]}
+    assert decoded.brand_categories == {"acme": ["kitchen"]}
+    # And without attributes (no export, or a run prepared before they were kept) no ATTRS row
+    assert [r["pk"] for r in catalog_rows({"p1": "kitchen"}, None, "v1", "g", 99, attributes={})] == [
+        "CATALOG"
+    ]
+
+
+def test_a_large_catalogs_attribute_map_is_split_in_rows_that_each_fit_a_dynamodb_item() -> None:
+    # Given 300,000 products with ids, brands and prices that do not compress like a counter
+    def sku(n: int) -> str:
+        return "sku_" + hashlib.sha1(str(n).encode()).hexdigest()[:16]
+
+    attributes = {
+        sku(n): [f"brand_{n % 997}", round(1 + (n * 7919) % 100_000 / 100, 2)] for n in range(300_000)
+    }
+    categories = {sku(n): f"cat_{n % 50:03d}" for n in range(300_000)}
+    # When its rows are built
+    rows = catalog_rows(categories, None, "v1", "g", 99, attributes=attributes)
+    attribute_rows = [row for row in rows if str(row["pk"]).startswith("ATTRS")]
+    # Then each stays well under DynamoDB's item limit, parts keyed ATTRS, ATTRS#1, ...
+    assert len(attribute_rows) > 1
+    assert all(sum(len(str(k)) + len(str(v)) for k, v in row.items()) < 400_000 for row in rows)
+    assert [row["pk"] for row in attribute_rows] == ["ATTRS"] + [
+        f"ATTRS#{n}" for n in range(1, len(attribute_rows))
+    ]
+    assert catalog_part_keys(attribute_rows[0]) == [(row["pk"], "V#v1") for row in attribute_rows[1:]]
+    # And read back in order they are the whole map; parts missing are an error, never half a map
+    assert decode_attribute_map(category_map_payload(attribute_rows)).products == attributes
+    with pytest.raises(ValueError, match="attribute map of v1: 1 of"):
+        category_map_payload(attribute_rows[:1])
 
 
 def test_a_long_availability_list_is_split_and_its_main_row_comes_last() -> None:

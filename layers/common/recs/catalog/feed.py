@@ -11,7 +11,9 @@ An S3 upload of ``catalog/products.jsonl`` invokes the catalog function, which c
 - **similar items by attributes** for each of them (``ASIM#``): the product page of a product
   added this morning lists products of its category that share its brand and attributes and are
   close in price, instead of only popular products;
-- **the live category map**, so category filters and category-popular know new products.
+- **the live category map**, so category filters and category-popular know new products, and
+  **the live attribute map** (brand and price of every product), so brand and price filters know
+  new products and today's prices.
 
 Training runs the same refresh after each flip (and after a refused run's lists), so "new" always
 means unknown to the model that serves: products that collected events drop out of new arrivals
@@ -39,6 +41,7 @@ from recs.store_layout import (
     CATALOG_OBJECT_KEY,
     MODEL_IDS_ARTIFACT,
     POINTER_KEY,
+    attribute_map_rows,
     attribute_similar_pk,
     availability_rows,
     category_map_rows,
@@ -169,6 +172,9 @@ class CatalogFeed:
         rows = [list_row(pk, version, items, generated, expires) for pk, items in lists.items() if items]
         categories = {p.id: p.category for p in products if p.category}
         rows.extend(category_map_rows(categories, version, generated, expires))
+        attributes = {p.id: (p.brand, p.price) for p in products if p.brand or p.price}
+        if attributes:
+            rows.extend(attribute_map_rows(attributes, categories, version, generated, expires))
         written = self._table.put_many(rows)
         if written != len(rows):
             raise RuntimeError(f"catalog feed: {written} of {len(rows)} rows stored; availability unchanged")

@@ -13,7 +13,8 @@ from pydantic import Field, model_validator
 from recs.config.auth import AuthSettings
 from recs.config.common import CacheSettings, PseudonymSettings
 from recs.serving.experiments import Experiment
-from recs.serving.ranking import SESSION_SEEDS
+from recs.serving.query import KNOWN_CONTEXTS
+from recs.serving.ranking import DEFAULT_DIVERSITY_CAPS, SESSION_SEEDS
 from recs.serving.sources import Chains
 
 
@@ -73,6 +74,12 @@ class RecommendSettings(CacheSettings, PseudonymSettings, AuthSettings):
         "that no model knows yet (the catalog feed's), at evenly spread places; 0 turns it off; "
         "default 0.1 (one in ten).",
     )
+    diversity_caps: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_DIVERSITY_CAPS),
+        description="Per context (homepage, product-page, cart), at most this many products of one "
+        'category in a list before the other categories have had their turn, e.g. {"homepage": 3}; '
+        "0 or absent = no cap. The default is the benchmark's choice (docs/serving.md, Diversity).",
+    )
     session_cache_ttl_seconds: int = Field(
         default=60,
         ge=0,
@@ -100,6 +107,16 @@ class RecommendSettings(CacheSettings, PseudonymSettings, AuthSettings):
     store_max_attempts: int = Field(
         default=2, ge=1, le=5, description="DynamoDB attempts per call (standard retry mode); default 2."
     )
+
+    @model_validator(mode="after")
+    def _diversity_caps_name_contexts(self) -> Self:
+        unknown = sorted(set(self.diversity_caps) - set(KNOWN_CONTEXTS))
+        if unknown:
+            raise ValueError(f"diversity_caps: unknown contexts {unknown}; known: {list(KNOWN_CONTEXTS)}")
+        wrong = {c: v for c, v in self.diversity_caps.items() if not 0 <= v <= 100}
+        if wrong:
+            raise ValueError(f"diversity_caps: each cap is 0 (none) to 100, got {wrong}")
+        return self
 
     @model_validator(mode="after")
     def _experiments_do_not_overlap(self) -> Self:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Self
 
 import annotated_types as at
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from recs.contracts.ids import ID_PATTERN
 from recs.errors import InvalidRequestError
@@ -20,6 +20,8 @@ MAX_CART_ITEMS = 100
 MAX_EXCLUDED = 100
 #: Categories one request may filter on.
 MAX_CATEGORIES = 20
+#: Brands one request may filter on.
+MAX_BRANDS = 20
 KNOWN_CONTEXTS = ("homepage", "product-page", "cart")
 
 #: User, anonymous and product ids: 1-128 characters of A-Z a-z 0-9 _ - . : (no spaces, no `@`).
@@ -40,6 +42,19 @@ CategoryList = Annotated[
         pattern=rf"^{_CATEGORY_CHARS}{{1,128}}(,{_CATEGORY_CHARS}{{1,128}}){{0,{MAX_CATEGORIES - 1}}}$",
     ),
 ]
+#: One brand or several, comma-separated (so none of them may contain a comma), matched
+#: case-insensitively: the catalog export's brands are lower-cased (`recs.catalog.products`).
+BrandList = Annotated[
+    str,
+    StringConstraints(
+        max_length=MAX_BRANDS * 129,
+        pattern=rf"^{_CATEGORY_CHARS}{{1,128}}(,{_CATEGORY_CHARS}{{1,128}}){{0,{MAX_BRANDS - 1}}}$",
+    ),
+]
+#: A brand as the catalog keeps it: lower-cased, without surrounding spaces.
+Brand = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
+#: A price bound: a finite number, 0 or more, in the catalog's prices' currency.
+Price = Annotated[float, at.Ge(0), AllowInfNan(False)]
 _ID_CHARS = ID_PATTERN.removeprefix("^").removesuffix("$").removesuffix("{1,128}")
 #: Comma-separated product ids (a cart), up to MAX_CART_ITEMS of them.
 ProductList = Annotated[
@@ -72,12 +87,28 @@ class RecommendationQuery(BaseModel):
     categories: tuple[Category, ...] = Field(
         default=(), max_length=MAX_CATEGORIES, description="Only products of these categories."
     )
+    brands: tuple[Brand, ...] = Field(
+        default=(), max_length=MAX_BRANDS, description="Only products of these brands (lower-cased)."
+    )
+    minPrice: Price | None = Field(default=None, description="Only products at this price or more.")
+    maxPrice: Price | None = Field(default=None, description="Only products at this price or less.")
 
     @model_validator(mode="after")
     def _product_page_needs_product(self) -> Self:
         if self.context == "product-page" and not self.productId:
             raise ValueError("productId is required when context is product-page")
         return self
+
+    @model_validator(mode="after")
+    def _price_range_is_not_empty(self) -> Self:
+        if self.minPrice is not None and self.maxPrice is not None and self.minPrice > self.maxPrice:
+            raise ValueError("minPrice is greater than maxPrice")
+        return self
+
+    @property
+    def filters_attributes(self) -> bool:
+        """Whether a brand or price filter is given (the version's attribute map is then read)."""
+        return bool(self.brands) or self.minPrice is not None or self.maxPrice is not None
 
     @property
     def category_filter(self) -> tuple[str, ...]:
@@ -103,6 +134,9 @@ class RecommendationQuery(BaseModel):
         category: str | None = None,
         exclude: str | None = None,
         categories: str | None = None,
+        brand: str | None = None,
+        min_price: float | None = None,
+        max_price: float | None = None,
     ) -> RecommendationQuery:
         """The query from the (individually validated) parameters of the route.
 
@@ -126,6 +160,12 @@ class RecommendationQuery(BaseModel):
                 "invalid request", {"categories": "send category or categories, not both"}
             )
         several = tuple(dict.fromkeys(categories.split(","))) if categories else ()
+        brands = tuple(dict.fromkeys(b.strip().lower() for b in brand.split(","))) if brand else ()
+        if "" in brands:
+            raise InvalidRequestError("invalid request", {"brand": "a brand name is blank"})
+        if min_price is not None and max_price is not None and min_price > max_price:
+            reason = f"greater than maxPrice ({max_price:g}); send minPrice <= maxPrice"
+            raise InvalidRequestError("invalid request", {"minPrice": reason})
         return cls(
             userId=user_id,
             anonId=anon_id,
@@ -136,4 +176,7 @@ class RecommendationQuery(BaseModel):
             category=category,
             excludeProductIds=excluded,
             categories=several,
+            brands=brands,
+            minPrice=min_price,
+            maxPrice=max_price,
         )

@@ -12,9 +12,11 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from operator import itemgetter
+from types import MappingProxyType
 
 from recs.contracts.recommendations import Reason
 from recs.serving.repository import Items
+from recs.store_layout import BRAND, PRICE, Attributes
 
 #: How strongly a recent event says "show me more like this". Training's weights, except that a
 #: purchase is weak here: more of what was just bought is rarely what the shopper wants next.
@@ -38,6 +40,10 @@ SESSION_SEEDS = 8
 #: 2026-12-05) kept 1 on the pooled validation sessions of its two shops: the best of 0, 0.25,
 #: 0.5, 1 and 2 (a discovery shop alone leans to 0.25, a grocery alone to 1).
 SESSION_RECENCY = 1.0
+
+#: Diversity caps per context (`Filters.max_per_category`); RecommendSettings' default.
+#: Chosen by bench/diversity.py (docs/serving.md, Diversity).
+DEFAULT_DIVERSITY_CAPS: Mapping[str, int] = MappingProxyType({})
 
 #: A ranked list as any source gives it: (product, score, reason), best first.
 Ranked = Sequence[tuple[str, float, str | None]]
@@ -149,11 +155,14 @@ def _best_first(items: Items) -> Items:
 
 @dataclass(frozen=True)
 class Filters:
-    """What may never be served.
+    """What may never be served, and how varied a list must be.
 
     `excluded`: the product on screen, the cart's items, unavailable products. `purchased`:
     products the user bought, skipped unless the list says to buy them again. `categories`: the
-    optional category filter (one category or several), checked against `catalog`.
+    optional category filter (one category or several), checked against `catalog`. `brands`,
+    `min_price`, `max_price`: the optional brand and price filters, checked against `attributes`
+    (product -> [brand, price]); a product whose brand or price is unknown never passes the
+    filter that needs it. `max_per_category`: the context's diversity cap (`fill`).
     """
 
     excluded: frozenset[str] = frozenset()
@@ -161,13 +170,43 @@ class Filters:
     categories: frozenset[str] = frozenset()
     catalog: Mapping[str, str] = field(default_factory=dict)
     buy_again_reason: str = "buy-again"
+    #: Diversity: at most this many products of one category (by `catalog`) before every other
+    #: candidate has had its turn; 0 = no cap. Products without a known category are not capped.
+    max_per_category: int = 0
+    brands: frozenset[str] = frozenset()
+    min_price: float | None = None
+    max_price: float | None = None
+    attributes: Mapping[str, Attributes] = field(default_factory=dict)
+    #: Whether any brand or price filter is given (one check per candidate when none is).
+    _by_attributes: bool = field(init=False, repr=False, compare=False, default=False)
+
+    def __post_init__(self) -> None:
+        by_attributes = bool(self.brands) or self.min_price is not None or self.max_price is not None
+        object.__setattr__(self, "_by_attributes", by_attributes)
 
     def allows(self, product: str, reason: str | None) -> bool:
         if product in self.excluded:
             return False
         if product in self.purchased and reason != self.buy_again_reason:
             return False
-        return not self.categories or self.catalog.get(product) in self.categories
+        if self.categories and self.catalog.get(product) not in self.categories:
+            return False
+        return not self._by_attributes or self._attributes_allow(product)
+
+    def _attributes_allow(self, product: str) -> bool:
+        known = self.attributes.get(product)
+        if known is None:
+            return False
+        if self.brands and known[BRAND] not in self.brands:
+            return False
+        if self.min_price is None and self.max_price is None:
+            return True
+        price = known[PRICE]
+        if not isinstance(price, int | float):
+            return False
+        if self.min_price is not None and price < self.min_price:
+            return False
+        return self.max_price is None or price <= self.max_price
 
 
 @dataclass
@@ -181,12 +220,17 @@ def fill(chain: Iterable[tuple[str, LazyItems]], limit: int, filters: Filters) -
     """Take products from each source in turn until `limit`, skipping duplicates and filtered ones.
 
     Scores are normalised per source and then capped by the previous product's score, so they
-    never increase down the list.
+    never increase down the list. With a diversity cap (`Filters.max_per_category`), a product
+    whose category already has that many in the list waits; if the sources run out before the
+    list is full, the waiting products fill it in their order (a cap never shortens a list).
     """
     picked: list[tuple[str, float, str | None]] = []
     seen: set[str] = set()
     used: list[str] = []
     answered: list[str] = []
+    waiting: list[tuple[str, float, str | None, str]] = []
+    per_category: dict[str, int] = {}
+    cap, catalog = filters.max_per_category, filters.catalog
     ceiling = 1.0
     for source, produce in chain:
         if len(picked) >= limit:
@@ -202,11 +246,24 @@ def fill(chain: Iterable[tuple[str, LazyItems]], limit: int, filters: Filters) -
             if product in seen or not filters.allows(product, reason):
                 continue
             seen.add(product)
-            ceiling = min(ceiling, score * scale if scale else 1.0)
+            normal = score * scale if scale else 1.0
+            if cap:
+                category = catalog.get(product)
+                if category is not None:
+                    if per_category.get(category, 0) >= cap:
+                        waiting.append((product, normal, reason, source))
+                        continue
+                    per_category[category] = per_category.get(category, 0) + 1
+            ceiling = min(ceiling, normal)
             picked.append((product, round(ceiling, 5), reason))
             if len(picked) >= limit:
                 break
         if len(picked) > before:
+            used.append(source)
+    for product, normal, reason, source in waiting[: max(0, limit - len(picked))]:
+        ceiling = min(ceiling, normal)
+        picked.append((product, round(ceiling, 5), reason))
+        if source not in used:
             used.append(source)
     return Filled(picked, used, answered)
 

@@ -35,6 +35,7 @@ from typing import Any, NamedTuple
 from recs.errors import StoreUnavailableError
 from recs.ports import ReadableTable, ServingCache
 from recs.store_layout import (
+    ATTRIBUTES_PK,
     AVAILABILITY_KEY,
     CATALOG_PK,
     CONTROL_CACHE_KEY,
@@ -43,6 +44,7 @@ from recs.store_layout import (
     cache_key,
     catalog_part_keys,
     category_map_payload,
+    decode_attribute_map,
     decode_availability,
     decode_category_map,
     decode_items,
@@ -65,11 +67,14 @@ class Kind(Enum):
     LIST = "list"  # a version's non-personal ranked list: memory, cache, model table
     PERSONAL_LIST = "personal-list"  # a version's per-user list: cache, model table
     CATALOG = "catalog"  # a version's product -> category map: memory, cache, model table
+    ATTRIBUTES = "attributes"  # a version's product -> [brand, price] map: as CATALOG
     OPTOUT = "optout"  # a user's preference: cache flag, state table
     SESSION = "session"  # a visitor's recent products: cache (short TTL), state table
 
 
-_IN_MEMORY = frozenset({Kind.LIST, Kind.CATALOG})
+_IN_MEMORY = frozenset({Kind.LIST, Kind.CATALOG, Kind.ATTRIBUTES})
+#: Maps compressed and split in parts for a large catalog (`recs.store_layout._map_rows`).
+_PARTED = frozenset({Kind.CATALOG, Kind.ATTRIBUTES})
 _IN_STATE_TABLE = frozenset({Kind.OPTOUT, Kind.SESSION})
 
 
@@ -95,6 +100,10 @@ class Want(NamedTuple):
     @classmethod
     def catalog(cls, version: str) -> Want:
         return cls(Kind.CATALOG, cache_key(version, CATALOG_PK), (CATALOG_PK, version_sk(version)))
+
+    @classmethod
+    def attributes(cls, version: str) -> Want:
+        return cls(Kind.ATTRIBUTES, cache_key(version, ATTRIBUTES_PK), (ATTRIBUTES_PK, version_sk(version)))
 
     @classmethod
     def optout(cls, user: str) -> Want:
@@ -345,8 +354,8 @@ class ListRepository:
                     rows = self._with_catalog_parts(group, rows, stats)
                 except StoreUnavailableError:
                     stats.store_errors += 1
-                    fetched.failed.update(w.cache_key for w in group if w.kind is Kind.CATALOG)
-                    rows = [None if w.kind is Kind.CATALOG else r for w, r in zip(group, rows, strict=True)]
+                    fetched.failed.update(w.cache_key for w in group if w.kind in _PARTED)
+                    rows = [None if w.kind in _PARTED else r for w, r in zip(group, rows, strict=True)]
             for want, row in zip(group, rows, strict=True):
                 raw = _encode_row(want.kind, row)
                 self._keep(want, _decode(want.kind, raw), fetched)
@@ -359,12 +368,13 @@ class ListRepository:
     def _with_catalog_parts(
         self, group: list[Want], rows: list[dict[str, Any] | None], stats: ReadStats
     ) -> list[dict[str, Any] | None]:
-        """A category map split in parts (a large catalog) read whole: one more read of the other
-        parts, made once per version and container (the map is then kept in memory and cache)."""
+        """A category or attribute map split in parts (a large catalog) read whole: one more read
+        of the other parts, made once per version and container (the map is then kept in memory
+        and cache)."""
         parts = {
             index: catalog_part_keys(row)
             for index, (want, row) in enumerate(zip(group, rows, strict=True))
-            if want.kind is Kind.CATALOG and row is not None and int(row.get("parts", 1)) > 1
+            if want.kind in _PARTED and row is not None and int(row.get("parts", 1)) > 1
         }
         if not parts:
             return rows
@@ -414,7 +424,7 @@ def _encode_row(kind: Kind, row: Mapping[str, Any] | None) -> bytes:
         return b"1" if row and row.get("recommendations") is False else b"0"
     if kind is Kind.SESSION:
         return str(row["d"]).encode() if row else b"[]"
-    if kind is Kind.CATALOG and row is not None:
+    if kind in _PARTED and row is not None:
         # Its parts, gathered by `_with_catalog_parts`, or the one row of a small map.
         parts = row["d"] if isinstance(row["d"], list) else [row]
         return category_map_payload(parts)
@@ -431,6 +441,8 @@ def _decode(kind: Kind, raw: bytes) -> Any:
         return None
     if kind is Kind.CATALOG:
         return decode_category_map(raw)
+    if kind is Kind.ATTRIBUTES:
+        return decode_attribute_map(raw)
     return decode_items(raw)
 
 

@@ -10,7 +10,8 @@ One request, in order:
    lists seeded by the product on screen or the cart, popular and trending (one cache MGET on a
    warm container);
 3. a second fetch only for what depends on the first: neighbours of the session's recent
-   products and the category of current interest (mostly from memory);
+   products, the category of current interest and, with a brand filter, the popular and
+   trending lists of the brand's categories (mostly from memory);
 4. the fill: sources in chain order, up to `limit`, duplicates and filtered products skipped.
 
 Opted-out users get no personal source (their precomputed list, session signal and purchases
@@ -20,7 +21,8 @@ still served to them (docs/serving.md).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import ChainMap
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple, Protocol
 
@@ -45,6 +47,8 @@ from recs.store_layout import (
     ALL_CATEGORIES,
     CATALOG_FEED_PREFIXES,
     SHOP_WIDE_PREFIXES,
+    AttributeMap,
+    Attributes,
     attribute_similar_pk,
     bought_together_pk,
     cache_key,
@@ -67,6 +71,11 @@ class Pseudonyms(Protocol):
 
 BUY_AGAIN = Reason.BUY_AGAIN.value
 
+#: With a brand filter (and no category filter), the popular and trending lists of up to this
+#: many of the brands' categories (most of their products first) are merged into the shop-wide
+#: ones: candidates deep enough that a brand's list stays full (docs/serving.md, Filters).
+BRAND_CATEGORY_LISTS = 8
+
 
 @dataclass(frozen=True)
 class ServingOptions:
@@ -77,6 +86,11 @@ class ServingOptions:
     session_recency: float = SESSION_RECENCY
     #: Share of a homepage list's slots given to new arrivals (products no model knows yet).
     new_arrivals_share: float = 0.0
+    #: Per context, the most products of one category in a list (`ranking.fill`); 0 = none.
+    diversity_caps: Mapping[str, int] = field(default_factory=dict)
+
+    def diversity_cap(self, context: str) -> int:
+        return int(self.diversity_caps.get(context, 0))
 
 
 @dataclass
@@ -172,6 +186,11 @@ class RecommendService:
             purchased=frozenset(plan.purchased) if self._options.exclude_purchased else frozenset(),
             categories=frozenset(query.category_filter),
             catalog=plan.catalog,
+            max_per_category=self._options.diversity_cap(context),
+            brands=frozenset(query.brands),
+            min_price=query.minPrice,
+            max_price=query.maxPrice,
+            attributes=plan.attributes,
         )
         filled = fill(((s.value, plan.candidates(s)) for s in plan.chain), query.limit, filters)
         new_arrivals = 0
@@ -314,6 +333,10 @@ class _Plan:
         self.recent: list[Recent] = []
         self.purchased: set[str] = set()
         self.catalog: dict[str, str] = {}
+        #: product -> [brand, price], the catalog feed's over the last run's (brand/price filters).
+        self.attributes: Mapping[str, Attributes] = {}
+        #: The categories whose popular and trending lists deepen a brand filter's candidates.
+        self.brand_categories: list[str] = []
         # The category of interest: the filter's when it names one, else found from what the
         # shopper looks at (several categories: each has its own lists merged instead).
         self.interest: str | None = query.category_filter[0] if len(query.category_filter) == 1 else None
@@ -335,13 +358,19 @@ class _Plan:
         )
         wants_session = bool({Source.USER, Source.SESSION} & set(chain)) or options.exclude_purchased
         self._sessions = [Want.session(v) for v in (user, anon) if v and wants_session]
-        needs_catalog = bool(query.category_filter) or (
-            Source.CATEGORY_POPULAR in chain
-            and bool(query.productId or query.cartProductIds or self._sessions or self._user_list)
+        needs_catalog = (
+            bool(query.category_filter)
+            or options.diversity_cap(query.effective_context) > 0
+            or (
+                Source.CATEGORY_POPULAR in chain
+                and bool(query.productId or query.cartProductIds or self._sessions or self._user_list)
+            )
         )
         # The last run's category map, and the catalog feed's (products added since) over it.
         versions = dict.fromkeys(v for v in (self.shop_wide_version, self.catalog_version) if v)
         self._catalogs = [Want.catalog(v) for v in versions] if needs_catalog else []
+        # The attribute maps likewise, only for a brand or price filter.
+        self._attribute_maps = [Want.attributes(v) for v in versions] if query.filters_attributes else []
 
     # -- what to read -------------------------------------------------------------------------
     def _version_of(self, pk: str) -> str:
@@ -362,6 +391,11 @@ class _Plan:
     def _scoped(self, list_pk: Callable[[str], str]) -> list[str]:
         """Popular/trending: the filter's own lists when categories are given (merged when several)."""
         return [list_pk(c) for c in self.query.category_filter] or [list_pk(ALL_CATEGORIES)]
+
+    def _deepened(self, list_pk: Callable[[str], str]) -> list[str]:
+        """Popular/trending as filled: `_scoped`, and with a brand filter its brands' categories'
+        lists too (merged), so more than the shop-wide list's few products of a brand are found."""
+        return self._scoped(list_pk) + [list_pk(c) for c in self.brand_categories]
 
     def _contextual_pks(self) -> list[str]:
         query, pks = self.query, []
@@ -398,7 +432,7 @@ class _Plan:
         for row in (self._user_list, self._purchases):
             if row is not None:
                 personal.extend(row.wants())
-        catalog = self._catalogs
+        catalog = [*self._catalogs, *self._attribute_maps]
         return [*personal, *self._sessions, *catalog, *self._lists_wanted(self._contextual_pks())]
 
     def _lists_wanted(self, pks: list[str]) -> list[Want]:
@@ -430,10 +464,35 @@ class _Plan:
                 self.purchased |= {p for p, _, _ in self._purchases.items(fetched)}
         for want in self._catalogs:
             self.catalog = {**self.catalog, **(fetched.get(want) or {})}
+        if self._attribute_maps:
+            self._take_attributes([m for m in map(fetched.get, self._attribute_maps) if m is not None])
         self._keep_lists(fetched)
         if self.interest is None:
             self.interest = self._interest_category()
         return opted_out
+
+    def _take_attributes(self, maps: list[AttributeMap]) -> None:
+        """The attribute maps read (the last run's, then the catalog feed's): the newer one's
+        products first, without copying either (a large catalog's map is big); and, for a brand
+        filter without categories, the brands' categories whose lists are read next."""
+        newest_first = [m.products for m in reversed(maps)]
+        if len(newest_first) > 1:
+            self.attributes = ChainMap(*newest_first)
+        elif newest_first:
+            self.attributes = newest_first[0]
+        if not self.query.brands or self.query.category_filter:
+            return
+        per_brand = [
+            list(dict.fromkeys(c for m in reversed(maps) for c in m.brand_categories.get(brand, ())))
+            for brand in self.query.brands
+        ]
+        # In turn, each brand's next category, so several brands share the lists read.
+        chosen: dict[str, None] = {}
+        for rank in range(max(map(len, per_brand), default=0)):
+            for categories in per_brand:
+                if rank < len(categories):
+                    chosen.setdefault(categories[rank])
+        self.brand_categories = list(chosen)[:BRAND_CATEGORY_LISTS]
 
     def _interest_category(self) -> str | None:
         """The category of what the shopper is looking at now (for category-popular)."""
@@ -455,6 +514,10 @@ class _Plan:
         pks = [similar_pk(product) for product, _, _ in self._session_seeds()]
         if Source.CATEGORY_POPULAR in self.chain and self.interest:
             pks.append(popular_pk(self.interest))
+        if Source.POPULAR in self.chain:
+            pks.extend(map(popular_pk, self.brand_categories))
+        if Source.TRENDING in self.chain:
+            pks.extend(map(trending_pk, self.brand_categories))
         return self._lists_wanted(pks)
 
     def apply_second(self, fetched: Fetched) -> None:
@@ -481,8 +544,8 @@ class _Plan:
             ),
             Source.CART_SIMILAR: lambda: self._merged([similar_pk(p) for p in self.query.cartProductIds]),
             Source.CATEGORY_POPULAR: lambda: self._get(popular_pk(self.interest)) if self.interest else [],
-            Source.POPULAR: lambda: self._merged(self._scoped(popular_pk)),
-            Source.TRENDING: lambda: self._merged(self._scoped(trending_pk)),
+            Source.POPULAR: lambda: self._merged(self._deepened(popular_pk)),
+            Source.TRENDING: lambda: self._merged(self._deepened(trending_pk)),
             Source.NEW_ARRIVALS: self.new_arrivals,
         }
         return producers[source]

@@ -26,6 +26,7 @@ from recs.ports import Cache, KeyValueTable, ObjectStore, PrivacyRecords
 from recs.pseudonyms import Pseudonyms
 from recs.store_layout import (
     ALL_CATEGORIES,
+    ATTRIBUTES_PK,
     AVAILABILITY_KEY,
     CATALOG_PK,
     cache_key,
@@ -440,6 +441,8 @@ class TrainingPipeline:
                 generated,
                 expires,
                 catalog_version=self._catalog_version(),
+                # Brands and prices of the export (absent from a run prepared before they were kept).
+                attributes=ids.get("attributes"),
             )
         )
         return rows
@@ -559,10 +562,10 @@ class TrainingPipeline:
         """Every row key a version published, from the artifacts it keeps (the item lists and,
         for a full version, its visitors)."""
         sk = version_sk(version)
-        keys = [(CATALOG_PK, sk)]
-        first = self.versions.read_rows(keys)[0]
-        if first is not None:
-            keys.extend(catalog_part_keys(first))  # a large catalog's map is in several rows
+        keys = [(CATALOG_PK, sk), (ATTRIBUTES_PK, sk)]
+        for first in self.versions.read_rows(list(keys)):
+            if first is not None:
+                keys.extend(catalog_part_keys(first))  # a large catalog's maps are in several rows
         if not store.exists(paths.ITEM_LISTS):
             return keys
         kinds = SHOP_WIDE_LISTS if shop_wide_only else None

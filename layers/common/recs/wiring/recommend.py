@@ -53,5 +53,6 @@ def recommend_service(settings: RecommendSettings) -> RecommendService:
             session_weight=settings.session_weight,
             rerank_weight=settings.rerank_weight,
             new_arrivals_share=settings.new_arrivals_share,
+            diversity_caps=settings.diversity_caps,
         ),
     )

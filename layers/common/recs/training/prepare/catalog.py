@@ -3,7 +3,8 @@
 Availability reaches training as a file the shop exports (``catalog/products.jsonl`` in the
 artifact bucket, ``recs.store_layout.CATALOG_OBJECT_KEY``; ``--catalog FILE`` offline): one JSON object
 per line, ``{"id": "sku_1", "category": "kitchen", "available": true}`` (parsed by
-`recs.catalog.products`, which also reads the attributes the catalog feed uses). ``available`` defaults
+`recs.catalog.products`, which also reads the attributes the catalog feed uses; ``brand`` and
+``price`` are kept for serving's brand and price filters). ``available`` defaults
 to true and ``category`` is optional. When the file exists, a product it does not list is
 treated as no longer sold (unavailable); when there is no file at all, every product seen in
 the events counts as available and categories come from the events.
@@ -26,6 +27,8 @@ __all__ = ["Catalog", "CatalogEntry", "CatalogFormatError"]
 class CatalogEntry:
     category: str | None
     available: bool
+    brand: str | None = None
+    price: float | None = None
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class Catalog:
     @classmethod
     def from_jsonl(cls, lines: Iterable[bytes | str]) -> Catalog:
         entries = {
-            product.id: CatalogEntry(category=product.category, available=product.available)
+            product.id: CatalogEntry(product.category, product.available, product.brand, product.price)
             for product in parse_catalog(lines)
         }
         return cls(entries, present=True)
@@ -54,6 +57,15 @@ class Catalog:
         return np.array(
             [not (entry := self.entries.get(item)) or not entry.available for item in items], dtype=np.bool_
         )
+
+    def attributes(self) -> dict[str, tuple[str | None, float | None]]:
+        """(brand, price) of each product the export gives either for (serving's brand and price
+        filters; `recs.store_layout.attribute_map_rows`)."""
+        return {
+            product: (entry.brand or None, entry.price)
+            for product, entry in self.entries.items()
+            if entry.brand or entry.price
+        }
 
     def categories(self, items: Sequence[str], seen: Sequence[str | None]) -> list[str | None]:
         """The catalog's category of each item, else the one the events carried."""

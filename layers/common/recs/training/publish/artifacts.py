@@ -5,7 +5,8 @@ execute code when loaded. Layout under ``models/<version>/``:
 
 =================================  ===========================================================
 ``prepared/interactions.npz``      the window's interactions (columns) and item availability
-``prepared/ids.json``              visitor ids, item ids and categories of those columns
+``prepared/ids.json``              visitor ids, item ids and categories of those columns (and the
+                                   catalog's categories, brands and prices)
 ``model/model.npz``                the fitted engine model (`recs.engine` format: factors or
                                    EASE weights, with its hyperparameters)
 ``model/ids.json``                 visitor id per model row, item id per model column

@@ -9,6 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recs.store_layout import (
+    attribute_map_rows,
     availability_rows,
     bought_together_pk,
     category_map_rows,
@@ -109,11 +110,17 @@ def catalog_rows(
     generated_at: str,
     expires_at: int,
     catalog_version: str | None = None,
+    attributes: Mapping[str, Sequence[Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """The version's ``CATALOG`` row (product -> category, what serving's category filters use)
-    and, when the shop exported a catalog, the unversioned availability row from it (naming the
-    catalog feed's latest version, which it must not drop)."""
+    """The version's ``CATALOG`` row (product -> category, what serving's category filters use),
+    its ``ATTRS`` rows when the catalog gave brands or prices (`attributes`, product -> (brand,
+    price): serving's brand and price filters) and, when the shop exported a catalog, the
+    unversioned availability row from it (naming the catalog feed's latest version, which it
+    must not drop)."""
     rows = category_map_rows(categories, version, generated_at, expires_at)
+    if attributes:
+        pairs = {product: (value[0], value[1]) for product, value in attributes.items()}
+        rows.extend(attribute_map_rows(pairs, categories, version, generated_at, expires_at))
     if unavailable is not None:
         # A long list's parts, then its main row: written in parallel batches, so a reader may
         # meet the main row first; serving then keeps the list it had until its next refresh.
