@@ -41,6 +41,8 @@ def post_events() -> Response[Any]:
     result = service.ingest(request)
     metrics.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=result.accepted)
     metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=result.rejected_count)
+    if result.over_cap:
+        metrics.add_metric(name="EventsOverVisitorCap", unit=MetricUnit.Count, value=result.over_cap)
     if result.session.status in (SignalStatus.FAILED, SignalStatus.PARTIAL):
         metrics.add_metric(name="SessionSignalFailures", unit=MetricUnit.Count, value=1)
         logger.warning("session signal not fully updated", extra={"outcome": result.session.status.value})

@@ -472,21 +472,33 @@ def list_row(
 
 #: Write counter of a session row (optimistic concurrency between concurrent ingest requests).
 SESSION_VERSION_ATTRIBUTE = "ver"
+#: The clock hour (epoch seconds // 3600) that `SESSION_COUNT_ATTRIBUTE` counts events of.
+SESSION_HOUR_ATTRIBUTE = "hr"
+#: Events ingest accepted for the visitor in that hour (the per-visitor cap, `VISITOR_EVENTS_PER_HOUR`).
+SESSION_COUNT_ATTRIBUTE = "n"
 
 
 def session_row(
-    visitor_pseudonym: str, recent: Sequence[tuple[str, str, str]], version: int, expires_at: int
+    visitor_pseudonym: str,
+    recent: Sequence[tuple[str, str, str]],
+    version: int,
+    expires_at: int,
+    hour_count: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
     """The live session signal row: `d` is ``[[productId, eventType, timestamp], ...]``, newest
-    first; ``ver`` counts the row's writes; ``expiresAt`` is its TTL."""
+    first; ``ver`` counts the row's writes; ``expiresAt`` is its TTL; with the per-visitor cap on,
+    ``hr`` and ``n`` are the clock hour and the events ingest accepted for the visitor in it."""
     pk, sk = session_key(visitor_pseudonym)
-    return {
+    row: dict[str, Any] = {
         "pk": pk,
         "sk": sk,
         "d": json.dumps([list(entry) for entry in recent], separators=(",", ":")),
         SESSION_VERSION_ATTRIBUTE: version,
         "expiresAt": expires_at,
     }
+    if hour_count is not None:
+        row[SESSION_HOUR_ATTRIBUTE], row[SESSION_COUNT_ATTRIBUTE] = hour_count
+    return row
 
 
 def decode_session_items(payload: str | bytes) -> list[tuple[str, str, str]]:

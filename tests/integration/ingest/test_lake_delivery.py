@@ -34,7 +34,13 @@ def test_each_event_type_lands_in_the_lake_once(stack: LocalStack, sample: str, 
     response = stack.invoke("IngestFunction", request)
     # Then it is accepted and exactly that event is in the lake, as a valid lake record
     assert response["statusCode"] == 202
-    assert body_of(response) == {"accepted": 1, "rejectedCount": 0, "rejected": [], "sampledOut": 0}
+    assert body_of(response) == {
+        "accepted": 1,
+        "rejectedCount": 0,
+        "rejected": [],
+        "sampledOut": 0,
+        "overCap": 0,
+    }
     (record,) = lake_records(stack)
     assert record["eventType"] == event_type
     assert record["eventId"] == json.loads(request["body"])["eventId"]

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from recs.store_layout import AVAILABILITY_KEY, decode_availability, decode_items, tombstone_key, version_sk
+from recs.store_layout import (
+    AVAILABILITY_KEY,
+    decode_availability,
+    decode_items,
+    iso,
+    tombstone_key,
+    version_sk,
+)
 from recs.training.workflow import EvaluatedJob, Shard, ShardWritten
 from recs_tools.local.stack import LocalStack
 from tests.helpers import load_event
@@ -73,10 +82,24 @@ def test_a_shard_that_fails_stops_the_flip_and_the_old_version_keeps_serving(
     assert [r["error"] for r in failed] == ["PublishIncompleteError"]
 
 
-def test_opted_out_erased_and_unavailable_never_reach_the_published_version(stack: LocalStack) -> None:
+def test_opted_out_erased_unavailable_and_unknown_never_reach_the_published_version(
+    stack: LocalStack,
+) -> None:
     # Given a shop with its catalog, a user who opts out and a user who was erased
     shop = ingest_shop(stack)
     upload_catalog(stack, shop)
+    # And a client that sent purchases of a product the catalog does not list
+    unknown = [
+        {
+            "eventId": str(uuid.uuid4()),
+            "eventType": "purchase",
+            "userId": f"fake_{n}",
+            "productId": "sku_not_in_catalog",
+            "timestamp": iso(datetime.now(UTC) - timedelta(minutes=n + 1)),
+        }
+        for n in range(5)
+    ]
+    assert stack.post_events({"events": unknown})["statusCode"] == 202
     activity = Counter(str(e["userId"]) for e in shop.events if e.get("userId"))
     (opted_out, _), (erased, _) = activity.most_common(2)
     put = stack.invoke("PrivacyFunction", _opt_out_event(opted_out))
@@ -99,6 +122,9 @@ def test_opted_out_erased_and_unavailable_never_reach_the_published_version(stac
     assert not excluded & set(ids["users"])
     assert output["stats"]["erasureTombstones"] == 1
     assert output["stats"]["optedOutUsers"] == 1
+    # (the unknown product's events are in the lake, left out by Prepare, and it is not indexed)
+    assert output["stats"]["unknownProductEvents"] >= len(unknown)
+    assert "sku_not_in_catalog" not in ids["items"]
     # (the erased user's records left the lake in the run's purge sweep, before Prepare: only
     # the opted-out user's events are still there to be excluded)
     assert output["stats"]["excludedVisitors"] >= 1

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from recs.contracts.events import EventType
 from recs.errors import DeliveryError, InvalidRequestError
 from recs.ingest.errors import NoValidEventsError
 from recs.ingest.payload import IngestRequest
@@ -42,9 +43,10 @@ def _service(
     rows: MemoryRows | None = None,
     sampling: SamplingRules | None = None,
     max_items: int = 20,
+    cap: int = 0,
 ) -> IngestService:
     signal = SessionSignal(
-        rows or MemoryRows(), RecordingCache(), max_items=max_items, ttl_seconds=3600, clock=clock
+        rows or MemoryRows(), RecordingCache(), max_items=max_items, ttl_seconds=3600, clock=clock, cap=cap
     )
     return IngestService(
         sink,
@@ -127,3 +129,44 @@ def test_a_failing_session_signal_does_not_fail_the_request() -> None:
     assert len(sink.lines) == 2
     assert result.accepted == 2
     assert result.session.status is SignalStatus.FAILED
+
+
+def test_events_over_the_visitor_cap_are_not_delivered_and_are_counted() -> None:
+    # Given a cap of 2 events per visitor per hour, sampling one view in 2, and a batch of four
+    # views by user_1 and one by user_2
+    sink = MemorySink()
+    service = _service(sink, cap=2, sampling=SamplingRules({EventType.VIEW: 2}))
+    body = {"events": [event(n) for n in range(4)] + [event(9, userId="user_2")]}
+    # When ingested
+    response = service.ingest(_post(body)).response()
+    # Then user_1's last two are left out of the lake and counted; user_2's is unaffected; they are
+    # accepted (valid), and sampling applies to the admitted ones only
+    stored = {json.loads(line)["eventId"][-1] for line in sink.lines}
+    assert stored <= {"0", "1", "9"}
+    assert (response.accepted, response.rejectedCount, response.overCap) == (5, 0, 2)
+    assert response.sampledOut == 3 - len(stored)
+
+
+def test_with_the_state_table_down_the_cap_fails_open_and_the_lake_gets_every_event() -> None:
+    # Given a cap of 1 and a state table that fails
+    sink, rows = MemorySink(), MemoryRows()
+    rows.fail = True
+    # When a visitor's three events are ingested
+    result = _service(sink, rows, cap=1).ingest(_post({"events": [event(n) for n in range(3)]}))
+    # Then all three are in the lake, none counted over the cap, and the signal reports the fault
+    assert len(sink.lines) == 3
+    assert result.over_cap == 0
+    assert result.session.status is SignalStatus.FAILED
+
+
+def test_a_failed_delivery_counts_nothing_so_the_resent_request_is_not_capped() -> None:
+    # Given a cap of 3, and a first attempt of three events whose delivery fails (503)
+    rows = MemoryRows()
+    events = {"events": [event(n) for n in range(3)]}
+    with pytest.raises(DeliveryError):
+        _service(MemorySink(fail=True), rows, cap=3).ingest(_post(events))
+    # When the client sends the same request again
+    sink = MemorySink()
+    result = _service(sink, rows, cap=3).ingest(_post(events))
+    # Then every event reaches the lake: the count is written only after delivery
+    assert (len(sink.lines), result.over_cap) == (3, 0)

@@ -230,3 +230,129 @@ def test_a_purchase_then_a_view_of_the_same_product_keeps_the_purchase() -> None
     # Then the purchase is still there, beside the newer view, newest first
     assert one == other
     assert [(p, e) for p, e, _ in one] == [("sku_a", "view"), ("sku_b", "view"), ("sku_a", "purchase")]
+
+
+def _capped(rows: MemoryRows, cap: int, now: datetime = NOW) -> SessionSignal:
+    return SessionSignal(rows, RecordingCache(), max_items=3, ttl_seconds=TTL, clock=lambda: now, cap=cap)
+
+
+def _count(rows: MemoryRows, visitor: str) -> tuple[int, int]:
+    row = rows.items[session_key(visitor)]
+    return int(row["hr"]), int(row["n"])
+
+
+HOUR = int(NOW.timestamp()) // 3600
+
+
+def test_events_within_and_at_the_cap_are_admitted_and_counted_in_the_session_row() -> None:
+    # Given a cap of 3 events per visitor per hour and a visitor's three events (one a search)
+    rows = MemoryRows()
+    signal = _capped(rows, 3)
+    events = _records(event(1, "sku_a"), event(2, "sku_b"), event(3, None, eventType="search", query="x"))
+    # When they are admitted and written
+    admission = signal.admit(events)
+    outcome = signal.write(admission)
+    # Then all three are admitted (at the cap, not over it) and the row counts them for this hour,
+    # in the same write as the products and with one read
+    assert (len(admission.admitted), admission.over_cap) == (3, 0)
+    user = PSEUDONYMS.user("user_1")
+    assert _count(rows, user) == (HOUR, 3)
+    assert [p for p, _, _ in _recent(rows, user)] == ["sku_b", "sku_a"]
+    assert (rows.reads, rows.writes, outcome.status) == (1, 1, SignalStatus.UPDATED)
+
+
+def test_events_over_the_cap_are_left_out_of_the_admitted_and_the_session() -> None:
+    # Given a cap of 3 and a visitor who already sent 2 events this hour
+    rows = MemoryRows()
+    signal = _capped(rows, 3)
+    signal.record(_records(event(1, "sku_a"), event(2, "sku_b")))
+    # When three more arrive, with another visitor's event among them
+    admission = signal.admit(
+        _records(event(3, "sku_c"), event(4, "sku_d"), event(5, "sku_x", userId="user_2"), event(6, "sku_e"))
+    )
+    signal.write(admission)
+    # Then the first fills the cap, the other two of that visitor are over it; the other visitor
+    # is unaffected; the dropped products are not in the session and the count stops at the cap
+    assert [e["productId"] for e in admission.admitted] == ["sku_c", "sku_x"]
+    assert admission.over_cap == 2
+    user = PSEUDONYMS.user("user_1")
+    assert [p for p, _, _ in _recent(rows, user)] == ["sku_c", "sku_b", "sku_a"]
+    assert _count(rows, user) == (HOUR, 3)
+    assert _count(rows, PSEUDONYMS.user("user_2")) == (HOUR, 1)
+
+
+def test_an_event_with_both_ids_needs_room_in_both_rows() -> None:
+    # Given a cap of 1, and an anonymous visitor who already sent one event this hour
+    rows = MemoryRows()
+    signal = _capped(rows, 1)
+    signal.record(_records(event(1, "sku_a", userId=None, anonId="anon_1")))
+    # When the same browser sends an event carrying its user id too
+    admission = signal.admit(_records(event(2, "sku_b", anonId="anon_1")))
+    # Then it is over the cap (its anonymous id has no room left)
+    assert (admission.admitted, admission.over_cap) == ([], 1)
+
+
+def test_the_count_starts_over_when_the_clock_hour_rolls_over() -> None:
+    # Given a cap of 2 reached at 12:59
+    rows = MemoryRows()
+    before = NOW + timedelta(minutes=59)
+    _capped(rows, 2, before).record(_records(event(1, "sku_a"), event(2, "sku_b")))
+    assert _capped(rows, 2, before).admit(_records(event(3, "sku_c"))).over_cap == 1
+    # When the visitor sends two more at 13:00
+    after = NOW + timedelta(hours=1)
+    signal = _capped(rows, 2, after)
+    admission = signal.admit(_records(event(4, "sku_d", 0), event(5, "sku_e", 0)))
+    signal.write(admission)
+    # Then both are admitted and the row counts them for the new hour
+    assert (len(admission.admitted), admission.over_cap) == (2, 0)
+    assert _count(rows, PSEUDONYMS.user("user_1")) == (HOUR + 1, 2)
+
+
+def test_a_cap_of_zero_admits_everything_and_counts_nothing() -> None:
+    # Given no cap (0) and many events of one visitor
+    rows = MemoryRows()
+    signal = _capped(rows, 0)
+    events = _records(*(event(n, f"sku_{n}") for n in range(50)))
+    # When they are admitted and written
+    admission = signal.admit(events)
+    signal.write(admission)
+    # Then every event is admitted and the row is today's row, without a count
+    assert (len(admission.admitted), admission.over_cap) == (50, 0)
+    assert "n" not in rows.items[session_key(PSEUDONYMS.user("user_1"))]
+
+
+def test_a_search_only_batch_costs_no_call_with_the_cap_off() -> None:
+    # Given no cap, and a batch of searches (no product for the session)
+    rows = MemoryRows()
+    # When it is admitted and written
+    signal = _capped(rows, 0)
+    signal.write(signal.admit(_records(event(1, None, eventType="search", query="x"))))
+    # Then the state table was not touched, as before the cap existed
+    assert (rows.reads, rows.writes) == (0, 0)
+
+
+def test_a_concurrent_writer_s_count_is_added_to_not_overwritten() -> None:
+    # Given a cap of 10, and another request for the same visitor that lands 4 events between
+    # this request's read and its write
+    rows = MemoryRows()
+    signal = _capped(rows, 10)
+    user = PSEUDONYMS.user("user_1")
+    admission = signal.admit(_records(event(1, "sku_a"), event(2, "sku_b")))
+    rows.items[session_key(user)] = session_row(user, [], 1, 0, (HOUR, 4))
+    # When this request writes
+    outcome = signal.write(admission)
+    # Then it lost the race once, re-read the row and added its 2 to the other's 4
+    assert outcome.conflicts == 1
+    assert _count(rows, user) == (HOUR, 6)
+
+
+def test_a_store_fault_admits_every_event_fail_open() -> None:
+    # Given a cap of 1 and a state table that fails
+    rows = MemoryRows()
+    rows.fail = True
+    signal = _capped(rows, 1)
+    # When three events of one visitor arrive
+    admission = signal.admit(_records(event(1, "sku_a"), event(2, "sku_b"), event(3, "sku_c")))
+    # Then all are admitted (the lake must not lose shoppers' events) and the signal reports failure
+    assert (len(admission.admitted), admission.over_cap) == (3, 0)
+    assert signal.write(admission).status is SignalStatus.FAILED

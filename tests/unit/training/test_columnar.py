@@ -7,11 +7,13 @@ import gzip
 import json
 import random
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
 
+from recs.training.prepare.catalog import Catalog
 from recs.training.prepare.columnar import (
     Usable,
     _id_halves,
@@ -40,18 +42,18 @@ def lines(*records: dict[str, Any]) -> bytes:
     return b"".join(json.dumps(record).encode() + b"\n" for record in records)
 
 
-def old_path(objects: list[bytes]) -> Interactions:
+def old_path(objects: list[bytes], known_product: Callable[[str], bool] | None = None) -> Interactions:
     builder = InteractionBuilder()
     for data in objects:
         builder.add_all(decode_object(data))
-    return builder.build(start_ts=0.0, end_ts=4e9)
+    return builder.build(start_ts=0.0, end_ts=4e9, known_product=known_product)
 
 
-def new_path(objects: list[bytes]) -> Interactions:
+def new_path(objects: list[bytes], known_product: Callable[[str], bool] | None = None) -> Interactions:
     builder = InteractionBuilder()
     for data in objects:
         builder.add_block(block_of(usable_of_object(data)))
-    return builder.build(start_ts=0.0, end_ts=4e9)
+    return builder.build(start_ts=0.0, end_ts=4e9, known_product=known_product)
 
 
 def assert_same(expected: Interactions, actual: Interactions) -> None:
@@ -106,6 +108,20 @@ def test_a_shop_lake_gives_the_same_interactions_both_ways() -> None:
     # When both readers build the interactions / Then they are the same
     assert all(read_table(gzip.decompress(o) if o[:2] == b"\x1f\x8b" else o) is not None for o in objects)
     assert_same(old_path(objects), new_path(objects))
+
+
+def test_both_readers_leave_out_products_outside_the_catalog_alike() -> None:
+    # Given a shop's lake objects and a catalog export listing only half its products
+    rng = random.Random(11)
+    objects = [lines(*shop_records(rng, 400, start)) for start in (0, 400)]
+    catalog = Catalog.from_jsonl(json.dumps({"id": f"sku_{n}"}) for n in range(0, 41, 2))
+    # When both readers build the interactions with the catalog
+    old, new = old_path(objects, catalog.known_product()), new_path(objects, catalog.known_product())
+    # Then they are the same, hold only listed products, and count the events left out
+    assert_same(old, new)
+    assert set(new.items) <= set(catalog.entries)
+    unknown = old_path(objects).stats["interactions"] - new.stats["interactions"]
+    assert new.stats["unknownProductEvents"] == unknown > 0
 
 
 QUIRKS: dict[str, bytes] = {

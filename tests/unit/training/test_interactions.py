@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from recs.training.prepare.catalog import Catalog
 from recs.training.prepare.interactions import PURCHASE_CODE, InteractionBuilder, build_interactions
 from tests.unit.training.conftest import NOW, EventFactory
 
@@ -21,6 +22,38 @@ def test_a_resent_event_counts_once(make_event: EventFactory) -> None:
     assert len(inter) == 2
     assert inter.stats["duplicatesDropped"] == 1
     assert sorted(inter.items) == ["p1", "p2"]
+
+
+def test_with_a_catalog_export_products_it_does_not_list_are_left_out_and_counted(
+    make_event: EventFactory,
+) -> None:
+    # Given events of a listed product, a listed but unavailable one and two unlisted ones
+    catalog = Catalog.from_jsonl(['{"id": "p1"}', '{"id": "p2", "available": false}'])
+    events = [
+        make_event("view", product="p1"),
+        make_event("purchase", product="p2", user="bob"),
+        make_event("view", product="fake1", user="mallory"),
+        make_event("view", product="fake1", user="mallory"),
+        make_event("click", product="fake2"),
+    ]
+    # When the interactions are built with the catalog
+    inter = build_interactions(events, start_ts=START, end_ts=END, known_product=catalog.known_product())
+    # Then only listed products remain (availability is decided later), the others are counted,
+    # and a visitor with nothing but unlisted products is not indexed
+    assert sorted(inter.items) == ["p1", "p2"]
+    assert inter.stats["unknownProductEvents"] == 3
+    assert "mallory" not in inter.users
+
+
+def test_without_a_catalog_export_every_product_is_kept(make_event: EventFactory) -> None:
+    # Given events of products no catalog lists, and no catalog export
+    events = [make_event("view", product="fake1"), make_event("view", product="p1")]
+    # When the interactions are built
+    absent = Catalog.absent()
+    inter = build_interactions(events, start_ts=START, end_ts=END, known_product=absent.known_product())
+    # Then every product is kept and nothing is counted as unknown
+    assert sorted(inter.items) == ["fake1", "p1"]
+    assert inter.stats["unknownProductEvents"] == 0
 
 
 def test_only_events_inside_the_window_are_kept(make_event: EventFactory) -> None:

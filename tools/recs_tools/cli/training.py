@@ -154,7 +154,7 @@ def _tune(events: Any, args: argparse.Namespace, params: Any, catalog: Any) -> i
     from recs_tools.training.offline import load_window
     from recs_tools.training.tune import environment_lines, tune
 
-    interactions, end_ts = load_window(events, params, args.now)
+    interactions, end_ts = load_window(events, params, args.now, catalog)
     trials = progress.counter("search fits", total=args.trials, unit="fit")
     best = float("-inf")
 

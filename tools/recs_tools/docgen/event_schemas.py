@@ -264,7 +264,7 @@ def render(settings_defaults: dict[str, Any] | None = None) -> str:
         "| status | when | body |",
         "|---|---|---|",
         "| 202 | at least one event is valid (all valid events are stored) "
-        "| `{accepted, rejectedCount, rejected: [{index, field, reason, code}], sampledOut}` |",
+        "| `{accepted, rejectedCount, rejected: [{index, field, reason, code}], sampledOut, overCap}` |",
         "| 400 | empty body, not JSON, not an event or batch, `events` not a non-empty list, "
         "or no valid event | `{message, errors: [{field, reason}]}`; with no valid event also "
         "`accepted: 0, rejectedCount, rejected` |",
@@ -281,7 +281,10 @@ def render(settings_defaults: dict[str, Any] | None = None) -> str:
         "shop's sampling rules left out of the lake (`SAMPLING_RULES`: one in N views, say, is",
         "kept and counts N times in training); they are accepted and still shape the shopper's live",
         "session. A `sampleRate` other than the shop's rule for the event's type is rejected",
-        "(`sampleRate`, `sample_rate_mismatch`).",
+        "(`sampleRate`, `sample_rate_mismatch`). `overCap` counts valid events left out of the lake",
+        "and the live session because their visitor (`userId` or `anonId`) had already sent",
+        "`VISITOR_EVENTS_PER_HOUR` events this clock hour (600 by default); they are accepted, and",
+        "sending them again does not store them.",
         "",
         "```json",
         _json(

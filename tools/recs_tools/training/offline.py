@@ -48,9 +48,13 @@ class OfflineResult:
 
 
 def load_window(
-    events: Iterable[Mapping[str, Any]], params: TrainingParameters, now: datetime | None
+    events: Iterable[Mapping[str, Any]],
+    params: TrainingParameters,
+    now: datetime | None,
+    catalog: Catalog | None = None,
 ) -> tuple[Interactions, float]:
-    """Interactions of the window ending at ``now`` (default: just after the newest event)."""
+    """Interactions of the window ending at ``now`` (default: just after the newest event); with a
+    catalog export, events of products it does not list are left out, as Prepare does."""
     builder = InteractionBuilder().add_all(events)
     if now is not None:
         end_ts = now.timestamp()
@@ -60,7 +64,9 @@ def load_window(
             raise TrainingError(f"no usable events ({builder.read} records read)")
         end_ts = latest + 1.0
     interactions = builder.build(
-        start_ts=end_ts - params.training_window_days * SECONDS_PER_DAY, end_ts=end_ts
+        start_ts=end_ts - params.training_window_days * SECONDS_PER_DAY,
+        end_ts=end_ts,
+        known_product=(catalog or Catalog.absent()).known_product(),
     )
     if len(interactions) == 0:
         raise TrainingError(f"no usable events in the window ({builder.read} records read)")
@@ -79,7 +85,7 @@ def run_offline(
     """Train, evaluate and write the four output files into ``out``."""
     progress = progress or TrainingProgress()
     catalog = catalog or Catalog.absent()
-    interactions, end_ts = load_window(events, params, now)
+    interactions, end_ts = load_window(events, params, now, catalog)
     generated = iso(datetime.fromtimestamp(end_ts, UTC))
     version = f"offline-{datetime.fromtimestamp(end_ts, UTC):%Y%m%dT%H%M%SZ}"
     unavailable = catalog.unavailable_mask(interactions.items)

@@ -46,6 +46,14 @@ class IngestSettings(CacheSettings, PseudonymSettings, AuthSettings):
     session_ttl_seconds: int = Field(
         default=7 * 86_400, ge=60, description="Session signal lifetime; 7 days."
     )
+    visitor_events_per_hour: int = Field(
+        default=600,
+        ge=0,
+        description="Events accepted per visitor (userId or anonId pseudonym) per clock hour; the "
+        "excess is left out of the lake and the session and counted (overCap, EventsOverVisitorCap). "
+        "Counted in the visitor's session row, no extra DynamoDB call; 0: no cap. Default 600 "
+        "(one event every 6 s for an hour, far above a shopper's pace).",
+    )
     sampling_rules: dict[EventType, int] = Field(
         default_factory=dict,
         description='Keep one in N events of a type in the lake, e.g. {"view": 4} (view, click and '

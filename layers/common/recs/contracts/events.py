@@ -200,7 +200,8 @@ class EventsAccepted(BaseModel):
     """202 answer of `POST /api/events`: the valid events are stored, the rest are listed."""
 
     accepted: int = Field(
-        description="Valid events of the request: stored, or left out of the lake by sampling (`sampledOut`)."
+        description="Valid events of the request: stored, or left out of the lake by sampling "
+        "(`sampledOut`) or by the per-visitor cap (`overCap`)."
     )
     rejectedCount: int = Field(description="Events not stored.")
     rejected: list[EventRejection] = Field(description="Each rejected event's index, field and reason.")
@@ -208,4 +209,10 @@ class EventsAccepted(BaseModel):
         default=0,
         description="Valid events the shop's sampling rules leave out of the lake (one in N of a "
         "type is kept); they still count for the shopper's live session.",
+    )
+    overCap: int = Field(
+        default=0,
+        description="Valid events left out of the lake and of the live session because their "
+        "visitor (userId or anonId) already sent the shop's hourly maximum this clock hour "
+        "(`VISITOR_EVENTS_PER_HOUR`); sending them again does not help.",
     )

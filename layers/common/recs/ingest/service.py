@@ -2,12 +2,14 @@
 
 Valid events of a type the shop samples (`recs.ingest.sampling`) reach the lake only when they
 are the one in N their rule keeps, stamped with ``sampleRate``; every valid event updates the
-live session signal.
+live session signal. With the per-visitor cap on (``VISITOR_EVENTS_PER_HOUR``), events past a
+visitor's cap for the clock hour reach neither (`recs.ingest.session_signal`, `SessionSignal.admit`).
 
 The order matters for "no loss": events are delivered to the lake (the record of truth) before
-anything else, delivery either succeeds for every valid event or raises (the API answers 503 and
-the client re-sends), and only then is the live session signal updated, whose failure is
-reported but never fails the request.
+anything is written (with the cap on, the session rows are only read before), delivery either
+succeeds for every valid event or raises (the API answers 503 and the client re-sends, and
+nothing was counted against the cap), and only then is the live session signal updated, whose
+failure is reported but never fails the request.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class IngestResult:
     session: SignalOutcome
     #: Valid events left out of the lake by the shop's sampling rules (the session saw them).
     sampled_out: int = 0
+    #: Valid events left out of the lake and the session: their visitor reached its hourly cap.
+    over_cap: int = 0
 
     def response(self) -> EventsAccepted:
         return EventsAccepted(
@@ -53,6 +57,7 @@ class IngestResult:
             rejectedCount=self.rejected_count,
             rejected=[r.as_model() for r in self.rejections],
             sampledOut=self.sampled_out,
+            overCap=self.over_cap,
         )
 
 
@@ -108,12 +113,16 @@ class IngestService:
         if not checked.valid:
             raise NoValidEventsError([r.as_model() for r in checked.rejections], checked.received, batch)
         records = to_lake_records(checked.valid, self._pseudonyms, now)
-        kept = sampled(records, self._sampling)
+        # The visitors' session rows are read before delivery: they hold the per-visitor cap's
+        # count (a store fault admits everything), and the write after delivery reuses the read.
+        admission = self._session.admit(records) if self._session is not None else None
+        within = admission.admitted if admission is not None else records
+        kept = sampled(within, self._sampling)
         if kept:
             self._sink.put_records(encode_lines(kept))
         session = (
-            self._session.record(records)
-            if self._session is not None
+            self._session.write(admission)
+            if self._session is not None and admission is not None
             else SignalOutcome(SignalStatus.NOTHING_TO_DO)
         )
         return IngestResult(
@@ -121,7 +130,8 @@ class IngestService:
             rejections=checked.rejections,
             rejected_count=checked.rejected_count,
             session=session,
-            sampled_out=len(records) - len(kept),
+            sampled_out=len(within) - len(kept),
+            over_cap=len(records) - len(within),
         )
 
     def _only_the_callers(self, checked: CheckedEvents, request: IngestRequest) -> CheckedEvents:

@@ -12,6 +12,18 @@ order in which requests land, or a re-sent request, changes nothing.
 Events of users who opted out of recommendations do not feed it (neither their user row nor the
 anonymous row of the same event). The signal is a convenience: a store fault is reported to the
 caller, never raised, and never affects the events already delivered to the lake.
+
+The same row keeps the per-visitor rate cap (``VISITOR_EVENTS_PER_HOUR``, `cap`): the clock hour
+(``hr``) and how many events ingest accepted for the visitor in it (``n``). With the cap on, ingest
+reads the rows before delivering (`admit`, the one BatchGetItem the signal needed anyway, now for
+every visitor of the batch, searches included), leaves out each event
+that would take one of its visitors past the cap, delivers the rest, then writes the rows with the
+new count in the same conditional write as the products (`write`): no extra DynamoDB call. A lost
+race re-reads the row and adds this request's count to the winner's, so the count stays exact;
+requests racing on a stale read can each admit up to what was left, so a visitor can exceed the
+cap by what its concurrent requests admitted (never more once any of them is written). A store
+fault admits every event (fail open): the lake is the record of truth, and a state-table outage
+must not drop real shoppers' events.
 """
 
 from __future__ import annotations
@@ -19,7 +31,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -28,6 +40,8 @@ from recs.contracts.events import EventType, LakeRecord
 from recs.errors import StoreUnavailableError
 from recs.ports import Cache, VersionedRows
 from recs.store_layout import (
+    SESSION_COUNT_ATTRIBUTE,
+    SESSION_HOUR_ATTRIBUTE,
     SESSION_VERSION_ATTRIBUTE,
     decode_session_items,
     iso,
@@ -56,6 +70,26 @@ class SignalStatus(StrEnum):
     NOTHING_TO_DO = "nothing-to-do"  # no event carried a product of a visitor who did not opt out
     PARTIAL = "partial"  # some rows kept losing the race to concurrent writers
     FAILED = "failed"  # the state table failed; the lake has the events regardless
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What `SessionSignal.admit` read and decided before the lake delivery, for `SessionSignal.write`."""
+
+    #: The events within their visitors' hourly cap (all of them with the cap off or on a fault).
+    admitted: list[LakeRecord]
+    now: datetime
+    #: Events left out because one of their visitors reached the cap this hour.
+    over_cap: int = 0
+    #: The rows read (visitor -> row or None), and the users among them who opted out; None: not
+    #: read yet (the cap is off: `write` reads after delivery).
+    rows: Mapping[str, dict[str, Any] | None] | None = None
+    opted_out: frozenset[str] = frozenset()
+    #: Admitted events per visitor, added to the row's count of `hour` (empty with the cap off).
+    added: Mapping[str, int] = field(default_factory=dict)
+    hour: int = 0
+    #: The read failed: every event was admitted, and nothing is written.
+    failed: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,6 +137,7 @@ class SessionSignal:
         ttl_seconds: int,
         clock: Callable[[], datetime],
         max_rounds: int = 3,
+        cap: int = 0,
     ) -> None:
         self._rows = rows
         self._cache = cache
@@ -110,29 +145,108 @@ class SessionSignal:
         self._ttl = ttl_seconds
         self._clock = clock
         self._max_rounds = max_rounds
+        self._cap = cap
 
     def record(self, events: Sequence[LakeRecord]) -> SignalOutcome:
         """Fold the events' products into their visitors' rows; never raises a store fault."""
+        return self.write(self.admit(events))
+
+    def admit(self, events: Sequence[LakeRecord]) -> Admission:
+        """Keep the events within each visitor's cap for this clock hour, in order; an event
+        carrying both ids needs room in both rows. With the cap on this reads the batch's
+        visitors' rows and preferences (the one round trip `write` then reuses); with it off
+        nothing is read yet (`write` reads, after delivery, as before the cap existed). Never
+        raises: on a store fault every event is admitted (fail open)."""
+        now = self._clock()
+        if not self._cap:
+            return Admission(list(events), now)
+        counted = list(dict.fromkeys(v for e in events for v in _visitors_of(e)))
         try:
-            return self._record(events)
+            rows, opted_out = self._read(self._relevant(events, now), counted)
+        except StoreUnavailableError:
+            return Admission(list(events), now, failed=True)
+        hour = int(now.timestamp()) // 3600
+        used = {v: hour_count(rows[v], hour) for v in counted}
+        added: dict[str, int] = defaultdict(int)
+        admitted: list[LakeRecord] = []
+        for event in events:
+            own = _visitors_of(event)
+            if any(used[v] >= self._cap for v in own):
+                continue
+            for visitor in own:
+                used[visitor] += 1
+                added[visitor] += 1
+            admitted.append(event)
+        return Admission(
+            admitted,
+            now,
+            over_cap=len(events) - len(admitted),
+            rows=rows,
+            opted_out=opted_out,
+            added=dict(added),
+            hour=hour,
+        )
+
+    def _read(
+        self, relevant: Sequence[LakeRecord], counted: Sequence[str]
+    ) -> tuple[dict[str, dict[str, Any] | None], frozenset[str]]:
+        """The rows of the visitors of `relevant` and of `counted`, and the users of `relevant`
+        who opted out; preferences and rows in one round trip."""
+        users = list(dict.fromkeys(e["userId"] for e in relevant if "userId" in e))
+        visitors = list(dict.fromkeys([*(v for e in relevant for v in _visitors_of(e)), *counted]))
+        if not visitors:
+            return {}, frozenset()
+        keys = [preference_key(u) for u in users] + [session_key(v) for v in visitors]
+        found = self._rows.get_many(keys)
+        opted_out = frozenset(
+            u
+            for u, pref in zip(users, found[: len(users)], strict=True)
+            if pref and pref.get("recommendations") is False
+        )
+        return dict(zip(visitors, found[len(users) :], strict=True)), opted_out
+
+    def write(self, admission: Admission) -> SignalOutcome:
+        """Fold the admitted events' products, and with the cap on their counts, into their
+        visitors' rows; never raises a store fault."""
+        if admission.failed:
+            return SignalOutcome(SignalStatus.FAILED)
+        try:
+            return self._write(admission)
         except StoreUnavailableError:
             return SignalOutcome(SignalStatus.FAILED)
 
-    def _record(self, events: Sequence[LakeRecord]) -> SignalOutcome:
-        now = self._clock()
+    def _relevant(self, events: Sequence[LakeRecord], now: datetime) -> list[LakeRecord]:
         oldest = now - timedelta(seconds=self._ttl)
-        relevant = [
+        return [
             e
             for e in events
             if e["eventType"] in SIGNAL_EVENTS and "productId" in e and e["timestamp"] >= oldest
         ]
-        if not relevant:
-            return SignalOutcome(SignalStatus.NOTHING_TO_DO)
-        entries, current, skipped = self._entries_by_visitor(relevant)
-        if not entries:
+
+    def _write(self, admission: Admission) -> SignalOutcome:
+        now = admission.now
+        relevant = self._relevant(admission.admitted, now)
+        if admission.rows is None:  # the cap is off: read now, after delivery
+            if not relevant:
+                return SignalOutcome(SignalStatus.NOTHING_TO_DO)
+            rows, opted_out = self._read(relevant, [])
+            admission = replace(admission, rows=rows, opted_out=opted_out)
+        entries: dict[str, list[Recent]] = defaultdict(list)
+        skipped = 0
+        for event in relevant:
+            if event.get("userId") in admission.opted_out:
+                skipped += 1
+                continue
+            entry = (event["productId"], event["eventType"].value, iso(event["timestamp"]))
+            for visitor in _visitors_of(event):
+                entries[visitor].append(entry)
+        if not entries and not admission.added:
             return SignalOutcome(SignalStatus.NOTHING_TO_DO, opted_out_events=skipped)
         written, pending, conflicts = self._merge_and_write(
-            entries, current, oldest=oldest, expires=int(now.timestamp()) + self._ttl
+            entries,
+            admission,
+            oldest=now - timedelta(seconds=self._ttl),
+            expires=int(now.timestamp()) + self._ttl,
         )
         if written:
             # Serving caches rows for a short while; drop its copies so the update shows at once.
@@ -144,46 +258,21 @@ class SessionSignal:
             conflicts=conflicts,
         )
 
-    def _entries_by_visitor(
-        self, events: Sequence[LakeRecord]
-    ) -> tuple[dict[str, list[Recent]], dict[str, dict[str, Any] | None], int]:
-        """New entries per visitor (opted-out users' events left out), the visitors' current rows,
-        and how many events were left out; preferences and rows are read in one round trip."""
-        users = list(dict.fromkeys(e["userId"] for e in events if "userId" in e))
-        visitors = list(dict.fromkeys(v for e in events for v in _visitors_of(e)))
-        keys = [preference_key(u) for u in users] + [session_key(v) for v in visitors]
-        found = self._rows.get_many(keys)
-        opted_out = {
-            u
-            for u, pref in zip(users, found[: len(users)], strict=True)
-            if pref and pref.get("recommendations") is False
-        }
-        current = dict(zip(visitors, found[len(users) :], strict=True))
-        entries: dict[str, list[Recent]] = defaultdict(list)
-        skipped = 0
-        for event in events:
-            if event.get("userId") in opted_out:
-                skipped += 1
-                continue
-            entry = (event["productId"], event["eventType"].value, iso(event["timestamp"]))
-            for visitor in _visitors_of(event):
-                entries[visitor].append(entry)
-        return entries, current, skipped
-
     def _merge_and_write(
         self,
         entries: Mapping[str, list[Recent]],
-        current: dict[str, dict[str, Any] | None],
+        admission: Admission,
         *,
         oldest: datetime,
         expires: int,
     ) -> tuple[list[str], list[str], int]:
-        """Write each visitor's merged row if its version is unchanged; on a lost race read the
-        row again and redo the merge, for at most `max_rounds` rounds.
+        """Write each visitor's merged row (and count) if its version is unchanged; on a lost race
+        read the row again and redo the merge, for at most `max_rounds` rounds.
 
         Returns the visitors written, those still pending, and the number of lost races.
         """
-        pending = list(entries)
+        pending = list(dict.fromkeys([*entries, *admission.added]))
+        current = dict(admission.rows or {})
         written: list[str] = []
         conflicts = 0
         for round_ in range(self._max_rounds):
@@ -197,11 +286,15 @@ class SessionSignal:
             for visitor in pending:
                 row = current.get(visitor)
                 existing = _decode(row)
-                merged = merge_recent(existing, entries[visitor], max_items=self._max_items, oldest=oldest)
-                if row is not None and merged == existing:
-                    continue  # nothing new (e.g. a re-sent request): no write
+                merged = merge_recent(
+                    existing, entries.get(visitor, []), max_items=self._max_items, oldest=oldest
+                )
+                added = admission.added.get(visitor, 0)
+                if row is not None and merged == existing and not added:
+                    continue  # nothing new (e.g. a re-sent request with the cap off): no write
+                counted = (admission.hour, hour_count(row, admission.hour) + added) if self._cap else None
                 version = int(row.get(SESSION_VERSION_ATTRIBUTE, 0)) if row else 0
-                rows.append(session_row(visitor, merged, version + 1, expires))
+                rows.append(session_row(visitor, merged, version + 1, expires, counted))
                 expected.append(version)
                 row_visitors.append(visitor)
             if not rows:
@@ -213,6 +306,18 @@ class SessionSignal:
             if not pending:
                 break
         return written, pending, conflicts
+
+
+def hour_count(row: Mapping[str, Any] | None, hour: int) -> int:
+    """Events the row counts for the visitor in clock hour `hour` (0 for another hour or none)."""
+    if not row:
+        return 0
+    try:
+        if int(row.get(SESSION_HOUR_ATTRIBUTE, -1)) != hour:
+            return 0
+        return max(int(row.get(SESSION_COUNT_ATTRIBUTE, 0)), 0)
+    except (TypeError, ValueError):
+        return 0  # a damaged count starts over
 
 
 def _visitors_of(event: LakeRecord) -> list[str]:

@@ -63,8 +63,8 @@ class PrepareStep:
         self.deps = deps
 
     def prepare(self, request: PrepareRequest) -> PreparedJob:
-        """Read the window, drop duplicates and excluded visitors, index it; start the version's
-        META row."""
+        """Read the window, drop duplicates, products outside the catalog export (when there is
+        one) and excluded visitors, index it; start the version's META row."""
         now = self.deps.clock()
         version = version_name(now, request.executionName)
         end_ts = now.timestamp()
@@ -76,7 +76,10 @@ class PrepareStep:
         for block in days.blocks(start, now):
             builder.add_block(block)
         interactions = builder.build(
-            start_ts=start.timestamp(), end_ts=end_ts + CLOCK_SKEW_SECONDS, excluded=exclusions.excluded
+            start_ts=start.timestamp(),
+            end_ts=end_ts + CLOCK_SKEW_SECONDS,
+            excluded=exclusions.excluded,
+            known_product=catalog.known_product(),
         )
         if len(interactions) == 0:
             raise TrainingError(f"no usable events between {iso(start)} and {iso(now)} ({builder.read} read)")

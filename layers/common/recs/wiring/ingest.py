@@ -34,6 +34,7 @@ def ingest_service(settings: IngestSettings) -> IngestService:
             max_items=settings.session_max_items,
             ttl_seconds=settings.session_ttl_seconds,
             clock=utc_now,
+            cap=settings.visitor_events_per_hour,
         ),
         window=TimeWindow(
             max_age=timedelta(days=settings.event_max_age_days),

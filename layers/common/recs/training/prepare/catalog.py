@@ -8,11 +8,17 @@ per line, ``{"id": "sku_1", "category": "kitchen", "available": true}`` (parsed 
 to true and ``category`` is optional. When the file exists, a product it does not list is
 treated as no longer sold (unavailable); when there is no file at all, every product seen in
 the events counts as available and categories come from the events.
+
+With a file, events of products it does not list at all are also left out of training
+(`known_product`, Prepare's ``unknownProductEvents``): events are unauthenticated, and a client
+inventing product ids must not be able to build them a history. The trade-off: a product added
+after the last export is dropped the same way until the next export lists it (docs/training.md,
+Data).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,6 +55,13 @@ class Catalog:
             for product in parse_catalog(lines)
         }
         return cls(entries, present=True)
+
+    def known_product(self) -> Callable[[str], bool] | None:
+        """With an export: whether a product id is listed in it (available or not), for
+        `InteractionBuilder.build`; without one, None (every product counts)."""
+        if not self.present:
+            return None
+        return self.entries.__contains__
 
     def unavailable_mask(self, items: Sequence[str]) -> npt.NDArray[np.bool_]:
         """True for each item that must never be recommended."""

@@ -3,8 +3,8 @@
 Events stream through `InteractionBuilder.add` into compact typed columns (about 40 bytes per
 event, never one dict per event), so a Lambda can hold tens of millions of them. `build` then
 does the set-wise work with numpy: keep the first copy of each eventId, keep the window, credit
-an anonymous visitor's history to the user it logged in as, drop excluded (opted-out, erased)
-visitors and give users and items dense indices.
+an anonymous visitor's history to the user it logged in as, drop events of products outside a
+known catalog and of excluded (opted-out, erased) visitors and give users and items dense indices.
 """
 
 from __future__ import annotations
@@ -240,6 +240,7 @@ class InteractionBuilder:
         start_ts: float,
         end_ts: float,
         excluded: Callable[[str, bool], bool] = lambda _visitor, _is_user: False,
+        known_product: Callable[[str], bool] | None = None,
     ) -> Interactions:
         """Interactions in ``[start_ts, end_ts)``.
 
@@ -250,6 +251,10 @@ class InteractionBuilder:
         excluded
             ``excluded(visitor_id, is_user)``: True for visitors whose events must not be used
             (opted out, erased). Called once per distinct visitor after identities are merged.
+        known_product
+            ``known_product(product_id)``: False for products whose events must not be used (not in
+            the shop's catalog export, `Catalog.known`); called once per distinct product. None
+            (no catalog): every product counts.
 
         Returns
         -------
@@ -267,6 +272,14 @@ class InteractionBuilder:
         outside = int(np.count_nonzero(keep & ~inside))
         keep &= inside
         del inside
+        item = self._release("_item", np.int32)
+        unknown_events = 0
+        if known_product is not None and self._item_index:
+            unknown = ~np.array([known_product(p) for p in _invert(self._item_index)], dtype=np.bool_)
+            unknown_at = unknown[item]
+            unknown_events = int(np.count_nonzero(keep & unknown_at))
+            keep &= ~unknown_at
+            del unknown_at
 
         visitor = self._merged_visitors()
         self._visitor = array("i")
@@ -290,7 +303,8 @@ class InteractionBuilder:
 
         visitors, user_index = _dense(visitor[keep], len(names))
         del visitor
-        item_ids, item_index = _dense(self._release("_item", np.int32)[keep], len(self._item_index))
+        item_ids, item_index = _dense(item[keep], len(self._item_index))
+        del item
         timestamp = stamp[keep]
         del stamp
         self._timestamp = array("d")
@@ -314,6 +328,7 @@ class InteractionBuilder:
                 "withoutProduct": self.without_product,
                 "duplicatesDropped": duplicates,
                 "outsideWindow": outside,
+                "unknownProductEvents": unknown_events,
                 "excludedVisitors": int(drop.sum()),
                 "excludedVisitorEvents": excluded_events,
                 "anonymousMerged": int(self._linked_anonymous().size),
@@ -423,6 +438,11 @@ def build_interactions(
     start_ts: float,
     end_ts: float,
     excluded: Callable[[str, bool], bool] = lambda _visitor, _is_user: False,
+    known_product: Callable[[str], bool] | None = None,
 ) -> Interactions:
     """One-call form of `InteractionBuilder` for events already in memory (tests, small files)."""
-    return InteractionBuilder().add_all(events).build(start_ts=start_ts, end_ts=end_ts, excluded=excluded)
+    return (
+        InteractionBuilder()
+        .add_all(events)
+        .build(start_ts=start_ts, end_ts=end_ts, excluded=excluded, known_product=known_product)
+    )
