@@ -83,6 +83,13 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "intra-list diversity and catalog coverage on two synthetic shops and The Complete Journey",
     ),
     Benchmark(
+        "poisoning",
+        "bench.poisoning",
+        "Poisoning",
+        "fake visitors needed to push an unwanted product into the popular and trending top 10, "
+        "before and after per-visitor capping (trending) and the ingest cap",
+    ),
+    Benchmark(
         "spark_quality",
         "bench.spark_quality",
         "Spark engine",

@@ -4,6 +4,7 @@ and similar items. Cheap, robust, and what serving falls back on."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -54,18 +55,51 @@ def popularity(matrix: sp.csr_matrix) -> npt.NDArray[np.float64]:
 
 
 def trending(
-    interactions: Interactions, weights: npt.NDArray[np.float32], now_ts: float, recent_days: float
+    interactions: Interactions,
+    weights: npt.NDArray[np.float32],
+    now_ts: float,
+    recent_days: float,
+    *,
+    visitor_day_cap: float | None = None,
 ) -> npt.NDArray[np.float64]:
-    """Recent weight relative to the item's longer-run rate (smoothed), favouring risers."""
+    """Recent weight relative to the item's longer-run rate (smoothed), favouring risers.
+
+    With ``visitor_day_cap``, a visitor adds at most that much to a product per day (their
+    events' weights summed, then capped): a product trends because many visitors turn to it,
+    and one client repeating events cannot make it trend (docs/training.md, Data).
+    """
     n = interactions.n_items
     if len(interactions) == 0:
         return np.zeros(n, dtype=np.float64)
-    recent = interactions.timestamp >= now_ts - recent_days * SECONDS_PER_DAY
-    recent_w = np.bincount(interactions.item[recent], weights=weights[recent], minlength=n)
-    total_w = np.bincount(interactions.item, weights=weights, minlength=n)
+    items: npt.NDArray[np.integer[Any]] = interactions.item
+    values: npt.NDArray[np.floating[Any]] = weights
+    timestamps: npt.NDArray[np.floating[Any]] = interactions.timestamp
+    if visitor_day_cap is not None:
+        items, values, timestamps = capped_per_visitor_day(interactions, weights, visitor_day_cap)
+    recent = timestamps >= now_ts - recent_days * SECONDS_PER_DAY
+    recent_w = np.bincount(items[recent], weights=values[recent], minlength=n)
+    total_w = np.bincount(items, weights=values, minlength=n)
     span_days = max(recent_days, (now_ts - float(interactions.timestamp.min())) / SECONDS_PER_DAY)
     expected = total_w * (recent_days / span_days)
     return np.asarray(recent_w * (recent_w + 1.0) / (expected + TRENDING_PRIOR), dtype=np.float64)
+
+
+def capped_per_visitor_day(
+    interactions: Interactions, weights: npt.NDArray[np.float32], cap: float
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """One entry per (visitor, product, UTC day): the day's summed weight, at most ``cap``, with
+    the product and the day's latest time (so a recent-period cut keeps the day it falls in)."""
+    days = np.floor(interactions.timestamp / SECONDS_PER_DAY).astype(np.int64)
+    n_items = max(interactions.n_items, 1)
+    first_day = int(days.min())
+    span = int(days.max()) - first_day + 1
+    keys = (interactions.user.astype(np.int64) * n_items + interactions.item) * span + (days - first_day)
+    unique, inverse = np.unique(keys, return_inverse=True)
+    summed = np.bincount(inverse, weights=weights.astype(np.float64), minlength=unique.size)
+    latest = np.full(unique.size, -np.inf)
+    np.maximum.at(latest, inverse, interactions.timestamp)
+    items = (unique // span) % n_items
+    return items.astype(np.int64), np.minimum(summed, cap), latest
 
 
 def per_category(
