@@ -155,26 +155,22 @@ class TrainingPipeline:
         the publish shards."""
         interactions, unavailable, _ = self._load_prepared(job)
         end_ts = job.endTs
+        spark_params: TrainingParameters | None = None
+        fitted: FittedModel | None = None
         if job.engine == "spark":
-            params = self._spark_params(job)
-            trained = train_version(
-                interactions,
-                unavailable,
-                interactions.item_category,
-                self.params,
-                end_ts=end_ts,
-                chosen=params,
-                fitted=self._spark_model(job, params, "full"),
-            )
-        else:
-            trained = train_version(
-                interactions,
-                unavailable,
-                interactions.item_category,
-                self.params,
-                end_ts=end_ts,
-                start=self._previous_choice(),
-            )
+            # The factors come from the Spark job, fitted with the parameters Prepare chose.
+            spark_params = self._spark_params(job)
+            fitted = self._spark_model(job, spark_params, "full")
+        trained = train_version(
+            interactions,
+            unavailable,
+            interactions.item_category,
+            self.params,
+            end_ts=end_ts,
+            chosen=spark_params,
+            start=None if fitted else self._previous_choice(),
+            fitted=fitted,
+        )
         chosen = searched_values(trained.params)
         selection = trained.selection
         if job.engine == "spark":
