@@ -35,6 +35,7 @@ from bench.figures import Figure, figure
 from recs.training.fit import lists
 from recs.training.parameters import TrainingParameters
 from recs.training.prepare.interactions import Interactions, build_interactions
+from recs.training.prepare.matrix import confidence_matrix
 from recs.training.prepare.weights import interaction_weights
 from recs_tools.synthetic import build_config, generate_shop
 
@@ -68,13 +69,14 @@ def _rank(scores: np.ndarray[Any, Any], item: int) -> int:
 
 
 def _lists(inter: Interactions, end_ts: float, capped: bool) -> dict[str, np.ndarray[Any, Any]]:
+    """Popularity and trending scores as `recs.training.build.train_version` computes them."""
+    confidence = confidence_matrix(
+        inter, PARAMS.event_weights, now_ts=end_ts, half_life_days=PARAMS.half_life_days
+    )
     weights = interaction_weights(inter, PARAMS.event_weights, now_ts=end_ts, half_life_days=0.0)
-    cap = max(PARAMS.event_weights.values()) if capped else None
-    distinct = np.zeros(inter.n_items)
-    pairs = np.unique(inter.user.astype(np.int64) * inter.n_items + inter.item)
-    np.add.at(distinct, pairs % inter.n_items, 1.0)
+    cap = lists.visitor_day_cap(PARAMS.event_weights) if capped else None
     return {
-        "popular": distinct,
+        "popular": lists.popularity(confidence),
         "trending": lists.trending(inter, weights, end_ts, PARAMS.trending_days, visitor_day_cap=cap),
     }
 

@@ -41,7 +41,7 @@ from recs.training.evaluate.holdout import compare_on_holdout, family_scorer
 from recs.training.fit.fitting import with_factors
 from recs.training.parameters import TrainingParameters
 from recs.training.prepare.interactions import Interactions
-from recs.training.spark import job_script
+from recs.training.spark import job_arguments, job_script
 from recs.training.spark.exchange import aggregate_to_parquet, factors_from_parquet
 from recs.training.spark.inputs import Aggregate, aggregate, holdout_training_mask, spark_regularization
 from recs_tools.training.event_files import read_events
@@ -87,14 +87,12 @@ class SparkBench:
     def fit(self, part: Aggregate, name: str, iterations: int) -> tuple[np.ndarray, np.ndarray, float]:
         """Both sides' factors of ``part`` and the job's wall seconds (JVM start included)."""
         self.s3.put_object(Bucket=BUCKET, Key=f"run/input/{name}.parquet", Body=aggregate_to_parquet(part))
-        regularization = spark_regularization(PARAMS.als_regularization, part)
-        arguments = [
-            "--input", f"s3://{BUCKET}/run/input", "--output", f"s3://{BUCKET}/run/factors",
-            "--parts", name, "--factors", str(PARAMS.als_factors),
-            "--regularization", f"{name}={regularization:.9g}", "--alpha", repr(PARAMS.als_alpha),
-            "--iterations", str(iterations), "--confidence", PARAMS.als_confidence,
-            "--epsilon", repr(PARAMS.als_epsilon), "--seed", str(PARAMS.random_seed),
-        ]  # fmt: skip
+        arguments = job_arguments(
+            f"s3://{BUCKET}/run/input",
+            f"s3://{BUCKET}/run/factors",
+            {name: spark_regularization(PARAMS.als_regularization, part)},
+            PARAMS.model_copy(update={"als_iterations": iterations}),
+        )
         began = time.perf_counter()
         run = self.jobs.run(name, f"s3://{BUCKET}/run/als_job.py", arguments)
         seconds = time.perf_counter() - began

@@ -17,7 +17,7 @@ from recs.training.fit.fitting import with_factors
 from recs.training.parameters import TrainingParameters
 from recs.training.prepare.interactions import Interactions, build_interactions
 from recs.training.prepare.matrix import SECONDS_PER_DAY
-from recs.training.spark import job_script
+from recs.training.spark import job_arguments, job_script
 from recs.training.spark.exchange import aggregate_to_parquet, factors_from_parquet
 from recs.training.spark.inputs import aggregate, holdout_training_mask, spark_regularization
 from recs_tools.local.spark import LocalSparkJobs
@@ -43,17 +43,11 @@ def _shop() -> tuple[Interactions, float]:
     return build_interactions(shop.events, start_ts=end - 400 * SECONDS_PER_DAY, end_ts=end), end
 
 
-def _arguments(params: TrainingParameters, regularization: str, parts: str = "holdout") -> list[str]:
-    return [
-        "--input", f"s3://{BUCKET}/run/input",
-        "--output", f"s3://{BUCKET}/run/factors",
-        "--parts", parts,
-        "--factors", str(params.als_factors),
-        "--regularization", regularization,
-        "--alpha", str(params.als_alpha),
-        "--iterations", str(params.als_iterations),
-        "--seed", "0",
-    ]  # fmt: skip
+def _arguments(params: TrainingParameters, regularization: float) -> list[str]:
+    """The holdout part's command line, as Prepare builds it."""
+    return job_arguments(
+        f"s3://{BUCKET}/run/input", f"s3://{BUCKET}/run/factors", {"holdout": regularization}, params
+    )
 
 
 def _factors(s3: Any, prefix: str, rows: int, factors: int) -> np.ndarray:
@@ -69,7 +63,7 @@ def test_the_spark_job_fits_the_holdout_about_as_well_as_the_numpy_als(s3: Any) 
     part = aggregate(inter, PARAMS, now_ts=end, mask=holdout_training_mask(inter, PARAMS))
     s3.put_object(Bucket=BUCKET, Key="run/input/holdout.parquet", Body=aggregate_to_parquet(part))
     s3.put_object(Bucket=BUCKET, Key="run/als_job.py", Body=job_script())
-    regularization = f"holdout={spark_regularization(PARAMS.als_regularization, part)}"
+    regularization = spark_regularization(PARAMS.als_regularization, part)
     # When EMR Serverless's local stand-in runs the job
     jobs = LocalSparkJobs(s3)
     run = jobs.run("holdout", f"s3://{BUCKET}/run/als_job.py", _arguments(PARAMS, regularization))
@@ -97,7 +91,7 @@ def test_a_job_that_fails_reports_it_and_writes_nothing(s3: Any) -> None:
     # Given the job with an input that does not exist
     s3.put_object(Bucket=BUCKET, Key="run/als_job.py", Body=job_script())
     # When it runs
-    run = LocalSparkJobs(s3).run("missing", f"s3://{BUCKET}/run/als_job.py", _arguments(PARAMS, "1.0"))
+    run = LocalSparkJobs(s3).run("missing", f"s3://{BUCKET}/run/als_job.py", _arguments(PARAMS, 1.0))
     # Then it failed, the log says why, and no factor was written
     assert not run.succeeded
     assert "holdout.parquet" in run.log_tail
@@ -112,7 +106,7 @@ def test_a_job_run_again_replaces_its_output_as_spark_overwrites_it_on_s3(s3: An
     s3.put_object(Bucket=BUCKET, Key="run/als_job.py", Body=job_script())
     s3.put_object(Bucket=BUCKET, Key="run/factors/holdout/users/part-stale.parquet", Body=b"old")
     jobs = LocalSparkJobs(s3)
-    arguments = _arguments(PARAMS, "1.0")
+    arguments = _arguments(PARAMS, 1.0)
     assert jobs.run("first", f"s3://{BUCKET}/run/als_job.py", arguments).succeeded
     first = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="run/factors/")["Contents"]}
     # When it runs again on the same output

@@ -281,9 +281,7 @@ def engine(mau: float, a: Assumptions) -> str:
 def fits_one_lambda(mau: float, a: Assumptions) -> bool:
     """Whether today's workflow trains this size: the Train step's users within what was measured,
     and a daily Prepare within one invocation."""
-    day_events = traffic(mau, a).events / DAYS_PER_MONTH
-    prepare = prepare_run_seconds(day_events * a.training_window_days, day_events, a)
-    return mau * a.share_of_mau_with_lists <= a.max_trainable_users and prepare <= LAMBDA_SECONDS
+    return mau * a.share_of_mau_with_lists <= a.max_trainable_users and prepare_fits_one_lambda(mau, a)
 
 
 def prepare_run_seconds(window_events: float, day_events: float, a: Assumptions) -> float:

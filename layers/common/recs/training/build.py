@@ -161,7 +161,7 @@ def train_version(
     popular_scores = lists.popularity(signals.confidence)
     weights = interaction_weights(interactions, params.event_weights, now_ts=end_ts, half_life_days=0.0)
     # A visitor adds at most one purchase's weight to a product per day (poisoning resistance).
-    cap = max(params.event_weights.values(), default=1.0)
+    cap = lists.visitor_day_cap(params.event_weights)
     trend = lists.trending(interactions, weights, end_ts, params.trending_days, visitor_day_cap=cap)
     popular = {ALL_CATEGORIES: lists.top_indices(popular_scores, params.list_k, available)}
     popular.update(lists.per_category(popular_scores, categories, params.list_k, available))

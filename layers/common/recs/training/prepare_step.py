@@ -27,7 +27,7 @@ from recs.training.privacy.exclusions import ExclusionPolicy
 from recs.training.publish import artifacts as paths
 from recs.training.publish.artifacts import VersionArtifacts
 from recs.training.publish.model_versions import ModelVersions
-from recs.training.spark import job_script
+from recs.training.spark import job_arguments, job_script
 from recs.training.spark.exchange import aggregate_to_parquet, factors_from_parquet
 from recs.training.spark.inputs import aggregate, holdout_training_mask, spark_regularization
 from recs.training.workflow import PreparedJob, PrepareRequest, SparkRun
@@ -170,22 +170,12 @@ class PrepareStep:
             store.put_bytes(paths.spark_input_key(name), aggregate_to_parquet(parts[name]))
         store.put_bytes(paths.SPARK_JOB, job_script())
         base = f"{self.deps.artifacts_uri.rstrip('/')}/"
-        regularization = ",".join(
-            f"{name}={spark_regularization(params.als_regularization, parts[name]):.9g}" for name in fitted
+        arguments = job_arguments(
+            base + store.key(paths.SPARK_INPUT),
+            base + store.key(paths.SPARK_FACTORS),
+            {name: spark_regularization(params.als_regularization, parts[name]) for name in fitted},
+            params,
         )
-        arguments = [
-            "--input", base + store.key(paths.SPARK_INPUT),
-            "--output", base + store.key(paths.SPARK_FACTORS),
-            "--parts", ",".join(fitted),
-            "--factors", str(params.als_factors),
-            "--regularization", regularization,
-            "--alpha", repr(float(params.als_alpha)),
-            "--iterations", str(params.als_iterations),
-            "--confidence", params.als_confidence,
-            "--epsilon", repr(float(params.als_epsilon)),
-            "--seed", str(params.random_seed),
-            "--blocks", str(params.spark_blocks),
-        ]  # fmt: skip
         return SparkRun(
             entryPoint=base + store.key(paths.SPARK_JOB),
             arguments=arguments,

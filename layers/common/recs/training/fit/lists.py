@@ -3,7 +3,7 @@ and similar items. Cheap, robust, and what serving falls back on."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -82,6 +82,12 @@ def trending(
     span_days = max(recent_days, (now_ts - float(interactions.timestamp.min())) / SECONDS_PER_DAY)
     expected = total_w * (recent_days / span_days)
     return np.asarray(recent_w * (recent_w + 1.0) / (expected + TRENDING_PRIOR), dtype=np.float64)
+
+
+def visitor_day_cap(event_weights: Mapping[str, float]) -> float:
+    """What one visitor may add to a product's trending weight per day: one event of the heaviest
+    type (a purchase, by default)."""
+    return max(event_weights.values(), default=1.0)
 
 
 def capped_per_visitor_day(
