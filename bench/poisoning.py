@@ -17,9 +17,21 @@ fake visitors that put it in the popular top 10 and in the trending top 10, foun
   attacker sends as many events per visitor as the cap lets through.
 
 Popularity already counted distinct visitors before (a product's visitors, not its events), so
-its row is the same before and after. The goal, from the privacy and abuse issue: at least 50
-times as many fake visitors after as before. A shopper's own list (the model, not the shop-wide
-lists) is not measured here.
+its row is the same before and after.
+
+One shopper's list: what a shopper looking at the shop's most viewed product is shown beside it
+(its similar items, as `recs.training.build.train_version` builds them: the shopper-level cosine
+blended with session co-occurrence at the default share, shrink and counting). Each fake visitor
+opens one session per two events, each viewing that product and then the unwanted one.
+
+* **Before**: a session counted once whoever opened it (the code before sessions were weighted
+  by visitor and day); measured with today's code by giving each fake session its own visitor in
+  the session counts only (the shopper-level part keeps the real fake visitors), which is exactly
+  what the old counting saw.
+* **After**: a visitor's sessions of one day share one session's weight (`lists.visit_weights`).
+
+The goal, from the privacy and abuse issue: at least 50 times as many fake visitors after as
+before.
 """
 
 from __future__ import annotations
@@ -62,6 +74,76 @@ def _fakes(count: int, events: int, product: str, now_iso: str) -> list[dict[str
     ]
 
 
+def _fake_visits(
+    count: int, events: int, anchor: str, product: str, now_iso: str, one_visitor_per_session: bool
+) -> list[dict[str, Any]]:
+    """Fake visitors each opening ``events // 2`` sessions that view ``anchor`` then ``product``.
+    With ``one_visitor_per_session`` each session is filed under a visitor of its own (how the
+    counting before visit weights saw them)."""
+    made: list[dict[str, Any]] = []
+    for visitor in range(count):
+        for session in range(events // 2):
+            who = f"fake-{visitor}-{session}" if one_visitor_per_session else f"fake-{visitor}"
+            for step, viewed in enumerate((anchor, product)):
+                made.append(
+                    {
+                        "eventId": f"fake-{visitor}-{session}-{step}",
+                        "eventType": "view",
+                        "timestamp": now_iso,
+                        "anonId": who,
+                        "productId": viewed,
+                        "sessionId": f"fake-{visitor}-{session}",
+                    }
+                )
+    return made
+
+
+def _similar_rank(
+    base: Sequence[Mapping[str, Any]],
+    anchor: str,
+    product: str,
+    end_ts: float,
+    now_iso: str,
+    visitors: int,
+    events: int,
+    before: bool,
+) -> int:
+    """``product``'s 0-based place in ``anchor``'s similar items (a large number when absent)."""
+    start_ts = end_ts - 400 * 86_400
+    inter = build_interactions(
+        [*base, *_fake_visits(visitors, events, anchor, product, now_iso, False)],
+        start_ts=start_ts,
+        end_ts=end_ts,
+    )
+    sessions_of = inter
+    if before:
+        sessions_of = build_interactions(
+            [*base, *_fake_visits(visitors, events, anchor, product, now_iso, True)],
+            start_ts=start_ts,
+            end_ts=end_ts,
+        )
+        if sessions_of.items != inter.items:
+            raise RuntimeError("the two builds indexed the products differently")
+    confidence = confidence_matrix(
+        inter, PARAMS.event_weights, now_ts=end_ts, half_life_days=PARAMS.half_life_days
+    )
+    available = np.ones(inter.n_items, dtype=np.bool_)
+    at, item = inter.items.index(anchor), inter.items.index(product)
+    similar = lists.similar_items(
+        confidence,
+        None,
+        TOP,
+        available,
+        sessions=lists.session_similarity(
+            sessions_of, shrink=PARAMS.session_shrink, proximity=PARAMS.session_proximity
+        ),
+        session_share=PARAMS.session_share,
+        items=[at],
+    )
+    ranked = [other for other, _ in similar.get(at, [])]
+    return ranked.index(item) if item in ranked else MAX_VISITORS
+
+
 def _rank(scores: np.ndarray[Any, Any], item: int) -> int:
     """0-based position of ``item`` in descending ``scores`` (ties: lower index first)."""
     order = np.lexsort((np.arange(scores.size), -scores))
@@ -99,23 +181,41 @@ def fewest(
 
         return check
 
-    found: dict[str, int] = {}
-    for kind in ("popular", "trending"):
-        check = in_top(kind)
-        high = 1
-        while not check(high):
-            high *= 2
-            if high > MAX_VISITORS:
-                raise RuntimeError(f"more than {MAX_VISITORS} fake visitors for {kind}")
-        low = high // 2
-        while high - low > 1:
-            middle = (low + high) // 2
-            if check(middle):
-                high = middle
-            else:
-                low = middle
-        found[kind] = high
-    return found
+    return {kind: _bisect(in_top(kind), kind) for kind in ("popular", "trending")}
+
+
+def fewest_for_similar(
+    base: Sequence[Mapping[str, Any]],
+    anchor: str,
+    product: str,
+    end_ts: float,
+    now_iso: str,
+    events: int,
+    before: bool,
+) -> int:
+    """The fewest fake visitors (``events`` views each) that put ``product`` in the top 10 beside
+    ``anchor``."""
+
+    def check(visitors: int) -> bool:
+        return _similar_rank(base, anchor, product, end_ts, now_iso, visitors, events, before) < TOP
+
+    return _bisect(check, "similar")
+
+
+def _bisect(check: Callable[[int], bool], kind: str) -> int:
+    high = 1
+    while not check(high):
+        high *= 2
+        if high > MAX_VISITORS:
+            raise RuntimeError(f"more than {MAX_VISITORS} fake visitors for {kind}")
+    low = high // 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        if check(middle):
+            high = middle
+        else:
+            low = middle
+    return high
 
 
 def measure(preset: str) -> dict[str, Any]:
@@ -131,10 +231,18 @@ def measure(preset: str) -> dict[str, Any]:
     stamp = (now - timedelta(minutes=30)).isoformat().replace("+00:00", "Z")
     before = fewest(base, product, end_ts + 1, stamp, BATCH_EVENTS, capped=False)
     after = fewest(base, product, end_ts + 1, stamp, VISITOR_CAP, capped=True)
-    log(f"  {preset}: fake visitors for {product} before {before}, after {after}")
+    # The page most shoppers see: the available product with the most visitors.
+    anchor = inter.items[int(candidates[-1])]
+    before["similar"] = fewest_for_similar(
+        base, anchor, product, end_ts + 1, stamp, BATCH_EVENTS, before=True
+    )
+    after["similar"] = fewest_for_similar(base, anchor, product, end_ts + 1, stamp, VISITOR_CAP, before=False)
+    log(f"  {preset}: fake visitors for {product} (beside {anchor}) before {before}, after {after}")
     return {
         "product": product,
         "productVisitors": int(counts[candidates[0]]),
+        "anchor": anchor,
+        "anchorVisitors": int(counts[candidates[-1]]),
         "before": before,
         "after": after,
     }
@@ -145,20 +253,34 @@ def run(quick: bool) -> dict[str, Any]:
     results = {preset: measure(preset) for preset in shops}
     figures: list[Figure] = []
     for preset, result in results.items():
-        for kind in ("trending", "popular"):
+        for kind in ("trending", "popular", "similar"):
             before, after = result["before"][kind], result["after"][kind]
+            where = (
+                f"the top {TOP} beside the most viewed product (one shopper's list)"
+                if kind == "similar"
+                else f"the {kind} top {TOP}"
+            )
+            baseline = (
+                f"before ({BATCH_EVENTS} events per fake visitor, each session counted)"
+                if kind == "similar"
+                else f"before ({BATCH_EVENTS} events per fake visitor, raw weights)"
+            )
+            note = (
+                f"{result['product']} beside {result['anchor']} ({result['anchorVisitors']} visitors); "
+                if kind == "similar"
+                else f"{result['product']}, bought by {result['productVisitors']} visitors before; "
+            )
             figures.append(
                 figure(
                     "Poisoning",
-                    f"{preset}: fake visitors to push a product into the {kind} top {TOP}",
+                    f"{preset}: fake visitors to push a product into {where}",
                     float(after),
                     "visitors",
-                    baseline=f"before ({BATCH_EVENTS} events per fake visitor, raw weights)",
+                    baseline=baseline,
                     baseline_value=float(before),
                     goal=">= 50x before",
                     met=after >= 50 * before,
-                    note=f"{result['product']}, bought by {result['productVisitors']} visitors before; "
-                    f"after: {VISITOR_CAP} events per fake visitor (the ingest cap)",
+                    note=note + f"after: {VISITOR_CAP} events per fake visitor (the ingest cap)",
                     digits=0,
                 )
             )

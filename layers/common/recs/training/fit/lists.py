@@ -108,6 +108,27 @@ def capped_per_visitor_day(
     return items.astype(np.int64), np.minimum(summed, cap), latest
 
 
+def visit_weights(interactions: Interactions, rows: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+    """Per session of the ``rows`` events (in the order of ``np.unique`` of their session ids):
+    one over the number of sessions its visitor began that UTC day.
+
+    Why: a session id is the client's, so one visitor can open as many as they like; weighted
+    so, a visitor adds at most one session's worth to a pair of products per day, however many
+    sessions they open (docs/training.md, Data). A visitor's only session of the day weighs 1,
+    as before.
+    """
+    sessions = interactions.basket[rows]
+    _, first_event, session_of = np.unique(sessions, return_index=True, return_inverse=True)
+    first_ts = np.full(first_event.size, np.inf)
+    np.minimum.at(first_ts, session_of.ravel(), interactions.timestamp[rows])
+    visitor = interactions.user[rows][first_event].astype(np.int64)
+    day = np.floor(first_ts / SECONDS_PER_DAY).astype(np.int64)
+    _, visitor_day, per_visitor_day = np.unique(
+        np.stack([visitor, day], axis=1), axis=0, return_inverse=True, return_counts=True
+    )
+    return 1.0 / per_visitor_day[visitor_day.ravel()].astype(np.float64)
+
+
 def per_category(
     scores: npt.NDArray[np.floating],
     categories: Sequence[str | None],
@@ -134,16 +155,18 @@ def bought_together(
         return {}
     _, basket_ids = np.unique(interactions.basket[mask], return_inverse=True)
     incidence = sp.csr_matrix(
-        (np.ones(int(mask.sum()), dtype=np.float32), (basket_ids, interactions.item[mask])),
+        (np.ones(int(mask.sum()), dtype=np.float64), (basket_ids, interactions.item[mask])),
         shape=(int(basket_ids.max()) + 1, interactions.n_items),
     )
     incidence.sum_duplicates()
     incidence.data[:] = 1.0
-    co = (incidence.T @ incidence).tocsr()
+    # Each basket weighs 1 / its visitor's baskets that day: a visitor counts once per pair a day.
+    weighted = sp.csr_matrix(sp.diags(visit_weights(interactions, mask)) @ incidence)
+    co = sp.csr_matrix(incidence.T @ weighted)
     co.setdiag(0)
     co.eliminate_zeros()
     co.sort_indices()
-    counts = np.asarray(incidence.sum(axis=0)).ravel()
+    counts = np.asarray(weighted.sum(axis=0)).ravel()
     result: dict[int, Ranked] = {}
     for item in range(interactions.n_items):
         start, stop = co.indptr[item], co.indptr[item + 1]
@@ -207,13 +230,15 @@ def session_cooccurrence(
     )
     incidence.sum_duplicates()
     incidence.data[:] = 1.0
-    counts = np.asarray(incidence.sum(axis=0), dtype=np.float64).ravel()
+    # Each session weighs 1 / its visitor's sessions that day (`visit_weights`).
+    weighted = sp.csr_matrix(sp.diags(visit_weights(interactions, selected)) @ incidence)
+    counts = np.asarray(weighted.sum(axis=0), dtype=np.float64).ravel()
     if rows is None:
-        co = sp.csr_matrix(incidence.T @ incidence)
+        co = sp.csr_matrix(incidence.T @ weighted)
     else:
         wanted = np.asarray(rows, dtype=np.int64)
         incidence_by_item = incidence.tocsc()
-        co = _placed(sp.csr_matrix(incidence_by_item[:, wanted].T @ incidence), wanted, n_items)
+        co = _placed(sp.csr_matrix(incidence_by_item[:, wanted].T @ weighted), wanted, n_items)
     co.setdiag(0)
     co.eliminate_zeros()
     co.sort_indices()
@@ -233,9 +258,10 @@ def session_proximity(
     rows: Sequence[int] | None = None,
 ) -> tuple[sp.csr_matrix, npt.NDArray[np.float64]]:
     """Session co-occurrence weighted by closeness: two products ``d`` steps apart in a visit
-    (consecutive events of one product are one step) add ``1 / d``, up to
-    ``PROXIMITY_WINDOW`` steps; symmetric, diagonal empty. The second value is each item's
-    total weight (its row sum), the cosine's norm. ``rows``: as `session_cooccurrence`.
+    (each product at its first step: a visit is the order its products first appear in) add
+    ``1 / d`` times the visit's weight (`visit_weights`), up to ``PROXIMITY_WINDOW`` steps;
+    symmetric, diagonal empty. The second value is each item's total weight (its row sum), the
+    cosine's norm. ``rows``: as `session_cooccurrence`.
 
     Why: in a long visit (a catalogue browsed for an hour, a batch of ratings) what a visitor
     opens next is closer to what they just opened than to what they saw an hour ago, which plain
@@ -252,9 +278,14 @@ def session_proximity(
         return sp.csr_matrix((n_items, n_items), dtype=np.float64), totals
     order = chosen[np.lexsort((chosen, interactions.timestamp[chosen], interactions.basket[chosen]))]
     visit, item = interactions.basket[order], interactions.item[order]
-    step = np.ones(order.size, dtype=np.bool_)
-    step[1:] = (visit[1:] != visit[:-1]) | (item[1:] != item[:-1])
-    visit, item = visit[step], item[step]
+    # Only a product's first step in a visit: a visit going back and forth between two products
+    # would otherwise add to their pair at every step, so one client could outweigh many visitors.
+    _, first_step = np.unique(visit * n_items + item, return_index=True)
+    first_step.sort()
+    visit, item = visit[first_step], item[first_step]
+    # The visit's weight per step, in the same order (`np.unique` of the sorted visit ids).
+    _, visit_index = np.unique(visit, return_inverse=True)
+    step_weight = visit_weights(interactions, selected)[visit_index.ravel()]
     keep: npt.NDArray[np.bool_] | None = None
     if rows is not None:
         keep = np.zeros(n_items, dtype=np.bool_)
@@ -267,18 +298,16 @@ def session_proximity(
         if not same.any():
             break  # no visit is longer than this
         first, second = item[:-distance][same], item[distance:][same]
-        # A product seen twice in a visit is not its own neighbour.
-        other = first != second
-        first, second = first[other], second[other]
-        weight = 1.0 / distance
+        weight = step_weight[distance:][same] / distance
         # Every item's total, whichever rows are kept: the cosine divides by it.
-        totals += np.bincount(first, minlength=n_items) * weight
-        totals += np.bincount(second, minlength=n_items) * weight
+        totals += np.bincount(first, weights=weight, minlength=n_items)
+        totals += np.bincount(second, weights=weight, minlength=n_items)
         for a, b in ((first, second), (second, first)):
+            w = weight
             if keep is not None:
                 kept = keep[a]
-                a, b = a[kept], b[kept]
-            pairs = sp.csr_matrix((np.full(a.size, weight), (a, b)), shape=(n_items, n_items))
+                a, b, w = a[kept], b[kept], w[kept]
+            pairs = sp.csr_matrix((w, (a, b)), shape=(n_items, n_items))
             co = sp.csr_matrix(co + pairs)
             del pairs
     co.sort_indices()
