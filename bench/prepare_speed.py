@@ -9,15 +9,17 @@ repeated with fresh event ids: `bench.training_scale.lake_objects`), in objects 
 Firehose's, filed under 28 closed arrival days, held in memory (no S3 transfer is measured: in a
 Lambda the downloads overlap the decoding, 8 objects ahead).
 
-First run, the same objects both ways, each in a fresh process, alternating, median of the runs:
+First run, the same objects each way, each in a fresh process, alternating, median of the runs:
 
 * baseline, the record path Prepare used before: ``decode_object`` (one ``json.loads`` per batch
   of lines) and ``InteractionBuilder.add`` per record;
 * the columnar path Prepare runs now: `recs.training.prepare.days.PreparedDays` (pyarrow's JSON
   reader and compute kernels, one block per object, each closed day written once as Parquet, a
-  row group per object) and ``InteractionBuilder.add_block``.
+  row group per object) and ``InteractionBuilder.add_block``;
+* pyarrow's JSON reader alone over the same objects (`recs.training.prepare.columnar.read_table`,
+  nothing built): the ceiling of any reader of these JSON objects built on it.
 
-Both end with ``InteractionBuilder.build`` (dedupe, window, identities), and both must build the
+The first two end with ``InteractionBuilder.build`` (dedupe, window, identities) and must build the
 same interactions (checked). Speed is events per CPU second of the process (one thread: the
 JSON reader is told not to use more), so per core; memory is the peak RSS above the objects
 held in memory, per event read.
@@ -85,9 +87,10 @@ def _cpu() -> float:
 
 def first_run_child(path: str, way: str) -> dict[str, Any]:
     """In a fresh process: one first run of Prepare's reading over the lake in ``path``."""
+    from recs.training.prepare.columnar import read_table
     from recs.training.prepare.days import PreparedDays
     from recs.training.prepare.interactions import InteractionBuilder
-    from recs.training.prepare.lake import decode_object
+    from recs.training.prepare.lake import decode_object, decompressed
 
     lake = lake_of(split_objects(Path(path).read_bytes()))
     start = NOW - timedelta(days=DAYS + 1)
@@ -98,6 +101,18 @@ def first_run_child(path: str, way: str) -> dict[str, Any]:
         for key in lake.list_keys("events/"):
             for record in decode_object(lake.get(key)):
                 builder.add(record)
+    elif way == "reader":
+        # pyarrow's JSON reader alone, as the columnar path calls it: no reader of these JSON
+        # objects built on it can go faster, so it bounds what the columnar path can reach.
+        tables = (read_table(decompressed(lake.get(key))) for key in lake.list_keys("events/"))
+        events = sum(0 if table is None else table.num_rows for table in tables)
+        cpu_seconds = _cpu() - cpu
+        return {
+            "way": way,
+            "events": events,
+            "cpuSeconds": round(cpu_seconds, 3),
+            "eventsPerCpuSecond": round(events / cpu_seconds),
+        }
     else:
         for block in PreparedDays(lake, MemoryObjects(), "events/").blocks(start, NOW):
             builder.add_block(block)
@@ -202,13 +217,13 @@ def run(quick: bool) -> dict[str, Any]:
         for n in sizes:
             path = Path(tmp) / f"lake-{n}.ndjson"
             path.write_bytes(b"".join(lake_objects(n)))
-            by_way: dict[str, list[dict[str, Any]]] = {"record": [], "columnar": []}
+            by_way: dict[str, list[dict[str, Any]]] = {"record": [], "columnar": [], "reader": []}
             for repeat in range(repeats):
-                for way in ("record", "columnar"):  # alternating: a neighbour's load hits both alike
+                for way in by_way:  # alternating: a neighbour's load hits every way alike
                     quiet()
                     by_way[way].append(_child(["--first-run", str(path), way]))
                     log(f"  {n:,} events, {way} #{repeat + 1}: {json.dumps(by_way[way][-1])}")
-            digests = {row["digest"] for rows in by_way.values() for row in rows}
+            digests = {row["digest"] for rows in by_way.values() for row in rows if "digest" in row}
             if len(digests) != 1:
                 raise RuntimeError(f"the two paths built different interactions at {n:,} events: {digests}")
             first_runs.append({"events": n, **{way: _median_row(rows) for way, rows in by_way.items()}})
@@ -235,9 +250,22 @@ def _figures(first_runs: list[dict[str, Any]], incremental: list[dict[str, Any]]
     area = "Prepare"
     rows: list[Figure] = []
     for run_row in first_runs:
-        record, columnar = run_row["record"], run_row["columnar"]
+        record, columnar, reader = run_row["record"], run_row["columnar"], run_row["reader"]
         n = f"{run_row['events']:,}"
         speedup = columnar["eventsPerCpuSecond"] / record["eventsPerCpuSecond"]
+        rows.append(
+            figure(
+                area,
+                f"first run, {n} lake records: pyarrow's JSON reader alone, events per CPU second",
+                reader["eventsPerCpuSecond"],
+                "events/s",
+                baseline="the record path, same objects, same run",
+                baseline_value=record["eventsPerCpuSecond"],
+                note="the parse only, as the columnar path calls it (nothing built): the most any "
+                "reader of these JSON objects built on it can reach",
+                digits=0,
+            )
+        )
         rows.append(
             figure(
                 area,
