@@ -1,8 +1,9 @@
 """The steps of the training workflow, each a function of the job document Step Functions passes.
 
 take_lease -> prepare -> train -> evaluate -> (gate) -> publish shards (Distributed Map) -> (a
-large shop: start_import -> check_import, `recs.training.publish.table_imports`) -> flip -> cleanup, plus record_failure / record_refusal on the failure paths (`recs.training.lease`:
-one run at a time). Large data moves through the
+large shop: start_import -> check_import, `recs.training.publish.table_imports`) -> flip ->
+cleanup, plus record_failure / record_refusal on the failure paths (`recs.training.lease`: one
+run at a time). Large data moves through the
 artifact store under ``models/<version>/`` (`recs.training.publish.artifacts`); the job document stays
 small (Step Functions' 256 KB payload limit). The model is built by `recs.training.build`, the
 same code the offline command runs.
@@ -27,9 +28,9 @@ from recs.pseudonyms import Pseudonyms
 from recs.store_layout import (
     ALL_CATEGORIES,
     ATTRIBUTES_PK,
-    LISTS_TABLE_ATTRIBUTE,
     AVAILABILITY_KEY,
     CATALOG_PK,
+    LISTS_TABLE_ATTRIBUTE,
     cache_key,
     catalog_part_keys,
     category_map_payload,
@@ -758,9 +759,7 @@ class TrainingPipeline:
             ArtifactScrubber(self.deps.artifacts).scrub_version(version, erased.__contains__)
         return {"lateOptOuts": len(late_opt_outs), "lateErasures": len(erased)}
 
-    def _warm_cache(
-        self, version: str, store: VersionArtifacts, base: str, personal: KeyValueTable
-    ) -> int:
+    def _warm_cache(self, version: str, store: VersionArtifacts, base: str, personal: KeyValueTable) -> int:
         """Read back the most active users' rows (a check that they are stored) and the shop-wide
         lists, and put them in the cache under the new version's keys; a delta's user without a
         row of its own is read (and cached) under the base, where serving looks next. The users'
@@ -800,9 +799,7 @@ class TrainingPipeline:
             return []
         pointer = self.versions.pointer() or {}
         serving = pointer.get(LISTS_TABLE_ATTRIBUTE)
-        return self._table_imports().retire(
-            str(serving) if serving else None, self.deps.clock().timestamp()
-        )
+        return self._table_imports().retire(str(serving) if serving else None, self.deps.clock().timestamp())
 
     # ------------------------------------------------------------------ failure paths
     def record_failure(self, job: FailedJob) -> AlertedJob:
@@ -817,9 +814,21 @@ class TrainingPipeline:
                 failedAt=iso(self.deps.clock()),
             )
         renewal = self._renew_after_failure()
+        discarded = self._discard_import(job.modelVersion)
         self.deps.lease.give_back(job.lease.holder if job.lease else None)
-        alert = f"training run {job.modelVersion or '(not started)'} failed: {name}{renewal}"
+        alert = f"training run {job.modelVersion or '(not started)'} failed: {name}{renewal}{discarded}"
         return AlertedJob.model_validate({**job.model_dump(), "alert": alert})
+
+    def _discard_import(self, version: str | None) -> str:
+        """A failed run's imported table, deleted at once; a fault leaves it to the next Cleanup
+        (it stays registered) and only adds to the alert."""
+        if not version or self.deps.lists_tables is None:
+            return ""
+        try:
+            table = self._table_imports().discard(version)
+        except Exception as error:
+            return f"; its lists table not deleted ({type(error).__name__}): the next cleanup retries"
+        return f"; its lists table {table} deleted" if table else ""
 
     def _renew_after_failure(self) -> str:
         """A failed run still keeps the serving rows from expiring; a fault here only adds to the

@@ -105,9 +105,8 @@ class ModelVersions:
         """Record (or update) the table a version's users' rows are imported into: the erasure
         deletes from every registered table, Cleanup deletes the expired ones."""
         pk, sk = lists_table_key(version)
-        self.table.put(
-            {"pk": pk, "sk": sk, "version": version, "table": table, "createdAt": created_at, "status": status}
-        )
+        row = {"version": version, "table": table, "createdAt": created_at, "status": status}
+        self.table.put({"pk": pk, "sk": sk, **row})
 
     def lists_tables(self) -> list[dict[str, Any]]:
         """The registered per-version tables (oldest version first)."""

@@ -105,14 +105,24 @@ class TableImports:
             self._sleep(_POLL_SECONDS)
             progress = self.tables.progress(started.importArn)
         if progress.status in ("FAILED", "CANCELLED"):
-            raise TableImportFailedError(
-                f"import into {started.table} {progress.status.lower()}: {progress.failure or 'no reason given'}"
-            )
+            why = progress.failure or "no reason given"
+            raise TableImportFailedError(f"import into {started.table} {progress.status.lower()}: {why}")
         if progress.status != "COMPLETED":
             raise TableImportInProgressError(f"import into {started.table}: {progress.status}")
         if self.warm_read_units and not self.tables.warm(started.table, self.warm_read_units):
             raise TableImportInProgressError(f"{started.table}: warm throughput not active yet")
         return started.model_copy(update={"importedItems": progress.imported})
+
+    def discard(self, version: str) -> str | None:
+        """Delete the table of a run that failed before its flip (nothing of it ever served);
+        returns its name, None when the version registered none."""
+        for row in self.versions.lists_tables():
+            entry = RegisteredTable.from_row(row)
+            if entry.version == version and row.get("status") != "published":
+                self.tables.delete(entry.table)
+                self.versions.forget_lists_table(version)
+                return entry.table
+        return None
 
     def retire(self, serving: str | None, now: float) -> list[str]:
         """Delete the tables `tables_to_delete` names, each before its registry row (so a table
