@@ -115,7 +115,7 @@ def test_a_large_run_imports_its_users_rows_into_its_own_table_and_serves_them_f
     in_model_table = [r for r in model_rows(stack) if r["pk"].startswith((user_pk(""), purchased_pk("")))]
     assert in_model_table == []
     # And the import files were intermediate: Cleanup removed them
-    assert not [key for key in artifact_keys(stack, f"models/{version}/import/")]
+    assert artifact_keys(stack, f"models/{version}/import/") == []
     # And a shopper is served their list from that table
     user, listed = _shopper(shop, imported)
     body = _served(stack, user)
@@ -224,7 +224,9 @@ def test_a_failed_import_fails_the_run_the_previous_version_keeps_serving_and_it
     # Then the run failed through the failure path, and the first version keeps serving
     assert execution["status"] == "FAILED"
     states = entered_states(stack, execution)
-    assert "CheckImport" in states and "Flip" not in states and "RecordFailure" in states
+    assert "CheckImport" in states
+    assert "Flip" not in states
+    assert "RecordFailure" in states
     assert pointer(stack)["modelVersion"] == v1  # type: ignore[index]
     assert pointer(stack)["listsTable"] == t1  # type: ignore[index]
     # And the failed run's table was deleted and forgotten
