@@ -20,6 +20,7 @@ from recs.store_layout import (
     version_meta_key,
     version_sk,
 )
+from recs.training.workflow import PreparedJob
 from recs_tools.deploy import rollback
 from recs_tools.local.stack import STACK_NAME, LocalStack
 from tests.helpers import body_of, load_event
@@ -233,3 +234,31 @@ def test_a_failed_import_fails_the_run_the_previous_version_keeps_serving_and_it
     registered = [r for r in model_rows(stack) if r["pk"] == LISTS_TABLES_PK]
     assert [r["table"] for r in registered] == [t1]
     assert {t for t in _tables(stack) if t.startswith(f"{STACK_NAME}-lists-")} == {t1}
+
+
+def test_below_the_threshold_no_delta_is_made_against_an_imported_base(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an imported version serving
+    _imports_above_one_user(stack, monkeypatch)
+    ingest_shop(stack)
+    version, _, _ = _trained(stack)
+    meta = model_row(stack, *version_meta_key(version))
+    assert meta is not None
+    # When the next run has fewer users than the threshold, with changes-only publishing on
+    pipeline = train_pipeline(stack)
+    update = {"import_table_min_users": 1_000_000, "publish_changes_only": True}
+    monkeypatch.setattr(pipeline, "params", pipeline.params.model_copy(update=update))
+    job = PreparedJob(
+        executionName="plan",
+        modelVersion="v-next",
+        generatedAt="now",
+        endTs=float(meta["baseEndTs"]),
+        stats={},
+    )
+    plan = pipeline._publish_plan(job, int(meta["hashShards"]), users=10)
+    # Then it publishes every row into the model table (a delta's rows and its base's would be
+    # in two tables)
+    assert (plan.mode, plan.importTable) == ("full", None)
+    # And at or above the threshold, it imports into the next version's table
+    assert pipeline._publish_plan(job, 1, users=1_000_000).importTable == f"{STACK_NAME}-lists-v-next"
