@@ -7,6 +7,7 @@ the same adapters against moto and a real redis-server. The domain never imports
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 
@@ -124,3 +125,43 @@ class ServingCache(Protocol):
     def get_many(self, keys: Sequence[str]) -> list[bytes | None]: ...
 
     def set_many_ttl(self, values: Mapping[str, tuple[bytes, int]]) -> None: ...
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    """Where a DynamoDB ImportTable stands: ``IN_PROGRESS``, ``COMPLETED``, ``FAILED``,
+    ``CANCELLING`` or ``CANCELLED``; the items it imported so far; why it failed."""
+
+    status: str
+    imported: int
+    failure: str = ""
+
+
+class ListsTables(Protocol):
+    """The per-version tables a large shop's users' lists are imported into (DynamoDB ImportTable
+    from S3: `recs.adapters.dynamodb_import`). Faults raise `StoreUnavailableError`."""
+
+    def import_file(self, rows: Sequence[Mapping[str, Any]]) -> bytes:
+        """``rows`` as one import file (gzip DynamoDB JSON, one item per line)."""
+        ...
+
+    def start_import(self, table: str, prefix: str, token: str) -> str:
+        """Create `table` (the model table's key schema) loaded with the files under `prefix` of
+        the artifact bucket; returns the import's ARN. The same `token` starts it only once."""
+        ...
+
+    def progress(self, import_arn: str) -> ImportProgress: ...
+
+    def warm(self, table: str, read_units_per_second: int) -> bool:
+        """Ask for `table`'s warm throughput when it has less; True once it is active."""
+        ...
+
+    def delete(self, table: str) -> bool:
+        """Delete `table`; False when it no longer exists."""
+        ...
+
+    def exists(self, table: str) -> bool: ...
+
+    def rows(self, table: str) -> KeyValueTable:
+        """`table`'s items (reads and deletes of users' rows)."""
+        ...

@@ -100,6 +100,24 @@ def version_meta_key(version: str) -> tuple[str, str]:
     return f"VERSION#{version}", "META"
 
 
+#: The pointer's (and a version's META) attribute naming the table that holds the version's users'
+#: rows (``U#``, ``PURCHASED#``) when they were imported into a table of their own (ImportTable:
+#: docs/training.md, Publish); absent, they are in the model table.
+LISTS_TABLE_ATTRIBUTE = "listsTable"
+#: The registry of those per-version tables: one row per table (sk = its version's sort key), so
+#: the erasure finds every table a user's rows may be in and Cleanup the ones to delete.
+LISTS_TABLES_PK = "LISTS#TABLES"
+
+
+def lists_table_key(version: str) -> tuple[str, str]:
+    return LISTS_TABLES_PK, version_sk(version)
+
+
+def lists_table_name(prefix: str, version: str) -> str:
+    """The table a version's users' rows are imported into: ``<stack>-lists-<version>``."""
+    return f"{prefix}-{version}"
+
+
 def user_pk(user_pseudonym: str) -> str:
     return f"U#{user_pseudonym}"
 

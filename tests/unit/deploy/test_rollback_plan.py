@@ -173,3 +173,32 @@ def test_a_delta_with_no_users_rows_of_its_own_can_be_rolled_back_to() -> None:
     result = roll_back(table, dry_run=True, now=NOW)
     assert (result.to_version, result.pointer["baseVersion"], result.applied) == ("v1", "v0", False)
     assert table.get(*POINTER_KEY)["modelVersion"] == "v3"  # type: ignore[index]
+
+
+IMPORTED = {**PUBLISHED, "listsTable": "recs-lists-v1"}
+
+
+def test_rolling_back_to_an_imported_version_names_its_table_while_it_exists() -> None:
+    # When the target's users' rows were imported into a table that still exists
+    _, row = plan_rollback(POINTER, IMPORTED, True, now=NOW, to_version=None, lists_table_exists=True)
+    # Then the new pointer names that table (serving reads users' rows there)
+    assert row["listsTable"] == "recs-lists-v1"
+    # And a target that wrote its rows into the model table gets no table in its pointer
+    _, plain = plan_rollback(POINTER, PUBLISHED, True, now=NOW, to_version=None, lists_table_exists=True)
+    assert "listsTable" not in plain
+
+
+def test_rolling_back_to_an_imported_version_whose_table_was_deleted_changes_nothing() -> None:
+    # Given a model table whose previous version's imported table is gone
+    table = MemoryTable()
+    table.put(POINTER)
+    table.put({"pk": version_meta_key("v1")[0], "sk": "META", **IMPORTED})
+    table.put({"pk": popular_pk(), "sk": version_sk("v1"), "d": "[]"})
+    # When the rollback is asked for / Then it is refused naming the table, and the pointer stays
+    with pytest.raises(RollbackError, match="recs-lists-v1, which has been deleted"):
+        roll_back(table, now=NOW, table_exists=lambda name: False)
+    assert table.get(*POINTER_KEY) == POINTER
+    # And with the table there, the pointer names it
+    done = roll_back(table, now=NOW, table_exists=lambda name: name == "recs-lists-v1")
+    assert done.pointer["listsTable"] == "recs-lists-v1"
+    assert table.get(*POINTER_KEY)["listsTable"] == "recs-lists-v1"  # type: ignore[index]

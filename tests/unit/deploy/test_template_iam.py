@@ -11,6 +11,7 @@ import pytest
 from recs.store_layout import (
     CATALOG_OBJECT_KEY,
     CATALOG_PK,
+    LISTS_TABLES_PK,
     POINTER_KEY,
     PREPARED_DAYS_PREFIX,
     erasure_key,
@@ -32,13 +33,24 @@ _OBJECT_CRUD = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMult
 #: What each function may do, on what: a SAM policy template (or an action of an inline
 #: statement) and the logical id it is scoped to. Widening a function's rights means editing
 #: this inventory, on purpose.
+#: The per-version tables of a large shop (``<stack>-lists-<version>``, ImportTable publishing)
+#: and the log groups ImportTable writes to: named by pattern, not by logical id.
+LISTS_TABLES = "ListsTables"
+IMPORT_LOGS = "ImportLogGroups"
+_PATTERNS = {
+    "table/${AWS::StackName}-lists-*": LISTS_TABLES,
+    "log-group:/aws-dynamodb/*": IMPORT_LOGS,
+}
+
 EXPECTED: dict[str, set[tuple[str, str]]] = {
     # Point reads only: no Query, no Scan.
     "RecommendFunction": {
         ("dynamodb:GetItem", "ModelTable"),
         ("dynamodb:GetItem", "StateTable"),
+        ("dynamodb:GetItem", LISTS_TABLES),
         ("dynamodb:BatchGetItem", "ModelTable"),
         ("dynamodb:BatchGetItem", "StateTable"),
+        ("dynamodb:BatchGetItem", LISTS_TABLES),
         ("AWSSecretsManagerGetSecretValuePolicy", "PseudonymSecret"),
     },
     "IngestFunction": {
@@ -51,6 +63,8 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     "PrivacyFunction": {
         ("dynamodb:Query", "ModelTable"),
         ("dynamodb:BatchWriteItem", "ModelTable"),
+        ("dynamodb:Query", LISTS_TABLES),
+        ("dynamodb:BatchWriteItem", LISTS_TABLES),
         ("dynamodb:GetItem", "StateTable"),
         ("dynamodb:BatchGetItem", "StateTable"),
         ("dynamodb:Query", "StateTable"),
@@ -61,6 +75,8 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     # Object-level S3 actions only: never a bucket's configuration (lifecycle, policy).
     "PurgeFunction": {
         *{(action, bucket) for action in _OBJECT_CRUD for bucket in ("EventLakeBucket", "ArtifactBucket")},
+        ("dynamodb:Query", LISTS_TABLES),
+        ("dynamodb:BatchWriteItem", LISTS_TABLES),
         ("DynamoDBCrudPolicy", "ModelTable"),
         ("DynamoDBCrudPolicy", "StateTable"),
         ("AWSSecretsManagerGetSecretValuePolicy", "PseudonymSecret"),
@@ -99,6 +115,29 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("DynamoDBCrudPolicy", "ModelTable"),
         ("DynamoDBCrudPolicy", "StateTable"),
         ("AWSSecretsManagerGetSecretValuePolicy", "PseudonymSecret"),
+        # ImportTable publishing: the per-version tables' whole life, and the import's logs.
+        *{
+            (f"dynamodb:{action}", LISTS_TABLES)
+            for action in (
+                "ImportTable",
+                "DescribeImport",
+                "DescribeTable",
+                "UpdateTable",
+                "DeleteTable",
+                "BatchGetItem",
+                "BatchWriteItem",
+            )
+        },
+        *{
+            (f"logs:{action}", IMPORT_LOGS)
+            for action in (
+                "CreateLogGroup",
+                "CreateLogStream",
+                "DescribeLogStreams",
+                "PutLogEvents",
+                "PutRetentionPolicy",
+            )
+        },
     },
 }
 
@@ -128,6 +167,9 @@ def _targets(value: Any) -> set[str]:
             return {value["Fn::GetAtt"][0]}
         if "Fn::Sub" in value:
             text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
+            patterned = {name for suffix, name in _PATTERNS.items() if text.endswith(":" + suffix)}
+            if patterned:
+                return patterned
             return {name.split(".")[0] for name in re.findall(r"\$\{([^}!]+)\}", text) if "::" not in name}
         return set().union(*(_targets(v) for v in value.values())) if value else set()
     return set()
@@ -170,7 +212,7 @@ def test_each_function_gets_exactly_its_inventory_on_named_resources(
     grants = _grants(policies)
     # Then they are exactly the inventory, and every resource named is one of this stack
     assert grants == EXPECTED[function]
-    assert {target for _, target in grants} <= set(resources)
+    assert {target for _, target in grants} <= set(resources) | set(_PATTERNS.values())
     # And no statement grants on "*": a wildcard may only name object keys inside a bucket of
     # this stack ("${Bucket.Arn}/catalog/*")
     for policy in _unconditional(policies):
@@ -179,7 +221,9 @@ def test_each_function_gets_exactly_its_inventory_on_named_resources(
             for resource in resources_named if isinstance(resources_named, list) else [resources_named]:
                 text = resource.get("Fn::Sub", "") if isinstance(resource, dict) else str(resource)
                 inside_a_bucket = re.match(r"^\$\{\w+\.Arn\}/[\w./*-]+$", str(text)) is not None
-                assert inside_a_bucket or "*" not in str(resource), resource
+                # or this stack's per-version tables, or ImportTable's log groups (by name prefix)
+                patterned = any(str(text).endswith(":" + suffix) for suffix in _PATTERNS)
+                assert inside_a_bucket or patterned or "*" not in str(resource), resource
 
 
 def test_every_function_of_the_template_has_an_inventory(resources: dict[str, Any]) -> None:
@@ -240,6 +284,7 @@ def test_the_privacy_function_reaches_only_shoppers_and_erasures_rows_by_partiti
     }
     used = {
         "ModelTable": [user_pk("p"), purchased_pk("p")],
+        LISTS_TABLES: [user_pk("p"), purchased_pk("p")],
         "StateTable": [
             preference_key("p")[0],
             session_key("p")[0],
@@ -248,13 +293,17 @@ def test_the_privacy_function_reaches_only_shoppers_and_erasures_rows_by_partiti
             pending_erasure_key("r")[0],
         ],
     }
+    # (and, read only, the registry of per-version tables: the erasure deletes from each)
+    registry = statements.pop("ListsTablesRegistry")
+    assert registry["Action"] == "dynamodb:Query"
+    assert registry["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == [LISTS_TABLES_PK]
     for statement in statements.values():
         (table,) = _targets(statement["Resource"])
         # Then every statement is limited by partition key, and lets through every key it needs
         patterns = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
         assert all(any(fnmatch.fnmatchcase(key, p) for p in patterns) for key in used[table]), table
         # And none that serving or training own: lists, the pointer, the catalog, shop-wide lists
-        for foreign in (POINTER_KEY[0], CATALOG_PK, popular_pk(), similar_pk("sku"), "META"):
+        for foreign in (POINTER_KEY[0], CATALOG_PK, popular_pk(), similar_pk("sku"), "META", LISTS_TABLES_PK):
             assert not any(fnmatch.fnmatchcase(foreign, p) for p in patterns), (table, foreign)
 
 

@@ -134,6 +134,8 @@ def test_each_step_goes_to_the_function_whose_handler_takes_it() -> None:
         ("Train", "ImportFactors"),
         ("Evaluate", "Train"),
         ("Cleanup", "Flip"),
+        ("CheckImport", "StartImport"),
+        ("Flip", "CheckImport"),
         ("PublishLists", "Evaluate"),
         ("RecordRefusal", "PublishLists"),
     ],
@@ -167,8 +169,15 @@ def test_the_map_hands_each_shard_the_evaluated_document_and_flip_gets_the_maps_
     # Then each item carries the whole (evaluated) document and its manifest entry
     assert publish["ItemSelector"] == {"step": "publish_shard", "job.$": "$", "shard.$": "$$.Map.Item.Value"}
     assert STEP_DOCUMENTS["publish_shard"][0] is EvaluatedJob
-    # And Flip takes the evaluated document plus the Map's result under its ResultPath
-    assert publish["Next"] == "Flip"
+    # And Flip takes the evaluated document plus the Map's result under its ResultPath, straight
+    # from the Map or, when the plan names a table to import into, after the import
+    choice = STATES[publish["Next"]]
+    assert choice["Default"] == "Flip"
+    assert [c["Next"] for c in choice["Choices"]] == ["StartImport"]
+    assert {_first_field(variable) for variable in _variables(choice["Choices"])} <= _fields(PublishedJob)
+    assert STATES["StartImport"]["Next"] == "CheckImport"
+    assert STATES["CheckImport"]["Next"] == "Flip"
+    assert STEP_DOCUMENTS["start_import"][0] is PublishedJob
     assert _first_field(publish["ResultPath"]) in _fields(PublishedJob)
     assert STEP_DOCUMENTS["flip"][0] is PublishedJob
     assert STATES["Flip"]["Parameters"]["Payload"]["job.$"] == "$"

@@ -18,6 +18,10 @@ the users' rows that changed since that full publish) serves a user without a ro
 from its base's rows, so the new pointer carries the target's base as ``baseVersion`` (the
 target itself for a full publish, or a META without one), and a delta target is refused unless
 its base is still stored too (its META not expired, its shop-wide list still there).
+
+A version whose users' rows were imported into a table of their own (its META's ``listsTable``:
+docs/training.md, Publish) gets that table back in the new pointer, and is refused once the
+table has been deleted (Cleanup deletes it after ``IMPORT_TABLE_KEEP_DAYS``).
 """
 
 from __future__ import annotations
@@ -25,13 +29,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from recs.ports import KeyValueTable
 from recs.store_layout import (
+    LISTS_TABLE_ATTRIBUTE,
     POINTER_KEY,
     iso,
     popular_pk,
@@ -71,10 +76,13 @@ def plan_rollback(
     now: datetime,
     to_version: str | None,
     base: BaseCheck | None = None,
+    lists_table_exists: bool = False,
 ) -> tuple[str, dict[str, Any]]:
     """The target version and the pointer row that serves it; raises `RollbackError` if unsafe.
 
-    `base`: what is stored of the target's base, when the target is a delta (`base_of`)."""
+    `base`: what is stored of the target's base, when the target is a delta (`base_of`).
+    `lists_table_exists`: whether the table the target's META names as its ``listsTable``
+    (its imported users' rows) still exists."""
     if not pointer:
         raise RollbackError("no current version: nothing has been published yet")
     current = str(pointer["modelVersion"])
@@ -99,6 +107,12 @@ def plan_rollback(
     base_version = base_of(target, target_meta)
     if base_version != target:
         _check_base(target, base_version, base, now)
+    lists_table = target_meta.get(LISTS_TABLE_ATTRIBUTE)
+    if lists_table and not lists_table_exists:
+        raise RollbackError(
+            f"version {target}'s users' lists were imported into {lists_table}, which has been "
+            "deleted (past its rollback window)"
+        )
     new_pointer = {
         "pk": POINTER_KEY[0],
         "sk": POINTER_KEY[1],
@@ -111,6 +125,8 @@ def plan_rollback(
         "baseVersion": base_version,
         # The target's own session constants: they were chosen for its similar-items lists.
         **session_constants(_chosen(target_meta)),
+        # Where its users' rows are, when they were imported into a table of their own.
+        **({LISTS_TABLE_ATTRIBUTE: str(lists_table)} if lists_table else {}),
     }
     return target, new_pointer
 
@@ -153,8 +169,10 @@ def roll_back(
     to_version: str | None = None,
     dry_run: bool = False,
     now: datetime | None = None,
+    table_exists: Callable[[str], bool] | None = None,
 ) -> Rollback:
-    """Move the pointer of the model table `table` back (see the module docstring)."""
+    """Move the pointer of the model table `table` back (see the module docstring).
+    `table_exists` answers whether a per-version lists table still exists (None: none does)."""
     moment = now or utc_now()
     pointer = table.get(*POINTER_KEY)
     target = to_version or (pointer or {}).get("previousVersion")
@@ -164,8 +182,16 @@ def roll_back(
     base: BaseCheck | None = None
     if base_version is not None and base_version != str(target):
         base = BaseCheck(table.get(*version_meta_key(base_version)), _has_rows(table, base_version))
+    lists_table = (target_meta or {}).get(LISTS_TABLE_ATTRIBUTE)
+    lists_table_exists = bool(lists_table and table_exists and table_exists(str(lists_table)))
     chosen, new_pointer = plan_rollback(
-        pointer, target_meta, has_rows, now=moment, to_version=to_version, base=base
+        pointer,
+        target_meta,
+        has_rows,
+        now=moment,
+        to_version=to_version,
+        base=base,
+        lists_table_exists=lists_table_exists,
     )
     assert pointer is not None  # plan_rollback refused otherwise
     current = str(pointer["modelVersion"])
@@ -198,12 +224,20 @@ _TABLE = "ModelTableName"
 
 
 def run(args: argparse.Namespace) -> int:
-    from recs_tools.deploy.stack_outputs import MissingOutputsError, model_table, stack_outputs
+    from recs_tools.deploy.stack_outputs import (
+        MissingOutputsError,
+        lists_table_exists,
+        model_table,
+        stack_outputs,
+    )
 
     try:
         table_name = args.table or stack_outputs(args.stack, required=[_TABLE], region=args.region)[_TABLE]
         result = roll_back(
-            model_table(table_name, region=args.region), to_version=args.to_version, dry_run=args.dry_run
+            model_table(table_name, region=args.region),
+            to_version=args.to_version,
+            dry_run=args.dry_run,
+            table_exists=lists_table_exists(region=args.region),
         )
     except MissingOutputsError as foreign:
         print(f"rollback refused: {foreign} Pass the model table with --table instead.", file=sys.stderr)

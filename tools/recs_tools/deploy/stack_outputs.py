@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from recs.adapters.dynamodb import DynamoTable
@@ -39,3 +39,11 @@ def stack_outputs(
 
 def model_table(table_name: str, *, region: str | None = None) -> DynamoTable:
     return DynamoTable(table_name, _client("dynamodb", region))
+
+
+def lists_table_exists(*, region: str | None = None) -> Callable[[str], bool]:
+    """Whether a per-version lists table (ImportTable publishing) still exists."""
+    from recs.adapters.dynamodb_import import DynamoListsTables
+
+    # Only DescribeTable is called: no bucket is read.
+    return DynamoListsTables(_client("dynamodb", region), bucket="").exists

@@ -33,6 +33,7 @@ from recs_tools.local.gateway_events import build_http_api_event
 from recs_tools.local.lambda_shim import route_lambda_invocations
 from recs_tools.local.redis_server import RedisServer, redis_binary, start_redis
 from recs_tools.local.spark import LocalSparkJobs, route_spark_jobs
+from recs_tools.local.table_import import import_files_read_by_json
 
 _log = logging.getLogger(__name__)
 
@@ -132,6 +133,8 @@ class LocalStack:
         self.resolver.evaluate_conditions(self.template.get("Conditions", {}))
         self._exit.enter_context(_fake_credentials())
         self._exit.enter_context(mock_aws(config=MOTO_CONFIG))  # type: ignore[call-overload]
+        # ImportTable (a large shop's publish): moto's, reading its files with the stdlib's json.
+        self._exit.enter_context(import_files_read_by_json())
         self._start_cache()
         self._provision()
         self._exit.enter_context(route_lambda_invocations(self.functions))

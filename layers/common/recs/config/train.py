@@ -35,6 +35,12 @@ class TrainSettings(CacheSettings, PseudonymSettings, TrainingParameters):
         description="How long a run's lease lasts: longer than any run, so that only a run that "
         "died without giving it back blocks the next one, and only until then.",
     )
+    lists_table_prefix: str = Field(
+        default="",
+        pattern=r"^$|^[A-Za-z0-9_.-]{3,200}$",
+        description="Names of the tables users' lists are imported into: <prefix>-<version> "
+        "(IMPORT_TABLE_MIN_USERS > 0; the template sets <stack>-lists).",
+    )
     publish_write_threads: int = Field(
         default=8, ge=1, le=64, description="Concurrent BatchWriteItem calls per publish shard."
     )

@@ -4,15 +4,25 @@ Used when a shopper opts out (their personal lists and session), when they ask f
 (everything keyed by their pseudonym) and again by the purge for every erased pseudonym it
 finds, which also catches rows a training run published after the request. Every operation is
 idempotent: removing what is already gone removes nothing and fails nothing.
+
+A large shop's versions keep their users' rows in tables of their own (ImportTable:
+`recs.training.publish.table_imports`), registered in the model table: a user's rows are removed
+from every registered table too. A published table that cannot be read fails the operation
+(the caller answers 503 and the purge retries), so no serving table is skipped in silence; a
+table still being imported may not exist yet and is skipped when it cannot be read (the run's
+flip deletes the rows of visitors erased meanwhile before anything of it serves).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
+from recs.errors import StoreUnavailableError
 from recs.ports import Cache, KeyValueTable
 from recs.privacy.receipts import Removed
 from recs.store_layout import (
+    LISTS_TABLES_PK,
     cache_key,
     optout_cache_key,
     preference_key,
@@ -33,20 +43,53 @@ class CountingCache(Cache, Protocol):
 class LiveData:
     """Rows and cache entries keyed by a visitor's pseudonym."""
 
-    def __init__(self, model_table: KeyValueTable, state_table: KeyValueTable, cache: CountingCache) -> None:
+    def __init__(
+        self,
+        model_table: KeyValueTable,
+        state_table: KeyValueTable,
+        cache: CountingCache,
+        lists_table: Callable[[str], KeyValueTable] | None = None,
+    ) -> None:
         self._models = model_table
         self._state = state_table
         self._cache = cache
+        #: Opens a registered per-version table by name (None: this function never reaches one).
+        self._open_lists_table = lists_table
+
+    def _personal_tables(self) -> list[tuple[KeyValueTable, bool]]:
+        """The model table and every registered per-version table, each with whether it may be
+        skipped when it cannot be read (a table whose import has not finished)."""
+        tables: list[tuple[KeyValueTable, bool]] = [(self._models, False)]
+        if self._open_lists_table is not None:
+            for row in self._models.query(LISTS_TABLES_PK):
+                importing = row.get("status") == "importing"
+                tables.append((self._open_lists_table(str(row["table"])), importing))
+        return tables
+
+    @staticmethod
+    def _user_keys(table: KeyValueTable, user: str, skippable: bool) -> list[tuple[str, str]]:
+        try:
+            return [
+                (str(row["pk"]), str(row["sk"]))
+                for pk in (user_pk(user), purchased_pk(user))
+                for row in table.query(pk)
+            ]
+        except StoreUnavailableError:
+            if skippable:
+                return []
+            raise
 
     def drop_personal_lists(self, user: str) -> Removed:
-        """The user's lists of every version (``U#``, ``PURCHASED#``), cached copies included,
-        and their session signal: what personalizes their results."""
+        """The user's lists of every version (``U#``, ``PURCHASED#``) in the model table and in
+        every per-version table, cached copies included, and their session signal: what
+        personalizes their results."""
         removed = Removed()
         keys: list[tuple[str, str]] = []
-        for pk in (user_pk(user), purchased_pk(user)):
-            keys += [(str(row["pk"]), str(row["sk"])) for row in self._models.query(pk)]
-        if keys:
-            removed.model_rows += self._models.delete_many(keys)
+        for table, skippable in self._personal_tables():
+            found = self._user_keys(table, user, skippable)
+            if found:
+                removed.model_rows += table.delete_many(found)
+            keys += found
         removed.state_rows += self._delete_existing(self._state, [session_key(user)])
         exact = [cache_key(sk.removeprefix("V#"), pk) for pk, sk in keys] + [session_cache_key(user)]
         removed.cache_keys += self._cache.delete(exact)

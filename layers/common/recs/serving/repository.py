@@ -11,7 +11,8 @@ Three tiers, read in one pass per request:
   flag and the session signal; a cache fault is a miss (the adapter guarantees it).
 - **DynamoDB**: the misses, in one BatchGetItem per table; what was read is written back to the
   cache in one pipeline (absent rows as negative entries, so an absent list is looked up once
-  per TTL, not per request).
+  per TTL, not per request). A version whose users' rows were imported into a table of their
+  own (the pointer's ``listsTable``) has them read there; everything else is in the model table.
 
 A store fault never fails the request: the rows it could not read are reported as failed and
 the service falls back to other sources; an unreadable opt-out flag counts as opted out.
@@ -39,6 +40,7 @@ from recs.store_layout import (
     AVAILABILITY_KEY,
     CATALOG_PK,
     CONTROL_CACHE_KEY,
+    LISTS_TABLE_ATTRIBUTE,
     POINTER_KEY,
     availability_part_keys,
     cache_key,
@@ -88,14 +90,16 @@ class Want(NamedTuple):
     kind: Kind
     cache_key: str
     table_key: tuple[str, str]
+    #: The table a personal row is in when it is not the model table (an imported version's).
+    table: str = ""
 
     @classmethod
     def list(cls, version: str, pk: str) -> Want:
         return cls(Kind.LIST, cache_key(version, pk), (pk, version_sk(version)))
 
     @classmethod
-    def personal_list(cls, version: str, pk: str) -> Want:
-        return cls(Kind.PERSONAL_LIST, cache_key(version, pk), (pk, version_sk(version)))
+    def personal_list(cls, version: str, pk: str, table: str = "") -> Want:
+        return cls(Kind.PERSONAL_LIST, cache_key(version, pk), (pk, version_sk(version)), table)
 
     @classmethod
     def catalog(cls, version: str) -> Want:
@@ -166,6 +170,9 @@ class Pointer:
     #: wrote only the users' rows that changed since it, and a user without a row of `version`
     #: is served the base's ("" for a full version, or a pointer written before deltas).
     base_version: str = ""
+    #: The table holding the version's users' rows when they were imported into one of their own
+    #: ("" : the model table).
+    lists_table: str = ""
 
     @property
     def shop_wide_version(self) -> str:
@@ -185,6 +192,7 @@ class Pointer:
             str(row.get("listsVersion") or ""),
             read_session_constants(row),
             str(row.get("baseVersion") or ""),
+            str(row.get(LISTS_TABLE_ATTRIBUTE) or ""),
         )
 
 
@@ -217,8 +225,12 @@ class ListRepository:
         control_ttl_seconds: float,
         memory_entries: int,
         monotonic: Callable[[], float] = time.monotonic,
+        lists_table: Callable[[str], ReadableTable] | None = None,
     ) -> None:
         self._tables = {False: model_table, True: state_table}
+        #: Opens an imported version's table by name (kept: a container serves one or two).
+        self._open_lists_table = lists_table
+        self._lists_tables: dict[str, ReadableTable] = {}
         self._cache = cache
         self._ttls = ttls
         self._control_ttl = control_ttl_seconds
@@ -336,20 +348,32 @@ class ListRepository:
                 self._keep(want, _decode(want.kind, raw), fetched)
         return missing
 
+    def _table(self, want: Want) -> tuple[ReadableTable, bool]:
+        """The table `want` is read from, and whether it is the model table."""
+        if want.kind in _IN_STATE_TABLE:
+            return self._tables[True], False
+        if not want.table or self._open_lists_table is None:
+            return self._tables[False], True
+        table = self._lists_tables.get(want.table)
+        if table is None:
+            table = self._lists_tables[want.table] = self._open_lists_table(want.table)
+        return table, False
+
     def _from_store(self, wants: list[Want], fetched: Fetched, stats: ReadStats) -> None:
         refill: dict[str, tuple[bytes, int]] = {}
-        for in_state_table in (False, True):
-            group = [w for w in wants if (w.kind in _IN_STATE_TABLE) is in_state_table]
-            if not group:
-                continue
+        groups: dict[int, tuple[ReadableTable, bool, list[Want]]] = {}
+        for want in wants:
+            table, is_model_table = self._table(want)
+            groups.setdefault(id(table), (table, is_model_table, []))[2].append(want)
+        for table, is_model_table, group in groups.values():
             stats.store_reads += 1
             try:
-                rows = self._tables[in_state_table].get_many([w.table_key for w in group])
+                rows = table.get_many([w.table_key for w in group])
             except StoreUnavailableError:
                 stats.store_errors += 1
                 fetched.failed.update(w.cache_key for w in group)
                 continue
-            if not in_state_table:
+            if is_model_table:
                 try:
                     rows = self._with_catalog_parts(group, rows, stats)
                 except StoreUnavailableError:
@@ -456,6 +480,7 @@ def _encode_control(control: Control) -> bytes:
             **session_constants_attribute(control.pointer.session),
             # Only when the pointer names one: a copy written before deltas reads as a full version.
             **({"baseVersion": control.pointer.base_version} if control.pointer.base_version else {}),
+            **({LISTS_TABLE_ATTRIBUTE: control.pointer.lists_table} if control.pointer.lists_table else {}),
             "catalogVersion": control.catalog_version,
             "unavailable": sorted(control.unavailable),
         },

@@ -170,6 +170,7 @@ class RecommendService:
             control.pointer.shop_wide_version,
             control.catalog_version,
             control.pointer.personal_base,
+            control.pointer.lists_table,
         )
 
         first = self._repo.fetch(plan.first_wants(), stats)
@@ -285,9 +286,11 @@ class _PersonalRow(NamedTuple):
     base: Want | None
 
     @classmethod
-    def of(cls, version: str, base_version: str | None, pk: str) -> _PersonalRow:
+    def of(cls, version: str, base_version: str | None, pk: str, table: str = "") -> _PersonalRow:
+        """`table`: where the version's own rows are (an imported version's table; its base is
+        always itself, `recs.training.publish.table_imports`)."""
         base = Want.personal_list(base_version, pk) if base_version else None
-        return cls(Want.personal_list(version, pk), base)
+        return cls(Want.personal_list(version, pk, table), base)
 
     def wants(self) -> list[Want]:
         return [self.own] if self.base is None else [self.own, self.base]
@@ -318,6 +321,7 @@ class _Plan:
         shop_wide_version: str | None = None,
         catalog_version: str | None = None,
         base_version: str | None = None,
+        lists_table: str = "",
     ) -> None:
         self.version = version
         # Popular, trending and the catalog map may come from a newer run than personal lists.
@@ -349,10 +353,10 @@ class _Plan:
         # A delta version's users' rows fall back to its base's (`base_version`, the pointer's
         # `baseVersion`): one more key each, in the same fetch.
         self._user_list = (
-            _PersonalRow.of(version, base_version, user_pk(user)) if user and uses_user else None
+            _PersonalRow.of(version, base_version, user_pk(user), lists_table) if user and uses_user else None
         )
         self._purchases = (
-            _PersonalRow.of(version, base_version, purchased_pk(user))
+            _PersonalRow.of(version, base_version, purchased_pk(user), lists_table)
             if user and options.exclude_purchased
             else None
         )

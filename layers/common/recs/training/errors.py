@@ -19,3 +19,12 @@ class TrainingInProgressError(TrainingError):
     def __init__(self, message: str, holder: str) -> None:
         super().__init__(message)
         self.holder = holder
+
+
+class TableImportInProgressError(TrainingError):
+    """The users' rows' ImportTable (or the new table's warm throughput) is not finished yet:
+    Step Functions retries the check after a pause."""
+
+
+class TableImportFailedError(TrainingError):
+    """The ImportTable failed or was cancelled: the run fails, the previous version keeps serving."""

@@ -231,6 +231,26 @@ class TrainingParameters(BaseModel):
         ge=1,
         description="Publish every row again (a new base) when the base is this many days old.",
     )
+    import_table_min_users: int = Field(
+        default=0,
+        ge=0,
+        description="A run with at least this many users imports their lists into a DynamoDB table "
+        "of its own (ImportTable from S3) instead of writing them into the model table; 0 never does "
+        "(docs/training.md, Publish).",
+    )
+    import_table_keep_days: int = Field(
+        default=7,
+        ge=1,
+        description="A version's imported table is deleted this many days after it was created, "
+        "unless it serves (its rollback window).",
+    )
+    import_warm_read_units: int = Field(
+        default=0,
+        ge=0,
+        description="Warm throughput (read units per second) an imported table gets before the "
+        "pointer names it, for the first requests' load; 0 asks for none (a new on-demand table "
+        "serves up to 12,000 at once).",
+    )
     version_ttl_days: int = Field(default=30, ge=1, description="Rows of a version expire after this.")
     version_renew_days: int = Field(
         default=7,
@@ -246,6 +266,14 @@ class TrainingParameters(BaseModel):
     @classmethod
     def _weights_from_json(cls, value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else value
+
+    @field_validator("import_warm_read_units")
+    @classmethod
+    def _warm_at_least_the_default(cls, value: int) -> int:
+        # DynamoDB refuses warm throughput below what a new on-demand table already has.
+        if 0 < value < 12_000:
+            raise ValueError("must be 0 (none) or at least 12000 read units per second")
+        return value
 
     @field_validator("event_weights")
     @classmethod

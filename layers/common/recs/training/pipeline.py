@@ -1,8 +1,9 @@
 """The steps of the training workflow, each a function of the job document Step Functions passes.
 
-take_lease -> prepare -> train -> evaluate -> (gate) -> publish shards (Distributed Map) -> flip
--> cleanup, plus record_failure / record_refusal on the failure paths (`recs.training.lease`:
-one run at a time). Large data moves through the
+take_lease -> prepare -> train -> evaluate -> (gate) -> publish shards (Distributed Map) -> (a
+large shop: start_import -> check_import, `recs.training.publish.table_imports`) -> flip ->
+cleanup, plus record_failure / record_refusal on the failure paths (`recs.training.lease`: one
+run at a time). Large data moves through the
 artifact store under ``models/<version>/`` (`recs.training.publish.artifacts`); the job document stays
 small (Step Functions' 256 KB payload limit). The model is built by `recs.training.build`, the
 same code the offline command runs.
@@ -22,18 +23,20 @@ import scipy.sparse as sp
 
 from recs.catalog.feed import CatalogFeed
 from recs.engine import UserKNN
-from recs.ports import Cache, KeyValueTable, ObjectStore, PrivacyRecords
+from recs.ports import Cache, KeyValueTable, ListsTables, ObjectStore, PrivacyRecords
 from recs.pseudonyms import Pseudonyms
 from recs.store_layout import (
     ALL_CATEGORIES,
     ATTRIBUTES_PK,
     AVAILABILITY_KEY,
     CATALOG_PK,
+    LISTS_TABLE_ATTRIBUTE,
     cache_key,
     catalog_part_keys,
     category_map_payload,
     iso,
     list_row,
+    lists_table_name,
     popular_pk,
     purchased_pk,
     trending_pk,
@@ -62,6 +65,7 @@ from recs.training.publish.publishing import (
     user_list_rows,
 )
 from recs.training.publish.sparse_arrays import csr_arrays, csr_from
+from recs.training.publish.table_imports import TableImports, imports_users
 from recs.training.workflow import (
     AlertedJob,
     CleanedJob,
@@ -97,6 +101,8 @@ _SEARCH_SUMMARY = ("validationNdcg", "baselines", "fits", "stoppedBy", "skipped"
 class PipelineConfig:
     lake_prefix: str
     params: TrainingParameters
+    #: Imported tables are named <prefix>-<version> (`recs.training.publish.table_imports`).
+    lists_table_prefix: str = ""
 
 
 @dataclass
@@ -109,6 +115,8 @@ class TrainingDeps:
     clock: Callable[[], datetime]
     cache_ttl_seconds: int
     lease: TrainingLease
+    #: The per-version tables users' rows are imported into (None: this function never imports).
+    lists_tables: ListsTables | None = None
 
 
 class TrainingPipeline:
@@ -117,6 +125,8 @@ class TrainingPipeline:
         self.params = config.params
         self.deps = deps
         self.versions = ModelVersions(deps.model_table)
+        if self.params.import_table_min_users and not config.lists_table_prefix:
+            raise TrainingError("IMPORT_TABLE_MIN_USERS needs LISTS_TABLE_PREFIX (the tables' names)")
 
     def _artifacts(self, job: PreparedJob) -> VersionArtifacts:
         return VersionArtifacts(self.deps.artifacts, job.modelVersion)
@@ -225,13 +235,18 @@ class TrainingPipeline:
                 for key in ("validationNdcg", "baselines", "fits", "stoppedBy", "skipped")
             },
             shards=ShardsRef(manifestKey=store.key(paths.SHARD_MANIFEST), count=len(manifest)),
-            publish=self._publish_plan(job, shards),
+            publish=self._publish_plan(job, shards, users=int(known.size)),
         )
 
-    def _publish_plan(self, job: PreparedJob, shards: int) -> PublishPlan:
-        """A delta of the serving version's base when there is one to compare with: published
-        with its row hashes, in as many shards, younger than `FULL_PUBLISH_DAYS`; else full."""
+    def _publish_plan(self, job: PreparedJob, shards: int, users: int = 0) -> PublishPlan:
+        """Above `IMPORT_TABLE_MIN_USERS` users, a full publish imported into a table of its own.
+        Else a delta of the serving version's base when there is one to compare with: published
+        with its row hashes into the model table, in as many shards, younger than
+        `FULL_PUBLISH_DAYS`; else full."""
         full = PublishPlan(mode="full", baseVersion=job.modelVersion, shards=shards)
+        if imports_users(self.params.import_table_min_users, users):
+            table = lists_table_name(self.config.lists_table_prefix, job.modelVersion)
+            return full.model_copy(update={"importTable": table})
         pointer = self.versions.pointer()
         if not self.params.publish_changes_only or pointer is None or pointer.get("listsOnly"):
             return full
@@ -239,6 +254,8 @@ class TrainingPipeline:
         meta = self.versions.meta(base) or {}
         if meta.get("status") != "published" or int(meta.get("hashShards", 0)) != shards:
             return full
+        if meta.get(LISTS_TABLE_ATTRIBUTE):
+            return full  # a delta's rows and its base's would be in two tables
         if job.endTs - float(meta.get("baseEndTs", 0.0)) >= self.params.full_publish_days * SECONDS_PER_DAY:
             return full
         return PublishPlan(mode="delta", baseVersion=base, shards=shards)
@@ -345,10 +362,52 @@ class TrainingPipeline:
             rows = self._item_rows(job, store)
         else:
             rows, unchanged = self._user_rows_to_write(job, store, name)
-        written = self.versions.put_rows(rows)
+        if shard.kind == "users" and job.publish.importTable:
+            written = self._write_import_file(store, name, rows)
+        else:
+            written = self.versions.put_rows(rows)
         marker = ShardWritten(rows=written, expected=len(rows), shard=name, unchanged=unchanged)
         store.put_json(paths.published_key(name), marker.to_state())
         return marker
+
+    def _write_import_file(self, store: VersionArtifacts, name: str, rows: list[dict[str, Any]]) -> int:
+        """The shard's rows as an import file (none for a shard without rows); how many it holds."""
+        if rows:
+            store.put_bytes(paths.import_key(name), self._lists_tables().import_file(rows))
+        return len(rows)
+
+    def _lists_tables(self) -> ListsTables:
+        if self.deps.lists_tables is None:
+            raise TrainingError("this run imports its users' rows, but the function has no lists tables")
+        return self.deps.lists_tables
+
+    def _table_imports(self) -> TableImports:
+        return TableImports(
+            self._lists_tables(),
+            self.versions,
+            warm_read_units=self.params.import_warm_read_units,
+            keep_days=self.params.import_table_keep_days,
+        )
+
+    # ------------------------------------------------------------------ import (a large shop)
+    def start_import(self, job: PublishedJob) -> PublishedJob:
+        """Start the ImportTable of the shards' import files into the run's own table."""
+        table = job.publish.importTable
+        if not table:
+            raise TrainingError(f"{job.modelVersion} does not import its users' rows")
+        prefix = self._artifacts(job).key(paths.IMPORT)
+        started = self._table_imports().start(job.modelVersion, table, prefix, self.deps.clock().timestamp())
+        return job.model_copy(update={"tableImport": started})
+
+    def check_import(self, job: PublishedJob) -> PublishedJob:
+        """The import once done (retried by Step Functions while it runs)."""
+        if job.tableImport is None:
+            raise TrainingError(f"{job.modelVersion} has no import to check")
+        return job.model_copy(update={"tableImport": self._table_imports().check(job.tableImport)})
+
+    def _personal_table(self, table: str | None) -> KeyValueTable:
+        """Where a version's users' rows are: its imported table, else the model table."""
+        return self._lists_tables().rows(table) if table else self.deps.model_table
 
     def _user_rows_to_write(
         self, job: EvaluatedJob, store: VersionArtifacts, name: str
@@ -543,20 +602,22 @@ class TrainingPipeline:
                 continue
             expires_at = self._expires(now)
             store = VersionArtifacts(self.deps.artifacts, version)
-            keys = self._version_keys(version, store, shop_wide_only=shop_wide_only)
+            # An imported table's rows never expire (the table has no TTL): Cleanup deletes it.
+            imported = str(meta.get(LISTS_TABLE_ATTRIBUTE) or "") or None
+            keys = self._version_keys(version, store, shop_wide_only=shop_wide_only, users=not imported)
             renewed[version] = self.versions.renew(keys, expires_at)
             # The artifact bucket expires models/ by age: keep what the next renewal reads.
             store.refresh((paths.MODEL_IDS, paths.ITEM_LISTS))
             if not shop_wide_only and keys:
-                self._drop_excluded(version, store, tombstones_seen=0)
+                self._drop_excluded(version, store, 0, self._personal_table(imported))
             self.versions.update_meta(version, expires_at, {"renewedAt": iso(self.deps.clock())})
         return renewed
 
     def _version_keys(
-        self, version: str, store: VersionArtifacts, *, shop_wide_only: bool
+        self, version: str, store: VersionArtifacts, *, shop_wide_only: bool, users: bool = True
     ) -> list[tuple[str, str]]:
-        """Every row key a version published, from the artifacts it keeps (the item lists and,
-        for a full version, its visitors)."""
+        """Every row key a version published in the model table, from the artifacts it keeps (the
+        item lists and, for a full version, its visitors unless `users` is False)."""
         sk = version_sk(version)
         keys = [(CATALOG_PK, sk), (ATTRIBUTES_PK, sk)]
         for first in self.versions.read_rows(list(keys)):
@@ -566,7 +627,7 @@ class TrainingPipeline:
             return keys
         kinds = SHOP_WIDE_LISTS if shop_wide_only else None
         keys.extend((pk, sk) for pk in list_pks(store.get_json_gz(paths.ITEM_LISTS), kinds))
-        if not shop_wide_only and store.exists(paths.MODEL_IDS):
+        if users and not shop_wide_only and store.exists(paths.MODEL_IDS):
             visitors: list[str] = store.get_json(paths.MODEL_IDS)["users"]
             keys.extend((make(v), sk) for v in visitors for make in (user_pk, purchased_pk))
         return keys
@@ -587,9 +648,11 @@ class TrainingPipeline:
             raise PublishIncompleteError(f"shards wrote fewer rows than they built: {short[:5]}")
         rows = sum(int(m["rows"]) for m in markers)
         unchanged = sum(int(m.get("unchanged", 0)) for m in markers)
-        late = self._drop_late_exclusions(job, store)
+        lists_table = self._verified_import(job, manifest, markers)
+        personal = self._personal_table(lists_table)
+        late = self._drop_late_exclusions(job, store, personal)
         base = job.publish.baseVersion
-        warmed = self._warm_cache(version, store, base)
+        warmed = self._warm_cache(version, store, base, personal)
         now = self.deps.clock()
         full = job.publish.mode == "full"
         self._update_meta(
@@ -605,8 +668,15 @@ class TrainingPipeline:
             # Only a full publish keeps every shard's hashes: later deltas compare with it.
             hashShards=job.publish.shards if full else None,
             baseEndTs=int(job.endTs) if full else None,
+            **({LISTS_TABLE_ATTRIBUTE: lists_table} if lists_table else {}),
         )
-        previous = self.versions.flip(version, job.generatedAt, iso(now), job.chosen, base_version=base)
+        previous = self.versions.flip(
+            version, job.generatedAt, iso(now), job.chosen, base_version=base, lists_table=lists_table
+        )
+        if lists_table and job.tableImport:
+            self.versions.register_lists_table(
+                version, lists_table, self._registered_at(version, now.timestamp()), "published"
+            )
         catalog = self._refresh_catalog()
         return FlippedJob(
             **job.model_dump(),
@@ -621,10 +691,46 @@ class TrainingPipeline:
             },
         )
 
-    def _drop_late_exclusions(self, job: PreparedJob, store: VersionArtifacts) -> dict[str, int]:
-        return self._drop_excluded(job.modelVersion, store, int(job.stats.get("erasureTombstones", 0)))
+    def _verified_import(
+        self, job: PublishedJob, manifest: list[dict[str, Any]], markers: list[dict[str, Any]]
+    ) -> str | None:
+        """The imported table of a run that imports its users' rows, once the import holds every
+        row the shards wrote into their files; None for a run that wrote them into the model table."""
+        table = job.publish.importTable
+        if not table:
+            return None
+        imported = job.tableImport
+        if imported is None or imported.table != table or imported.importedItems is None:
+            raise PublishIncompleteError(f"{job.modelVersion}: the import into {table} did not finish")
+        users = {s["name"] for s in manifest if s["kind"] == "users"}
+        expected = sum(int(m["rows"]) for m in markers if m["shard"] in users)
+        if imported.importedItems != expected:
+            raise PublishIncompleteError(
+                f"{table} holds {imported.importedItems} items, the shards wrote {expected}"
+            )
+        return table
 
-    def _drop_excluded(self, version: str, store: VersionArtifacts, tombstones_seen: int) -> dict[str, int]:
+    def _registered_at(self, version: str, default: float) -> int:
+        """When a version's table was registered (its rollback window counts from then)."""
+        for row in self.versions.lists_tables():
+            if row.get("version") == version:
+                return int(row.get("createdAt", default))
+        return int(default)
+
+    def _drop_late_exclusions(
+        self, job: PreparedJob, store: VersionArtifacts, personal: KeyValueTable
+    ) -> dict[str, int]:
+        return self._drop_excluded(
+            job.modelVersion, store, int(job.stats.get("erasureTombstones", 0)), personal
+        )
+
+    def _drop_excluded(
+        self,
+        version: str,
+        store: VersionArtifacts,
+        tombstones_seen: int,
+        personal: KeyValueTable | None = None,
+    ) -> dict[str, int]:
         """Leave out users who opted out or were erased after Prepare read the exclusions.
 
         Privacy removes a user's rows of every version at once, but a run already past Prepare
@@ -647,20 +753,24 @@ class TrainingPipeline:
             for v in sorted(late_opt_outs | erased)
             for pk in (user_pk, purchased_pk)
         ]
-        self.versions.delete_rows(keys)
+        (personal or self.deps.model_table).delete_many(keys)
         self.deps.cache.delete([cache_key(version, pk) for pk, _ in keys])
         if erased:
             ArtifactScrubber(self.deps.artifacts).scrub_version(version, erased.__contains__)
         return {"lateOptOuts": len(late_opt_outs), "lateErasures": len(erased)}
 
-    def _warm_cache(self, version: str, store: VersionArtifacts, base: str) -> int:
+    def _warm_cache(self, version: str, store: VersionArtifacts, base: str, personal: KeyValueTable) -> int:
         """Read back the most active users' rows (a check that they are stored) and the shop-wide
         lists, and put them in the cache under the new version's keys; a delta's user without a
-        row of its own is read (and cached) under the base, where serving looks next."""
+        row of its own is read (and cached) under the base, where serving looks next. The users'
+        rows are read from `personal`: the imported table of a run that imported them."""
         active: list[str] = store.get_json(paths.ACTIVE_USERS)
         user_keys = [user_pk(user) for user in active]
         shared = [popular_pk(ALL_CATEGORIES), trending_pk(ALL_CATEGORIES), CATALOG_PK]
-        rows = self.versions.read_rows([(pk, version_sk(version)) for pk in user_keys + shared])
+        sk = version_sk(version)
+        rows = personal.get_many([(pk, sk) for pk in user_keys]) + self.versions.read_rows(
+            [(pk, sk) for pk in shared]
+        )
         absent = [pk for pk, row in zip(user_keys, rows, strict=False) if row is None]
         from_base: list[dict[str, Any] | None] = []
         if absent and base != version:
@@ -670,12 +780,26 @@ class TrainingPipeline:
         return self._put_in_cache(version, rows) + (self._put_in_cache(base, from_base) if from_base else 0)
 
     def cleanup(self, job: FlippedJob) -> CleanedJob:
-        """Remove the intermediate artifacts; the model, lists and report stay with the version."""
+        """Remove the intermediate artifacts (the model, lists and report stay with the version)
+        and the imported tables past their rollback window (`recs.training.publish.table_imports`)."""
         removed = self._artifacts(job).delete_folders(paths.INTERMEDIATE)
+        retired = self._retire_tables()
         released = self.deps.lease.give_back(job.lease.holder if job.lease else None)
         return CleanedJob(
-            **job.model_dump(), cleanedUp={"intermediateObjects": removed, "leaseReleased": released}
+            **job.model_dump(),
+            cleanedUp={
+                "intermediateObjects": removed,
+                "leaseReleased": released,
+                **({"listsTablesDeleted": retired} if retired else {}),
+            },
         )
+
+    def _retire_tables(self) -> list[str]:
+        if self.deps.lists_tables is None:
+            return []
+        pointer = self.versions.pointer() or {}
+        serving = pointer.get(LISTS_TABLE_ATTRIBUTE)
+        return self._table_imports().retire(str(serving) if serving else None, self.deps.clock().timestamp())
 
     # ------------------------------------------------------------------ failure paths
     def record_failure(self, job: FailedJob) -> AlertedJob:
@@ -690,9 +814,21 @@ class TrainingPipeline:
                 failedAt=iso(self.deps.clock()),
             )
         renewal = self._renew_after_failure()
+        discarded = self._discard_import(job.modelVersion)
         self.deps.lease.give_back(job.lease.holder if job.lease else None)
-        alert = f"training run {job.modelVersion or '(not started)'} failed: {name}{renewal}"
+        alert = f"training run {job.modelVersion or '(not started)'} failed: {name}{renewal}{discarded}"
         return AlertedJob.model_validate({**job.model_dump(), "alert": alert})
+
+    def _discard_import(self, version: str | None) -> str:
+        """A failed run's imported table, deleted at once; a fault leaves it to the next Cleanup
+        (it stays registered) and only adds to the alert."""
+        if not version or self.deps.lists_tables is None:
+            return ""
+        try:
+            table = self._table_imports().discard(version)
+        except Exception as error:
+            return f"; its lists table not deleted ({type(error).__name__}): the next cleanup retries"
+        return f"; its lists table {table} deleted" if table else ""
 
     def _renew_after_failure(self) -> str:
         """A failed run still keeps the serving rows from expiring; a fault here only adds to the

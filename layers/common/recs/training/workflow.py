@@ -12,6 +12,8 @@ document it received plus what it adds, so each output model extends its input m
     evaluate     TrainedJob        -> EvaluatedJob        (Gate reads $.gate.passed)
     publish_lists EvaluatedJob     -> ListsPublishedJob   (a refused run: shop-wide lists only)
     publish      EvaluatedJob + Shard -> ShardWritten      (one per Distributed Map item)
+    start_import PublishedJob      -> PublishedJob        (ImportTable: `tableImport` named)
+    check_import PublishedJob      -> PublishedJob        (retried until the import is done)
     flip         PublishedJob      -> FlippedJob          (the Map's result under `publishRun`)
     cleanup      FlippedJob        -> CleanedJob
     record_refusal  RefusedJob     -> AlertedJob          (NotifyRefusal reads $.alert)
@@ -111,6 +113,9 @@ class PublishPlan(_Document):
     mode: Literal["full", "delta"]
     baseVersion: str
     shards: int = Field(ge=1)
+    #: The table the users' rows are imported into (ImportTable from the shards' import files)
+    #: instead of being written into the model table; always a full publish.
+    importTable: str | None = None
 
 
 class TrainedJob(PreparedJob):
@@ -163,9 +168,19 @@ class ShardWritten(_Document):
     unchanged: int = 0
 
 
+class TableImport(_Document):
+    """The ImportTable of a run that imports its users' rows (`PublishPlan.importTable`)."""
+
+    table: str
+    importArn: str
+    #: Once the import is done (`check_import`): the items it imported.
+    importedItems: int | None = Field(default=None, ge=0)
+
+
 class PublishedJob(EvaluatedJob):
     #: The Distributed Map's result (ResultPath $.publishRun); its shape is the Map's own.
     publishRun: Any = None
+    tableImport: TableImport | None = None
 
 
 class FlippedJob(PublishedJob):
@@ -208,6 +223,8 @@ STEP_DOCUMENTS: Final[dict[str, tuple[type[BaseModel], type[BaseModel]]]] = {
     "train": (PreparedJob, TrainedJob),
     "evaluate": (TrainedJob, EvaluatedJob),
     "publish_shard": (EvaluatedJob, ShardWritten),
+    "start_import": (PublishedJob, PublishedJob),
+    "check_import": (PublishedJob, PublishedJob),
     "flip": (PublishedJob, FlippedJob),
     "cleanup": (FlippedJob, CleanedJob),
     "publish_lists": (EvaluatedJob, ListsPublishedJob),

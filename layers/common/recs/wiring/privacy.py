@@ -19,7 +19,7 @@ def privacy_service(settings: PrivacySettings) -> PrivacyService:
     state = table(settings.state_table_name, client=dynamodb)
     shared_cache = cache(settings)
     return PrivacyService(
-        LiveData(models, state, shared_cache),
+        LiveData(models, state, shared_cache, lambda name: table(name, client=dynamodb)),
         state,
         ReceiptBook(state),
         shared_cache,
@@ -50,7 +50,7 @@ def erasure_purge(settings: PurgeSettings) -> ErasurePurge:
             privacy=DynamoPrivacyRecords(
                 settings.state_table_name, dynamodb, segments=settings.state_scan_segments
             ),
-            live=LiveData(models, state, shared_cache),
+            live=LiveData(models, state, shared_cache, lambda name: table(name, client=dynamodb)),
             state_table=state,
             cache=shared_cache,
             lake=S3ObjectStore(settings.lake_bucket_name, s3),

@@ -41,6 +41,8 @@ def recommend_service(settings: RecommendSettings) -> RecommendService:
         ),
         control_ttl_seconds=settings.pointer_ttl_seconds,
         memory_entries=settings.memory_list_entries,
+        # An imported version's users' rows: its own table, named by the pointer.
+        lists_table=lambda name: table(name, client=dynamodb),
     )
     return RecommendService(
         repository,

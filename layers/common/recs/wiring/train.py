@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from recs.adapters import aws
 from recs.adapters.dynamodb import DynamoTable
+from recs.adapters.dynamodb_import import DynamoListsTables
 from recs.adapters.dynamodb_lease import DynamoLeaseStore
 from recs.adapters.dynamodb_privacy import DynamoPrivacyRecords
 from recs.adapters.s3 import S3ObjectStore
@@ -33,6 +34,13 @@ def training_pipeline(settings: TrainSettings) -> TrainingPipeline:
             clock=utc_now,
             ttl_seconds=settings.training_lease_seconds,
         ),
+        lists_tables=DynamoListsTables(
+            dynamodb, settings.artifact_bucket_name, write_threads=settings.publish_write_threads
+        ),
     )
-    config = PipelineConfig(lake_prefix=settings.lake_prefix, params=settings.training_parameters())
+    config = PipelineConfig(
+        lake_prefix=settings.lake_prefix,
+        params=settings.training_parameters(),
+        lists_table_prefix=settings.lists_table_prefix,
+    )
     return TrainingPipeline(config, deps)

@@ -20,13 +20,16 @@ execute code when loaded. Layout under ``models/<version>/``:
 ``published/<shard>.json``         written by a shard after all its rows are stored
 ``hashes/users-NNNNN.npz``         a full publish's users and row hashes per shard (the base
                                    later runs' deltas compare against)
+``import/users-NNNNN.json.gz``     a shard's users' rows as an ImportTable file (gzip DynamoDB
+                                   JSON), when the run imports them into a table of its own
 ``evaluation.json``                the holdout report and the gate's decision
 ``spark/``                         the Spark path only: the job, its input (``input/<part>.
                                    parquet``), its factors (``factors/<part>/<side>/``) and
                                    those as matrices (``factors.npz``)
 =================================  ===========================================================
 
-``prepared/``, ``shards/`` and ``spark/`` are intermediate and removed by the cleanup step.
+``prepared/``, ``shards/``, ``spark/`` and ``import/`` are intermediate and removed by the
+cleanup step.
 """
 
 from __future__ import annotations
@@ -60,7 +63,8 @@ SPARK_JOB = "spark/als_job.py"
 SPARK_INPUT = "spark/input"
 SPARK_FACTORS = "spark/factors"
 SPARK_FACTORS_ARRAYS = "spark/factors.npz"
-INTERMEDIATE = ("prepared/", "shards/", "spark/")
+IMPORT = "import/"
+INTERMEDIATE = ("prepared/", "shards/", "spark/", IMPORT)
 
 
 def spark_input_key(part: str) -> str:
@@ -74,6 +78,11 @@ def spark_factors_prefix(part: str, side: str) -> str:
 def hashes_key(name: str) -> str:
     """A full publish's row hashes of one users' shard (what the next deltas compare against)."""
     return f"hashes/{name}.npz"
+
+
+def import_key(name: str) -> str:
+    """A users' shard's rows as an ImportTable file."""
+    return f"{IMPORT}{name}.json.gz"
 
 
 def shard_key(name: str) -> str:

@@ -13,7 +13,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from recs.ports import KeyValueTable
-from recs.store_layout import POINTER_KEY, session_constants, version_meta_key
+from recs.store_layout import (
+    LISTS_TABLE_ATTRIBUTE,
+    LISTS_TABLES_PK,
+    POINTER_KEY,
+    lists_table_key,
+    session_constants,
+    version_meta_key,
+)
 
 
 class ModelVersions:
@@ -78,16 +85,35 @@ class ModelVersions:
         chosen: Mapping[str, Any] | None = None,
         *,
         base_version: str | None = None,
+        lists_table: str | None = None,
     ) -> str | None:
         """Point serving at `version`, its personal and its shop-wide lists alike, with the session
         constants of its ``chosen`` parameters and, for a delta, the base whose rows serve the users
-        it did not write (``baseVersion``); returns the version that served until now."""
+        it did not write (``baseVersion``) and, when its users' rows were imported into a table of
+        their own, that table (``listsTable``); returns the version that served until now."""
         previous = self.pointer()
         previous_version = str(previous["modelVersion"]) if previous else None
         row = _pointer_row(version, generated_at, flipped_at, previous_version)
         row["baseVersion"] = base_version or version
+        if lists_table:
+            row[LISTS_TABLE_ATTRIBUTE] = lists_table
         self.table.put({**row, **session_constants(chosen)})
         return previous_version
+
+    # ------------------------------------------------------------------ per-version lists tables
+    def register_lists_table(self, version: str, table: str, created_at: int, status: str) -> None:
+        """Record (or update) the table a version's users' rows are imported into: the erasure
+        deletes from every registered table, Cleanup deletes the expired ones."""
+        pk, sk = lists_table_key(version)
+        row = {"version": version, "table": table, "createdAt": created_at, "status": status}
+        self.table.put({"pk": pk, "sk": sk, **row})
+
+    def lists_tables(self) -> list[dict[str, Any]]:
+        """The registered per-version tables (oldest version first)."""
+        return self.table.query(LISTS_TABLES_PK)
+
+    def forget_lists_table(self, version: str) -> None:
+        self.table.delete_many([lists_table_key(version)])
 
     def refresh_lists(self, version: str, generated_at: str, refreshed_at: str) -> bool:
         """Serve `version`'s shop-wide lists (popular, trending, per category, the catalog map)
