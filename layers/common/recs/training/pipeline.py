@@ -670,13 +670,14 @@ class TrainingPipeline:
             baseEndTs=int(job.endTs) if full else None,
             **({LISTS_TABLE_ATTRIBUTE: lists_table} if lists_table else {}),
         )
-        previous = self.versions.flip(
-            version, job.generatedAt, iso(now), job.chosen, base_version=base, lists_table=lists_table
-        )
-        if lists_table and job.tableImport:
+        if lists_table:
+            # Before the pointer names it: the erasure never skips a table that may serve.
             self.versions.register_lists_table(
                 version, lists_table, self._registered_at(version, now.timestamp()), "published"
             )
+        previous = self.versions.flip(
+            version, job.generatedAt, iso(now), job.chosen, base_version=base, lists_table=lists_table
+        )
         catalog = self._refresh_catalog()
         return FlippedJob(
             **job.model_dump(),
@@ -825,7 +826,8 @@ class TrainingPipeline:
         if not version or self.deps.lists_tables is None:
             return ""
         try:
-            table = self._table_imports().discard(version)
+            serving = (self.versions.pointer() or {}).get(LISTS_TABLE_ATTRIBUTE)
+            table = self._table_imports().discard(version, str(serving) if serving else None)
         except Exception as error:
             return f"; its lists table not deleted ({type(error).__name__}): the next cleanup retries"
         return f"; its lists table {table} deleted" if table else ""
