@@ -290,3 +290,14 @@ def test_an_erasure_during_an_importing_run_is_honoured_in_its_table_before_the_
     assert not keys & set(_items(stack, t1))
     assert not keys & set(_items(stack, t2))
     assert _served(stack, user)["source"] != "user"
+
+
+def test_the_stack_parameter_reaches_the_training_function_with_the_tables_prefix() -> None:
+    # Given a stack deployed with ImportTableMinUsers
+    with LocalStack(parameter_overrides={"LogLevel": "WARNING", "ImportTableMinUsers": "50000"}) as local:
+        pipeline = train_pipeline(local)
+        # Then the training function imports from that many users, into <stack>-lists-<version>
+        assert pipeline.params.import_table_min_users == 50_000
+        assert pipeline.config.lists_table_prefix == f"{STACK_NAME}-lists"
+        # And the publish function, which only follows the plan, can write import files
+        assert publish_pipeline(local).deps.lists_tables is not None
