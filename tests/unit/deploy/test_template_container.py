@@ -4,6 +4,7 @@ stack's queue, job definition, log group, bucket prefix and table."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -285,3 +286,26 @@ def test_prepare_gets_the_container_threshold(resources: dict[str, Any]) -> None
     # Given the prepare function (it chooses the engine) / Then it reads the stack's threshold
     variables = resources["PrepareFunction"]["Properties"]["Environment"]["Variables"]
     assert variables["CONTAINER_MIN_INTERACTIONS"] == {"Ref": "ContainerMinInteractions"}
+
+
+def test_the_image_runs_the_job_definitions_command_with_the_layers_pins_as_non_root(
+    resources: dict[str, Any],
+) -> None:
+    # Given the Dockerfile (it cannot be built here: no Docker) and the project's pins
+    dockerfile = (repo_root() / "infra/container/Dockerfile").read_text(encoding="utf-8")
+    pyproject = (repo_root() / "pyproject.toml").read_text(encoding="utf-8")
+    # Then its command is the job definition's
+    command = resources["TrainingJobDefinition"]["Properties"]["ContainerProperties"]["Command"]
+    (cmd,) = re.findall(r"^CMD (\[.*\])$", dockerfile, re.M)
+    assert json.loads(cmd) == command
+    # And it installs the common and science layers' pinned requirements and the runtime package
+    assert "COPY layers/common/requirements.txt" in dockerfile
+    assert "COPY layers/science/requirements.txt" in dockerfile
+    assert "COPY layers/common/recs /opt/recs/recs" in dockerfile
+    # And boto3 and botocore (the Lambda runtime's, not the layer's) at the project's pins
+    for package in ("boto3", "botocore"):
+        (pin,) = re.findall(rf'"{package}==([\d.]+)"', pyproject)
+        assert f"{package}=={pin}" in dockerfile, package
+    # And the job runs as an unprivileged user
+    (user,) = re.findall(r"^USER (\S+)$", dockerfile, re.M)
+    assert user not in {"root", "0"}
