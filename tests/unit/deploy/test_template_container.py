@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from recs.config.train import TrainSettings
+from recs.store_layout import POINTER_KEY, version_meta_key
+from recs.training.publish import artifacts as paths
 from recs.wiring.train_container import JOB_VARIABLE
 from recs_tools.checkout import repo_root
 from tests.unit.deploy.test_samconfig import _failed_rules
@@ -188,34 +190,49 @@ def test_only_ecs_tasks_of_this_account_assume_the_container_roles(resources: di
         assert "ManagedPolicyArns" not in role, name
 
 
-def test_the_job_reads_and_writes_version_artifacts_and_version_rows_only(resources: dict[str, Any]) -> None:
+def test_the_job_reads_the_prepared_window_and_writes_the_versions_artifacts_and_meta_only(
+    resources: dict[str, Any],
+) -> None:
     # Given the job role's statements
     statements = _statements(resources["TrainingJobRole"])
-    grants = {
-        action: statement["Resource"]
-        for statement in statements.values()
-        for action in _listed(statement["Action"])
+    # Then it reads the versions' prepared windows only, and writes their model, shards,
+    # evaluation and the container's result only (never the lake, the catalog, a deletion)
+    assert statements["PreparedWindow"]["Action"] == "s3:GetObject"
+    assert statements["PreparedWindow"]["Resource"] == {
+        "Fn::Sub": "${ArtifactBucket.Arn}/models/*/prepared/*"
     }
-    # Then objects under models/ only (no lake, no catalog, no delete), listing under models/ only
-    for action in ("s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"):
-        assert grants[action] == {"Fn::Sub": "${ArtifactBucket.Arn}/models/*"}, action
-    assert statements["ListVersionArtifacts"]["Condition"] == {"StringLike": {"s3:prefix": ["models/*"]}}
-    # And the model table's rows read and merged, never deleted, batch-written or scanned
+    written = [
+        r["Fn::Sub"].removeprefix("${ArtifactBucket.Arn}/")
+        for r in statements["VersionArtifacts"]["Resource"]
+    ]
+    assert written == [
+        "models/*/model/*",
+        "models/*/shards/*",
+        f"models/*/{paths.EVALUATION}",
+        "models/*/container/*",
+    ]
+    assert paths.CONTAINER_RESULT.startswith("container/")
+    # And of the model table, the pointer and META rows read and META rows written, by partition key
     table = {"Fn::GetAtt": ["ModelTable", "Arn"]}
-    for action in ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:UpdateItem"):
-        assert grants[action] == table, action
-    # And nothing else: no secret, no state table, no lists tables, no "*"
-    assert set(grants) == {
+    reads, writes = statements["ReadPointerAndVersions"], statements["WriteVersionMeta"]
+    assert (reads["Action"], reads["Resource"]) == ("dynamodb:GetItem", table)
+    assert reads["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [POINTER_KEY[0], version_meta_key("*")[0]]}
+    }
+    assert (writes["Action"], writes["Resource"]) == ("dynamodb:PutItem", table)
+    assert writes["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [version_meta_key("*")[0]]}
+    }
+    # And nothing else: no listing, no secret, no state table, no lists tables, no "*"
+    actions = {action for statement in statements.values() for action in _listed(statement["Action"])}
+    assert actions == {
         "s3:GetObject",
         "s3:PutObject",
         "s3:AbortMultipartUpload",
-        "s3:ListBucket",
         "dynamodb:GetItem",
-        "dynamodb:BatchGetItem",
-        "dynamodb:Query",
-        "dynamodb:UpdateItem",
+        "dynamodb:PutItem",
     }
-    assert "*" not in list(grants.values())
+    assert all(statement["Resource"] != "*" for statement in statements.values())
 
 
 def test_the_execution_role_pulls_this_accounts_images_and_writes_its_log_only(
