@@ -271,9 +271,13 @@ def test_the_workflow_submits_this_stacks_job_only_and_passes_no_role(resources:
     assert resources["TrainingJobDefinition"]["Properties"]["JobDefinitionName"] == {
         "Fn::Sub": "${AWS::StackName}-training"
     }
-    # And followed and terminated (no resource-level permissions: "*"), through the .sync
-    # integration's managed EventBridge rule for Batch, by its fixed name
-    assert grants["batch:DescribeJobs"] == grants["batch:TerminateJob"] == "*"
+    # And followed (DescribeJobs has no resource-level permission: "*") and terminated (jobs of
+    # this account and region), through the .sync integration's managed EventBridge rule for
+    # Batch, by its fixed name
+    assert grants["batch:DescribeJobs"] == "*"
+    assert grants["batch:TerminateJob"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:batch:${AWS::Region}:${AWS::AccountId}:job/*"
+    }
     rule = {
         "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/"
         "StepFunctionsGetEventsForBatchJobsRule"
