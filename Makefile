@@ -22,7 +22,7 @@ export AWS_DEFAULT_REGION ?= eu-west-1
 
 .PHONY: help venv tools redis chromium java demo test lint format typecheck validate unit integration e2e \
         bench bench-quick bench-deps package-check clean build smoke rollback cost reliability invoke \
-        tune-defaults
+        tune-defaults image
 
 help:
 	@echo "make demo   - run the whole product locally (synthetic shop -> ingest -> training -> API on :3000)"
@@ -98,6 +98,16 @@ SAM_PYTHON_BIN ?= $(lastword $(sort $(wildcard $(shell pyenv root 2>/dev/null)/v
 
 build: tools
 	PATH="$(if $(SAM_PYTHON_BIN),$(SAM_PYTHON_BIN):)$$PATH" $(SAM) build --template template.yaml
+
+# make image REPOSITORY=<account>.dkr.ecr.<region>.amazonaws.com/recs-training TAG=<tag>: build the
+# training container (infra/container/Dockerfile) and push it to that ECR repository; deploy with
+# TrainingImageUri=<REPOSITORY>:<TAG> (docs/deploy.md). Needs Docker and the AWS CLI; no test runs it.
+image:
+	@test -n "$(REPOSITORY)" -a -n "$(TAG)" || { echo "usage: make image REPOSITORY=<account>.dkr.ecr.<region>.amazonaws.com/<name> TAG=<tag>"; exit 2; }
+	@command -v docker >/dev/null 2>&1 || { echo "make image: needs Docker (docker build, docker push)"; exit 2; }
+	aws ecr get-login-password --region $(AWS_DEFAULT_REGION) | docker login --username AWS --password-stdin $(firstword $(subst /, ,$(REPOSITORY)))
+	docker build --platform linux/amd64 -f infra/container/Dockerfile -t $(REPOSITORY):$(TAG) .
+	docker push $(REPOSITORY):$(TAG)
 
 # make invoke FUNCTION=RecommendFunction EVENT=events/recommend_homepage.json [PRESET=test]:
 # `sam local invoke` where Docker answers; otherwise the same event through the local stack

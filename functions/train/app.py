@@ -45,6 +45,7 @@ def _flip(job: Any) -> Any:
 STEPS: Final[dict[str, Callable[[Any], Any]]] = {
     "take_lease": lambda job: pipeline.take_lease(job),
     "train": lambda job: pipeline.train(job),
+    "container_result": lambda job: pipeline.container_result(job),
     "evaluate": lambda job: pipeline.evaluate(job),
     "start_import": lambda job: pipeline.start_import(job),
     "check_import": lambda job: pipeline.check_import(job),
@@ -60,6 +61,7 @@ class StepRequest(BaseModel):
     step: Literal[
         "take_lease",
         "train",
+        "container_result",
         "evaluate",
         "publish_lists",
         "start_import",

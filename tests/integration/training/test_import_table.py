@@ -262,3 +262,42 @@ def test_below_the_threshold_no_delta_is_made_against_an_imported_base(
     assert (plan.mode, plan.importTable) == ("full", None)
     # And at or above the threshold, it imports into the next version's table
     assert pipeline._publish_plan(job, 1, users=1_000_000).importTable == f"{STACK_NAME}-lists-v-next"
+
+
+def test_an_erasure_during_an_importing_run_is_honoured_in_its_table_before_the_flip(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an imported version, and a second run during which (after Prepare read the
+    # exclusions) a shopper with rows in the first table asks for erasure
+    _imports_above_one_user(stack, monkeypatch)
+    shop = ingest_shop(stack)
+    _, t1, _ = _trained(stack)
+    user, _ = _shopper(shop, _items(stack, t1))
+    keys = {user_pk(PSEUDONYMS.user(user)), purchased_pk(PSEUDONYMS.user(user))}
+    pipeline = train_pipeline(stack)
+    real_train = pipeline.train
+
+    def train_after_request(job: Any) -> Any:
+        assert request_erasure(stack, user)[0] == 202
+        return real_train(job)
+
+    monkeypatch.setattr(pipeline, "train", train_after_request)
+    # When the run imports its rows and flips
+    _, t2, output = _trained(stack)
+    # Then the request cleared the first table at once, and the flip the new one (its import
+    # files scrubbed too) before the pointer named it
+    assert output["flipped"]["lateErasures"] == 1
+    assert not keys & set(_items(stack, t1))
+    assert not keys & set(_items(stack, t2))
+    assert _served(stack, user)["source"] != "user"
+
+
+def test_the_stack_parameter_reaches_the_training_function_with_the_tables_prefix() -> None:
+    # Given a stack deployed with ImportTableMinUsers
+    with LocalStack(parameter_overrides={"LogLevel": "WARNING", "ImportTableMinUsers": "50000"}) as local:
+        pipeline = train_pipeline(local)
+        # Then the training function imports from that many users, into <stack>-lists-<version>
+        assert pipeline.params.import_table_min_users == 50_000
+        assert pipeline.config.lists_table_prefix == f"{STACK_NAME}-lists"
+        # And the publish function, which only follows the plan, can write import files
+        assert publish_pipeline(local).deps.lists_tables is not None

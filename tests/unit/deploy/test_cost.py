@@ -14,7 +14,11 @@ from recs_tools.deploy.cost import (
     SCALES,
     Assumptions,
     Prices,
+    container_run_seconds,
     from_benchmarks,
+    import_line_bytes,
+    import_saving,
+    max_container_interactions,
     monthly_cost,
     prepare_run_seconds,
     publish,
@@ -22,6 +26,8 @@ from recs_tools.deploy.cost import (
     report,
     spark_vcpu_seconds,
     traffic,
+    train_run_seconds,
+    training_engine,
     update_doc,
     user_row_bytes,
     write_units,
@@ -29,6 +35,9 @@ from recs_tools.deploy.cost import (
 from recs_tools.local.cfn import load_template
 
 A, P = Assumptions(), Prices()
+SPARK_ROW = "EMR Serverless (Spark ALS, past one large machine)"
+CONTAINER_ROW = "AWS Batch on Fargate (Train and Evaluate, past one Lambda)"
+IMPORT_ROW = "DynamoDB ImportTable (users' rows, with ImportTableMinUsers)"
 
 
 def test_traffic_follows_the_per_user_assumptions() -> None:
@@ -117,18 +126,88 @@ def test_a_scale_beyond_the_measured_training_limit_is_marked_as_needing_the_sca
     assert f"{A.max_trainable_users:,.0f} users the Train step was measured" in text
 
 
-def test_sizes_past_one_train_step_pay_for_spark_and_only_those() -> None:
-    # Given one size within the measured Train step and one past it
-    within, past = A.max_trainable_users / 2, A.max_trainable_users * 10
-    # Then only the larger pays EMR Serverless, in proportion to its vCPU-seconds
-    assert monthly_cost(within, A, P)["EMR Serverless (Spark ALS, sizes past one Train step)"] == 0.0
-    spark = monthly_cost(past, A, P)["EMR Serverless (Spark ALS, sizes past one Train step)"]
+def test_sizes_past_one_large_machine_pay_for_spark_and_only_those() -> None:
+    # Given one size within one Train step, one within one large machine and one past both
+    within, machine = A.max_trainable_users / 2, A.max_trainable_users * 10
+    past = max_container_interactions(A) / A.interactions_per_user * 2
+    # Then only the largest pays EMR Serverless, in proportion to its vCPU-seconds
+    for size in (within, machine):
+        assert monthly_cost(size, A, P)[SPARK_ROW] == 0.0
+    spark = monthly_cost(past, A, P)[SPARK_ROW]
     hours = A.training_runs_per_month * spark_vcpu_seconds(past, A) / 3600
     assert spark == pytest.approx(hours * (P.emr_serverless_vcpu_hour + 4 * P.emr_serverless_gb_hour))
     # And a run's vCPU-seconds are both parts' iterations at the measured unit and the cluster factor
     entries = past * A.share_of_mau_with_lists * A.interactions_per_user
     assert spark_vcpu_seconds(past, A) == pytest.approx(
         2 * entries / 1e6 * A.als_iterations * A.spark_core_seconds_per_iteration_per_million_entries * 2.0
+    )
+
+
+def test_sizes_past_one_lambda_within_one_large_machine_pay_for_a_fargate_task_instead_of_train_lambda() -> (
+    None
+):
+    # Given a size past one Train step but within the container's memory and timeout
+    size = A.max_trainable_users * 5
+    assert training_engine(size, A) == "container"
+    # Then each run pays one Fargate task of the template's size for its start, the search and
+    # Train and Evaluate at the measured rate
+    seconds = A.container_start_seconds + A.search_budget_seconds + train_run_seconds(size, A)
+    assert container_run_seconds(size, A) == pytest.approx(seconds)
+    task = seconds / 3600 * (16 * P.fargate_vcpu_hour + 120 * P.fargate_gb_hour)
+    costs = monthly_cost(size, A, P)
+    assert costs[CONTAINER_ROW] == pytest.approx(A.training_runs_per_month * task)
+    # And the training function no longer pays for Train and Evaluate (the same size on Lambda
+    # would: its GB-seconds are what the container took over)
+    on_lambda = monthly_cost(size, replace(A, container_memory_gb=1.0), P)
+    assert on_lambda[CONTAINER_ROW] == 0.0
+    lambda_saved = on_lambda["Lambda (requests + GB-s)"] - costs["Lambda (requests + GB-s)"]
+    assert lambda_saved == pytest.approx(
+        A.training_runs_per_month * A.train_memory_gb * train_run_seconds(size, A) * P.lambda_gb_second
+    )
+    # And sizes within one Lambda pay no task
+    assert monthly_cost(A.max_trainable_users, A, P)[CONTAINER_ROW] == 0.0
+
+
+def test_one_large_machine_holds_what_its_memory_and_timeout_allow() -> None:
+    # Given the template's task (120 GB) and Train's measured peak per million interactions
+    by_memory = 120 * 1024 * 0.9 / A.train_peak_mib_per_million_interactions * 1e6
+    by_time = (
+        (14_400 - A.container_start_seconds - A.search_budget_seconds)
+        / A.train_seconds_per_million_interactions
+        * 1e6
+    )
+    # Then the container holds the smaller of the two, and the engines follow the sizes in order
+    assert max_container_interactions(A) == pytest.approx(min(by_memory, by_time))
+    limit_users = max_container_interactions(A) / A.interactions_per_user
+    assert training_engine(A.max_trainable_users, A) == "lambda"
+    assert training_engine(limit_users * 0.99, A) == "container"
+    assert training_engine(limit_users * 1.01, A) == "spark"
+
+
+def test_importing_the_users_rows_replaces_their_writes_with_the_import_price() -> None:
+    # Given a size whose users' rows are imported (ImportTableMinUsers at or below it)
+    size = 1_000_000.0
+    imported = replace(A, import_table_min_users=size)
+    run = publish(size, A)
+    # Then each run pays ImportTable per GB of the import files' uncompressed DynamoDB JSON
+    costs = monthly_cost(size, imported, P)
+    gb = run.user_lists * import_line_bytes(A) / 1024**3
+    assert costs[IMPORT_ROW] == pytest.approx(A.training_runs_per_month * gb * 0.15)
+    # And writes no user rows: the DynamoDB line drops by their write units
+    dropped = (
+        monthly_cost(size, A, P)["DynamoDB on demand (reads, writes, storage + PITR)"]
+        - costs["DynamoDB on demand (reads, writes, storage + PITR)"]
+    )
+    units = A.training_runs_per_month * run.user_lists * write_units(user_row_bytes(A))
+    assert dropped == pytest.approx(units / 1e6 * P.dynamodb_write_units_per_million)
+    # And the import line is the writer's own (a user's row in DynamoDB JSON is larger than the item)
+    assert import_line_bytes(A) > user_row_bytes(A)
+    # And the default stack (ImportTableMinUsers 0) never imports; a smaller shop does not either
+    assert monthly_cost(size, A, P)[IMPORT_ROW] == 0.0
+    assert monthly_cost(size / 10, imported, P)[IMPORT_ROW] == 0.0
+    assert import_saving(size, A, P) == pytest.approx(
+        sum(monthly_cost(size, A, P).values())
+        - sum(monthly_cost(size, replace(A, import_table_min_users=1), P).values())
     )
 
 
@@ -206,6 +285,7 @@ def test_the_training_rates_and_the_largest_size_come_from_the_training_benchmar
             "interactions": users * 40,
             "seconds": seconds,
             "searchBudgetSeconds": 300.0,
+            "peakRssMiB": users * 40 / 1e6 * 250.0,
         }
 
     training = {"steps": [{"stage": "parse"}, model(100_000, 50.0, 20.0), model(1_000_000, 400.0, 300.0)]}
@@ -223,9 +303,15 @@ def test_the_training_rates_and_the_largest_size_come_from_the_training_benchmar
     assert measured.train_seconds_per_million_interactions == pytest.approx((400.0 + 10.0) / 40.0)
     assert measured.topk_seconds_per_million_users == pytest.approx(100.0)
     assert measured.max_trainable_users == 100_000
-    # And a scale beyond it trains on Spark in the report's engine row
+    # And Train's peak memory per million interactions and the search budget are the largest size's
+    assert measured.train_peak_mib_per_million_interactions == pytest.approx(250.0)
+    assert measured.search_budget_seconds == 300.0
+    # And a scale beyond it trains in the container in the report's engine row (it fits one task)
     text = report((10_000, 1_000_000), measured, P)
-    assert "| engine | one Lambda per step | Spark (EMR Serverless) for ALS, Lambdas for the rest |" in text
+    assert (
+        "| engine | one Lambda per step | one Fargate task (AWS Batch) for Train and Evaluate, "
+        "Lambdas for the rest |" in text
+    )
 
 
 def test_the_doc_update_replaces_the_tables_and_keeps_the_prose_around_them() -> None:

@@ -230,7 +230,13 @@ def test_the_serverless_cache_has_usage_limits_from_parameters(
 def test_the_network_exists_only_with_the_cache_and_creates_no_nat(resources: dict[str, Any]) -> None:
     # Given the network resources and the functions' VPC settings
     network_kinds = {"AWS::EC2::SecurityGroup", "AWS::EC2::VPCEndpoint", "AWS::ElastiCache::ServerlessCache"}
-    network = {name: r for name, r in resources.items() if r["Type"] in network_kinds}
+    # (The training container's security group is in ContainerVpcId, with the container engine:
+    # tests/unit/deploy/test_template_container.py.)
+    network = {
+        name: r
+        for name, r in resources.items()
+        if r["Type"] in network_kinds and r.get("Condition") != "ContainerEnabled"
+    }
     endpoints = _of_type(resources, "AWS::EC2::VPCEndpoint")
     # Then every one of them is created only when the cache is (endpoints: and when asked for)
     assert network

@@ -53,8 +53,8 @@ def _conditional_statements(policies: list[Any]) -> list[tuple[str, list[dict[st
 
 def _spark_statements(resources: dict[str, Any], logical_id: str) -> dict[str, dict[str, Any]]:
     """The resource's statements given only in a stack with Spark, by Sid."""
-    ((condition, statements),) = _conditional_statements(resources[logical_id]["Properties"]["Policies"])
-    assert condition == SPARK_CONDITION
+    found = _conditional_statements(resources[logical_id]["Properties"]["Policies"])
+    ((_, statements),) = [(c, s) for c, s in found if c == SPARK_CONDITION]
     return {s["Sid"]: s for s in statements}
 
 
@@ -72,17 +72,19 @@ def _matches(key: str, patterns: list[str]) -> bool:
     return any(fnmatch.fnmatchcase(key, p) for p in patterns)
 
 
-def _references(value: Any, guarded: bool = False) -> Iterator[tuple[str, bool]]:
+def _references(
+    value: Any, guarded: bool = False, guard: str = SPARK_CONDITION
+) -> Iterator[tuple[str, bool]]:
     """Every logical id ``value`` refers to (Ref, GetAtt, Sub), and whether an
-    ``Fn::If [SparkEnabled, ...]``'s true branch holds the reference."""
+    ``Fn::If [<guard>, ...]``'s true branch (SparkEnabled unless told) holds the reference."""
     if isinstance(value, list):
         for item in value:
-            yield from _references(item, guarded)
+            yield from _references(item, guarded, guard)
     elif isinstance(value, dict):
         if set(value) == {"Fn::If"}:
             condition, when_true, when_false = value["Fn::If"]
-            yield from _references(when_true, guarded or condition == SPARK_CONDITION)
-            yield from _references(when_false, guarded)
+            yield from _references(when_true, guarded or condition == guard, guard)
+            yield from _references(when_false, guarded, guard)
             return
         for key, item in value.items():
             if key == "Ref" and isinstance(item, str):
@@ -94,9 +96,9 @@ def _references(value: Any, guarded: bool = False) -> Iterator[tuple[str, bool]]
                 for name in re.findall(r"\$\{([^}!]+)\}", text):
                     yield name.split(".")[0], guarded
                 if isinstance(item, list):
-                    yield from _references(item[1], guarded)
+                    yield from _references(item[1], guarded, guard)
             else:
-                yield from _references(item, guarded)
+                yield from _references(item, guarded, guard)
 
 
 def test_the_spark_resources_exist_only_in_a_stack_with_spark(

@@ -151,3 +151,25 @@ def test_a_user_neighbours_model_loses_the_erased_users_row() -> None:
     assert scrubbed.shares is not None
     assert artifacts.get_json(paths.MODEL_IDS)["users"] == [KEPT, ANON]
     np.testing.assert_allclose(scrubbed.shares.toarray(), [[1 / 3, 2 / 3, 0, 0], [0.2, 0, 0, 0.8]])
+
+
+def test_an_import_file_loses_the_erased_users_items_and_keeps_the_others() -> None:
+    # Given a version whose users' rows were written as an ImportTable file (gzip DynamoDB JSON),
+    # the erased user's list and purchases among them
+    import gzip
+
+    store, _ = version_store()
+    items = [
+        {"pk": {"S": f"{prefix}{who}"}, "sk": {"S": f"V#{VERSION}"}, "d": {"S": '[["sku_1",1.0,null]]'}}
+        for who in (ERASED, KEPT)
+        for prefix in ("U#", "PURCHASED#")
+    ]
+    body = "\n".join(json.dumps({"Item": item}) for item in items)
+    key = f"models/{VERSION}/{paths.import_key('users-00000')}"
+    store.objects[key] = gzip.compress(body.encode())
+    # When the bucket is scrubbed
+    outcome = ArtifactScrubber(store).scrub_all(is_erased)
+    # Then the file keeps the other user's two items, one a line, and is counted as rewritten
+    lines = gzip.decompress(store.objects[key]).decode().splitlines()
+    assert [json.loads(line)["Item"]["pk"]["S"] for line in lines] == [f"U#{KEPT}", f"PURCHASED#{KEPT}"]
+    assert key in outcome.objects_by_visitor[ERASED]

@@ -12,16 +12,20 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from recs.store_layout import encode_items, version_meta_key, version_sk
+from recs_tools.memory_objects import MemoryObjects
 from recs_tools.reports.model_report import VersionRecord
 from recs_tools.reports.sources import (
     CloudWatchServedLog,
     OfflineSource,
     ReportError,
+    StackSource,
     count_products,
     names_from_cloudformation,
     served_id,
     training_window,
 )
+from tests.unit.privacy.fakes import MemoryTable
 
 SERVED = (
     '{"level":"INFO","message":"served","service":"recommend","recommendationId":"r1:homepage:user:-:-:%s"}'
@@ -141,3 +145,23 @@ def test_an_absent_or_foreign_stack_is_refused_saying_what_to_check() -> None:
         names_from_cloudformation("nope", _CloudFormation(None))
     with pytest.raises(ReportError, match="is it this project's stack"):
         names_from_cloudformation("other", _CloudFormation({"ApiUrl": "https://x"}))
+
+
+def test_an_imported_versions_lists_are_sampled_from_its_own_table() -> None:
+    # Given a version whose users' rows were imported into a table its META names, and a stray
+    # row of it in the model table
+    model, imported = MemoryTable(), MemoryTable()
+    model.put({"pk": version_meta_key("v1")[0], "sk": "META", "listsTable": "recs-lists-v1"})
+    model.put({"pk": "U#stray", "sk": version_sk("v1"), "d": encode_items([("sku_x", 1.0, None)])})
+    imported.put({"pk": "U#p", "sk": version_sk("v1"), "d": encode_items([("sku_1", 0.5, None)])})
+    source = StackSource(
+        model_table=model,
+        artifacts=MemoryObjects(),
+        lake=MemoryObjects(),
+        lake_prefix="events/",
+        served=None,
+        label="test",
+        lists_table={"recs-lists-v1": imported}.__getitem__,
+    )
+    # Then the report's sample comes from that table
+    assert source.lists("v1", limit=5) == [[("sku_1", 0.5)]]

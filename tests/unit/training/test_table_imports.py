@@ -166,9 +166,22 @@ def test_retiring_deletes_each_table_before_forgetting_it_and_a_failed_runs_tabl
     tables = FakeListsTables([ImportProgress("COMPLETED", 0)])
     imports = TableImports(tables, versions, warm_read_units=0, keep_days=7)
     # When the failure path discards v2's table / Then it is deleted and forgotten, v1 untouched
-    assert imports.discard("v2") == "recs-lists-v2"
-    assert imports.discard("v1") is None
+    assert imports.discard("v2", serving=None) == "recs-lists-v2"
+    assert imports.discard("v1", serving=None) is None
     # When Cleanup retires with another table serving / Then v1's goes too
     assert imports.retire("recs-lists-v3", NOW) == ["recs-lists-v1"]
     assert tables.deleted == ["recs-lists-v2", "recs-lists-v1"]
     assert model.query(LISTS_TABLES_PK) == []
+
+
+def test_a_failed_runs_table_that_the_pointer_names_is_never_discarded() -> None:
+    # Given a run whose pointer moved to its table before the run failed (its registry row not
+    # yet marked published)
+    versions = ModelVersions(MemoryTable())
+    versions.register_lists_table("v2", "recs-lists-v2", int(NOW), "importing")
+    tables = FakeListsTables([ImportProgress("COMPLETED", 0)])
+    imports = TableImports(tables, versions, warm_read_units=0, keep_days=7)
+    # When the failure path discards / Then the serving table stays, registered
+    assert imports.discard("v2", serving="recs-lists-v2") is None
+    assert tables.deleted == []
+    assert len(versions.lists_tables()) == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import json
+import typing
 from typing import Any
 
 import pytest
@@ -16,8 +17,10 @@ from recs.training.workflow import (
     AlertedJob,
     EvaluatedJob,
     LeaseGrant,
+    PreparedJob,
     PublishedJob,
 )
+from recs.wiring.train_container import JOB_VARIABLE
 from recs_tools.checkout import repo_root
 
 DEFINITION: dict[str, Any] = json.loads(
@@ -248,7 +251,7 @@ def test_a_spark_window_goes_through_emr_serverless_and_its_factors_back_to_trai
     # Given the states between Prepare and Train
     assert STATES["Prepare"]["Next"] == "ChooseEngine"
     choose = STATES["ChooseEngine"]
-    (rule,) = choose["Choices"]
+    (rule,) = [r for r in choose["Choices"] if r["Next"] == "TrainOnSpark"]
     # Then only a present engine of "spark" takes the Spark branch; anything else trains on Lambda
     assert {"Variable": "$.engine", "IsPresent": True} in rule["And"]
     assert {"Variable": "$.engine", "StringEquals": "spark"} in rule["And"]
@@ -273,3 +276,41 @@ def test_a_spark_window_goes_through_emr_serverless_and_its_factors_back_to_trai
         {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}
     ]
     assert 0 < spark["TimeoutSeconds"] < DEFINITION["TimeoutSeconds"]
+
+
+def test_a_container_window_trains_and_evaluates_on_batch_and_its_result_goes_to_the_gate() -> None:
+    # Given the engine choice: Spark's rule first (its threshold wins when both are reached)
+    choose = STATES["ChooseEngine"]
+    targets = [rule["Next"] for rule in choose["Choices"]]
+    assert targets == ["TrainOnSpark", "TrainInContainer"]
+    (rule,) = [r for r in choose["Choices"] if r["Next"] == "TrainInContainer"]
+    # Then only a present engine of "container" takes the container branch
+    assert {"Variable": "$.engine", "IsPresent": True} in rule["And"]
+    assert {"Variable": "$.engine", "StringEquals": "container"} in rule["And"]
+    assert "container" in typing.get_args(PreparedJob.model_fields["engine"].annotation)
+    # And TrainInContainer waits for the Batch job, hands it Prepare's whole document in the
+    # variable the entry point reads, and passes that document on unchanged to ContainerResult
+    task = STATES["TrainInContainer"]
+    assert task["Resource"] == "arn:aws:states:::batch:submitJob.sync"
+    parameters = task["Parameters"]
+    assert parameters["JobQueue"] == "${TrainingJobQueueArn}"
+    assert parameters["JobDefinition"] == "${TrainingJobDefinitionArn}"
+    assert parameters["ContainerOverrides"]["Environment"] == [
+        {"Name": JOB_VARIABLE, "Value.$": "States.JsonToString($)"}
+    ]
+    assert task["ResultPath"] is None
+    assert task["Next"] == "ContainerResult"
+    # And ContainerResult (on the training function) takes that document and gives the Gate
+    # the evaluated one, as Evaluate does
+    result = STATES["ContainerResult"]
+    assert result["Parameters"]["Payload"] == {"step": "container_result", "job.$": "$"}
+    assert result["OutputPath"] == "$.Payload"
+    assert result["Next"] == "Gate"
+    assert STEP_DOCUMENTS["container_result"] == (PreparedJob, EvaluatedJob)
+    assert STEP_DOCUMENTS["container_result"][1] is STEP_DOCUMENTS["evaluate"][1]
+    # And a failed, stuck or timed-out job is recorded and notified like any failed step
+    for state in (task, result):
+        assert state["Catch"] == [
+            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}
+        ]
+    assert 0 < task["TimeoutSeconds"] < DEFINITION["TimeoutSeconds"]

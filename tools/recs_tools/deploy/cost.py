@@ -76,6 +76,11 @@ class Prices:
     data_transfer_out_gb: float = 0.09
     emr_serverless_vcpu_hour: float = 0.052624  # x86_64 (us-east-1)
     emr_serverless_gb_hour: float = 0.0057785  # (us-east-1)
+    # AWS Batch adds nothing to the Fargate task it runs (Linux, x86_64, per second, 1 min minimum).
+    fargate_vcpu_hour: float = 0.04656
+    fargate_gb_hour: float = 0.00511
+    # ImportTable: per GB of uncompressed source data (the import files' DynamoDB JSON), most regions.
+    dynamodb_import_gb: float = 0.15
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,24 @@ class Assumptions:
     spark_cluster_overhead: float = 2.0  # assumed
     spark_gb_per_vcpu: float = 4.0
     als_iterations: int = 15
+    # The container engine (past one Lambda, within one large machine): template.yaml's default
+    # task (Fargate's largest, ContainerVcpu / ContainerMemoryMiB) for at most TrainInContainer's
+    # timeout. Train's peak memory per million interactions is measured at the largest size
+    # (bench/training_scale.py); that it grows in proportion beyond it is assumed, as is keeping
+    # a tenth of the task's memory free. Time is priced at the measured rate of the 2-thread
+    # benchmark (more vCPUs shorten it: conservative) plus the search budget and a task start.
+    container_vcpu: float = 16.0
+    container_memory_gb: float = 120.0
+    container_timeout_seconds: float = 14_400.0
+    container_memory_headroom: float = 0.9  # assumed
+    container_start_seconds: float = 120.0  # assumed: Fargate placement and the image pull
+    train_peak_mib_per_million_interactions: float = 226.6
+    search_budget_seconds: float = 300.0  # recs.training.parameters tuning_budget_seconds
+    # ImportTable publishing (template.yaml ImportTableMinUsers; 0, its default, never imports):
+    # a run with at least this many users imports their rows into a table of its own instead of
+    # writing them (the item lists are still written). The table's storage is priced as the
+    # model table's (assumed: a version's rows, kept while it serves).
+    import_table_min_users: float = 0.0
     purge_seconds_per_run: float = 10.0
     purge_memory_gb: float = 2.9375  # 3008 MB
     interactions_per_user: float = 40.0
@@ -249,10 +272,64 @@ def train_run_seconds(mau: float, a: Assumptions) -> float:
     return interactions / 1e6 * a.train_seconds_per_million_interactions
 
 
+def max_container_interactions(a: Assumptions) -> float:
+    """The most interactions one training container holds: its memory (less the headroom) at
+    Train's measured peak per interaction, and Train and Evaluate within the task's timeout."""
+    by_memory = (
+        a.container_memory_gb * 1024 * a.container_memory_headroom / a.train_peak_mib_per_million_interactions
+    )
+    seconds = a.container_timeout_seconds - a.container_start_seconds - a.search_budget_seconds
+    by_time = seconds / a.train_seconds_per_million_interactions
+    return min(by_memory, by_time) * 1e6
+
+
+def training_engine(mau: float, a: Assumptions) -> str:
+    """What trains this size (the stack's thresholds set accordingly): the training function up to
+    the users one Train step was measured to handle, then the training container while the window
+    fits one large machine (ContainerMinInteractions), then Spark (SparkMinInteractions)."""
+    users = mau * a.share_of_mau_with_lists
+    if users <= a.max_trainable_users:
+        return "lambda"
+    if users * a.interactions_per_user <= max_container_interactions(a):
+        return "container"
+    return "spark"
+
+
 def trains_on_spark(mau: float, a: Assumptions) -> bool:
-    """Whether the size needs the Spark engine: more users with lists than one Train step was
-    measured to handle (the stack's SparkMinInteractions set below that size)."""
-    return mau * a.share_of_mau_with_lists > a.max_trainable_users
+    """Whether the size needs the Spark engine: past what one large machine holds."""
+    return training_engine(mau, a) == "spark"
+
+
+def trains_in_container(mau: float, a: Assumptions) -> bool:
+    return training_engine(mau, a) == "container"
+
+
+def container_run_seconds(mau: float, a: Assumptions) -> float:
+    """One run's training container: its start, the search budget, Train and Evaluate."""
+    return a.container_start_seconds + a.search_budget_seconds + train_run_seconds(mau, a)
+
+
+def container_run_cost(mau: float, a: Assumptions, p: Prices) -> float:
+    """USD of one run's Fargate task (AWS Batch bills nothing on top), per second, 1 min minimum."""
+    hours = max(60.0, container_run_seconds(mau, a)) / 3600
+    return hours * (a.container_vcpu * p.fargate_vcpu_hour + a.container_memory_gb * p.fargate_gb_hour)
+
+
+def import_line_bytes(a: Assumptions) -> int:
+    """A user's row as an ImportTable file line (recs.adapters.dynamodb_import, uncompressed: what
+    ImportTable bills), in bytes."""
+    import gzip
+
+    from recs.adapters.dynamodb_import import DynamoListsTables
+
+    items = [("s" * a.product_id_chars, 0.12345, "similar-users") for _ in range(a.top_k)]
+    row = list_row("U#" + "p" * 43, "v20261126T030000-abcdef", items, "2026-11-26T03:00:00Z", 1_800_000_000)
+    return len(gzip.decompress(DynamoListsTables(None, "bucket").import_file([row])))
+
+
+def imports_users(mau: float, a: Assumptions) -> bool:
+    users = mau * a.share_of_mau_with_lists
+    return a.import_table_min_users > 0 and users >= a.import_table_min_users
 
 
 def spark_vcpu_seconds(mau: float, a: Assumptions) -> float:
@@ -269,13 +346,20 @@ def prepare_fits_one_lambda(mau: float, a: Assumptions) -> bool:
     return prepare_run_seconds(day_events * a.training_window_days, day_events, a) <= LAMBDA_SECONDS
 
 
+_ENGINES = {
+    "lambda": "one Lambda per step",
+    "container": "one Fargate task (AWS Batch) for Train and Evaluate, Lambdas for the rest",
+    "spark": "Spark (EMR Serverless) for ALS, Lambdas for the rest",
+}
+
+
 def engine(mau: float, a: Assumptions) -> str:
-    """What trains this size: one Lambda per step, Spark for the factorization, or beyond both."""
-    if fits_one_lambda(mau, a):
-        return "one Lambda per step"
+    """What trains this size: one Lambda per step, one large machine for Train and Evaluate, Spark
+    for the factorization, or beyond them (a Prepare past one Lambda)."""
+    trains = _ENGINES[training_engine(mau, a)]
     if prepare_fits_one_lambda(mau, a):
-        return "Spark (EMR Serverless) for ALS, Lambdas for the rest"
-    return "Spark for ALS; Prepare over one Lambda (not built)"
+        return trains
+    return f"{trains}; Prepare over one Lambda (not built)"
 
 
 def fits_one_lambda(mau: float, a: Assumptions) -> bool:
@@ -310,11 +394,13 @@ def monthly_cost(
     # The prepare function: the new day decoded, the rest of the window read from the kept days.
     prepare_seconds = prepare_run_seconds(window_events, t.events / DAYS_PER_MONTH, a)
     # The train function: train, evaluate, and the item shard's writes.
+    # Train and Evaluate on the training function, unless the training container runs them.
+    container = trains_in_container(mau, a)
     train_seconds = (
-        interactions / 1e6 * a.train_seconds_per_million_interactions
-        + run.product_lists / a.rows_written_per_second
-    )
+        0.0 if container else interactions / 1e6 * a.train_seconds_per_million_interactions
+    ) + run.product_lists / a.rows_written_per_second
     # The publish function: each user shard ranks its users and writes their rows.
+    # (An imported run's shards write import files instead of rows: priced as writing, assumed.)
     publish_seconds = (
         users / 1e6 * a.topk_seconds_per_million_users * a.publish_cpu_factor
         + run.user_lists * 2 / a.rows_written_per_second
@@ -345,7 +431,10 @@ def monthly_cost(
 
     read_share = (1 - a.cache_hit_rate) if cache else 1.0
     read_units = t.recommend * a.recommend_read_units * read_share + t.event_posts * a.ingest_read_units
-    write_units_month = t.event_posts * a.ingest_write_units + runs * run.write_units
+    imported = imports_users(mau, a)
+    # An imported run writes no user rows (ImportTable loads them), its other rows as usual.
+    run_units = run.write_units - (run.user_lists * write_units(user_row_bytes(a)) if imported else 0.0)
+    write_units_month = t.event_posts * a.ingest_write_units + runs * run_units
     version_gb = (users * user_row_bytes(a) + 2 * products * product_row_bytes(a)) / GB
     stored_gb = version_gb * a.version_ttl_days * (runs / DAYS_PER_MONTH) + mau * a.session_row_bytes / GB
     dynamodb = (
@@ -412,7 +501,13 @@ def monthly_cost(
         "Secrets Manager": p.secrets_manager_secret_month
         + t.api / 1e6 * a.secret_reads_per_million_requests / 1e4 * p.secrets_manager_per_10k_calls,
         "Data transfer out (responses)": t.recommend * a.response_bytes / GB * p.data_transfer_out_gb,
-        "EMR Serverless (Spark ALS, sizes past one Train step)": (
+        "DynamoDB ImportTable (users' rows, with ImportTableMinUsers)": (
+            runs * run.user_lists * import_line_bytes(a) / GB * p.dynamodb_import_gb if imported else 0.0
+        ),
+        "AWS Batch on Fargate (Train and Evaluate, past one Lambda)": (
+            runs * container_run_cost(mau, a, p) if container else 0.0
+        ),
+        "EMR Serverless (Spark ALS, past one large machine)": (
             runs
             * spark_vcpu_seconds(mau, a)
             / 3600
@@ -445,6 +540,13 @@ def publish_saving(mau: float, a: Assumptions, p: Prices, changed_share: float) 
     full = monthly_cost(mau, a, p)
     partial = monthly_cost(mau, a, p, changed_share=changed_share)
     return sum(full.values()) - sum(partial.values())
+
+
+def import_saving(mau: float, a: Assumptions, p: Prices) -> float:
+    """USD a month saved (negative: spent) by importing the users' rows (ImportTableMinUsers at or
+    below this size) instead of writing them."""
+    imported = replace(a, import_table_min_users=1.0)
+    return sum(monthly_cost(mau, a, p).values()) - sum(monthly_cost(mau, imported, p).values())
 
 
 # ---------------------------------------------------------------------------- report
@@ -491,9 +593,12 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
             f"\\* At {sizes} MAU a step outgrows one Lambda: more shoppers with lists than the "
             f"{a.max_trainable_users:,.0f} users the Train step was measured to handle in one Lambda "
             f"(docs/training.md, Scale), or a daily Prepare over {LAMBDA_SECONDS:,.0f} s (below). "
-            "Past the first, the Spark engine fits the ALS on EMR Serverless (priced above from the "
-            "measured Spark unit, below); past the second, Prepare itself needs the scale path, "
-            "which is not built (the engine row says which sizes).",
+            "Past the first, Train and Evaluate run in the training container (AWS Batch on one "
+            f"{a.container_vcpu:g} vCPU / {a.container_memory_gb:g} GB Fargate task) up to "
+            f"{max_container_interactions(a):,.0f} interactions (the task's memory at Train's measured "
+            "peak per interaction, within its timeout), and the Spark engine fits the ALS on EMR "
+            "Serverless beyond (priced above from the measured Spark unit, below); past the second, "
+            "Prepare itself needs the scale path, which is not built (the engine row says which sizes).",
         ]
     lines += [
         "",
@@ -506,6 +611,15 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
         lines.append(
             f"| {share:.0%} | " + " | ".join(_money(publish_saving(m, a, p, share)) for m in scales) + " |"
         )
+    lines += [
+        "",
+        "Publishing the users' rows by ImportTable (ImportTableMinUsers at or below the size) instead "
+        "of writing them (USD a month saved; negative: more):",
+        "",
+        "| | " + " | ".join(f"{m:,.0f} MAU" for m in scales) + " |",
+        rule,
+        "| importing every run | " + " | ".join(_money(import_saving(m, a, p)) for m in scales) + " |",
+    ]
     lines += ["", "Per training run at each scale:", ""]
     lines.append("| | " + " | ".join(f"{m:,.0f} MAU" for m in scales) + " |")
     lines.append(rule)
@@ -521,6 +635,13 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
         "| Spark ALS, vCPU-hours a run (both parts) | "
         + " | ".join(
             f"{spark_vcpu_seconds(m, a) / 3600:,.1f}" if trains_on_spark(m, a) else "-" for m in scales
+        )
+        + " |"
+    )
+    lines.append(
+        "| training container, task-hours a run (Fargate) | "
+        + " | ".join(
+            f"{container_run_seconds(m, a) / 3600:,.2f}" if trains_in_container(m, a) else "-" for m in scales
         )
         + " |"
     )
@@ -558,7 +679,13 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
         f"{a.spark_core_seconds_per_iteration_per_million_entries:,} core-seconds per iteration per "
         "million entries, measured in local mode (bench/spark_quality.py), times an assumed "
         f"{a.spark_cluster_overhead:g} for a cluster's shuffles and executor starts; a run fits the "
-        f"window and the holdout's training part, {a.als_iterations} iterations each.",
+        f"window and the holdout's training part, {a.als_iterations} iterations each. "
+        f"Training container: Train's peak memory {a.train_peak_mib_per_million_interactions:,} MiB per "
+        "million interactions at the largest measured size (bench/training_scale.py), assumed to grow "
+        f"in proportion, with {1 - a.container_memory_headroom:.0%} of the task's memory kept free; a "
+        f"run is the task's start ({a.container_start_seconds:g} s, assumed), the search budget and "
+        "Train and Evaluate at the measured rate. ImportTable bills the import files' uncompressed "
+        f"DynamoDB JSON: {import_line_bytes(a):,} bytes per user's row (recs.adapters.dynamodb_import).",
         "",
         f"Row sizes (recs.store_layout.list_row): a user's top-{a.top_k} row {user_row_bytes(a):,} bytes "
         f"({write_units(user_row_bytes(a))} write units), a similar-items row of {a.similar_k} "
@@ -584,6 +711,7 @@ def from_benchmarks(
     next_runs = result["incremental"]
     kept_events = [row["events"] - row["newDayEvents"] for row in next_runs]
     train, topk, max_users = _training_rates(scale)
+    largest = max((row for row in scale["steps"] if row["stage"] == "model"), key=lambda row: row["users"])
     return replace(
         Assumptions(),
         prepare_decoded_events_per_second=float(first["eventsPerCpuSecond"]),
@@ -596,6 +724,10 @@ def from_benchmarks(
         train_seconds_per_million_interactions=train,
         topk_seconds_per_million_users=topk,
         max_trainable_users=max_users,
+        train_peak_mib_per_million_interactions=round(
+            float(largest["peakRssMiB"]) / (largest["interactions"] / 1e6), 1
+        ),
+        search_budget_seconds=float(largest.get("searchBudgetSeconds", Assumptions.search_budget_seconds)),
         spark_core_seconds_per_iteration_per_million_entries=spark_unit,
     )
 

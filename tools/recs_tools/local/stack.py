@@ -28,6 +28,7 @@ from urllib.parse import quote_plus
 from recs_tools.checkout import repo_root
 from recs_tools.local.auth import JwtAuthorizerConfig, route_authorizers
 from recs_tools.local.cfn import Resolver, load_template, parameter_defaults
+from recs_tools.local.container import LocalContainerJobs, route_container_jobs
 from recs_tools.local.functions import LocalFunction
 from recs_tools.local.gateway_events import build_http_api_event
 from recs_tools.local.lambda_shim import route_lambda_invocations
@@ -109,6 +110,8 @@ class LocalStack:
     redis: RedisServer | None = field(init=False, default=None)
     #: The EMR Serverless job runs of the state machine's Spark path (pyspark in local mode).
     spark_jobs: LocalSparkJobs = field(init=False)
+    #: The AWS Batch jobs of the state machine's container path (the entry point, in-process).
+    container_jobs: LocalContainerJobs = field(init=False, default_factory=LocalContainerJobs)
     cache_note: str = field(init=False, default="")
     _exit: ExitStack = field(init=False, default_factory=ExitStack)
     _started: bool = field(init=False, default=False)
@@ -139,6 +142,7 @@ class LocalStack:
         self._provision()
         self._exit.enter_context(route_lambda_invocations(self.functions))
         self.spark_jobs = self._exit.enter_context(route_spark_jobs(LocalSparkJobs(self._client("s3"))))
+        self._exit.enter_context(route_container_jobs(self.container_jobs))
         self._started = True
         return self
 
@@ -312,6 +316,9 @@ class LocalStack:
         if "RetentionInDays" in props:
             logs.put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
         self.resolver.refs[logical_id] = name
+        self.resolver.attributes[(logical_id, "Arn")] = (
+            f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{name}:*"
+        )
         self.physical[logical_id] = name
 
     def _log_stream(self, logical_id: str, props: Mapping[str, Any]) -> None:
@@ -387,6 +394,25 @@ class LocalStack:
         self.resolver.attributes[(logical_id, "ApplicationId")] = response["applicationId"]
         self.resolver.attributes[(logical_id, "Arn")] = response["arn"]
         self.physical[logical_id] = response["applicationId"]
+
+    # The container engine (ContainerMinInteractions > 0): Batch runs no container locally
+    # (recs_tools.local.container runs the job definition's command in-process), so its compute
+    # environment, queue and network are names only; the job definition is kept, resolved.
+    def _batch_name_only(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        self.resolver.refs[logical_id] = f"arn:aws:batch:{REGION}:{ACCOUNT_ID}:local/{self._name(logical_id)}"
+        self.physical[logical_id] = self.resolver.refs[logical_id]
+
+    def _security_group(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        self.resolver.refs[logical_id] = f"sg-local-{logical_id.lower()}"
+        self.physical[logical_id] = self.resolver.refs[logical_id]
+
+    def _batch_job_definition(self, logical_id: str, props: Mapping[str, Any]) -> None:
+        props = self.resolver.resolve(props)
+        name = props.get("JobDefinitionName") or self._name(logical_id)
+        arn = f"arn:aws:batch:{REGION}:{ACCOUNT_ID}:job-definition/{name}:1"
+        self.container_jobs.definitions[arn] = props["ContainerProperties"]
+        self.resolver.refs[logical_id] = arn
+        self.physical[logical_id] = arn
 
     def _delivery_stream(self, logical_id: str, props: Mapping[str, Any]) -> None:
         props = self.resolver.resolve(props)
@@ -684,6 +710,10 @@ _CREATORS: dict[str, Any] = {
     "AWS::Glue::Table": LocalStack._glue_table,
     "AWS::Athena::WorkGroup": LocalStack._athena_workgroup,
     "AWS::EMRServerless::Application": LocalStack._emr_serverless_application,
+    "AWS::EC2::SecurityGroup": LocalStack._security_group,
+    "AWS::Batch::ComputeEnvironment": LocalStack._batch_name_only,
+    "AWS::Batch::JobQueue": LocalStack._batch_name_only,
+    "AWS::Batch::JobDefinition": LocalStack._batch_job_definition,
     "AWS::Serverless::Function": LocalStack._function,
     "AWS::Serverless::HttpApi": LocalStack._http_api,
     "AWS::Serverless::StateMachine": LocalStack._state_machine,
@@ -709,6 +739,11 @@ _ORDER = {
     "AWS::Athena::WorkGroup": 4,
     # Before the IAM roles: the Spark job role's trust policy names the application's ARN.
     "AWS::EMRServerless::Application": 2,
+    # The container engine: its job definition names the roles and the log group.
+    "AWS::EC2::SecurityGroup": 2,
+    "AWS::Batch::ComputeEnvironment": 3,
+    "AWS::Batch::JobQueue": 4,
+    "AWS::Batch::JobDefinition": 5,
     "AWS::Serverless::LayerVersion": 6,
     "AWS::Serverless::HttpApi": 6,
     "AWS::Serverless::Function": 7,

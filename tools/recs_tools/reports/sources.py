@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from recs.ports import KeyValueTable, ObjectStore
 from recs.store_layout import (
     CATALOG_PK,
+    LISTS_TABLE_ATTRIBUTE,
     POINTER_KEY,
     catalog_part_keys,
     category_map_payload,
@@ -152,6 +153,8 @@ class StackSource:
     label: str
     #: Where the impressions come from, for the experiment page.
     impressions_from: str = "the recommend function's served log lines"
+    #: Opens a version's own lists table (ImportTable publishing; its META names it).
+    lists_table: Callable[[str], KeyValueTable] | None = None
 
     @property
     def impressions_note(self) -> str:
@@ -179,17 +182,21 @@ class StackSource:
         return str(pointer["modelVersion"]) if pointer else None
 
     def lists(self, version: str, limit: int) -> list[RankedList]:
-        """Up to ``limit`` shoppers' stored lists of ``version`` (the first found by a key scan)."""
+        """Up to ``limit`` shoppers' stored lists of ``version`` (the first found by a key scan),
+        from the version's own table when its users' rows were imported into one."""
         sk = version_sk(version)
+        meta = self.model_table.get(*version_meta_key(version)) or {}
+        imported = meta.get(LISTS_TABLE_ATTRIBUTE)
+        table = self.lists_table(str(imported)) if imported and self.lists_table else self.model_table
         keys: list[tuple[str, str]] = []
-        for pk, row_sk in self.model_table.scan_keys():
+        for pk, row_sk in table.scan_keys():
             if row_sk == sk and pk.startswith("U#"):
                 keys.append((pk, row_sk))
                 if len(keys) >= limit:
                     break
         lists: list[RankedList] = []
         for start in range(0, len(keys), _BATCH):
-            for row in self.model_table.get_many(keys[start : start + _BATCH]):
+            for row in table.get_many(keys[start : start + _BATCH]):
                 if row is not None:
                     lists.append([(p, s) for p, s, _ in decode_items(str(row["d"]))])
         return lists
@@ -266,6 +273,7 @@ def stack_source(names: StackNames, clients: Mapping[str, Any], label: str) -> S
         if names.recommend_log_group
         else None,
         label=label,
+        lists_table=lambda name: DynamoTable(name, clients["dynamodb"]),
     )
 
 

@@ -155,6 +155,13 @@ class TrainingParameters(BaseModel):
         description="Train on Spark (EMR Serverless, the stack's SparkEngine) when the window holds "
         "at least this many interactions; 0 = always on the training Lambda.",
     )
+    container_min_interactions: int = Field(
+        default=0,
+        ge=0,
+        description="Train in the training container (AWS Batch on Fargate, the stack's "
+        "ContainerEngine: the same code on one large machine) when the window holds at least this "
+        "many interactions and fewer than SPARK_MIN_INTERACTIONS; 0 = never.",
+    )
     spark_blocks: int = Field(
         default=0, ge=0, le=10_000, description="Spark ALS user and item blocks; 0 = Spark's default."
     )

@@ -238,6 +238,31 @@ class TrainingPipeline:
             publish=self._publish_plan(job, shards, users=int(known.size)),
         )
 
+    # ------------------------------------------------------------------ the container path
+    def train_in_container(self, job: PreparedJob) -> EvaluatedJob:
+        """Train and Evaluate in one go, as the training container runs them (one large machine,
+        no 15-minute limit), storing the document they end with for `container_result`."""
+        if job.engine != "container":
+            raise TrainingError(f"{job.modelVersion} was not prepared for the container engine")
+        evaluated = self.evaluate(self.train(job))
+        self._artifacts(job).put_json(paths.CONTAINER_RESULT, evaluated.to_state())
+        return evaluated
+
+    def container_result(self, job: PreparedJob) -> EvaluatedJob:
+        """What the training container's train and evaluate ended with, for the Gate."""
+        store = self._artifacts(job)
+        if not store.exists(paths.CONTAINER_RESULT):
+            raise TrainingError(
+                f"the training container stored no result for {job.modelVersion} "
+                f"({store.key(paths.CONTAINER_RESULT)})"
+            )
+        evaluated = EvaluatedJob.model_validate(store.get_json(paths.CONTAINER_RESULT))
+        if evaluated.modelVersion != job.modelVersion:
+            raise TrainingError(
+                f"the training container's result is for {evaluated.modelVersion}, not {job.modelVersion}"
+            )
+        return evaluated
+
     def _publish_plan(self, job: PreparedJob, shards: int, users: int = 0) -> PublishPlan:
         """Above `IMPORT_TABLE_MIN_USERS` users, a full publish imported into a table of its own.
         Else a delta of the serving version's base when there is one to compare with: published
@@ -670,13 +695,14 @@ class TrainingPipeline:
             baseEndTs=int(job.endTs) if full else None,
             **({LISTS_TABLE_ATTRIBUTE: lists_table} if lists_table else {}),
         )
-        previous = self.versions.flip(
-            version, job.generatedAt, iso(now), job.chosen, base_version=base, lists_table=lists_table
-        )
-        if lists_table and job.tableImport:
+        if lists_table:
+            # Before the pointer names it: the erasure never skips a table that may serve.
             self.versions.register_lists_table(
                 version, lists_table, self._registered_at(version, now.timestamp()), "published"
             )
+        previous = self.versions.flip(
+            version, job.generatedAt, iso(now), job.chosen, base_version=base, lists_table=lists_table
+        )
         catalog = self._refresh_catalog()
         return FlippedJob(
             **job.model_dump(),
@@ -825,7 +851,8 @@ class TrainingPipeline:
         if not version or self.deps.lists_tables is None:
             return ""
         try:
-            table = self._table_imports().discard(version)
+            serving = (self.versions.pointer() or {}).get(LISTS_TABLE_ATTRIBUTE)
+            table = self._table_imports().discard(version, str(serving) if serving else None)
         except Exception as error:
             return f"; its lists table not deleted ({type(error).__name__}): the next cleanup retries"
         return f"; its lists table {table} deleted" if table else ""

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from recs.ports import KeyValueTable, ObjectStore, PrivacyRecords
 from recs.pseudonyms import Pseudonyms
@@ -35,6 +35,21 @@ from recs.training.workflow import PreparedJob, PrepareRequest, SparkRun
 SECONDS_PER_DAY = 86_400.0
 #: Events stamped a little after the run started (client clocks run fast) still count.
 CLOCK_SKEW_SECONDS = 600.0
+
+
+Engine = Literal["lambda", "container", "spark"]
+
+
+def choose_engine(params: TrainingParameters, interactions: int) -> Engine:
+    """Where a window of ``interactions`` trains: Spark from SPARK_MIN_INTERACTIONS on (the
+    larger threshold wins), else the training container from CONTAINER_MIN_INTERACTIONS on,
+    else the training function. A threshold of 0 never chooses its engine."""
+    spark, container = params.spark_min_interactions, params.container_min_interactions
+    if spark > 0 and interactions >= spark:
+        return "spark"
+    if container > 0 and interactions >= container:
+        return "container"
+    return "lambda"
 
 
 def version_name(now: datetime, execution: str) -> str:
@@ -121,7 +136,8 @@ class PrepareStep:
                 "catalogPresent": catalog.present,
             },
         )
-        spark = self._plan_spark(store, interactions, end_ts) if self._trains_on_spark(interactions) else None
+        engine = choose_engine(self.params, len(interactions))
+        spark = self._plan_spark(store, interactions, end_ts) if engine == "spark" else None
         job = PreparedJob(
             executionName=request.executionName,
             modelVersion=version,
@@ -129,7 +145,7 @@ class PrepareStep:
             endTs=end_ts,
             stats=stats,
             lease=request.input.lease,
-            engine="spark" if spark else "lambda",
+            engine=engine,
             spark=spark,
         )
         ModelVersions(self.deps.model_table).update_meta(
@@ -146,10 +162,6 @@ class PrepareStep:
         return job
 
     # ------------------------------------------------------------------ the Spark path
-    def _trains_on_spark(self, interactions: Interactions) -> bool:
-        threshold = self.params.spark_min_interactions
-        return threshold > 0 and len(interactions) >= threshold
-
     def _plan_spark(self, store: VersionArtifacts, interactions: Interactions, end_ts: float) -> SparkRun:
         """Write the Spark job, its input (the full window's and the holdout's aggregates) and
         say how to run it. The parameters are the serving version's choice (the search runs on

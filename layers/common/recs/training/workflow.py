@@ -8,6 +8,8 @@ document it received plus what it adds, so each output model extends its input m
     take_lease   LeaseRequest      -> LeaseGrant          (ResultPath $.lease)
     prepare      PrepareRequest    -> PreparedJob         (the execution's input under `input`)
     import_factors PreparedJob     -> PreparedJob         (the Spark path: after TrainOnSpark)
+    container_result PreparedJob   -> EvaluatedJob        (the container path: what the training
+                                                           container's train + evaluate stored)
     train        PreparedJob       -> TrainedJob
     evaluate     TrainedJob        -> EvaluatedJob        (Gate reads $.gate.passed)
     publish_lists EvaluatedJob     -> ListsPublishedJob   (a refused run: shop-wide lists only)
@@ -96,7 +98,7 @@ class PreparedJob(_Document):
     endTs: float
     stats: dict[str, int]
     lease: LeaseGrant | None = None
-    engine: Literal["lambda", "spark"] = "lambda"
+    engine: Literal["lambda", "container", "spark"] = "lambda"
     spark: SparkRun | None = None
 
 
@@ -220,6 +222,7 @@ STEP_DOCUMENTS: Final[dict[str, tuple[type[BaseModel], type[BaseModel]]]] = {
     "take_lease": (LeaseRequest, LeaseGrant),
     "prepare": (PrepareRequest, PreparedJob),
     "import_factors": (PreparedJob, PreparedJob),
+    "container_result": (PreparedJob, EvaluatedJob),
     "train": (PreparedJob, TrainedJob),
     "evaluate": (TrainedJob, EvaluatedJob),
     "publish_shard": (EvaluatedJob, ShardWritten),

@@ -12,6 +12,8 @@ Where a version names visitors (pseudonyms only):
 ``prepared/interactions.npz``      ... and the interactions, by visitor index (intermediate)
 ``shards/users-NNNNN.npz``         each publish shard's users and their rows (intermediate)
 ``hashes/users-NNNNN.npz``         a full publish's users and their row hashes
+``import/users-NNNNN.json.gz``     a shard's users' rows as an ImportTable file (intermediate:
+                                   left by a run that failed, or read by Flip's own scrub)
 =================================  ===========================================================
 
 Each is rewritten without the erased visitors (rows removed, indices renumbered), through the
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +42,7 @@ import numpy.typing as npt
 from recs.engine import AlternatingLeastSquares, UserKNN
 from recs.ports import ObjectStore
 from recs.privacy.visitors import VISITOR_TOKEN
-from recs.store_layout import prepared_day_prefix
+from recs.store_layout import prepared_day_prefix, purchased_pk, user_pk
 from recs.training.fit.fitting import FittedModel
 from recs.training.publish import artifacts as paths
 from recs.training.publish.artifacts import VersionArtifacts
@@ -123,6 +126,8 @@ class ArtifactScrubber:
                 self._shard(artifacts, name, is_erased, outcome)
             elif name.startswith("hashes/users-") and name.endswith(".npz"):
                 self._hashes(artifacts, name, is_erased, outcome)
+            elif name.startswith(paths.IMPORT + "users-") and name.endswith(".json.gz"):
+                self._import_file(artifacts, name, is_erased, outcome)
             else:
                 self._sweep(artifacts.key(name), is_erased)
         return outcome
@@ -218,6 +223,23 @@ class ArtifactScrubber:
             artifacts.put_arrays(name, **{key: array[keep] for key, array in arrays.items()})
             outcome.rewrote(artifacts.key(name), gone)
 
+    def _import_file(
+        self, artifacts: VersionArtifacts, name: str, is_erased: IsErased, outcome: ScrubOutcome
+    ) -> None:
+        """An ImportTable file (one ``{"Item": ...}`` a line): the erased users' items left out."""
+        lines = gzip.decompress(artifacts.get_bytes(name)).decode().splitlines()
+        kept: list[str] = []
+        gone: set[str] = set()
+        for line in lines:
+            visitor = _visitor_of_item(json.loads(line)["Item"]["pk"]["S"])
+            if visitor is not None and is_erased(visitor):
+                gone.add(visitor)
+            else:
+                kept.append(line)
+        if gone:
+            artifacts.put_bytes(name, gzip.compress("\n".join(kept).encode(), compresslevel=5))
+            outcome.rewrote(artifacts.key(name), sorted(gone))
+
     # ------------------------------------------------------------------ everything else
     def _sweep(self, key: str, is_erased: IsErased) -> None:
         """Fail when an object the scrubber does not know holds an erased visitor."""
@@ -225,6 +247,14 @@ class ArtifactScrubber:
         text = _npz_strings(data) if key.endswith(".npz") else _text(data)
         if any(is_erased(token) for token in set(VISITOR_TOKEN.findall(text))):
             raise ArtifactScrubError(f"{key} holds an erased visitor in a layout the purge cannot rewrite")
+
+
+def _visitor_of_item(pk: str) -> str | None:
+    """The pseudonym a users' row is keyed by (``U#<p>``, ``PURCHASED#<p>``), else None."""
+    for prefix in (user_pk(""), purchased_pk("")):
+        if pk.startswith(prefix):
+            return pk.removeprefix(prefix)
+    return None
 
 
 def _erased_among(users: Sequence[str], is_erased: IsErased) -> tuple[list[str], npt.NDArray[np.bool_]]:

@@ -26,10 +26,12 @@ execute code when loaded. Layout under ``models/<version>/``:
 ``spark/``                         the Spark path only: the job, its input (``input/<part>.
                                    parquet``), its factors (``factors/<part>/<side>/``) and
                                    those as matrices (``factors.npz``)
+``container/evaluated.json``       the container path only: the document the training
+                                   container's train and evaluate ended with
 =================================  ===========================================================
 
-``prepared/``, ``shards/``, ``spark/`` and ``import/`` are intermediate and removed by the
-cleanup step.
+``prepared/``, ``shards/``, ``spark/``, ``container/`` and ``import/`` are intermediate and
+removed by the cleanup step.
 """
 
 from __future__ import annotations
@@ -63,8 +65,10 @@ SPARK_JOB = "spark/als_job.py"
 SPARK_INPUT = "spark/input"
 SPARK_FACTORS = "spark/factors"
 SPARK_FACTORS_ARRAYS = "spark/factors.npz"
+#: The document the training container's train + evaluate ended with (`ContainerResult` reads it).
+CONTAINER_RESULT = "container/evaluated.json"
 IMPORT = "import/"
-INTERMEDIATE = ("prepared/", "shards/", "spark/", IMPORT)
+INTERMEDIATE = ("prepared/", "shards/", "spark/", "container/", IMPORT)
 
 
 def spark_input_key(part: str) -> str:

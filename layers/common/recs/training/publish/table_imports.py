@@ -113,12 +113,13 @@ class TableImports:
             raise TableImportInProgressError(f"{started.table}: warm throughput not active yet")
         return started.model_copy(update={"importedItems": progress.imported})
 
-    def discard(self, version: str) -> str | None:
+    def discard(self, version: str, serving: str | None) -> str | None:
         """Delete the table of a run that failed before its flip (nothing of it ever served);
-        returns its name, None when the version registered none."""
+        returns its name, None when the version registered none. Never the `serving` table (a
+        run that failed after its pointer moved)."""
         for row in self.versions.lists_tables():
             entry = RegisteredTable.from_row(row)
-            if entry.version == version and row.get("status") != "published":
+            if entry.version == version and row.get("status") != "published" and entry.table != serving:
                 self.tables.delete(entry.table)
                 self.versions.forget_lists_table(version)
                 return entry.table
