@@ -1,8 +1,10 @@
-"""Privacy routes: a shopper's recommendations preference, their status, erasure and its receipt.
+"""Privacy routes: a shopper's recommendations preference, their status, erasure and its receipt,
+a data export and its download.
 
 When caller authorization is enabled (template parameter ``AuthIssuerUrl``), API Gateway's JWT
 authorizer rejects requests without a valid token (401) and this function lets a caller act
-only for the user id of their token (403 otherwise). Responses and logs carry no raw id.
+only for the user id of their token (403 otherwise; another shopper's export receipt is 404, so
+that a receipt id reveals nothing). Responses and logs carry no raw id.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from recs.contracts.events import Identifier
 from recs.contracts.privacy import (
     ErasureBody,
     ErasureReceipt,
+    ExportReceipt,
     PreferencesBody,
     PreferencesSet,
     PrivacyStatus,
@@ -35,7 +38,7 @@ logger = Logger()
 metrics = Metrics()
 settings = PrivacySettings()  # values come from the environment
 tracer = make_tracer(disabled=settings.powertools_trace_disabled)
-service = wiring.privacy_service(settings)
+service, exports = wiring.privacy_services(settings)
 policy = wiring.privacy_policy(settings)
 app = APIGatewayHttpResolver(enable_validation=True)
 register_error_handlers(app, logger)
@@ -48,7 +51,7 @@ ERROR_MEANINGS = {
     400: "Invalid parameters or body; `errors` names each bad field.",
     401: "No valid token (authorization enabled).",
     403: "The token belongs to another shopper.",
-    404: "No such receipt.",
+    404: "No such receipt (or, for an export, not the caller's).",
     415: "The body is not application/json.",
     503: "A store or the cache is unavailable; retry (every route is idempotent).",
 }
@@ -141,6 +144,64 @@ def get_receipt(
     receipt = service.receipt(receipt_id)
     policy.require_owner(_caller(), lambda subject: service.is_subject_of(receipt, subject))
     return ErasureReceipt.model_validate(receipt.public())
+
+
+@app.post(
+    "/api/users/<userId>/export",
+    summary="Export a shopper's data",
+    description="Starts writing the shopper's data (preferences, session, current lists with reasons, "
+    "their events in the lake) to a JSON document and returns a receipt; poll it for a download URL. "
+    "The export is deleted when `expiresAt` passes (docs/privacy.md).",
+    operation_id="requestExport",
+    tags=["privacy"],
+    responses={
+        202: {
+            "description": "Accepted: poll the receipt (a pending export is returned, not repeated).",
+            "content": {content_types.APPLICATION_JSON: {"model": ExportReceipt}},
+        },
+        **_errors(400, 401, 403, 503),
+    },
+)
+def request_export(user_id: UserId) -> Response[dict[str, Any]]:
+    policy.require(_caller(), user_id)
+    receipt = exports.request(user_id)
+    logger.info("export requested", extra={"receiptId": receipt["receiptId"]})
+    metrics.add_metric(name="ExportRequests", unit=MetricUnit.Count, value=1)
+    return Response(
+        status_code=202,
+        content_type=content_types.APPLICATION_JSON,
+        body=receipt,
+        headers={"Location": f"/api/exports/{receipt['receiptId']}"},
+    )
+
+
+@app.get(
+    "/api/exports/<receiptId>",
+    summary="An export receipt, with a short-lived download URL once ready",
+    operation_id="getExport",
+    tags=["privacy"],
+    responses={
+        200: {"description": "The receipt; `url` when ready."},
+        410: {
+            "description": "Gone: the export's lifetime is over; request a new one.",
+            "content": {content_types.APPLICATION_JSON: {"model": ExportReceipt}},
+        },
+        **_errors(400, 401, 404, 503),
+    },
+)
+def get_export(
+    receipt_id: Annotated[str, Path(alias="receiptId", pattern=RECEIPT_ID_PATTERN, description="From POST.")],
+) -> Response[dict[str, Any]]:
+    receipt = exports.receipt(receipt_id)
+    policy.require_owner(_caller(), lambda subject: exports.is_owner(receipt, subject), hide=True)
+    answer = exports.download(receipt)
+    return Response(
+        status_code=answer.status_code,
+        content_type=content_types.APPLICATION_JSON,
+        body=answer.body,
+        # A download URL is a credential for a few minutes: nothing along the way keeps it.
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @logger.inject_lambda_context

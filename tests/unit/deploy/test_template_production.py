@@ -85,7 +85,7 @@ def test_buckets_are_encrypted_private_and_raw_events_expire_after_the_retention
 ) -> None:
     # Given every bucket of the stack
     buckets = _of_type(resources, "AWS::S3::Bucket")
-    assert set(buckets) == {"EventLakeBucket", "ArtifactBucket", "AccessLogBucket"}
+    assert set(buckets) == {"EventLakeBucket", "ArtifactBucket", "AccessLogBucket", "ExportBucket"}
     for bucket in buckets.values():
         props = bucket["Properties"]
         # Then each is encrypted at rest and blocks every kind of public access
@@ -100,6 +100,13 @@ def test_buckets_are_encrypted_private_and_raw_events_expire_after_the_retention
     assert rules["events/"]["ExpirationInDays"] == {"Ref": "RawEventRetentionDays"}
     assert rules["events/"]["Status"] == "Enabled"
     assert template["Parameters"]["RawEventRetentionDays"]["Type"] == "Number"
+    # And shoppers' data exports expire after ExportRetentionDays (a week by default, a month at most)
+    (export_rule,) = buckets["ExportBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert export_rule["Prefix"] == "exports/"
+    assert export_rule["ExpirationInDays"] == {"Ref": "ExportRetentionDays"}
+    assert export_rule["Status"] == "Enabled"
+    retention = template["Parameters"]["ExportRetentionDays"]
+    assert (retention["Default"], retention["MinValue"], retention["MaxValue"]) == (7, 1, 30)
 
 
 def test_tables_are_on_demand_with_ttl_point_in_time_recovery_and_encryption(
@@ -241,6 +248,7 @@ def test_the_network_exists_only_with_the_cache_and_creates_no_nat(resources: di
         "MakeS3Endpoint",
         "MakeSecretsManagerEndpoint",
         "MakeFirehoseEndpoint",
+        "MakeLambdaEndpoint",
         "MakeInterfaceEndpoints",
     }
     assert not [r for r in resources.values() if r["Type"] in {"AWS::EC2::NatGateway", "AWS::EC2::VPC"}]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from recs.ports import Cache, KeyValueTable
+from recs.privacy.exports import ExportErasure
 from recs.privacy.receipts import Removed
 from recs.store_layout import (
     cache_key,
@@ -33,10 +34,17 @@ class CountingCache(Cache, Protocol):
 class LiveData:
     """Rows and cache entries keyed by a visitor's pseudonym."""
 
-    def __init__(self, model_table: KeyValueTable, state_table: KeyValueTable, cache: CountingCache) -> None:
+    def __init__(
+        self,
+        model_table: KeyValueTable,
+        state_table: KeyValueTable,
+        cache: CountingCache,
+        exports: ExportErasure | None = None,
+    ) -> None:
         self._models = model_table
         self._state = state_table
         self._cache = cache
+        self._exports = exports
 
     def drop_personal_lists(self, user: str) -> Removed:
         """The user's lists of every version (``U#``, ``PURCHASED#``), cached copies included,
@@ -53,8 +61,13 @@ class LiveData:
         return removed
 
     def erase_user(self, user: str) -> Removed:
-        """Everything keyed by a user's pseudonym: lists, purchases, preference, session."""
+        """Everything keyed by a user's pseudonym: lists, purchases, preference, session, and their
+        data exports (objects and receipts)."""
         removed = self.drop_personal_lists(user)
+        if self._exports is not None:
+            exports = self._exports.erase(user)
+            removed.export_objects += exports.objects
+            removed.state_rows += exports.rows
         removed.state_rows += self._delete_existing(self._state, [preference_key(user)])
         removed.cache_keys += self._cache.delete([optout_cache_key(user)])
         # Every other version's cached copy too, including the "absent" markers serving keeps for

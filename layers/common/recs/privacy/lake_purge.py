@@ -8,6 +8,10 @@ other line kept byte for byte; an object left empty is deleted. The bucket has n
 
 Two passes, because an erased user's anonymous ids are only known from the lake itself (an
 event carrying both ids links them): the first finds those links, the second rewrites.
+
+The data export (`recs.privacy.export_job`) reads the lake the same way: its visitor set holds
+the one user being exported (and, after the first pass, their linked anonymous ids), and
+`LakePurge.records` yields their records instead of removing them.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from recs.ports import ObjectStore
 from recs.privacy.visitors import ErasedVisitors
@@ -72,6 +77,15 @@ def iter_objects(
             yield done_key, future.result()
 
 
+def parse_record(line: bytes) -> dict[str, Any] | None:
+    """A lake line as a JSON object, or None when it is not one."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
 def _ids(line: bytes) -> tuple[str | None, str | None]:
     """(userId, anonId) of a lake record; (None, None) when the line is not a JSON object."""
     try:
@@ -115,6 +129,23 @@ class LakePurge:
                     if user and anon and user in self._erased:
                         links.setdefault(anon, user)
         return links
+
+    def records(self, keys: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """Every readable record whose user or anonymous id is in the set, in key order (the
+        export's reader; nothing is changed)."""
+        for _, data in iter_objects(self._lake, keys, self._prefetch):
+            text, _ = decode(data)
+            wanted = self._erased.erased_in_bytes(text)
+            if not wanted:
+                continue
+            for line in text.splitlines():
+                if not any(token in line for token in wanted):
+                    continue
+                record = parse_record(line)
+                if record is not None and (
+                    record.get("userId") in self._erased or record.get("anonId") in self._erased
+                ):
+                    yield record
 
     def rewrite(self, keys: Sequence[str]) -> LakeRewrite:
         """Remove every record naming an erased visitor; returns what was removed."""
