@@ -84,6 +84,40 @@ def receipt(stack: LocalStack, receipt_id: str) -> tuple[int, Any]:
     )
 
 
+def request_export(stack: LocalStack, user: str, claims: dict[str, str] | None = None) -> tuple[int, Any]:
+    return call(
+        stack,
+        "PrivacyFunction",
+        "POST",
+        f"/api/users/{user}/export",
+        "/api/users/{userId}/export",
+        params={"userId": user},
+        claims=claims,
+    )
+
+
+def export_receipt(
+    stack: LocalStack, receipt_id: str, claims: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    return call(
+        stack,
+        "PrivacyFunction",
+        "GET",
+        f"/api/exports/{receipt_id}",
+        "/api/exports/{receiptId}",
+        params={"receiptId": receipt_id},
+        claims=claims,
+    )
+
+
+def export_objects(stack: LocalStack) -> dict[str, bytes]:
+    """Every object of the export bucket."""
+    s3 = stack.client("s3")
+    bucket = stack.physical["ExportBucket"]
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    return {key: s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
+
+
 def recommendations(stack: LocalStack, **query: str) -> tuple[int, Any]:
     return call(
         stack, "RecommendFunction", "GET", "/api/recommendations", "/api/recommendations", query=query

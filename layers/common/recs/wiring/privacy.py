@@ -27,7 +27,8 @@ def _exports(state: Any, bucket: str, s3: Any) -> tuple[ExportBook, S3ExportStor
 
 def privacy_services(settings: PrivacySettings) -> tuple[PrivacyService, ExportService]:
     dynamodb = aws.client("dynamodb", settings.clients)
-    s3 = aws.client("s3", settings.clients)
+    # Signature version 4 for the presigned download URLs (S3 refuses version 2 on new buckets).
+    s3 = aws.client("s3", settings.clients, signature_version="s3v4")
     models = table(settings.model_table_name, client=dynamodb)
     state = table(settings.state_table_name, client=dynamodb)
     shared_cache = cache(settings)
