@@ -10,12 +10,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+import requests
 
 from recs_tools.local.auth import LocalIssuer
 from recs_tools.local.http import LocalApiServer
 from recs_tools.local.http_client import HttpResult, http_call
 from recs_tools.local.stack import LocalStack
-from tests.integration.serving.world import RICH_USER, World
+from tests.integration.serving.world import PSEUDONYMS, RICH_USER, World
 
 OTHER_USER = "user_000002"
 PRIVACY_ROUTES = {
@@ -181,3 +182,39 @@ def test_erasures_and_their_receipts_belong_to_their_subject(secured: Secured) -
     mine = secured.get(receipt_path, headers=secured.as_user("user_000003"))
     assert mine.status == 200
     assert mine.body["status"] == "pending"
+
+
+def test_an_export_is_requested_fetched_and_downloaded_by_its_user_only(secured: Secured) -> None:
+    # Given events of the rich user, posted with their token
+    events = [_event(20, userId=RICH_USER), _event(21, userId=RICH_USER, anonId="anon_e2e_export")]
+    assert secured.send("POST", "/api/events", {"events": events}, secured.as_user(RICH_USER)).status == 202
+    path = f"/api/users/{RICH_USER}/export"
+    # When another user asks for the rich user's export, and nobody does without a token
+    assert secured.send("POST", path, headers=secured.as_user(OTHER_USER)).status == 403
+    assert secured.send("POST", path).status == 401
+    # When the rich user asks
+    accepted = secured.send("POST", path, headers=secured.as_user(RICH_USER))
+    # Then a receipt, with its location
+    assert accepted.status == 202
+    location = {k.lower(): v for k, v in accepted.headers.items()}["location"]
+    assert location == f"/api/exports/{accepted.body['receiptId']}"
+    # And another user is told the receipt does not exist; nobody without a token gets in
+    assert secured.get(location, headers=secured.as_user(OTHER_USER)).status == 404
+    assert secured.get(location).status == 401
+    # And the user gets a short-lived URL, not to be cached, and downloads their data with it
+    # (moto's S3 answers the presigned URL inside this process, through `requests`)
+    ready = secured.get(location, headers=secured.as_user(RICH_USER))
+    assert ready.status == 200
+    assert ready.body["status"] == "ready"
+    assert {k.lower(): v for k, v in ready.headers.items()}["cache-control"] == "no-store"
+    download = requests.get(ready.body["url"], timeout=10)
+    assert download.status_code == 200
+    document = download.json()
+    # (the module's stack also holds the rich user's events of the tests above)
+    exported = {e["eventId"] for e in document["events"]}
+    assert {e["eventId"] for e in events} <= exported
+    mine = (PSEUDONYMS.user(RICH_USER), PSEUDONYMS.anon("anon_e2e_export"))
+    assert all(e.get("userId") == mine[0] or e.get("anonId") == mine[1] for e in document["events"])
+    assert [i["productId"] for i in document["lists"]["personal"]] == [f"sku_{n:05d}" for n in range(45, 55)]
+    assert {i["reason"] for i in document["lists"]["personal"]} == {"similar-users"}
+    assert document["subject"]["linkedAnonymousPseudonyms"] == [PSEUDONYMS.anon("anon_e2e_export")]
