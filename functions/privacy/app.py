@@ -181,7 +181,10 @@ def request_export(user_id: UserId) -> Response[dict[str, Any]]:
     operation_id="getExport",
     tags=["privacy"],
     responses={
-        200: {"description": "The receipt; `url` when ready."},
+        200: {
+            "description": "The receipt; `url` when ready.",
+            "content": {content_types.APPLICATION_JSON: {"model": ExportReceipt}},
+        },
         410: {
             "description": "Gone: the export's lifetime is over; request a new one.",
             "content": {content_types.APPLICATION_JSON: {"model": ExportReceipt}},

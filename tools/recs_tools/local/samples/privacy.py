@@ -9,6 +9,8 @@ from recs_tools.local.samples.common import FIXED_EPOCH_MS, api_event
 PREFS_ROUTE = "/api/users/{userId}/preferences"
 ERASURE_ROUTE = "/api/users/{userId}/erasure"
 RECEIPT_ROUTE = "/api/erasures/{receiptId}"
+EXPORT_ROUTE = "/api/users/{userId}/export"
+EXPORT_RECEIPT_ROUTE = "/api/exports/{receiptId}"
 SAMPLE_RECEIPT_ID = "0123456789abcdef0123456789abcdef"
 
 
@@ -96,6 +98,17 @@ def samples() -> dict[str, dict[str, Any]]:
             ),
             "user_000001",
         ),
+        "privacy_export": api_event(
+            "POST", "/api/users/user_000001/export", EXPORT_ROUTE, path_parameters=user
+        ),
+        "privacy_export_receipt": api_event(
+            "GET",
+            f"/api/exports/{SAMPLE_RECEIPT_ID}",
+            EXPORT_RECEIPT_ROUTE,
+            path_parameters={"receiptId": SAMPLE_RECEIPT_ID},
+        ),
+        # What the privacy function sends the export function (asynchronously): the receipt only.
+        "privacy_export_job": {"receiptId": SAMPLE_RECEIPT_ID},
         # The purge step of the training workflow (PurgeFunction), as Step Functions invokes it.
         "privacy_purge": {"step": "purge", "executionName": "sample-execution"},
     }
