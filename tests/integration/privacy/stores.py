@@ -1,8 +1,8 @@
 """Everything the product stores, as text, so a test can search it for identifiers.
 
 Both DynamoDB tables (every attribute of every item), every Redis key and value, every object of
-the lake, artifact and export buckets (gzip decompressed; string arrays of ``.npz`` artifacts decoded) and every state
-machine execution's history (Step Functions keeps inputs and outputs too).
+the lake, artifact and export buckets (gzip decompressed; string arrays of ``.npz`` artifacts
+decoded) and every state machine execution's history (Step Functions keeps inputs and outputs too).
 """
 
 from __future__ import annotations
