@@ -17,6 +17,8 @@ ROUTES = {
     ("GET", "/api/users/{userId}/privacy"),
     ("POST", "/api/users/{userId}/erasure"),
     ("GET", "/api/erasures/{receiptId}"),
+    ("POST", "/api/users/{userId}/export"),
+    ("GET", "/api/exports/{receiptId}"),
 }
 
 

@@ -7,9 +7,9 @@ the contract (docs/openapi.json: status code, then the body against the route's 
 
 Run it after the first training run: before it, recommendations answer 503 (no model), and the
 smoke test says so. It writes as a synthetic shopper (``--user-id``, default ``smoke-test-user``,
-and an ``anonId`` of its own): one view event, an opt-in, and an erasure of that shopper (which
-removes what the smoke test wrote). With ``--read-only`` it only reads. One line per check;
-the exit status is 1 when any check failed.
+and an ``anonId`` of its own): one view event, an opt-in, a data export, and an erasure of that
+shopper (which removes what the smoke test wrote, its export included). With ``--read-only`` it
+only reads. One line per check; the exit status is 1 when any check failed.
 """
 
 from __future__ import annotations
@@ -234,6 +234,26 @@ class SmokeRun:
             )
         self.check("privacy status", "GET", "/api/users/{userId}/privacy", 200, path=f"{user_path}/privacy")
         if not self.read_only:
+            # Before the erasure below, which deletes the shopper's exports.
+            export = self.check(
+                "export requested", "POST", "/api/users/{userId}/export", 202, path=f"{user_path}/export"
+            )
+            if export is None:
+                self.not_run("export receipt", "GET", "/api/exports/{receiptId}", "no receipt to read")
+            else:
+                export_id = str(export.body["receiptId"])
+                self.check(
+                    "export receipt",
+                    "GET",
+                    "/api/exports/{receiptId}",
+                    200,
+                    path=f"/api/exports/{quote(export_id, safe='')}",
+                    extra=lambda body: (
+                        []
+                        if body["receiptId"] == export_id and body["status"] in ("pending", "ready")
+                        else [f"receipt {body['receiptId']} is {body['status']}"]
+                    ),
+                )
             receipt = self.check(
                 "erasure requested",
                 "POST",
