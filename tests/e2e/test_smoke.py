@@ -19,6 +19,11 @@ ROUTES = {
     ("GET", "/api/erasures/{receiptId}"),
     ("POST", "/api/users/{userId}/export"),
     ("GET", "/api/exports/{receiptId}"),
+    ("POST", "/api/visitors"),
+    ("GET", "/api/visitor/privacy"),
+    ("PUT", "/api/visitor/preferences"),
+    ("POST", "/api/visitor/erasure"),
+    ("GET", "/api/visitor/erasures/{receiptId}"),
 }
 
 

@@ -23,6 +23,8 @@ def test_cors_allows_only_the_shops_origins_from_a_comma_delimited_parameter(
     assert "CorsConfiguration" not in api
     assert cors["allowOrigins"] == {"Ref": "AllowedOrigins"}
     assert set(cors["allowMethods"]) >= {"GET", "POST", "PUT", "OPTIONS"}
+    # The signed anonymous id travels in a header of its own (never in a URL)
+    assert "x-recs-visitor" in cors["allowHeaders"]
     assert parameter["Type"] == "CommaDelimitedList"
     assert "*" not in parameter["Default"].split(",")
 
@@ -34,10 +36,12 @@ def test_every_route_is_throttled_and_the_privacy_routes_harder(resources: dict[
         f"{event['Properties']['Method'].upper()} {event['Properties']['Path']}"
         for event in resources["PrivacyFunction"]["Properties"]["Events"].values()
     }
-    # Then every route has a default rate and burst, and each privacy route its own
+    # Then every route has a default rate and burst, and each privacy route its own, except
+    # issuing anonymous ids, which every new browser calls once (the default, like events)
     assert api["DefaultRouteSettings"]["ThrottlingRateLimit"] == {"Ref": "ApiThrottlingRateLimit"}
     assert api["DefaultRouteSettings"]["ThrottlingBurstLimit"] == {"Ref": "ApiThrottlingBurstLimit"}
-    assert set(api["RouteSettings"]) == privacy_routes
+    assert "POST /api/visitors" in privacy_routes
+    assert set(api["RouteSettings"]) == privacy_routes - {"POST /api/visitors"}
     for settings in api["RouteSettings"].values():
         assert settings["ThrottlingRateLimit"] == {"Ref": "PrivacyThrottlingRateLimit"}
 

@@ -69,3 +69,11 @@ class ExportReceipt(BaseModel):
         default=None, description="When ready: a presigned GET URL of the export (JSON), valid briefly."
     )
     urlExpiresAt: str | None = Field(default=None, description="When `url` stops working.")
+
+
+class AnonymousId(BaseModel):
+    anonId: str = Field(
+        description="A signed anonymous id (`v1.<id>.<signature>`): send it as `anonId` with events and "
+        "recommendation requests, and in the `X-Recs-Visitor` header to the `/api/visitor/...` routes. "
+        "A secret of its holder: never put it in a URL."
+    )

@@ -76,10 +76,11 @@ class LiveData:
         return removed
 
     def erase_anonymous(self, visitor: str) -> Removed:
-        """An anonymous visitor's session signal (the only live row keyed by an anonymous id)."""
-        removed = Removed()
-        removed.state_rows += self._delete_existing(self._state, [session_key(visitor)])
-        removed.cache_keys += self._cache.delete([session_cache_key(visitor)])
+        """An anonymous visitor's live data: their session signal, their preference (an opt-out
+        made with a signed anonymous id) and any list a run published under the pseudonym."""
+        removed = self.drop_personal_lists(visitor)
+        removed.state_rows += self._delete_existing(self._state, [preference_key(visitor)])
+        removed.cache_keys += self._cache.delete([optout_cache_key(visitor)])
         return removed
 
     @staticmethod

@@ -6,6 +6,11 @@ same encoding, with every line that names an erased user or anonymous id removed
 other line kept byte for byte; an object left empty is deleted. The bucket has no versioning
 (template.yaml), so the old contents are gone once the object is replaced.
 
+A record of a user who is not erased that carries an erased anonymous id (a login on a browser
+whose anonymous id was erased by its holder, or a shared browser of an erased user) is that
+user's, not the anonymous visitor's: it is kept, rewritten without its ``anonId`` (compact JSON,
+like ingest writes it), so no erasure removes another person's events and the erased id is gone.
+
 Two passes, because an erased user's anonymous ids are only known from the lake itself (an
 event carrying both ids links them): the first finds those links, the second rewrites.
 
@@ -38,6 +43,8 @@ class LakeRewrite:
     objects_rewritten: int = 0
     objects_deleted: int = 0
     records_removed: int = 0
+    #: Records of users who are not erased, kept without their erased anonymous id.
+    anonymous_ids_detached: int = 0
     #: Removed records per erased visitor (the user id when it is erased, else the anonymous id);
     #: held in memory only, to attribute counts to receipts.
     removed_by_visitor: Counter[str] = field(default_factory=Counter)
@@ -161,6 +168,13 @@ class LakePurge:
                 if not any(token in line for token in erased):
                     kept.append(line)
                     continue
+                detached = self._without_erased_anonymous_id(line)
+                if detached is not None:
+                    anonymous, rewritten = detached
+                    kept.append(rewritten)
+                    outcome.anonymous_ids_detached += 1
+                    outcome.objects_by_visitor.setdefault(anonymous, set()).add(key)
+                    continue
                 visitor = self._visitor_of(line, erased)
                 outcome.records_removed += 1
                 outcome.removed_by_visitor[visitor] += 1
@@ -172,6 +186,20 @@ class LakePurge:
                 self._lake.delete([key])
                 outcome.objects_deleted += 1
         return outcome
+
+    def _without_erased_anonymous_id(self, line: bytes) -> tuple[str, bytes] | None:
+        """(the erased anonymous id, the line without it) when the line is a record of a user who
+        is not erased and its only erased id is its ``anonId``; None otherwise (remove the line)."""
+        record = parse_record(line)
+        if record is None:
+            return None
+        user, anonymous = record.get("userId"), record.pop("anonId", None)
+        if not isinstance(user, str) or user in self._erased or anonymous not in self._erased:
+            return None
+        rewritten = json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode()
+        if self._erased.erased_in_bytes(rewritten):
+            return None  # an erased id in another field too: the record goes
+        return str(anonymous), rewritten + (b"\n" if line.endswith(b"\n") else b"")
 
     def _visitor_of(self, line: bytes, erased: set[bytes]) -> str:
         """Whose record a removed line is: its user when erased, else its anonymous id."""

@@ -15,6 +15,7 @@ from recs.privacy.exports import ExportBook, ExportErasure, ExportService, Expor
 from recs.privacy.purge import ErasurePurge, PurgeDeps
 from recs.privacy.receipts import ReceiptBook
 from recs.privacy.service import PrivacyService
+from recs.visitor_ids import SIGNING_LABEL, VisitorIds
 from recs.wiring.auth import subject_policy
 from recs.wiring.common import cache, pseudonymizer, table, utc_now
 
@@ -25,7 +26,7 @@ def _exports(state: Any, bucket: str, s3: Any) -> tuple[ExportBook, S3ExportStor
     return book, objects, ExportErasure(book, objects)
 
 
-def privacy_services(settings: PrivacySettings) -> tuple[PrivacyService, ExportService]:
+def privacy_services(settings: PrivacySettings) -> tuple[PrivacyService, ExportService, VisitorIds]:
     dynamodb = aws.client("dynamodb", settings.clients)
     # Signature version 4 for the presigned download URLs (S3 refuses version 2 on new buckets).
     s3 = aws.client("s3", settings.clients, signature_version="s3v4")
@@ -54,7 +55,9 @@ def privacy_services(settings: PrivacySettings) -> tuple[PrivacyService, ExportS
             stale_after_seconds=settings.export_stale_after_seconds,
         ),
     )
-    return privacy, exports
+    # Signed anonymous ids: a key derived from the pseudonym secret (one secret, one fetch).
+    visitor_ids = VisitorIds(lambda: pseudonyms.derived_key(SIGNING_LABEL))
+    return privacy, exports, visitor_ids
 
 
 def privacy_policy(settings: PrivacySettings) -> SubjectPolicy:
