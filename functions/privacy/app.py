@@ -216,7 +216,7 @@ def get_export(
 
 def _visitor() -> str:
     """The caller's signed anonymous id (401 naming the header when missing, unsigned or forged)."""
-    return visitor_ids.verify(app.current_event.get_header_value(VISITOR_HEADER, case_sensitive=False))
+    return visitor_ids.verify(app.current_event.headers.get(VISITOR_HEADER))
 
 
 def _receipt_response(receipt: dict[str, Any], location: str) -> Response[dict[str, Any]]:
