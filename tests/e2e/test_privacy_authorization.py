@@ -249,7 +249,9 @@ def test_an_anonymous_visitor_opts_out_and_erases_with_the_signed_id_and_nobody_
         "recommendations": True
     }
     # And the visitor's recommendations are what a shopper without any id gets
-    assert secured.recommendations(anonId=anon_id).body["products"] == secured.recommendations().body["products"]
+    assert (
+        secured.recommendations(anonId=anon_id).body["products"] == secured.recommendations().body["products"]
+    )
 
     # When the holder asks for erasure
     accepted = secured.send("POST", "/api/visitor/erasure", None, holder)

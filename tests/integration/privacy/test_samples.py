@@ -25,6 +25,12 @@ from tests.helpers import body_of, load_event
         ("privacy_export_receipt", 404),
         ("privacy_opt_out_authorized", 200),
         ("privacy_opt_out_other_user", 200),  # nobody checks callers while authorization is off
+        ("privacy_visitor_id", 201),
+        ("privacy_visitor_opt_out", 200),
+        ("privacy_visitor_opt_out_forged", 401),
+        ("privacy_visitor_status", 200),
+        ("privacy_visitor_erasure", 202),
+        ("privacy_visitor_erasure_receipt", 404),
     ],
 )
 def test_each_sample_answers_as_documented_with_authorization_off(
