@@ -14,6 +14,7 @@ from recs.visitor_ids import VISITOR_HEADER
 from recs_tools.local.stack import LocalStack
 from tests.integration.privacy.stores import find, store_texts
 from tests.integration.privacy.support import (
+    function_logs,
     is_personalized,
     issue_visitor_id,
     most_active_linked_user,
@@ -152,12 +153,17 @@ def test_an_anonymous_visitor_opts_out_and_erases_with_their_signed_id_only(stac
     _, ids = _trained_ids(stack)
     assert a not in ids
 
-    # When A's holder asks for erasure, and X's holder too
-    status, accepted = visitor_call(stack, "POST", "/api/visitor/erasure", anon_a)
-    assert status == 202, accepted
-    assert accepted["status"] == "pending"
-    receipt_id = accepted["receiptId"]
-    assert visitor_call(stack, "POST", "/api/visitor/erasure", anon_x)[0] == 202
+    # When A's holder asks for erasure, and X's holder too (and a forged id tries, which is logged)
+    with function_logs(stack) as logs:
+        status, accepted = visitor_call(stack, "POST", "/api/visitor/erasure", anon_a)
+        assert status == 202, accepted
+        assert accepted["status"] == "pending"
+        receipt_id = accepted["receiptId"]
+        assert visitor_call(stack, "POST", "/api/visitor/erasure", anon_x)[0] == 202
+        assert visitor_call(stack, "POST", "/api/visitor/erasure", _forged(anon_a))[0] == 401
+    # Then the privacy function logged the receipt, never an anonymous id
+    assert receipt_id in logs.getvalue()
+    assert [raw for raw in (anon_a, anon_x, _forged(anon_a)) if raw in logs.getvalue()] == []
     # Then A's tombstone is stored, and the live stores hold nothing of A any more
     assert _state_row(stack, tombstone_key(PSEUDONYMS.tombstone(a))) is not None
     live = [
