@@ -232,8 +232,8 @@ def _receipt_response(receipt: dict[str, Any], location: str) -> Response[dict[s
     "/api/visitors",
     summary="Issue a signed anonymous id",
     description="The tracker's anonymous id (`anonId`). Signed by the API, it lets its holder (and only "
-    "them) opt out or erase the visitor's data with the `/api/visitor/...` routes. It is a secret: send "
-    "it in the `X-Recs-Visitor` header or a body, never in a URL.",
+    "them) opt out or erase the visitor's data with the `/api/visitor/...` routes, in the `X-Recs-Visitor` "
+    "header. It is a secret of the browser: never put it in a path, a log or an analytics tool.",
     operation_id="issueVisitorId",
     tags=["privacy"],
     responses={201: {"description": "A new signed anonymous id."}, **_errors(503)},

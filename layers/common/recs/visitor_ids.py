@@ -9,8 +9,9 @@ accept without the key, and guessing a random one that somebody holds is hopeles
 
 Ids the tracker made itself (``a_<uuid>``, older trackers) are still accepted by ingest and
 serving, but they prove nothing, so the privacy routes refuse them (`VisitorIdError`, 401).
-The id is a bearer secret: it travels in a header or a body, never in a URL, and is never
-logged (only its pseudonym is stored).
+The id is a bearer secret: the privacy routes take it in a header, events in their body and
+recommendations as the ``anonId`` query parameter (never a path); it is never logged, and only
+its pseudonym is stored.
 """
 
 from __future__ import annotations

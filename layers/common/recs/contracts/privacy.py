@@ -75,5 +75,5 @@ class AnonymousId(BaseModel):
     anonId: str = Field(
         description="A signed anonymous id (`v1.<id>.<signature>`): send it as `anonId` with events and "
         "recommendation requests, and in the `X-Recs-Visitor` header to the `/api/visitor/...` routes. "
-        "A secret of its holder: never put it in a URL."
+        "A secret of its holder: never put it in a path or a log."
     )
