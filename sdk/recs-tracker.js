@@ -11,6 +11,13 @@
  * Events are queued in localStorage, sent in batches to POST /api/events, and removed only once
  * the API took them (or rejected them for good), so a failed send is retried with the same
  * eventId and the server counts each event once.
+ *
+ * The anonymous id is issued signed by the API (POST /api/visitors) and kept in localStorage; it
+ * lets this browser's visitor, and nobody else, opt out or erase their data:
+ *   recs.optOut(); recs.optIn(); recs.privacy(); recs.erase().then(function (receipt) { ... });
+ * It is a secret: it is sent in the X-Recs-Visitor header (privacy calls) or as anonId (events,
+ * recommendations), never logged. When the API cannot be reached, a local id stands in, and a
+ * signed one is asked for again later (docs/frontend.md).
  */
 (function (global) {
   "use strict";
@@ -32,8 +39,17 @@
     // view in four that ingest would keep is sent, stamped sampleRate 4 (chosen by eventId, as
     // ingest chooses). Fewer requests, but the live session then sees only those views; leave it
     // null to let ingest sample, which still shows the session every view. docs/frontend.md.
-    sampling: null
+    sampling: null,
+    // Ask the API for a signed anonymous id (POST /api/visitors): the visitor's rights need one.
+    // false keeps the local id only (an API without the route).
+    signedAnonId: true,
+    // How long events and recommendations wait for the first signed id before using a local one.
+    anonIdWaitMs: 3000,
+    // After a failed request for a signed id, how long before asking again.
+    anonIdRetryMs: 60000
   };
+  var SIGNED = /^v1\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{22}$/;
+  var VISITOR_HEADER = "X-Recs-Visitor";
   var ID = /^[A-Za-z0-9_\-.:]{1,128}$/;
 
   function uuid() {
@@ -82,10 +98,46 @@
     var userId = null;
     var lastToken = null;     // for the page-hide flush, which cannot wait for getToken
 
+    var issuing = null;       // the request for a signed anonymous id in flight, if any
+    var issueFailedAt = -Infinity;
+
+    // The stored anonymous id: signed when the API issued one, else a local stand-in.
     function anonId() {
       var id = local.get(P + "anonId");
       if (!id) { id = "a_" + uuid(); local.set(P + "anonId", id); }
       return id;
+    }
+
+    function hasSignedId() { return SIGNED.test(local.get(P + "anonId") || ""); }
+
+    // Ask the API for a signed anonymous id unless this browser holds one; resolves either way
+    // (the local id stands in after a failure, and the next call after anonIdRetryMs asks again).
+    // A local id used before is replaced: its browsing stays under it, unprovable, and ages out.
+    function issueAnonId() {
+      if (!o.signedAnonId || hasSignedId()) return Promise.resolve(hasSignedId());
+      if (issuing) return issuing;
+      if (Date.now() - issueFailedAt < o.anonIdRetryMs) return Promise.resolve(false);
+      issuing = global.fetch(o.apiBase + "/api/visitors", { method: "POST", credentials: "omit" })
+        .then(function (response) {
+          if (response.status !== 201) throw new Error("POST /api/visitors answered " + response.status);
+          return response.json();
+        })
+        .then(function (body) {
+          if (!SIGNED.test(body.anonId || "")) throw new Error("not a signed anonymous id");
+          local.set(P + "anonId", body.anonId);
+          return true;
+        })
+        .catch(function () { issueFailedAt = Date.now(); return false; })
+        .then(function (signed) { issuing = null; return signed; });
+      return issuing;
+    }
+
+    // Events and recommendations wait a little for the first signed id, never for long.
+    function settled() {
+      return Promise.race([
+        issueAnonId(),
+        new Promise(function (resolve) { setTimeout(resolve, o.anonIdWaitMs); })
+      ]);
     }
 
     // A new session after sessionTimeoutMs without activity, and in each new tab.
@@ -118,7 +170,6 @@
         eventId: uuid(),
         eventType: eventType,
         timestamp: new Date().toISOString(),
-        anonId: anonId(),
         sessionId: sessionId()
       };
       if (userId) event.userId = userId;
@@ -144,6 +195,17 @@
 
     function schedule(delay) {
       if (timer === null) timer = setTimeout(function () { timer = null; flush(); }, delay);
+    }
+
+    // The anonymous id is stamped when an event first leaves (the signed id may still be on its
+    // way when the event is tracked), and kept in the queue, so a resent event carries the same id.
+    function stamp(batch) {
+      var missing = batch.some(function (e) { return !e.anonId; });
+      if (!missing) return batch;
+      var id = anonId();
+      var q = queue().map(function (e) { if (!e.anonId) e.anonId = id; return e; });
+      saveQueue(q);
+      return batch.map(function (e) { if (!e.anonId) e.anonId = id; return e; });
     }
 
     function forget(sent) {
@@ -186,7 +248,10 @@
       if (!batch.length) return Promise.resolve();
       sending = true;
       var bearer = o.getToken && aboutAUser(batch) ? token() : Promise.resolve(null);
-      return bearer.then(function (t) { return post(batch, false, t); }).then(function (response) {
+      return settled().then(function () {
+        batch = stamp(batch);
+        return bearer;
+      }).then(function (t) { return post(batch, false, t); }).then(function (response) {
         sending = false;
         // 401 with getToken: the token was missing or expired; kept, and sent again with a new one.
         var retryable = response.status === 401 && !!o.getToken;
@@ -216,6 +281,7 @@
     // The page may be gone before a fetch answers: hand the queue to the browser instead.
     function flushOnHide() {
       var q = queue();
+      if (q.length) { stamp(q); q = queue(); }
       while (q.length) {
         var batch = q.slice(0, o.maxBatch);
         q = q.slice(o.maxBatch);
@@ -242,7 +308,6 @@
       var query = [];
       function add(name, value) { query.push(name + "=" + encodeURIComponent(value)); }
       if (userId) add("userId", userId);
-      add("anonId", anonId());
       if (params.context) add("context", params.context);
       if (params.productId) add("productId", params.productId);
       if (params.cartProductIds && params.cartProductIds.length) add("cartProductIds", params.cartProductIds.join(","));
@@ -255,10 +320,13 @@
       if (params.minPrice != null) add("minPrice", params.minPrice);
       if (params.maxPrice != null) add("maxPrice", params.maxPrice);
       var bearer = userId && o.getToken ? token() : Promise.resolve(null);
-      return bearer.then(function (t) {
+      return settled().then(function () { return bearer; }).then(function (t) {
         var init = { credentials: "omit" };
         if (t) init.headers = { authorization: "Bearer " + t };
-        return global.fetch(o.apiBase + "/api/recommendations?" + query.join("&"), init);
+        // The anonymous id goes in the query like every parameter of this GET (no preflight);
+        // API Gateway's access log holds route keys only, never query strings (docs/privacy.md).
+        var all = query.concat(["anonId=" + encodeURIComponent(anonId())]);
+        return global.fetch(o.apiBase + "/api/recommendations?" + all.join("&"), init);
       }).then(function (response) {
         return response.json().then(function (body) {
           if (!response.ok) {
@@ -268,6 +336,78 @@
             throw error;
           }
           return body;
+        });
+      });
+    }
+
+    // An anonymous visitor's rights, exercised with the signed id (the API refuses any other: 401).
+    function visitorCall(method, path, body) {
+      return issueAnonId().then(function (signed) {
+        if (!signed) {
+          var missing = new Error("no signed anonymous id: the API could not be reached; try again later");
+          missing.status = 0;
+          throw missing;
+        }
+        var headers = {};
+        headers[VISITOR_HEADER] = local.get(P + "anonId");
+        if (body !== undefined) headers["content-type"] = "application/json";
+        return global.fetch(o.apiBase + path, {
+          method: method,
+          headers: headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          credentials: "omit"
+        });
+      }).then(function (response) {
+        return response.json().then(function (answer) {
+          if (!response.ok) {
+            var error = new Error(method + " " + path + " answered " + response.status);
+            error.status = response.status;
+            error.body = answer;
+            throw error;
+          }
+          return answer;
+        });
+      });
+    }
+
+    function setRecommendations(on) {
+      return visitorCall("PUT", "/api/visitor/preferences", { preferences: { recommendations: on } });
+    }
+
+    // Erase this browser's anonymous visitor: the API removes what it holds under the id (at once
+    // from the live stores, from the event lake at its next training run). The unsent events go
+    // too, and a new signed id is asked for; the receipt can be read with `erasure()`.
+    function erase() {
+      var erased = local.get(P + "anonId");
+      return visitorCall("POST", "/api/visitor/erasure").then(function (receipt) {
+        local.set(P + "erasure", { receiptId: receipt.receiptId, anonId: erased });
+        // Unsent anonymous events were the erased visitor's; a signed-in shopper's stay theirs.
+        saveQueue(queue().filter(function (e) { return !!e.userId; }).map(function (e) {
+          if (e.anonId === erased) delete e.anonId;
+          return e;
+        }));
+        local.set(P + "anonId", null);
+        issueAnonId();
+        return receipt;
+      });
+    }
+
+    // The receipt of this browser's last anonymous erasure (null when there was none).
+    function erasure() {
+      var last = local.get(P + "erasure");
+      if (!last) return Promise.resolve(null);
+      var headers = {};
+      headers[VISITOR_HEADER] = last.anonId;
+      return global.fetch(o.apiBase + "/api/visitor/erasures/" + encodeURIComponent(last.receiptId), {
+        headers: headers, credentials: "omit"
+      }).then(function (response) {
+        return response.json().then(function (answer) {
+          if (!response.ok) {
+            var error = new Error("erasure receipt answered " + response.status);
+            error.status = response.status;
+            throw error;
+          }
+          return answer;
         });
       });
     }
@@ -295,6 +435,7 @@
     global.addEventListener("pagehide", flushOnHide);
 
     setUser(o.userId);
+    issueAnonId();
     // Events left by the previous page (or a failed send) go out now.
     if (queue().length) schedule(0);
 
@@ -315,9 +456,14 @@
       flush: flush,
       pending: function () { return queue().length; },
       anonId: anonId,
-      sessionId: sessionId
+      sessionId: sessionId,
+      optOut: function () { return setRecommendations(false); },
+      optIn: function () { return setRecommendations(true); },
+      privacy: function () { return visitorCall("GET", "/api/visitor/privacy"); },
+      erase: erase,
+      erasure: erasure
     };
   }
 
-  global.RecsTracker = { create: create, version: "1.0.0" };
+  global.RecsTracker = { create: create, version: "1.1.0" };
 })(window);

@@ -1,8 +1,13 @@
-"""Privacy routes: a shopper's recommendations preference, their status, erasure and its receipt.
+"""Privacy routes: a shopper's recommendations preference, their status, erasure and its receipt,
+a data export and its download; signed anonymous ids and an anonymous visitor's preference,
+status and erasure.
 
 When caller authorization is enabled (template parameter ``AuthIssuerUrl``), API Gateway's JWT
 authorizer rejects requests without a valid token (401) and this function lets a caller act
-only for the user id of their token (403 otherwise). Responses and logs carry no raw id.
+only for the user id of their token (403 otherwise; another shopper's export receipt is 404, so
+that a receipt id reveals nothing). The anonymous visitor's routes are authorized by the signed
+anonymous id in the ``X-Recs-Visitor`` header (`recs.visitor_ids`; 401 naming the header
+otherwise), never by a token. Responses and logs carry no raw id.
 """
 
 from __future__ import annotations
@@ -22,20 +27,24 @@ from recs.auth.caller import Caller
 from recs.config.privacy import PrivacySettings
 from recs.contracts.events import Identifier
 from recs.contracts.privacy import (
+    AnonymousId,
     ErasureBody,
     ErasureReceipt,
+    ExportReceipt,
     PreferencesBody,
     PreferencesSet,
     PrivacyStatus,
 )
+from recs.errors import NotFoundError
 from recs.privacy.receipts import RECEIPT_ID_PATTERN
+from recs.visitor_ids import VISITOR_HEADER
 from recs.wiring import privacy as wiring
 
 logger = Logger()
 metrics = Metrics()
 settings = PrivacySettings()  # values come from the environment
 tracer = make_tracer(disabled=settings.powertools_trace_disabled)
-service = wiring.privacy_service(settings)
+service, exports, visitor_ids = wiring.privacy_services(settings)
 policy = wiring.privacy_policy(settings)
 app = APIGatewayHttpResolver(enable_validation=True)
 register_error_handlers(app, logger)
@@ -46,9 +55,10 @@ UserId = Annotated[Identifier, Path(alias="userId", description="The shopper's u
 #: What each error status means on these routes (the body is always `ErrorBody`).
 ERROR_MEANINGS = {
     400: "Invalid parameters or body; `errors` names each bad field.",
-    401: "No valid token (authorization enabled).",
+    401: "No valid token (authorization enabled); on the visitor routes, no signed anonymous id in "
+    "`X-Recs-Visitor` (`errors` names the header).",
     403: "The token belongs to another shopper.",
-    404: "No such receipt.",
+    404: "No such receipt (or, for an export, not the caller's).",
     415: "The body is not application/json.",
     503: "A store or the cache is unavailable; retry (every route is idempotent).",
 }
@@ -140,6 +150,179 @@ def get_receipt(
 ) -> ErasureReceipt:
     receipt = service.receipt(receipt_id)
     policy.require_owner(_caller(), lambda subject: service.is_subject_of(receipt, subject))
+    return ErasureReceipt.model_validate(receipt.public())
+
+
+@app.post(
+    "/api/users/<userId>/export",
+    summary="Export a shopper's data",
+    description="Starts writing the shopper's data (preferences, session, current lists with reasons, "
+    "their events in the lake) to a JSON document and returns a receipt; poll it for a download URL. "
+    "The export is deleted when `expiresAt` passes (docs/privacy.md).",
+    operation_id="requestExport",
+    tags=["privacy"],
+    responses={
+        202: {
+            "description": "Accepted: poll the receipt (a pending export is returned, not repeated).",
+            "content": {content_types.APPLICATION_JSON: {"model": ExportReceipt}},
+        },
+        **_errors(400, 401, 403, 503),
+    },
+)
+def request_export(user_id: UserId) -> Response[dict[str, Any]]:
+    policy.require(_caller(), user_id)
+    receipt = exports.request(user_id)
+    logger.info("export requested", extra={"receiptId": receipt["receiptId"]})
+    metrics.add_metric(name="ExportRequests", unit=MetricUnit.Count, value=1)
+    return Response(
+        status_code=202,
+        content_type=content_types.APPLICATION_JSON,
+        body=receipt,
+        headers={"Location": f"/api/exports/{receipt['receiptId']}"},
+    )
+
+
+@app.get(
+    "/api/exports/<receiptId>",
+    summary="An export receipt, with a short-lived download URL once ready",
+    operation_id="getExport",
+    tags=["privacy"],
+    responses={
+        200: {
+            "description": "The receipt; `url` when ready.",
+            "content": {content_types.APPLICATION_JSON: {"model": ExportReceipt}},
+        },
+        410: {
+            "description": "Gone: the export's lifetime is over; request a new one.",
+            "content": {content_types.APPLICATION_JSON: {"model": ExportReceipt}},
+        },
+        **_errors(400, 401, 404, 503),
+    },
+)
+def get_export(
+    receipt_id: Annotated[str, Path(alias="receiptId", pattern=RECEIPT_ID_PATTERN, description="From POST.")],
+) -> Response[dict[str, Any]]:
+    receipt = exports.receipt(receipt_id)
+    policy.require_owner(_caller(), lambda subject: exports.is_owner(receipt, subject), hide=True)
+    answer = exports.download(receipt)
+    return Response(
+        status_code=answer.status_code,
+        content_type=content_types.APPLICATION_JSON,
+        body=answer.body,
+        # A download URL is a credential for a few minutes: nothing along the way keeps it.
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _visitor() -> str:
+    """The caller's signed anonymous id (401 naming the header when missing, unsigned or forged)."""
+    return visitor_ids.verify(app.current_event.headers.get(VISITOR_HEADER))
+
+
+def _receipt_response(receipt: dict[str, Any], location: str) -> Response[dict[str, Any]]:
+    return Response(
+        status_code=202,
+        content_type=content_types.APPLICATION_JSON,
+        body=receipt,
+        headers={"Location": location},
+    )
+
+
+@app.post(
+    "/api/visitors",
+    summary="Issue a signed anonymous id",
+    description="The tracker's anonymous id (`anonId`). Signed by the API, it lets its holder (and only "
+    "them) opt out or erase the visitor's data with the `/api/visitor/...` routes, in the `X-Recs-Visitor` "
+    "header. It is a secret of the browser: never put it in a path, a log or an analytics tool.",
+    operation_id="issueVisitorId",
+    tags=["privacy"],
+    responses={201: {"description": "A new signed anonymous id."}, **_errors(503)},
+)
+def issue_visitor_id() -> Response[dict[str, Any]]:
+    body = AnonymousId(anonId=visitor_ids.issue())
+    metrics.add_metric(name="VisitorIdsIssued", unit=MetricUnit.Count, value=1)
+    return Response(
+        status_code=201,
+        content_type=content_types.APPLICATION_JSON,
+        body=body.model_dump(),
+        # The id is a credential: nothing along the way keeps it.
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@app.put(
+    "/api/visitor/preferences",
+    summary="Set an anonymous visitor's recommendations preference (opt-out / opt-in)",
+    description="For the holder of the signed anonymous id in `X-Recs-Visitor`.",
+    operation_id="putVisitorPreferences",
+    tags=["privacy"],
+    responses={
+        200: {"description": "Stored; effective on the next request."},
+        **_errors(400, 401, 415, 503),
+    },
+)
+def put_visitor_preferences(
+    body: Annotated[PreferencesBody, Body(description="The new preference.")],
+) -> PreferencesSet:
+    anon_id = _visitor()
+    result = service.set_anonymous_preference(anon_id, body.preferences.recommendations)
+    metrics.add_metric(
+        name="OptOuts" if not body.preferences.recommendations else "OptIns", unit=MetricUnit.Count, value=1
+    )
+    return PreferencesSet.model_validate(result)
+
+
+@app.get(
+    "/api/visitor/privacy",
+    summary="An anonymous visitor's privacy status: preference and latest erasure",
+    description="For the holder of the signed anonymous id in `X-Recs-Visitor`.",
+    operation_id="getVisitorPrivacyStatus",
+    tags=["privacy"],
+    responses={200: {"description": "The status."}, **_errors(401, 503)},
+)
+def get_visitor_status() -> PrivacyStatus:
+    return PrivacyStatus.model_validate(service.anonymous_status(_visitor()))
+
+
+@app.post(
+    "/api/visitor/erasure",
+    summary="Erase an anonymous visitor",
+    description="For the holder of the signed anonymous id in `X-Recs-Visitor`: removes what is stored "
+    "under that id from the live stores at once and returns a receipt; the event lake and the model "
+    "artifacts are purged by the next training workflow run. Events the id shares with a signed-in "
+    "user are theirs: they are kept, without the id (docs/privacy.md).",
+    operation_id="requestVisitorErasure",
+    tags=["privacy"],
+    responses={
+        202: {
+            "description": "Accepted: poll the receipt.",
+            "content": {content_types.APPLICATION_JSON: {"model": ErasureReceipt}},
+        },
+        **_errors(401, 503),
+    },
+)
+def request_visitor_erasure() -> Response[dict[str, Any]]:
+    receipt = service.request_anonymous_erasure(_visitor())
+    logger.info("erasure requested", extra={"receiptId": receipt["receiptId"]})
+    metrics.add_metric(name="ErasureRequests", unit=MetricUnit.Count, value=1)
+    return _receipt_response(receipt, f"/api/visitor/erasures/{receipt['receiptId']}")
+
+
+@app.get(
+    "/api/visitor/erasures/<receiptId>",
+    summary="An anonymous visitor's erasure receipt",
+    description="For the holder of the erased anonymous id (`X-Recs-Visitor`); 404 for anyone else.",
+    operation_id="getVisitorErasureReceipt",
+    tags=["privacy"],
+    responses={200: {"description": "The receipt."}, **_errors(400, 401, 404, 503)},
+)
+def get_visitor_receipt(
+    receipt_id: Annotated[str, Path(alias="receiptId", pattern=RECEIPT_ID_PATTERN, description="From POST.")],
+) -> ErasureReceipt:
+    anon_id = _visitor()
+    receipt = service.receipt(receipt_id)
+    if not service.is_anonymous_subject_of(receipt, anon_id):
+        raise NotFoundError("no such erasure receipt")
     return ErasureReceipt.model_validate(receipt.public())
 
 

@@ -10,12 +10,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+import requests
 
 from recs_tools.local.auth import LocalIssuer
 from recs_tools.local.http import LocalApiServer
 from recs_tools.local.http_client import HttpResult, http_call
 from recs_tools.local.stack import LocalStack
-from tests.integration.serving.world import RICH_USER, World
+from tests.integration.serving.world import PSEUDONYMS, RICH_USER, World
 
 OTHER_USER = "user_000002"
 PRIVACY_ROUTES = {
@@ -23,6 +24,8 @@ PRIVACY_ROUTES = {
     ("GET", "/api/users/{userId}/privacy"),
     ("POST", "/api/users/{userId}/erasure"),
     ("GET", "/api/erasures/{receiptId}"),
+    ("POST", "/api/users/{userId}/export"),
+    ("GET", "/api/exports/{receiptId}"),
 }
 
 
@@ -179,3 +182,88 @@ def test_erasures_and_their_receipts_belong_to_their_subject(secured: Secured) -
     mine = secured.get(receipt_path, headers=secured.as_user("user_000003"))
     assert mine.status == 200
     assert mine.body["status"] == "pending"
+
+
+def test_an_export_is_requested_fetched_and_downloaded_by_its_user_only(secured: Secured) -> None:
+    # Given events of the rich user, posted with their token
+    events = [_event(20, userId=RICH_USER), _event(21, userId=RICH_USER, anonId="anon_e2e_export")]
+    assert secured.send("POST", "/api/events", {"events": events}, secured.as_user(RICH_USER)).status == 202
+    path = f"/api/users/{RICH_USER}/export"
+    # When another user asks for the rich user's export, and nobody does without a token
+    assert secured.send("POST", path, headers=secured.as_user(OTHER_USER)).status == 403
+    assert secured.send("POST", path).status == 401
+    # When the rich user asks
+    accepted = secured.send("POST", path, headers=secured.as_user(RICH_USER))
+    # Then a receipt, with its location
+    assert accepted.status == 202
+    location = {k.lower(): v for k, v in accepted.headers.items()}["location"]
+    assert location == f"/api/exports/{accepted.body['receiptId']}"
+    # And another user is told the receipt does not exist; nobody without a token gets in
+    assert secured.get(location, headers=secured.as_user(OTHER_USER)).status == 404
+    assert secured.get(location).status == 401
+    # And the user gets a short-lived URL, not to be cached, and downloads their data with it
+    # (moto's S3 answers the presigned URL inside this process, through `requests`)
+    ready = secured.get(location, headers=secured.as_user(RICH_USER))
+    assert ready.status == 200
+    assert ready.body["status"] == "ready"
+    assert {k.lower(): v for k, v in ready.headers.items()}["cache-control"] == "no-store"
+    download = requests.get(ready.body["url"], timeout=10)
+    assert download.status_code == 200
+    document = download.json()
+    # (the module's stack also holds the rich user's events of the tests above)
+    exported = {e["eventId"] for e in document["events"]}
+    assert {e["eventId"] for e in events} <= exported
+    mine = (PSEUDONYMS.user(RICH_USER), PSEUDONYMS.anon("anon_e2e_export"))
+    assert all(e.get("userId") == mine[0] or e.get("anonId") == mine[1] for e in document["events"])
+    assert [i["productId"] for i in document["lists"]["personal"]] == [f"sku_{n:05d}" for n in range(45, 55)]
+    assert {i["reason"] for i in document["lists"]["personal"]} == {"similar-users"}
+    assert document["subject"]["linkedAnonymousPseudonyms"] == [PSEUDONYMS.anon("anon_e2e_export")]
+
+
+def test_an_anonymous_visitor_opts_out_and_erases_with_the_signed_id_and_nobody_else_can(
+    secured: Secured,
+) -> None:
+    # Given caller authorization on: the anonymous visitor's routes need no token, only the signed id
+    issued = secured.send("POST", "/api/visitors")
+    other = secured.send("POST", "/api/visitors").body["anonId"]
+    assert issued.status == 201, issued.body
+    assert {k.lower(): v for k, v in issued.headers.items()}["cache-control"] == "no-store"
+    anon_id = issued.body["anonId"]
+    holder = {"X-Recs-Visitor": anon_id}
+    forged = {"X-Recs-Visitor": anon_id[:-1] + ("A" if anon_id[-1] != "A" else "B")}
+    opt_out = {"preferences": {"recommendations": False}}
+
+    # When a forged id, an unsigned one or none at all tries to opt the visitor out
+    for headers in (forged, {"X-Recs-Visitor": "a_3f2b8c1e-0d4a-4b6e-9f1a-2c3d4e5f6a7b"}, {}):
+        refused = secured.send("PUT", "/api/visitor/preferences", opt_out, headers)
+        # Then 401, naming the header
+        assert refused.status == 401, refused.body
+        assert [e["field"] for e in refused.body["errors"]] == ["X-Recs-Visitor"]
+
+    # When the holder opts out
+    done = secured.send("PUT", "/api/visitor/preferences", opt_out, holder)
+    # Then it is stored for that id only
+    assert done.status == 200, done.body
+    assert secured.get("/api/visitor/privacy", holder).body["preferences"] == {"recommendations": False}
+    assert secured.get("/api/visitor/privacy", {"X-Recs-Visitor": other}).body["preferences"] == {
+        "recommendations": True
+    }
+    # And the visitor's recommendations are what a shopper without any id gets
+    assert (
+        secured.recommendations(anonId=anon_id).body["products"] == secured.recommendations().body["products"]
+    )
+
+    # When the holder asks for erasure
+    accepted = secured.send("POST", "/api/visitor/erasure", None, holder)
+    # Then 202 with a receipt only the holder can read (another visitor 404, a forged id 401)
+    assert accepted.status == 202, accepted.body
+    location = {k.lower(): v for k, v in accepted.headers.items()}["location"]
+    assert location == f"/api/visitor/erasures/{accepted.body['receiptId']}"
+    assert secured.get(location, holder).body["status"] == "pending"
+    assert secured.get(location, {"X-Recs-Visitor": other}).status == 404
+    assert secured.get(location, forged).status == 401
+    assert secured.get(location).status == 401
+    # And a shopper's token does not open the visitor's routes (they ask for the signed id)
+    assert secured.get("/api/visitor/privacy", secured.as_user(RICH_USER)).status == 401
+    # And the id never appears in an answer other than the one that issued it
+    assert anon_id not in str(accepted.body) + str(done.body)

@@ -17,6 +17,13 @@ ROUTES = {
     ("GET", "/api/users/{userId}/privacy"),
     ("POST", "/api/users/{userId}/erasure"),
     ("GET", "/api/erasures/{receiptId}"),
+    ("POST", "/api/users/{userId}/export"),
+    ("GET", "/api/exports/{receiptId}"),
+    ("POST", "/api/visitors"),
+    ("GET", "/api/visitor/privacy"),
+    ("PUT", "/api/visitor/preferences"),
+    ("POST", "/api/visitor/erasure"),
+    ("GET", "/api/visitor/erasures/{receiptId}"),
 }
 
 

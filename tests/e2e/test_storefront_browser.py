@@ -199,6 +199,34 @@ def test_switching_to_an_anonymous_visitor_serves_non_personal_lists_then_their_
     expect(page.locator('#recommended .card[data-reason="session"]').first).to_be_visible()
 
 
+def test_an_anonymous_visitor_turns_personalization_off_and_erases_their_browsing(
+    shop: Shop, page: Page
+) -> None:
+    # Given an anonymous visitor whose homepage follows what they viewed (their session)
+    page.goto(shop.url)
+    page.locator("#browse .card a").first.click()
+    page.wait_for_url("**/product.html?id=*")
+    expect(page.locator("#similar")).to_have_attribute("data-loaded", "true")
+    flush(page)
+    page.goto(shop.url)
+    expect(page.locator("#recommended .meta")).to_contain_text("source session")
+    expect(page.locator("#personalize")).to_be_checked()
+    # When they untick "Personalize" (the tracker opts their signed anonymous id out)
+    page.locator("#personalize").uncheck()
+    page.wait_for_load_state()
+    # Then after the reload the box stays unticked and the homepage is no longer from their session
+    expect(page.locator("#personalize")).not_to_be_checked()
+    expect(page.locator("#personalize")).to_be_enabled()
+    expect(page.locator("#recommended")).to_have_attribute("data-loaded", "true")
+    expect(page.locator("#recommended .meta")).to_contain_text(
+        re.compile(r"source (category-popular|popular|trending)")
+    )
+    # When they erase their browsing
+    page.locator("#erase").click()
+    # Then the API accepted it (a receipt, pending until the next training run)
+    expect(page.locator("#privacy-status")).to_have_text("erasure pending")
+
+
 def test_events_still_queued_when_the_page_is_left_go_by_beacon_and_reach_the_lake(
     shop: Shop, page: Page
 ) -> None:

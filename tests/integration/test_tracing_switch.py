@@ -13,6 +13,7 @@ FUNCTIONS = (
     "IngestFunction",
     "PrivacyFunction",
     "PurgeFunction",
+    "ExportFunction",
     "PrepareFunction",
     "TrainFunction",
 )

@@ -65,7 +65,32 @@
     root.appendChild(el("nav", {}, [
       el("label", {}, ["Visitor ", select]),
       el("a", { id: "cart-widget", href: "cart.html" }, ["Cart (", count, ")"])
-    ]));
+    ].concat(read(USER_KEY, "") ? [] : visitorPrivacy())));
+  }
+
+  // An anonymous visitor's rights, through the tracker's signed anonymous id.
+  function visitorPrivacy() {
+    var status = el("span", { id: "privacy-status" }, [""]);
+    var personalize = el("input", { id: "personalize", type: "checkbox", disabled: "disabled" });
+    var erase = el("button", { id: "erase", type: "button" }, ["Erase my browsing"]);
+    function say(text) { status.textContent = text; }
+    tracker.privacy().then(function (state) {
+      personalize.checked = state.preferences.recommendations;
+      personalize.disabled = false;
+    }, function (error) { say("privacy controls unavailable (" + error.status + ")"); });
+    personalize.addEventListener("change", function () {
+      var change = personalize.checked ? tracker.optIn() : tracker.optOut();
+      change.then(function () {
+        say(personalize.checked ? "personalized" : "not personalized");
+        location.reload();
+      }, function (error) { say("not changed (" + error.status + ")"); });
+    });
+    erase.addEventListener("click", function () {
+      tracker.erase().then(function (receipt) {
+        say("erasure " + receipt.status);
+      }, function (error) { say("not erased (" + error.status + ")"); });
+    });
+    return [el("label", {}, [personalize, " Personalize"]), erase, status];
   }
 
   function card(productId, extra, onClick) {

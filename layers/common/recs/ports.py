@@ -65,6 +65,25 @@ class ObjectStore(Protocol):
     def delete(self, keys: Sequence[str]) -> int: ...
 
 
+class ExportObjects(ObjectStore, Protocol):
+    """The export bucket: an object store that can also say whether an object is there and hand
+    out a short-lived download link to it (`recs.adapters.s3.S3ExportStore`)."""
+
+    def exists(self, key: str) -> bool: ...
+
+    def download_url(self, key: str, expires_in_seconds: int) -> str:
+        """A URL anyone holding it may GET the object with, for `expires_in_seconds`."""
+        ...
+
+
+class ExportLauncher(Protocol):
+    """Starts the export of a receipt without waiting for it (an asynchronous Lambda invocation)."""
+
+    def launch(self, receipt_id: str) -> None:
+        """Raise `StoreUnavailableError` when the export could not be started."""
+        ...
+
+
 class LeaseStore(Protocol):
     """Named, expiring leases: at most one holder of a name until its lease lapses."""
 

@@ -59,6 +59,11 @@ class Pseudonymizer:
     def _session(self, raw: str) -> str:
         return SESSION_PREFIX + self._digest(b"session", raw)
 
+    def derived_key(self, label: bytes) -> bytes:
+        """A key of its own for another purpose (e.g. signing anonymous ids), derived from this
+        one under `label`: one secret to keep, and nothing signed under it is a pseudonym."""
+        return hmac.new(self._key, b"derive\x00" + label, hashlib.sha256).digest()
+
     def tombstone(self, pseudonym: str) -> str:
         """A second, different keyed hash of a pseudonym.
 
@@ -114,3 +119,6 @@ class LazyPseudonymizer:
 
     def tombstone(self, pseudonym: str) -> str:
         return self._get().tombstone(pseudonym)
+
+    def derived_key(self, label: bytes) -> bytes:
+        return self._get().derived_key(label)

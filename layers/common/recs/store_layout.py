@@ -23,10 +23,17 @@ state table
                                                  tombstone, never the id or pseudonym; no ``expiresAt``)
     ``ERASURES#PENDING``/``<receipt>``           erasures the purge has not finished yet (one query
                                                  lists them; deleted when the receipt completes)
+    ``EXPORT#<receipt>``/``RECEIPT``             export receipt: owner pseudonym, status, object key;
+                                                 ``expiresAt`` (TTL) a while after the object expires
+    ``USER#<pseudonym>``/``EXPORT#<receipt>``    a user's exports (erasure finds and deletes them)
     ``ERASED#<tombstone>``/``TOMBSTONE``         an erased shopper, by ``Pseudonymizer.tombstone(pseudonym)``
                                                  of each pseudonym erased (user and linked anonymous ids);
                                                  written by privacy, no ``expiresAt``; training never
                                                  uses the events of a pseudonym whose tombstone exists
+
+export bucket (S3)
+    ``exports/<user pseudonym>/<receipt>.json``  a user's data export (lifecycle expiry; erasure
+                                                 deletes a user's folder)
 
 artifact bucket (S3)
     ``catalog/products.jsonl``                   the shop's catalog export, one ``{"id", "category",
@@ -166,6 +173,31 @@ def tombstone_key(tombstone: str) -> tuple[str, str]:
 
 
 TOMBSTONE_PK_PREFIX = "ERASED#"
+
+#: Sort-key prefix of a user's export index rows (``USER#<pseudonym>``/``EXPORT#<receipt>``).
+USER_EXPORT_SK_PREFIX = "EXPORT#"
+#: Export-bucket folder of the exports (`export_object_key`).
+EXPORT_OBJECT_PREFIX = "exports/"
+
+
+def export_key(receipt_id: str) -> tuple[str, str]:
+    """State-table key of an export receipt."""
+    return f"EXPORT#{receipt_id}", "RECEIPT"
+
+
+def user_export_key(user_pseudonym: str, receipt_id: str) -> tuple[str, str]:
+    """State-table key listing an export under its owner (one query finds a user's exports)."""
+    return preference_key(user_pseudonym)[0], f"{USER_EXPORT_SK_PREFIX}{receipt_id}"
+
+
+def user_export_prefix(user_pseudonym: str) -> str:
+    """The export-bucket folder of one user's exports."""
+    return f"{EXPORT_OBJECT_PREFIX}{user_pseudonym}/"
+
+
+def export_object_key(user_pseudonym: str, receipt_id: str) -> str:
+    return f"{user_export_prefix(user_pseudonym)}{receipt_id}.json"
+
 
 #: Partition of the erasures waiting for the purge (`pending_erasure_key`).
 PENDING_ERASURES_PK = "ERASURES#PENDING"

@@ -1,8 +1,8 @@
 """Everything the product stores, as text, so a test can search it for identifiers.
 
 Both DynamoDB tables (every attribute of every item), every Redis key and value, every object of
-both buckets (gzip decompressed; string arrays of ``.npz`` artifacts decoded) and every state
-machine execution's history (Step Functions keeps inputs and outputs too).
+the lake, artifact and export buckets (gzip decompressed; string arrays of ``.npz`` artifacts
+decoded) and every state machine execution's history (Step Functions keeps inputs and outputs too).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def object_text(key: str, data: bytes) -> str:
 
 def _s3(stack: LocalStack) -> Iterator[tuple[str, str]]:
     s3 = stack.client("s3")
-    for logical_id in ("EventLakeBucket", "ArtifactBucket"):
+    for logical_id in ("EventLakeBucket", "ArtifactBucket", "ExportBucket"):
         bucket = stack.physical[logical_id]
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
             for obj in page.get("Contents", []):

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from recs.visitor_ids import VISITOR_HEADER
 from recs_tools.local.gateway_events import build_http_api_event
 from recs_tools.local.stack import LocalStack
 from recs_tools.synthetic import SyntheticShop
@@ -33,13 +34,14 @@ def call(
     query: dict[str, str] | None = None,
     body: Any = None,
     claims: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, Any]:
     """Invoke a function with the HTTP API event of one request; (status, parsed body)."""
     event = build_http_api_event(
         method=method,
         raw_path=path,
         raw_query=urlencode(query or {}),
-        headers={"content-type": "application/json"},
+        headers={"content-type": "application/json", **(headers or {})},
         body=json.dumps(body).encode() if body is not None else b"",
         route_path=route,
         path_parameters=params or {},
@@ -82,6 +84,70 @@ def receipt(stack: LocalStack, receipt_id: str) -> tuple[int, Any]:
         "/api/erasures/{receiptId}",
         params={"receiptId": receipt_id},
     )
+
+
+def request_export(stack: LocalStack, user: str, claims: dict[str, str] | None = None) -> tuple[int, Any]:
+    return call(
+        stack,
+        "PrivacyFunction",
+        "POST",
+        f"/api/users/{user}/export",
+        "/api/users/{userId}/export",
+        params={"userId": user},
+        claims=claims,
+    )
+
+
+def export_receipt(
+    stack: LocalStack, receipt_id: str, claims: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    return call(
+        stack,
+        "PrivacyFunction",
+        "GET",
+        f"/api/exports/{receipt_id}",
+        "/api/exports/{receiptId}",
+        params={"receiptId": receipt_id},
+        claims=claims,
+    )
+
+
+def issue_visitor_id(stack: LocalStack) -> str:
+    """A signed anonymous id, as the tracker gets it (POST /api/visitors)."""
+    status, body = call(stack, "PrivacyFunction", "POST", "/api/visitors", "/api/visitors")
+    assert status == 201, body
+    return str(body["anonId"])
+
+
+def visitor_call(
+    stack: LocalStack,
+    method: str,
+    route: str,
+    anon_id: str | None,
+    *,
+    path: str | None = None,
+    params: dict[str, str] | None = None,
+    body: Any = None,
+) -> tuple[int, Any]:
+    """An anonymous visitor's privacy route, the id in X-Recs-Visitor (none: no header)."""
+    return call(
+        stack,
+        "PrivacyFunction",
+        method,
+        path or route,
+        route,
+        params=params,
+        body=body,
+        headers={VISITOR_HEADER: anon_id} if anon_id is not None else None,
+    )
+
+
+def export_objects(stack: LocalStack) -> dict[str, bytes]:
+    """Every object of the export bucket."""
+    s3 = stack.client("s3")
+    bucket = stack.physical["ExportBucket"]
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    return {key: s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
 
 
 def recommendations(stack: LocalStack, **query: str) -> tuple[int, Any]:

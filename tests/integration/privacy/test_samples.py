@@ -21,8 +21,16 @@ from tests.helpers import body_of, load_event
         ("privacy_erasure", 202),
         ("privacy_erasure_with_anonymous_ids", 202),
         ("privacy_erasure_receipt", 404),
+        ("privacy_export", 202),
+        ("privacy_export_receipt", 404),
         ("privacy_opt_out_authorized", 200),
         ("privacy_opt_out_other_user", 200),  # nobody checks callers while authorization is off
+        ("privacy_visitor_id", 201),
+        ("privacy_visitor_opt_out", 200),
+        ("privacy_visitor_opt_out_forged", 401),
+        ("privacy_visitor_status", 200),
+        ("privacy_visitor_erasure", 202),
+        ("privacy_visitor_erasure_receipt", 404),
     ],
 )
 def test_each_sample_answers_as_documented_with_authorization_off(
@@ -48,6 +56,15 @@ def test_the_purge_sample_runs_the_purge_step(stack: LocalStack) -> None:
     # Then it completes it and answers counts only
     assert report["erasuresCompleted"] == 1
     assert all(isinstance(value, int) for value in report.values())
+
+
+def test_the_export_job_sample_on_an_unknown_receipt_does_nothing(stack: LocalStack) -> None:
+    # When the export function gets the sample's receipt id, which no request opened
+    report = stack.invoke("ExportFunction", load_event("privacy_export_job"))
+    # Then it reports the receipt gone and writes nothing
+    assert report["status"] == "gone"
+    bucket = stack.physical["ExportBucket"]
+    assert stack.client("s3").list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
 
 
 @pytest.fixture

@@ -90,3 +90,27 @@ def test_an_unreadable_secret_fails_as_a_store_error(error: Exception) -> None:
     source = SecretsManagerSource(FailingClient(error))
     with pytest.raises(StoreUnavailableError, match=r"^secrets manager: "):
         source.get_secret("pseudonym-key")
+
+
+NOT_FOUND = ClientError({"Error": {"Code": "404"}}, "HeadObject")
+
+
+def test_the_export_store_says_a_missing_object_is_not_there_and_fails_on_outages() -> None:
+    # Given the export bucket answering HeadObject with 404, then with a throttle
+    from recs.adapters.s3 import S3ExportStore
+
+    # Then a missing object is simply absent, and an outage is a store error naming the bucket
+    assert S3ExportStore("exports", FailingClient(NOT_FOUND)).exists("exports/u/r.json") is False
+    with pytest.raises(StoreUnavailableError, match="exports"):
+        S3ExportStore("exports", FailingClient(THROTTLED)).exists("exports/u/r.json")
+
+
+@pytest.mark.parametrize("error", [THROTTLED, UNREACHABLE])
+def test_an_export_that_cannot_be_started_is_a_store_error(error: Exception) -> None:
+    # Given Lambda refusing or unreachable
+    from recs.adapters.lambda_invoke import LambdaExportLauncher
+
+    launcher = LambdaExportLauncher("export-fn", FailingClient(error))
+    # When an export is launched / Then StoreUnavailableError naming the function
+    with pytest.raises(StoreUnavailableError, match="export-fn"):
+        launcher.launch("0" * 32)

@@ -70,7 +70,7 @@ def test_the_cache_adds_its_own_lines_and_cuts_dynamodb_reads() -> None:
     with_cache = monthly_cost(1_000_000, A, P, cache=True)
     assert set(with_cache) - set(without) == {
         "ElastiCache Serverless (Valkey)",
-        "VPC interface endpoints (2)",
+        "VPC interface endpoints (3)",
         "NAT gateways (with AuthIssuerUrl; the VPC's own)",
     }
     dynamodb = "DynamoDB on demand (reads, writes, storage + PITR)"

@@ -198,6 +198,7 @@ def test_each_vpc_endpoint_can_be_left_to_the_one_the_vpc_has(template: dict[str
         "S3GatewayEndpoint": "CreateS3Endpoint",
         "SecretsManagerEndpoint": "CreateSecretsManagerEndpoint",
         "FirehoseEndpoint": "CreateFirehoseEndpoint",
+        "LambdaEndpoint": "CreateLambdaEndpoint",
     }
     for endpoint, parameter in endpoints.items():
         # Then each exists only with the cache and its own parameter left at "true"
@@ -208,5 +209,9 @@ def test_each_vpc_endpoint_can_be_left_to_the_one_the_vpc_has(template: dict[str
         assert template["Parameters"][parameter]["Default"] == "true"
     # And the endpoints' security group exists only when an interface endpoint is created
     group = conditions[resources["EndpointSecurityGroup"]["Condition"]]
-    interface = [{"Condition": "MakeSecretsManagerEndpoint"}, {"Condition": "MakeFirehoseEndpoint"}]
+    interface = [
+        {"Condition": "MakeSecretsManagerEndpoint"},
+        {"Condition": "MakeFirehoseEndpoint"},
+        {"Condition": "MakeLambdaEndpoint"},
+    ]
     assert group == {"Fn::Or": interface}

@@ -15,6 +15,7 @@ from recs.store_layout import (
     POINTER_KEY,
     PREPARED_DAYS_PREFIX,
     erasure_key,
+    export_key,
     pending_erasure_key,
     popular_pk,
     preference_key,
@@ -70,6 +71,27 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("dynamodb:Query", "StateTable"),
         ("dynamodb:PutItem", "StateTable"),
         ("dynamodb:BatchWriteItem", "StateTable"),
+        # Presigned download URLs (signed by this role), an export's existence, erasure of exports.
+        ("s3:GetObject", "ExportBucket"),
+        ("s3:DeleteObject", "ExportBucket"),
+        ("s3:ListBucket", "ExportBucket"),
+        ("lambda:InvokeFunction", "ExportFunction"),
+        ("AWSSecretsManagerGetSecretValuePolicy", "PseudonymSecret"),
+    },
+    # One shopper's rows and the lake in, their export out; never rewrites the lake.
+    "ExportFunction": {
+        ("dynamodb:GetItem", "ModelTable"),
+        ("dynamodb:BatchGetItem", "ModelTable"),
+        ("dynamodb:GetItem", "StateTable"),
+        ("dynamodb:BatchGetItem", "StateTable"),
+        ("dynamodb:Query", "StateTable"),
+        ("dynamodb:PutItem", "StateTable"),
+        ("dynamodb:BatchWriteItem", "StateTable"),
+        ("s3:GetObject", "EventLakeBucket"),
+        ("s3:ListBucket", "EventLakeBucket"),
+        ("s3:PutObject", "ExportBucket"),
+        ("s3:DeleteObject", "ExportBucket"),
+        ("s3:AbortMultipartUpload", "ExportBucket"),
         ("AWSSecretsManagerGetSecretValuePolicy", "PseudonymSecret"),
     },
     # Object-level S3 actions only: never a bucket's configuration (lifecycle, policy).
@@ -77,6 +99,8 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         *{(action, bucket) for action in _OBJECT_CRUD for bucket in ("EventLakeBucket", "ArtifactBucket")},
         ("dynamodb:Query", LISTS_TABLES),
         ("dynamodb:BatchWriteItem", LISTS_TABLES),
+        ("s3:DeleteObject", "ExportBucket"),
+        ("s3:ListBucket", "ExportBucket"),
         ("DynamoDBCrudPolicy", "ModelTable"),
         ("DynamoDBCrudPolicy", "StateTable"),
         ("AWSSecretsManagerGetSecretValuePolicy", "PseudonymSecret"),
@@ -291,6 +315,7 @@ def test_the_privacy_function_reaches_only_shoppers_and_erasures_rows_by_partiti
             erasure_key("r")[0],
             tombstone_key("t")[0],
             pending_erasure_key("r")[0],
+            export_key("r")[0],
         ],
     }
     # (and, read only, the registry of per-version tables: the erasure deletes from each)
@@ -298,6 +323,8 @@ def test_the_privacy_function_reaches_only_shoppers_and_erasures_rows_by_partiti
     assert registry["Action"] == "dynamodb:Query"
     assert registry["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == [LISTS_TABLES_PK]
     for statement in statements.values():
+        if not statement["Action"][0].startswith("dynamodb:"):
+            continue  # the export bucket and the export function (the inventory names them)
         (table,) = _targets(statement["Resource"])
         # Then every statement is limited by partition key, and lets through every key it needs
         patterns = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
@@ -305,6 +332,40 @@ def test_the_privacy_function_reaches_only_shoppers_and_erasures_rows_by_partiti
         # And none that serving or training own: lists, the pointer, the catalog, shop-wide lists
         for foreign in (POINTER_KEY[0], CATALOG_PK, popular_pk(), similar_pk("sku"), "META", LISTS_TABLES_PK):
             assert not any(fnmatch.fnmatchcase(foreign, p) for p in patterns), (table, foreign)
+
+
+def test_the_export_function_reads_one_shoppers_rows_and_the_pointer_by_partition_key(
+    resources: dict[str, Any],
+) -> None:
+    # Given the export function's statements and the keys it reads and writes (recs.store_layout)
+    statements = {
+        s["Sid"]: s
+        for p in resources["ExportFunction"]["Properties"]["Policies"]
+        for s in p.get("Statement", [])
+    }
+    used = {
+        "ModelTable": [POINTER_KEY[0], user_pk("p"), purchased_pk("p")],
+        "StateTable": [
+            preference_key("p")[0],
+            session_key("p")[0],
+            export_key("r")[0],
+            tombstone_key("t")[0],
+        ],
+    }
+    tables = [s for s in statements.values() if s["Action"][0].startswith("dynamodb:")]
+    assert len(tables) == 2
+    for statement in tables:
+        (table,) = _targets(statement["Resource"])
+        # Then every statement is limited by partition key, and lets through every key it needs
+        patterns = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+        assert all(any(fnmatch.fnmatchcase(key, p) for p in patterns) for key in used[table]), table
+        # And none of the shop-wide lists, the catalog, a version's META or erasure receipts
+        for foreign in (CATALOG_PK, popular_pk(), similar_pk("sku"), "META", erasure_key("r")[0]):
+            assert not any(fnmatch.fnmatchcase(foreign, p) for p in patterns), (table, foreign)
+    # And the lake is read under its events prefix only, never written
+    lake = statements["ReadLakeObjects"]
+    assert lake["Action"] == "s3:GetObject"
+    assert lake["Resource"] == {"Fn::Sub": "${EventLakeBucket.Arn}/events/*"}
 
 
 def test_the_prepare_function_reaches_artifacts_and_rows_by_the_keys_it_uses(

@@ -23,6 +23,8 @@ def test_cors_allows_only_the_shops_origins_from_a_comma_delimited_parameter(
     assert "CorsConfiguration" not in api
     assert cors["allowOrigins"] == {"Ref": "AllowedOrigins"}
     assert set(cors["allowMethods"]) >= {"GET", "POST", "PUT", "OPTIONS"}
+    # The signed anonymous id travels in a header of its own (never in a URL)
+    assert "x-recs-visitor" in cors["allowHeaders"]
     assert parameter["Type"] == "CommaDelimitedList"
     assert "*" not in parameter["Default"].split(",")
 
@@ -34,10 +36,12 @@ def test_every_route_is_throttled_and_the_privacy_routes_harder(resources: dict[
         f"{event['Properties']['Method'].upper()} {event['Properties']['Path']}"
         for event in resources["PrivacyFunction"]["Properties"]["Events"].values()
     }
-    # Then every route has a default rate and burst, and each privacy route its own
+    # Then every route has a default rate and burst, and each privacy route its own, except
+    # issuing anonymous ids, which every new browser calls once (the default, like events)
     assert api["DefaultRouteSettings"]["ThrottlingRateLimit"] == {"Ref": "ApiThrottlingRateLimit"}
     assert api["DefaultRouteSettings"]["ThrottlingBurstLimit"] == {"Ref": "ApiThrottlingBurstLimit"}
-    assert set(api["RouteSettings"]) == privacy_routes
+    assert "POST /api/visitors" in privacy_routes
+    assert set(api["RouteSettings"]) == privacy_routes - {"POST /api/visitors"}
     for settings in api["RouteSettings"].values():
         assert settings["ThrottlingRateLimit"] == {"Ref": "PrivacyThrottlingRateLimit"}
 
@@ -85,7 +89,7 @@ def test_buckets_are_encrypted_private_and_raw_events_expire_after_the_retention
 ) -> None:
     # Given every bucket of the stack
     buckets = _of_type(resources, "AWS::S3::Bucket")
-    assert set(buckets) == {"EventLakeBucket", "ArtifactBucket", "AccessLogBucket"}
+    assert set(buckets) == {"EventLakeBucket", "ArtifactBucket", "AccessLogBucket", "ExportBucket"}
     for bucket in buckets.values():
         props = bucket["Properties"]
         # Then each is encrypted at rest and blocks every kind of public access
@@ -100,6 +104,13 @@ def test_buckets_are_encrypted_private_and_raw_events_expire_after_the_retention
     assert rules["events/"]["ExpirationInDays"] == {"Ref": "RawEventRetentionDays"}
     assert rules["events/"]["Status"] == "Enabled"
     assert template["Parameters"]["RawEventRetentionDays"]["Type"] == "Number"
+    # And shoppers' data exports expire after ExportRetentionDays (a week by default, a month at most)
+    (export_rule,) = buckets["ExportBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert export_rule["Prefix"] == "exports/"
+    assert export_rule["ExpirationInDays"] == {"Ref": "ExportRetentionDays"}
+    assert export_rule["Status"] == "Enabled"
+    retention = template["Parameters"]["ExportRetentionDays"]
+    assert (retention["Default"], retention["MinValue"], retention["MaxValue"]) == (7, 1, 30)
 
 
 def test_tables_are_on_demand_with_ttl_point_in_time_recovery_and_encryption(
@@ -247,6 +258,7 @@ def test_the_network_exists_only_with_the_cache_and_creates_no_nat(resources: di
         "MakeS3Endpoint",
         "MakeSecretsManagerEndpoint",
         "MakeFirehoseEndpoint",
+        "MakeLambdaEndpoint",
         "MakeInterfaceEndpoints",
     }
     assert not [r for r in resources.values() if r["Type"] in {"AWS::EC2::NatGateway", "AWS::EC2::VPC"}]

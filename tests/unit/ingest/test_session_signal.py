@@ -102,6 +102,22 @@ def test_events_of_opted_out_users_feed_no_row() -> None:
     assert outcome.opted_out_events == 1
 
 
+def test_events_of_an_anonymous_id_whose_holder_opted_out_feed_no_row() -> None:
+    # Given the holder of anon_1 opted out (with the signed id), and anonymous views by anon_1 and anon_2
+    rows = MemoryRows()
+    pk, sk = preference_key(PSEUDONYMS.anon("anon_1"))
+    rows.items[(pk, sk)] = {"pk": pk, "sk": sk, "recommendations": False}
+    outcome = _signal(rows).record(
+        _records(
+            event(1, "sku_a", userId=None, anonId="anon_1"), event(2, "sku_b", userId=None, anonId="anon_2")
+        )
+    )
+    # Then anon_1 has no session row, anon_2 has one
+    assert session_key(PSEUDONYMS.anon("anon_1")) not in rows.items
+    assert session_key(PSEUDONYMS.anon("anon_2")) in rows.items
+    assert outcome.opted_out_events == 1
+
+
 def test_events_older_than_the_session_lifetime_are_ignored() -> None:
     # Given only a view from eight days ago / When recorded / Then there is nothing to write
     rows = MemoryRows()

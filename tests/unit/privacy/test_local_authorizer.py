@@ -17,6 +17,8 @@ PRIVACY_ROUTES = {
     ("GET", "/api/users/{userId}/privacy"),
     ("POST", "/api/users/{userId}/erasure"),
     ("GET", "/api/erasures/{receiptId}"),
+    ("POST", "/api/users/{userId}/export"),
+    ("GET", "/api/exports/{receiptId}"),
 }
 
 
@@ -42,6 +44,8 @@ def test_with_an_issuer_the_privacy_routes_get_the_jwt_authorizer() -> None:
     routes = route_authorizers(_resolved_body({"AuthIssuerUrl": issuer, "AuthAudience": "client-1"}))
     # Then exactly the privacy routes are protected, by a JWT authorizer of that issuer and audience
     assert set(routes) == PRIVACY_ROUTES
+    # (the anonymous visitor's routes check the signed id in X-Recs-Visitor themselves)
+    assert not {path for _, path in routes if path.startswith(("/api/visitor/", "/api/visitors"))}
     assert set(routes.values()) == {
         JwtAuthorizerConfig("ShopperJwt", issuer, ("client-1",), "$request.header.Authorization")
     }

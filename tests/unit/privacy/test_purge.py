@@ -256,3 +256,33 @@ def test_a_line_that_is_not_json_but_names_an_erased_visitor_is_removed() -> Non
     outcome = LakePurge(lake, "events/", erased).rewrite(["events/x"])
     assert outcome.removed_by_visitor == {ERASED: 1}
     assert lake.objects["events/x"] == record(1, KEPT)
+
+
+def test_an_anonymous_erasure_keeps_a_signed_in_users_events_without_the_anonymous_id() -> None:
+    # Given LINKED's own anonymous event, and KEPT's signed-in event on that browser (a login)
+    world = World(
+        {
+            "events/2026/11/21/10/b": record(1, None, LINKED) + record(2, KEPT, LINKED) + record(3, KEPT),
+            "events/2026/11/23/10/d": record(4, None, OTHER_ANON),
+        }
+    )
+    # When the holder of LINKED erases it and the purge runs
+    receipt_id = world.privacy.request_anonymous_erasure("anon_linked")["receiptId"]
+    report = world.purge.run().as_dict()
+    # Then LINKED is gone from the lake, its anonymous event with it
+    text = world.lake_text()
+    assert LINKED not in text
+    assert '"eventId":"e1"' not in text
+    # And KEPT's events are all kept (the signed-in one without the anonymous id), nobody else's touched
+    assert text.count(KEPT) == 2
+    assert json.loads(record(2, KEPT)) in [json.loads(line) for line in text.splitlines()]
+    assert text.count(OTHER_ANON) == 1
+    assert report["lakeRecordsRemoved"] == 1
+    assert report["lakeAnonymousIdsDetached"] == 1
+    # And KEPT is not erased (no tombstone, no link), and the receipt completes
+    assert tombstone_key(PSEUDONYMS.tombstone(KEPT)) not in world.state.items
+    assert report["linkedAnonymousIds"] == 0
+    receipt = world.privacy.receipt(receipt_id)
+    assert receipt.status is ErasureStatus.COMPLETED
+    assert receipt.removed.lake_records == 1
+    assert receipt.removed.lake_objects == 1

@@ -181,3 +181,65 @@ def test_an_unknown_receipt_is_not_found(stores: Stores) -> None:
     # Given no such receipt / When it is read / Then 404
     with pytest.raises(NotFoundError):
         stores.service.receipt("0" * 32)
+
+
+# ---------------------------------------------------------------------- anonymous visitors
+ANON = "v1.AAAAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBB"  # the route checked the signature
+ANON_PSEUDONYM = PSEUDONYMS.anon(ANON)
+
+
+def test_an_anonymous_opt_out_is_the_same_row_and_flag_under_the_anonymous_pseudonym(stores: Stores) -> None:
+    # Given an anonymous visitor with a session signal
+    stores.publish_user(ANON_PSEUDONYM, "v1")
+    # When the holder of the id opts out
+    result = stores.service.set_anonymous_preference(ANON, False)
+    # Then the preference row and the flag serving reads are keyed by the anonymous pseudonym
+    assert stores.state.items[preference_key(ANON_PSEUDONYM)]["recommendations"] is False
+    assert stores.cache.values[optout_cache_key(ANON_PSEUDONYM)] == b"1"
+    # And their session signal is gone; the answer names no id
+    assert session_key(ANON_PSEUDONYM) not in stores.state.items
+    assert ANON not in str(result)
+    assert ANON_PSEUDONYM not in str(result)
+    # And the status reads it back; a user's pseudonym of the same string is another row
+    assert stores.service.anonymous_status(ANON)["preferences"] == {"recommendations": False}
+    assert stores.service.status(ANON)["preferences"] == {"recommendations": True}
+
+
+def test_an_anonymous_erasure_tombstones_the_id_and_clears_its_live_data(stores: Stores) -> None:
+    # Given an anonymous visitor who opted out earlier and has a session signal
+    stores.service.set_anonymous_preference(ANON, False)
+    stores.publish_user(ANON_PSEUDONYM, "v1")
+    # (serving reads no personal list for an anonymous id, so it never caches an "absent" marker)
+    del stores.cache.values[cache_key("v0-old", user_pk(ANON_PSEUDONYM))]
+    # When the holder asks for erasure
+    receipt = stores.service.request_anonymous_erasure(ANON)
+    # Then a pending receipt, whose subject is the anonymous id's tombstone
+    assert receipt["status"] == "pending"
+    stored = stores.service.receipt(receipt["receiptId"])
+    assert stores.service.is_anonymous_subject_of(stored, ANON)
+    assert not stores.service.is_anonymous_subject_of(
+        stored, "v1.CCCCCCCCCCCCCCCCCCCCCC.DDDDDDDDDDDDDDDDDDDDDD"
+    )
+    assert not stores.service.is_subject_of(stored, ANON)  # a user id of the same string is someone else
+    # And the tombstone is stored, and no store holds the pseudonym any more
+    assert tombstone_key(PSEUDONYMS.tombstone(ANON_PSEUDONYM)) in stores.state.items
+    everything = repr(stores.models.items) + repr(stores.state.items) + repr(stores.cache.values)
+    assert ANON_PSEUDONYM not in everything
+    assert ANON not in everything
+    # And the status names the erasure; repeating it returns the same receipt
+    assert stores.service.anonymous_status(ANON)["erasure"] == {
+        "receiptId": receipt["receiptId"],
+        "status": "pending",
+    }
+    assert stores.service.request_anonymous_erasure(ANON)["receiptId"] == receipt["receiptId"]
+
+
+def test_a_cache_fault_during_an_anonymous_erasure_answers_503_with_the_tombstone_stored(
+    stores: Stores,
+) -> None:
+    # Given a cache that fails / When the holder asks for erasure / Then retry (503)
+    stores.cache.down = True
+    with pytest.raises(CacheNotUpdatedError):
+        stores.service.request_anonymous_erasure(ANON)
+    # And training already leaves the id out (the tombstone came first)
+    assert tombstone_key(PSEUDONYMS.tombstone(ANON_PSEUDONYM)) in stores.state.items

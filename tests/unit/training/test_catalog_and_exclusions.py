@@ -77,10 +77,15 @@ def test_opted_out_users_and_erased_pseudonyms_are_excluded() -> None:
     assert policy.stats() == {"optedOutUsers": 1, "erasureTombstones": 2}
 
 
-def test_an_opt_out_only_applies_to_user_ids() -> None:
-    # Given a string opted out as a user / When it appears as an anonymous id / Then it is kept
-    policy = ExclusionPolicy(frozenset({"x"}), frozenset(), lambda p: p)
-    assert not policy.excluded("x", False)
+def test_an_opt_out_applies_to_the_pseudonym_it_was_made_for_user_or_anonymous() -> None:
+    # Given a user's opt-out and an anonymous visitor's (made with a signed anonymous id): both
+    # are preference rows under the pseudonym, whose namespace (u_ / a_) tells them apart
+    policy = ExclusionPolicy(frozenset({"u_1", "a_2"}), frozenset(), lambda p: p)
+    # When training asks about each / Then both are left out, and nobody else
+    assert policy.excluded("u_1", True)
+    assert policy.excluded("a_2", False)
+    assert not policy.excluded("a_3", False)
+    assert not policy.excluded("u_2", True)
 
 
 def test_scan_records_split_into_opt_outs_and_tombstones() -> None:

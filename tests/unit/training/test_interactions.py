@@ -128,7 +128,26 @@ def test_excluded_visitors_lose_every_event_including_merged_anonymous_ones(
     assert inter.users == ["bob"]
     assert inter.items == ["p3"]
     assert inter.stats["excludedVisitorEvents"] == 2
-    assert sorted(asked) == [("alice", True), ("bob", True)]
+    # (the linked anonymous id is asked about its own events first, before it is merged)
+    assert sorted(asked) == [("a1", False), ("alice", True), ("bob", True)]
+
+
+def test_a_linked_anonymous_id_that_opted_out_loses_its_own_events_not_the_users(
+    make_event: EventFactory,
+) -> None:
+    # Given alice, who browsed anonymously as a1 before logging in on that browser
+    events = [
+        make_event(user=None, anon="a1", product="p1", days_ago=3),
+        make_event(user="alice", anon="a1", product="p2", days_ago=2),
+        make_event(user="alice", product="p3", days_ago=1),
+    ]
+    # When the holder of a1 opted out (or erased it) and alice did not
+    inter = build_interactions(events, start_ts=START, end_ts=END, excluded=lambda v, _u: v == "a1")
+    # Then a1's anonymous event is not merged into alice's history; alice's signed-in ones stay
+    assert inter.users == ["alice"]
+    assert sorted(inter.items) == ["p2", "p3"]
+    assert inter.stats["excludedVisitorEvents"] == 1
+    assert inter.stats["excludedLinkedAnonymousIds"] == 1
 
 
 def test_malformed_events_and_searches_are_counted_not_raised(make_event: EventFactory) -> None:

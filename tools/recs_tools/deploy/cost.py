@@ -180,7 +180,7 @@ class Assumptions:
     # outcome 6, the recommend function's whole-service counts 5, VersionsPublished 1.
     custom_metrics: float = 132.0
     access_log_bytes_per_request: float = 350.0  # one S3 server access log record
-    alarm_metrics: float = 36.0  # metrics watched by template.yaml's alarms
+    alarm_metrics: float = 37.0  # metrics watched by template.yaml's alarms
     composite_alarms: float = 2.0  # template.yaml's burn-rate alarms
     xray_reservoir_per_month: float = SECONDS_PER_MONTH  # 1 trace a second, then 5%
     xray_sampled_share: float = 0.05
@@ -191,7 +191,7 @@ class Assumptions:
     cached_share_of_user_lists: float = 0.2
     cache_minimum_gb: float = 0.1
     ecpu_per_recommend: float = 3.0
-    interface_endpoints: float = 2.0  # Secrets Manager and Firehose (gateway endpoints are free)
+    interface_endpoints: float = 3.0  # Secrets Manager, Firehose, Lambda (gateway endpoints are free)
     availability_zones: float = 2.0
     # With the cache and caller authorization: the subnets' NAT gateways (yours: the stack makes none).
     nat_gb_per_month: float = 1.0  # the issuer's discovery and keys, fetched hourly per container
@@ -524,7 +524,7 @@ def monthly_cost(
             + ecpus / 1e6 * p.valkey_serverless_per_million_ecpu
         )
         endpoint_gb = (t.event_posts * record_bytes) / GB
-        costs["VPC interface endpoints (2)"] = (
+        costs[f"VPC interface endpoints ({a.interface_endpoints:g})"] = (
             a.interface_endpoints * a.availability_zones * HOURS_PER_MONTH * p.interface_endpoint_az_hour
             + endpoint_gb * p.interface_endpoint_gb
         )

@@ -7,9 +7,11 @@ the contract (docs/openapi.json: status code, then the body against the route's 
 
 Run it after the first training run: before it, recommendations answer 503 (no model), and the
 smoke test says so. It writes as a synthetic shopper (``--user-id``, default ``smoke-test-user``,
-and an ``anonId`` of its own): one view event, an opt-in, and an erasure of that shopper (which
-removes what the smoke test wrote). With ``--read-only`` it only reads. One line per check;
-the exit status is 1 when any check failed.
+and an ``anonId`` of its own): one view event, an opt-in, a data export, and an erasure of that
+shopper (which removes what the smoke test wrote, its export included); then, as an anonymous
+visitor with a signed id of its own, an opt-out and an erasure of that id. With ``--read-only`` it
+only reads (issuing a signed anonymous id stores nothing). One line per check; the exit status is
+1 when any check failed.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from urllib.parse import quote, urlencode
 
 from jsonschema import Draft202012Validator
 
+from recs.visitor_ids import VISITOR_HEADER
 from recs_tools.checkout import repo_root
 
 DEFAULT_USER = "smoke-test-user"
@@ -148,11 +151,12 @@ class SmokeRun:
         query: dict[str, str] | None = None,
         body: Any = None,
         extra: Callable[[Any], list[str]] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Reply | None:
         """Call the route, check the answer against the contract (and `extra`), record the outcome."""
         concrete = path or route
         url = self.base_url.rstrip("/") + concrete + (f"?{urlencode(query)}" if query else "")
-        headers = {"authorization": f"Bearer {self.token}"} if self.token else {}
+        headers = {**({"authorization": f"Bearer {self.token}"} if self.token else {}), **(headers or {})}
         try:
             reply = self.transport(method, url, body, headers)
         except OSError as error:
@@ -233,7 +237,28 @@ class SmokeRun:
                 body={"preferences": {"recommendations": True}},
             )
         self.check("privacy status", "GET", "/api/users/{userId}/privacy", 200, path=f"{user_path}/privacy")
+        self._anonymous_visitor()
         if not self.read_only:
+            # Before the erasure below, which deletes the shopper's exports.
+            export = self.check(
+                "export requested", "POST", "/api/users/{userId}/export", 202, path=f"{user_path}/export"
+            )
+            if export is None:
+                self.not_run("export receipt", "GET", "/api/exports/{receiptId}", "no receipt to read")
+            else:
+                export_id = str(export.body["receiptId"])
+                self.check(
+                    "export receipt",
+                    "GET",
+                    "/api/exports/{receiptId}",
+                    200,
+                    path=f"/api/exports/{quote(export_id, safe='')}",
+                    extra=lambda body: (
+                        []
+                        if body["receiptId"] == export_id and body["status"] in ("pending", "ready")
+                        else [f"receipt {body['receiptId']} is {body['status']}"]
+                    ),
+                )
             receipt = self.check(
                 "erasure requested",
                 "POST",
@@ -257,6 +282,66 @@ class SmokeRun:
                     ),
                 )
         return self.outcomes
+
+    def _anonymous_visitor(self) -> None:
+        """An anonymous visitor's rights: a signed id is issued (nothing is stored), an unsigned one
+        is refused naming the header; without --read-only the holder opts out and erases it."""
+        self.check(
+            "an unsigned anonymous id is refused, naming the header",
+            "GET",
+            "/api/visitor/privacy",
+            401,
+            headers={VISITOR_HEADER: self.anon_id},
+            extra=lambda body: (
+                []
+                if VISITOR_HEADER in {e.get("field") for e in body.get("errors", [])}
+                else [f"no error names {VISITOR_HEADER}"]
+            ),
+        )
+        issued = self.check("signed anonymous id issued", "POST", "/api/visitors", 201)
+        if issued is None:
+            for method, route in (
+                ("GET", "/api/visitor/privacy"),
+                *(() if self.read_only else _VISITOR_WRITES),
+            ):
+                self.not_run(f"anonymous {route}", method, route, "no signed anonymous id")
+            return
+        holder = {VISITOR_HEADER: str(issued.body["anonId"])}
+        self.check("anonymous privacy status", "GET", "/api/visitor/privacy", 200, headers=holder)
+        if self.read_only:
+            return
+        self.check(
+            "anonymous opt-out recorded",
+            "PUT",
+            "/api/visitor/preferences",
+            200,
+            headers=holder,
+            body={"preferences": {"recommendations": False}},
+        )
+        receipt = self.check(
+            "anonymous erasure requested", "POST", "/api/visitor/erasure", 202, headers=holder
+        )
+        if receipt is None:
+            self.not_run("anonymous erasure receipt", *_VISITOR_WRITES[-1], "no receipt to read")
+            return
+        receipt_id = str(receipt.body["receiptId"])
+        self.check(
+            "anonymous erasure receipt",
+            "GET",
+            "/api/visitor/erasures/{receiptId}",
+            200,
+            path=f"/api/visitor/erasures/{quote(receipt_id, safe='')}",
+            headers=holder,
+            extra=lambda body: [] if body["receiptId"] == receipt_id else ["another receipt answered"],
+        )
+
+
+#: The anonymous visitor's routes that change something (and the receipt they return).
+_VISITOR_WRITES = (
+    ("PUT", "/api/visitor/preferences"),
+    ("POST", "/api/visitor/erasure"),
+    ("GET", "/api/visitor/erasures/{receiptId}"),
+)
 
 
 def _list_problems(body: dict[str, Any], limit: int, excluded: set[str]) -> list[str]:

@@ -22,7 +22,9 @@ class Profile(Protocol):
     def max_pool_connections(self) -> int: ...
 
 
-def client(service: str, profile: Profile, **overrides: float) -> Any:
+def client(
+    service: str, profile: Profile, *, signature_version: str | None = None, **overrides: float
+) -> Any:
     """A boto3 client with the timeouts and retries of a named profile (`recs.config.common`:
     interactive or batch); `overrides` names a deliberate exception (e.g. no botocore retries
     where the caller retries within its own budget).
@@ -45,5 +47,6 @@ def client(service: str, profile: Profile, **overrides: float) -> Any:
         read_timeout=settings["read_timeout"],
         retries={"mode": "standard", "max_attempts": int(settings["max_attempts"])},
         max_pool_connections=int(settings["max_pool_connections"]),
+        **({"signature_version": signature_version} if signature_version else {}),
     )
     return boto3.client(service, config=config)

@@ -43,3 +43,27 @@ class S3ObjectStore:
                 )
                 deleted += len(chunk)
         return deleted
+
+
+class S3ExportStore(S3ObjectStore):
+    """The export bucket (`recs.ports.ExportObjects`): also whether an object exists, and a
+    presigned GET URL for it. Presigning is local (no request): the URL carries the function
+    role's signature, so the role needs s3:GetObject on the objects."""
+
+    def exists(self, key: str) -> bool:
+        try:
+            with store_faults(self.bucket, missing_key=key):
+                self._client.head_object(Bucket=self.bucket, Key=key)
+        except KeyError:
+            return False
+        return True
+
+    def download_url(self, key: str, expires_in_seconds: int) -> str:
+        with store_faults(self.bucket):
+            url: str = self._client.generate_presigned_url(
+                "get_object",
+                Params={"Bucket": self.bucket, "Key": key},
+                ExpiresIn=expires_in_seconds,
+                HttpMethod="GET",
+            )
+        return url

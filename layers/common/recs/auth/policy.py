@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from recs.auth.caller import Caller, bearer_token, caller_from_claims
 from recs.auth.errors import IssuerUnavailableError, UnauthorizedError
-from recs.errors import ForbiddenError
+from recs.errors import ForbiddenError, NotFoundError
 
 
 class TokenVerifier(Protocol):
@@ -75,13 +75,21 @@ class SubjectPolicy:
         """Allow only `user_id` itself: 401 without a caller, 403 for anyone else."""
         self.require_owner(caller, lambda subject: subject == user_id)
 
-    def require_owner(self, caller: Caller | None, owns: Callable[[str], bool]) -> None:
-        """Allow only a caller for whom ``owns(subject)`` holds (e.g. the subject of a receipt)."""
+    def require_owner(
+        self, caller: Caller | None, owns: Callable[[str], bool], *, hide: bool = False
+    ) -> None:
+        """Allow only a caller for whom ``owns(subject)`` holds (e.g. the subject of a receipt).
+
+        With `hide`, anyone else is told the thing does not exist (404 instead of 403), so that
+        a guessed or leaked id does not reveal that it is someone's.
+        """
         if not self.enabled:
             return
         if caller is None:
             raise UnauthorizedError("a bearer token of the shop's identity provider is required")
         if not owns(caller.subject):
+            if hide:
+                raise NotFoundError("no such receipt")
             raise ForbiddenError("the token does not belong to this user")
 
     def bearer_caller(self, headers: Mapping[str, str] | None) -> Caller:

@@ -54,3 +54,26 @@ class ErasureReceipt(BaseModel):
     requestedAt: str
     completedAt: str | None = None
     removed: dict[str, int] = Field(description="What was removed, by kind.")
+
+
+class ExportReceipt(BaseModel):
+    receiptId: str
+    status: str = Field(
+        description="pending (being written), ready (download it), failed (request a new export) "
+        "or expired (its lifetime is over: 410)."
+    )
+    requestedAt: str
+    expiresAt: str = Field(description="When the export is deleted (the bucket's lifecycle rule).")
+    completedAt: str | None = None
+    url: str | None = Field(
+        default=None, description="When ready: a presigned GET URL of the export (JSON), valid briefly."
+    )
+    urlExpiresAt: str | None = Field(default=None, description="When `url` stops working.")
+
+
+class AnonymousId(BaseModel):
+    anonId: str = Field(
+        description="A signed anonymous id (`v1.<id>.<signature>`): send it as `anonId` with events and "
+        "recommendation requests, and in the `X-Recs-Visitor` header to the `/api/visitor/...` routes. "
+        "A secret of its holder: never put it in a path or a log."
+    )

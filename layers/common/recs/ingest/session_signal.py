@@ -81,7 +81,7 @@ class Admission:
     now: datetime
     #: Events left out because one of their visitors reached the cap this hour.
     over_cap: int = 0
-    #: The rows read (visitor -> row or None), and the users among them who opted out; None: not
+    #: The rows read (visitor -> row or None), and the visitors among them who opted out; None: not
     #: read yet (the cap is off: `write` reads after delivery).
     rows: Mapping[str, dict[str, Any] | None] | None = None
     opted_out: frozenset[str] = frozenset()
@@ -190,9 +190,10 @@ class SessionSignal:
     def _read(
         self, relevant: Sequence[LakeRecord], counted: Sequence[str]
     ) -> tuple[dict[str, dict[str, Any] | None], frozenset[str]]:
-        """The rows of the visitors of `relevant` and of `counted`, and the users of `relevant`
-        who opted out; preferences and rows in one round trip."""
-        users = list(dict.fromkeys(e["userId"] for e in relevant if "userId" in e))
+        """The rows of the visitors of `relevant` and of `counted`, and the visitors of `relevant`
+        who opted out (users, and anonymous ids whose holder opted out with the signed id);
+        preferences and rows in one round trip."""
+        users = list(dict.fromkeys(v for e in relevant for v in _visitors_of(e)))
         visitors = list(dict.fromkeys([*(v for e in relevant for v in _visitors_of(e)), *counted]))
         if not visitors:
             return {}, frozenset()
@@ -234,7 +235,7 @@ class SessionSignal:
         entries: dict[str, list[Recent]] = defaultdict(list)
         skipped = 0
         for event in relevant:
-            if event.get("userId") in admission.opted_out:
+            if any(visitor in admission.opted_out for visitor in _visitors_of(event)):
                 skipped += 1
                 continue
             entry = (event["productId"], event["eventType"].value, iso(event["timestamp"]))

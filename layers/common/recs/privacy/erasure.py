@@ -20,6 +20,7 @@ from typing import Protocol
 
 from recs.errors import StoreUnavailableError
 from recs.ports import Cache, KeyValueTable
+from recs.privacy.exports import ExportErasure
 from recs.privacy.receipts import Removed
 from recs.store_layout import (
     LISTS_TABLES_PK,
@@ -49,12 +50,14 @@ class LiveData:
         state_table: KeyValueTable,
         cache: CountingCache,
         lists_table: Callable[[str], KeyValueTable] | None = None,
+        exports: ExportErasure | None = None,
     ) -> None:
         self._models = model_table
         self._state = state_table
         self._cache = cache
         #: Opens a registered per-version table by name (None: this function never reaches one).
         self._open_lists_table = lists_table
+        self._exports = exports
 
     def _personal_tables(self) -> list[tuple[KeyValueTable, bool]]:
         """The model table and every registered per-version table, each with whether it may be
@@ -96,8 +99,13 @@ class LiveData:
         return removed
 
     def erase_user(self, user: str) -> Removed:
-        """Everything keyed by a user's pseudonym: lists, purchases, preference, session."""
+        """Everything keyed by a user's pseudonym: lists, purchases, preference, session, and their
+        data exports (objects and receipts)."""
         removed = self.drop_personal_lists(user)
+        if self._exports is not None:
+            exports = self._exports.erase(user)
+            removed.export_objects += exports.objects
+            removed.state_rows += exports.rows
         removed.state_rows += self._delete_existing(self._state, [preference_key(user)])
         removed.cache_keys += self._cache.delete([optout_cache_key(user)])
         # Every other version's cached copy too, including the "absent" markers serving keeps for
@@ -106,10 +114,11 @@ class LiveData:
         return removed
 
     def erase_anonymous(self, visitor: str) -> Removed:
-        """An anonymous visitor's session signal (the only live row keyed by an anonymous id)."""
-        removed = Removed()
-        removed.state_rows += self._delete_existing(self._state, [session_key(visitor)])
-        removed.cache_keys += self._cache.delete([session_cache_key(visitor)])
+        """An anonymous visitor's live data: their session signal, their preference (an opt-out
+        made with a signed anonymous id) and any list a run published under the pseudonym."""
+        removed = self.drop_personal_lists(visitor)
+        removed.state_rows += self._delete_existing(self._state, [preference_key(visitor)])
+        removed.cache_keys += self._cache.delete([optout_cache_key(visitor)])
         return removed
 
     @staticmethod

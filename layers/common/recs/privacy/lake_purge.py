@@ -6,8 +6,17 @@ same encoding, with every line that names an erased user or anonymous id removed
 other line kept byte for byte; an object left empty is deleted. The bucket has no versioning
 (template.yaml), so the old contents are gone once the object is replaced.
 
+A record of a user who is not erased that carries an erased anonymous id (a login on a browser
+whose anonymous id was erased by its holder, or a shared browser of an erased user) is that
+user's, not the anonymous visitor's: it is kept, rewritten without its ``anonId`` (compact JSON,
+like ingest writes it), so no erasure removes another person's events and the erased id is gone.
+
 Two passes, because an erased user's anonymous ids are only known from the lake itself (an
 event carrying both ids links them): the first finds those links, the second rewrites.
+
+The data export (`recs.privacy.export_job`) reads the lake the same way: its visitor set holds
+the one user being exported (and, after the first pass, their linked anonymous ids), and
+`LakePurge.records` yields their records instead of removing them.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from recs.ports import ObjectStore
 from recs.privacy.visitors import ErasedVisitors
@@ -33,6 +43,8 @@ class LakeRewrite:
     objects_rewritten: int = 0
     objects_deleted: int = 0
     records_removed: int = 0
+    #: Records of users who are not erased, kept without their erased anonymous id.
+    anonymous_ids_detached: int = 0
     #: Removed records per erased visitor (the user id when it is erased, else the anonymous id);
     #: held in memory only, to attribute counts to receipts.
     removed_by_visitor: Counter[str] = field(default_factory=Counter)
@@ -70,6 +82,15 @@ def iter_objects(
         while pending:
             done_key, future = pending.popleft()
             yield done_key, future.result()
+
+
+def parse_record(line: bytes) -> dict[str, Any] | None:
+    """A lake line as a JSON object, or None when it is not one."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def _ids(line: bytes) -> tuple[str | None, str | None]:
@@ -116,6 +137,23 @@ class LakePurge:
                         links.setdefault(anon, user)
         return links
 
+    def records(self, keys: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """Every readable record whose user or anonymous id is in the set, in key order (the
+        export's reader; nothing is changed)."""
+        for _, data in iter_objects(self._lake, keys, self._prefetch):
+            text, _ = decode(data)
+            wanted = self._erased.erased_in_bytes(text)
+            if not wanted:
+                continue
+            for line in text.splitlines():
+                if not any(token in line for token in wanted):
+                    continue
+                record = parse_record(line)
+                if record is not None and (
+                    record.get("userId") in self._erased or record.get("anonId") in self._erased
+                ):
+                    yield record
+
     def rewrite(self, keys: Sequence[str]) -> LakeRewrite:
         """Remove every record naming an erased visitor; returns what was removed."""
         outcome = LakeRewrite()
@@ -130,6 +168,13 @@ class LakePurge:
                 if not any(token in line for token in erased):
                     kept.append(line)
                     continue
+                detached = self._without_erased_anonymous_id(line)
+                if detached is not None:
+                    anonymous, rewritten = detached
+                    kept.append(rewritten)
+                    outcome.anonymous_ids_detached += 1
+                    outcome.objects_by_visitor.setdefault(anonymous, set()).add(key)
+                    continue
                 visitor = self._visitor_of(line, erased)
                 outcome.records_removed += 1
                 outcome.removed_by_visitor[visitor] += 1
@@ -141,6 +186,20 @@ class LakePurge:
                 self._lake.delete([key])
                 outcome.objects_deleted += 1
         return outcome
+
+    def _without_erased_anonymous_id(self, line: bytes) -> tuple[str, bytes] | None:
+        """(the erased anonymous id, the line without it) when the line is a record of a user who
+        is not erased and its only erased id is its ``anonId``; None otherwise (remove the line)."""
+        record = parse_record(line)
+        if record is None:
+            return None
+        user, anonymous = record.get("userId"), record.pop("anonId", None)
+        if not isinstance(user, str) or user in self._erased or anonymous not in self._erased:
+            return None
+        rewritten = json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode()
+        if self._erased.erased_in_bytes(rewritten):
+            return None  # an erased id in another field too: the record goes
+        return str(anonymous), rewritten + (b"\n" if line.endswith(b"\n") else b"")
 
     def _visitor_of(self, line: bytes, erased: set[bytes]) -> str:
         """Whose record a removed line is: its user when erased, else its anonymous id."""

@@ -68,6 +68,8 @@ class PurgeReport:
     lake_objects_rewritten: int = 0
     lake_objects_deleted: int = 0
     lake_records_removed: int = 0
+    #: Records of users who are not erased, kept without an erased anonymous id.
+    lake_anonymous_ids_detached: int = 0
     linked_anonymous_ids: int = 0
     artifact_objects_rewritten: int = 0
     prepared_day_files_deleted: int = 0
@@ -80,6 +82,7 @@ class PurgeReport:
         self.lake_objects_rewritten = rewrite.objects_rewritten
         self.lake_objects_deleted = rewrite.objects_deleted
         self.lake_records_removed = rewrite.records_removed
+        self.lake_anonymous_ids_detached = rewrite.anonymous_ids_detached
 
     def as_dict(self) -> dict[str, int]:
         live = self.live.as_dict()
@@ -90,6 +93,7 @@ class PurgeReport:
             "lakeObjectsRewritten": self.lake_objects_rewritten,
             "lakeObjectsDeleted": self.lake_objects_deleted,
             "lakeRecordsRemoved": self.lake_records_removed,
+            "lakeAnonymousIdsDetached": self.lake_anonymous_ids_detached,
             "linkedAnonymousIds": self.linked_anonymous_ids,
             "artifactObjectsRewritten": self.artifact_objects_rewritten,
             "preparedDayFilesDeleted": self.prepared_day_files_deleted,

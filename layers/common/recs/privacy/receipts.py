@@ -42,6 +42,7 @@ class Removed:
     lake_objects: int = 0
     artifact_objects: int = 0
     linked_anonymous_ids: int = 0
+    export_objects: int = 0
 
     _NAMES = (
         ("model_rows", "modelRows"),
@@ -51,6 +52,7 @@ class Removed:
         ("lake_objects", "lakeObjects"),
         ("artifact_objects", "artifactObjects"),
         ("linked_anonymous_ids", "linkedAnonymousIds"),
+        ("export_objects", "exportObjects"),
     )
 
     def add(self, other: Removed) -> Removed:

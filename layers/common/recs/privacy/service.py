@@ -3,6 +3,10 @@
 - **Preference** (opt-out / opt-in): the ``USER#<pseudonym>``/``PREF`` row, written through to
   the cache flag serving reads on every request; an opt-out also removes the user's stored and
   cached personal lists and their session signal.
+- **Anonymous visitors** have the same two rights for their signed anonymous id
+  (`recs.visitor_ids`; the route checks the signature): the same rows under the anonymous
+  pseudonym. An anonymous erasure erases that id only: events it shares with a signed-in user
+  (a login on that browser) stay theirs, without the anonymous id (`recs.privacy.lake_purge`).
 - **Erasure**: a tombstone first (training never uses the shopper's events again, whatever
   happens next), a receipt, then everything keyed by the user's pseudonym (and by the anonymous
   ids the caller names) is removed from the model table, the state table and the cache. The
@@ -64,7 +68,13 @@ class PrivacyService:
         CacheNotUpdatedError
             Stored, but the cache flag or the cached lists could not be updated (503; retry).
         """
-        user = self._pseudonyms.user(user_id)
+        return self._set_preference(self._pseudonyms.user(user_id), recommendations)
+
+    def set_anonymous_preference(self, anon_id: str, recommendations: bool) -> dict[str, Any]:
+        """`set_preference` for an anonymous id (its holder proved it with the signature)."""
+        return self._set_preference(self._pseudonyms.anon(anon_id), recommendations)
+
+    def _set_preference(self, user: str, recommendations: bool) -> dict[str, Any]:
         now = iso(self._clock())
         faults = self._cache.errors
         pk, sk = preference_key(user)
@@ -82,7 +92,13 @@ class PrivacyService:
 
     def status(self, user_id: str) -> dict[str, Any]:
         """The user's preference and their latest erasure, if any."""
-        user = self._pseudonyms.user(user_id)
+        return self._status(self._pseudonyms.user(user_id))
+
+    def anonymous_status(self, anon_id: str) -> dict[str, Any]:
+        """`status` of an anonymous id."""
+        return self._status(self._pseudonyms.anon(anon_id))
+
+    def _status(self, user: str) -> dict[str, Any]:
         preference, tombstone = self._state.get_many(
             [preference_key(user), tombstone_key(self._pseudonyms.tombstone(user))]
         )
@@ -135,6 +151,29 @@ class PrivacyService:
         self._require_cache_updated(faults, f"erasure {receipt.receipt_id} is recorded")
         return receipt.public()
 
+    def request_anonymous_erasure(self, anon_id: str) -> dict[str, Any]:
+        """Erase an anonymous id: its tombstone, a receipt (whose subject it is), its preference
+        and session signal at once; the purge removes its lake records and artifacts.
+
+        Nothing of a signed-in user is erased here: training leaves out the id's own anonymous
+        events even where a login linked it to a user, and the purge removes the id from the
+        user's events instead of removing those events.
+
+        Raises as `request_erasure`.
+        """
+        visitor = self._pseudonyms.anon(anon_id)
+        subject = self._pseudonyms.tombstone(visitor)
+        now = iso(self._clock())
+        faults = self._cache.errors
+        receipt = self._receipts.pending_for(subject) or Receipt(new_receipt_id(), subject, now)
+        pk, sk = tombstone_key(subject)
+        self._state.put({"pk": pk, "sk": sk, "receiptId": receipt.receipt_id, "erasedAt": now})
+        self._receipts.open(receipt)
+        receipt.removed.add(self._live.erase_anonymous(visitor))
+        self._receipts.save(receipt)
+        self._require_cache_updated(faults, f"erasure {receipt.receipt_id} is recorded")
+        return receipt.public()
+
     def receipt(self, receipt_id: str) -> Receipt:
         receipt = self._receipts.get(receipt_id)
         if receipt is None:
@@ -144,6 +183,11 @@ class PrivacyService:
     def is_subject_of(self, receipt: Receipt, user_id: str) -> bool:
         """True when `user_id` is the shopper the receipt erased (compared by tombstone)."""
         tombstone = self._pseudonyms.tombstone(self._pseudonyms.user(user_id))
+        return hmac.compare_digest(tombstone, receipt.subject)
+
+    def is_anonymous_subject_of(self, receipt: Receipt, anon_id: str) -> bool:
+        """True when the receipt erased this anonymous id (compared by tombstone)."""
+        tombstone = self._pseudonyms.tombstone(self._pseudonyms.anon(anon_id))
         return hmac.compare_digest(tombstone, receipt.subject)
 
     def _require_cache_updated(self, faults_before: int, done: str) -> None:

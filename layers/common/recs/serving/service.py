@@ -349,7 +349,9 @@ class _Plan:
         uses_user = Source.USER in chain or (
             Source.SIMILAR in chain and options.rerank_weight > 0 and query.productId is not None
         )
-        self._optout = Want.optout(user) if user else None
+        # Either id's opt-out (a user's, or one made with a signed anonymous id by the holder of
+        # this browser's id) makes the request non-personal: privacy first.
+        self._optouts = [Want.optout(v) for v in (user, anon) if v]
         # A delta version's users' rows fall back to its base's (`base_version`, the pointer's
         # `baseVersion`): one more key each, in the same fetch.
         self._user_list = (
@@ -432,7 +434,7 @@ class _Plan:
         return (self.query.productId,) if self.query.productId else ()
 
     def first_wants(self) -> list[Want]:
-        personal = [self._optout] if self._optout else []
+        personal = list(self._optouts)
         for row in (self._user_list, self._purchases):
             if row is not None:
                 personal.extend(row.wants())
@@ -446,10 +448,10 @@ class _Plan:
 
     def apply_first(self, fetched: Fetched) -> bool:
         """Take in the first fetch; returns whether the user opted out."""
-        opted_out = False
-        if self._optout is not None:
-            # An unreadable preference counts as an opt-out: privacy first.
-            opted_out = fetched.get(self._optout) is True or self._optout.cache_key in fetched.failed
+        # An unreadable preference counts as an opt-out: privacy first.
+        opted_out = any(
+            fetched.get(want) is True or want.cache_key in fetched.failed for want in self._optouts
+        )
         if opted_out:
             # Nothing personal is used, not even to re-rank or to filter.
             self.chain = [s for s in self.chain if s not in PERSONAL_SOURCES]

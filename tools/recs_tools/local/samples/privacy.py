@@ -4,12 +4,54 @@ from __future__ import annotations
 
 from typing import Any
 
+from recs.pseudonyms import Pseudonymizer
+from recs.visitor_ids import SIGNING_LABEL, VISITOR_HEADER, VisitorIds
 from recs_tools.local.samples.common import FIXED_EPOCH_MS, api_event
+from recs_tools.local.stack import LOCAL_PSEUDONYM_KEY
 
 PREFS_ROUTE = "/api/users/{userId}/preferences"
 ERASURE_ROUTE = "/api/users/{userId}/erasure"
 RECEIPT_ROUTE = "/api/erasures/{receiptId}"
+EXPORT_ROUTE = "/api/users/{userId}/export"
+EXPORT_RECEIPT_ROUTE = "/api/exports/{receiptId}"
 SAMPLE_RECEIPT_ID = "0123456789abcdef0123456789abcdef"
+VISITOR_RECEIPT_ROUTE = "/api/visitor/erasures/{receiptId}"
+
+
+def sample_visitor_id() -> str:
+    """A signed anonymous id as the local stack issues it (its key is the local-only pseudonym
+    key; a deployed stack refuses it), with fixed randomness so that the samples do not change."""
+    key = Pseudonymizer(LOCAL_PSEUDONYM_KEY.encode()).derived_key(SIGNING_LABEL)
+    return VisitorIds(lambda: key, token_bytes=lambda n: bytes(range(n))).issue()
+
+
+def _visitor_samples() -> dict[str, dict[str, Any]]:
+    holder = {VISITOR_HEADER: sample_visitor_id()}
+    good = sample_visitor_id()
+    forged = {VISITOR_HEADER: good[:-1] + ("A" if good[-1] != "A" else "B")}
+    opt_out = {"preferences": {"recommendations": False}}
+    return {
+        "privacy_visitor_id": api_event("POST", "/api/visitors", "/api/visitors"),
+        "privacy_visitor_opt_out": api_event(
+            "PUT", "/api/visitor/preferences", "/api/visitor/preferences", body=opt_out, headers=holder
+        ),
+        "privacy_visitor_opt_out_forged": api_event(
+            "PUT", "/api/visitor/preferences", "/api/visitor/preferences", body=opt_out, headers=forged
+        ),
+        "privacy_visitor_status": api_event(
+            "GET", "/api/visitor/privacy", "/api/visitor/privacy", headers=holder
+        ),
+        "privacy_visitor_erasure": api_event(
+            "POST", "/api/visitor/erasure", "/api/visitor/erasure", headers=holder
+        ),
+        "privacy_visitor_erasure_receipt": api_event(
+            "GET",
+            f"/api/visitor/erasures/{SAMPLE_RECEIPT_ID}",
+            VISITOR_RECEIPT_ROUTE,
+            path_parameters={"receiptId": SAMPLE_RECEIPT_ID},
+            headers=holder,
+        ),
+    }
 
 
 def _as_caller(event: dict[str, Any], subject: str) -> dict[str, Any]:
@@ -96,6 +138,19 @@ def samples() -> dict[str, dict[str, Any]]:
             ),
             "user_000001",
         ),
+        "privacy_export": api_event(
+            "POST", "/api/users/user_000001/export", EXPORT_ROUTE, path_parameters=user
+        ),
+        "privacy_export_receipt": api_event(
+            "GET",
+            f"/api/exports/{SAMPLE_RECEIPT_ID}",
+            EXPORT_RECEIPT_ROUTE,
+            path_parameters={"receiptId": SAMPLE_RECEIPT_ID},
+        ),
+        # What the privacy function sends the export function (asynchronously): the receipt only.
+        "privacy_export_job": {"receiptId": SAMPLE_RECEIPT_ID},
         # The purge step of the training workflow (PurgeFunction), as Step Functions invokes it.
         "privacy_purge": {"step": "purge", "executionName": "sample-execution"},
+        # An anonymous visitor's rights: the signed anonymous id in X-Recs-Visitor.
+        **_visitor_samples(),
     }

@@ -250,7 +250,8 @@ class InteractionBuilder:
             The window, epoch seconds.
         excluded
             ``excluded(visitor_id, is_user)``: True for visitors whose events must not be used
-            (opted out, erased). Called once per distinct visitor after identities are merged.
+            (opted out, erased). Called once per distinct visitor after identities are merged,
+            and before that once per linked anonymous id, whose own anonymous events it decides.
         known_product
             ``known_product(product_id)``: False for products whose events must not be used (not in
             the shop's catalog export, `Catalog.known`); called once per distinct product. None
@@ -281,6 +282,10 @@ class InteractionBuilder:
             keep &= ~unknown_at
             del unknown_at
 
+        own_excluded, linked_excluded = self._excluded_linked_anonymous(keep, excluded)
+        excluded_events = int(np.count_nonzero(own_excluded))
+        keep &= ~own_excluded
+        del own_excluded
         visitor = self._merged_visitors()
         self._visitor = array("i")
         n_users_raw = len(self._user_index)
@@ -297,7 +302,7 @@ class InteractionBuilder:
         dropped_visitor = np.zeros(len(names), dtype=np.bool_)
         dropped_visitor[present[drop]] = True
         dropped = dropped_visitor[visitor]
-        excluded_events = int(np.count_nonzero(keep & dropped))
+        excluded_events += int(np.count_nonzero(keep & dropped))
         keep &= ~dropped
         del dropped
 
@@ -330,6 +335,7 @@ class InteractionBuilder:
                 "outsideWindow": outside,
                 "unknownProductEvents": unknown_events,
                 "excludedVisitors": int(drop.sum()),
+                "excludedLinkedAnonymousIds": linked_excluded,
                 "excludedVisitorEvents": excluded_events,
                 "anonymousMerged": int(self._linked_anonymous().size),
                 "interactions": int(np.count_nonzero(keep)),
@@ -338,6 +344,33 @@ class InteractionBuilder:
                 "items": len(items),
             },
         )
+
+    def _excluded_linked_anonymous(
+        self, keep: npt.NDArray[np.bool_], excluded: Callable[[str, bool], bool]
+    ) -> tuple[npt.NDArray[np.bool_], int]:
+        """The anonymous events (no user id) of linked anonymous ids that are themselves excluded,
+        and how many such ids there are.
+
+        A login merges an anonymous id's history into the user's, so the merged visitor is the
+        user; but the holder of the anonymous id may have opted out or erased it (a signed
+        anonymous id's rights): its own anonymous events stay out whatever the user chose. The
+        user's signed-in events are the user's and follow the user's choice alone.
+        """
+        own = np.zeros(keep.size, dtype=np.bool_)
+        linked = self._linked_anonymous()
+        if not linked.size:
+            return own, 0
+        anon_names = _invert(self._anon_index)
+        out = np.zeros(len(anon_names), dtype=np.bool_)
+        for index in linked.tolist():
+            out[index] = excluded(anon_names[index], False)
+        if not out.any():
+            return own, 0
+        raw = np.frombuffer(self._visitor, dtype=np.int32)
+        anonymous = raw < 0
+        own[anonymous] = out[-raw[anonymous] - 1]
+        own &= keep
+        return own, int(out.sum())
 
     def _linked_anonymous(self) -> npt.NDArray[np.int32]:
         return np.unique(np.frombuffer(self._link_anon, dtype=np.int32))

@@ -1,7 +1,8 @@
 """Who training must leave out: users who opted out, and every erased pseudonym.
 
 Opt-outs are the preference rows privacy writes (``USER#<pseudonym>``/``PREF`` with
-``recommendations`` false). Erasures are tombstones: privacy stores
+``recommendations`` false), for user pseudonyms and for anonymous ones (an opt-out made with a
+signed anonymous id, `recs.visitor_ids`). Erasures are tombstones: privacy stores
 ``Pseudonymizer.tombstone(pseudonym)`` (``recs.store_layout.tombstone_key``) for each erased
 pseudonym, so an erased shopper is recognised in data that still holds the pseudonym without
 any store keeping the pseudonym itself. `ExclusionPolicy.is_erased` is the seam the privacy
@@ -39,8 +40,11 @@ class ExclusionPolicy:
         return bool(self.tombstones) and self.tombstone_of(pseudonym) in self.tombstones
 
     def excluded(self, visitor: str, is_user: bool) -> bool:
-        """The `InteractionBuilder.build` predicate: opted-out users and erased visitors."""
-        return (is_user and visitor in self.opted_out) or self.is_erased(visitor)
+        """The `InteractionBuilder.build` predicate: opted-out visitors (users, and anonymous ids
+        whose holder opted out with the signed id: both are preference rows under the pseudonym)
+        and erased visitors. `is_user` is not needed: the pseudonym's namespace tells them apart."""
+        del is_user
+        return visitor in self.opted_out or self.is_erased(visitor)
 
     def stats(self) -> dict[str, int]:
         return {"optedOutUsers": len(self.opted_out), "erasureTombstones": len(self.tombstones)}

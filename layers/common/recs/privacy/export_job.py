@@ -1,0 +1,217 @@
+"""The export job: everything stored about one user, as one JSON document in the export bucket.
+
+The document holds, for the receipt's owner (known by pseudonym):
+
+- ``preferences``: the recommendations preference (opt-out) and when it was set;
+- ``session``: the live session signal (recent products), when there is one;
+- ``lists``: the current model version's personal list with each item's score and reason, and
+  the purchases the version holds for them (a delta version's missing rows are its base's, as
+  serving reads them);
+- ``events``: every lake record under their user pseudonym or an anonymous id linked to it (an
+  event carrying both ids links them), with its fields as stored. An anonymous id also seen
+  with another user (a shared browser) is named, but its anonymous events are left out: they
+  may be the other person's.
+
+The lake is read by the erasure purge's reader (`recs.privacy.lake_purge`), in two passes for
+the same reason: the linked anonymous ids are only known from the lake itself.
+
+Erasure may run meanwhile. It writes its tombstone before it deletes a user's exports, so the
+job checks for the tombstone after writing: if it is there, the job deletes what it wrote (the
+purge's erasure of the live stores deletes any export left behind too).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from recs.errors import StoreUnavailableError
+from recs.ports import ExportObjects, KeyValueTable, ObjectStore
+from recs.privacy.exports import ExportBook, ExportReceipt, ExportStatus, object_key_of
+from recs.privacy.lake_purge import PREFETCH, LakePurge
+from recs.privacy.visitors import ErasedVisitors
+from recs.pseudonyms import Pseudonyms
+from recs.serving.repository import Pointer
+from recs.store_layout import (
+    POINTER_KEY,
+    decode_items,
+    decode_session_items,
+    iso,
+    preference_key,
+    purchased_pk,
+    session_key,
+    tombstone_key,
+    user_pk,
+    version_sk,
+)
+
+_log = logging.getLogger(__name__)
+
+#: The document's format (a reader checks it before reading the rest).
+EXPORT_FORMAT = "recs-export/1"
+
+
+@dataclass
+class LakeEvents:
+    """What the lake holds of one user."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    linked: list[str] = field(default_factory=list)
+    #: Linked anonymous ids also seen with another user: their anonymous events are left out.
+    shared: list[str] = field(default_factory=list)
+
+
+def events_of(user: str, anonymous: Iterable[str], records: Iterable[dict[str, Any]]) -> LakeEvents:
+    """The user's records from the lake records naming them or their linked anonymous ids."""
+    linked = set(anonymous)
+    own: list[dict[str, Any]] = []
+    anonymous_only: list[dict[str, Any]] = []
+    shared: set[str] = set()
+    for record in records:
+        record_user, record_anon = record.get("userId"), record.get("anonId")
+        if record_user == user:
+            own.append(record)
+        elif record_anon in linked and record_user:
+            shared.add(str(record_anon))  # the same browser, signed in as someone else
+        elif record_anon in linked:
+            anonymous_only.append(record)
+    kept = own + [r for r in anonymous_only if r.get("anonId") not in shared]
+    kept.sort(key=lambda r: (str(r.get("timestamp", "")), str(r.get("eventId", ""))))
+    return LakeEvents(kept, sorted(linked), sorted(shared))
+
+
+@dataclass
+class ExportDeps:
+    book: ExportBook
+    state_table: KeyValueTable
+    model_table: KeyValueTable
+    lake: ObjectStore
+    lake_prefix: str
+    objects: ExportObjects
+    pseudonyms: Pseudonyms
+    clock: Callable[[], datetime]
+    prefetch: int = PREFETCH
+
+
+@dataclass(frozen=True)
+class ExportOutcome:
+    """Counts only (the job's logs and metrics carry no pseudonym)."""
+
+    status: str
+    events: int = 0
+    linked_anonymous_ids: int = 0
+    list_items: int = 0
+    bytes_written: int = 0
+
+
+class ExportJob:
+    def __init__(self, deps: ExportDeps) -> None:
+        self._deps = deps
+
+    def run(self, receipt_id: str) -> ExportOutcome:
+        """Export the receipt's owner; a receipt that is gone (erased) or no longer pending is
+        left alone, so Lambda's retries of an asynchronous invocation do no harm.
+
+        Raises
+        ------
+        StoreUnavailableError
+            A store failed: the receipt stays pending and Lambda retries the invocation.
+        """
+        deps = self._deps
+        receipt = deps.book.get(receipt_id)
+        if receipt is None:
+            return ExportOutcome("gone")
+        if receipt.status is not ExportStatus.PENDING:
+            return ExportOutcome(receipt.status.value)
+        try:
+            document, outcome = self.document(receipt)
+        except StoreUnavailableError:
+            raise
+        except Exception:
+            receipt.status, receipt.failure = ExportStatus.FAILED, "error"
+            deps.book.save(receipt)
+            raise
+        data = json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
+        key = object_key_of(receipt)
+        deps.objects.put(key, data, "application/json")
+        receipt.status, receipt.completed_at, receipt.object_key = ExportStatus.READY, iso(deps.clock()), key
+        deps.book.save(receipt)
+        if self._erased(receipt.owner):
+            # Erased while the job ran: what was just written goes too.
+            deps.objects.delete([key])
+            deps.book.forget_user(receipt.owner)
+            return ExportOutcome("erased")
+        return ExportOutcome(
+            "ready", outcome.events, outcome.linked_anonymous_ids, outcome.list_items, len(data)
+        )
+
+    def document(self, receipt: ExportReceipt) -> tuple[dict[str, Any], ExportOutcome]:
+        deps = self._deps
+        user = receipt.owner
+        preference, session = deps.state_table.get_many([preference_key(user), session_key(user)])
+        lists = self._lists(user)
+        events = self._events(user)
+        document = {
+            "format": EXPORT_FORMAT,
+            "receiptId": receipt.receipt_id,
+            "requestedAt": receipt.requested_at,
+            "generatedAt": iso(deps.clock()),
+            "subject": {
+                "userPseudonym": user,
+                "linkedAnonymousPseudonyms": events.linked,
+                "sharedAnonymousPseudonyms": events.shared,
+            },
+            "preferences": {
+                "recommendations": not (preference and preference.get("recommendations") is False),
+                "updatedAt": preference.get("updatedAt") if preference else None,
+            },
+            "session": [
+                {"productId": p, "eventType": t, "timestamp": ts}
+                for p, t, ts in (decode_session_items(str(session["d"])) if session else [])
+            ],
+            "lists": lists,
+            "events": events.records,
+        }
+        outcome = ExportOutcome(
+            "ready", len(events.records), len(events.linked), len(lists["personal"]) + len(lists["purchased"])
+        )
+        return document, outcome
+
+    def _lists(self, user: str) -> dict[str, Any]:
+        """The current version's personal rows of the user, as serving would read them."""
+        models = self._deps.model_table
+        row = models.get(*POINTER_KEY)
+        if row is None:
+            return {"modelVersion": None, "personal": [], "purchased": []}
+        pointer = Pointer.from_row(row)
+        versions = [pointer.version] + ([pointer.personal_base] if pointer.personal_base else [])
+
+        def current(pk: str) -> list[tuple[str, float, str | None]]:
+            rows = models.get_many([(pk, version_sk(v)) for v in versions])
+            found = next((r for r in rows if r is not None), None)
+            return decode_items(str(found["d"])) if found else []
+
+        personal = current(user_pk(user))
+        return {
+            "modelVersion": pointer.version,
+            "personal": [{"productId": p, "score": score, "reason": reason} for p, score, reason in personal],
+            "purchased": [{"productId": p, "count": count} for p, count, _ in current(purchased_pk(user))],
+        }
+
+    def _events(self, user: str) -> LakeEvents:
+        deps = self._deps
+        visitors = ErasedVisitors([deps.pseudonyms.tombstone(user)], deps.pseudonyms.tombstone)
+        lake = LakePurge(deps.lake, deps.lake_prefix, visitors, prefetch=deps.prefetch)
+        keys = lake.keys()
+        anonymous = sorted(lake.find_links(keys))
+        for visitor in anonymous:
+            visitors.add(deps.pseudonyms.tombstone(visitor))
+        return events_of(user, anonymous, lake.records(keys))
+
+    def _erased(self, user: str) -> bool:
+        tombstone = self._deps.pseudonyms.tombstone(user)
+        return self._deps.state_table.get(*tombstone_key(tombstone)) is not None
