@@ -21,7 +21,6 @@ import requests
 import time_machine
 
 from recs_tools.local.stack import LocalStack
-from tests.clock import PINNED_NOW
 from tests.integration.privacy.support import (
     export_objects,
     export_receipt,
@@ -128,10 +127,16 @@ def test_the_receipt_answers_410_once_the_export_has_expired(stack: LocalStack) 
 
 
 def test_the_receipt_answers_410_after_the_retention_whatever_s3_still_holds(stack: LocalStack) -> None:
-    # Given a ready export
+    # Given a ready export, to be kept for the retention (ExportRetentionDays, 7 days)
     receipt_id = _ready_export(stack)
-    # When the retention (ExportRetentionDays, 7) has passed
-    with time_machine.travel(PINNED_NOW + timedelta(days=7, minutes=1), tick=True):
+    status, ready = export_receipt(stack, receipt_id)
+    expires_at, requested_at = (
+        datetime.fromisoformat(ready[k].replace("Z", "+00:00")) for k in ("expiresAt", "requestedAt")
+    )
+    assert expires_at - requested_at == timedelta(days=7)
+    # When the retention has passed (from the request: the process clock has ticked on from
+    # PINNED_NOW by however long the tests before this one took)
+    with time_machine.travel(expires_at + timedelta(minutes=1), tick=True):
         status, gone = export_receipt(stack, receipt_id)
     # Then 410 Gone, and the bucket's lifecycle rule is the template's
     assert (status, gone["status"]) == (410, "expired")
