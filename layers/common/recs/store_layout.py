@@ -27,6 +27,11 @@ state table
                                                  of each pseudonym erased (user and linked anonymous ids);
                                                  written by privacy, no ``expiresAt``; training never
                                                  uses the events of a pseudonym whose tombstone exists
+    ``RULES``/``CURRENT``                        every merchandising rule (``d``: JSON list of
+                                                 `recs.rules.model.Rule`; ``rev``: write counter);
+                                                 written by the admin function only, read by serving
+    ``RULES#AUDIT``/``<time>#<rev>#<rule>``      one change of a rule (who, before, after, when), in
+                                                 the same transaction as the change; no ``expiresAt``
 
 artifact bucket (S3)
     ``catalog/products.jsonl``                   the shop's catalog export, one ``{"id", "category",
@@ -154,6 +159,17 @@ PENDING_ERASURES_PK = "ERASURES#PENDING"
 
 #: The purge's lake watermark (state table): lake partitions before the hour it names were swept
 #: for late records of erased visitors (``sweptFrom``: ``YYYY/MM/DD/HH``).
+#: Every merchandising rule, in one row (serving reads it with one GetItem per cache TTL).
+RULES_KEY = ("RULES", "CURRENT")
+#: Audit records of rule changes, by time (a Query on this partition lists them).
+RULES_AUDIT_PK = "RULES#AUDIT"
+
+
+def rule_audit_key(at: datetime, revision: int, rule_id: str) -> tuple[str, str]:
+    """The audit record of the change that made revision `revision` (sorted by time)."""
+    return RULES_AUDIT_PK, f"{iso(at)}#{revision:09d}#{rule_id}"
+
+
 LAKE_SWEEP_KEY = ("PURGE#LAKE", "WATERMARK")
 
 

@@ -18,6 +18,8 @@ class Reason(StrEnum):
     TRENDING = "trending"
     BUY_AGAIN = "buy-again"
     NEW_ARRIVAL = "new-arrival"
+    #: Placed or moved by a merchandising rule (`ruleId` names it; docs/serving.md, Rules).
+    RULE = "rule"
 
 
 class ScoredProduct(BaseModel):
@@ -28,6 +30,9 @@ class ScoredProduct(BaseModel):
         description="Relevance in [0, 1], non-increasing down the list; comparable within one response."
     )
     reason: Reason | None = Field(default=None, description="Why the product is recommended.")
+    ruleId: str | None = Field(
+        default=None, description="With reason `rule`: the merchandising rule that placed or moved it."
+    )
 
 
 class RecommendationList(BaseModel):

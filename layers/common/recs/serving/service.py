@@ -42,6 +42,7 @@ from recs.serving.ranking import (
     session_neighbours,
 )
 from recs.serving.repository import Fetched, Items, ListRepository, Pointer, ReadStats, Recent, Want
+from recs.serving.rules import NO_RULES, ContextRules, RuleCache
 from recs.serving.sources import PERSONAL_SOURCES, Chains, Source
 from recs.store_layout import (
     ALL_CATEGORIES,
@@ -107,6 +108,10 @@ class Outcome:
     identity_unavailable: bool = False
     #: Products of the list that are new arrivals mixed in by `NEW_ARRIVALS_SHARE`.
     new_arrivals: int = 0
+    #: Products of the list a merchandising rule placed or moved.
+    ruled: int = 0
+    #: The rules store could not be read: served with the last rules read (or none).
+    rules_unavailable: bool = False
 
     @property
     def personalized(self) -> bool:
@@ -130,8 +135,10 @@ class RecommendService:
         experiments: Experiments,
         options: ServingOptions,
         new_nonce: Callable[[], str] = random_nonce,
+        rules: RuleCache | None = None,
     ) -> None:
         self._repo = repository
+        self._rules = rules
         self._pseudonyms = pseudonyms
         self._chains = chains
         self._experiments = experiments
@@ -161,6 +168,7 @@ class RecommendService:
         assignment = self._experiments.assign(context, _experiment_subject(query))
         chain = list((assignment.chains if assignment else self._chains).of(context))
         visitor = self._identify(query)
+        ruled = self._rules.for_context(context) if self._rules is not None else NO_RULES
         plan = _Plan(
             version,
             query,
@@ -170,6 +178,7 @@ class RecommendService:
             control.pointer.shop_wide_version,
             control.catalog_version,
             control.pointer.personal_base,
+            ruled,
         )
 
         first = self._repo.fetch(plan.first_wants(), stats)
@@ -182,6 +191,7 @@ class RecommendService:
             excluded=frozenset(
                 {p for p in (query.productId, *query.cartProductIds, *query.excludeProductIds) if p}
                 | control.unavailable
+                | ruled.blocked
             ),
             purchased=frozenset(plan.purchased) if self._options.exclude_purchased else frozenset(),
             categories=frozenset(query.category_filter),
@@ -204,6 +214,15 @@ class RecommendService:
                 filters,
                 Source.NEW_ARRIVALS.value,
             )
+        rule_ids: dict[str, str] = {}
+        if ruled is not NO_RULES and filled.products:
+            filled.products, rule_ids = ruled.apply(
+                filled.products,
+                filters,
+                catalog=plan.catalog,
+                attributes=plan.attributes,
+                limit=query.limit,
+            )
         if not filled.answered:
             if query.category_filter and not stats.store_errors:
                 # Every store answered and none has a list of these categories: the caller's
@@ -224,7 +243,10 @@ class RecommendService:
         # One validation call for the whole response (pydantic-core), not one per product.
         response = RecommendationResponse.model_validate(
             {
-                "products": [{"id": p, "score": s, "reason": r or None} for p, s, r in filled.products],
+                "products": [
+                    {"id": p, "score": s, "reason": r or None, "ruleId": rule_ids.get(p)}
+                    for p, s, r in filled.products
+                ],
                 "modelVersion": version,
                 "generatedAt": control.pointer.generated_at,
                 "source": source,
@@ -243,6 +265,8 @@ class RecommendService:
             sources_used=filled.used,
             identity_unavailable=visitor.unavailable,
             new_arrivals=new_arrivals,
+            ruled=len(rule_ids),
+            rules_unavailable=self._rules is not None and self._rules.unavailable,
         )
 
     def _identify(self, query: RecommendationQuery) -> _Visitor:
@@ -318,6 +342,7 @@ class _Plan:
         shop_wide_version: str | None = None,
         catalog_version: str | None = None,
         base_version: str | None = None,
+        rules: ContextRules = NO_RULES,
     ) -> None:
         self.version = version
         # Popular, trending and the catalog map may come from a newer run than personal lists.
@@ -360,6 +385,7 @@ class _Plan:
         self._sessions = [Want.session(v) for v in (user, anon) if v and wants_session]
         needs_catalog = (
             bool(query.category_filter)
+            or rules.needs_catalog
             or options.diversity_cap(query.effective_context) > 0
             or (
                 Source.CATEGORY_POPULAR in chain
@@ -370,7 +396,9 @@ class _Plan:
         versions = dict.fromkeys(v for v in (self.shop_wide_version, self.catalog_version) if v)
         self._catalogs = [Want.catalog(v) for v in versions] if needs_catalog else []
         # The attribute maps likewise, only for a brand or price filter.
-        self._attribute_maps = [Want.attributes(v) for v in versions] if query.filters_attributes else []
+        self._attribute_maps = (
+            [Want.attributes(v) for v in versions] if query.filters_attributes or rules.needs_attributes else []
+        )
 
     # -- what to read -------------------------------------------------------------------------
     def _version_of(self, pk: str) -> str:
