@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -37,6 +38,8 @@ def fields_of(error: ValidationError) -> dict[str, str]:
     return fields
 
 
+#: A model validator's message that names its field: "<field>: <reason>".
+_NAMED_FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9]*): (.+)$", re.DOTALL)
 _PARAMETER_PLACES = frozenset({"query", "path", "header", "cookie", "body"})
 
 
@@ -59,6 +62,11 @@ def fields_of_request(error: RequestValidationError) -> dict[str, str]:
             reason = (item.get("ctx") or {}).get("error") or "not JSON"
             message = f"is not valid JSON: {reason} at position {item['loc'][-1]}"
         name = ".".join(loc)
+        named = _NAMED_FIELD.match(message)
+        if named and loc in (["body"], []):
+            # A model-level check of the body names its field first ("endsAt: must be after
+            # startsAt"): the field is that one, not the whole body.
+            name, message = named.group(1), named.group(2)
         if loc and not name.strip():
             # A blank JSON key (e.g. {" ": 1}): quoted, so that the caller can see which one.
             name = json.dumps(name)
