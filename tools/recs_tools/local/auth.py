@@ -14,8 +14,8 @@
   is ``awsSigv4`` (the admin routes): 403 ``{"message": "Forbidden"}`` unless the request carries
   a valid SigV4 signature (service ``execute-api``) of a principal it knows (`LOCAL_ADMIN`: the
   local stack has no IAM policies, so knowing the key is being allowed), else the function
-  receives the principal in ``requestContext.authorizer.iam``. `sign_request` signs a request
-  as a client (the ``recs rules`` CLI, tests) does with botocore.
+  receives the principal in ``requestContext.authorizer.iam``
+  (`recs_tools.rules_client` signs requests as any AWS SDK does).
 """
 
 from __future__ import annotations
@@ -359,24 +359,3 @@ def _signature(
     canonical = auth.canonical_request(request)
     return str(auth.signature(auth.string_to_sign(request, canonical), request))
 
-
-def sign_request(
-    method: str,
-    url: str,
-    *,
-    body: bytes = b"",
-    headers: Mapping[str, str] | None = None,
-    region: str,
-    credentials: Any = None,
-) -> dict[str, str]:
-    """The headers of `method url` signed with SigV4 for API Gateway (``execute-api``), as any
-    AWS SDK signs it: with `credentials` (botocore's), or `LOCAL_ADMIN`'s keys by default."""
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials
-
-    if credentials is None:
-        credentials = Credentials(LOCAL_ADMIN.access_key, LOCAL_ADMIN.secret_key)
-    request = AWSRequest(method=method, url=url, data=body, headers=dict(headers or {}))
-    SigV4Auth(credentials, "execute-api", region).add_auth(request)
-    return dict(request.headers.items())
