@@ -69,7 +69,7 @@ def _principal() -> str:
 )
 def list_rules() -> RuleList:
     _principal()
-    return rules.list()
+    return rules.all()
 
 
 @app.get(
@@ -81,7 +81,7 @@ def list_rules() -> RuleList:
 )
 def get_rule(rule_id: RuleIdPath) -> Rule:
     _principal()
-    found = next((rule for rule in rules.list().rules if rule.id == rule_id), None)
+    found = next((rule for rule in rules.all().rules if rule.id == rule_id), None)
     if found is None:
         raise NotFoundError(f"no rule {rule_id}")
     return found

@@ -43,8 +43,12 @@ def test_a_signed_operator_puts_lists_and_removes_a_rule(api: LocalApiServer) ->
     [
         {},
         {"authorization": "Bearer a-shopper-token"},
-        {"authorization": "AWS4-HMAC-SHA256 Credential=AKIAFORGED/20260302/eu-west-1/execute-api/aws4_request, "
-         "SignedHeaders=host;x-amz-date, Signature=00", "x-amz-date": "20260302T120000Z"},
+        {
+            "authorization": "AWS4-HMAC-SHA256 "
+            "Credential=AKIAFORGED/20260302/eu-west-1/execute-api/aws4_request, "
+            "SignedHeaders=host;x-amz-date, Signature=00",
+            "x-amz-date": "20260302T120000Z",
+        },
     ],
     ids=["unsigned", "shopper-token", "forged-signature"],
 )
@@ -95,7 +99,9 @@ def test_the_function_itself_refuses_a_request_without_an_iam_principal(stack: L
         ({"colour": "red"}, "colour"),
     ],
 )
-def test_a_bad_rule_is_refused_naming_the_field(stack: LocalStack, change: dict[str, Any], field: str) -> None:
+def test_a_bad_rule_is_refused_naming_the_field(
+    stack: LocalStack, change: dict[str, Any], field: str
+) -> None:
     # Given a pin rule with one bad value
     body = {key: value for key, value in {**PIN, **change}.items() if value is not None}
     # When it is put
@@ -127,7 +133,10 @@ def test_every_change_is_audited_with_who_what_and_when(stack: LocalStack) -> No
     changes = audit["changes"]
     assert [(c["action"], c["revision"]) for c in changes] == [("delete", 3), ("put", 2), ("put", 1)]
     assert {c["who"] for c in changes} == {ADMIN_IAM["iam"]["userArn"]}
-    assert changes[2]["before"] is None and changes[2]["after"] == first
-    assert changes[1]["before"] == first and changes[1]["after"] == second
-    assert changes[0]["before"] == second and changes[0]["after"] is None
+    assert changes[2]["before"] is None
+    assert changes[2]["after"] == first
+    assert changes[1]["before"] == first
+    assert changes[1]["after"] == second
+    assert changes[0]["before"] == second
+    assert changes[0]["after"] is None
     assert all(c["at"].startswith("2026-03-02T") for c in changes)

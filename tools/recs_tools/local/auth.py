@@ -358,4 +358,3 @@ def _signature(
     auth = SigV4Auth(Credentials(principal.access_key, principal.secret_key), "execute-api", region)
     canonical = auth.canonical_request(request)
     return str(auth.signature(auth.string_to_sign(request, canonical), request))
-

@@ -28,10 +28,9 @@ from urllib.parse import unquote, urlsplit
 
 from recs_tools.local.auth import GatewayIamAuthorizer, GatewayJwtAuthorizer, IamAuthorizerConfig
 from recs_tools.local.gateway_events import build_http_api_event
+from recs_tools.local.stack import REGION
 from recs_tools.local.training_runs import PREFIX as TRAINING_RUNS
 from recs_tools.local.training_runs import TrainingRuns
-
-from recs_tools.local.stack import REGION
 
 if TYPE_CHECKING:  # the stack builds events with this module
     from recs_tools.local.stack import LocalStack

@@ -36,7 +36,9 @@ class DynamoRuleStore:
                 ConsistentRead=True,
             )
         except self._faults as error:
-            raise StoreUnavailableError(f"{self.table_name}: rules not read: {type(error).__name__}") from error
+            raise StoreUnavailableError(
+                f"{self.table_name}: rules not read: {type(error).__name__}"
+            ) from error
         item = response.get("Item")
         if not item:
             return [], 0
@@ -90,9 +92,13 @@ class DynamoRuleStore:
         except self._client_error as error:
             if _lost_race(error.response):
                 return False
-            raise StoreUnavailableError(f"{self.table_name}: rules not written: {_code(error.response)}") from error
+            raise StoreUnavailableError(
+                f"{self.table_name}: rules not written: {_code(error.response)}"
+            ) from error
         except self._faults as error:
-            raise StoreUnavailableError(f"{self.table_name}: rules not written: {type(error).__name__}") from error
+            raise StoreUnavailableError(
+                f"{self.table_name}: rules not written: {type(error).__name__}"
+            ) from error
         return True
 
     def changes(self, limit: int) -> list[RuleChange]:
@@ -105,7 +111,9 @@ class DynamoRuleStore:
                 Limit=limit,
             )
         except self._faults as error:
-            raise StoreUnavailableError(f"{self.table_name}: audit not read: {type(error).__name__}") from error
+            raise StoreUnavailableError(
+                f"{self.table_name}: audit not read: {type(error).__name__}"
+            ) from error
         return [RuleChange.model_validate_json(item["d"]["S"]) for item in response.get("Items", [])]
 
 

@@ -42,7 +42,7 @@ class RuleAdmin:
         self._store = store
         self._clock = clock
 
-    def list(self) -> RuleList:
+    def all(self) -> RuleList:
         rules, revision = self._store.read()
         return RuleList(rules=sorted(rules, key=lambda rule: rule.id), revision=revision)
 

@@ -73,9 +73,7 @@ class ContextRules:
         adjust = [rule for rule in rules if rule.kind in ("boost", "bury")]
         return cls(
             blocked=frozenset(r.productId for r in rules if r.kind == "block" and r.productId),
-            pins=tuple(
-                sorted((r.position or 1, r.productId or "", r.id) for r in rules if r.kind == "pin")
-            ),
+            pins=tuple(sorted((r.position or 1, r.productId or "", r.id) for r in rules if r.kind == "pin")),
             by_product=_combined([(r.productId, r.effective_factor, r.id) for r in adjust if r.productId]),
             by_category=_combined([(r.category, r.effective_factor, r.id) for r in adjust if r.category]),
             by_brand=_combined([(r.brand_key, r.effective_factor, r.id) for r in adjust if r.brand_key]),
@@ -129,7 +127,7 @@ class ContextRules:
     ) -> list[Item]:
         rescored: list[tuple[float, int, Item]] = []
         for rank, (product, score, reason) in enumerate(listed):
-            factor, named = 1.0, None
+            factor, named, strongest = 1.0, None, -1.0
             category = catalog.get(product) if self.by_category else None
             known = attributes.get(product) if self.by_brand else None
             brand = known[BRAND] if known is not None else None
@@ -140,7 +138,8 @@ class ContextRules:
             ):
                 if adjustment is not None:
                     factor *= adjustment[0]
-                    named = named or adjustment[1]
+                    if abs(math.log(adjustment[0])) > strongest:
+                        strongest, named = abs(math.log(adjustment[0])), adjustment[1]
             if named is None:
                 rescored.append((score, rank, (product, score, reason)))
                 continue

@@ -397,7 +397,9 @@ class _Plan:
         self._catalogs = [Want.catalog(v) for v in versions] if needs_catalog else []
         # The attribute maps likewise, only for a brand or price filter.
         self._attribute_maps = (
-            [Want.attributes(v) for v in versions] if query.filters_attributes or rules.needs_attributes else []
+            [Want.attributes(v) for v in versions]
+            if query.filters_attributes or rules.needs_attributes
+            else []
         )
 
     # -- what to read -------------------------------------------------------------------------

@@ -1,0 +1,79 @@
+"""A rule's validation: one target, the fields of its kind, a window that is not empty."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from recs.rules.model import RuleBody, RuleContext
+from recs.serving.query import KNOWN_CONTEXTS
+from tests.clock import PINNED_NOW
+
+WINDOW = {"startsAt": PINNED_NOW, "endsAt": PINNED_NOW + timedelta(days=1)}
+
+
+def body(**fields: Any) -> RuleBody:
+    return RuleBody.model_validate({**WINDOW, **fields})
+
+
+def test_the_rule_contexts_are_the_served_contexts() -> None:
+    assert set(RuleContext.__args__) == set(KNOWN_CONTEXTS)  # type: ignore[attr-defined]
+
+
+def test_boost_and_bury_default_factors_and_brands_match_as_the_catalog_keeps_them() -> None:
+    assert body(kind="boost", category="shoes").effective_factor == 2.0
+    assert body(kind="bury", productId="p1").effective_factor == 0.5
+    assert body(kind="boost", brand="  ACME ", factor=3).brand_key == "acme"
+
+
+def test_a_rule_acts_in_its_contexts_and_inside_its_window_only() -> None:
+    rule = body(kind="block", productId="p1", contexts=["cart"])
+    everywhere = body(kind="block", productId="p1")
+    assert rule.acts_in("cart")
+    assert not rule.acts_in("homepage")
+    assert everywhere.acts_in("homepage")
+    assert rule.active_at(PINNED_NOW)  # startsAt is inclusive
+    assert not rule.active_at(PINNED_NOW + timedelta(days=1))  # endsAt is exclusive
+    assert not rule.active_at(PINNED_NOW - timedelta(seconds=1))
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"kind": "pin", "productId": "p1"}, "position"),
+        ({"kind": "pin", "category": "shoes", "position": 1}, "productId"),
+        ({"kind": "block", "brand": "acme"}, "productId"),
+        ({"kind": "boost", "productId": "p1", "brand": "acme"}, "productId"),
+        ({"kind": "boost"}, "productId"),
+        ({"kind": "boost", "productId": "p1", "factor": 1.0}, "factor"),
+        ({"kind": "bury", "productId": "p1", "factor": 1.5}, "factor"),
+        ({"kind": "block", "productId": "p1", "factor": 0.5}, "factor"),
+        ({"kind": "boost", "productId": "p1", "position": 3}, "position"),
+        ({"kind": "block", "productId": "p1", "endsAt": PINNED_NOW}, "endsAt"),
+        ({"kind": "block", "productId": "p1", "contexts": ["cart", "cart"]}, "contexts"),
+    ],
+)
+def test_an_inconsistent_rule_is_refused_naming_its_field(fields: dict[str, Any], named: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        body(**fields)
+    assert str(raised.value.errors()[0]["msg"]).removeprefix("Value error, ").startswith(f"{named}: ")
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"factor": float("nan")},
+        {"factor": 1000.0},
+        {"position": 101},
+        {"startsAt": PINNED_NOW.replace(tzinfo=None)},
+        {"note": "line\x00break"},
+        {"contexts": ["checkout"]},
+    ],
+)
+def test_out_of_range_values_are_refused(fields: dict[str, Any]) -> None:
+    base = {"kind": "pin", "productId": "p1", "position": 1}
+    with pytest.raises(ValidationError):
+        body(**{**base, **fields})
