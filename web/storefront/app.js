@@ -14,7 +14,9 @@
     "category-popular": "Popular in its category",
     "popular": "Popular in the shop",
     "trending": "Trending now",
-    "buy-again": "Buy it again"
+    "buy-again": "Buy it again",
+    "new-arrival": "New in the shop",
+    "rule": "Featured by the shop"
   };
   var USER_KEY = "storefront:user";
   var CART_KEY = "storefront:cart";
@@ -92,14 +94,17 @@
       meta.textContent = "source " + body.source + " · model " + body.modelVersion +
         (body.variant ? " · variant " + body.variant : "");
       body.products.forEach(function (item) {
+        // A product a merchandising rule placed or moved names the rule (docs/frontend.md).
+        var code = item.ruleId ? item.reason + " " + item.ruleId : item.reason;
         var reason = el("span", { class: "reason", title: "score " + item.score },
-          [REASONS[item.reason] || item.reason, " ", el("code", {}, [item.reason])]);
+          [REASONS[item.reason] || item.reason, " ", el("code", {}, [code])]);
         var li = card(item.id, [reason], function () {
           // The link still navigates; the click is queued first and sent on page hide.
           tracker.clickRecommendation(item.id, body.recommendationId, context);
         });
         li.setAttribute("data-recommendation-id", body.recommendationId);
         li.setAttribute("data-reason", item.reason);
+        if (item.ruleId) li.setAttribute("data-rule-id", item.ruleId);
         list.appendChild(li);
       });
       section.setAttribute("data-loaded", "true");
