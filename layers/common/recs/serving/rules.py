@@ -196,6 +196,10 @@ class RuleCache:
         #: Whether the last read failed (the rules served are the last ones read, or none).
         self.unavailable = False
 
+    def expire(self) -> None:
+        """Read the rules again on the next request, as the first request after the TTL does."""
+        self._fresh_until = -math.inf
+
     def for_context(self, context: str) -> ContextRules:
         if self._reader is None:
             return NO_RULES
