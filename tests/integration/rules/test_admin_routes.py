@@ -140,3 +140,16 @@ def test_every_change_is_audited_with_who_what_and_when(stack: LocalStack) -> No
     assert changes[0]["before"] == second
     assert changes[0]["after"] is None
     assert all(c["at"].startswith("2026-03-02T") for c in changes)
+
+
+def test_a_rules_store_outage_answers_503_with_retry_after(stack: LocalStack) -> None:
+    # Given the admin function's store failing as DynamoDB does when throttled past its retries
+    from recs.adapters.dynamodb_rules import DynamoRuleStore
+    from tests.unit.adapters.test_faults import THROTTLED, FailingClient
+
+    module = stack.function("AdminFunction").module
+    module.rules._store = DynamoRuleStore("state", FailingClient(THROTTLED))
+    # When a rule is put / Then 503 says to retry, and nothing half-happened
+    status, answer = admin(stack, "PUT", "/api/admin/rules/spring-pin", PIN)
+    assert status == 503
+    assert "retry" in answer["message"]
