@@ -57,8 +57,13 @@ class SignedAdminRequests(requests.auth.AuthBase):
         if not urlsplit(url).path.startswith(ADMIN_PREFIX):
             return request
         body = request.body or b""
-        data = body.encode() if isinstance(body, str) else bytes(body)
-        kept = {k: v for k, v in request.headers.items() if k.lower() == "content-type"}
+        # schemathesis hands requests bodies already encoded (bytes) or as text, never a stream.
+        data = body.encode() if isinstance(body, str) else body if isinstance(body, bytes) else b""
+        kept = {
+            k: v if isinstance(v, str) else v.decode()
+            for k, v in request.headers.items()
+            if k.lower() == "content-type"
+        }
         signed = sign_request(
             str(request.method),
             url,

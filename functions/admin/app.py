@@ -37,6 +37,12 @@ register_error_handlers(app, logger)
 
 RuleIdPath = Annotated[str, Path(alias="ruleId", pattern=RULE_ID_PATTERN, description="The rule's id.")]
 
+#: Said of every admin route in the spec: who may call it.
+IAM_ONLY = (
+    "IAM-authorized: a SigV4-signed request of a principal allowed execute-api:Invoke on the admin "
+    "routes (API Gateway answers 403 otherwise); shoppers' tokens are never enough (docs/operations.md)."
+)
+
 #: What each error status means on these routes (the body is always `ErrorBody`).
 ERROR_MEANINGS = {
     400: "Invalid parameters or body; `errors` names each bad field.",
@@ -63,6 +69,7 @@ def _principal() -> str:
 @app.get(
     "/api/admin/rules",
     summary="Every merchandising rule (active, future and expired)",
+    description=IAM_ONLY,
     operation_id="listRules",
     tags=["admin"],
     responses={200: {"description": "The rules, by id."}, **_errors(401, 403, 503)},
@@ -75,6 +82,7 @@ def list_rules() -> RuleList:
 @app.get(
     "/api/admin/rules/<ruleId>",
     summary="One merchandising rule",
+    description=IAM_ONLY,
     operation_id="getRule",
     tags=["admin"],
     responses={200: {"description": "The rule."}, **_errors(400, 401, 403, 404, 503)},
@@ -92,7 +100,7 @@ def get_rule(rule_id: RuleIdPath) -> Rule:
     summary="Create or replace a merchandising rule",
     description="Pin a product at a position, boost or bury products of a product id, category or "
     "brand, or block a product, in some contexts between two times. Serving applies it within "
-    "its rules cache TTL (RULES_CACHE_TTL_SECONDS, default 30 s); the change is audited.",
+    "its rules cache TTL (RULES_CACHE_TTL_SECONDS, default 30 s); the change is audited. " + IAM_ONLY,
     operation_id="putRule",
     tags=["admin"],
     responses={200: {"description": "Stored."}, **_errors(400, 401, 403, 415, 503)},
@@ -108,6 +116,7 @@ def put_rule(rule_id: RuleIdPath, body: Annotated[RuleBody, Body(description="Th
 @app.delete(
     "/api/admin/rules/<ruleId>",
     summary="Remove a merchandising rule",
+    description="The removal is audited. " + IAM_ONLY,
     operation_id="deleteRule",
     tags=["admin"],
     responses={204: {"description": "Removed."}, **_errors(400, 401, 403, 404, 503)},
@@ -123,6 +132,7 @@ def delete_rule(rule_id: RuleIdPath) -> Response[str]:
 @app.get(
     "/api/admin/rule-changes",
     summary="The audit of rule changes: who changed what when, newest first",
+    description=IAM_ONLY,
     operation_id="listRuleChanges",
     tags=["admin"],
     responses={200: {"description": "The changes."}, **_errors(400, 401, 403, 503)},

@@ -65,6 +65,14 @@ def test_a_pin_the_request_s_filters_refuse_is_not_placed() -> None:
     assert ruled == {}
 
 
+def test_a_pin_of_a_product_the_catalog_does_not_know_is_not_placed() -> None:
+    rules = [rule("p", kind="pin", productId="typo", position=1)]
+    products, ruled = applied(rules, catalog={"a": "shoes", "x": "shoes"})
+    assert products == LISTED
+    assert ruled == {}
+    assert ContextRules.of(rules).needs_catalog
+
+
 def test_boosts_and_buries_rescore_and_resort_naming_the_rule() -> None:
     products, ruled = applied(
         [

@@ -173,8 +173,9 @@ def _client(args: argparse.Namespace) -> Any:
 def _checked(result: HttpResult) -> Any:
     if result.status < 300:
         return result.body
-    body = result.body if isinstance(result.body, dict) else {"message": str(result.body)}
-    fields = "; ".join(f"{e['field']}: {e['reason']}" for e in body.get("errors") or [])
+    body: dict[str, Any] = result.body if isinstance(result.body, dict) else {"message": str(result.body)}
+    errors: list[dict[str, Any]] = body.get("errors") or []
+    fields = "; ".join(f"{e.get('field')}: {e.get('reason')}" for e in errors)
     message = f"{result.status} {body.get('message', '')}" + (f" ({fields})" if fields else "")
     if result.status in (401, 403):
         message += ": the admin routes need IAM credentials allowed execute-api:Invoke on them"

@@ -16,8 +16,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from recs.contracts.events import Identifier
-from recs.serving.query import Brand, Category
+# The serving query's types (serving loads this module; the event models stay out of its cold start).
+from recs.serving.query import Brand, Category, Identifier
 
 #: A rule's id: chosen by the merchandiser (it names the rule in each ruled product's reason).
 RULE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"

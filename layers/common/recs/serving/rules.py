@@ -4,8 +4,9 @@ Order of application (docs/serving.md, Rules): block rules join the request's fi
 fill skips blocked products and takes the next candidates and sources instead (a rule that
 empties a source's list leaves the list to the next source); boost and bury rules then multiply
 the scores of the products of the filled list they match (by product, category or brand) and
-re-sort it; pins last put their product at their position, when the request's filters allow it
-(not excluded, unavailable, purchased, blocked or outside a category, brand or price filter).
+re-sort it; pins last put their product at their position, when the catalog knows it and the
+request's filters allow it (not excluded, unavailable, purchased, blocked or outside a category,
+brand or price filter).
 Every product a rule moved or placed has the reason ``rule`` and the rule's id.
 
 The rules row is read at most once per `ttl_seconds` per container (`RuleCache`); between reads
@@ -81,8 +82,8 @@ class ContextRules:
 
     @property
     def needs_catalog(self) -> bool:
-        """Category rules need the product -> category map."""
-        return bool(self.by_category)
+        """Category rules need the product -> category map, and pins check their product is in it."""
+        return bool(self.by_category or self.pins)
 
     @property
     def needs_attributes(self) -> bool:
@@ -107,7 +108,10 @@ class ContextRules:
         if self.by_product or self.by_category or self.by_brand:
             listed = self._adjusted(listed, catalog, attributes, ruled)
         for position, product, rule_id in self.pins:
-            if not filters.allows(product, None):
+            # A product the catalog does not know (a mistyped id, a product long gone) is not
+            # placed; without a category map (a version published before it, or unreadable) the
+            # pin is trusted.
+            if (catalog and product not in catalog) or not filters.allows(product, None):
                 continue
             listed = [item for item in listed if item[0] != product]
             index = min(position - 1, len(listed))
