@@ -3,6 +3,7 @@ an audit record (who, what, when) of every change."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -153,3 +154,41 @@ def test_a_rules_store_outage_answers_503_with_retry_after(stack: LocalStack) ->
     status, answer = admin(stack, "PUT", "/api/admin/rules/spring-pin", PIN)
     assert status == 503
     assert "retry" in answer["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "field"),
+    [
+        (b'{"kind": "pin",', "application/json", 400, "body"),
+        (b'{"kind": "\xff\xfe"}', "application/json", 400, "body"),
+        (b"[" * 50_000 + b"]" * 50_000, "application/json", 400, "body"),
+        (b'{"kind": "block"}', "text/plain", 415, "content-type"),
+        (b'{"note": "' + b"x" * 600 + b'"}', "application/json", 400, "note"),
+    ],
+    ids=["not-json", "not-utf8", "deeply-nested", "text-plain", "note-too-long"],
+)
+def test_hostile_signed_bodies_get_a_4xx_naming_the_problem(
+    api: LocalApiServer, body: bytes, content_type: str, status: int, field: str
+) -> None:
+    # Given a correctly signed request with a hostile body
+    import urllib.error
+    import urllib.request
+
+    from recs_tools.rules_client import sign_request
+
+    url = api.url + "/api/admin/rules/hostile"
+    headers = sign_request(
+        "PUT",
+        url,
+        body=body,
+        headers={"content-type": content_type},
+        region=REGION,
+        credentials=local_admin_credentials(),
+    )
+    request = urllib.request.Request(url, data=body, method="PUT", headers=headers)
+    # When it is sent / Then the function answers the 4xx naming the field, never a 5xx
+    with pytest.raises(urllib.error.HTTPError) as answered:
+        urllib.request.urlopen(request, timeout=30)
+    answer = json.loads(answered.value.read())
+    assert answered.value.code == status
+    assert field in [error["field"] for error in answer.get("errors", [])], answer

@@ -126,6 +126,12 @@ def register_error_handlers(app: APIGatewayHttpResolver, logger: Logger) -> None
         # A JSON body that is not UTF-8 (Powertools decodes it before validating).
         return json_error(400, "body is not UTF-8", {"body": "is not valid UTF-8"})
 
+    @app.exception_handler(RecursionError)
+    def _too_deep(_error: RecursionError) -> Response[Any]:
+        # A JSON body nested deeper than the parser's recursion limit (Powertools parses it
+        # before any route code runs): the caller's input, not a fault of the function.
+        return json_error(400, "body is nested too deeply", {"body": "is nested too deeply"})
+
     @app.exception_handler(InvalidRequestError)
     def _invalid(error: InvalidRequestError) -> Response[Any]:
         # Each domain's bad-request errors carry their own body (e.g. ingest's per-event list).
