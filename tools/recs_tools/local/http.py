@@ -3,8 +3,9 @@
 Each request becomes the payload-format-2.0 proxy event the function receives in AWS (the
 same shape as `events/*.json`), the function's handler runs in-process, and its result becomes
 the HTTP response. Unknown routes answer 404 and wrong methods 405, as API Gateway does, and the
-routes template.yaml protects with a JWT authorizer answer 401 without a valid token
-(`recs_tools.local.auth`).
+routes template.yaml protects with a JWT authorizer answer 401 without a valid token, and those
+it protects with IAM authorization (the admin routes) 403 without a valid SigV4 signature of a
+principal it knows (`recs_tools.local.auth`).
 
 `static` mounts directories under URL prefixes (the storefront demo, the reports), as a CDN in
 front of an S3 bucket would serve them next to the API in a deployment: GET and HEAD only,

@@ -12,7 +12,10 @@ One request, in order:
 3. a second fetch only for what depends on the first: neighbours of the session's recent
    products, the category of current interest and, with a brand filter, the popular and
    trending lists of the brand's categories (mostly from memory);
-4. the fill: sources in chain order, up to `limit`, duplicates and filtered products skipped.
+4. the fill: sources in chain order, up to `limit`, duplicates and filtered products skipped
+   (products blocked by a merchandising rule among them);
+5. the context's active rules: boosts and buries re-rank the list, pins place their products
+   (`recs.serving.rules`; the rules are read at most once per cache TTL, not per request).
 
 Opted-out users get no personal source (their precomputed list, session signal and purchases
 are not even read); lists about the product on screen or the cart are not personal data and are
@@ -395,7 +398,7 @@ class _Plan:
         # The last run's category map, and the catalog feed's (products added since) over it.
         versions = dict.fromkeys(v for v in (self.shop_wide_version, self.catalog_version) if v)
         self._catalogs = [Want.catalog(v) for v in versions] if needs_catalog else []
-        # The attribute maps likewise, only for a brand or price filter.
+        # The attribute maps likewise, only for a brand or price filter (or a brand rule).
         self._attribute_maps = (
             [Want.attributes(v) for v in versions]
             if query.filters_attributes or rules.needs_attributes
