@@ -35,8 +35,9 @@ from schemathesis.checks import (
 )
 from schemathesis.core.result import Ok
 
+from recs_tools.local.auth import local_admin_credentials
 from recs_tools.local.stack import REGION
-from recs_tools.rules_client import local_admin_credentials, sign_request
+from recs_tools.rules_client import sign_request
 
 SPEC = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from recs_tools.local.auth import local_admin_credentials
 from recs_tools.local.demo import DEMO_PIN_POSITION, DEMO_RULE_ID, DemoReport, run_demo
 from recs_tools.local.http import LocalApiServer
 from recs_tools.local.http_client import http_call
 from recs_tools.local.stack import REGION, LocalStack
-from recs_tools.rules_client import RulesClient, local_admin_credentials
+from recs_tools.rules_client import RulesClient
 
 
 @pytest.fixture(scope="module")

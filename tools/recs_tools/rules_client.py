@@ -1,16 +1,15 @@
 """The admin routes' client: SigV4-signed JSON requests (IAM authorization), as any AWS SDK signs
-them, to a deployed stack's API or the local one (`recs rules`, the demo, the e2e tests)."""
+them, to a deployed stack's API or the local one (`recs rules`, the demo, the e2e tests; the local
+stack's operator's keys are `recs_tools.local.auth.local_admin_credentials`)."""
 
 from __future__ import annotations
 
 import json
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
-
-from recs_tools.local.http_client import HttpResult
 
 RULES_PATH = "/api/admin/rules"
 CHANGES_PATH = "/api/admin/rule-changes"
@@ -28,13 +27,13 @@ def sign_request(
     return dict(request.headers.items())
 
 
-def local_admin_credentials() -> Any:
-    """The local stack's operator's keys (`recs_tools.local.auth.LOCAL_ADMIN`)."""
-    from botocore.credentials import Credentials
+@dataclass
+class HttpResult:
+    """An admin route's answer: its status, its JSON body (or text), its headers."""
 
-    from recs_tools.local.auth import LOCAL_ADMIN
-
-    return Credentials(LOCAL_ADMIN.access_key, LOCAL_ADMIN.secret_key)
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from botocore.credentials import Credentials
 
+from recs_tools.local.auth import local_admin_credentials
 from recs_tools.local.http import LocalApiServer
 from recs_tools.local.http_client import http_call
 from recs_tools.local.stack import REGION, LocalStack
-from recs_tools.rules_client import RulesClient, local_admin_credentials
+from recs_tools.rules_client import RulesClient
 from tests.integration.rules.support import ADMIN_IAM, admin, put_rule, window
 
 PIN = {"kind": "pin", "productId": "sku_00005", "position": 2, **window()}

@@ -77,3 +77,13 @@ def test_out_of_range_values_are_refused(fields: dict[str, Any]) -> None:
     base = {"kind": "pin", "productId": "p1", "position": 1}
     with pytest.raises(ValidationError):
         body(**{**base, **fields})
+
+
+def test_the_rule_targets_have_the_query_s_shapes() -> None:
+    # The rules package names these types itself (serving imports it, not the other way round).
+    from recs.rules import model
+    from recs.serving import query
+
+    assert model.Identifier == query.Identifier
+    assert model.Category == query.Category
+    assert model.Brand == query.Brand

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from recs_tools.cli.errors import FAILED, USAGE, CliError
-from recs_tools.local.http_client import HttpResult
+from recs_tools.rules_client import HttpResult
 
 EXAMPLES = """examples:
   recs rules --stack recs-prod list
@@ -143,7 +143,8 @@ def _named(item: Any) -> str:
 
 
 def _client(args: argparse.Namespace) -> Any:
-    from recs_tools.rules_client import RulesClient, local_admin_credentials
+    from recs_tools.local.auth import local_admin_credentials
+    from recs_tools.rules_client import RulesClient
 
     if args.local:
         from recs_tools.local.stack import REGION

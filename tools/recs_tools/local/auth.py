@@ -159,6 +159,15 @@ LOCAL_ADMIN = IamPrincipal(
     user_id="AIDALOCALADMIN000000",
 )
 _SIGV4 = "AWS4-HMAC-SHA256"
+
+
+def local_admin_credentials() -> Any:
+    """`LOCAL_ADMIN`'s keys as botocore credentials, to sign requests as the local operator."""
+    from botocore.credentials import Credentials
+
+    return Credentials(LOCAL_ADMIN.access_key, LOCAL_ADMIN.secret_key)
+
+
 #: API Gateway refuses a signature more than 5 minutes from its clock (as SigV4 services do).
 MAX_SIGNATURE_SKEW_SECONDS = 300
 

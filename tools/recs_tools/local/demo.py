@@ -48,7 +48,8 @@ DEMO_PIN_POSITION = 2
 def pin_a_product(base_url: str, shop: SyntheticShop, now: datetime) -> str:
     """Pin the shop's least prominent available product second on the homepage for 30 days,
     through the signed admin route, as an operator would with `recs rules add`."""
-    from recs_tools.rules_client import RulesClient, local_admin_credentials
+    from recs_tools.local.auth import local_admin_credentials
+    from recs_tools.rules_client import RulesClient
 
     product = [p for p in shop.products if p.available][-1].id
     rules = RulesClient(base_url, REGION, local_admin_credentials())

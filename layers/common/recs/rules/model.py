@@ -16,8 +16,13 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-# The serving query's types (serving loads this module; the event models stay out of its cold start).
-from recs.serving.query import Brand, Category, Identifier
+from recs.contracts.ids import ID_PATTERN
+
+# The shapes of the recommendations query's ids, category and brand (`recs.serving.query`), named
+# here: serving imports this package, so this package imports nothing of serving.
+Identifier = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+Category = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
+Brand = Category
 
 #: A rule's id: chosen by the merchandiser (it names the rule in each ruled product's reason).
 RULE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
