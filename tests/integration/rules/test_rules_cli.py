@@ -53,11 +53,13 @@ def test_add_list_remove_and_the_audit(api: LocalApiServer, capsys: pytest.Captu
 
 
 def test_removing_an_unknown_rule_says_so(api: LocalApiServer, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given no rule / When one is removed / Then exit 2 with the 404
     assert recs(api, "remove", "nothing") == 2
     assert "404" in capsys.readouterr().err
 
 
 def test_an_unreachable_api_fails_with_a_message(capsys: pytest.CaptureFixture[str]) -> None:
+    # Given no API listening / Then exit 1 naming the URL, no traceback
     assert main(["rules", "--local", "--url", "http://127.0.0.1:9", "list"]) == FAILED
     err = capsys.readouterr().err
     assert "127.0.0.1:9" in err

@@ -68,10 +68,12 @@ def test_a_write_stores_the_rules_and_the_audit_record_and_a_stale_one_is_refuse
 
 
 def test_an_empty_store_has_no_rules_and_revision_0(client: Any) -> None:
+    # Given an empty table / Then no rules, revision 0
     assert DynamoRuleStore(TABLE, client).read() == ([], 0)
 
 
 def test_an_unreadable_row_is_a_store_error(client: Any) -> None:
+    # Given a rules row of no known shape / When read / Then a store error
     client.put_item(
         TableName=TABLE,
         Item={"pk": {"S": RULES_KEY[0]}, "sk": {"S": RULES_KEY[1]}, "d": {"S": "[{}]"}, "rev": {"N": "1"}},
@@ -82,6 +84,7 @@ def test_an_unreadable_row_is_a_store_error(client: Any) -> None:
 
 @pytest.mark.parametrize("error", [THROTTLED, UNREACHABLE])
 def test_every_fault_is_a_store_error(error: Exception) -> None:
+    # Given a failing client / When any call is made / Then a store error
     store = DynamoRuleStore(TABLE, FailingClient(error))
     rule = Rule.of("r1", BODY, "arn:op", PINNED_NOW)
     for call in (store.read, lambda: store.write([rule], 0, change(rule, 1)), lambda: store.changes(5)):

@@ -61,6 +61,7 @@ def test_a_bad_rule_is_a_usage_error_naming_the_option(
     ],
 )
 def test_a_bad_command_line_exits_2(arguments: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    # Given a command line argparse refuses / Then exit 2, no traceback
     with pytest.raises(SystemExit) as exit_:
         main(["rules", "--local", *arguments])
     assert exit_.value.code == USAGE
@@ -68,11 +69,13 @@ def test_a_bad_command_line_exits_2(arguments: list[str], capsys: pytest.Capture
 
 
 def test_no_api_named_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    # Given no --stack, --url or --local / Then a usage error naming them
     assert main(["rules", "list"]) == USAGE
     assert "--stack" in capsys.readouterr().err
 
 
 def test_durations() -> None:
+    # Given durations in days, hours and minutes / Then their timedeltas
     assert duration("7d") == timedelta(days=7)
     assert duration("12h") == timedelta(hours=12)
     assert duration("30m") == timedelta(minutes=30)

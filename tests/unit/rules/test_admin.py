@@ -41,6 +41,7 @@ class MemoryRuleStore:
 
 
 def test_a_put_stores_the_rule_and_its_audit_record() -> None:
+    # Given an empty store / When a rule is put / Then the rule and its audit record are written
     store = MemoryRuleStore()
     rule = RuleAdmin(store, lambda: PINNED_NOW).put("r1", BODY, "arn:op")
     assert store.rules == [rule]
@@ -56,6 +57,7 @@ def test_a_put_stores_the_rule_and_its_audit_record() -> None:
 
 
 def test_a_lost_race_is_retried_on_the_new_row_and_too_many_answer_503() -> None:
+    # Given stores where other changes win the race once too few, and as often as we try
     store = MemoryRuleStore(lose_races=admin_module.WRITE_ATTEMPTS - 1)
     RuleAdmin(store, lambda: PINNED_NOW).put("r1", BODY, "arn:op")
     assert store.audit[-1].revision == admin_module.WRITE_ATTEMPTS
@@ -66,6 +68,7 @@ def test_a_lost_race_is_retried_on_the_new_row_and_too_many_answer_503() -> None
 
 
 def test_removing_an_absent_rule_is_not_found_and_writes_nothing() -> None:
+    # Given an empty store / When a rule is removed / Then 404 and no audit record
     store = MemoryRuleStore()
     with pytest.raises(NotFoundError):
         RuleAdmin(store, lambda: PINNED_NOW).remove("nope", "arn:op")
@@ -73,6 +76,7 @@ def test_removing_an_absent_rule_is_not_found_and_writes_nothing() -> None:
 
 
 def test_the_rule_count_is_bounded_but_a_replacement_always_fits(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a limit of 2 rules / When 2 are put, one replaced, and a third put / Then it is refused
     monkeypatch.setattr(admin_module, "MAX_RULES", 2)
     rules = RuleAdmin(MemoryRuleStore(), lambda: PINNED_NOW)
     rules.put("r1", BODY, "arn:op")

@@ -39,6 +39,7 @@ def applied(rules: list[Rule], filters: Filters | None = None, limit: int = 4, *
 
 
 def test_a_pin_places_its_product_at_its_position_with_the_score_of_the_one_before() -> None:
+    # Given a pin of "x" (not in the list) at position 2 / When applied to a list of 4
     products, ruled = applied([rule("p", kind="pin", productId="x", position=2)])
     assert products == [
         ("a", 1.0, "popular"),
@@ -50,6 +51,7 @@ def test_a_pin_places_its_product_at_its_position_with_the_score_of_the_one_befo
 
 
 def test_a_pin_of_a_listed_product_moves_it_and_a_pin_past_the_end_appends_it() -> None:
+    # Given a pin of the last product at 1, and one of a new product at 50 (limit 5)
     moved, _ = applied([rule("p", kind="pin", productId="d", position=1)])
     appended, _ = applied([rule("p", kind="pin", productId="x", position=50)], limit=5)
     assert [p for p, _, _ in moved] == ["d", "a", "b", "c"]
@@ -58,6 +60,7 @@ def test_a_pin_of_a_listed_product_moves_it_and_a_pin_past_the_end_appends_it() 
 
 
 def test_a_pin_the_request_s_filters_refuse_is_not_placed() -> None:
+    # Given a pin of a product the request excludes / When applied / Then nothing moves
     products, ruled = applied(
         [rule("p", kind="pin", productId="x", position=1)], Filters(excluded=frozenset({"x"}))
     )
@@ -66,6 +69,7 @@ def test_a_pin_the_request_s_filters_refuse_is_not_placed() -> None:
 
 
 def test_a_pin_of_a_product_the_catalog_does_not_know_is_not_placed() -> None:
+    # Given a pin of a product missing from the category map / When applied / Then nothing moves
     rules = [rule("p", kind="pin", productId="typo", position=1)]
     products, ruled = applied(rules, catalog={"a": "shoes", "x": "shoes"})
     assert products == LISTED
@@ -74,6 +78,7 @@ def test_a_pin_of_a_product_the_catalog_does_not_know_is_not_placed() -> None:
 
 
 def test_boosts_and_buries_rescore_and_resort_naming_the_rule() -> None:
+    # Given a boost of "d" (x3) and a bury of the category of "a" (x0.1) / When applied
     products, ruled = applied(
         [
             rule("up", kind="boost", productId="d", factor=3),
@@ -86,6 +91,7 @@ def test_boosts_and_buries_rescore_and_resort_naming_the_rule() -> None:
 
 
 def test_a_brand_rule_matches_the_catalog_s_lower_cased_brand() -> None:
+    # Given a boost of "ACME" and "c" of brand "acme" in the attribute map / When applied
     products, ruled = applied(
         [rule("acme", kind="boost", brand="ACME", factor=2)], attributes={"c": ["acme", 5.0]}
     )
@@ -94,6 +100,7 @@ def test_a_brand_rule_matches_the_catalog_s_lower_cased_brand() -> None:
 
 
 def test_several_rules_on_one_product_multiply_and_the_strongest_names_it() -> None:
+    # Given two boosts matching "d" (by id x1.5, by category x2) / When applied
     products, ruled = applied(
         [
             rule("small", kind="boost", productId="d", factor=1.5),
@@ -107,6 +114,7 @@ def test_several_rules_on_one_product_multiply_and_the_strongest_names_it() -> N
 
 
 def test_blocks_are_the_filters_part_and_are_not_applied_again() -> None:
+    # Given a block / Then it is a filter (the fill skips it), and applying changes nothing
     rules = ContextRules.of([rule("b", kind="block", productId="a")])
     assert rules.blocked == frozenset({"a"})
     assert rules.apply(LISTED, Filters(), catalog={}, attributes={}, limit=4) == (LISTED, {})
@@ -142,6 +150,7 @@ def cache(reader: Reader, clocks: Clocks) -> RuleCache:
 
 
 def test_the_rules_are_read_once_per_ttl_and_per_context() -> None:
+    # Given a cart-only pin behind a 30 s TTL / When asked for twice within it, then past it
     reader, clocks = Reader([rule("p", kind="pin", productId="x", position=1, contexts=["cart"])]), Clocks()
     rules = cache(reader, clocks)
     assert rules.for_context("cart").pins == ((1, "x", "p"),)
@@ -155,6 +164,7 @@ def test_the_rules_are_read_once_per_ttl_and_per_context() -> None:
 
 
 def test_a_rule_starts_and_ends_on_time_between_two_reads() -> None:
+    # Given a block active from +10 s to +20 s, read once / When the clock passes both edges
     later = PINNED_NOW + timedelta(seconds=10)
     reader, clocks = Reader([rule("p", start=later, hours=10 / 3600, kind="block", productId="x")]), Clocks()
     rules = cache(reader, clocks)
@@ -167,6 +177,7 @@ def test_a_rule_starts_and_ends_on_time_between_two_reads() -> None:
 
 
 def test_a_store_fault_keeps_the_last_rules_and_retries_after_the_retry_delay() -> None:
+    # Given rules read once, then a failing store / When the TTL passes, and the retry delay
     reader, clocks = Reader([rule("b", kind="block", productId="x")]), Clocks()
     rules = cache(reader, clocks)
     rules.for_context("homepage")
@@ -185,6 +196,7 @@ def test_a_store_fault_keeps_the_last_rules_and_retries_after_the_retry_delay() 
 
 
 def test_a_store_that_never_answered_serves_no_rules() -> None:
+    # Given a store that fails from the start / When asked / Then no rules, flagged unavailable
     reader, clocks = Reader([]), Clocks()
     reader.failing = True
     rules = cache(reader, clocks)
@@ -193,4 +205,5 @@ def test_a_store_that_never_answered_serves_no_rules() -> None:
 
 
 def test_no_store_means_no_rules_and_no_reads() -> None:
+    # Given no store at all (None) / When asked / Then no rules
     assert RuleCache(None, ttl_seconds=30).for_context("homepage") is NO_RULES
