@@ -90,15 +90,35 @@ def test_blocks_that_empty_a_source_leave_the_list_to_the_next_source(world: Wor
     assert len(ids(body)) == 10
 
 
-def test_a_buried_product_sinks_to_the_end_with_the_rule_as_its_reason(world: World) -> None:
-    # Given a bury of the user's best product
-    put_rule(world.stack, "overstocked-not", kind="bury", productId=RICH[0], factor=0.01)
+def test_a_buried_product_leaves_the_list_to_the_next_candidate(world: World) -> None:
+    # Given a strong bury of the user's best product
+    put_rule(world.stack, "sink-45", kind="bury", productId=RICH[0], factor=0.01)
     # When the homepage asks
     _, body, _ = world.ask("recommend_homepage")
-    # Then it is last, named by the rule
-    assert ids(body)[-1] == RICH[0]
-    assert ids(body)[:-1] == RICH[1:]
-    assert by_id(body)[RICH[0]]["ruleId"] == "overstocked-not"
+    # Then it is not among the 10, the next candidate (category-popular) took its place
+    assert RICH[0] not in ids(body)
+    assert ids(body) == [*RICH[1:], sku(30)]
+
+
+def test_a_mild_bury_moves_a_product_down_with_the_rule_as_its_reason(world: World) -> None:
+    # Given a bury of the user's best product (1.0) by 0.9: level with the third (0.9)
+    put_rule(world.stack, "nudge-45", kind="bury", productId=RICH[0], factor=0.9)
+    # When the homepage asks
+    _, body, _ = world.ask("recommend_homepage")
+    # Then it is second, before the third (ties keep their order), named by the rule
+    assert ids(body) == [RICH[1], RICH[0], *RICH[2:]]
+    assert by_id(body)[RICH[0]] == {"id": RICH[0], "score": 0.9, "reason": "rule", "ruleId": "nudge-45"}
+
+
+def test_a_boost_lifts_a_product_from_below_the_list(world: World) -> None:
+    # Given a boost of sku_00031, which the user's list does not hold (category-popular offers it
+    # after the list's 10)
+    put_rule(world.stack, "lift-31", kind="boost", productId=sku(31), factor=100)
+    # When the homepage asks for 10
+    _, body, _ = world.ask("recommend_homepage")
+    # Then it is in the list, second (capped at 1, after the first's 1), and the last one made room
+    assert ids(body) == [RICH[0], sku(31), *RICH[1:9]]
+    assert by_id(body)[sku(31)]["ruleId"] == "lift-31"
 
 
 def test_a_boosted_product_rises_in_the_list(world: World) -> None:

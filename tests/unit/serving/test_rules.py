@@ -207,3 +207,28 @@ def test_a_store_that_never_answered_serves_no_rules() -> None:
 def test_no_store_means_no_rules_and_no_reads() -> None:
     # Given no store at all (None) / When asked / Then no rules
     assert RuleCache(None, ttl_seconds=30).for_context("homepage") is NO_RULES
+
+
+def test_boosts_and_buries_choose_the_list_among_a_deeper_fill() -> None:
+    # Given a boost of the 4th candidate, and a list of 2 out of a deeper fill of 4
+    rules = ContextRules.of([rule("up", kind="boost", productId="d", factor=10)])
+    ruled: dict[str, str] = {}
+    # When re-ranked
+    kept = rules.rerank(LISTED, catalog={}, attributes={}, limit=2, ruled=ruled)
+    # Then the fill went 3 times deeper, "d" rose into the 2, and only shown products are named
+    assert rules.depth(2) == 6
+    assert ContextRules.of([rule("b", kind="block", productId="a")]).depth(2) == 2
+    assert kept == [("a", 1.0, "popular"), ("d", 1.0, "rule")]
+    assert ruled == {"d": "up"}
+
+
+def test_a_product_a_pin_pushes_out_of_the_list_is_no_longer_named() -> None:
+    # Given a bury of "a" to the end of a list of 4, and a pin of "x" first
+    rules = ContextRules.of(
+        [rule("up", kind="bury", productId="a", factor=0.1), rule("p", kind="pin", productId="x", position=1)]
+    )
+    # When both are applied to a list of 4
+    products, ruled = rules.apply(LISTED, Filters(), catalog={}, attributes={}, limit=4)
+    # Then the buried "a" fell off the end and is not named; the pinned "x" is
+    assert [p for p, _, _ in products] == ["x", "b", "c", "d"]
+    assert ruled == {"x": "p"}

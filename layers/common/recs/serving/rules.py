@@ -2,9 +2,11 @@
 
 Order of application (docs/serving.md, Rules): block rules join the request's filters, so the
 fill skips blocked products and takes the next candidates and sources instead (a rule that
-empties a source's list leaves the list to the next source); boost and bury rules then multiply
-the scores of the products of the filled list they match (by product, category or brand) and
-re-sort it; pins last put their product at their position, when the catalog knows it and the
+empties a source's list leaves the list to the next source); with boosts or buries active the
+fill goes `RERANK_DEPTH` times deeper, the boosts and buries multiply the scores of the
+candidates they match (by product, category or brand), and the best `limit` after re-sorting
+make the list (so a boost can lift a product from below the list, and a buried one leaves room
+for the next); pins last put their product at their position, when the catalog knows it and the
 request's filters allow it (not excluded, unavailable, purchased, blocked or outside a category,
 brand or price filter).
 Every product a rule moved or placed has the reason ``rule`` and the rule's id.
@@ -33,6 +35,9 @@ from recs.serving.ranking import Filters
 from recs.store_layout import BRAND, Attributes
 
 RULE = Reason.RULE.value
+#: With boosts or buries active, how many times `limit` candidates the fill gathers for them to
+#: re-rank (a boost lifts products from that deep; the list is then cut to `limit`).
+RERANK_DEPTH = 3
 Item = tuple[str, float, str | None]
 #: (factor, id of the rule that weighs most in it).
 Adjustment = tuple[float, str]
@@ -90,23 +95,47 @@ class ContextRules:
         """Brand rules need the product -> brand map."""
         return bool(self.by_brand)
 
-    def apply(
+    @property
+    def reranks(self) -> bool:
+        return bool(self.by_product or self.by_category or self.by_brand)
+
+    def depth(self, limit: int) -> int:
+        """How many candidates the fill gathers: deeper when boosts or buries re-rank them."""
+        return limit * RERANK_DEPTH if self.reranks else limit
+
+    def rerank(
+        self,
+        candidates: Sequence[Item],
+        *,
+        catalog: Mapping[str, str],
+        attributes: Mapping[str, Attributes],
+        limit: int,
+        ruled: dict[str, str],
+    ) -> list[Item]:
+        """The best `limit` of the filled candidates after the boosts and buries; each product a
+        rule rescored is added to `ruled` (product -> rule id)."""
+        if not self.reranks:
+            return list(candidates[:limit])
+        found: dict[str, str] = {}
+        kept = self._adjusted(list(candidates), catalog, attributes, found)[:limit]
+        ruled.update({product: found[product] for product, _, _ in kept if product in found})
+        return kept
+
+    def place_pins(
         self,
         products: Sequence[Item],
         filters: Filters,
         *,
         catalog: Mapping[str, str],
-        attributes: Mapping[str, Attributes],
         limit: int,
-    ) -> tuple[list[Item], dict[str, str]]:
-        """The list with the boosts, buries and pins applied, and product -> the rule that moved it.
+        ruled: dict[str, str],
+    ) -> list[Item]:
+        """The list with each pin's product at its position, cut to `limit`; `ruled` gains the
+        pinned products and loses those the pins pushed out.
 
         Blocks are not applied here: they are part of `filters`, which the fill already used.
         """
-        ruled: dict[str, str] = {}
         listed = list(products)
-        if self.by_product or self.by_category or self.by_brand:
-            listed = self._adjusted(listed, catalog, attributes, ruled)
         for position, product, rule_id in self.pins:
             # A product the catalog does not know (a mistyped id, a product long gone) is not
             # placed; without a category map (a version published before it, or unreadable) the
@@ -120,7 +149,24 @@ class ContextRules:
             listed.insert(index, (product, score, RULE))
             ruled[product] = rule_id
         kept = listed[:limit]
-        return kept, {product: ruled[product] for product, _, _ in kept if product in ruled}
+        shown = {product for product, _, _ in kept}
+        for product in [p for p in ruled if p not in shown]:
+            del ruled[product]
+        return kept
+
+    def apply(
+        self,
+        products: Sequence[Item],
+        filters: Filters,
+        *,
+        catalog: Mapping[str, str],
+        attributes: Mapping[str, Attributes],
+        limit: int,
+    ) -> tuple[list[Item], dict[str, str]]:
+        """`rerank`, then `place_pins`: the list and product -> the rule that placed or moved it."""
+        ruled: dict[str, str] = {}
+        reranked = self.rerank(products, catalog=catalog, attributes=attributes, limit=limit, ruled=ruled)
+        return self.place_pins(reranked, filters, catalog=catalog, limit=limit, ruled=ruled), ruled
 
     def _adjusted(
         self,

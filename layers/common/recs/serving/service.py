@@ -14,8 +14,8 @@ One request, in order:
    trending lists of the brand's categories (mostly from memory);
 4. the fill: sources in chain order, up to `limit`, duplicates and filtered products skipped
    (products blocked by a merchandising rule among them);
-5. the context's active rules: boosts and buries re-rank the list, pins place their products
-   (`recs.serving.rules`; the rules are read at most once per cache TTL, not per request).
+5. the context's active rules: boosts and buries re-rank a deeper fill's candidates, pins place
+   their products (`recs.serving.rules`; the rules are read at most once per cache TTL).
 
 Opted-out users get no personal source (their precomputed list, session signal and purchases
 are not even read); lists about the product on screen or the cart are not personal data and are
@@ -205,7 +205,18 @@ class RecommendService:
             max_price=query.maxPrice,
             attributes=plan.attributes,
         )
-        filled = fill(((s.value, plan.candidates(s)) for s in plan.chain), query.limit, filters)
+        # Deeper with boosts or buries: they choose the list among more candidates.
+        depth = ruled.depth(query.limit)
+        filled = fill(((s.value, plan.candidates(s)) for s in plan.chain), depth, filters)
+        rule_ids: dict[str, str] = {}
+        if depth > query.limit:
+            filled.products = ruled.rerank(
+                filled.products,
+                catalog=plan.catalog,
+                attributes=plan.attributes,
+                limit=query.limit,
+                ruled=rule_ids,
+            )
         new_arrivals = 0
         if context == "homepage" and filled.products:
             # Non-personal (the shop's newest products), so opted-out shoppers get them too.
@@ -217,15 +228,14 @@ class RecommendService:
                 filters,
                 Source.NEW_ARRIVALS.value,
             )
-        rule_ids: dict[str, str] = {}
-        if ruled is not NO_RULES and filled.products:
-            filled.products, rule_ids = ruled.apply(
-                filled.products,
-                filters,
-                catalog=plan.catalog,
-                attributes=plan.attributes,
-                limit=query.limit,
+        if ruled.pins and filled.products:
+            filled.products = ruled.place_pins(
+                filled.products, filters, catalog=plan.catalog, limit=query.limit, ruled=rule_ids
             )
+        if rule_ids:
+            # Only the products still listed (new arrivals may have taken a ruled one's place).
+            listed = {product for product, _, _ in filled.products}
+            rule_ids = {product: rule for product, rule in rule_ids.items() if product in listed}
         if not filled.answered:
             if query.category_filter and not stats.store_errors:
                 # Every store answered and none has a list of these categories: the caller's
