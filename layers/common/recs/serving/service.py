@@ -29,13 +29,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple, Protocol
 
-from recs.contracts.recommendations import Reason, RecommendationResponse
+from recs.contracts.recommendations import Reason, RecommendationResponse, Relation
 from recs.errors import InvalidRequestError, ServiceUnavailableError, StoreUnavailableError
 from recs.serving.attribution import RecommendationId, random_nonce
 from recs.serving.experiments import Experiments
 from recs.serving.query import RecommendationQuery
 from recs.serving.ranking import (
     SESSION_RECENCY,
+    Anchor,
     Filters,
     LazyItems,
     blend,
@@ -74,6 +75,8 @@ class Pseudonyms(Protocol):
 
 
 BUY_AGAIN = Reason.BUY_AGAIN.value
+SESSION = Reason.SESSION.value
+RULE = Reason.RULE.value
 
 #: With a brand filter (and no category filter), the popular and trending lists of up to this
 #: many of the brands' categories (most of their products first) are merged into the shop-wide
@@ -207,7 +210,7 @@ class RecommendService:
         )
         # Deeper with boosts or buries: they choose the list among more candidates.
         depth = ruled.depth(query.limit)
-        filled = fill(((s.value, plan.candidates(s)) for s in plan.chain), depth, filters)
+        filled = fill(((s.value, plan.candidates(s)) for s in plan.chain), depth, filters, plan.anchor_of)
         rule_ids: dict[str, str] = {}
         if depth > query.limit:
             filled.products = ruled.rerank(
@@ -257,7 +260,13 @@ class RecommendService:
         response = RecommendationResponse.model_validate(
             {
                 "products": [
-                    {"id": p, "score": s, "reason": r or None, "ruleId": rule_ids.get(p)}
+                    {
+                        "id": p,
+                        "score": s,
+                        "reason": r or None,
+                        "ruleId": rule_ids.get(p),
+                        "basedOn": _based_on(filled.anchors.get(p), r),
+                    }
                     for p, s, r in filled.products
                 ],
                 "modelVersion": version,
@@ -291,6 +300,14 @@ class RecommendService:
         except StoreUnavailableError:
             # Without the key nobody can be recognised: serve the non-personalized sources.
             return _Visitor(unavailable=True)
+
+
+def _based_on(anchor: Anchor | None, reason: str | None) -> dict[str, str] | None:
+    """The response's `basedOn`: a product's anchor, unless a rule placed or moved it (then the
+    rule is the explanation)."""
+    if anchor is None or reason == RULE:
+        return None
+    return {"productId": anchor[0], "relation": anchor[1]}
 
 
 def _experiment_subject(query: RecommendationQuery) -> str | None:
@@ -379,6 +396,12 @@ class _Plan:
         # shopper looks at (several categories: each has its own lists merged instead).
         self.interest: str | None = query.category_filter[0] if len(query.category_filter) == 1 else None
         self._session_items: Items | None = None
+        #: Per merged source, each candidate's anchor (the seed list it owes most of its score to).
+        self._anchors: dict[Source, dict[str, Anchor]] = {
+            Source.SESSION: {},
+            Source.BOUGHT_TOGETHER: {},
+            Source.CART_SIMILAR: {},
+        }
         user, anon = visitor.user, visitor.anon
         uses_user = Source.USER in chain or (
             Source.SIMILAR in chain and options.rerank_weight > 0 and query.productId is not None
@@ -582,10 +605,12 @@ class _Plan:
             Source.USER: self._user,
             Source.SESSION: self._session,
             Source.SIMILAR: self._similar,
-            Source.BOUGHT_TOGETHER: lambda: self._merged(
-                [bought_together_pk(p) for p in self._cart_or_product()]
+            Source.BOUGHT_TOGETHER: lambda: self._anchored(
+                Source.BOUGHT_TOGETHER, bought_together_pk, self._cart_or_product()
             ),
-            Source.CART_SIMILAR: lambda: self._merged([similar_pk(p) for p in self.query.cartProductIds]),
+            Source.CART_SIMILAR: lambda: self._anchored(
+                Source.CART_SIMILAR, similar_pk, self.query.cartProductIds
+            ),
             Source.CATEGORY_POPULAR: lambda: self._get(popular_pk(self.interest)) if self.interest else [],
             Source.POPULAR: lambda: self._merged(self._deepened(popular_pk)),
             Source.TRENDING: lambda: self._merged(self._deepened(trending_pk)),
@@ -627,6 +652,7 @@ class _Plan:
             limit=self.query.limit,
             recency=self.options.session_recency,
             recent={product for product, _, _ in self.recent},
+            anchored=self._anchors[Source.SESSION],
         )
 
     def _similar(self) -> Items:
@@ -642,6 +668,38 @@ class _Plan:
             self.options.rerank_weight,
             other_reason=None,
             keep_base_only=True,
+        )
+
+    # -- anchors (the response's basedOn) -----------------------------------------------------
+    def anchor_of(self, source: str, product: str, reason: str | None) -> Anchor | None:
+        """What a product picked from `source` is based on: the product on screen, the cart item
+        or the visitor's own recent product whose list it came from, or itself for buy-again.
+        Only the request's products and the visitor's own signal are anchors (an opted-out
+        visitor's chain has no personal source, so never a personal anchor)."""
+        if source == Source.SIMILAR:
+            return (self.query.productId, Relation.VIEWED.value) if self.query.productId else None
+        if source == Source.USER:
+            if reason == BUY_AGAIN:
+                return (product, Relation.BOUGHT.value)
+            # A product the live session lifted above the list's own score.
+            return self._anchors[Source.SESSION].get(product) if reason == SESSION else None
+        anchors = self._anchors.get(Source(source))
+        return anchors.get(product) if anchors is not None else None
+
+    def _anchored(self, source: Source, list_pk: Callable[[str], str], seeds: tuple[str, ...]) -> Items:
+        """The merged lists of `seeds` (the cart's items, or the product on screen), each candidate
+        anchored to the seed that contributed most to it."""
+        relation = Relation.IN_CART.value if self.query.cartProductIds else Relation.VIEWED.value
+        present = [(seed, items) for seed, items in ((s, self._get(list_pk(s))) for s in seeds) if items]
+        anchored = self._anchors[source]
+        if len(present) == 1:
+            seed, items = present[0]
+            anchored.update((product, (seed, relation)) for product, _, _ in items)
+            return items
+        return merge_weighted(
+            [(items, 1.0) for _, items in present],
+            anchors=[(seed, relation) for seed, _ in present],
+            anchored=anchored,
         )
 
     def _merged(self, pks: list[str]) -> Items:
