@@ -122,6 +122,9 @@ def test_a_recommended_product_clicked_and_added_to_the_cart_reaches_the_lake_wi
     expect(page.locator("#similar")).to_have_attribute("data-loaded", "true")
     similar = page.locator("#similar .card")
     expect(similar.first).to_have_attribute("data-reason", "similar-items")
+    # each similar item says it is based on the product on screen
+    expect(similar.first).to_have_attribute("data-based-on", product_id)
+    expect(similar.first.locator(".reason")).to_contain_text(f"Because you viewed {product_id}")
     page.click("#add-to-cart")
     expect(page.locator("#cart-count")).to_have_text("1")
     page.click("#cart-widget")
@@ -202,6 +205,7 @@ def test_switching_to_an_anonymous_visitor_serves_non_personal_lists_then_their_
         re.compile(r"source (session|category-popular|popular|trending)")
     )
     # When the visitor views a product and comes back
+    viewed = page.locator("#browse .card").first.get_attribute("data-product-id")
     page.locator("#browse .card a").first.click()
     page.wait_for_url("**/product.html?id=*")
     expect(page.locator("#similar")).to_have_attribute("data-loaded", "true")
@@ -210,7 +214,11 @@ def test_switching_to_an_anonymous_visitor_serves_non_personal_lists_then_their_
     # Then their homepage follows what they just viewed
     expect(page.locator("#recommended")).to_have_attribute("data-loaded", "true")
     expect(page.locator("#recommended .meta")).to_contain_text("source session")
-    expect(page.locator('#recommended .card[data-reason="session"]').first).to_be_visible()
+    session_card = page.locator('#recommended .card[data-reason="session"]').first
+    expect(session_card).to_be_visible()
+    # And names the product they viewed
+    expect(session_card).to_have_attribute("data-based-on", str(viewed))
+    expect(session_card.locator(".reason")).to_contain_text(f"Because you viewed {viewed}")
 
 
 def test_events_still_queued_when_the_page_is_left_go_by_beacon_and_reach_the_lake(
