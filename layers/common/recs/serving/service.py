@@ -82,6 +82,9 @@ RULE = Reason.RULE.value
 #: many of the brands' categories (most of their products first) are merged into the shop-wide
 #: ones: candidates deep enough that a brand's list stays full (docs/serving.md, Filters).
 BRAND_CATEGORY_LISTS = 8
+#: Likewise with a price filter (and no brand or category filter): up to this many of the
+#: categories with most products in the price bands the range meets.
+PRICE_CATEGORY_LISTS = 8
 
 
 @dataclass(frozen=True)
@@ -302,6 +305,17 @@ class RecommendService:
             return _Visitor(unavailable=True)
 
 
+def _price_categories(maps: list[AttributeMap], low: float | None, high: float | None) -> list[str]:
+    """The categories with most products in the price bands [low, high] meets, summed over the
+    maps read (each has its own bands), up to `PRICE_CATEGORY_LISTS`."""
+    counts: dict[str, int] = {}
+    for attribute_map in maps:
+        for category, products in attribute_map.price_bands.categories_within(low, high).items():
+            counts[category] = counts.get(category, 0) + products
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [category for category, _ in ranked[:PRICE_CATEGORY_LISTS]]
+
+
 def _based_on(anchor: Anchor | None, reason: str | None) -> dict[str, str] | None:
     """The response's `basedOn`: a product's anchor, unless a rule placed or moved it (then the
     rule is the explanation)."""
@@ -390,8 +404,9 @@ class _Plan:
         self.catalog: dict[str, str] = {}
         #: product -> [brand, price], the catalog feed's over the last run's (brand/price filters).
         self.attributes: Mapping[str, Attributes] = {}
-        #: The categories whose popular and trending lists deepen a brand filter's candidates.
-        self.brand_categories: list[str] = []
+        #: The categories whose popular and trending lists deepen a brand or price filter's
+        #: candidates (the brands', else the price range's).
+        self.deepening: list[str] = []
         # The category of interest: the filter's when it names one, else found from what the
         # shopper looks at (several categories: each has its own lists merged instead).
         self.interest: str | None = query.category_filter[0] if len(query.category_filter) == 1 else None
@@ -459,9 +474,10 @@ class _Plan:
         return [list_pk(c) for c in self.query.category_filter] or [list_pk(ALL_CATEGORIES)]
 
     def _deepened(self, list_pk: Callable[[str], str]) -> list[str]:
-        """Popular/trending as filled: `_scoped`, and with a brand filter its brands' categories'
-        lists too (merged), so more than the shop-wide list's few products of a brand are found."""
-        return self._scoped(list_pk) + [list_pk(c) for c in self.brand_categories]
+        """Popular/trending as filled: `_scoped`, and with a brand or price filter the lists of its
+        categories (`deepening`) too, merged, so more than the shop-wide list's few products of a
+        brand or a price range are found."""
+        return self._scoped(list_pk) + [list_pk(c) for c in self.deepening]
 
     def _contextual_pks(self) -> list[str]:
         query, pks = self.query, []
@@ -540,13 +556,17 @@ class _Plan:
     def _take_attributes(self, maps: list[AttributeMap]) -> None:
         """The attribute maps read (the last run's, then the catalog feed's): the newer one's
         products first, without copying either (a large catalog's map is big); and, for a brand
-        filter without categories, the brands' categories whose lists are read next."""
+        or price filter without categories, the categories whose lists are read next."""
         newest_first = [m.products for m in reversed(maps)]
         if len(newest_first) > 1:
             self.attributes = ChainMap(*newest_first)
         elif newest_first:
             self.attributes = newest_first[0]
-        if not self.query.brands or self.query.category_filter:
+        if self.query.category_filter:
+            return
+        if not self.query.brands:
+            if self.query.minPrice is not None or self.query.maxPrice is not None:
+                self.deepening = _price_categories(maps, self.query.minPrice, self.query.maxPrice)
             return
         per_brand = [
             list(dict.fromkeys(c for m in reversed(maps) for c in m.brand_categories.get(brand, ())))
@@ -558,7 +578,7 @@ class _Plan:
             for categories in per_brand:
                 if rank < len(categories):
                     chosen.setdefault(categories[rank])
-        self.brand_categories = list(chosen)[:BRAND_CATEGORY_LISTS]
+        self.deepening = list(chosen)[:BRAND_CATEGORY_LISTS]
 
     def _interest_category(self) -> str | None:
         """The category of what the shopper is looking at now (for category-popular)."""
@@ -581,9 +601,9 @@ class _Plan:
         if Source.CATEGORY_POPULAR in self.chain and self.interest:
             pks.append(popular_pk(self.interest))
         if Source.POPULAR in self.chain:
-            pks.extend(map(popular_pk, self.brand_categories))
+            pks.extend(map(popular_pk, self.deepening))
         if Source.TRENDING in self.chain:
-            pks.extend(map(trending_pk, self.brand_categories))
+            pks.extend(map(trending_pk, self.deepening))
         return self._lists_wanted(pks)
 
     def apply_second(self, fetched: Fetched) -> None:
