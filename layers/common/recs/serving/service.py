@@ -10,8 +10,8 @@ One request, in order:
    lists seeded by the product on screen or the cart, popular and trending (one cache MGET on a
    warm container);
 3. a second fetch only for what depends on the first: neighbours of the session's recent
-   products, the category of current interest and, with a brand filter, the popular and
-   trending lists of the brand's categories (mostly from memory);
+   products, the category of current interest and, with a brand or price filter, the popular
+   and trending lists of the brand's categories or the price range's (mostly from memory);
 4. the fill: sources in chain order, up to `limit`, duplicates and filtered products skipped
    (products blocked by a merchandising rule among them);
 5. the context's active rules: boosts and buries re-rank a deeper fill's candidates, pins place
