@@ -9,7 +9,9 @@ the recommend function's own handler, settings and log level (INFO: one structur
 one EMF document per request, written to /dev/null). Measured in one run:
 
 - the floor: a raw Redis GET and MGET (redis-py) and a raw DynamoDB GetItem (boto3 -> moto);
-- the handler called in-process (what Lambda calls) on cache hits, per context;
+- the handler called in-process (what Lambda calls) on cache hits, per context, and the
+  homepage's hits again with 20 active merchandising rules (pins, blocks, boosts and buries by
+  product and category);
 - a per-user cache miss (the user's keys are read from DynamoDB, shared lists from memory) and
   a cold path (memory and cache both empty);
 - the same hit over local HTTP (the local API Gateway emulation, keep-alive connection);
@@ -42,7 +44,9 @@ from typing import Any
 from bench.environment import REPO_ROOT, QuietWaiter, benchmark_main, quiet_stdout
 from bench.figures import Figure, figure, percentiles_ms
 from recs.adapters.dynamodb import DynamoTable
+from recs.adapters.dynamodb_rules import DynamoRuleStore
 from recs.pseudonyms import Pseudonymizer
+from recs.rules.model import Rule, RuleBody, RuleChange
 from recs.store_layout import (
     ALL_CATEGORIES,
     CATALOG_PK,
@@ -298,6 +302,22 @@ def _in_process(stack: LocalStack, world: _World, repeat: int) -> dict[str, Any]
         hits[name] = {**_summary(samples), **recorder.take()}
         _log(f"  hit {name}: p50 {hits[name]['p50Ms']} ms, p95 {hits[name]['p95Ms']} ms")
 
+    # The homepage's hits again, with 20 active rules read by the same container.
+    _publish_rules(stack, world)
+    function.module.service._rules.expire()
+    events = scenarios["homepageKnownUser"]
+    for event in events:
+        handler(event, context)
+    recorder.take()
+    _settle()
+    cycle = iter(events * (repeat // len(events) + 1))
+    samples = _timed(lambda: handler(next(cycle), context), repeat)
+    hits["homepageKnownUser20Rules"] = {**_summary(samples), **recorder.take()}
+    ruled = hits["homepageKnownUser20Rules"]
+    _log(f"  hit homepageKnownUser20Rules: p50 {ruled['p50Ms']} ms, p95 {ruled['p95Ms']} ms")
+    _remove_rules(stack)
+    function.module.service._rules.expire()
+
     # Per-user misses: users never asked for before (their four keys miss; shared lists are warm).
     fresh = iter(_event(userId=u) for u in world.users[pool:])
     _settle()
@@ -324,6 +344,45 @@ def _in_process(stack: LocalStack, world: _World, repeat: int) -> dict[str, Any]
     cold = {**_summary(cold_samples), **recorder.take()}
     _log(f"  cold path: p50 {cold['p50Ms']} ms, p95 {cold['p95Ms']} ms")
     return {"cacheHit": hits, "perUserCacheMissFromDynamoDB": miss, "coldPathMemoryAndCacheEmpty": cold}
+
+
+#: The rules of the "20 active rules" figure, by kind (every one acting on the homepage).
+RULES_MIX = {"pin": 4, "block": 6, "boost": 6, "boost-category": 2, "bury-category": 2}
+
+
+def _publish_rules(stack: LocalStack, world: _World) -> None:
+    """20 active rules, as the admin function writes them: pins of 4 products at positions 1-4,
+    blocks and boosts of products the users' lists hold, boosts and buries of 4 categories."""
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    window = {"startsAt": now - timedelta(hours=1), "endsAt": now + timedelta(days=1)}
+    products = iter(world.products)
+    categories = iter(sorted(set(world.category.values())))
+    bodies: list[RuleBody] = []
+    for kind, count in RULES_MIX.items():
+        for position in range(1, count + 1):
+            fields: dict[str, Any] = {"kind": kind.split("-")[0], **window}
+            if kind == "pin":
+                fields |= {"productId": next(products), "position": position}
+            elif kind in ("block", "boost"):
+                fields |= {"productId": next(products)}
+            else:
+                fields |= {"category": next(categories)}
+            bodies.append(RuleBody.model_validate(fields))
+    rules = [Rule.of(f"bench-{n:02d}", body, "bench", now) for n, body in enumerate(bodies)]
+    change = RuleChange(
+        ruleId=rules[-1].id, action="put", who="bench", at=now, before=None, after=rules[-1], revision=1
+    )
+    store = DynamoRuleStore(stack.physical["StateTable"], stack.client("dynamodb"))
+    if not store.write(rules, 0, change):
+        raise RuntimeError("the rules row already exists")
+
+
+def _remove_rules(stack: LocalStack) -> None:
+    from recs.store_layout import RULES_KEY
+
+    DynamoTable(stack.physical["StateTable"], stack.client("dynamodb")).delete_many([RULES_KEY])
 
 
 def _over_http(stack: LocalStack, world: _World, repeat: int) -> dict[str, Any]:
@@ -708,6 +767,21 @@ def _figures(
                 note=f"p50 {hit['p50Ms']} ms; round trips {hit['cacheRoundTrips']}",
             )
         )
+    ruled = in_process["cacheHit"]["homepageKnownUser20Rules"]
+    rows.append(
+        figure(
+            area,
+            "cache hit, homepage, known user, 20 active rules (in-process handler), p95",
+            ruled["p95Ms"],
+            "ms",
+            baseline="the same hit without rules, p95",
+            baseline_value=in_process["cacheHit"]["homepageKnownUser"]["p95Ms"],
+            goal=f"p95 < {hit_goal:g} ms",
+            met=ruled["p95Ms"] < hit_goal,
+            note=f"p50 {ruled['p50Ms']} ms; round trips {ruled['cacheRoundTrips']}; "
+            + ", ".join(f"{n} {k}" for k, n in RULES_MIX.items()),
+        )
+    )
     miss = in_process["perUserCacheMissFromDynamoDB"]
     rows.append(
         figure(

@@ -3,7 +3,10 @@ with negative generation, invalid ones) and sends them to the local API over HTT
 
 Each response must: not be a 5xx; have a status code, content type, headers and body the spec
 documents for the operation; and, for a 4xx, carry a ``message`` that says what is wrong (and for
-a 400, ``errors`` naming at least one field). Hypothesis is derandomized and its database off;
+a 400, ``errors`` naming at least one field). Requests to the admin routes are SigV4-signed with
+the local stack's operator's keys, as `recs rules` signs them, so they reach the admin function
+and not only the gateway's 403 (unsigned, they would test nothing of it). Hypothesis is
+derandomized and its database off;
 the requests still differ a little from run to run (the stack's own state, e.g. model version
 names and erasure receipts, changes the answers schemathesis builds on), so the counts by status
 vary slightly while the checks hold.
@@ -17,6 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import hypothesis
 import requests
@@ -31,11 +35,46 @@ from schemathesis.checks import (
 )
 from schemathesis.core.result import Ok
 
+from recs_tools.local.auth import local_admin_credentials
+from recs_tools.local.stack import REGION
+from recs_tools.rules_client import sign_request
+
 SPEC = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 #: What API Gateway itself answers before any function runs (request line and headers over
 #: 10240 bytes, body over 10 MB): not part of the functions' spec, so only the body is checked.
 GATEWAY_STATUSES = frozenset({413, 414})
+
+
+#: The routes IAM authorization protects (template.yaml, AdminIam).
+ADMIN_PREFIX = "/api/admin/"
+
+
+class SignedAdminRequests(requests.auth.AuthBase):
+    """SigV4 signatures on the admin routes' requests (the local operator's keys)."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        url = str(request.url)
+        if not urlsplit(url).path.startswith(ADMIN_PREFIX):
+            return request
+        body = request.body or b""
+        # schemathesis hands requests bodies already encoded (bytes) or as text, never a stream.
+        data = body.encode() if isinstance(body, str) else body if isinstance(body, bytes) else b""
+        kept = {
+            k: v if isinstance(v, str) else v.decode()
+            for k, v in request.headers.items()
+            if k.lower() == "content-type"
+        }
+        signed = sign_request(
+            str(request.method),
+            url,
+            body=data,
+            headers=kept,
+            region=REGION,
+            credentials=local_admin_credentials(),
+        )
+        request.headers.update(signed)
+        return request
 
 
 @dataclass
@@ -90,6 +129,7 @@ def fuzz(base_url: str, *, max_examples: int, modes: tuple[GenerationMode, ...] 
     schema = schemathesis.openapi.from_path(str(SPEC))
     report = FuzzReport(examples_per_operation=max_examples)
     session = requests.Session()
+    session.auth = SignedAdminRequests()
     for mode in modes or (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
         for result in schema.get_all_operations():
             if not isinstance(result, Ok):

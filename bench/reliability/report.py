@@ -120,6 +120,15 @@ def render(result: dict[str, Any], results_path: Path) -> str:
         "by the local server and outside the functions' spec: for those only the body is checked.",
         *(
             [
+                "Requests to the admin routes (merchandising rules) are SigV4-signed with the local",
+                "operator's keys, as `recs rules` signs them, so they reach the admin function rather",
+                "than only the IAM authorization's 403.",
+            ]
+            if any("/api/admin/" in operation for operation in fuzz.get("byOperation", {}))
+            else ["(This run predates the admin routes; the next `make reliability` fuzzes them too.)"]
+        ),
+        *(
+            [
                 "Then every path of the spec gets every method it does not declare (TRACE, PROPFIND and a",
                 "made-up one included): each must answer 404 or 405 with a JSON `message`, as API Gateway",
                 "does.",

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from recs_tools.local.auth import LocalIssuer
+from recs_tools.local.auth import JwtAuthorizerConfig, LocalIssuer
 from recs_tools.local.http import LocalApiServer
 from recs_tools.local.http_client import HttpResult, http_call
 from recs_tools.local.stack import LocalStack
@@ -64,11 +64,15 @@ def secured() -> Iterator[Secured]:
 
 
 def test_the_template_puts_the_jwt_authorizer_on_the_privacy_routes_only(secured: Secured) -> None:
-    # Given a stack whose AuthIssuerUrl is the local issuer / Then exactly the privacy routes are protected
-    protected = {(r.method, r.path) for r in secured.stack.routes if r.authorizer is not None}
+    # Given a stack whose AuthIssuerUrl is the local issuer / Then exactly the privacy routes are
+    # protected by the JWT authorizer (the admin routes keep IAM authorization, tests/integration/rules)
+    protected = {
+        (r.method, r.path) for r in secured.stack.routes if isinstance(r.authorizer, JwtAuthorizerConfig)
+    }
     assert protected == PRIVACY_ROUTES
-    authorizer = next(r.authorizer for r in secured.stack.routes if r.authorizer is not None)
-    assert authorizer is not None
+    authorizer = next(
+        r.authorizer for r in secured.stack.routes if isinstance(r.authorizer, JwtAuthorizerConfig)
+    )
     assert authorizer.issuer == secured.issuer.url
     assert authorizer.audiences == (secured.issuer.audience,)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -19,6 +20,12 @@ from tests.integration.serving.world import RICH_LIST, RICH_USER, World, similar
 def _get(api: LocalApiServer, **query: str) -> tuple[int, dict[str, object], dict[str, str]]:
     result = http_call(api.url, "GET", "/api/recommendations?" + urlencode(query, safe=","))
     return result.status, result.body, {k.lower(): v for k, v in result.headers.items()}
+
+
+def _products(body: dict[str, object]) -> list[dict[str, Any]]:
+    products = body["products"]
+    assert isinstance(products, list)
+    return products
 
 
 @pytest.fixture(scope="module")
@@ -60,11 +67,30 @@ def test_every_context_answers_in_the_contract_shape(
     products = body["products"]
     assert isinstance(products, list)
     assert len(products) == 5
-    assert all(set(p) == {"id", "score", "reason"} for p in products)
+    # (basedOn only where the source has an anchor: test_each_product_says_what_it_is_based_on_over_http)
+    assert all({"id", "score", "reason"} <= set(p) <= {"id", "score", "reason", "basedOn"} for p in products)
     assert body["source"] == source
     assert RecommendationId.parse(str(body["recommendationId"])) is not None
     if first is not None:
         assert products[0]["id"] == first
+
+
+def test_each_product_says_what_it_is_based_on_over_http(published: LocalApiServer) -> None:
+    # Given the published test world
+    # When the frontend asks for a product page, a cart and an anonymous homepage over HTTP
+    _, page, _ = _get(published, anonId="anon_e2e", context="product-page", productId=sku(1), limit="5")
+    _, cart, _ = _get(published, anonId="anon_e2e", context="cart", cartProductIds=f"{sku(1)},{sku(2)}")
+    _, home, _ = _get(published, anonId="anon_e2e", limit="5")
+    # Then similar items are based on the product on screen, viewed
+    assert [p["basedOn"] for p in _products(page)] == [{"productId": sku(1), "relation": "viewed"}] * 5
+    # And the cart's on one of its items, in the cart
+    cart_anchors = {json.dumps(p["basedOn"], sort_keys=True) for p in _products(cart)}
+    assert cart_anchors == {
+        json.dumps({"productId": item, "relation": "in-cart"}, sort_keys=True) for item in (sku(1), sku(2))
+    }
+    # And the shop's popular list, based on nothing, carries no basedOn at all (not even null)
+    assert home["source"] == "popular"
+    assert all("basedOn" not in p for p in _products(home))
 
 
 def test_bad_parameters_answer_400_naming_each_field_over_http(published: LocalApiServer) -> None:

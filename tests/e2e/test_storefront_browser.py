@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Request, Route, expect, sync_playwright
 
 from recs_tools.checkout import repo_root
-from recs_tools.local.demo import DemoReport, run_demo
+from recs_tools.local.demo import DEMO_PIN_POSITION, DEMO_RULE_ID, DemoReport, run_demo
 from recs_tools.local.http import LocalApiServer
 from recs_tools.local.stack import LocalStack
 from recs_tools.local.storefront import STOREFRONT_PREFIX, storefront_mounts, write_shop_data
@@ -122,6 +122,9 @@ def test_a_recommended_product_clicked_and_added_to_the_cart_reaches_the_lake_wi
     expect(page.locator("#similar")).to_have_attribute("data-loaded", "true")
     similar = page.locator("#similar .card")
     expect(similar.first).to_have_attribute("data-reason", "similar-items")
+    # each similar item says it is based on the product on screen
+    expect(similar.first).to_have_attribute("data-based-on", product_id)
+    expect(similar.first.locator(".reason")).to_contain_text(f"Because you viewed {product_id}")
     page.click("#add-to-cart")
     expect(page.locator("#cart-count")).to_have_text("1")
     page.click("#cart-widget")
@@ -151,6 +154,20 @@ def test_a_recommended_product_clicked_and_added_to_the_cart_reaches_the_lake_wi
     assert raw_user not in json.dumps(records)
     # And the product page's view is there too, without attribution (only the click is credited)
     assert any(r["eventType"] == "view" and r.get("productId") == product_id for r in records)
+
+
+def test_the_homepage_shows_the_demo_s_pinned_product_naming_its_rule(shop: Shop, page: Page) -> None:
+    # Given the demo pinned a product on the homepage (a merchandising rule), and a shopper
+    page.goto(shop.url)
+    page.select_option("#identity", shop.shoppers[0])
+    # When their homepage shelf has loaded
+    expect(page.locator("#recommended")).to_have_attribute("data-loaded", "true")
+    # Then the pinned product is at the rule's position, its reason naming the rule
+    pinned = page.locator("#recommended .card").nth(DEMO_PIN_POSITION - 1)
+    expect(pinned).to_have_attribute("data-product-id", str(shop.report.pinned))
+    expect(pinned).to_have_attribute("data-reason", "rule")
+    expect(pinned).to_have_attribute("data-rule-id", DEMO_RULE_ID)
+    expect(pinned.locator(".reason")).to_contain_text("Featured by the shop")
 
 
 def test_a_product_pages_second_shelf_never_repeats_the_first(shop: Shop, page: Page) -> None:
@@ -188,6 +205,7 @@ def test_switching_to_an_anonymous_visitor_serves_non_personal_lists_then_their_
         re.compile(r"source (session|category-popular|popular|trending)")
     )
     # When the visitor views a product and comes back
+    viewed = page.locator("#browse .card").first.get_attribute("data-product-id")
     page.locator("#browse .card a").first.click()
     page.wait_for_url("**/product.html?id=*")
     expect(page.locator("#similar")).to_have_attribute("data-loaded", "true")
@@ -196,7 +214,11 @@ def test_switching_to_an_anonymous_visitor_serves_non_personal_lists_then_their_
     # Then their homepage follows what they just viewed
     expect(page.locator("#recommended")).to_have_attribute("data-loaded", "true")
     expect(page.locator("#recommended .meta")).to_contain_text("source session")
-    expect(page.locator('#recommended .card[data-reason="session"]').first).to_be_visible()
+    session_card = page.locator('#recommended .card[data-reason="session"]').first
+    expect(session_card).to_be_visible()
+    # And names the product they viewed
+    expect(session_card).to_have_attribute("data-based-on", str(viewed))
+    expect(session_card.locator(".reason")).to_contain_text(f"Because you viewed {viewed}")
 
 
 def test_an_anonymous_visitor_turns_personalization_off_and_erases_their_browsing(

@@ -58,3 +58,20 @@ def test_privacy_samples_set_and_read_the_preference(stack: LocalStack) -> None:
     # Then the preference reads back as opted out
     assert put["statusCode"] == 200
     assert body_of(status)["preferences"] == {"recommendations": False}
+
+
+def test_admin_samples_put_list_audit_and_remove_a_rule(stack: LocalStack) -> None:
+    # Given the admin samples (requests IAM authorization let through)
+    put = stack.invoke("AdminFunction", load_event("admin_put_rule"))
+    bad = stack.invoke("AdminFunction", load_event("admin_put_rule_bad_window"))
+    listed = stack.invoke("AdminFunction", load_event("admin_list_rules"))
+    deleted = stack.invoke("AdminFunction", load_event("admin_delete_rule"))
+    changes = stack.invoke("AdminFunction", load_event("admin_rule_changes"))
+    # Then the rule is stored by the role's session, the bad window named, and both changes audited
+    assert put["statusCode"] == 200
+    assert body_of(put)["updatedBy"] == "arn:aws:sts::123456789012:assumed-role/merchandising/jane"
+    assert bad["statusCode"] == 400
+    assert [e["field"] for e in body_of(bad)["errors"]] == ["endsAt"]
+    assert [rule["id"] for rule in body_of(listed)["rules"]] == ["spring-pin"]
+    assert deleted["statusCode"] == 204
+    assert [c["action"] for c in body_of(changes)["changes"]] == ["delete", "put"]

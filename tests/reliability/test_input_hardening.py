@@ -67,6 +67,17 @@ CASES = [
         reason="more than 4300 digits",
     ),
     Hostile("events body not UTF-8", "POST", EVENTS, 400, "body", b'{"events": ["\xff\xfe"]}', JSON),
+    Hostile(
+        "erasure body nested 100000 deep",
+        "POST",
+        "/api/users/user_1/erasure",
+        400,
+        "body",
+        b"[" * 100_000 + b"]" * 100_000,
+        JSON,
+        reason="nested too deeply",
+    ),
+    Hostile("rule change unsigned (IAM only)", "PUT", "/api/admin/rules/r1", 403, "Forbidden", b"{}", JSON),
     Hostile("erasure body not UTF-8", "POST", "/api/users/user_1/erasure", 400, "body", b"\xff\xfe{", JSON),
     Hostile("events in CSV", "POST", EVENTS, 415, "content-type", b"a,b", {"content-type": "text/csv"}),
     Hostile(

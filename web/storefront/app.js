@@ -14,7 +14,15 @@
     "category-popular": "Popular in its category",
     "popular": "Popular in the shop",
     "trending": "Trending now",
-    "buy-again": "Buy it again"
+    "buy-again": "Buy it again",
+    "new-arrival": "New in the shop",
+    "rule": "Featured by the shop"
+  };
+  // How a product is linked to what it is based on (the API's basedOn, docs/frontend.md).
+  var RELATIONS = {
+    "viewed": "Because you viewed ",
+    "in-cart": "Goes with your cart's ",
+    "bought": "Because you bought "
   };
   var USER_KEY = "storefront:user";
   var CART_KEY = "storefront:cart";
@@ -106,6 +114,15 @@
     return el("li", { class: "card", "data-product-id": productId }, [link]);
   }
 
+  // What the shopper reads under a product: the product it is based on when the API names one
+  // ("Because you viewed sku_00042"), else its reason's wording.
+  function explanation(item) {
+    if (!item.basedOn) return REASONS[item.reason] || item.reason;
+    if (item.reason === "buy-again") return "You bought this before";
+    // The demo's products have no names: the id stands for one.
+    return (RELATIONS[item.basedOn.relation] || "Based on ") + item.basedOn.productId;
+  }
+
   // One recommendation shelf: the API's list, each product with its reason, clicks attributed.
   function shelf(sectionId, params) {
     var section = document.getElementById(sectionId);
@@ -117,14 +134,18 @@
       meta.textContent = "source " + body.source + " · model " + body.modelVersion +
         (body.variant ? " · variant " + body.variant : "");
       body.products.forEach(function (item) {
+        // A product a merchandising rule placed or moved names the rule (docs/frontend.md).
+        var code = item.ruleId ? item.reason + " " + item.ruleId : item.reason;
         var reason = el("span", { class: "reason", title: "score " + item.score },
-          [REASONS[item.reason] || item.reason, " ", el("code", {}, [item.reason])]);
+          [explanation(item), " ", el("code", {}, [code])]);
         var li = card(item.id, [reason], function () {
           // The link still navigates; the click is queued first and sent on page hide.
           tracker.clickRecommendation(item.id, body.recommendationId, context);
         });
         li.setAttribute("data-recommendation-id", body.recommendationId);
         li.setAttribute("data-reason", item.reason);
+        if (item.ruleId) li.setAttribute("data-rule-id", item.ruleId);
+        if (item.basedOn) li.setAttribute("data-based-on", item.basedOn.productId);
         list.appendChild(li);
       });
       section.setAttribute("data-loaded", "true");

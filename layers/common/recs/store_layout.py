@@ -30,6 +30,11 @@ state table
                                                  of each pseudonym erased (user and linked anonymous ids);
                                                  written by privacy, no ``expiresAt``; training never
                                                  uses the events of a pseudonym whose tombstone exists
+    ``RULES``/``CURRENT``                        every merchandising rule (``d``: JSON list of
+                                                 `recs.rules.model.Rule`; ``rev``: write counter);
+                                                 written by the admin function only, read by serving
+    ``RULES#AUDIT``/``<time>#<rev>#<rule>``      one change of a rule (who, before, after, when), in
+                                                 the same transaction as the change; no ``expiresAt``
 
 export bucket (S3)
     ``exports/<user pseudonym>/<receipt>.json``  a user's data export (lifecycle expiry; erasure
@@ -50,6 +55,7 @@ Unversioned Redis keys: ``recs:optout:<user>`` (b"1" opted out / b"0"), ``recs:s
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
 import json
 import zlib
@@ -204,6 +210,17 @@ PENDING_ERASURES_PK = "ERASURES#PENDING"
 
 #: The purge's lake watermark (state table): lake partitions before the hour it names were swept
 #: for late records of erased visitors (``sweptFrom``: ``YYYY/MM/DD/HH``).
+#: Every merchandising rule, in one row (serving reads it with one GetItem per cache TTL).
+RULES_KEY = ("RULES", "CURRENT")
+#: Audit records of rule changes, by time (a Query on this partition lists them).
+RULES_AUDIT_PK = "RULES#AUDIT"
+
+
+def rule_audit_key(at: datetime, revision: int, rule_id: str) -> tuple[str, str]:
+    """The audit record of the change that made revision `revision` (sorted by time)."""
+    return RULES_AUDIT_PK, f"{iso(at)}#{revision:09d}#{rule_id}"
+
+
 LAKE_SWEEP_KEY = ("PURGE#LAKE", "WATERMARK")
 
 
@@ -408,17 +425,72 @@ BRAND, PRICE = 0, 1
 #: more of a brand than the shop-wide lists hold.
 BRAND_CATEGORIES = 20
 
+#: Price bands of an attribute map: the shop's prices cut at their deciles (fewer bands when many
+#: products share a price), each with the categories most of its products are in (up to
+#: `PRICE_BAND_CATEGORIES`): where serving looks for more of a price range than the shop-wide lists hold.
+PRICE_BANDS = 10
+PRICE_BAND_CATEGORIES = 20
+
 #: A product's attributes: [brand, price], each None when the catalog does not say.
 Attributes = Sequence[Any]
 
 
 @dataclass(frozen=True)
+class PriceBands:
+    """The shop's prices in bands: band i holds the prices from ``edges[i - 1]`` (inclusive) up
+    to ``edges[i]`` (exclusive), the first from 0 and the last without an upper bound; per band,
+    its categories with their number of products in the band, most first."""
+
+    edges: Sequence[float] = ()
+    categories: Sequence[Sequence[tuple[str, int]]] = ()
+
+    def categories_within(self, low: float | None, high: float | None) -> dict[str, int]:
+        """Each category's products in the bands that meet [low, high] (either bound optional)."""
+        if not self.categories:
+            return {}
+        first = bisect.bisect_right(self.edges, low) if low is not None else 0
+        last = bisect.bisect_right(self.edges, high) if high is not None else len(self.edges)
+        counts: dict[str, int] = {}
+        for band in self.categories[first : last + 1]:
+            for category, products in band:
+                counts[category] = counts.get(category, 0) + products
+        return counts
+
+
+@dataclass(frozen=True)
 class AttributeMap:
     """A decoded attribute map: product -> [brand, price] (brands lower-cased, as the catalog
-    export is parsed; prices > 0), and each brand's categories, most of its products first."""
+    export is parsed; prices > 0), each brand's categories, most of its products first, and the
+    categories of each price band (`PriceBands`)."""
 
     products: dict[str, Attributes]
     brand_categories: Mapping[str, Sequence[str]]
+    price_bands: PriceBands = PriceBands()
+
+
+def _price_bands(
+    attributes: Mapping[str, tuple[str | None, float | None]], categories: Mapping[str, str]
+) -> dict[str, Any]:
+    """The ``priceBands`` of an attribute map: decile edges of the priced products that have a
+    category, and per band its categories, most products first (ties by name)."""
+    priced = sorted(
+        (float(price), category)
+        for product, (_, price) in attributes.items()
+        if price and (category := categories.get(product))
+    )
+    if not priced:
+        return {"edges": [], "categories": []}
+    prices = [price for price, _ in priced]
+    edges = sorted({prices[k * len(prices) // PRICE_BANDS] for k in range(1, PRICE_BANDS)} - {prices[0]})
+    counts: list[dict[str, int]] = [{} for _ in range(len(edges) + 1)]
+    for price, category in priced:
+        band = counts[bisect.bisect_right(edges, price)]
+        band[category] = band.get(category, 0) + 1
+    ranked = [
+        [[c, n] for c, n in sorted(band.items(), key=lambda kv: (-kv[1], kv[0]))][:PRICE_BAND_CATEGORIES]
+        for band in counts
+    ]
+    return {"edges": edges, "categories": ranked}
 
 
 def attribute_map_rows(
@@ -430,7 +502,8 @@ def attribute_map_rows(
 ) -> list[dict[str, Any]]:
     """A version's ``ATTRS`` rows (parts ``ATTRS#<n>`` after the first, as `category_map_rows`):
     ``{"fields": ["brand", "price"], "products": {id: [brand, price]}, "brandCategories": {brand:
-    [category, ...]}}``. Products with neither a brand nor a price are left out."""
+    [category, ...]}, "priceBands": {"edges": [price, ...], "categories": [[[category, n], ...],
+    ...]}}``. Products with neither a brand nor a price are left out."""
     products = {
         product: [brand or None, price if price else None]
         for product, (brand, price) in sorted(attributes.items())
@@ -446,7 +519,12 @@ def attribute_map_rows(
         brand: [c for c, _ in sorted(per.items(), key=lambda kv: (-kv[1], kv[0]))][:BRAND_CATEGORIES]
         for brand, per in sorted(counts.items())
     }
-    value = {"fields": list(ATTRIBUTE_FIELDS), "products": products, "brandCategories": brand_categories}
+    value = {
+        "fields": list(ATTRIBUTE_FIELDS),
+        "products": products,
+        "brandCategories": brand_categories,
+        "priceBands": _price_bands(attributes, categories),
+    }
     return _map_rows(ATTRIBUTES_PK, value, version, generated_at, expires_at)
 
 
@@ -463,7 +541,13 @@ def decode_attribute_map(payload: bytes) -> AttributeMap:
             product: [values[i] if i is not None and i < len(values) else None for i in at]
             for product, values in products.items()
         }
-    return AttributeMap(products, decoded.get("brandCategories") or {})
+    bands = decoded.get("priceBands") or {}
+    # A map written before price bands has none: price filters are then not deepened.
+    price_bands = PriceBands(
+        [float(edge) for edge in bands.get("edges") or ()],
+        [[(str(c), int(n)) for c, n in band] for band in bands.get("categories") or ()],
+    )
+    return AttributeMap(products, decoded.get("brandCategories") or {}, price_bands)
 
 
 def new_arrivals_pk(category: str = ALL_CATEGORIES) -> str:

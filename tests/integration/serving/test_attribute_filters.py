@@ -133,6 +133,22 @@ def test_a_brand_beyond_the_shop_wide_lists_is_found_in_its_categorys_lists(worl
     assert set(reasons(body)) == {"category-popular"}
 
 
+def test_a_price_range_beyond_the_shop_wide_lists_is_found_in_its_bands_categories(world: World) -> None:
+    # Given a version without trending lists, whose popular list (sku_00000..39, priced 1) holds
+    # none of the 20 products priced 100 (sku_00040..59, cat_b): only cat_b's own list has them
+    world.publish_everything(skip=("trending",), version="v2", pointer=False)
+    prices = {sku(n): (None, 100.0 if n >= 40 else 1.0) for n in range(60)}
+    world.attributes(prices, version="v2")
+    world.flip("v2")
+    # When an anonymous visitor asks for 15 products from 50 up
+    status, body, _ = world.ask(ANONYMOUS, minPrice="50", limit="15")
+    # Then the list is full, from cat_b's list (the category of the range's price band)
+    assert status == 200
+    assert len(ids(body)) == 15
+    assert set(numbers(body)) <= set(range(40, 60))
+    assert set(reasons(body)) == {"category-popular"}
+
+
 def test_a_version_published_before_attribute_maps_still_serves(world: World) -> None:
     # Given the world's version, published without an attribute map
     # When asked with a brand filter, a price filter, and without either

@@ -86,7 +86,12 @@ def test_a_buy_again_product_is_recommended_even_though_it_was_bought(world: Wor
     # When the homepage asks
     _, body, _ = world.ask("recommend_homepage")
     # Then it is there, saying why
-    assert body["products"][0] == {"id": sku(45), "score": 1.0, "reason": "buy-again"}
+    assert body["products"][0] == {
+        "id": sku(45),
+        "score": 1.0,
+        "reason": "buy-again",
+        "basedOn": {"productId": sku(45), "relation": "bought"},
+    }
 
 
 def test_a_buy_again_product_the_session_lifts_stays_buy_again(world: World) -> None:

@@ -187,6 +187,9 @@ def test_an_upload_publishes_the_brand_and_price_of_every_product_for_serving_fi
     decoded = decode_attribute_map(category_map_payload([first]))
     assert decoded.products == {"sku_1": ["acme", 20.0], "sku_2": [None, 7.5]}
     assert decoded.brand_categories == {"acme": ["c"]}
+    # And its price bands name the categories of each band (sku_2 at 7.5, sku_1 at 20)
+    assert decoded.price_bands.categories_within(5.0, 10.0) == {"c": 1}
+    assert decoded.price_bands.categories_within(None, None) == {"c": 2}
 
 
 def test_before_any_model_or_with_a_lists_only_one_every_product_is_new() -> None:

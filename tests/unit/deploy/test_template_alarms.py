@@ -97,7 +97,7 @@ def test_cache_hit_latency_has_its_own_dimension_and_the_50_ms_budget(resources:
         )
 
 
-def test_surges_fallbacks_store_errors_session_failures_unverified_callers_and_throttles(
+def test_surges_fallbacks_store_errors_session_failures_unverified_callers_rules_and_throttles(
     resources: dict[str, Any],
 ) -> None:
     alarms = _alarms(resources)
@@ -123,6 +123,11 @@ def test_surges_fallbacks_store_errors_session_failures_unverified_callers_and_t
         assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", threshold)
     unverified = alarms["CallersUnverifiedAlarm"]
     assert (unverified["MetricName"], unverified["Threshold"]) == ("CallersUnverified", 0)
+    # And serving without fresh rules for 15 minutes (a blip is served with the last rules read)
+    rules = alarms["RulesUnavailableAlarm"]
+    assert (rules["MetricName"], rules["Threshold"]) == ("RulesUnavailable", 0)
+    assert rules["Dimensions"] == [{"Name": "service", "Value": "recommend"}]
+    assert (rules["Period"], rules["EvaluationPeriods"]) == (300, 3)
     throttles = alarms["DynamoDbThrottlesAlarm"]
     assert _metric_names(throttles) == {"ReadThrottleEvents", "WriteThrottleEvents"}
     tables = {

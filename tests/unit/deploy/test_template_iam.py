@@ -14,12 +14,14 @@ from recs.store_layout import (
     LISTS_TABLES_PK,
     POINTER_KEY,
     PREPARED_DAYS_PREFIX,
+    RULES_KEY,
     erasure_key,
     export_key,
     pending_erasure_key,
     popular_pk,
     preference_key,
     purchased_pk,
+    rule_audit_key,
     session_key,
     similar_pk,
     tombstone_key,
@@ -27,6 +29,7 @@ from recs.store_layout import (
     version_meta_key,
 )
 from recs.training.publish import artifacts as paths
+from tests.clock import PINNED_NOW
 
 #: Reading, writing and deleting objects (multipart uploads included), and listing keys.
 _OBJECT_CRUD = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListBucket")
@@ -93,6 +96,12 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("s3:DeleteObject", "ExportBucket"),
         ("s3:AbortMultipartUpload", "ExportBucket"),
         ("AWSSecretsManagerGetSecretValuePolicy", "PseudonymSecret"),
+    },
+    # The rules row and its audit records only (dynamodb:LeadingKeys, checked below).
+    "AdminFunction": {
+        ("dynamodb:GetItem", "StateTable"),
+        ("dynamodb:PutItem", "StateTable"),
+        ("dynamodb:Query", "StateTable"),
     },
     # Object-level S3 actions only: never a bucket's configuration (lifecycle, policy).
     "PurgeFunction": {
@@ -432,3 +441,18 @@ def test_the_firehose_role_writes_only_the_lake_and_its_own_error_log(resources:
         ("logs:PutLogEvents", {"FirehoseLogGroup", "FirehoseDeliveryLogStream"})
     ]
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"]
+
+
+def test_the_admin_function_reaches_only_the_rules_and_their_audit(resources: dict[str, Any]) -> None:
+    # Given the admin function's statements and the keys it reads and writes (recs.store_layout)
+    (statement,) = [
+        s for p in resources["AdminFunction"]["Properties"]["Policies"] for s in p.get("Statement", [])
+    ]
+    patterns = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+    # Then it lets through the rules row and the audit partition
+    for key in (RULES_KEY[0], rule_audit_key(PINNED_NOW, 1, "r")[0]):
+        assert any(fnmatch.fnmatchcase(key, p) for p in patterns), key
+    # And no shopper's, erasure's, session's or serving's row
+    shoppers = (preference_key("p")[0], session_key("p")[0], erasure_key("r")[0])
+    for foreign in (*shoppers, POINTER_KEY[0], CATALOG_PK):
+        assert not any(fnmatch.fnmatchcase(foreign, p) for p in patterns), foreign

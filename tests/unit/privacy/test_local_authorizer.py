@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from recs_tools.checkout import repo_root
-from recs_tools.local.auth import JwtAuthorizerConfig, gateway_claim, route_authorizers
+from recs_tools.local.auth import IamAuthorizerConfig, JwtAuthorizerConfig, gateway_claim, route_authorizers
 from recs_tools.local.cfn import Resolver, load_template, parameter_defaults
 
 TEMPLATE = load_template(repo_root() / "template.yaml")
@@ -33,20 +33,33 @@ def _resolved_body(overrides: dict[str, str]) -> Any:
     return resolver.resolve(TEMPLATE["Resources"]["HttpApi"]["Properties"]["DefinitionBody"])
 
 
-def test_by_default_no_route_is_protected() -> None:
-    # Given the template's defaults (AuthIssuerUrl empty) / Then no route has an authorizer
-    assert route_authorizers(_resolved_body({})) == {}
+ADMIN_ROUTES = {
+    ("GET", "/api/admin/rules"),
+    ("GET", "/api/admin/rules/{ruleId}"),
+    ("PUT", "/api/admin/rules/{ruleId}"),
+    ("DELETE", "/api/admin/rules/{ruleId}"),
+    ("GET", "/api/admin/rule-changes"),
+}
+
+
+def test_by_default_only_the_admin_routes_are_protected_and_by_iam() -> None:
+    # Given the template's defaults (AuthIssuerUrl empty) / Then only the admin routes have an
+    # authorizer: IAM authorization, whether shoppers' tokens are checked or not
+    iam = IamAuthorizerConfig("AdminIam")
+    assert route_authorizers(_resolved_body({})) == dict.fromkeys(ADMIN_ROUTES, iam)
 
 
 def test_with_an_issuer_the_privacy_routes_get_the_jwt_authorizer() -> None:
     # Given an issuer and an audience
     issuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc"
     routes = route_authorizers(_resolved_body({"AuthIssuerUrl": issuer, "AuthAudience": "client-1"}))
-    # Then exactly the privacy routes are protected, by a JWT authorizer of that issuer and audience
-    assert set(routes) == PRIVACY_ROUTES
+    # Then exactly the privacy routes are protected by a JWT authorizer of that issuer and audience
+    # (the admin routes keep IAM authorization)
+    assert set(routes) == PRIVACY_ROUTES | ADMIN_ROUTES
     # (the anonymous visitor's routes check the signed id in X-Recs-Visitor themselves)
     assert not {path for _, path in routes if path.startswith(("/api/visitor/", "/api/visitors"))}
-    assert set(routes.values()) == {
+    assert {routes[route] for route in ADMIN_ROUTES} == {IamAuthorizerConfig("AdminIam")}
+    assert {routes[route] for route in PRIVACY_ROUTES} == {
         JwtAuthorizerConfig("ShopperJwt", issuer, ("client-1",), "$request.header.Authorization")
     }
 

@@ -111,6 +111,32 @@ def test_the_attribute_map_keeps_brand_and_price_and_each_brands_categories_most
     assert (rows[0]["pk"], rows[0]["sk"]) == (ATTRIBUTES_PK, version_sk(VERSION))
 
 
+def test_the_attribute_map_keeps_each_price_bands_categories_most_products_first() -> None:
+    # Given 20 priced products: socks at 1..10, coats at 11..20, and one sock at 15
+    attributes: dict[str, tuple[str | None, float | None]] = {f"s{n}": (None, float(n)) for n in range(1, 11)}
+    attributes |= {f"c{n}": (None, float(n)) for n in range(11, 21)} | {"s15": (None, 15.0)}
+    categories = {p: "socks" if p.startswith("s") else "coats" for p in attributes}
+    # When written and read back
+    bands = decode_attribute_map(
+        category_map_payload(attribute_map_rows(attributes, categories, VERSION, "g", 99))
+    ).price_bands
+    # Then the 21 prices are cut at their deciles (the 3rd, 5th, ... 19th price)
+    assert list(bands.edges) == [3.0, 5.0, 7.0, 9.0, 11.0, 13.0, 15.0, 16.0, 18.0]
+    # And a range counts the products of every band it meets: up to 4, the bands below 5 (socks);
+    # 14 to 16, the bands from 13 up to 18 (coats 13..17 and the sock at 15); from 19.5, 18 and up
+    assert bands.categories_within(None, 4.0) == {"socks": 4}
+    assert bands.categories_within(14.0, 16.0) == {"coats": 5, "socks": 1}
+    assert bands.categories_within(19.5, None) == {"coats": 3}
+    assert sum(bands.categories_within(None, None).values()) == 21
+
+
+def test_a_map_written_before_price_bands_has_none_and_deepens_nothing() -> None:
+    # Given a map without priceBands (written before they existed)
+    payload = b'{"fields":["brand","price"],"products":{"p":["acme",9.5]},"brandCategories":{}}'
+    # When decoded / Then its price bands meet no category
+    assert decode_attribute_map(payload).price_bands.categories_within(1.0, 10.0) == {}
+
+
 def test_a_map_whose_fields_come_in_another_order_is_read_by_name() -> None:
     # Given a map written by a writer that lists price before brand, and a field serving ignores
     payload = b'{"fields":["price","tags","brand"],"products":{"p":[9.5,["eco"],"acme"]}}'
@@ -217,6 +243,26 @@ def test_price_filters_keep_the_range_and_a_brand_with_a_price_combines_them() -
     # Then only the products in range with a known price, and acme's under 30 with a price
     assert sorted(ids(ranged)) == ["p1", "p3", "p4"]
     assert sorted(ids(acme)) == ["p0", "p1"]
+
+
+def test_a_price_filter_finds_products_beyond_the_shop_wide_list_in_its_bands_categories() -> None:
+    # Given p5 (kitchen, 40), the only product from 30 up, in kitchen's popular list and not in the
+    # shop-wide one; kitchen holds every product priced from 25 up
+    models = shop()
+    # When an anonymous visitor asks for 30 and up
+    outcome = ask(service(models), min_price=30.0)
+    # Then p5 is served, found through kitchen's list
+    assert ids(outcome) == ["p5"]
+    assert outcome.response.products[0].reason == "category-popular"
+
+
+def test_a_brand_filter_with_a_price_range_finds_the_brand_in_range_beyond_the_shop_wide_list() -> None:
+    # Given p5, acme's only product from 30 up, only in kitchen's popular list
+    models = shop()
+    # When asked for acme from 30 (deepened by acme's categories: brands take precedence)
+    outcome = ask(service(models), brand="acme", min_price=30.0)
+    # Then p5 is served
+    assert ids(outcome) == ["p5"]
 
 
 def test_a_version_published_before_attribute_maps_serves_and_its_filters_find_nothing() -> None:

@@ -107,6 +107,9 @@ def test_the_catalogs_brands_and_prices_are_an_attribute_map_beside_the_category
     decoded = decode_attribute_map(category_map_payload(rows[1:]))
     assert decoded.products == {"p1": ["acme", 12.5], "p2": [None, 3.0]}
     assert decoded.brand_categories == {"acme": ["kitchen"]}
+    # And each price band names its categories (garden's p2 at 3, kitchen's p1 at 12.5)
+    assert decoded.price_bands.categories_within(None, 5.0) == {"garden": 1}
+    assert decoded.price_bands.categories_within(13.0, None) == {"kitchen": 1}
     # And without attributes (no export, or a run prepared before they were kept) no ATTRS row
     assert [r["pk"] for r in catalog_rows({"p1": "kitchen"}, None, "v1", "g", 99, attributes={})] == [
         "CATALOG"

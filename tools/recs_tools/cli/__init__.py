@@ -1,6 +1,6 @@
 """The ``recs`` command (console script ``recs = recs_tools.cli:main``).
 
-    recs local | demo | train | tune | report | bench | smoke | rollback   (recs COMMAND --help)
+    recs local | demo | train | tune | report | rules | bench | smoke | rollback   (recs COMMAND --help)
 
 Exit status: 0 done, 1 the operation failed, 2 bad usage or input, 3 something needed is
 missing (the message says what to run), 130 interrupted.
@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from recs_tools.cli import bench, deploy, local, report, training
+from recs_tools.cli import bench, deploy, local, report, rules, training
 from recs_tools.cli.errors import CliError
 
 __all__ = ["main"]
@@ -65,6 +65,13 @@ COMMANDS = (
         report.run,
     ),
     Command(
+        "rules",
+        "list, add and remove merchandising rules (pin, boost, bury, block); read their audit",
+        rules.EXAMPLES,
+        rules.configure,
+        rules.run,
+    ),
+    Command(
         "bench", "run the benchmarks (make bench / bench-quick)", bench.EXAMPLES, bench.configure, bench.run
     ),
 )
@@ -74,6 +81,7 @@ MAIN_EPILOG = """examples:
   recs train --events events.jsonl --out out/
   recs report --offline out/ --events events.jsonl
   recs report --stack recs-prod
+  recs rules --stack recs-prod list
 
 exit status: 0 done, 1 the operation failed, 2 bad usage or input,
 3 something needed is missing (the message says what to run), 130 interrupted."""

@@ -10,6 +10,12 @@
   `GatewayJwtAuthorizer` does what API Gateway's JWT authorizer does for them: 401
   ``{"message": "Unauthorized"}`` unless the token is valid, else the function receives its
   claims in ``requestContext.authorizer.jwt``.
+- `GatewayIamAuthorizer` does what IAM authorization does for the routes whose security scheme
+  is ``awsSigv4`` (the admin routes): 403 ``{"message": "Forbidden"}`` unless the request carries
+  a valid SigV4 signature (service ``execute-api``) of a principal it knows (`LOCAL_ADMIN`: the
+  local stack has no IAM policies, so knowing the key is being allowed), else the function
+  receives the principal in ``requestContext.authorizer.iam``
+  (`recs_tools.rules_client` signs requests as any AWS SDK does).
 """
 
 from __future__ import annotations
@@ -136,6 +142,44 @@ def _issuer_handler(issuer: LocalIssuer) -> type[BaseHTTPRequestHandler]:
 
 # ---------------------------------------------------------------------------- API Gateway's side
 @dataclass(frozen=True)
+class IamPrincipal:
+    """An IAM principal with an access key: who a SigV4 signature says is calling."""
+
+    access_key: str
+    secret_key: str
+    arn: str
+    user_id: str
+
+
+#: The local stack's operator: the principal the emulated IAM authorization knows.
+LOCAL_ADMIN = IamPrincipal(
+    access_key="AKIALOCALADMIN000000",
+    secret_key="local-admin-secret-key-for-the-local-stack-only",
+    arn="arn:aws:iam::123456789012:user/local-admin",
+    user_id="AIDALOCALADMIN000000",
+)
+_SIGV4 = "AWS4-HMAC-SHA256"
+
+
+def local_admin_credentials() -> Any:
+    """`LOCAL_ADMIN`'s keys as botocore credentials, to sign requests as the local operator."""
+    from botocore.credentials import Credentials
+
+    return Credentials(LOCAL_ADMIN.access_key, LOCAL_ADMIN.secret_key)
+
+
+#: API Gateway refuses a signature more than 5 minutes from its clock (as SigV4 services do).
+MAX_SIGNATURE_SKEW_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class IamAuthorizerConfig:
+    """IAM authorization of a route (security scheme with ``x-amazon-apigateway-authtype: awsSigv4``)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class JwtAuthorizerConfig:
     """A JWT authorizer of the HttpApi, as a route uses it."""
 
@@ -146,25 +190,32 @@ class JwtAuthorizerConfig:
     scopes: tuple[str, ...] = ()
 
 
+RouteAuthorizer = JwtAuthorizerConfig | IamAuthorizerConfig
+
+
 def route_authorizers(
     definition_body: Mapping[str, Any] | None,
-) -> dict[tuple[str, str], JwtAuthorizerConfig]:
+) -> dict[tuple[str, str], RouteAuthorizer]:
     """{(METHOD, path): authorizer} of an HttpApi's (resolved) DefinitionBody.
 
     Raises
     ------
     NotImplementedError
-        For an authorizer API Gateway has but this emulation does not (Lambda, IAM).
+        For an authorizer API Gateway has but this emulation does not (Lambda).
     """
     if not definition_body:
         return {}
     schemes = (definition_body.get("components") or {}).get("securitySchemes") or {}
-    routes: dict[tuple[str, str], JwtAuthorizerConfig] = {}
+    routes: dict[tuple[str, str], RouteAuthorizer] = {}
     for path, item in (definition_body.get("paths") or {}).items():
         for method, operation in (item or {}).items():
             for requirement in (operation or {}).get("security") or []:
                 for name, scopes in requirement.items():
-                    authorizer = (schemes.get(name) or {}).get("x-amazon-apigateway-authorizer") or {}
+                    scheme = schemes.get(name) or {}
+                    if scheme.get("x-amazon-apigateway-authtype") == "awsSigv4":
+                        routes[(method.upper(), path)] = IamAuthorizerConfig(name)
+                        continue
+                    authorizer = scheme.get("x-amazon-apigateway-authorizer") or {}
                     if authorizer.get("type") != "jwt":
                         raise NotImplementedError(
                             f"{method.upper()} {path}: authorizer {name} is not a JWT authorizer; the "
@@ -233,3 +284,86 @@ def gateway_claim(value: Any) -> str:
     if isinstance(value, dict):
         return json.dumps(value, separators=(",", ":"))
     return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+class GatewayIamAuthorizer:
+    """IAM authorization of API Gateway for the routes that need it: a SigV4 signature checked
+    against the secret key of a principal it knows."""
+
+    def __init__(self, region: str, principals: tuple[IamPrincipal, ...] = (LOCAL_ADMIN,)) -> None:
+        self.region = region
+        self._principals = {principal.access_key: principal for principal in principals}
+
+    def authorize(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes
+    ) -> dict[str, Any] | None:
+        """The ``requestContext.authorizer`` of a correctly signed request, None for a 403."""
+        from datetime import UTC, datetime
+
+        lowered = {key.lower(): value for key, value in headers.items()}
+        parsed = _sigv4_header(lowered.get("authorization", ""))
+        amz_date = lowered.get("x-amz-date", "")
+        if parsed is None or not amz_date:
+            return None
+        access_key, scope, signed_headers, signature = parsed
+        principal = self._principals.get(access_key)
+        if principal is None or scope[1:] != [self.region, "execute-api", "aws4_request"]:
+            return None
+        try:
+            signed_at = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        except ValueError:
+            return None
+        if scope[0] != amz_date[:8] or abs(time.time() - signed_at.timestamp()) > MAX_SIGNATURE_SKEW_SECONDS:
+            return None
+        if not set(signed_headers) >= {"host", "x-amz-date"} or not set(signed_headers) <= set(lowered):
+            return None
+        expected = _signature(
+            principal, self.region, method, url, {h: lowered[h] for h in signed_headers}, body, amz_date
+        )
+        if not secrets.compare_digest(expected, signature):
+            return None
+        return {
+            "iam": {
+                "accessKey": principal.access_key,
+                "accountId": principal.arn.split(":")[4],
+                "callerId": principal.user_id,
+                "cognitoIdentity": None,
+                "principalOrgId": None,
+                "userArn": principal.arn,
+                "userId": principal.user_id,
+            }
+        }
+
+
+def _sigv4_header(value: str) -> tuple[str, list[str], list[str], str] | None:
+    """(access key, [date, region, service, terminator], signed headers, signature) or None."""
+    if not value.startswith(_SIGV4 + " "):
+        return None
+    parts: dict[str, str] = {}
+    for part in value[len(_SIGV4) + 1 :].split(","):
+        key, _, item = part.strip().partition("=")
+        parts[key] = item
+    credential = parts.get("Credential", "").split("/")
+    if len(credential) != 5 or not parts.get("SignedHeaders") or not parts.get("Signature"):
+        return None
+    return credential[0], credential[1:], parts["SignedHeaders"].split(";"), parts["Signature"]
+
+
+def _signature(
+    principal: IamPrincipal,
+    region: str,
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    amz_date: str,
+) -> str:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method=method, url=url, data=body, headers=dict(headers))
+    request.context["timestamp"] = amz_date
+    auth = SigV4Auth(Credentials(principal.access_key, principal.secret_key), "execute-api", region)
+    canonical = auth.canonical_request(request)
+    return str(auth.signature(auth.string_to_sign(request, canonical), request))

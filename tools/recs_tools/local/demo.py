@@ -2,7 +2,9 @@
 
 Starts the stack from template.yaml, serves the API on 127.0.0.1:3000, posts the synthetic
 shop's events through the ingest API, records the opt-outs through the privacy API, runs the
-training state machine, and prints curl commands with real ids from the demo.
+training state machine, pins a product on the homepage through the admin routes (a
+merchandising rule, signed as the local operator), and prints curl commands with real ids from
+the demo.
 """
 
 from __future__ import annotations
@@ -13,14 +15,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from recs.store_layout import CATALOG_OBJECT_KEY
 from recs_tools.local.http import LocalApiServer
 from recs_tools.local.http_client import HttpResult, http_call
-from recs_tools.local.stack import LocalStack
+from recs_tools.local.stack import REGION, LocalStack
 from recs_tools.local.storefront import STOREFRONT_PREFIX, storefront_mounts, write_shop_data
 from recs_tools.synthetic import SyntheticShop, build_config, generate_shop, iter_batches
 
@@ -34,6 +36,38 @@ class DemoReport:
     opted_out: int
     execution: dict[str, Any]
     seconds: dict[str, float]
+    #: The product the demo's rule pins on the homepage (None when training failed).
+    pinned: str | None = None
+
+
+#: The demo's merchandising rule: a product pinned second on every homepage list.
+DEMO_RULE_ID = "demo-pin"
+DEMO_PIN_POSITION = 2
+
+
+def pin_a_product(base_url: str, shop: SyntheticShop, now: datetime) -> str:
+    """Pin the shop's least prominent available product second on the homepage for 30 days,
+    through the signed admin route, as an operator would with `recs rules add`."""
+    from recs_tools.local.auth import local_admin_credentials
+    from recs_tools.rules_client import RulesClient
+
+    product = [p for p in shop.products if p.available][-1].id
+    rules = RulesClient(base_url, REGION, local_admin_credentials())
+    result = rules.put(
+        DEMO_RULE_ID,
+        {
+            "kind": "pin",
+            "productId": product,
+            "position": DEMO_PIN_POSITION,
+            "contexts": ["homepage"],
+            "startsAt": (now - timedelta(minutes=5)).isoformat(),
+            "endsAt": (now + timedelta(days=30)).isoformat(),
+            "note": "the demo's pinned product (docs/serving.md, Rules)",
+        },
+    )
+    if result.status != 200:
+        raise RuntimeError(f"PUT /api/admin/rules/{DEMO_RULE_ID} answered {result.status}: {result.body}")
+    return product
 
 
 def post_events(base_url: str, shop: SyntheticShop, *, threads: int = 2) -> tuple[int, int, int]:
@@ -103,12 +137,20 @@ def run_demo(
     execution = stack.run_training()
     timings["training"] = time.perf_counter() - mark
     log(f"training state machine: {execution['status']} ({timings['training']:.1f} s)")
+    pinned = None
     if execution["status"] != "SUCCEEDED":
         log(json.dumps(execution.get("error"), default=str) + " " + str(execution.get("cause")))
     else:
         log(evaluation_summary(execution))
+        pinned = pin_a_product(base_url, shop, now)
+        log(
+            f"PUT /api/admin/rules/{DEMO_RULE_ID} (IAM-signed): {pinned} pinned at position "
+            f"{DEMO_PIN_POSITION} of the homepage, reason `rule`"
+        )
     timings["total"] = time.perf_counter() - started
-    return DemoReport(shop, posted, accepted, rejected, len(shop.opted_out_user_ids), execution, timings)
+    return DemoReport(
+        shop, posted, accepted, rejected, len(shop.opted_out_user_ids), execution, timings, pinned
+    )
 
 
 def evaluation_summary(execution: dict[str, Any]) -> str:
@@ -148,6 +190,8 @@ def example_commands(base_url: str, shop: SyntheticShop) -> list[str]:
         f"curl '{base_url}/api/users/{user}/privacy'",
         f"curl -X POST '{base_url}/api/users/{user}/erasure'   # 202 with a receiptId",
         f"curl '{base_url}/api/erasures/<receiptId>'   # completed after the next training run",
+        f"recs rules --local --url {base_url} list   # the demo's pinned product: a merchandising rule",
+        f"recs rules --local --url {base_url} changes   # who changed which rule when",
     ]
 
 

@@ -3,8 +3,9 @@
 Each request becomes the payload-format-2.0 proxy event the function receives in AWS (the
 same shape as `events/*.json`), the function's handler runs in-process, and its result becomes
 the HTTP response. Unknown routes answer 404 and wrong methods 405, as API Gateway does, and the
-routes template.yaml protects with a JWT authorizer answer 401 without a valid token
-(`recs_tools.local.auth`).
+routes template.yaml protects with a JWT authorizer answer 401 without a valid token, and those
+it protects with IAM authorization (the admin routes) 403 without a valid SigV4 signature of a
+principal it knows (`recs_tools.local.auth`).
 
 `static` mounts directories under URL prefixes (the storefront demo, the reports), as a CDN in
 front of an S3 bucket would serve them next to the API in a deployment: GET and HEAD only,
@@ -26,8 +27,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from recs_tools.local.auth import GatewayJwtAuthorizer
+from recs_tools.local.auth import GatewayIamAuthorizer, GatewayJwtAuthorizer, IamAuthorizerConfig
 from recs_tools.local.gateway_events import build_http_api_event
+from recs_tools.local.stack import REGION
 from recs_tools.local.training_runs import PREFIX as TRAINING_RUNS
 from recs_tools.local.training_runs import TrainingRuns
 
@@ -130,8 +132,15 @@ class LocalApiServer:
         # One emulated JWT authorizer per configuration (each caches its issuer's keys).
         emulators: dict[Any, GatewayJwtAuthorizer] = {}
         self.jwt_authorizers: dict[tuple[str, str], GatewayJwtAuthorizer] = {}
+        # The routes IAM authorization protects (the admin routes), by the principals it knows.
+        self.iam_authorizer = GatewayIamAuthorizer(REGION)
+        self.iam_routes = {
+            (route.method, route.path)
+            for route in stack.routes
+            if isinstance(route.authorizer, IamAuthorizerConfig)
+        }
         for route in stack.routes:
-            if route.authorizer is not None:
+            if route.authorizer is not None and not isinstance(route.authorizer, IamAuthorizerConfig):
                 if route.authorizer not in emulators:
                     emulators[route.authorizer] = GatewayJwtAuthorizer(route.authorizer)
                 self.jwt_authorizers[(route.method, route.path)] = emulators[route.authorizer]
@@ -293,7 +302,14 @@ def _make_handler(server: LocalApiServer) -> type[BaseHTTPRequestHandler]:
             headers = dict(self.headers.items())
             authorizer = server.authorizer(headers) if server.authorizer else None
             jwt_authorizer = server.jwt_authorizers.get((self.command, route_path))
-            if jwt_authorizer is not None:
+            if (self.command, route_path) in server.iam_routes:
+                url = f"http://{headers.get('Host') or headers.get('host') or ''}{self.path}"
+                authorizer = server.iam_authorizer.authorize(self.command, url, headers, body)
+                if authorizer is None:
+                    # IAM authorization refuses before the function runs, as API Gateway does.
+                    self._json(HTTPStatus.FORBIDDEN, {"message": "Forbidden"})
+                    return
+            elif jwt_authorizer is not None:
                 authorizer = jwt_authorizer.authorize(headers)
                 if authorizer is None:
                     # API Gateway answers before the function runs.

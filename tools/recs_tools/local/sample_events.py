@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from recs_tools.local.samples import ingest, prepare, privacy, recommend, train
+from recs_tools.local.samples import admin, ingest, prepare, privacy, recommend, train
 
 
 def sample_events() -> dict[str, dict[str, Any]]:
     events: dict[str, dict[str, Any]] = {}
-    for module in (recommend, ingest, privacy, prepare, train):
+    for module in (recommend, ingest, privacy, admin, prepare, train):
         events.update(module.samples())
     return events
 

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 from urllib.parse import quote_plus
 
 from recs_tools.checkout import repo_root
-from recs_tools.local.auth import JwtAuthorizerConfig, route_authorizers
+from recs_tools.local.auth import RouteAuthorizer, route_authorizers
 from recs_tools.local.cfn import Resolver, load_template, parameter_defaults
 from recs_tools.local.container import LocalContainerJobs, route_container_jobs
 from recs_tools.local.functions import LocalFunction
@@ -65,7 +65,7 @@ class HttpRoute:
     method: str
     path: str
     function: str  # logical id
-    authorizer: JwtAuthorizerConfig | None = None  # API Gateway's JWT authorizer, when the API has one
+    authorizer: RouteAuthorizer | None = None  # API Gateway's JWT authorizer or IAM authorization, if any
 
 
 @dataclass
@@ -101,8 +101,8 @@ class LocalStack:
     routes: list[HttpRoute] = field(init=False, default_factory=list)
     state_machines: dict[str, StateMachine] = field(init=False, default_factory=dict)
     physical: dict[str, str] = field(init=False, default_factory=dict)
-    #: Per HttpApi (logical id): the routes its JWT authorizer protects.
-    http_authorizers: dict[str, dict[tuple[str, str], JwtAuthorizerConfig]] = field(
+    #: Per HttpApi (logical id): the routes its JWT authorizer or IAM authorization protects.
+    http_authorizers: dict[str, dict[tuple[str, str], RouteAuthorizer]] = field(
         init=False, default_factory=dict
     )
     #: Functions S3 invokes on uploads (template `Events` of type S3), by bucket logical id.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -37,6 +38,8 @@ def fields_of(error: ValidationError) -> dict[str, str]:
     return fields
 
 
+#: A model validator's message that names its field: "<field>: <reason>".
+_NAMED_FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9]*): (.+)$", re.DOTALL)
 _PARAMETER_PLACES = frozenset({"query", "path", "header", "cookie", "body"})
 
 
@@ -59,6 +62,11 @@ def fields_of_request(error: RequestValidationError) -> dict[str, str]:
             reason = (item.get("ctx") or {}).get("error") or "not JSON"
             message = f"is not valid JSON: {reason} at position {item['loc'][-1]}"
         name = ".".join(loc)
+        named = _NAMED_FIELD.match(message)
+        if named and loc in (["body"], []):
+            # A model-level check of the body names its field first ("endsAt: must be after
+            # startsAt"): the field is that one, not the whole body.
+            name, message = named.group(1), named.group(2)
         if loc and not name.strip():
             # A blank JSON key (e.g. {" ": 1}): quoted, so that the caller can see which one.
             name = json.dumps(name)
@@ -117,6 +125,12 @@ def register_error_handlers(app: APIGatewayHttpResolver, logger: Logger) -> None
     def _not_utf8(_error: UnicodeDecodeError) -> Response[Any]:
         # A JSON body that is not UTF-8 (Powertools decodes it before validating).
         return json_error(400, "body is not UTF-8", {"body": "is not valid UTF-8"})
+
+    @app.exception_handler(RecursionError)
+    def _too_deep(_error: RecursionError) -> Response[Any]:
+        # A JSON body nested deeper than the parser's recursion limit (Powertools parses it
+        # before any route code runs): the caller's input, not a fault of the function.
+        return json_error(400, "body is nested too deeply", {"body": "is nested too deeply"})
 
     @app.exception_handler(InvalidRequestError)
     def _invalid(error: InvalidRequestError) -> Response[Any]:

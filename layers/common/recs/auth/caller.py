@@ -41,3 +41,16 @@ def caller_from_claims(claims: Mapping[str, Any] | None, subject_claim: str) -> 
     if not isinstance(subject, str) or not subject:
         return None
     return Caller(subject)
+
+
+def iam_principal(request_context: Mapping[str, Any] | None) -> str | None:
+    """The IAM principal API Gateway's IAM authorization verified (``authorizer.iam``): its ARN
+    (an assumed role's session ARN names the session), or None without IAM authorization."""
+    iam = ((request_context or {}).get("authorizer") or {}).get("iam")
+    if not isinstance(iam, Mapping):
+        return None
+    for key in ("userArn", "callerId", "userId"):
+        value = iam.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None

@@ -101,6 +101,20 @@ class RecommendSettings(CacheSettings, PseudonymSettings, AuthSettings):
         le=1_000_000,
         description="Non-personal lists held in each container's memory (LRU); default 4096.",
     )
+    rules_cache_ttl_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="How long each container serves the merchandising rules it read (docs/serving.md, "
+        "Rules); a rule changed through the admin route acts everywhere within this; default 30 s.",
+    )
+    rules_retry_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=600,
+        description="After a failed read of the rules, how long the last rules read serve before the "
+        "next attempt; default 5 s.",
+    )
     store_timeout_seconds: float = Field(
         default=0.5, gt=0, le=5, description="DynamoDB connect and read timeout; default 0.5 s."
     )

@@ -18,6 +18,31 @@ class Reason(StrEnum):
     TRENDING = "trending"
     BUY_AGAIN = "buy-again"
     NEW_ARRIVAL = "new-arrival"
+    #: Placed or moved by a merchandising rule (`ruleId` names it; docs/serving.md, Rules).
+    RULE = "rule"
+
+
+class Relation(StrEnum):
+    """How the shopper is linked to the product a recommendation is based on."""
+
+    #: The product on screen, or one the visitor recently looked at.
+    VIEWED = "viewed"
+    #: One of the cart's items.
+    IN_CART = "in-cart"
+    #: A product the shopper bought (for buy-again, the recommended product itself).
+    BOUGHT = "bought"
+
+
+class BasedOn(BaseModel):
+    """The product a recommendation is based on, and the shopper's link to it (docs/frontend.md)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    productId: str = Field(description="The product the recommendation is based on.")
+    relation: Relation = Field(
+        description="`viewed`: on screen or recently looked at; `in-cart`: in the cart; "
+        "`bought`: bought before."
+    )
 
 
 class ScoredProduct(BaseModel):
@@ -28,6 +53,14 @@ class ScoredProduct(BaseModel):
         description="Relevance in [0, 1], non-increasing down the list; comparable within one response."
     )
     reason: Reason | None = Field(default=None, description="Why the product is recommended.")
+    ruleId: str | None = Field(
+        default=None, description="With reason `rule`: the merchandising rule that placed or moved it."
+    )
+    basedOn: BasedOn | None = Field(
+        default=None,
+        description="With reason `similar-items`, `bought-together`, `session` or `buy-again`: the "
+        "product it is based on (absent for the other reasons).",
+    )
 
 
 class RecommendationList(BaseModel):

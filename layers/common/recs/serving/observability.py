@@ -46,6 +46,9 @@ def served_metrics(outcome: Outcome, fields: dict[str, Any]) -> list[MetricPoint
     if outcome.new_arrivals:
         # Products no model knew yet, served (their share per list: NewArrivals / Served / limit).
         points.append(MetricPoint("NewArrivals", "Count", outcome.new_arrivals))
+    if outcome.ruled:
+        # Products a merchandising rule placed or moved.
+        points.append(MetricPoint("RuledProducts", "Count", outcome.ruled))
     points.append(MetricPoint("Latency", "Milliseconds", float(fields["latencyMs"])))
     return points
 
@@ -63,6 +66,9 @@ def service_total_metrics(outcome: Outcome, *, caller_unverified: bool = False) 
         points.append(MetricPoint("CallersUnverified", "Count", 1))
     if outcome.stats.store_errors:
         points.append(MetricPoint("StoreErrors", "Count", outcome.stats.store_errors))
+    if outcome.rules_unavailable:
+        # Served without fresh rules (the last ones read, or none): the rules row is unreadable.
+        points.append(MetricPoint("RulesUnavailable", "Count", 1))
     return points
 
 
@@ -87,6 +93,8 @@ def served_fields(outcome: Outcome, latency_ms: float) -> dict[str, Any]:
         "latencyMs": round(latency_ms, 3),
         "returned": len(response.products),
         "newArrivals": outcome.new_arrivals,
+        "ruled": outcome.ruled,
+        "rulesUnavailable": outcome.rules_unavailable,
         "identity": outcome.identity,
         "visitor": outcome.visitor,
         "optedOut": outcome.opted_out,

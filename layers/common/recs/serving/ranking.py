@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from types import MappingProxyType
 
-from recs.contracts.recommendations import Reason
+from recs.contracts.recommendations import Reason, Relation
 from recs.serving.repository import Items
 from recs.store_layout import BRAND, PRICE, Attributes
 
@@ -47,6 +47,12 @@ SESSION_RECENCY = 1.0
 #: on (docs/serving.md, Diversity). A shop that values variety sets DIVERSITY_CAPS itself.
 DEFAULT_DIVERSITY_CAPS: Mapping[str, int] = MappingProxyType({})
 
+#: What a recommendation is based on: (product id, `Relation` value), e.g. the product on screen
+#: and "viewed" (the response's `basedOn`).
+Anchor = tuple[str, str]
+#: The anchor of a candidate, by (source, product, reason), or None: how `fill` learns them.
+AnchorOf = Callable[[str, str, str | None], Anchor | None]
+
 #: A ranked list as any source gives it: (product, score, reason), best first.
 Ranked = Sequence[tuple[str, float, str | None]]
 #: Candidates of one source, produced only when the fill reaches that source.
@@ -66,16 +72,24 @@ def normalised(items: Ranked) -> Items:
     return [(product, score * scale, reason) for product, score, reason in items]
 
 
-def merge_weighted(lists: Sequence[tuple[Ranked, float]], reason: str | None = None) -> Items:
+def merge_weighted(
+    lists: Sequence[tuple[Ranked, float]],
+    reason: str | None = None,
+    *,
+    anchors: Sequence[Anchor] | None = None,
+    anchored: dict[str, Anchor] | None = None,
+) -> Items:
     """Several seed lists (e.g. neighbours of each recent product) as one ranking.
 
     Each list is normalised and weighted; a product's score is the sum over the lists it is in,
     its reason the one of its largest contribution (or `reason` when given). Ties break by id,
-    so the order is deterministic.
+    so the order is deterministic. With `anchors` (each list's seed, in the order of `lists`),
+    `anchored` receives each product's anchor: the seed of its largest contribution (the first
+    list's on a tie).
     """
     totals: dict[str, float] = {}
-    if reason is not None:
-        # One reason for all: only the sums are needed (the session's hot path).
+    if reason is not None and (anchors is None or anchored is None):
+        # One reason for all and no anchors: only the sums are needed (the session's hot path).
         total = totals.get
         for items, weight in lists:
             top = _best(items)
@@ -85,8 +99,8 @@ def merge_weighted(lists: Sequence[tuple[Ranked, float]], reason: str | None = N
             for product, score, _ in items:
                 totals[product] = total(product, 0.0) + score * scale
         return _best_first([(product, score, reason) for product, score in totals.items()])
-    best: dict[str, tuple[float, str | None]] = {}
-    for items, weight in lists:
+    best: dict[str, tuple[float, str | None, int]] = {}
+    for index, (items, weight) in enumerate(lists):
         top = _best(items)
         if top <= 0 or weight <= 0:
             continue
@@ -96,11 +110,15 @@ def merge_weighted(lists: Sequence[tuple[Ranked, float]], reason: str | None = N
             previous = totals.get(product)
             if previous is None:
                 totals[product] = contribution
-                best[product] = (contribution, item_reason)
+                best[product] = (contribution, item_reason, index)
             else:
                 totals[product] = previous + contribution
                 if contribution > best[product][0]:
-                    best[product] = (contribution, item_reason)
+                    best[product] = (contribution, item_reason, index)
+    if anchors is not None and anchored is not None:
+        anchored.update((product, anchors[index]) for product, (_, _, index) in best.items())
+    if reason is not None:
+        return _best_first([(product, score, reason) for product, score in totals.items()])
     return _best_first([(product, score, best[product][1]) for product, score in totals.items()])
 
 
@@ -216,10 +234,20 @@ class Filled:
     products: list[tuple[str, float, str | None]]
     used: list[str]  # sources that contributed, in order
     answered: list[str]  # sources that had a list at all (even if everything was filtered)
+    #: Each listed product's anchor (`AnchorOf`), when it has one.
+    anchors: dict[str, Anchor] = field(default_factory=dict)
 
 
-def fill(chain: Iterable[tuple[str, LazyItems]], limit: int, filters: Filters) -> Filled:
+def fill(
+    chain: Iterable[tuple[str, LazyItems]],
+    limit: int,
+    filters: Filters,
+    anchor_of: AnchorOf | None = None,
+) -> Filled:
     """Take products from each source in turn until `limit`, skipping duplicates and filtered ones.
+
+    With `anchor_of`, each picked product's anchor is asked of the source it was picked from (a
+    duplicate in a later source never replaces it).
 
     Scores are normalised per source and then capped by the previous product's score, so they
     never increase down the list. With a diversity cap (`Filters.max_per_category`), a product
@@ -231,6 +259,7 @@ def fill(chain: Iterable[tuple[str, LazyItems]], limit: int, filters: Filters) -
     used: list[str] = []
     answered: list[str] = []
     waiting: list[tuple[str, float, str | None, str]] = []
+    anchors: dict[str, Anchor] = {}
     per_category: dict[str, int] = {}
     cap, catalog = filters.max_per_category, filters.catalog
     ceiling = 1.0
@@ -258,6 +287,8 @@ def fill(chain: Iterable[tuple[str, LazyItems]], limit: int, filters: Filters) -
                     per_category[category] = per_category.get(category, 0) + 1
             ceiling = min(ceiling, normal)
             picked.append((product, round(ceiling, 5), reason))
+            if anchor_of is not None:
+                _anchor(anchors, anchor_of, source, product, reason)
             if len(picked) >= limit:
                 break
         if len(picked) > before:
@@ -265,9 +296,19 @@ def fill(chain: Iterable[tuple[str, LazyItems]], limit: int, filters: Filters) -
     for product, normal, reason, source in waiting[: max(0, limit - len(picked))]:
         ceiling = min(ceiling, normal)
         picked.append((product, round(ceiling, 5), reason))
+        if anchor_of is not None:
+            _anchor(anchors, anchor_of, source, product, reason)
         if source not in used:
             used.append(source)
-    return Filled(picked, used, answered)
+    return Filled(picked, used, answered, anchors)
+
+
+def _anchor(
+    anchors: dict[str, Anchor], anchor_of: AnchorOf, source: str, product: str, reason: str | None
+) -> None:
+    anchor = anchor_of(source, product, reason)
+    if anchor is not None:
+        anchors[product] = anchor
 
 
 def mix_in(
@@ -320,6 +361,7 @@ def session_neighbours(
     limit: int,
     recency: float = SESSION_RECENCY,
     recent: Set[str] = frozenset(),
+    anchored: dict[str, Anchor] | None = None,
 ) -> Items:
     """The session source: the merged similar-items lists of the visitor's recent products.
 
@@ -327,7 +369,8 @@ def session_neighbours(
     ``SESSION_INTEREST[event] / (1 + rank) ** recency``. Products in ``recent`` (everything the
     visitor's signal holds) are left out: what they just looked at is not news to them. Serving
     calls this per request, and training calls it to choose a shop's similar-items lists on
-    validation sessions, so both rank sessions the same way.
+    validation sessions, so both rank sessions the same way. With `anchored`, it receives each
+    neighbour's anchor: the seed that lifted it most (`session_anchor`).
     """
     # The closest neighbours of each seed decide the top of the list; the tail of each
     # neighbour list only adds sorting work (measured: docs/serving.md, Performance).
@@ -336,4 +379,12 @@ def session_neighbours(
         (neighbours_of(product)[:per_seed], SESSION_INTEREST.get(event, 1.0) / (1 + rank) ** recency)
         for rank, (product, event) in enumerate(seeds)
     ]
-    return [item for item in merge_weighted(weighted, Reason.SESSION.value) if item[0] not in recent]
+    anchors = [session_anchor(product, event) for product, event in seeds] if anchored is not None else None
+    merged = merge_weighted(weighted, Reason.SESSION.value, anchors=anchors, anchored=anchored)
+    return [item for item in merged if item[0] not in recent]
+
+
+def session_anchor(product: str, event: str) -> Anchor:
+    """A recent product as an anchor: "bought" after a purchase, else "viewed" (a product added
+    to the cart was viewed; it may have left the cart since, so it is not called in-cart)."""
+    return (product, Relation.BOUGHT.value if event == "purchase" else Relation.VIEWED.value)

@@ -10,9 +10,12 @@ One request, in order:
    lists seeded by the product on screen or the cart, popular and trending (one cache MGET on a
    warm container);
 3. a second fetch only for what depends on the first: neighbours of the session's recent
-   products, the category of current interest and, with a brand filter, the popular and
-   trending lists of the brand's categories (mostly from memory);
-4. the fill: sources in chain order, up to `limit`, duplicates and filtered products skipped.
+   products, the category of current interest and, with a brand or price filter, the popular
+   and trending lists of the brand's categories or the price range's (mostly from memory);
+4. the fill: sources in chain order, up to `limit`, duplicates and filtered products skipped
+   (products blocked by a merchandising rule among them);
+5. the context's active rules: boosts and buries re-rank a deeper fill's candidates, pins place
+   their products (`recs.serving.rules`; the rules are read at most once per cache TTL).
 
 Opted-out users get no personal source (their precomputed list, session signal and purchases
 are not even read); lists about the product on screen or the cart are not personal data and are
@@ -26,13 +29,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple, Protocol
 
-from recs.contracts.recommendations import Reason, RecommendationResponse
+from recs.contracts.recommendations import Reason, RecommendationResponse, Relation
 from recs.errors import InvalidRequestError, ServiceUnavailableError, StoreUnavailableError
 from recs.serving.attribution import RecommendationId, random_nonce
 from recs.serving.experiments import Experiments
 from recs.serving.query import RecommendationQuery
 from recs.serving.ranking import (
     SESSION_RECENCY,
+    Anchor,
     Filters,
     LazyItems,
     blend,
@@ -42,6 +46,7 @@ from recs.serving.ranking import (
     session_neighbours,
 )
 from recs.serving.repository import Fetched, Items, ListRepository, Pointer, ReadStats, Recent, Want
+from recs.serving.rules import NO_RULES, ContextRules, RuleCache
 from recs.serving.sources import PERSONAL_SOURCES, Chains, Source
 from recs.store_layout import (
     ALL_CATEGORIES,
@@ -70,11 +75,16 @@ class Pseudonyms(Protocol):
 
 
 BUY_AGAIN = Reason.BUY_AGAIN.value
+SESSION = Reason.SESSION.value
+RULE = Reason.RULE.value
 
 #: With a brand filter (and no category filter), the popular and trending lists of up to this
 #: many of the brands' categories (most of their products first) are merged into the shop-wide
 #: ones: candidates deep enough that a brand's list stays full (docs/serving.md, Filters).
 BRAND_CATEGORY_LISTS = 8
+#: Likewise with a price filter (and no brand or category filter): up to this many of the
+#: categories with most products in the price bands the range meets.
+PRICE_CATEGORY_LISTS = 8
 
 
 @dataclass(frozen=True)
@@ -107,6 +117,10 @@ class Outcome:
     identity_unavailable: bool = False
     #: Products of the list that are new arrivals mixed in by `NEW_ARRIVALS_SHARE`.
     new_arrivals: int = 0
+    #: Products of the list a merchandising rule placed or moved.
+    ruled: int = 0
+    #: The rules store could not be read: served with the last rules read (or none).
+    rules_unavailable: bool = False
 
     @property
     def personalized(self) -> bool:
@@ -130,8 +144,10 @@ class RecommendService:
         experiments: Experiments,
         options: ServingOptions,
         new_nonce: Callable[[], str] = random_nonce,
+        rules: RuleCache | None = None,
     ) -> None:
         self._repo = repository
+        self._rules = rules
         self._pseudonyms = pseudonyms
         self._chains = chains
         self._experiments = experiments
@@ -161,6 +177,7 @@ class RecommendService:
         assignment = self._experiments.assign(context, _experiment_subject(query))
         chain = list((assignment.chains if assignment else self._chains).of(context))
         visitor = self._identify(query)
+        ruled = self._rules.for_context(context) if self._rules is not None else NO_RULES
         plan = _Plan(
             version,
             query,
@@ -171,6 +188,7 @@ class RecommendService:
             control.catalog_version,
             control.pointer.personal_base,
             control.pointer.lists_table,
+            ruled,
         )
 
         first = self._repo.fetch(plan.first_wants(), stats)
@@ -183,6 +201,7 @@ class RecommendService:
             excluded=frozenset(
                 {p for p in (query.productId, *query.cartProductIds, *query.excludeProductIds) if p}
                 | control.unavailable
+                | ruled.blocked
             ),
             purchased=frozenset(plan.purchased) if self._options.exclude_purchased else frozenset(),
             categories=frozenset(query.category_filter),
@@ -193,7 +212,18 @@ class RecommendService:
             max_price=query.maxPrice,
             attributes=plan.attributes,
         )
-        filled = fill(((s.value, plan.candidates(s)) for s in plan.chain), query.limit, filters)
+        # Deeper with boosts or buries: they choose the list among more candidates.
+        depth = ruled.depth(query.limit)
+        filled = fill(((s.value, plan.candidates(s)) for s in plan.chain), depth, filters, plan.anchor_of)
+        rule_ids: dict[str, str] = {}
+        if depth > query.limit:
+            filled.products = ruled.rerank(
+                filled.products,
+                catalog=plan.catalog,
+                attributes=plan.attributes,
+                limit=query.limit,
+                ruled=rule_ids,
+            )
         new_arrivals = 0
         if context == "homepage" and filled.products:
             # Non-personal (the shop's newest products), so opted-out shoppers get them too.
@@ -205,6 +235,14 @@ class RecommendService:
                 filters,
                 Source.NEW_ARRIVALS.value,
             )
+        if ruled.pins and filled.products:
+            filled.products = ruled.place_pins(
+                filled.products, filters, catalog=plan.catalog, limit=query.limit, ruled=rule_ids
+            )
+        if rule_ids:
+            # Only the products still listed (new arrivals may have taken a ruled one's place).
+            listed = {product for product, _, _ in filled.products}
+            rule_ids = {product: rule for product, rule in rule_ids.items() if product in listed}
         if not filled.answered:
             if query.category_filter and not stats.store_errors:
                 # Every store answered and none has a list of these categories: the caller's
@@ -225,7 +263,16 @@ class RecommendService:
         # One validation call for the whole response (pydantic-core), not one per product.
         response = RecommendationResponse.model_validate(
             {
-                "products": [{"id": p, "score": s, "reason": r or None} for p, s, r in filled.products],
+                "products": [
+                    {
+                        "id": p,
+                        "score": s,
+                        "reason": r or None,
+                        "ruleId": rule_ids.get(p),
+                        "basedOn": _based_on(filled.anchors.get(p), r),
+                    }
+                    for p, s, r in filled.products
+                ],
                 "modelVersion": version,
                 "generatedAt": control.pointer.generated_at,
                 "source": source,
@@ -244,6 +291,8 @@ class RecommendService:
             sources_used=filled.used,
             identity_unavailable=visitor.unavailable,
             new_arrivals=new_arrivals,
+            ruled=len(rule_ids),
+            rules_unavailable=self._rules is not None and self._rules.unavailable,
         )
 
     def _identify(self, query: RecommendationQuery) -> _Visitor:
@@ -255,6 +304,25 @@ class RecommendService:
         except StoreUnavailableError:
             # Without the key nobody can be recognised: serve the non-personalized sources.
             return _Visitor(unavailable=True)
+
+
+def _price_categories(maps: list[AttributeMap], low: float | None, high: float | None) -> list[str]:
+    """The categories with most products in the price bands [low, high] meets, summed over the
+    maps read (each has its own bands), up to `PRICE_CATEGORY_LISTS`."""
+    counts: dict[str, int] = {}
+    for attribute_map in maps:
+        for category, products in attribute_map.price_bands.categories_within(low, high).items():
+            counts[category] = counts.get(category, 0) + products
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [category for category, _ in ranked[:PRICE_CATEGORY_LISTS]]
+
+
+def _based_on(anchor: Anchor | None, reason: str | None) -> dict[str, str] | None:
+    """The response's `basedOn`: a product's anchor, unless a rule placed or moved it (then the
+    rule is the explanation)."""
+    if anchor is None or reason == RULE:
+        return None
+    return {"productId": anchor[0], "relation": anchor[1]}
 
 
 def _experiment_subject(query: RecommendationQuery) -> str | None:
@@ -322,6 +390,7 @@ class _Plan:
         catalog_version: str | None = None,
         base_version: str | None = None,
         lists_table: str = "",
+        rules: ContextRules = NO_RULES,
     ) -> None:
         self.version = version
         # Popular, trending and the catalog map may come from a newer run than personal lists.
@@ -339,12 +408,19 @@ class _Plan:
         self.catalog: dict[str, str] = {}
         #: product -> [brand, price], the catalog feed's over the last run's (brand/price filters).
         self.attributes: Mapping[str, Attributes] = {}
-        #: The categories whose popular and trending lists deepen a brand filter's candidates.
-        self.brand_categories: list[str] = []
+        #: The categories whose popular and trending lists deepen a brand or price filter's
+        #: candidates (the brands', else the price range's).
+        self.deepening: list[str] = []
         # The category of interest: the filter's when it names one, else found from what the
         # shopper looks at (several categories: each has its own lists merged instead).
         self.interest: str | None = query.category_filter[0] if len(query.category_filter) == 1 else None
         self._session_items: Items | None = None
+        #: Per merged source, each candidate's anchor (the seed list it owes most of its score to).
+        self._anchors: dict[Source, dict[str, Anchor]] = {
+            Source.SESSION: {},
+            Source.BOUGHT_TOGETHER: {},
+            Source.CART_SIMILAR: {},
+        }
         user, anon = visitor.user, visitor.anon
         uses_user = Source.USER in chain or (
             Source.SIMILAR in chain and options.rerank_weight > 0 and query.productId is not None
@@ -366,6 +442,7 @@ class _Plan:
         self._sessions = [Want.session(v) for v in (user, anon) if v and wants_session]
         needs_catalog = (
             bool(query.category_filter)
+            or rules.needs_catalog
             or options.diversity_cap(query.effective_context) > 0
             or (
                 Source.CATEGORY_POPULAR in chain
@@ -375,8 +452,12 @@ class _Plan:
         # The last run's category map, and the catalog feed's (products added since) over it.
         versions = dict.fromkeys(v for v in (self.shop_wide_version, self.catalog_version) if v)
         self._catalogs = [Want.catalog(v) for v in versions] if needs_catalog else []
-        # The attribute maps likewise, only for a brand or price filter.
-        self._attribute_maps = [Want.attributes(v) for v in versions] if query.filters_attributes else []
+        # The attribute maps likewise, only for a brand or price filter (or a brand rule).
+        self._attribute_maps = (
+            [Want.attributes(v) for v in versions]
+            if query.filters_attributes or rules.needs_attributes
+            else []
+        )
 
     # -- what to read -------------------------------------------------------------------------
     def _version_of(self, pk: str) -> str:
@@ -399,9 +480,10 @@ class _Plan:
         return [list_pk(c) for c in self.query.category_filter] or [list_pk(ALL_CATEGORIES)]
 
     def _deepened(self, list_pk: Callable[[str], str]) -> list[str]:
-        """Popular/trending as filled: `_scoped`, and with a brand filter its brands' categories'
-        lists too (merged), so more than the shop-wide list's few products of a brand are found."""
-        return self._scoped(list_pk) + [list_pk(c) for c in self.brand_categories]
+        """Popular/trending as filled: `_scoped`, and with a brand or price filter the lists of its
+        categories (`deepening`) too, merged, so more than the shop-wide list's few products of a
+        brand or a price range are found."""
+        return self._scoped(list_pk) + [list_pk(c) for c in self.deepening]
 
     def _contextual_pks(self) -> list[str]:
         query, pks = self.query, []
@@ -480,13 +562,17 @@ class _Plan:
     def _take_attributes(self, maps: list[AttributeMap]) -> None:
         """The attribute maps read (the last run's, then the catalog feed's): the newer one's
         products first, without copying either (a large catalog's map is big); and, for a brand
-        filter without categories, the brands' categories whose lists are read next."""
+        or price filter without categories, the categories whose lists are read next."""
         newest_first = [m.products for m in reversed(maps)]
         if len(newest_first) > 1:
             self.attributes = ChainMap(*newest_first)
         elif newest_first:
             self.attributes = newest_first[0]
-        if not self.query.brands or self.query.category_filter:
+        if self.query.category_filter:
+            return
+        if not self.query.brands:
+            if self.query.minPrice is not None or self.query.maxPrice is not None:
+                self.deepening = _price_categories(maps, self.query.minPrice, self.query.maxPrice)
             return
         per_brand = [
             list(dict.fromkeys(c for m in reversed(maps) for c in m.brand_categories.get(brand, ())))
@@ -498,7 +584,7 @@ class _Plan:
             for categories in per_brand:
                 if rank < len(categories):
                     chosen.setdefault(categories[rank])
-        self.brand_categories = list(chosen)[:BRAND_CATEGORY_LISTS]
+        self.deepening = list(chosen)[:BRAND_CATEGORY_LISTS]
 
     def _interest_category(self) -> str | None:
         """The category of what the shopper is looking at now (for category-popular)."""
@@ -521,9 +607,9 @@ class _Plan:
         if Source.CATEGORY_POPULAR in self.chain and self.interest:
             pks.append(popular_pk(self.interest))
         if Source.POPULAR in self.chain:
-            pks.extend(map(popular_pk, self.brand_categories))
+            pks.extend(map(popular_pk, self.deepening))
         if Source.TRENDING in self.chain:
-            pks.extend(map(trending_pk, self.brand_categories))
+            pks.extend(map(trending_pk, self.deepening))
         return self._lists_wanted(pks)
 
     def apply_second(self, fetched: Fetched) -> None:
@@ -545,10 +631,12 @@ class _Plan:
             Source.USER: self._user,
             Source.SESSION: self._session,
             Source.SIMILAR: self._similar,
-            Source.BOUGHT_TOGETHER: lambda: self._merged(
-                [bought_together_pk(p) for p in self._cart_or_product()]
+            Source.BOUGHT_TOGETHER: lambda: self._anchored(
+                Source.BOUGHT_TOGETHER, bought_together_pk, self._cart_or_product()
             ),
-            Source.CART_SIMILAR: lambda: self._merged([similar_pk(p) for p in self.query.cartProductIds]),
+            Source.CART_SIMILAR: lambda: self._anchored(
+                Source.CART_SIMILAR, similar_pk, self.query.cartProductIds
+            ),
             Source.CATEGORY_POPULAR: lambda: self._get(popular_pk(self.interest)) if self.interest else [],
             Source.POPULAR: lambda: self._merged(self._deepened(popular_pk)),
             Source.TRENDING: lambda: self._merged(self._deepened(trending_pk)),
@@ -590,6 +678,7 @@ class _Plan:
             limit=self.query.limit,
             recency=self.options.session_recency,
             recent={product for product, _, _ in self.recent},
+            anchored=self._anchors[Source.SESSION],
         )
 
     def _similar(self) -> Items:
@@ -605,6 +694,38 @@ class _Plan:
             self.options.rerank_weight,
             other_reason=None,
             keep_base_only=True,
+        )
+
+    # -- anchors (the response's basedOn) -----------------------------------------------------
+    def anchor_of(self, source: str, product: str, reason: str | None) -> Anchor | None:
+        """What a product picked from `source` is based on: the product on screen, the cart item
+        or the visitor's own recent product whose list it came from, or itself for buy-again.
+        Only the request's products and the visitor's own signal are anchors (an opted-out
+        visitor's chain has no personal source, so never a personal anchor)."""
+        if source == Source.SIMILAR:
+            return (self.query.productId, Relation.VIEWED.value) if self.query.productId else None
+        if source == Source.USER:
+            if reason == BUY_AGAIN:
+                return (product, Relation.BOUGHT.value)
+            # A product the live session lifted above the list's own score.
+            return self._anchors[Source.SESSION].get(product) if reason == SESSION else None
+        anchors = self._anchors.get(Source(source))
+        return anchors.get(product) if anchors is not None else None
+
+    def _anchored(self, source: Source, list_pk: Callable[[str], str], seeds: tuple[str, ...]) -> Items:
+        """The merged lists of `seeds` (the cart's items, or the product on screen), each candidate
+        anchored to the seed that contributed most to it."""
+        relation = Relation.IN_CART.value if self.query.cartProductIds else Relation.VIEWED.value
+        present = [(seed, items) for seed, items in ((s, self._get(list_pk(s))) for s in seeds) if items]
+        anchored = self._anchors[source]
+        if len(present) == 1:
+            seed, items = present[0]
+            anchored.update((product, (seed, relation)) for product, _, _ in items)
+            return items
+        return merge_weighted(
+            [(items, 1.0) for _, items in present],
+            anchors=[(seed, relation) for seed, _ in present],
+            anchored=anchored,
         )
 
     def _merged(self, pks: list[str]) -> Items:

@@ -9,9 +9,11 @@ degrades requests instead of failing the container.
 from __future__ import annotations
 
 from recs.adapters import aws
+from recs.adapters.dynamodb_rules import DynamoRuleStore
 from recs.config.recommend import RecommendSettings
 from recs.serving.experiments import Experiments
 from recs.serving.repository import CacheTtls, ListRepository
+from recs.serving.rules import RuleCache
 from recs.serving.service import RecommendService, ServingOptions
 from recs.wiring.common import cache, pseudonymizer, table
 
@@ -56,5 +58,10 @@ def recommend_service(settings: RecommendSettings) -> RecommendService:
             rerank_weight=settings.rerank_weight,
             new_arrivals_share=settings.new_arrivals_share,
             diversity_caps=settings.diversity_caps,
+        ),
+        rules=RuleCache(
+            DynamoRuleStore(settings.state_table_name, dynamodb),
+            ttl_seconds=settings.rules_cache_ttl_seconds,
+            retry_seconds=settings.rules_retry_seconds,
         ),
     )

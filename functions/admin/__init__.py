@@ -1,0 +1,1 @@
+"""Lambda handlers (thin): see template.yaml."""
