@@ -203,7 +203,7 @@ def request_export(user_id: UserId) -> Response[dict[str, Any]]:
 def get_export(
     receipt_id: Annotated[str, Path(alias="receiptId", pattern=RECEIPT_ID_PATTERN, description="From POST.")],
 ) -> Response[dict[str, Any]]:
-    receipt = exports.receipt(receipt_id)
+    receipt = exports.user_receipt(receipt_id)
     policy.require_owner(_caller(), lambda subject: exports.is_owner(receipt, subject), hide=True)
     return _download_response(exports.download(receipt))
 

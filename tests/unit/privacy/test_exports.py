@@ -25,6 +25,7 @@ from recs.privacy.export_job import (
     ExportJob,
     anonymous_events_of,
     events_of,
+    without_signed_in,
 )
 from recs.privacy.exports import (
     ExportBook,
@@ -438,7 +439,9 @@ def test_an_anonymous_export_holds_the_ids_own_data_and_none_of_the_linked_users
     pk, sk = preference_key(LINKED)
     world.state.put({"pk": pk, "sk": sk, "recommendations": False, "updatedAt": "2026-11-02T00:00:00Z"})
     pk, sk = session_key(LINKED)
-    world.state.put({"pk": pk, "sk": sk, "d": json.dumps([["sku_4", "view", "2026-11-26T09:00:00Z"]])})
+    # (the session row also holds the login's view of sku_5, e5: ingest feeds both ids' rows)
+    session = [["sku_5", "view", "2026-11-25T10:00:00Z"], ["sku_4", "view", "2026-11-24T10:00:00Z"]]
+    world.state.put({"pk": pk, "sk": sk, "d": json.dumps(session)})
     world.models.put(
         {"pk": user_pk(LINKED), "sk": version_sk("v2"), "d": encode_items([("sku_8", 0.4, None)])}
     )
@@ -453,8 +456,9 @@ def test_an_anonymous_export_holds_the_ids_own_data_and_none_of_the_linked_users
     assert document["format"] == EXPORT_FORMAT
     assert document["subject"] == {"anonymousPseudonym": LINKED}
     assert document["preferences"] == {"recommendations": False, "updatedAt": "2026-11-02T00:00:00Z"}
+    # (without the entry the signed-in event fed: that view is the user's)
     assert document["session"] == [
-        {"productId": "sku_4", "eventType": "view", "timestamp": "2026-11-26T09:00:00Z"}
+        {"productId": "sku_4", "eventType": "view", "timestamp": "2026-11-24T10:00:00Z"}
     ]
     assert document["lists"] == {
         "modelVersion": "v2",
@@ -497,13 +501,26 @@ def test_a_shared_browsers_anonymous_export_leaves_out_every_signed_in_users_eve
 
 def test_anonymous_events_of_keeps_records_without_a_user_oldest_first() -> None:
     # Given the id's records: two anonymous, one made signed in
-    records = [
+    records: list[dict[str, Any]] = [
         {"eventId": "b", "timestamp": "2026-01-02", "anonId": LINKED},
         {"eventId": "c", "timestamp": "2026-01-03", "userId": ME, "anonId": LINKED},
         {"eventId": "a", "timestamp": "2026-01-01", "anonId": LINKED, "userId": None},
     ]
     # When they are sorted out / Then the signed-in one is out and the rest in time order
     assert [e["eventId"] for e in anonymous_events_of(records)] == ["a", "b"]
+
+
+def test_the_session_entries_signed_in_events_fed_are_left_out_whatever_the_timestamps_spelling() -> None:
+    # Given a session with an anonymous view and a view made signed in, and the lake's records of
+    # them (the lake spells the offset +00:00 where the session row says Z)
+    session = [("sku_2", "view", "2026-01-02T10:00:00Z"), ("sku_1", "view", "2026-01-01T10:00:00Z")]
+    records = [
+        {"productId": "sku_2", "eventType": "view", "timestamp": "2026-01-02T10:00:00+00:00", "userId": ME},
+        {"productId": "sku_1", "eventType": "view", "timestamp": "2026-01-01T10:00:00+00:00"},
+        {"productId": "sku_1", "eventType": "cart", "timestamp": "2026-01-01T10:00:00Z", "userId": ME},
+    ]
+    # When the signed-in entries are left out / Then only the anonymous view stays
+    assert without_signed_in(session, records) == [("sku_1", "view", "2026-01-01T10:00:00Z")]
 
 
 def test_an_anonymous_receipt_answers_its_holder_only_and_never_a_user(world: World) -> None:
@@ -518,6 +535,10 @@ def test_an_anonymous_receipt_answers_its_holder_only_and_never_a_user(world: Wo
     assert not world.exports.is_owner(anonymous, MY_BROWSER)
     assert not world.exports.is_anonymous_owner(users, MY_BROWSER)
     assert world.exports.is_owner(users, MY_BROWSER)
+    # And the user route never finds the anonymous receipt, with or without authorization
+    with pytest.raises(NotFoundError):
+        world.exports.user_receipt(anonymous.receipt_id)
+    assert world.exports.user_receipt(users.receipt_id).receipt_id == users.receipt_id
 
 
 def test_an_anonymous_export_has_the_users_receipt_life(world: World) -> None:

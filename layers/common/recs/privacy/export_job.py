@@ -16,9 +16,12 @@ An anonymous visitor's export (a receipt owned by an anonymous pseudonym, reques
 signed id) holds the same sections under that pseudonym, with the rule of the anonymous erasure:
 only the id's **own anonymous events** (without a ``userId``). Events made on that browser while
 signed in (carrying both ids) are the user's, exported with the user's export, never here, and
-no user is named. An anonymous visitor has no personal list (serving personalizes them from the
-session signal); ``lists`` says so, and still lists any row a training run stored under the
-pseudonym, since it is stored about them.
+no user is named; so are the entries they fed into the id's session signal (ingest feeds the
+anonymous row of every event carrying the id), left out by matching them with those lake records
+(an event still in Firehose's buffer is not in the lake yet: see docs/privacy.md, Limits).
+An anonymous visitor has no personal list (serving personalizes them from the session
+signal); ``lists`` says so, and still lists any row a training run stored under the pseudonym,
+since it is stored about them.
 
 The lake is read by the erasure purge's reader (`recs.privacy.lake_purge`), in two passes for
 the same reason: the linked anonymous ids are only known from the lake itself.
@@ -42,7 +45,7 @@ from recs.ports import ExportObjects, KeyValueTable, ObjectStore
 from recs.privacy.exports import ExportBook, ExportReceipt, ExportStatus, object_key_of
 from recs.privacy.lake_purge import PREFETCH, LakePurge
 from recs.privacy.visitors import ErasedVisitors
-from recs.pseudonyms import ANON_PREFIX, Pseudonyms
+from recs.pseudonyms import Pseudonyms
 from recs.serving.repository import Pointer
 from recs.store_layout import (
     POINTER_KEY,
@@ -100,6 +103,26 @@ def anonymous_events_of(records: Iterable[dict[str, Any]]) -> list[dict[str, Any
     return own
 
 
+def _moment(timestamp: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(timestamp).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def without_signed_in(
+    session: list[tuple[str, str, str]], records: Iterable[dict[str, Any]]
+) -> list[tuple[str, str, str]]:
+    """The anonymous id's session signal without the entries a signed-in event fed (ingest feeds
+    the anonymous row of every event carrying the id, a login's too): those are the user's."""
+    signed_in = {
+        (str(r.get("productId")), str(r.get("eventType")), _moment(r.get("timestamp")))
+        for r in records
+        if r.get("userId")
+    }
+    return [(p, t, ts) for p, t, ts in session if (p, t, _moment(ts)) not in signed_in]
+
+
 #: What an anonymous visitor's export says instead of a personal list, and about their events.
 ANONYMOUS_LISTS_NOTE = (
     "An anonymous visitor has no personal list: recommendations for an anonymous id are "
@@ -107,8 +130,8 @@ ANONYMOUS_LISTS_NOTE = (
     "are listed here; serving does not read them."
 )
 ANONYMOUS_EVENTS_NOTE = (
-    "Only this anonymous id's own events: events made on this browser while signed in belong to "
-    "that account and are in its own export."
+    "Only this anonymous id's own events and session entries: what was done on this browser while "
+    "signed in belongs to that account and is in its own export."
 )
 
 
@@ -181,6 +204,7 @@ class ExportJob:
         deps = self._deps
         owner = receipt.owner
         preference, session = deps.state_table.get_many([preference_key(owner), session_key(owner)])
+        recent = decode_session_items(str(session["d"])) if session else []
         lists = self._lists(owner)
         document: dict[str, Any] = {
             "format": EXPORT_FORMAT,
@@ -191,14 +215,12 @@ class ExportJob:
                 "recommendations": not (preference and preference.get("recommendations") is False),
                 "updatedAt": preference.get("updatedAt") if preference else None,
             },
-            "session": [
-                {"productId": p, "eventType": t, "timestamp": ts}
-                for p, t, ts in (decode_session_items(str(session["d"])) if session else [])
-            ],
             "lists": lists,
         }
-        if owner.startswith(ANON_PREFIX):
-            records = self._anonymous_events(owner)
+        if receipt.anonymous:
+            seen = self._anonymous_records(owner)
+            recent = without_signed_in(recent, seen)
+            records = anonymous_events_of(seen)
             document["subject"] = {"anonymousPseudonym": owner}
             document["events"] = records
             lists["note"] = ANONYMOUS_LISTS_NOTE
@@ -213,6 +235,7 @@ class ExportJob:
             }
             records, linked = events.records, len(events.linked)
             document["events"] = records
+        document["session"] = [{"productId": p, "eventType": t, "timestamp": ts} for p, t, ts in recent]
         outcome = ExportOutcome(
             "ready", len(records), linked, len(lists["personal"]) + len(lists["purchased"])
         )
@@ -249,13 +272,13 @@ class ExportJob:
             visitors.add(deps.pseudonyms.tombstone(visitor))
         return events_of(user, anonymous, lake.records(keys))
 
-    def _anonymous_events(self, visitor: str) -> list[dict[str, Any]]:
-        """One pass: an anonymous id links to nothing it could export (a linked user's events
-        are theirs)."""
+    def _anonymous_records(self, visitor: str) -> list[dict[str, Any]]:
+        """Every lake record carrying the anonymous id, signed in or not (one pass: an anonymous
+        id links to nothing it could export; its signed-in records only tell what to leave out)."""
         deps = self._deps
         visitors = ErasedVisitors([deps.pseudonyms.tombstone(visitor)], deps.pseudonyms.tombstone)
         lake = LakePurge(deps.lake, deps.lake_prefix, visitors, prefetch=deps.prefetch)
-        return anonymous_events_of(lake.records(lake.keys()))
+        return list(lake.records(lake.keys()))
 
     def _erased(self, user: str) -> bool:
         tombstone = self._deps.pseudonyms.tombstone(user)

@@ -30,7 +30,7 @@ from typing import Any
 from recs.errors import NotFoundError, StoreUnavailableError
 from recs.ports import ExportLauncher, ExportObjects, KeyValueTable
 from recs.privacy.receipts import new_receipt_id
-from recs.pseudonyms import Pseudonyms
+from recs.pseudonyms import ANON_PREFIX, Pseudonyms
 from recs.store_layout import (
     USER_EXPORT_SK_PREFIX,
     export_key,
@@ -123,6 +123,11 @@ class ExportReceipt:
             object_key=str(row["objectKey"]) if row.get("objectKey") else None,
             failure=str(row["failure"]) if row.get("failure") else None,
         )
+
+    @property
+    def anonymous(self) -> bool:
+        """Requested with a signed anonymous id: only that id's holder may fetch it."""
+        return self.owner.startswith(ANON_PREFIX)
 
     def status_at(self, now: datetime, timings: ExportTimings) -> ExportStatus:
         """The status a caller sees at `now`: an expired object and a job that cannot still be
@@ -273,6 +278,14 @@ class ExportService:
     def receipt(self, receipt_id: str) -> ExportReceipt:
         receipt = self._book.get(receipt_id)
         if receipt is None:
+            raise NotFoundError("no such export receipt")
+        return receipt
+
+    def user_receipt(self, receipt_id: str) -> ExportReceipt:
+        """A receipt for the user route: an anonymous visitor's is not found there, with or
+        without caller authorization (only the signed id's holder fetches it, on their route)."""
+        receipt = self.receipt(receipt_id)
+        if receipt.anonymous:
             raise NotFoundError("no such export receipt")
         return receipt
 
