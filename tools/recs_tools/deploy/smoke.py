@@ -9,9 +9,9 @@ Run it after the first training run: before it, recommendations answer 503 (no m
 smoke test says so. It writes as a synthetic shopper (``--user-id``, default ``smoke-test-user``,
 and an ``anonId`` of its own): one view event, an opt-in, a data export, and an erasure of that
 shopper (which removes what the smoke test wrote, its export included); then, as an anonymous
-visitor with a signed id of its own, an opt-out and an erasure of that id. With ``--read-only`` it
-only reads (issuing a signed anonymous id stores nothing). One line per check; the exit status is
-1 when any check failed.
+visitor with a signed id of its own, an opt-out, a data export and an erasure of that id (its
+export included). With ``--read-only`` it only reads (issuing a signed anonymous id stores
+nothing). One line per check; the exit status is 1 when any check failed.
 """
 
 from __future__ import annotations
