@@ -387,6 +387,8 @@
           return e;
         }));
         local.set(P + "anonId", null);
+        // The erasure deleted the erased id's exports too.
+        local.set(P + "export", null);
         issueAnonId();
         return receipt;
       });
@@ -410,6 +412,31 @@
           return answer;
         });
       });
+    }
+
+    // A copy of what the API holds about this browser's anonymous visitor: the export is written
+    // asynchronously; `dataExport()` reads its receipt (a short-lived download URL once ready).
+    // Unsent events go first, so that the export has them once the lake does.
+    function exportData() {
+      return flush().then(function () {
+        return visitorCall("POST", "/api/visitor/export");
+      }).then(function (receipt) {
+        local.set(P + "export", { receiptId: receipt.receiptId });
+        return receipt;
+      });
+    }
+
+    // The receipt of this browser's last export (null when there was none): `status` pending,
+    // ready (with `url`, valid for minutes: download it at once, never store or share it),
+    // failed, or expired (410: ask for a new one).
+    function dataExport() {
+      var last = local.get(P + "export");
+      if (!last) return Promise.resolve(null);
+      return visitorCall("GET", "/api/visitor/exports/" + encodeURIComponent(last.receiptId))
+        .catch(function (error) {
+          if (error.status === 410) return error.body;
+          throw error;
+        });
     }
 
     function clickRecommendation(productId, recommendationId, context, fields) {
@@ -461,9 +488,11 @@
       optIn: function () { return setRecommendations(true); },
       privacy: function () { return visitorCall("GET", "/api/visitor/privacy"); },
       erase: erase,
-      erasure: erasure
+      erasure: erasure,
+      exportData: exportData,
+      dataExport: dataExport
     };
   }
 
-  global.RecsTracker = { create: create, version: "1.1.0" };
+  global.RecsTracker = { create: create, version: "1.2.0" };
 })(window);

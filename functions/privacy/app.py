@@ -1,6 +1,6 @@
 """Privacy routes: a shopper's recommendations preference, their status, erasure and its receipt,
 a data export and its download; signed anonymous ids and an anonymous visitor's preference,
-status and erasure.
+status, erasure and data export.
 
 When caller authorization is enabled (template parameter ``AuthIssuerUrl``), API Gateway's JWT
 authorizer rejects requests without a valid token (401) and this function lets a caller act
@@ -36,6 +36,7 @@ from recs.contracts.privacy import (
     PrivacyStatus,
 )
 from recs.errors import NotFoundError
+from recs.privacy.exports import Download
 from recs.privacy.receipts import RECEIPT_ID_PATTERN
 from recs.visitor_ids import VISITOR_HEADER
 from recs.wiring import privacy as wiring
@@ -58,7 +59,7 @@ ERROR_MEANINGS = {
     401: "No valid token (authorization enabled); on the visitor routes, no signed anonymous id in "
     "`X-Recs-Visitor` (`errors` names the header).",
     403: "The token belongs to another shopper.",
-    404: "No such receipt (or, for an export, not the caller's).",
+    404: "No such receipt (or, for an export or a visitor's receipt, not the caller's).",
     415: "The body is not application/json.",
     503: "A store or the cache is unavailable; retry (every route is idempotent).",
 }
@@ -202,9 +203,12 @@ def request_export(user_id: UserId) -> Response[dict[str, Any]]:
 def get_export(
     receipt_id: Annotated[str, Path(alias="receiptId", pattern=RECEIPT_ID_PATTERN, description="From POST.")],
 ) -> Response[dict[str, Any]]:
-    receipt = exports.receipt(receipt_id)
+    receipt = exports.user_receipt(receipt_id)
     policy.require_owner(_caller(), lambda subject: exports.is_owner(receipt, subject), hide=True)
-    answer = exports.download(receipt)
+    return _download_response(exports.download(receipt))
+
+
+def _download_response(answer: Download) -> Response[dict[str, Any]]:
     return Response(
         status_code=answer.status_code,
         content_type=content_types.APPLICATION_JSON,
@@ -232,8 +236,9 @@ def _receipt_response(receipt: dict[str, Any], location: str) -> Response[dict[s
     "/api/visitors",
     summary="Issue a signed anonymous id",
     description="The tracker's anonymous id (`anonId`). Signed by the API, it lets its holder (and only "
-    "them) opt out or erase the visitor's data with the `/api/visitor/...` routes, in the `X-Recs-Visitor` "
-    "header. It is a secret of the browser: never put it in a path, a log or an analytics tool.",
+    "them) opt out, export or erase the visitor's data with the `/api/visitor/...` routes, in the "
+    "`X-Recs-Visitor` header. It is a secret of the browser: never put it in a path, a log or an "
+    "analytics tool.",
     operation_id="issueVisitorId",
     tags=["privacy"],
     responses={201: {"description": "A new signed anonymous id."}, **_errors(503)},
@@ -324,6 +329,59 @@ def get_visitor_receipt(
     if not service.is_anonymous_subject_of(receipt, anon_id):
         raise NotFoundError("no such erasure receipt")
     return ErasureReceipt.model_validate(receipt.public())
+
+
+@app.post(
+    "/api/visitor/export",
+    summary="Export an anonymous visitor's data",
+    description="For the holder of the signed anonymous id in `X-Recs-Visitor`: starts writing what is "
+    "stored under that id (preference, session, its own anonymous events in the lake) to a JSON document "
+    "and returns a receipt; poll it for a download URL. Events the id shares with a signed-in user are "
+    "theirs and are not included. The export is deleted when `expiresAt` passes (docs/privacy.md).",
+    operation_id="requestVisitorExport",
+    tags=["privacy"],
+    responses={
+        202: {
+            "description": "Accepted: poll the receipt (a pending export is returned, not repeated).",
+            "content": {content_types.APPLICATION_JSON: {"model": ExportReceipt}},
+        },
+        **_errors(401, 503),
+    },
+)
+def request_visitor_export() -> Response[dict[str, Any]]:
+    receipt = exports.request_anonymous(_visitor())
+    logger.info("export requested", extra={"receiptId": receipt["receiptId"]})
+    metrics.add_metric(name="ExportRequests", unit=MetricUnit.Count, value=1)
+    return _receipt_response(receipt, f"/api/visitor/exports/{receipt['receiptId']}")
+
+
+@app.get(
+    "/api/visitor/exports/<receiptId>",
+    summary="An anonymous visitor's export receipt, with a short-lived download URL once ready",
+    description="For the holder of the anonymous id that requested it (`X-Recs-Visitor`); 404 for anyone "
+    "else, and for a signed-in user's receipt.",
+    operation_id="getVisitorExport",
+    tags=["privacy"],
+    responses={
+        200: {
+            "description": "The receipt; `url` when ready.",
+            "content": {content_types.APPLICATION_JSON: {"model": ExportReceipt}},
+        },
+        410: {
+            "description": "Gone: the export's lifetime is over; request a new one.",
+            "content": {content_types.APPLICATION_JSON: {"model": ExportReceipt}},
+        },
+        **_errors(400, 401, 404, 503),
+    },
+)
+def get_visitor_export(
+    receipt_id: Annotated[str, Path(alias="receiptId", pattern=RECEIPT_ID_PATTERN, description="From POST.")],
+) -> Response[dict[str, Any]]:
+    anon_id = _visitor()
+    receipt = exports.receipt(receipt_id)
+    if not exports.is_anonymous_owner(receipt, anon_id):
+        raise NotFoundError("no such export receipt")
+    return _download_response(exports.download(receipt))
 
 
 @logger.inject_lambda_context

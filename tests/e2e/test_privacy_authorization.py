@@ -271,3 +271,53 @@ def test_an_anonymous_visitor_opts_out_and_erases_with_the_signed_id_and_nobody_
     assert secured.get("/api/visitor/privacy", secured.as_user(RICH_USER)).status == 401
     # And the id never appears in an answer other than the one that issued it
     assert anon_id not in str(accepted.body) + str(done.body)
+
+
+def test_an_anonymous_visitor_exports_their_data_with_the_signed_id_and_nobody_else_can(
+    secured: Secured,
+) -> None:
+    # Given caller authorization on, a signed id with anonymous events and one made signed in as
+    # the rich user on that browser (the user's: never in the visitor's export), and another id
+    anon_id = secured.send("POST", "/api/visitors").body["anonId"]
+    other = {"X-Recs-Visitor": secured.send("POST", "/api/visitors").body["anonId"]}
+    holder = {"X-Recs-Visitor": anon_id}
+    forged = {"X-Recs-Visitor": anon_id[:-1] + ("A" if anon_id[-1] != "A" else "B")}
+    anonymous = [_event(40, anonId=anon_id), _event(41, anonId=anon_id)]
+    signed_in = [_event(42, userId=RICH_USER, anonId=anon_id)]
+    assert secured.send("POST", "/api/events", {"events": anonymous}).status == 202
+    assert (
+        secured.send("POST", "/api/events", {"events": signed_in}, secured.as_user(RICH_USER)).status == 202
+    )
+
+    # When a forged id or none asks for an export, or a shopper's token without the signed id
+    for headers in (forged, {}, secured.as_user(RICH_USER)):
+        refused = secured.send("POST", "/api/visitor/export", None, headers)
+        # Then 401, naming the header
+        assert refused.status == 401, refused.body
+        assert [e["field"] for e in refused.body["errors"]] == ["X-Recs-Visitor"]
+
+    # When the holder asks
+    accepted = secured.send("POST", "/api/visitor/export", None, holder)
+    # Then a receipt, with its location on the visitor's route
+    assert accepted.status == 202, accepted.body
+    location = {k.lower(): v for k, v in accepted.headers.items()}["location"]
+    assert location == f"/api/visitor/exports/{accepted.body['receiptId']}"
+    # And another id is told it does not exist, a forged id or none is refused, and neither the
+    # rich user's token nor the user route opens it
+    assert secured.get(location, other).status == 404
+    assert secured.get(location, forged).status == 401
+    assert secured.get(location).status == 401
+    assert secured.get(location, secured.as_user(RICH_USER)).status == 401
+    user_route = f"/api/exports/{accepted.body['receiptId']}"
+    assert secured.get(user_route, secured.as_user(RICH_USER)).status == 404
+    # And the holder gets a short-lived URL, not to be cached, and downloads the id's own data
+    ready = secured.get(location, holder)
+    assert (ready.status, ready.body["status"]) == (200, "ready")
+    assert {k.lower(): v for k, v in ready.headers.items()}["cache-control"] == "no-store"
+    download = requests.get(ready.body["url"], timeout=10)
+    assert download.status_code == 200
+    document = download.json()
+    assert document["subject"] == {"anonymousPseudonym": PSEUDONYMS.anon(anon_id)}
+    assert sorted(e["eventId"] for e in document["events"]) == sorted(e["eventId"] for e in anonymous)
+    assert PSEUDONYMS.user(RICH_USER) not in download.text
+    assert anon_id not in download.text + str(accepted.body) + str(ready.body)

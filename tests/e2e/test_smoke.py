@@ -24,6 +24,8 @@ ROUTES = {
     ("PUT", "/api/visitor/preferences"),
     ("POST", "/api/visitor/erasure"),
     ("GET", "/api/visitor/erasures/{receiptId}"),
+    ("POST", "/api/visitor/export"),
+    ("GET", "/api/visitor/exports/{receiptId}"),
 }
 
 

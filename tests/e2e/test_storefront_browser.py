@@ -221,7 +221,7 @@ def test_switching_to_an_anonymous_visitor_serves_non_personal_lists_then_their_
     expect(session_card.locator(".reason")).to_contain_text(f"Because you viewed {viewed}")
 
 
-def test_an_anonymous_visitor_turns_personalization_off_and_erases_their_browsing(
+def test_an_anonymous_visitor_turns_personalization_off_exports_and_erases_their_browsing(
     shop: Shop, page: Page
 ) -> None:
     # Given an anonymous visitor whose homepage follows what they viewed (their session)
@@ -243,6 +243,12 @@ def test_an_anonymous_visitor_turns_personalization_off_and_erases_their_browsin
     expect(page.locator("#recommended .meta")).to_contain_text(
         re.compile(r"source (category-popular|popular|trending)")
     )
+    # When they ask for a copy of their data
+    page.locator("#export").click()
+    # Then the export is ready, with a download link of the export bucket
+    expect(page.locator("#privacy-status")).to_have_text("export ready")
+    expect(page.locator("#export-link")).to_be_visible()
+    expect(page.locator("#export-link")).to_have_attribute("href", re.compile(r"X-Amz-Signature="))
     # When they erase their browsing
     page.locator("#erase").click()
     # Then the API accepted it (a receipt, pending until the next training run)

@@ -1,5 +1,5 @@
 """The tracker in Chromium: it asks the API for a signed anonymous id, sends events with it, and
-lets the anonymous visitor (and only the holder of that id) opt out and erase; when the API
+lets the anonymous visitor (and only the holder of that id) opt out, export and erase; when the API
 cannot issue one, a local id stands in and rights wait for a signed id."""
 
 from __future__ import annotations
@@ -102,6 +102,27 @@ def test_the_tracker_gets_a_signed_id_and_its_holder_opts_out_and_erases(page: P
     assert page.evaluate("() => window.recs.erasure()")["receiptId"] == receipt["receiptId"]
     # And the new id starts afresh (not opted out), its holder's own state
     assert page.evaluate("() => window.recs.privacy()")["preferences"] == {"recommendations": True}
+
+
+def test_the_holder_exports_their_data_and_the_erasure_forgets_the_export(page: Page, served: Served) -> None:
+    # Given a new browser with a signed id whose view reached the lake
+    anon_id = _create(page, storagePrefix="export:")
+    page.evaluate("() => { window.recs.view('sku_visitor_2'); return window.recs.flush(); }")
+    assert _lake_has(served, "sku_visitor_2", PSEUDONYMS.anon(anon_id))
+    # When there was no export yet / Then there is no receipt to read
+    assert page.evaluate("() => window.recs.dataExport()") is None
+    # When the visitor asks for an export
+    accepted = page.evaluate("() => window.recs.exportData()")
+    # Then a receipt; once the job has run (locally, within the request) the tracker reads it
+    # back ready, with a presigned URL of the export bucket (moto's URL is not fetched from here)
+    assert accepted["status"] == "pending"
+    ready = page.evaluate("() => window.recs.dataExport()")
+    assert (ready["receiptId"], ready["status"]) == (accepted["receiptId"], "ready")
+    assert served.stack.physical["ExportBucket"] in ready["url"]
+    assert "X-Amz-Signature=" in ready["url"]
+    # When the visitor erases the id / Then the export is forgotten with it (the API deleted it)
+    page.evaluate("() => window.recs.erase()")
+    assert page.evaluate("() => window.recs.dataExport()") is None
 
 
 def test_a_tampered_id_is_refused_and_says_why(page: Page) -> None:

@@ -95,10 +95,34 @@
     });
     erase.addEventListener("click", function () {
       tracker.erase().then(function (receipt) {
+        link.hidden = true;
         say("erasure " + receipt.status);
       }, function (error) { say("not erased (" + error.status + ")"); });
     });
-    return [el("label", {}, [personalize, " Personalize"]), erase, status];
+    var download = el("button", { id: "export", type: "button" }, ["Download my data"]);
+    var link = el("a", { id: "export-link", rel: "noreferrer" }, ["Your data (link valid for minutes)"]);
+    link.hidden = true;
+    download.addEventListener("click", function () {
+      say("export pending");
+      tracker.exportData().then(function () { return exportReady(15); }).then(function (receipt) {
+        if (receipt.status === "ready") {
+          link.href = receipt.url;
+          link.hidden = false;
+        }
+        say("export " + receipt.status);
+      }, function (error) { say("no export (" + error.status + ")"); });
+    });
+    return [el("label", {}, [personalize, " Personalize"]), erase, download, link, status];
+  }
+
+  // The export's receipt once it is no longer pending (the job reads the whole event lake).
+  function exportReady(tries) {
+    return tracker.dataExport().then(function (receipt) {
+      if (receipt.status !== "pending" || tries <= 1) return receipt;
+      return new Promise(function (resolve) { setTimeout(resolve, 2000); }).then(function () {
+        return exportReady(tries - 1);
+      });
+    });
   }
 
   function card(productId, extra, onClick) {

@@ -31,6 +31,8 @@ from tests.helpers import body_of, load_event
         ("privacy_visitor_status", 200),
         ("privacy_visitor_erasure", 202),
         ("privacy_visitor_erasure_receipt", 404),
+        ("privacy_visitor_export", 202),
+        ("privacy_visitor_export_receipt", 404),
     ],
 )
 def test_each_sample_answers_as_documented_with_authorization_off(

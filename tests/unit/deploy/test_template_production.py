@@ -41,6 +41,7 @@ def test_every_route_is_throttled_and_the_privacy_routes_harder(resources: dict[
     assert api["DefaultRouteSettings"]["ThrottlingRateLimit"] == {"Ref": "ApiThrottlingRateLimit"}
     assert api["DefaultRouteSettings"]["ThrottlingBurstLimit"] == {"Ref": "ApiThrottlingBurstLimit"}
     assert "POST /api/visitors" in privacy_routes
+    assert {"POST /api/visitor/export", "GET /api/visitor/exports/{receiptId}"} <= privacy_routes
     assert set(api["RouteSettings"]) == privacy_routes - {"POST /api/visitors"}
     for settings in api["RouteSettings"].values():
         assert settings["ThrottlingRateLimit"] == {"Ref": "PrivacyThrottlingRateLimit"}

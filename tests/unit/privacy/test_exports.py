@@ -1,6 +1,7 @@
 """Data exports on in-memory stores: receipts and their states, the download answer, the export
 document (preferences, session, current lists with reasons, the user's lake events), erasure of
-exports, and who may fetch a receipt."""
+exports, and who may fetch a receipt; an anonymous visitor's export (their signed id's own
+anonymous events only) and its erasure."""
 
 from __future__ import annotations
 
@@ -16,7 +17,16 @@ from recs.auth.errors import UnauthorizedError
 from recs.auth.policy import SubjectPolicy
 from recs.errors import NotFoundError, StoreUnavailableError
 from recs.privacy.erasure import LiveData
-from recs.privacy.export_job import EXPORT_FORMAT, ExportDeps, ExportJob, events_of
+from recs.privacy.export_job import (
+    ANONYMOUS_EVENTS_NOTE,
+    ANONYMOUS_LISTS_NOTE,
+    EXPORT_FORMAT,
+    ExportDeps,
+    ExportJob,
+    anonymous_events_of,
+    events_of,
+    without_signed_in,
+)
 from recs.privacy.exports import (
     ExportBook,
     ExportErasure,
@@ -415,3 +425,163 @@ def test_an_export_finishing_after_an_erasure_deletes_what_it_wrote(world: World
     assert world.objects.objects == {}
     assert world.book.get(receipt_id) is None
     assert world.book.of_user(ME) == []
+
+
+# ---------------------------------------------------------------------------------- anonymous visitors
+# The raw anonymous ids of the lake's browsers (the route has checked the signature before).
+MY_BROWSER, FAMILY_BROWSER = "anon_mine", "anon_family"
+
+
+def test_an_anonymous_export_holds_the_ids_own_data_and_none_of_the_linked_users(world: World) -> None:
+    # Given a published model, the user's preference and session, and under the anonymous id
+    # (linked to the user by a login) an opt-out, a session signal and a row a run stored
+    world.publish()
+    pk, sk = preference_key(LINKED)
+    world.state.put({"pk": pk, "sk": sk, "recommendations": False, "updatedAt": "2026-11-02T00:00:00Z"})
+    pk, sk = session_key(LINKED)
+    # (the session row also holds the login's view of sku_5, e5: ingest feeds both ids' rows)
+    session = [["sku_5", "view", "2026-11-25T10:00:00Z"], ["sku_4", "view", "2026-11-24T10:00:00Z"]]
+    world.state.put({"pk": pk, "sk": sk, "d": json.dumps(session)})
+    world.models.put(
+        {"pk": user_pk(LINKED), "sk": version_sk("v2"), "d": encode_items([("sku_8", 0.4, None)])}
+    )
+    # When the holder of the anonymous id exports and the job runs
+    receipt_id = world.exports.request_anonymous(MY_BROWSER)["receiptId"]
+    outcome = world.job.run(receipt_id)
+    document = world.exported(receipt_id)
+    # Then the receipt is owned by the anonymous pseudonym and the object lies under it
+    receipt = world.exports.receipt(receipt_id)
+    assert (receipt.owner, receipt.object_key) == (LINKED, f"exports/{LINKED}/{receipt_id}.json")
+    # And the document is the id's: its preference, its session, the row stored under it
+    assert document["format"] == EXPORT_FORMAT
+    assert document["subject"] == {"anonymousPseudonym": LINKED}
+    assert document["preferences"] == {"recommendations": False, "updatedAt": "2026-11-02T00:00:00Z"}
+    # (without the entry the signed-in event fed: that view is the user's)
+    assert document["session"] == [
+        {"productId": "sku_4", "eventType": "view", "timestamp": "2026-11-24T10:00:00Z"}
+    ]
+    assert document["lists"] == {
+        "modelVersion": "v2",
+        "personal": [{"productId": "sku_8", "score": 0.4, "reason": None}],
+        "purchased": [],
+        "note": ANONYMOUS_LISTS_NOTE,
+    }
+    # And only the id's own anonymous event: the login's event (e5, carrying both ids) is the user's
+    assert [e["eventId"] for e in document["events"]] == ["e4"]
+    assert document["notes"] == {"events": ANONYMOUS_EVENTS_NOTE}
+    # And no user (pseudonym, list item or session) is named anywhere in it
+    text = json.dumps(document)
+    for absent in (ME, SOMEONE, SHARED, STRANGER, "sku_1", "sku_5", "sku_9"):
+        assert absent not in text
+    assert (outcome.status, outcome.events, outcome.linked_anonymous_ids, outcome.list_items) == (
+        "ready",
+        1,
+        0,
+        1,
+    )
+
+
+def test_a_shared_browsers_anonymous_export_leaves_out_every_signed_in_users_events(world: World) -> None:
+    # Given the family browser: the user and someone else signed in on it, plus one anonymous event
+    # When its holder exports
+    receipt_id = world.exports.request_anonymous(FAMILY_BROWSER)["receiptId"]
+    world.job.run(receipt_id)
+    document = world.exported(receipt_id)
+    # Then only the anonymous event, neither user's, and an empty list that says why
+    assert [e["eventId"] for e in document["events"]] == ["e8"]
+    assert document["lists"] == {
+        "modelVersion": None,
+        "personal": [],
+        "purchased": [],
+        "note": ANONYMOUS_LISTS_NOTE,
+    }
+    assert ME not in json.dumps(document)
+    assert SOMEONE not in json.dumps(document)
+
+
+def test_anonymous_events_of_keeps_records_without_a_user_oldest_first() -> None:
+    # Given the id's records: two anonymous, one made signed in
+    records: list[dict[str, Any]] = [
+        {"eventId": "b", "timestamp": "2026-01-02", "anonId": LINKED},
+        {"eventId": "c", "timestamp": "2026-01-03", "userId": ME, "anonId": LINKED},
+        {"eventId": "a", "timestamp": "2026-01-01", "anonId": LINKED, "userId": None},
+    ]
+    # When they are sorted out / Then the signed-in one is out and the rest in time order
+    assert [e["eventId"] for e in anonymous_events_of(records)] == ["a", "b"]
+
+
+def test_the_session_entries_signed_in_events_fed_are_left_out_whatever_the_timestamps_spelling() -> None:
+    # Given a session with an anonymous view and a view made signed in, and the lake's records of
+    # them (the lake spells the offset +00:00 where the session row says Z)
+    session = [("sku_2", "view", "2026-01-02T10:00:00Z"), ("sku_1", "view", "2026-01-01T10:00:00Z")]
+    records = [
+        {"productId": "sku_2", "eventType": "view", "timestamp": "2026-01-02T10:00:00+00:00", "userId": ME},
+        {"productId": "sku_1", "eventType": "view", "timestamp": "2026-01-01T10:00:00+00:00"},
+        {"productId": "sku_1", "eventType": "cart", "timestamp": "2026-01-01T10:00:00Z", "userId": ME},
+    ]
+    # When the signed-in entries are left out / Then only the anonymous view stays
+    assert without_signed_in(session, records) == [("sku_1", "view", "2026-01-01T10:00:00Z")]
+
+
+def test_an_anonymous_receipt_answers_its_holder_only_and_never_a_user(world: World) -> None:
+    # Given an export of the anonymous id and one of the user, with a user id spelled like the
+    # anonymous id (the two kinds of pseudonym never compare equal)
+    anonymous = world.exports.receipt(world.exports.request_anonymous(MY_BROWSER)["receiptId"])
+    users = world.exports.receipt(world.exports.request(MY_BROWSER)["receiptId"])
+    # Then the anonymous receipt is its holder's only, and the user's receipt never the holder's
+    assert anonymous.receipt_id != users.receipt_id
+    assert world.exports.is_anonymous_owner(anonymous, MY_BROWSER)
+    assert not world.exports.is_anonymous_owner(anonymous, FAMILY_BROWSER)
+    assert not world.exports.is_owner(anonymous, MY_BROWSER)
+    assert not world.exports.is_anonymous_owner(users, MY_BROWSER)
+    assert world.exports.is_owner(users, MY_BROWSER)
+    # And the user route never finds the anonymous receipt, with or without authorization
+    with pytest.raises(NotFoundError):
+        world.exports.user_receipt(anonymous.receipt_id)
+    assert world.exports.user_receipt(users.receipt_id).receipt_id == users.receipt_id
+
+
+def test_an_anonymous_export_has_the_users_receipt_life(world: World) -> None:
+    # Given an anonymous export requested twice (a retry) / Then one receipt and one job
+    first = world.exports.request_anonymous(MY_BROWSER)
+    assert world.exports.request_anonymous(MY_BROWSER) == first
+    assert world.launcher.launched == [first["receiptId"]]
+    assert LINKED not in json.dumps(first)
+    assert MY_BROWSER not in json.dumps(first)
+    # When the job has run / Then ready with a URL; past its retention 410
+    world.job.run(first["receiptId"])
+    ready = world.exports.download(world.exports.receipt(first["receiptId"]))
+    assert (ready.status_code, ready.body["status"]) == (200, "ready")
+    assert "url" in ready.body
+    world.now = NOW + timedelta(days=7)
+    gone = world.exports.download(world.exports.receipt(first["receiptId"]))
+    assert (gone.status_code, gone.body["status"]) == (410, "expired")
+
+
+def test_an_anonymous_erasure_deletes_the_visitors_exports_and_not_the_linked_users(world: World) -> None:
+    # Given a ready export of the anonymous id and one of the user it is linked to
+    mine = world.exports.request_anonymous(MY_BROWSER)["receiptId"]
+    users = world.exports.request(USER)["receiptId"]
+    world.job.run(mine)
+    world.job.run(users)
+    # When the anonymous holder erases the id
+    receipt = world.privacy.request_anonymous_erasure(MY_BROWSER)
+    # Then the visitor's export object and receipts are gone, counted in the erasure receipt
+    assert receipt["removed"]["exportObjects"] == 1
+    assert [k for k in world.objects.objects if LINKED in k] == []
+    assert world.book.get(mine) is None
+    assert world.book.of_user(LINKED) == []
+    # And the user's export is untouched (their rights are theirs)
+    assert world.book.get(users) is not None
+    assert [k for k in world.objects.objects if ME in k]
+
+
+def test_an_anonymous_export_finishing_after_the_ids_erasure_deletes_what_it_wrote(world: World) -> None:
+    # Given an anonymous export whose job still runs when the id is erased
+    receipt_id = world.exports.request_anonymous(MY_BROWSER)["receiptId"]
+    world.privacy.request_anonymous_erasure(MY_BROWSER)
+    world.book.open(ExportReceipt(receipt_id, LINKED, iso(NOW), iso(NOW + timedelta(days=7))))
+    # When the job finishes / Then it removes its object and the receipt again
+    assert world.job.run(receipt_id).status == "erased"
+    assert world.objects.objects == {}
+    assert world.book.of_user(LINKED) == []

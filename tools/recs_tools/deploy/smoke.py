@@ -9,9 +9,9 @@ Run it after the first training run: before it, recommendations answer 503 (no m
 smoke test says so. It writes as a synthetic shopper (``--user-id``, default ``smoke-test-user``,
 and an ``anonId`` of its own): one view event, an opt-in, a data export, and an erasure of that
 shopper (which removes what the smoke test wrote, its export included); then, as an anonymous
-visitor with a signed id of its own, an opt-out and an erasure of that id. With ``--read-only`` it
-only reads (issuing a signed anonymous id stores nothing). One line per check; the exit status is
-1 when any check failed.
+visitor with a signed id of its own, an opt-out, a data export and an erasure of that id (its
+export included). With ``--read-only`` it only reads (issuing a signed anonymous id stores
+nothing). One line per check; the exit status is 1 when any check failed.
 """
 
 from __future__ import annotations
@@ -318,11 +318,14 @@ class SmokeRun:
             headers=holder,
             body={"preferences": {"recommendations": False}},
         )
+        self._anonymous_export(holder)
         receipt = self.check(
             "anonymous erasure requested", "POST", "/api/visitor/erasure", 202, headers=holder
         )
         if receipt is None:
-            self.not_run("anonymous erasure receipt", *_VISITOR_WRITES[-1], "no receipt to read")
+            self.not_run(
+                "anonymous erasure receipt", "GET", "/api/visitor/erasures/{receiptId}", "no receipt to read"
+            )
             return
         receipt_id = str(receipt.body["receiptId"])
         self.check(
@@ -335,10 +338,35 @@ class SmokeRun:
             extra=lambda body: [] if body["receiptId"] == receipt_id else ["another receipt answered"],
         )
 
+    def _anonymous_export(self, holder: dict[str, str]) -> None:
+        """The holder's export and its receipt (before the erasure, which deletes it)."""
+        export = self.check("anonymous export requested", "POST", "/api/visitor/export", 202, headers=holder)
+        if export is None:
+            self.not_run(
+                "anonymous export receipt", "GET", "/api/visitor/exports/{receiptId}", "no receipt to read"
+            )
+            return
+        export_id = str(export.body["receiptId"])
+        self.check(
+            "anonymous export receipt",
+            "GET",
+            "/api/visitor/exports/{receiptId}",
+            200,
+            path=f"/api/visitor/exports/{quote(export_id, safe='')}",
+            headers=holder,
+            extra=lambda body: (
+                []
+                if body["receiptId"] == export_id and body["status"] in ("pending", "ready")
+                else [f"receipt {body['receiptId']} is {body['status']}"]
+            ),
+        )
 
-#: The anonymous visitor's routes that change something (and the receipt they return).
+
+#: The anonymous visitor's routes that change something (and the receipts they return).
 _VISITOR_WRITES = (
     ("PUT", "/api/visitor/preferences"),
+    ("POST", "/api/visitor/export"),
+    ("GET", "/api/visitor/exports/{receiptId}"),
     ("POST", "/api/visitor/erasure"),
     ("GET", "/api/visitor/erasures/{receiptId}"),
 )

@@ -102,10 +102,7 @@ class LiveData:
         """Everything keyed by a user's pseudonym: lists, purchases, preference, session, and their
         data exports (objects and receipts)."""
         removed = self.drop_personal_lists(user)
-        if self._exports is not None:
-            exports = self._exports.erase(user)
-            removed.export_objects += exports.objects
-            removed.state_rows += exports.rows
+        self._erase_exports(user, removed)
         removed.state_rows += self._delete_existing(self._state, [preference_key(user)])
         removed.cache_keys += self._cache.delete([optout_cache_key(user)])
         # Every other version's cached copy too, including the "absent" markers serving keeps for
@@ -115,11 +112,19 @@ class LiveData:
 
     def erase_anonymous(self, visitor: str) -> Removed:
         """An anonymous visitor's live data: their session signal, their preference (an opt-out
-        made with a signed anonymous id) and any list a run published under the pseudonym."""
+        made with a signed anonymous id), any list a run published under the pseudonym and their
+        data exports (made with the signed id)."""
         removed = self.drop_personal_lists(visitor)
+        self._erase_exports(visitor, removed)
         removed.state_rows += self._delete_existing(self._state, [preference_key(visitor)])
         removed.cache_keys += self._cache.delete([optout_cache_key(visitor)])
         return removed
+
+    def _erase_exports(self, pseudonym: str, removed: Removed) -> None:
+        if self._exports is not None:
+            exports = self._exports.erase(pseudonym)
+            removed.export_objects += exports.objects
+            removed.state_rows += exports.rows
 
     @staticmethod
     def _delete_existing(table: KeyValueTable, keys: list[tuple[str, str]]) -> int:

@@ -12,6 +12,17 @@ The document holds, for the receipt's owner (known by pseudonym):
   with another user (a shared browser) is named, but its anonymous events are left out: they
   may be the other person's.
 
+An anonymous visitor's export (a receipt owned by an anonymous pseudonym, requested with the
+signed id) holds the same sections under that pseudonym, with the rule of the anonymous erasure:
+only the id's **own anonymous events** (without a ``userId``). Events made on that browser while
+signed in (carrying both ids) are the user's, exported with the user's export, never here, and
+no user is named; so are the entries they fed into the id's session signal (ingest feeds the
+anonymous row of every event carrying the id), left out by matching them with those lake records
+(an event still in Firehose's buffer is not in the lake yet: see docs/privacy.md, Limits).
+An anonymous visitor has no personal list (serving personalizes them from the session
+signal); ``lists`` says so, and still lists any row a training run stored under the pseudonym,
+since it is stored about them.
+
 The lake is read by the erasure purge's reader (`recs.privacy.lake_purge`), in two passes for
 the same reason: the linked anonymous ids are only known from the lake itself.
 
@@ -84,6 +95,46 @@ def events_of(user: str, anonymous: Iterable[str], records: Iterable[dict[str, A
     return LakeEvents(kept, sorted(linked), sorted(shared))
 
 
+def anonymous_events_of(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An anonymous visitor's own records: those without a user (a signed-in event on the same
+    browser is that user's, as an anonymous erasure leaves it to them), oldest first."""
+    own = [record for record in records if not record.get("userId")]
+    own.sort(key=lambda r: (str(r.get("timestamp", "")), str(r.get("eventId", ""))))
+    return own
+
+
+def _moment(timestamp: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(timestamp).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def without_signed_in(
+    session: list[tuple[str, str, str]], records: Iterable[dict[str, Any]]
+) -> list[tuple[str, str, str]]:
+    """The anonymous id's session signal without the entries a signed-in event fed (ingest feeds
+    the anonymous row of every event carrying the id, a login's too): those are the user's."""
+    signed_in = {
+        (str(r.get("productId")), str(r.get("eventType")), _moment(r.get("timestamp")))
+        for r in records
+        if r.get("userId")
+    }
+    return [(p, t, ts) for p, t, ts in session if (p, t, _moment(ts)) not in signed_in]
+
+
+#: What an anonymous visitor's export says instead of a personal list, and about their events.
+ANONYMOUS_LISTS_NOTE = (
+    "An anonymous visitor has no personal list: recommendations for an anonymous id are "
+    "personalized from its session signal only. Rows a training run stored under the id, if any, "
+    "are listed here; serving does not read them."
+)
+ANONYMOUS_EVENTS_NOTE = (
+    "Only this anonymous id's own events and session entries: what was done on this browser while "
+    "signed in belongs to that account and is in its own export."
+)
+
+
 @dataclass
 class ExportDeps:
     book: ExportBook
@@ -151,33 +202,42 @@ class ExportJob:
 
     def document(self, receipt: ExportReceipt) -> tuple[dict[str, Any], ExportOutcome]:
         deps = self._deps
-        user = receipt.owner
-        preference, session = deps.state_table.get_many([preference_key(user), session_key(user)])
-        lists = self._lists(user)
-        events = self._events(user)
-        document = {
+        owner = receipt.owner
+        preference, session = deps.state_table.get_many([preference_key(owner), session_key(owner)])
+        recent = decode_session_items(str(session["d"])) if session else []
+        lists = self._lists(owner)
+        document: dict[str, Any] = {
             "format": EXPORT_FORMAT,
             "receiptId": receipt.receipt_id,
             "requestedAt": receipt.requested_at,
             "generatedAt": iso(deps.clock()),
-            "subject": {
-                "userPseudonym": user,
-                "linkedAnonymousPseudonyms": events.linked,
-                "sharedAnonymousPseudonyms": events.shared,
-            },
             "preferences": {
                 "recommendations": not (preference and preference.get("recommendations") is False),
                 "updatedAt": preference.get("updatedAt") if preference else None,
             },
-            "session": [
-                {"productId": p, "eventType": t, "timestamp": ts}
-                for p, t, ts in (decode_session_items(str(session["d"])) if session else [])
-            ],
             "lists": lists,
-            "events": events.records,
         }
+        if receipt.anonymous:
+            seen = self._anonymous_records(owner)
+            recent = without_signed_in(recent, seen)
+            records = anonymous_events_of(seen)
+            document["subject"] = {"anonymousPseudonym": owner}
+            document["events"] = records
+            lists["note"] = ANONYMOUS_LISTS_NOTE
+            document["notes"] = {"events": ANONYMOUS_EVENTS_NOTE}
+            linked = 0
+        else:
+            events = self._events(owner)
+            document["subject"] = {
+                "userPseudonym": owner,
+                "linkedAnonymousPseudonyms": events.linked,
+                "sharedAnonymousPseudonyms": events.shared,
+            }
+            records, linked = events.records, len(events.linked)
+            document["events"] = records
+        document["session"] = [{"productId": p, "eventType": t, "timestamp": ts} for p, t, ts in recent]
         outcome = ExportOutcome(
-            "ready", len(events.records), len(events.linked), len(lists["personal"]) + len(lists["purchased"])
+            "ready", len(records), linked, len(lists["personal"]) + len(lists["purchased"])
         )
         return document, outcome
 
@@ -211,6 +271,14 @@ class ExportJob:
         for visitor in anonymous:
             visitors.add(deps.pseudonyms.tombstone(visitor))
         return events_of(user, anonymous, lake.records(keys))
+
+    def _anonymous_records(self, visitor: str) -> list[dict[str, Any]]:
+        """Every lake record carrying the anonymous id, signed in or not (one pass: an anonymous
+        id links to nothing it could export; its signed-in records only tell what to leave out)."""
+        deps = self._deps
+        visitors = ErasedVisitors([deps.pseudonyms.tombstone(visitor)], deps.pseudonyms.tombstone)
+        lake = LakePurge(deps.lake, deps.lake_prefix, visitors, prefetch=deps.prefetch)
+        return list(lake.records(lake.keys()))
 
     def _erased(self, user: str) -> bool:
         tombstone = self._deps.pseudonyms.tombstone(user)

@@ -8,8 +8,14 @@ URL. The object expires `retention_days` after the request (S3 lifecycle, templa
 ``ExportRetentionDays``); from then on the receipt answers 410 Gone, until its row's own TTL
 removes it (404).
 
+An anonymous visitor exports the same way with their signed anonymous id (``POST
+/api/visitor/export``, ``GET /api/visitor/exports/{receiptId}``; the route checks the signature):
+the receipt's owner is then the anonymous pseudonym (``a_...``), so a user's receipt never
+answers an anonymous holder and the reverse (the two kinds of pseudonym never compare equal).
+
 A receipt names its owner by pseudonym (the export job needs it to find the data), so it is
-personal data itself: erasure deletes a user's receipts and export objects (`ExportErasure`).
+personal data itself: erasure deletes a user's or an anonymous visitor's receipts and export
+objects (`ExportErasure`).
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from typing import Any
 from recs.errors import NotFoundError, StoreUnavailableError
 from recs.ports import ExportLauncher, ExportObjects, KeyValueTable
 from recs.privacy.receipts import new_receipt_id
-from recs.pseudonyms import Pseudonyms
+from recs.pseudonyms import ANON_PREFIX, Pseudonyms
 from recs.store_layout import (
     USER_EXPORT_SK_PREFIX,
     export_key,
@@ -68,7 +74,8 @@ class ExportReceipt:
     Attributes
     ----------
     owner
-        The user's pseudonym (never the raw id): what the job exports and whose receipt it is.
+        The user's or the anonymous visitor's pseudonym (never the raw id): what the job
+        exports and whose receipt it is.
     expires_at
         When the object's lifetime ends (``requested_at`` + retention), ISO 8601.
     """
@@ -116,6 +123,11 @@ class ExportReceipt:
             object_key=str(row["objectKey"]) if row.get("objectKey") else None,
             failure=str(row["failure"]) if row.get("failure") else None,
         )
+
+    @property
+    def anonymous(self) -> bool:
+        """Requested with a signed anonymous id: only that id's holder may fetch it."""
+        return self.owner.startswith(ANON_PREFIX)
 
     def status_at(self, now: datetime, timings: ExportTimings) -> ExportStatus:
         """The status a caller sees at `now`: an expired object and a job that cannot still be
@@ -193,6 +205,7 @@ class ExportErasure:
         self._objects = objects
 
     def erase(self, user: str) -> ExportsErased:
+        """The exports of a pseudonym (a user's or an anonymous visitor's)."""
         keys = sorted(self._objects.list_keys(user_export_prefix(user)))
         objects = self._objects.delete(keys) if keys else 0
         return ExportsErased(objects=objects, rows=self._book.forget_user(user))
@@ -235,7 +248,17 @@ class ExportService:
             The receipt could not be stored or the job not started (503; the receipt, if any,
             is marked failed, so a retry opens a new one).
         """
-        user = self._pseudonyms.user(user_id)
+        return self._request(self._pseudonyms.user(user_id))
+
+    def request_anonymous(self, anon_id: str) -> dict[str, Any]:
+        """`request` for an anonymous id (its holder proved it with the signature): the export of
+        what is stored under the anonymous pseudonym.
+
+        Raises as `request`.
+        """
+        return self._request(self._pseudonyms.anon(anon_id))
+
+    def _request(self, user: str) -> dict[str, Any]:
         now = self._clock()
         for existing in self._book.of_user(user):
             if existing.status_at(now, self.timings) is ExportStatus.PENDING:
@@ -258,8 +281,21 @@ class ExportService:
             raise NotFoundError("no such export receipt")
         return receipt
 
+    def user_receipt(self, receipt_id: str) -> ExportReceipt:
+        """A receipt for the user route: an anonymous visitor's is not found there, with or
+        without caller authorization (only the signed id's holder fetches it, on their route)."""
+        receipt = self.receipt(receipt_id)
+        if receipt.anonymous:
+            raise NotFoundError("no such export receipt")
+        return receipt
+
     def is_owner(self, receipt: ExportReceipt, user_id: str) -> bool:
         return hmac.compare_digest(self._pseudonyms.user(user_id), receipt.owner)
+
+    def is_anonymous_owner(self, receipt: ExportReceipt, anon_id: str) -> bool:
+        """True when the receipt is this anonymous id's (never for a user's receipt: ``a_`` and
+        ``u_`` pseudonyms differ)."""
+        return hmac.compare_digest(self._pseudonyms.anon(anon_id), receipt.owner)
 
     def download(self, receipt: ExportReceipt) -> Download:
         """200 with the status (and, when ready, a download URL valid `url_seconds`); 410 Gone

@@ -16,6 +16,7 @@ EXPORT_ROUTE = "/api/users/{userId}/export"
 EXPORT_RECEIPT_ROUTE = "/api/exports/{receiptId}"
 SAMPLE_RECEIPT_ID = "0123456789abcdef0123456789abcdef"
 VISITOR_RECEIPT_ROUTE = "/api/visitor/erasures/{receiptId}"
+VISITOR_EXPORT_RECEIPT_ROUTE = "/api/visitor/exports/{receiptId}"
 
 
 def sample_visitor_id() -> str:
@@ -43,6 +44,16 @@ def _visitor_samples() -> dict[str, dict[str, Any]]:
         ),
         "privacy_visitor_erasure": api_event(
             "POST", "/api/visitor/erasure", "/api/visitor/erasure", headers=holder
+        ),
+        "privacy_visitor_export": api_event(
+            "POST", "/api/visitor/export", "/api/visitor/export", headers=holder
+        ),
+        "privacy_visitor_export_receipt": api_event(
+            "GET",
+            f"/api/visitor/exports/{SAMPLE_RECEIPT_ID}",
+            VISITOR_EXPORT_RECEIPT_ROUTE,
+            path_parameters={"receiptId": SAMPLE_RECEIPT_ID},
+            headers=holder,
         ),
         "privacy_visitor_erasure_receipt": api_event(
             "GET",
