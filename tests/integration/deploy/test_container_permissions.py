@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 from unittest import mock
 
@@ -24,8 +24,7 @@ from botocore.client import BaseClient
 from recs.store_layout import preference_key, tombstone_key
 from recs_tools.local.stack import LocalStack
 from tests.clock import PINNED_NOW
-from tests.integration.deploy.test_prepare_permissions import Request, allowing
-from tests.integration.deploy.test_prepare_permissions import _lake_object
+from tests.integration.deploy.test_prepare_permissions import Request, _lake_object, allowing
 from tests.integration.deploy.test_prepare_permissions import _listed as listed
 from tests.integration.training.support import ingest_shop, upload_catalog
 from tests.integration.training.test_container_engine import CONTAINER_PARAMETERS
@@ -144,7 +143,7 @@ def test_prepare_in_the_container_is_allowed_and_uses_every_grant_it_adds() -> N
         shop = ingest_shop(stack)
         upload_catalog(stack, shop)
         day = PINNED_NOW.replace(hour=10, minute=0, second=0, microsecond=0)
-        products = [p["id"] for p in shop.catalog()][:4]
+        products = [str(p["id"]) for p in shop.catalog()][:4]
         _lake_object(stack, day - timedelta(days=2), "a", products[:3], first_id=0)
         _lake_object(stack, day - timedelta(days=1), "b", products[1:], first_id=10)
         for pk, sk, extra in (

@@ -363,10 +363,13 @@ def test_prepare_leaves_the_function_for_the_container_past_its_time_or_memory_a
     # And a window past the function's 900 s alone goes the same way
     slow = replace(LIGHT_PREPARE, prepare_kept_events_per_second=1_000.0)
     assert prepare_engine(1e6, slow) == "container"
-    # And past the task's memory (or a first run past its 2 h attempt) nothing is built: the engine row says so
+    # And past the task's memory (or a first run past its 2 h attempt) nothing is built, as the
+    # engine row says
     assert prepare_peak_gb(1e7, A) > A.container_memory_gb * A.container_memory_headroom
     assert prepare_engine(1e7, A) == "beyond"
     assert "Prepare past one Lambda and past one training container" in report((1e7,), A, P)
-    first_too_slow = replace(LIGHT_PREPARE, prepare_decoded_events_per_second=1_000.0, prepare_kept_events_per_second=1_000.0)
+    first_too_slow = replace(
+        LIGHT_PREPARE, prepare_decoded_events_per_second=1_000.0, prepare_kept_events_per_second=1_000.0
+    )
     assert prepare_engine(1e6, first_too_slow) == "beyond"
     assert monthly_cost(1e7, A, P)[PREPARE_CONTAINER_ROW] == 0.0

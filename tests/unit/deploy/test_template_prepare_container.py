@@ -85,7 +85,9 @@ def test_the_job_role_gets_prepares_rights_only_where_prepare_runs_in_the_contai
     assert statements["ReadCatalogExport"]["Resource"] == {
         "Fn::Sub": f"${{ArtifactBucket.Arn}}/{CATALOG_OBJECT_KEY}"
     }
-    assert statements["PreparedDays"]["Resource"] == {"Fn::Sub": f"${{ArtifactBucket.Arn}}/{PREPARED_DAYS_PREFIX}*"}
+    assert statements["PreparedDays"]["Resource"] == {
+        "Fn::Sub": f"${{ArtifactBucket.Arn}}/{PREPARED_DAYS_PREFIX}*"
+    }
     assert set(statements["PreparedDays"]["Action"]) == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
     assert statements["PreparedVersionAndRun"]["Action"] == "s3:PutObject"
     assert [r["Fn::Sub"] for r in statements["PreparedVersionAndRun"]["Resource"]] == [

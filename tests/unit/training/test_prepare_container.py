@@ -13,8 +13,8 @@ import pytest
 
 from recs.store_layout import prepared_run_key
 from recs.training.errors import TrainingError
-from recs.training.prepare.plan import PreparePlanner, window_day_prefixes
 from recs.training.parameters import TrainingParameters
+from recs.training.prepare.plan import PreparePlanner, window_day_prefixes
 from recs.training.prepare_step import PrepareDeps, PrepareStep
 from recs.training.workflow import PreparedJob, PrepareRequest
 from recs.wiring import train_container
@@ -106,7 +106,9 @@ def test_the_prepare_step_takes_a_prepare_request_from_the_environment_or_the_ar
         (json.dumps({**REQUEST, "executionName": ""}), "not a Step Functions execution name"),
     ],
 )
-def test_a_missing_or_wrong_request_is_a_usage_error_naming_what_is_wrong(document: str, message: str) -> None:
+def test_a_missing_or_wrong_request_is_a_usage_error_naming_what_is_wrong(
+    document: str, message: str
+) -> None:
     # Given a request that is missing, not JSON, a prepared job, or names no execution
     # When the prepare step parses it / Then the usage error says what is wrong
     with pytest.raises(UsageError, match=message):
@@ -131,7 +133,9 @@ def _main(argv: Sequence[str], environ: dict[str, str], prepare: _Prepare) -> in
     def no_training() -> Any:
         raise AssertionError("the prepare step trained")
 
-    return train_container.main(argv, environ, pipeline=no_training, prepare=lambda: cast(PrepareStep, prepare))
+    return train_container.main(
+        argv, environ, pipeline=no_training, prepare=lambda: cast(PrepareStep, prepare)
+    )
 
 
 def test_the_prepare_step_prepares_the_request_and_exits_0() -> None:
@@ -191,7 +195,7 @@ def test_the_prepared_result_is_the_job_the_container_stored_for_this_execution(
 
 def test_no_stored_job_or_another_executions_fails_the_step() -> None:
     # Given nothing stored for the execution / Then the step fails, naming where it looked
-    with pytest.raises(TrainingError, match="stored no prepared job .*prepared/runs/run-1.json"):
+    with pytest.raises(TrainingError, match=r"stored no prepared job .*prepared/runs/run-1\.json"):
         _step(MemoryObjects()).prepared_result(PrepareRequest.model_validate(REQUEST))
     # Given another execution's job under this one's name / Then the step fails
     other = PREPARED.model_copy(update={"executionName": "run-0"})

@@ -181,7 +181,9 @@ class PrepareStep:
         try:
             stored = self.deps.artifacts.get(key)
         except KeyError:
-            raise TrainingError(f"the training container stored no prepared job for this run ({key})") from None
+            raise TrainingError(
+                f"the training container stored no prepared job for this run ({key})"
+            ) from None
         job = PreparedJob.model_validate_json(stored)
         if job.executionName != request.executionName:
             raise TrainingError(

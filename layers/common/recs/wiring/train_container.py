@@ -71,7 +71,7 @@ def parse_arguments(argv: Sequence[str], environ: Mapping[str, str]) -> Prepared
     )
     parser.add_argument(
         "--job",
-        help=f"the PreparedJob (train) or PrepareRequest (prepare) document as JSON (default: ${JOB_VARIABLE})",
+        help=f"the PreparedJob (train) or PrepareRequest (prepare) as JSON (default: ${JOB_VARIABLE})",
     )
     arguments = parser.parse_args(list(argv))
     text = arguments.job if arguments.job is not None else environ.get(JOB_VARIABLE, "")
@@ -144,7 +144,9 @@ def main(
     prepare: Callable[[], PrepareStep] = _prepare_step,
 ) -> int:
     try:
-        job = parse_arguments(sys.argv[1:] if argv is None else argv, os.environ if environ is None else environ)
+        job = parse_arguments(
+            sys.argv[1:] if argv is None else argv, os.environ if environ is None else environ
+        )
     except UsageError as error:
         print(f"usage error: {error}", file=sys.stderr)
         return EXIT_USAGE
