@@ -1,5 +1,5 @@
-"""The training workflow's Prepare and ImportFactors steps; Step Functions passes
-{"step": "prepare" | "import_factors", "job": {...}}.
+"""The training workflow's PlanPrepare, Prepare, PreparedResult and ImportFactors steps; Step
+Functions passes {"step": "plan_prepare" | "prepare" | "prepared_result" | "import_factors", "job": {...}}.
 
 Their own function because they read and write Parquet with pyarrow, which does not fit beside
 scipy in one Lambda (recs.training.prepare_step); every other step runs on the training function.
@@ -17,17 +17,19 @@ from recs.api.metrics import log_metrics_per_request
 from recs.api.tracing import make_tracer
 from recs.config.train import TrainSettings
 from recs.training.workflow import PreparedJob, PrepareRequest
-from recs.wiring.prepare import prepare_step
+from recs.wiring.common import utc_now
+from recs.wiring.prepare import prepare_planner, prepare_step
 
 logger = Logger()
 metrics = Metrics()
 settings = TrainSettings()  # values come from the environment
 tracer = make_tracer(disabled=settings.powertools_trace_disabled)
 step = prepare_step(settings)
+planner = prepare_planner(settings)
 
 
 class PrepareInvocation(BaseModel):
-    step: Literal["prepare"]
+    step: Literal["plan_prepare", "prepare", "prepared_result"]
     job: PrepareRequest
 
 
@@ -48,4 +50,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.append_keys(step=request.step, executionName=request.job.executionName)
     if isinstance(request, ImportFactorsInvocation):
         return dict(step.import_factors(request.job).to_state())
+    if request.step == "plan_prepare":
+        plan = planner.plan(request.job, utc_now())
+        logger.info(
+            "where Prepare runs",
+            extra={"engine": plan.engine, "lakeBytes": plan.lakeBytes, "lakeObjects": plan.lakeObjects},
+        )
+        return dict(plan.to_state())
+    if request.step == "prepared_result":
+        return dict(step.prepared_result(request.job).to_state())
     return dict(step.prepare(request.job).to_state())

@@ -47,7 +47,7 @@ def test_a_run_started_during_another_is_refused_and_changes_nothing(
     assert second["status"] == "SUCCEEDED", second.get("cause")
     states = entered_states(stack, second)
     assert states[-1] == "AnotherRunInProgress"
-    assert not {"Purge", "Prepare", "RecordFailure", "NotifyFailure"} & set(states)
+    assert not {"Purge", "PlanPrepare", "Prepare", "RecordFailure", "NotifyFailure"} & set(states)
     output = json.loads(second["output"])
     assert output["refused"]["Error"] == "TrainingInProgressError"
     first_name = first.rsplit(":", 1)[-1]

@@ -23,6 +23,10 @@ class MemoryObjects:
     def list_keys(self, prefix: str) -> Iterator[str]:
         yield from sorted(k for k in self.objects if k.startswith(prefix))
 
+    def list_sizes(self, prefix: str) -> Iterator[tuple[str, int]]:
+        for key in self.list_keys(prefix):
+            yield key, len(self.objects[key])
+
     def delete(self, keys: Sequence[str]) -> int:
         for key in keys:
             self.objects.pop(key, None)

@@ -65,6 +65,12 @@ class ObjectStore(Protocol):
     def delete(self, keys: Sequence[str]) -> int: ...
 
 
+class SizedObjects(Protocol):
+    """An object store that lists sizes with the keys (S3's ListObjectsV2 returns both)."""
+
+    def list_sizes(self, prefix: str) -> Iterator[tuple[str, int]]: ...
+
+
 class ExportObjects(ObjectStore, Protocol):
     """The export bucket: an object store that can also say whether an object is there and hand
     out a short-lived download link to it (`recs.adapters.s3.S3ExportStore`)."""

@@ -245,6 +245,17 @@ def prepared_day_prefix(day: str) -> str:
     return f"{PREPARED_DAYS_PREFIX}{day}/"
 
 
+#: Artifact-bucket folder of the documents the training container's Prepare ended with, one per
+#: execution (`PreparedResult` reads it: the state machine knows the execution's name, not the
+#: version Prepare named). Counts and names only; a lifecycle rule expires them.
+PREPARED_RUNS_PREFIX = "prepared/runs/"
+
+
+def prepared_run_key(execution_name: str) -> str:
+    """Where the training container's Prepare stores the prepared job of ``execution_name``."""
+    return f"{PREPARED_RUNS_PREFIX}{execution_name}.json"
+
+
 def version_prefix(version: str) -> str:
     """Where a model version's artifacts live in the artifact bucket."""
     return f"models/{version}/"

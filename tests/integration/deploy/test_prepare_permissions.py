@@ -25,6 +25,7 @@ from botocore.client import BaseClient
 from recs.store_layout import CATALOG_OBJECT_KEY, preference_key, tombstone_key
 from recs_tools.local.stack import LocalStack
 from tests.clock import PINNED_NOW
+from tests.integration.training.test_container_engine import CONTAINER_PARAMETERS
 
 
 @dataclass(frozen=True)
@@ -184,3 +185,46 @@ def test_every_call_prepare_makes_is_allowed_and_every_grant_is_used(stack: Loca
             used.update(allowed)
     # And no statement grants an action Prepare never needs
     assert used == {(s["Sid"], action) for s in statements for action in _listed(s["Action"])}
+
+
+def test_planning_prepare_and_reading_the_containers_prepared_job_are_allowed() -> None:
+    # Given a stack that prepares in the training container past one byte of lake, and a lake
+    overrides = {**CONTAINER_PARAMETERS, "PrepareContainerMinLakeBytes": "1"}
+    with LocalStack(parameter_overrides=overrides, use_redis=False) as stack:
+        day = PINNED_NOW.replace(hour=10, minute=0, second=0, microsecond=0)
+        _lake_object(stack, day - timedelta(days=1), "a", ["sku_1", "sku_2"], first_id=0)
+        _lake_object(stack, day - timedelta(hours=1), "b", ["sku_2", "sku_3"], first_id=10)
+        job = {"executionName": "planned", "startedAt": PINNED_NOW.isoformat(), "input": {}}
+        # When the prepare function plans Prepare, the container prepares, and the function reads
+        # the prepared job back
+        with recorded_calls() as plan_calls:
+            plan = stack.invoke("PrepareFunction", {"step": "plan_prepare", "job": job})
+        assert plan["engine"] == "container"
+        (definition,) = stack.container_jobs.definitions
+        command = ["python", "-m", "recs.wiring.train_container", "--step", "prepare"]
+        variables = [{"Name": "RECS_TRAINING_JOB", "Value": json.dumps(plan["request"])}]
+        run = stack.container_jobs.run(
+            "recs-prepare", "queue", definition, {"Command": command, "Environment": variables}
+        )
+        assert run.succeeded, run.log_tail
+        with recorded_calls() as result_calls:
+            prepared = stack.invoke("PrepareFunction", {"step": "prepared_result", "job": job})
+        assert prepared["executionName"] == "planned"
+        # Then each of the function's calls is allowed by its statements in this stack: the lake's
+        # listing, and the stored prepared job's read (given only in a stack that prepares there)
+        properties = stack.template["Resources"]["PrepareFunction"]["Properties"]
+        statements = statements_of(stack.resolver.resolve(properties["Policies"]))
+        tables = ("ModelTable", "StateTable")
+        arns = {stack.physical[t]: stack.resolver.attributes[(t, "Arn")] for t in tables}
+        used: set[tuple[str, str]] = set()
+        calls = plan_calls + result_calls
+        assert {(service, operation) for service, operation, _ in calls} == {
+            ("s3", "ListObjectsV2"),
+            ("s3", "GetObject"),
+        }
+        for service, operation, params in calls:
+            for request in requests_of(service, operation, params, arns):
+                allowed = allowing(request, statements)
+                assert allowed, f"{service}:{operation} needs {request}, which no statement allows"
+                used.update(allowed)
+        assert used == {("ListLake", "s3:ListBucket"), ("ContainerPreparedJob", "s3:GetObject")}

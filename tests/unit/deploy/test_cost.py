@@ -20,6 +20,9 @@ from recs_tools.deploy.cost import (
     import_saving,
     max_container_interactions,
     monthly_cost,
+    prepare_container_run_seconds,
+    prepare_engine,
+    prepare_peak_gb,
     prepare_run_seconds,
     publish,
     publish_saving,
@@ -35,6 +38,9 @@ from recs_tools.deploy.cost import (
 from recs_tools.local.cfn import load_template
 
 A, P = Assumptions(), Prices()
+#: Prepare within the prepare function at every size these tests price (its memory aside).
+LIGHT_PREPARE = replace(A, prepare_peak_bytes_per_event=1.0)
+PREPARE_CONTAINER_ROW = "AWS Batch on Fargate (Prepare, past one Lambda)"
 SPARK_ROW = "EMR Serverless (Spark ALS, past one large machine)"
 CONTAINER_ROW = "AWS Batch on Fargate (Train and Evaluate, past one Lambda)"
 IMPORT_ROW = "DynamoDB ImportTable (users' rows, with ImportTableMinUsers)"
@@ -118,10 +124,16 @@ def test_a_scale_beyond_the_measured_training_limit_is_marked_as_needing_the_sca
     # Given the report at 10k, 1M and 10M MAU (one list per MAU)
     text = report(SCALES, A, P)
     header = text.splitlines()[0]
-    # Then only the scale beyond the users the Train step was measured at is starred and explained
+    # Then the scales past one Lambda are starred and explained: 10M past the users the Train
+    # step was measured at, 1M past the prepare function's memory at Prepare's peak per event
     assert "10,000,000 MAU* |" in header
-    assert "1,000,000 MAU |" in header
+    assert prepare_engine(1e6, A) == "container"
+    assert "1,000,000 MAU* |" in header
     assert "10,000 MAU |" in header
+    assert f"over the prepare function's {A.prepare_memory_gb:g} GB" in text
+    # And with a Prepare that fits the function, only the Train step's limit stars a scale
+    light = report(SCALES, LIGHT_PREPARE, P).splitlines()[0]
+    assert "1,000,000 MAU |" in light
     assert "the Spark engine fits the ALS on EMR Serverless" in text
     assert f"{A.max_trainable_users:,.0f} users the Train step was measured" in text
 
@@ -146,26 +158,29 @@ def test_sizes_past_one_large_machine_pay_for_spark_and_only_those() -> None:
 def test_sizes_past_one_lambda_within_one_large_machine_pay_for_a_fargate_task_instead_of_train_lambda() -> (
     None
 ):
-    # Given a size past one Train step but within the container's memory and timeout
-    size = A.max_trainable_users * 5
-    assert training_engine(size, A) == "container"
+    # Given a size past one Train step but within the container's memory and timeout (its
+    # Prepare on the function)
+    a = LIGHT_PREPARE
+    size = a.max_trainable_users * 5
+    assert training_engine(size, a) == "container"
+    assert prepare_engine(size, a) == "lambda"
     # Then each run pays one Fargate task of the template's size for its start, the search and
     # Train and Evaluate at the measured rate
-    seconds = A.container_start_seconds + A.search_budget_seconds + train_run_seconds(size, A)
-    assert container_run_seconds(size, A) == pytest.approx(seconds)
+    seconds = a.container_start_seconds + a.search_budget_seconds + train_run_seconds(size, a)
+    assert container_run_seconds(size, a) == pytest.approx(seconds)
     task = seconds / 3600 * (16 * P.fargate_vcpu_hour + 120 * P.fargate_gb_hour)
-    costs = monthly_cost(size, A, P)
-    assert costs[CONTAINER_ROW] == pytest.approx(A.training_runs_per_month * task)
+    costs = monthly_cost(size, a, P)
+    assert costs[CONTAINER_ROW] == pytest.approx(a.training_runs_per_month * task)
     # And the training function no longer pays for Train and Evaluate (the same size on Lambda
     # would: its GB-seconds are what the container took over)
-    on_lambda = monthly_cost(size, replace(A, container_memory_gb=1.0), P)
+    on_lambda = monthly_cost(size, replace(a, container_memory_gb=1.0), P)
     assert on_lambda[CONTAINER_ROW] == 0.0
     lambda_saved = on_lambda["Lambda (requests + GB-s)"] - costs["Lambda (requests + GB-s)"]
     assert lambda_saved == pytest.approx(
-        A.training_runs_per_month * A.train_memory_gb * train_run_seconds(size, A) * P.lambda_gb_second
+        a.training_runs_per_month * a.train_memory_gb * train_run_seconds(size, a) * P.lambda_gb_second
     )
     # And sizes within one Lambda pay no task
-    assert monthly_cost(A.max_trainable_users, A, P)[CONTAINER_ROW] == 0.0
+    assert monthly_cost(a.max_trainable_users, a, P)[CONTAINER_ROW] == 0.0
 
 
 def test_one_large_machine_holds_what_its_memory_and_timeout_allow() -> None:
@@ -236,16 +251,17 @@ def test_prepare_is_priced_on_its_own_function_with_the_templates_memory() -> No
     assert resources["PrepareFunction"]["Properties"]["MemorySize"] / 1024 == A.prepare_memory_gb
     assert resources["TrainFunction"]["Properties"]["MemorySize"] / 1024 == A.train_memory_gb
     # And Prepare's GB-seconds are a daily run's (the new day decoded, the kept days read), on its own memory
-    halved = replace(A, prepare_memory_gb=A.prepare_memory_gb / 2)
+    a = LIGHT_PREPARE
+    halved = replace(a, prepare_memory_gb=a.prepare_memory_gb / 2)
     lambda_line = "Lambda (requests + GB-s)"
-    saved = monthly_cost(1e6, A, P)[lambda_line] - monthly_cost(1e6, halved, P)[lambda_line]
-    window_events = traffic(1e6, A).events * A.training_window_days / DAYS_PER_MONTH
-    day_events = traffic(1e6, A).events / DAYS_PER_MONTH
+    saved = monthly_cost(1e6, a, P)[lambda_line] - monthly_cost(1e6, halved, P)[lambda_line]
+    window_events = traffic(1e6, a).events * a.training_window_days / DAYS_PER_MONTH
+    day_events = traffic(1e6, a).events / DAYS_PER_MONTH
     prepare_seconds = (
-        day_events / A.prepare_decoded_events_per_second
-        + (window_events - day_events) / A.prepare_kept_events_per_second
+        day_events / a.prepare_decoded_events_per_second
+        + (window_events - day_events) / a.prepare_kept_events_per_second
     )
-    expected = A.training_runs_per_month * A.prepare_memory_gb / 2 * prepare_seconds * P.lambda_gb_second
+    expected = a.training_runs_per_month * a.prepare_memory_gb / 2 * prepare_seconds * P.lambda_gb_second
     assert saved == pytest.approx(expected)
 
 
@@ -253,8 +269,8 @@ def test_prepares_rates_come_from_the_benchmark_result(tmp_path: Path) -> None:
     # Given a prepare_speed result: a first run, and two next runs after 27 kept days
     result = {
         "firstRuns": [
-            {"events": 10, "columnar": {"eventsPerCpuSecond": 100}},
-            {"events": 40, "columnar": {"eventsPerCpuSecond": 400_000}},
+            {"events": 10, "columnar": {"eventsPerCpuSecond": 100, "peakBytesPerEvent": 300.0}},
+            {"events": 40, "columnar": {"eventsPerCpuSecond": 400_000, "peakBytesPerEvent": 120.5}},
         ],
         "incremental": [
             {"events": 1_000, "newDayEvents": 100, "baseSeconds": 0.5, "keptBytesPerEvent": 50.0},
@@ -269,6 +285,8 @@ def test_prepares_rates_come_from_the_benchmark_result(tmp_path: Path) -> None:
     assert measured.prepare_decoded_events_per_second == 400_000
     assert measured.prepare_kept_events_per_second == 2_000
     assert measured.kept_day_bytes_per_event == 51.0
+    # And Prepare's peak memory per event is the largest first run's
+    assert measured.prepare_peak_bytes_per_event == 120.5
     # And a daily run decodes one day and reads the rest of the window from the kept days
     seconds = prepare_run_seconds(1_000_000, 10_000, measured)
     assert seconds == pytest.approx(10_000 / 400_000 + 990_000 / 2_000)
@@ -290,7 +308,7 @@ def test_the_training_rates_and_the_largest_size_come_from_the_training_benchmar
 
     training = {"steps": [{"stage": "parse"}, model(100_000, 50.0, 20.0), model(1_000_000, 400.0, 300.0)]}
     prepare = {
-        "firstRuns": [{"columnar": {"eventsPerCpuSecond": 500_000}}],
+        "firstRuns": [{"columnar": {"eventsPerCpuSecond": 500_000, "peakBytesPerEvent": 100.0}}],
         "incremental": [
             {"events": 1_000_000, "newDayEvents": 100_000, "baseSeconds": 0.5, "keptBytesPerEvent": 40.0}
         ],
@@ -310,7 +328,7 @@ def test_the_training_rates_and_the_largest_size_come_from_the_training_benchmar
     text = report((10_000, 1_000_000), measured, P)
     assert (
         "| engine | one Lambda per step | one Fargate task (AWS Batch) for Train and Evaluate, "
-        "Lambdas for the rest |" in text
+        "Lambdas for the rest; Prepare in the training container too (a Fargate task of its own) |" in text
     )
 
 
@@ -323,3 +341,35 @@ def test_the_doc_update_replaces_the_tables_and_keeps_the_prose_around_them() ->
     text = update_doc(doc, "| service | new |", new)
     # Then the new tables stand where the old ones stood, the prose untouched
     assert text == f"intro\n\n| service | new |\n\n**Prices.** prose\n\n{new}\n\nafter\n"
+
+
+def test_prepare_leaves_the_function_for_the_container_past_its_time_or_memory_and_is_priced_there() -> None:
+    # Given Prepare's peak memory per event and its rates
+    day = traffic(1e6, A).events / DAYS_PER_MONTH
+    assert prepare_peak_gb(1e6, A) == pytest.approx(
+        day * A.training_window_days * A.prepare_peak_bytes_per_event / 1024**3
+    )
+    # Then a window within the function's memory and 900 s prepares there, pays no task
+    assert prepare_engine(1e4, A) == "lambda"
+    assert monthly_cost(1e4, A, P)[PREPARE_CONTAINER_ROW] == 0.0
+    # And a window past the function's memory (but within the task's) prepares in the container,
+    # which each run pays for: its start and a daily run at the measured rates
+    assert prepare_peak_gb(1e6, A) > A.prepare_memory_gb
+    assert prepare_engine(1e6, A) == "container"
+    seconds = A.container_start_seconds + prepare_run_seconds(day * A.training_window_days, day, A)
+    assert prepare_container_run_seconds(1e6, A) == pytest.approx(seconds)
+    task = seconds / 3600 * (16 * P.fargate_vcpu_hour + 120 * P.fargate_gb_hour)
+    assert monthly_cost(1e6, A, P)[PREPARE_CONTAINER_ROW] == pytest.approx(A.training_runs_per_month * task)
+    # And a window past the function's 900 s alone goes the same way
+    slow = replace(LIGHT_PREPARE, prepare_kept_events_per_second=1_000.0)
+    assert prepare_engine(1e6, slow) == "container"
+    # And past the task's memory (or a first run past its 2 h attempt) nothing is built, as the
+    # engine row says
+    assert prepare_peak_gb(1e7, A) > A.container_memory_gb * A.container_memory_headroom
+    assert prepare_engine(1e7, A) == "beyond"
+    assert "Prepare past one Lambda and past one training container" in report((1e7,), A, P)
+    first_too_slow = replace(
+        LIGHT_PREPARE, prepare_decoded_events_per_second=1_000.0, prepare_kept_events_per_second=1_000.0
+    )
+    assert prepare_engine(1e6, first_too_slow) == "beyond"
+    assert monthly_cost(1e7, A, P)[PREPARE_CONTAINER_ROW] == 0.0

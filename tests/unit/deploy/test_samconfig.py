@@ -107,6 +107,7 @@ def test_the_templates_rules_hold_for_each_environment(environment: str, templat
         "SharedStagesNeedTheirOrigins",
         "CachedStacksWithAuthNeedAnInternetRoute",
         "ContainerEngineNeedsImageAndNetwork",
+        "PrepareInContainerNeedsTheContainerEngine",
     }
     # Then CloudFormation would accept every environment as configured
     assert _failed_rules(template, overrides) == []

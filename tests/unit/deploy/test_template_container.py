@@ -37,9 +37,11 @@ FARGATE_MEMORY = {
 
 
 def _statements(role: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The role's statements in every stack with it (its policies under a further condition aside)."""
     return {
         s["Sid"]: s
         for policy in role["Properties"]["Policies"]
+        if "Fn::If" not in policy
         for s in policy["PolicyDocument"]["Statement"]
     }
 
@@ -322,6 +324,10 @@ def test_the_image_runs_the_job_definitions_command_with_the_layers_pins_as_non_
     # And it installs the common and science layers' pinned requirements and the runtime package
     assert "COPY layers/common/requirements.txt" in dockerfile
     assert "COPY layers/science/requirements.txt" in dockerfile
+    # And the arrow layer's, for Prepare (--step prepare reads the lake with pyarrow)
+    assert "COPY layers/arrow/requirements.txt" in dockerfile
+    dockerignore = (repo_root() / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    assert "!layers/arrow/requirements.txt" in dockerignore
     assert "COPY layers/common/recs /opt/recs/recs" in dockerfile
     # And boto3 and botocore (the Lambda runtime's, not the layer's) at the project's pins
     for package in ("boto3", "botocore"):

@@ -18,6 +18,8 @@ from recs.training.workflow import (
     EvaluatedJob,
     LeaseGrant,
     PreparedJob,
+    PreparePlan,
+    PrepareRequest,
     PublishedJob,
 )
 from recs.wiring.train_container import JOB_VARIABLE
@@ -114,14 +116,14 @@ def test_each_step_goes_to_the_function_whose_handler_takes_it() -> None:
     # Then they share no step and, together, take every typed step
     assert not handled["functions/train"] & handled["functions/prepare"]
     assert handled["functions/train"] | handled["functions/prepare"] == set(STEP_DOCUMENTS)
-    assert handled["functions/prepare"] == {"prepare", "import_factors"}
+    assert handled["functions/prepare"] == {"plan_prepare", "prepare", "prepared_result", "import_factors"}
     # And every task that sends a step sends it to a function that takes it: Prepare and
-    # ImportFactors (both read Parquet) to the prepare function, the rest to the training code
-    # (the Map's shards receive its ItemSelector)
+    # ImportFactors (both read Parquet), and Prepare's plan and container result, to the prepare
+    # function, the rest to the training code (the Map's shards receive its ItemSelector)
     selector_step = STATES["Publish"]["ItemSelector"]["step"]
     tasks = _task_functions(STATES)
     on_prepare = {name for name, function, _ in tasks if function == "${PrepareFunctionArn}"}
-    assert on_prepare == {"Prepare", "ImportFactors"}
+    assert on_prepare == {"PlanPrepare", "Prepare", "PreparedResult", "ImportFactors"}
     for name, function, payload in tasks:
         if function not in STEP_FUNCTIONS:
             continue
@@ -314,3 +316,52 @@ def test_a_container_window_trains_and_evaluates_on_batch_and_its_result_goes_to
             {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}
         ]
     assert 0 < task["TimeoutSeconds"] < DEFINITION["TimeoutSeconds"]
+
+
+def test_a_large_lake_window_prepares_on_batch_and_the_rest_of_the_run_is_unchanged() -> None:
+    # Given the states between Purge and ChooseEngine
+    assert STATES["Purge"]["Next"] == STATES["NotifyPurgeFailure"]["Next"] == "PlanPrepare"
+    plan = STATES["PlanPrepare"]
+    assert plan["Next"] == "WherePrepare"
+    # Then PlanPrepare takes the document Prepare takes and puts its plan beside the run's input
+    assert plan["Parameters"]["Payload"]["job"] == STATES["Prepare"]["Parameters"]["Payload"]["job"]
+    assert STEP_DOCUMENTS["plan_prepare"] == (PrepareRequest, PreparePlan)
+    assert plan["ResultPath"] == "$.preparePlan"
+    selected = {key.removesuffix(".$"): value for key, value in plan["ResultSelector"].items()}
+    assert set(selected) == _fields(PreparePlan)
+    assert all(value == f"$.Payload.{key}" for key, value in selected.items())
+    # And only a present plan engine of "container" takes the container's Prepare
+    where = STATES["WherePrepare"]
+    assert where["Default"] == "Prepare"
+    (rule,) = where["Choices"]
+    assert rule["Next"] == "PrepareInContainer"
+    assert {"Variable": "$.preparePlan.engine", "IsPresent": True} in rule["And"]
+    assert {"Variable": "$.preparePlan.engine", "StringEquals": "container"} in rule["And"]
+    assert "container" in typing.get_args(PreparePlan.model_fields["engine"].annotation)
+    # And PrepareInContainer runs the entry point's prepare step on the training job's queue and
+    # definition, handing it the planned request in the variable the entry point reads
+    task = STATES["PrepareInContainer"]
+    assert task["Resource"] == "arn:aws:states:::batch:submitJob.sync"
+    parameters = task["Parameters"]
+    assert parameters["JobQueue"] == "${TrainingJobQueueArn}"
+    assert parameters["JobDefinition"] == "${TrainingJobDefinitionArn}"
+    overrides = parameters["ContainerOverrides"]
+    assert overrides["Command"] == ["python", "-m", "recs.wiring.train_container", "--step", "prepare"]
+    assert overrides["Environment"] == [
+        {"Name": JOB_VARIABLE, "Value.$": "States.JsonToString($.preparePlan.request)"}
+    ]
+    assert parameters["Timeout"]["AttemptDurationSeconds"] < task["TimeoutSeconds"]
+    assert 0 < task["TimeoutSeconds"] < DEFINITION["TimeoutSeconds"]
+    assert task["ResultPath"] is None
+    assert task["Next"] == "PreparedResult"
+    # And PreparedResult hands ChooseEngine the prepared job, as Prepare does
+    result = STATES["PreparedResult"]
+    assert result["Parameters"]["Payload"] == {"step": "prepared_result", "job.$": "$.preparePlan.request"}
+    assert STEP_DOCUMENTS["prepared_result"] == STEP_DOCUMENTS["prepare"]
+    assert result["OutputPath"] == STATES["Prepare"]["OutputPath"] == "$.Payload"
+    assert result["Next"] == STATES["Prepare"]["Next"] == "ChooseEngine"
+    # And each of them fails into RecordFailure like every step
+    for state in (plan, task, result):
+        assert state["Catch"] == [
+            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}
+        ]

@@ -133,6 +133,11 @@ class Assumptions:
     prepare_decoded_events_per_second: float = 500_000.0
     prepare_kept_events_per_second: float = 2_000_000.0
     kept_day_bytes_per_event: float = 60.0
+    # Prepare's peak memory per event of the window (its largest measured first run: the window's
+    # interactions are all held at once), and PrepareInContainer's attempt limit: what decides
+    # whether one training container can prepare a window past one Lambda's 900 s.
+    prepare_peak_bytes_per_event: float = 111.4
+    prepare_container_timeout_seconds: float = 7_140.0
     train_seconds_per_million_interactions: float = (124.2 + 66.7) / 40.0  # train + evaluate
     topk_seconds_per_million_users: float = 62.9
     rows_written_per_second: float = 1_000.0  # per publish invocation (assumed)
@@ -309,9 +314,10 @@ def container_run_seconds(mau: float, a: Assumptions) -> float:
     return a.container_start_seconds + a.search_budget_seconds + train_run_seconds(mau, a)
 
 
-def container_run_cost(mau: float, a: Assumptions, p: Prices) -> float:
-    """USD of one run's Fargate task (AWS Batch bills nothing on top), per second, 1 min minimum."""
-    hours = max(60.0, container_run_seconds(mau, a)) / 3600
+def container_run_cost(mau: float, a: Assumptions, p: Prices, seconds: float | None = None) -> float:
+    """USD of one run's Fargate task (AWS Batch bills nothing on top), per second, 1 min minimum:
+    Train and Evaluate's, or a task of ``seconds``."""
+    hours = max(60.0, container_run_seconds(mau, a) if seconds is None else seconds) / 3600
     return hours * (a.container_vcpu * p.fargate_vcpu_hour + a.container_memory_gb * p.fargate_gb_hour)
 
 
@@ -342,8 +348,41 @@ def spark_vcpu_seconds(mau: float, a: Assumptions) -> float:
 
 
 def prepare_fits_one_lambda(mau: float, a: Assumptions) -> bool:
+    """A daily Prepare within the function's 900 s, and the window within its memory (less the
+    headroom kept free, as for the container) at Prepare's measured peak per event."""
     day_events = traffic(mau, a).events / DAYS_PER_MONTH
-    return prepare_run_seconds(day_events * a.training_window_days, day_events, a) <= LAMBDA_SECONDS
+    in_time = prepare_run_seconds(day_events * a.training_window_days, day_events, a) <= LAMBDA_SECONDS
+    return in_time and prepare_peak_gb(mau, a) <= a.prepare_memory_gb * a.container_memory_headroom
+
+
+def events_in_window(mau: float, a: Assumptions) -> float:
+    return traffic(mau, a).events / DAYS_PER_MONTH * a.training_window_days
+
+
+def prepare_peak_gb(mau: float, a: Assumptions) -> float:
+    """Prepare's peak memory at the measured bytes per event of the window (assumed to grow in
+    proportion beyond the largest size measured)."""
+    return events_in_window(mau, a) * a.prepare_peak_bytes_per_event / GB
+
+
+def prepare_engine(mau: float, a: Assumptions) -> str:
+    """Where Prepare runs (PrepareContainerMinLakeBytes set accordingly): the prepare function
+    while a daily run fits its 900 s; then the training container while the window fits the
+    task's memory (less the headroom) at Prepare's measured peak per event and a first run over
+    the window its attempt limit; beyond that, nothing built ("beyond")."""
+    if prepare_fits_one_lambda(mau, a):
+        return "lambda"
+    first_run = a.container_start_seconds + events_in_window(mau, a) / a.prepare_decoded_events_per_second
+    fits_memory = prepare_peak_gb(mau, a) <= a.container_memory_gb * a.container_memory_headroom
+    if fits_memory and first_run <= a.prepare_container_timeout_seconds:
+        return "container"
+    return "beyond"
+
+
+def prepare_container_run_seconds(mau: float, a: Assumptions) -> float:
+    """One daily Prepare in the training container: its start and the run."""
+    day_events = traffic(mau, a).events / DAYS_PER_MONTH
+    return a.container_start_seconds + prepare_run_seconds(events_in_window(mau, a), day_events, a)
 
 
 _ENGINES = {
@@ -357,9 +396,15 @@ def engine(mau: float, a: Assumptions) -> str:
     """What trains this size: one Lambda per step, one large machine for Train and Evaluate, Spark
     for the factorization, or beyond them (a Prepare past one Lambda)."""
     trains = _ENGINES[training_engine(mau, a)]
-    if prepare_fits_one_lambda(mau, a):
+    where = prepare_engine(mau, a)
+    if where == "lambda":
         return trains
-    return f"{trains}; Prepare over one Lambda (not built)"
+    if where == "container":
+        return f"{trains}; Prepare in the training container too (a Fargate task of its own)"
+    return (
+        f"{trains}; Prepare past one Lambda and past one training container "
+        f"({prepare_peak_gb(mau, a):,.0f} GB at its measured peak per event; not built)"
+    )
 
 
 def fits_one_lambda(mau: float, a: Assumptions) -> bool:
@@ -391,8 +436,12 @@ def monthly_cost(
     shards = math.ceil(users / a.shard_users) + 1
 
     invocations = t.recommend + t.event_posts + t.privacy + runs * (6 + shards)
-    # The prepare function: the new day decoded, the rest of the window read from the kept days.
-    prepare_seconds = prepare_run_seconds(window_events, t.events / DAYS_PER_MONTH, a)
+    # The prepare function: the new day decoded, the rest of the window read from the kept days;
+    # a window past it prepares in the training container instead (priced with Batch below).
+    prepares_in_container = prepare_engine(mau, a) == "container"
+    prepare_seconds = (
+        0.0 if prepares_in_container else prepare_run_seconds(window_events, t.events / DAYS_PER_MONTH, a)
+    )
     # The train function: train, evaluate, and the item shard's writes.
     # Train and Evaluate on the training function, unless the training container runs them.
     container = trains_in_container(mau, a)
@@ -507,6 +556,11 @@ def monthly_cost(
         "AWS Batch on Fargate (Train and Evaluate, past one Lambda)": (
             runs * container_run_cost(mau, a, p) if container else 0.0
         ),
+        "AWS Batch on Fargate (Prepare, past one Lambda)": (
+            runs * container_run_cost(mau, a, p, prepare_container_run_seconds(mau, a))
+            if prepares_in_container
+            else 0.0
+        ),
         "EMR Serverless (Spark ALS, past one large machine)": (
             runs
             * spark_vcpu_seconds(mau, a)
@@ -587,18 +641,24 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
         + " |"
     )
     if beyond:
-        sizes = " and ".join(f"{m:,.0f}" for m in beyond)
+        named = [f"{m:,.0f}" for m in beyond]
+        sizes = " and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
         lines += [
             "",
             f"\\* At {sizes} MAU a step outgrows one Lambda: more shoppers with lists than the "
             f"{a.max_trainable_users:,.0f} users the Train step was measured to handle in one Lambda "
-            f"(docs/training.md, Scale), or a daily Prepare over {LAMBDA_SECONDS:,.0f} s (below). "
+            f"(docs/training.md, Scale), or a daily Prepare over {LAMBDA_SECONDS:,.0f} s or over the "
+            f"prepare function's {a.prepare_memory_gb:g} GB at its measured peak per event (below). "
             "Past the first, Train and Evaluate run in the training container (AWS Batch on one "
             f"{a.container_vcpu:g} vCPU / {a.container_memory_gb:g} GB Fargate task) up to "
             f"{max_container_interactions(a):,.0f} interactions (the task's memory at Train's measured "
             "peak per interaction, within its timeout), and the Spark engine fits the ALS on EMR "
-            "Serverless beyond (priced above from the measured Spark unit, below); past the second, "
-            "Prepare itself needs the scale path, which is not built (the engine row says which sizes).",
+            "Serverless beyond (priced above from the measured Spark unit, below). Past the prepare "
+            "function, Prepare runs in a training container task of its own "
+            "(PrepareContainerMinLakeBytes) while the window fits the task's memory at Prepare's "
+            "measured peak per event and a first run its 2 h attempt; beyond that, Prepare past one "
+            "machine is not built (the engine row says where each size prepares and trains; such a "
+            "column prices Prepare on the function).",
         ]
     lines += [
         "",
@@ -653,6 +713,11 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
         + " |"
     )
     lines.append(
+        "| Prepare, peak memory (GB, at its measured bytes per event) | "
+        + " | ".join(f"{prepare_peak_gb(m, a):,.1f}" for m in scales)
+        + " |"
+    )
+    lines.append(
         "| Train and Evaluate steps, without the search (s) | "
         + " | ".join(f"{train_run_seconds(m, a):,.0f}" for m in scales)
         + " |"
@@ -674,7 +739,9 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
         f"Prepare: "
         f"{a.prepare_decoded_events_per_second:,.0f} lake events decoded and "
         f"{a.prepare_kept_events_per_second:,.0f} read from the kept days per CPU second; a daily run "
-        "decodes the day that closed and reads the rest of the window from its kept copies. "
+        "decodes the day that closed and reads the rest of the window from its kept copies; it holds "
+        f"{a.prepare_peak_bytes_per_event:g} bytes per event of the window at its peak (the largest "
+        "measured first run; assumed to grow in proportion). "
         "Spark ALS: "
         f"{a.spark_core_seconds_per_iteration_per_million_entries:,} core-seconds per iteration per "
         "million entries, measured in local mode (bench/spark_quality.py), times an assumed "
@@ -721,6 +788,7 @@ def from_benchmarks(
         kept_day_bytes_per_event=round(
             statistics.median(float(row["keptBytesPerEvent"]) for row in next_runs), 1
         ),
+        prepare_peak_bytes_per_event=float(first["peakBytesPerEvent"]),
         train_seconds_per_million_interactions=train,
         topk_seconds_per_million_users=topk,
         max_trainable_users=max_users,

@@ -7,7 +7,8 @@ tasks run the job the way Batch on Fargate would, with the same entry point and 
 
 1. the job definition's environment (template.yaml TrainingJobDefinition, resolved by the
    local stack) plus the task's ``ContainerOverrides.Environment`` (the job document);
-2. the image's command, ``python -m recs.wiring.train_container``, run as
+2. the image's command, ``python -m recs.wiring.train_container`` (or the task's
+   ``ContainerOverrides.Command``: PrepareInContainer's adds ``--step prepare``), run as
    `recs.wiring.train_container.main` **in this process**: the local stack's AWS is moto's
    in-process mock (`moto.mock_aws`), which a child process could not reach; the code, the
    settings it loads and the S3 and DynamoDB it reads and writes are the deployed container's;

@@ -33,6 +33,13 @@ class S3ObjectStore:
                 for obj in page.get("Contents", []):
                     yield obj["Key"]
 
+    def list_sizes(self, prefix: str) -> Iterator[tuple[str, int]]:
+        with store_faults(self.bucket):
+            paginator = self._client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                for obj in page.get("Contents", []):
+                    yield obj["Key"], int(obj["Size"])
+
     def delete(self, keys: Sequence[str]) -> int:
         deleted = 0
         with store_faults(self.bucket):

@@ -29,6 +29,13 @@ class TrainSettings(CacheSettings, PseudonymSettings, TrainingParameters):
     state_scan_segments: int = Field(
         default=8, ge=1, le=64, description="Parallel segments of the opt-out / erasure scan."
     )
+    prepare_container_min_lake_bytes: int = Field(
+        default=0,
+        ge=0,
+        description="Prepare in the training container (PlanPrepare) when the window's lake "
+        "objects add up to at least this many bytes; 0 never does (the stack's "
+        "PrepareContainerMinLakeBytes).",
+    )
     training_lease_seconds: int = Field(
         default=6 * 3600,
         ge=60,

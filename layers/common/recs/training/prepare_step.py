@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from recs.ports import KeyValueTable, ObjectStore, PrivacyRecords
 from recs.pseudonyms import Pseudonyms
-from recs.store_layout import CATALOG_OBJECT_KEY, iso
+from recs.store_layout import CATALOG_OBJECT_KEY, iso, prepared_run_key
 from recs.training.errors import TrainingError
 from recs.training.parameters import TrainingParameters
 from recs.training.prepare.catalog import Catalog
@@ -159,6 +159,36 @@ class PrepareStep:
                 "weights": json.dumps(self.params.event_weights),
             },
         )
+        return job
+
+    # ------------------------------------------------------------------ the container path
+    def prepare_in_container(self, request: PrepareRequest) -> PreparedJob:
+        """Prepare as the training container runs it (PrepareInContainer: a window past what the
+        prepare function reads in 15 minutes), the same code writing the same outputs, then store
+        the document it ended with under the execution's name for `prepared_result` (the state
+        machine gets nothing back from a Batch job but its status)."""
+        job = self.prepare(request)
+        self.deps.artifacts.put(
+            prepared_run_key(request.executionName),
+            json.dumps(job.to_state()).encode(),
+            content_type="application/json",
+        )
+        return job
+
+    def prepared_result(self, request: PrepareRequest) -> PreparedJob:
+        """What the training container's Prepare ended with, for ChooseEngine."""
+        key = prepared_run_key(request.executionName)
+        try:
+            stored = self.deps.artifacts.get(key)
+        except KeyError:
+            raise TrainingError(
+                f"the training container stored no prepared job for this run ({key})"
+            ) from None
+        job = PreparedJob.model_validate_json(stored)
+        if job.executionName != request.executionName:
+            raise TrainingError(
+                f"the prepared job under {key} is {job.executionName}'s, not {request.executionName}'s"
+            )
         return job
 
     # ------------------------------------------------------------------ the Spark path

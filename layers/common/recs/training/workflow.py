@@ -6,7 +6,11 @@ names the state machine reads (`$.gate.passed`, `$.shards.manifestKey`). A step 
 document it received plus what it adds, so each output model extends its input model:
 
     take_lease   LeaseRequest      -> LeaseGrant          (ResultPath $.lease)
+    plan_prepare PrepareRequest    -> PreparePlan         (ResultPath $.preparePlan: where Prepare
+                                                           runs, from the lake window's size)
     prepare      PrepareRequest    -> PreparedJob         (the execution's input under `input`)
+    prepared_result PrepareRequest -> PreparedJob         (the container path: what the training
+                                                           container's Prepare stored)
     import_factors PreparedJob     -> PreparedJob         (the Spark path: after TrainOnSpark)
     container_result PreparedJob   -> EvaluatedJob        (the container path: what the training
                                                            container's train + evaluate stored)
@@ -73,6 +77,19 @@ class PrepareRequest(_Document):
     executionName: str = "manual"
     startedAt: str | None = None
     input: RunInput = Field(default_factory=RunInput)
+
+
+class PreparePlan(_Document):
+    """Where this run's Prepare runs (WherePrepare reads `$.preparePlan.engine`): in the training
+    container when the window's lake objects add up to at least ``minLakeBytes`` (the stack's
+    PrepareContainerMinLakeBytes; 0 never), else on the prepare function. ``request`` is the
+    document Prepare takes, which the container is handed as it is."""
+
+    engine: Literal["lambda", "container"]
+    lakeBytes: int = Field(ge=0)
+    lakeObjects: int = Field(ge=0)
+    minLakeBytes: int = Field(ge=0)
+    request: PrepareRequest
 
 
 class SparkRun(_Document):
@@ -220,7 +237,9 @@ class AlertedJob(FailedJob):
 #: parses with the first; the contract test reads the state machine against both.
 STEP_DOCUMENTS: Final[dict[str, tuple[type[BaseModel], type[BaseModel]]]] = {
     "take_lease": (LeaseRequest, LeaseGrant),
+    "plan_prepare": (PrepareRequest, PreparePlan),
     "prepare": (PrepareRequest, PreparedJob),
+    "prepared_result": (PrepareRequest, PreparedJob),
     "import_factors": (PreparedJob, PreparedJob),
     "container_result": (PreparedJob, EvaluatedJob),
     "train": (PreparedJob, TrainedJob),

@@ -7,6 +7,7 @@ from recs.adapters.dynamodb import DynamoTable
 from recs.adapters.dynamodb_privacy import DynamoPrivacyRecords
 from recs.adapters.s3 import S3ObjectStore
 from recs.config.train import TrainSettings
+from recs.training.prepare.plan import PreparePlanner
 from recs.training.prepare_step import PrepareDeps, PrepareStep
 from recs.wiring.common import pseudonymizer, utc_now
 
@@ -26,3 +27,12 @@ def prepare_step(settings: TrainSettings) -> PrepareStep:
         artifacts_uri=f"s3://{settings.artifact_bucket_name}",
     )
     return PrepareStep(settings.lake_prefix, settings.training_parameters(), deps)
+
+
+def prepare_planner(settings: TrainSettings) -> PreparePlanner:
+    return PreparePlanner(
+        S3ObjectStore(settings.lake_bucket_name, aws.client("s3", settings.clients)),
+        settings.lake_prefix,
+        settings.training_window_days,
+        settings.prepare_container_min_lake_bytes,
+    )
