@@ -63,6 +63,7 @@ def test_the_export_is_parsed_with_brand_attributes_tags_and_price() -> None:
         brand="acme",
         attributes=frozenset({"colour=red", "size=40", "size=41", "tag=eco"}),
         added_at="2026-11-20T07:00:00Z",
+        tags=("eco",),
     )
     assert second == Product(id="sku_2", available=False)
 
@@ -185,7 +186,7 @@ def test_an_upload_publishes_the_brand_and_price_of_every_product_for_serving_fi
     first = table.get(ATTRIBUTES_PK, version_sk(report.catalogVersion))
     assert first is not None
     decoded = decode_attribute_map(category_map_payload([first]))
-    assert decoded.products == {"sku_1": ["acme", 20.0], "sku_2": [None, 7.5]}
+    assert decoded.products == {"sku_1": ["acme", 20.0, ()], "sku_2": [None, 7.5, ()]}
     assert decoded.brand_categories == {"acme": ["c"]}
     # And its price bands name the categories of each band (sku_2 at 7.5, sku_1 at 20)
     assert decoded.price_bands.categories_within(5.0, 10.0) == {"c": 1}

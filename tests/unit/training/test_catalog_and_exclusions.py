@@ -40,7 +40,11 @@ def test_the_catalog_keeps_brand_and_price_of_the_products_that_have_them() -> N
     )
     # When its attributes are taken (what Prepare keeps for serving's brand and price filters)
     # Then brands are the export's lower-cased, a price of 0 is unknown, and p4 has none
-    assert catalog.attributes() == {"p1": ("acme", 12.5), "p2": (None, 3.0), "p3": ("globex", None)}
+    assert catalog.attributes() == {
+        "p1": ("acme", 12.5, ()),
+        "p2": (None, 3.0, ()),
+        "p3": ("globex", None, ()),
+    }
     assert Catalog.absent().attributes() == {}
 
 
