@@ -11,6 +11,7 @@ from base64 import b64decode
 from recs.catalog.products import parse_catalog
 from recs.serving.ranking import Filters, fill, in_categories, subcategories
 from recs.store_layout import (
+    Attributes,
     AttributeSource,
     attribute_map_rows,
     category_map_payload,
@@ -29,7 +30,7 @@ ATTRIBUTES: dict[str, AttributeSource] = {
 CATEGORIES = {"p0": "home/kitchen", "p1": "home/garden", "p2": "home/kitchen", "p3": "toys"}
 
 
-def decoded_products() -> dict[str, list[object]]:
+def decoded_products() -> dict[str, Attributes]:
     rows = attribute_map_rows(ATTRIBUTES, CATEGORIES, VERSION, "g", 99)
     return decode_attribute_map(category_map_payload(rows)).products
 

@@ -122,8 +122,9 @@ def test_a_large_catalogs_attribute_map_is_split_in_rows_that_each_fit_a_dynamod
     def sku(n: int) -> str:
         return "sku_" + hashlib.sha1(str(n).encode()).hexdigest()[:16]
 
-    attributes = {
-        sku(n): [f"brand_{n % 997}", round(1 + (n * 7919) % 100_000 / 100, 2), [f"t{n % 40}", f"u{n % 7}"]]
+    tags = {sku(n): [f"t{n % 40}", f"u{n % 7}"] for n in range(300_000)}
+    attributes: dict[str, list[object]] = {
+        sku(n): [f"brand_{n % 997}", round(1 + (n * 7919) % 100_000 / 100, 2), tags[sku(n)]]
         for n in range(300_000)
     }
     categories = {sku(n): f"cat_{n % 50:03d}" for n in range(300_000)}
@@ -138,7 +139,7 @@ def test_a_large_catalogs_attribute_map_is_split_in_rows_that_each_fit_a_dynamod
     ]
     assert catalog_part_keys(attribute_rows[0]) == [(row["pk"], "V#v1") for row in attribute_rows[1:]]
     # And read back in order they are the whole map; parts missing are an error, never half a map
-    expected = {product: [brand, price, tuple(tags)] for product, (brand, price, tags) in attributes.items()}
+    expected = {product: [*values[:2], tuple(tags[product])] for product, values in attributes.items()}
     assert decode_attribute_map(category_map_payload(attribute_rows)).products == expected
     with pytest.raises(ValueError, match="attribute map of v1: 1 of"):
         category_map_payload(attribute_rows[:1])
