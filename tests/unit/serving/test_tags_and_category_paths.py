@@ -9,7 +9,8 @@ import zlib
 from base64 import b64decode
 
 from recs.catalog.products import parse_catalog
-from recs.serving.ranking import Filters, fill, in_categories, subcategories
+from recs.serving import service
+from recs.serving.ranking import Filters, category_counts, fill, in_categories, subcategories
 from recs.store_layout import (
     Attributes,
     AttributeSource,
@@ -145,10 +146,27 @@ def test_a_parents_subcategories_are_those_below_it_with_most_products_first_bou
     # products, a partial-segment sibling and a deeper one
     catalog = {f"p{n}_{k}": f"home/kitchen/sub{n}" for n in range(10) for k in range(n + 1)}
     catalog |= {"own": "home/kitchen", "ware": "home/kitchenware", "deep": "home/kitchen/sub0/x"}
+    counts = category_counts(catalog)
     # When up to 8 are kept
-    kept = subcategories(catalog, ["home/kitchen"], 8)
+    kept = subcategories(counts, ["home/kitchen"], 8)
     # Then the 8 with most products, most first; never the parent itself nor the partial segment
     assert kept == [f"home/kitchen/sub{n}" for n in range(9, 1, -1)]
     # And with several parents, all of theirs compete; a flat category has none
-    assert subcategories(catalog, ["home/kitchen/sub0", "home/kitchen/sub1"], 8) == ["home/kitchen/sub0/x"]
-    assert subcategories({"a": "shoes", "b": "shoes-sale"}, ["shoes"], 8) == []
+    assert subcategories(counts, ["home/kitchen/sub0", "home/kitchen/sub1"], 8) == ["home/kitchen/sub0/x"]
+    assert subcategories(category_counts({"a": "shoes", "b": "shoes-sale"}), ["shoes"], 8) == []
+
+
+def test_a_maps_category_counts_are_taken_once_and_never_for_another_map() -> None:
+    # Given a category map as the repository hands it to every request of its version
+    first = {"a": "home/kitchen/knives", "b": "home/kitchen/pans", "c": "home/kitchen/pans"}
+    assert service._subcategories([first], ("home",)) == ["home/kitchen/pans", "home/kitchen/knives"]
+    # When the same map object is met again / Then its counts are the ones held, not a new scan
+    held = service._COUNTS_BY_MAP[id(first)]
+    assert held[0] is first
+    assert service._category_counts(first) is held[1]
+    # And another map (the catalog feed's) is counted on its own and summed with the run's
+    feed = {"d": "home/kitchen/knives", "e": "home/kitchen/knives"}
+    assert service._subcategories([first, feed], ("home/kitchen",)) == [
+        "home/kitchen/knives",
+        "home/kitchen/pans",
+    ]

@@ -193,17 +193,22 @@ def in_categories(category: str | None, wanted: Set[str]) -> bool:
     return False
 
 
-def subcategories(catalog: Mapping[str, str], parents: Iterable[str], keep: int) -> list[str]:
-    """The categories strictly below any of `parents` in `catalog` (product -> category), most
-    products first (ties by name), up to `keep`: the lists read for a parent category."""
+def category_counts(catalog: Mapping[str, str]) -> dict[str, int]:
+    """Products per category of a category map (product -> category)."""
+    counts: dict[str, int] = {}
+    for category in catalog.values():
+        counts[category] = counts.get(category, 0) + 1
+    return counts
+
+
+def subcategories(counts: Mapping[str, int], parents: Iterable[str], keep: int) -> list[str]:
+    """The categories strictly below any of `parents` among `counts` (category -> products),
+    most products first (ties by name), up to `keep`: the lists read for a parent category."""
     prefixes = tuple(parent + CATEGORY_SEPARATOR for parent in parents)
     if not prefixes:
         return []
-    counts: dict[str, int] = {}
-    for category in catalog.values():
-        if category.startswith(prefixes):
-            counts[category] = counts.get(category, 0) + 1
-    return [c for c, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))][:keep]
+    below = [(category, n) for category, n in counts.items() if category.startswith(prefixes)]
+    return [c for c, _ in sorted(below, key=lambda kv: (-kv[1], kv[0]))][:keep]
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ still served to them (docs/serving.md).
 
 from __future__ import annotations
 
-from collections import ChainMap
+from collections import ChainMap, OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple, Protocol
@@ -41,6 +41,7 @@ from recs.serving.ranking import (
     Filters,
     LazyItems,
     blend,
+    category_counts,
     fill,
     merge_weighted,
     mix_in,
@@ -316,6 +317,37 @@ class RecommendService:
             return _Visitor(unavailable=True)
 
 
+#: Products per category of the category maps last read, by map object (`_category_counts`).
+_COUNTS_BY_MAP: OrderedDict[int, tuple[Mapping[str, str], dict[str, int]]] = OrderedDict()
+#: Maps whose counts are held: the run's and the catalog feed's, with room for the next versions.
+_COUNTS_HELD = 4
+
+
+def _category_counts(catalog: Mapping[str, str]) -> dict[str, int]:
+    """Products per category of a category map, counted once per map: the repository keeps a
+    version's decoded map in memory and hands the same object to every request (a version's rows
+    never change), so a parent category's request scans the categories (hundreds), not the
+    products. Held by identity with the map itself, so a freed map's id never finds its counts."""
+    held = _COUNTS_BY_MAP.get(id(catalog))
+    if held is not None and held[0] is catalog:
+        return held[1]
+    counts = category_counts(catalog)
+    _COUNTS_BY_MAP[id(catalog)] = (catalog, counts)
+    while len(_COUNTS_BY_MAP) > _COUNTS_HELD:
+        _COUNTS_BY_MAP.popitem(last=False)
+    return counts
+
+
+def _subcategories(maps: list[Mapping[str, str]], parents: tuple[str, ...]) -> list[str]:
+    """The subcategories whose lists a parent category merges: those with most products, summed
+    over the maps read (the run's and the catalog feed's), up to `SUBCATEGORY_LISTS`."""
+    counts: dict[str, int] = {}
+    for catalog in maps:
+        for category, products in _category_counts(catalog).items():
+            counts[category] = counts.get(category, 0) + products
+    return subcategories(counts, parents, SUBCATEGORY_LISTS)
+
+
 def _price_categories(maps: list[AttributeMap], low: float | None, high: float | None) -> list[str]:
     """The categories with most products in the price bands [low, high] meets, summed over the
     maps read (each has its own bands), up to `PRICE_CATEGORY_LISTS`."""
@@ -564,10 +596,11 @@ class _Plan:
             self.purchased = {p for p, event, _ in newest_first if event == "purchase"}
             if self._purchases is not None:
                 self.purchased |= {p for p, _, _ in self._purchases.items(fetched)}
-        for want in self._catalogs:
-            self.catalog = {**self.catalog, **(fetched.get(want) or {})}
+        maps = [m for m in map(fetched.get, self._catalogs) if m]
+        for catalog in maps:
+            self.catalog = {**self.catalog, **catalog}
         if self.query.category_filter:
-            self.subcategories = subcategories(self.catalog, self.query.category_filter, SUBCATEGORY_LISTS)
+            self.subcategories = _subcategories(maps, self.query.category_filter)
         if self._attribute_maps:
             self._take_attributes([m for m in map(fetched.get, self._attribute_maps) if m is not None])
         self._keep_lists(fetched)
