@@ -317,6 +317,8 @@
       if (params.exclude && params.exclude.length) add("exclude", params.exclude.join(","));
       if (params.brands && params.brands.length) add("brand", params.brands.join(","));
       else if (params.brand) add("brand", params.brand);
+      if (params.tags && params.tags.length) add("tag", params.tags.join(","));
+      else if (params.tag) add("tag", params.tag);
       if (params.minPrice != null) add("minPrice", params.minPrice);
       if (params.maxPrice != null) add("maxPrice", params.maxPrice);
       var bearer = userId && o.getToken ? token() : Promise.resolve(null);

@@ -38,6 +38,7 @@ from recs.serving.query import (
     Price,
     ProductList,
     RecommendationQuery,
+    TagList,
 )
 from recs.serving.service import Outcome
 from recs.wiring import recommend as wiring
@@ -106,7 +107,14 @@ def get_recommendations(
         ProductList | None,
         Query(alias="cartProductIds", description="The cart's product ids, comma-separated."),
     ] = None,
-    category: Annotated[Category | None, Query(description="Only products of this category.")] = None,
+    category: Annotated[
+        Category | None,
+        Query(
+            description="Only products of this category and of the categories below it: a path of "
+            "segments separated by `/` (`home/kitchen` matches `home/kitchen/knives`, never "
+            "`home/kitchenware`)."
+        ),
+    ] = None,
     categories: Annotated[
         CategoryList | None,
         Query(
@@ -127,6 +135,13 @@ def get_recommendations(
         Query(
             description="Only products of these brands, comma-separated (up to 20; no commas inside "
             "a name), matched case-insensitively. Products of unknown brand are left out."
+        ),
+    ] = None,
+    tag: Annotated[
+        TagList | None,
+        Query(
+            description="Only products with any of these tags, comma-separated (up to 20; no commas "
+            "inside a tag), matched case-insensitively. Products without tags are left out.",
         ),
     ] = None,
     min_price: Annotated[
@@ -160,6 +175,7 @@ def get_recommendations(
         exclude=exclude,
         categories=categories,
         brand=brand,
+        tag=tag,
         min_price=min_price,
         max_price=max_price,
     )

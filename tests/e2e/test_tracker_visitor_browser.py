@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, Route
@@ -162,3 +163,27 @@ def test_without_the_issuing_route_a_local_id_stands_in_and_rights_wait_for_a_si
     # Then the tracker got a signed id first, and the opt-out is that id's
     assert answer["preferences"] == {"recommendations": False}
     assert SIGNED.match(str(page.evaluate("() => window.recs.anonId()")))
+
+
+def test_the_tracker_passes_tags_and_brands_as_the_route_names_them(page: Page) -> None:
+    # Given a tracker whose recommendation requests are watched on their way to the API
+    asked: list[str] = []
+
+    def watch(route: Route) -> None:
+        asked.append(route.request.url)
+        route.continue_()
+
+    page.route("**/api/recommendations?**", watch)
+    _create(page)
+    # When a page asks with an array of tags and brands, then with one tag alone
+    page.evaluate(
+        "() => window.recs.recommendations({ context: 'homepage', category: 'cat_a', tags: ['eco', 'Sale'],"
+        " brands: ['acme'] })"
+    )
+    page.evaluate("() => window.recs.recommendations({ context: 'homepage', tag: 'gift' })")
+    # Then the route gets `tag` comma-separated like `brand` (the API answers both: an empty list
+    # here, the world has no attribute map)
+    filtered, single = (parse_qs(urlsplit(url).query) for url in asked[-2:])
+    assert (filtered["tag"], filtered["brand"], filtered["category"]) == (["eco,Sale"], ["acme"], ["cat_a"])
+    assert single["tag"] == ["gift"]
+    assert "brand" not in single

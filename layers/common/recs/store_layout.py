@@ -11,7 +11,7 @@ model table
     ``BT#<product>``/``V#<v>``                   bought together
     ``POP#<category or *>``/``V#<v>``            popular (and ``TREND#`` trending) per category
     ``CATALOG``/``V#<v>``                        product -> category, and unavailable products
-    ``ATTRS``/``V#<v>``                          product -> [brand, price] (and each brand's categories)
+    ``ATTRS``/``V#<v>``                          product -> [brand, price, tags] (and their categories)
     ``CATALOG``/``AVAILABILITY``                 products not to recommend now (not versioned: stock
                                                  changes between runs); written by the catalog feed
     ``PURCHASED#<user pseudonym>``/``V#<v>``     what the user bought ([[id, count, null], ...])
@@ -60,7 +60,7 @@ import hashlib
 import json
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -424,17 +424,18 @@ def decode_category_map(payload: bytes) -> dict[str, str]:
     return decoded
 
 
-#: A version's attribute map: what serving's brand and price filters use, beside the category map
-#: and written the same way (compressed, in parts for a large catalog) by training and the
-#: catalog feed; read only by a request that filters on brand or price.
+#: A version's attribute map: what serving's brand, price and tag filters use, beside the category
+#: map and written the same way (compressed, in parts for a large catalog) by training and the
+#: catalog feed; read only by a request that filters on brand, price or tags.
 ATTRIBUTES_PK = "ATTRS"
 #: What the map holds of each product, in this order (``fields`` of the payload names them, so a
-#: reader finds each by name should more be added).
-ATTRIBUTE_FIELDS = ("brand", "price")
-BRAND, PRICE = 0, 1
-#: The categories kept per brand (most of the brand's products first): where serving looks for
-#: more of a brand than the shop-wide lists hold.
+#: reader finds each by name should more be added; a map written before tags has two).
+ATTRIBUTE_FIELDS = ("brand", "price", "tags")
+BRAND, PRICE, TAGS = 0, 1, 2
+#: The categories kept per brand and per tag (most of its products first): where serving looks
+#: for more of a brand or a tag than the shop-wide lists hold.
 BRAND_CATEGORIES = 20
+TAG_CATEGORIES = 20
 
 #: Price bands of an attribute map: the shop's prices cut at their deciles (fewer bands when many
 #: products share a price), each with the categories most of its products are in (up to
@@ -442,8 +443,11 @@ BRAND_CATEGORIES = 20
 PRICE_BANDS = 10
 PRICE_BAND_CATEGORIES = 20
 
-#: A product's attributes: [brand, price], each None when the catalog does not say.
+#: A product's attributes: [brand, price, tags], brand and price None when the catalog does not
+#: say, tags a tuple (empty when none; absent from a map written before tags).
 Attributes = Sequence[Any]
+#: What writers give per product: (brand, price) or (brand, price, tags).
+AttributeSource = tuple[str | None, float | None] | tuple[str | None, float | None, Sequence[str]]
 
 
 @dataclass(frozen=True)
@@ -470,23 +474,23 @@ class PriceBands:
 
 @dataclass(frozen=True)
 class AttributeMap:
-    """A decoded attribute map: product -> [brand, price] (brands lower-cased, as the catalog
-    export is parsed; prices > 0), each brand's categories, most of its products first, and the
-    categories of each price band (`PriceBands`)."""
+    """A decoded attribute map: product -> [brand, price, tags] (brands and tags lower-cased, as
+    the catalog export is parsed; prices > 0; tags a tuple of strings), each brand's and each
+    tag's categories, most of its products first, and the categories of each price band
+    (`PriceBands`)."""
 
     products: dict[str, Attributes]
     brand_categories: Mapping[str, Sequence[str]]
     price_bands: PriceBands = PriceBands()
+    tag_categories: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
-def _price_bands(
-    attributes: Mapping[str, tuple[str | None, float | None]], categories: Mapping[str, str]
-) -> dict[str, Any]:
+def _price_bands(attributes: Mapping[str, AttributeSource], categories: Mapping[str, str]) -> dict[str, Any]:
     """The ``priceBands`` of an attribute map: decile edges of the priced products that have a
     category, and per band its categories, most products first (ties by name)."""
     priced = sorted(
         (float(price), category)
-        for product, (_, price) in attributes.items()
+        for product, (_, price, *_) in attributes.items()
         if price and (category := categories.get(product))
     )
     if not priced:
@@ -504,61 +508,104 @@ def _price_bands(
     return {"edges": edges, "categories": ranked}
 
 
+def _ranked_categories(counts: Mapping[str, Mapping[str, int]], keep: int) -> dict[str, list[str]]:
+    """Per key (a brand, a tag), its categories, most products first (ties by name), up to `keep`."""
+    return {
+        key: [c for c, _ in sorted(per.items(), key=lambda kv: (-kv[1], kv[0]))][:keep]
+        for key, per in sorted(counts.items())
+    }
+
+
 def attribute_map_rows(
-    attributes: Mapping[str, tuple[str | None, float | None]],
+    attributes: Mapping[str, AttributeSource],
     categories: Mapping[str, str],
     version: str,
     generated_at: str,
     expires_at: int,
 ) -> list[dict[str, Any]]:
     """A version's ``ATTRS`` rows (parts ``ATTRS#<n>`` after the first, as `category_map_rows`):
-    ``{"fields": ["brand", "price"], "products": {id: [brand, price]}, "brandCategories": {brand:
+    ``{"fields": ["brand", "price", "tags"], "products": {id: [brand, price, [tag index, ...]]},
+    "tags": [tag, ...], "brandCategories": {brand: [category, ...]}, "tagCategories": {tag:
     [category, ...]}, "priceBands": {"edges": [price, ...], "categories": [[[category, n], ...],
-    ...]}}``. Products with neither a brand nor a price are left out."""
+    ...]}}``. Tags are written once, in the sorted ``tags`` dictionary, and each product names
+    its own by index (null when it has none), so a shop's few tags repeated over many products
+    cost a few digits each. Products with neither a brand, a price nor a tag are left out."""
+    tags_of = {
+        product: tuple(dict.fromkeys(value[2])) if len(value) > 2 else ()
+        for product, value in attributes.items()
+    }
+    dictionary = sorted({tag for tags in tags_of.values() for tag in tags})
+    index = {tag: i for i, tag in enumerate(dictionary)}
     products = {
-        product: [brand or None, price if price else None]
-        for product, (brand, price) in sorted(attributes.items())
-        if brand or price
+        product: [
+            brand or None,
+            price if price else None,
+            [index[tag] for tag in tags_of[product]] or None,
+        ]
+        for product, (brand, price, *_) in sorted(attributes.items())
+        if brand or price or tags_of[product]
     }
-    counts: dict[str, dict[str, int]] = {}
-    for product, (brand, _) in attributes.items():
+    per_brand: dict[str, dict[str, int]] = {}
+    per_tag: dict[str, dict[str, int]] = {}
+    for product, (brand, *_) in attributes.items():
         category = categories.get(product)
-        if brand and category:
-            per_brand = counts.setdefault(brand, {})
-            per_brand[category] = per_brand.get(category, 0) + 1
-    brand_categories = {
-        brand: [c for c, _ in sorted(per.items(), key=lambda kv: (-kv[1], kv[0]))][:BRAND_CATEGORIES]
-        for brand, per in sorted(counts.items())
-    }
+        if not category:
+            continue
+        if brand:
+            counted = per_brand.setdefault(brand, {})
+            counted[category] = counted.get(category, 0) + 1
+        for tag in tags_of[product]:
+            counted = per_tag.setdefault(tag, {})
+            counted[category] = counted.get(category, 0) + 1
     value = {
         "fields": list(ATTRIBUTE_FIELDS),
         "products": products,
-        "brandCategories": brand_categories,
+        "tags": dictionary,
+        "brandCategories": _ranked_categories(per_brand, BRAND_CATEGORIES),
+        "tagCategories": _ranked_categories(per_tag, TAG_CATEGORIES),
         "priceBands": _price_bands(attributes, categories),
     }
     return _map_rows(ATTRIBUTES_PK, value, version, generated_at, expires_at)
 
 
+def _tag(entry: int | str, dictionary: Sequence[str]) -> str:
+    """A product's tag: its index in the dictionary (a writer without one may give the tag)."""
+    return dictionary[entry] if isinstance(entry, int) else str(entry).lower()
+
+
 def decode_attribute_map(payload: bytes) -> AttributeMap:
-    """The attribute map from `category_map_payload`'s bytes of its rows."""
+    """The attribute map from `category_map_payload`'s bytes of its rows. Each product's tags
+    come back as a tuple of the dictionary's strings (one string object per tag, shared by its
+    products), so a filter compares strings and maps of two versions merge as they are."""
     text = payload if payload[:1] == b"{" else zlib.decompress(payload)
     decoded: dict[str, Any] = json.loads(text)
     products: dict[str, Any] = decoded.get("products") or {}
-    fields = list(decoded.get("fields") or ATTRIBUTE_FIELDS)
-    if fields[: len(ATTRIBUTE_FIELDS)] != list(ATTRIBUTE_FIELDS):
-        # A writer that orders (or names) its fields otherwise: each found by name.
+    fields = list(decoded.get("fields") or ATTRIBUTE_FIELDS[:2])
+    dictionary = [str(tag) for tag in decoded.get("tags") or ()]
+    if fields != list(ATTRIBUTE_FIELDS):
+        # A writer that orders (or names) its fields otherwise, or one before tags: each found by name.
         at = [fields.index(name) if name in fields else None for name in ATTRIBUTE_FIELDS]
         products = {
             product: [values[i] if i is not None and i < len(values) else None for i in at]
             for product, values in products.items()
         }
+    none: tuple[str, ...] = ()
+    for values in products.values():
+        indices = values[TAGS] if len(values) > TAGS else None
+        tags = tuple(_tag(entry, dictionary) for entry in indices) if indices else none
+        if len(values) > TAGS:
+            values[TAGS] = tags
+        else:
+            values.append(tags)
     bands = decoded.get("priceBands") or {}
     # A map written before price bands has none: price filters are then not deepened.
     price_bands = PriceBands(
         [float(edge) for edge in bands.get("edges") or ()],
         [[(str(c), int(n)) for c, n in band] for band in bands.get("categories") or ()],
     )
-    return AttributeMap(products, decoded.get("brandCategories") or {}, price_bands)
+    return AttributeMap(
+        products, decoded.get("brandCategories") or {}, price_bands, decoded.get("tagCategories") or {}
+    )
 
 
 def new_arrivals_pk(category: str = ALL_CATEGORIES) -> str:

@@ -50,6 +50,7 @@ def test_the_recommendations_route_documents_its_parameters_and_400_not_422() ->
         "categories",
         "exclude",
         "brand",
+        "tag",
         "minPrice",
         "maxPrice",
     }

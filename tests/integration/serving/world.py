@@ -27,6 +27,7 @@ from recs.store_layout import (
     ALL_CATEGORIES,
     CATALOG_PK,
     POINTER_KEY,
+    AttributeSource,
     attribute_map_rows,
     availability_rows,
     bought_together_pk,
@@ -170,11 +171,10 @@ class World:
         """The user's list row (an empty one when `items` is: a delta's "no list any more")."""
         self.models.put(list_row(user_pk(PSEUDONYMS.user(raw_user)), version, items, GENERATED_AT, EXPIRES))
 
-    def attributes(
-        self, attributes: Mapping[str, tuple[str | None, float | None]], *, version: str = VERSION
-    ) -> None:
-        """The version's attribute map (product -> (brand, price)), as training or, under a
-        catalog version, the catalog feed writes it; brands lower-cased as the catalog's are."""
+    def attributes(self, attributes: Mapping[str, AttributeSource], *, version: str = VERSION) -> None:
+        """The version's attribute map (product -> (brand, price) or (brand, price, tags)), as
+        training or, under a catalog version, the catalog feed writes it; brands and tags
+        lower-cased as the catalog's are."""
         categories = {sku(n): category_of(n) for n in range(60)}
         self.models.put_many(attribute_map_rows(attributes, categories, version, GENERATED_AT, EXPIRES))
 

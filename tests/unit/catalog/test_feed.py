@@ -63,6 +63,7 @@ def test_the_export_is_parsed_with_brand_attributes_tags_and_price() -> None:
         brand="acme",
         attributes=frozenset({"colour=red", "size=40", "size=41", "tag=eco"}),
         added_at="2026-11-20T07:00:00Z",
+        tags=("eco",),
     )
     assert second == Product(id="sku_2", available=False)
 
@@ -166,7 +167,8 @@ def test_an_upload_switches_serving_to_new_lists_and_fresh_availability_in_one_w
 
 
 def test_an_upload_publishes_the_brand_and_price_of_every_product_for_serving_filters() -> None:
-    # Given an export with a new product's brand and price, a known product's price and a product with neither
+    # Given an export with a new product's brand and price, a known product's price, a product with
+    # neither and one with a tag only
     table = MemoryTable()
     objects = MemoryObjects(
         {
@@ -175,18 +177,24 @@ def test_an_upload_publishes_the_brand_and_price_of_every_product_for_serving_fi
                     {"id": "sku_1", "category": "c", "brand": "Acme", "price": 20},
                     {"id": "sku_2", "category": "c", "price": 7.5},
                     {"id": "sku_3", "category": "c"},
+                    {"id": "sku_4", "category": "d", "tags": ["Eco"]},
                 )
             ).encode()
         }
     )
     # When the feed runs
     report = _feed(objects, table).refresh(CATALOG_OBJECT_KEY)
-    # Then the catalog version has an attribute map serving's brand and price filters read
+    # Then the catalog version has an attribute map serving's brand, price and tag filters read
     first = table.get(ATTRIBUTES_PK, version_sk(report.catalogVersion))
     assert first is not None
     decoded = decode_attribute_map(category_map_payload([first]))
-    assert decoded.products == {"sku_1": ["acme", 20.0], "sku_2": [None, 7.5]}
+    assert decoded.products == {
+        "sku_1": ["acme", 20.0, ()],
+        "sku_2": [None, 7.5, ()],
+        "sku_4": [None, None, ("eco",)],
+    }
     assert decoded.brand_categories == {"acme": ["c"]}
+    assert decoded.tag_categories == {"eco": ["d"]}
     # And its price bands name the categories of each band (sku_2 at 7.5, sku_1 at 20)
     assert decoded.price_bands.categories_within(5.0, 10.0) == {"c": 1}
     assert decoded.price_bands.categories_within(None, None) == {"c": 2}

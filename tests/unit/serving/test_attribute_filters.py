@@ -48,7 +48,7 @@ CATEGORIES = {
 
 
 def attributes_of(attributes: dict[str, tuple[str | None, float | None]]) -> dict[str, list[Any]]:
-    return {p: [b, price] for p, (b, price) in attributes.items()}
+    return {p: [b, price, ()] for p, (b, price) in attributes.items()}
 
 
 def test_a_brand_filter_keeps_only_the_brands_products_and_drops_those_of_unknown_brand() -> None:
@@ -104,7 +104,7 @@ def test_the_attribute_map_keeps_brand_and_price_and_each_brands_categories_most
     rows = attribute_map_rows(ATTRIBUTES, CATEGORIES, VERSION, "g", 99)
     # When read back as serving reads it
     decoded = decode_attribute_map(category_map_payload(rows))
-    # Then every product with a brand or a price is there as [brand, price]
+    # Then every product with a brand or a price is there as [brand, price, tags]
     assert decoded.products == attributes_of(ATTRIBUTES)
     # And each brand names its categories, the one with most of its products first
     assert decoded.brand_categories == {"acme": ["kitchen", "garden"], "globex": ["kitchen"]}
@@ -140,8 +140,8 @@ def test_a_map_written_before_price_bands_has_none_and_deepens_nothing() -> None
 def test_a_map_whose_fields_come_in_another_order_is_read_by_name() -> None:
     # Given a map written by a writer that lists price before brand, and a field serving ignores
     payload = b'{"fields":["price","tags","brand"],"products":{"p":[9.5,["eco"],"acme"]}}'
-    # When decoded / Then each product is [brand, price]
-    assert decode_attribute_map(payload).products == {"p": ["acme", 9.5]}
+    # When decoded / Then each product is [brand, price, tags]
+    assert decode_attribute_map(payload).products == {"p": ["acme", 9.5, ("eco",)]}
 
 
 # -- through the service -------------------------------------------------------------------

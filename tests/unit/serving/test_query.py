@@ -6,7 +6,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from recs.errors import InvalidRequestError
-from recs.serving.query import BrandList, ContextName, Price, RecommendationQuery
+from recs.serving.query import BrandList, ContextName, Price, RecommendationQuery, TagList
 
 
 def test_the_cart_is_split_and_deduplicated_in_order() -> None:
@@ -157,3 +157,36 @@ def test_negative_or_non_finite_prices_are_refused_by_the_parameters_type(price:
 def test_prices_of_zero_or_more_are_accepted(price: str, value: float) -> None:
     # Given/When a price as a query string carries it / Then it is that number
     assert TypeAdapter(Price).validate_python(price) == value
+
+
+def test_tags_are_split_lower_cased_trimmed_and_deduplicated_and_filter_on_attributes() -> None:
+    # Given tags as a page might send them, in any case and with spaces after commas
+    query = RecommendationQuery.from_parameters(tag="Eco, SALE,eco")
+    # Then they are the catalog's form (lower-cased, trimmed), distinct and in order, and the
+    # attribute map is needed
+    assert query.tags == ("eco", "sale")
+    assert query.filters_attributes
+    assert RecommendationQuery.from_parameters().tags == ()
+
+
+def test_a_blank_tag_is_refused_naming_tag() -> None:
+    # Given/When a tag list with a tag of spaces only / Then it is refused, naming tag
+    with pytest.raises(InvalidRequestError) as raised:
+        RecommendationQuery.from_parameters(tag="eco,  ")
+    assert list(raised.value.fields) == ["tag"]
+
+
+@pytest.mark.parametrize(
+    "tags", ["eco,", ",eco", "eco,,sale", "e\tco", ",".join(f"t{n}" for n in range(21)), "x" * 129]
+)
+def test_malformed_tag_lists_are_refused_by_the_parameters_type(tags: str) -> None:
+    # Given an empty tag, a control character, 21 tags or a tag over 128 characters
+    # Then the handler's type refuses it (a 400 naming tag)
+    with pytest.raises(ValidationError):
+        TypeAdapter(TagList).validate_python(tags)
+
+
+@pytest.mark.parametrize("tags", ["eco", "Fair Trade,gluten-free", ",".join(f"t{n}" for n in range(20))])
+def test_tag_lists_up_to_20_tags_are_accepted(tags: str) -> None:
+    # Given/When one tag, tags with spaces and dashes, or 20 tags / Then accepted
+    assert TypeAdapter(TagList).validate_python(tags) == tags

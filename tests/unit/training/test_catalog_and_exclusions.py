@@ -28,19 +28,26 @@ def test_the_catalog_export_decides_availability_and_categories() -> None:
     assert categories == ["kitchen", "garden", "from-events", "old"]
 
 
-def test_the_catalog_keeps_brand_and_price_of_the_products_that_have_them() -> None:
-    # Given an export with a brand and price, a price only, a brand only, and neither
+def test_the_catalog_keeps_brand_price_and_tags_of_the_products_that_have_them() -> None:
+    # Given an export with a brand and price, a price only, a brand only, tags only, and none
     catalog = Catalog.from_jsonl(
         [
             b'{"id": "p1", "brand": " Acme ", "price": 12.5}',
             b'{"id": "p2", "price": 3}',
             b'{"id": "p3", "brand": "Globex", "price": 0}',
             b'{"id": "p4", "category": "kitchen"}',
+            b'{"id": "p5", "tags": [" Eco ", "SALE", "eco"]}',
         ]
     )
-    # When its attributes are taken (what Prepare keeps for serving's brand and price filters)
-    # Then brands are the export's lower-cased, a price of 0 is unknown, and p4 has none
-    assert catalog.attributes() == {"p1": ("acme", 12.5), "p2": (None, 3.0), "p3": ("globex", None)}
+    # When its attributes are taken (what Prepare keeps for serving's brand, price and tag filters)
+    # Then brands and tags are the export's lower-cased and trimmed, a price of 0 is unknown, and
+    # p4 has none
+    assert catalog.attributes() == {
+        "p1": ("acme", 12.5, ()),
+        "p2": (None, 3.0, ()),
+        "p3": ("globex", None, ()),
+        "p5": (None, None, ("eco", "sale")),
+    }
     assert Catalog.absent().attributes() == {}
 
 

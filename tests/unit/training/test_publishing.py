@@ -105,7 +105,8 @@ def test_the_catalogs_brands_and_prices_are_an_attribute_map_beside_the_category
     # Then the category map comes first, then the version's ATTRS row with [brand, price] per product
     assert [(r["pk"], r["sk"]) for r in rows] == [("CATALOG", "V#v1"), ("ATTRS", "V#v1")]
     decoded = decode_attribute_map(category_map_payload(rows[1:]))
-    assert decoded.products == {"p1": ["acme", 12.5], "p2": [None, 3.0]}
+    # (prepared before tags were kept: [brand, price] only; the map then gives no tags)
+    assert decoded.products == {"p1": ["acme", 12.5, ()], "p2": [None, 3.0, ()]}
     assert decoded.brand_categories == {"acme": ["kitchen"]}
     # And each price band names its categories (garden's p2 at 3, kitchen's p1 at 12.5)
     assert decoded.price_bands.categories_within(None, 5.0) == {"garden": 1}
@@ -117,12 +118,14 @@ def test_the_catalogs_brands_and_prices_are_an_attribute_map_beside_the_category
 
 
 def test_a_large_catalogs_attribute_map_is_split_in_rows_that_each_fit_a_dynamodb_item() -> None:
-    # Given 300,000 products with ids, brands and prices that do not compress like a counter
+    # Given 300,000 products with ids, brands, prices and two tags each that do not compress like a counter
     def sku(n: int) -> str:
         return "sku_" + hashlib.sha1(str(n).encode()).hexdigest()[:16]
 
-    attributes = {
-        sku(n): [f"brand_{n % 997}", round(1 + (n * 7919) % 100_000 / 100, 2)] for n in range(300_000)
+    tags = {sku(n): [f"t{n % 40}", f"u{n % 7}"] for n in range(300_000)}
+    attributes: dict[str, list[object]] = {
+        sku(n): [f"brand_{n % 997}", round(1 + (n * 7919) % 100_000 / 100, 2), tags[sku(n)]]
+        for n in range(300_000)
     }
     categories = {sku(n): f"cat_{n % 50:03d}" for n in range(300_000)}
     # When its rows are built
@@ -136,7 +139,8 @@ def test_a_large_catalogs_attribute_map_is_split_in_rows_that_each_fit_a_dynamod
     ]
     assert catalog_part_keys(attribute_rows[0]) == [(row["pk"], "V#v1") for row in attribute_rows[1:]]
     # And read back in order they are the whole map; parts missing are an error, never half a map
-    assert decode_attribute_map(category_map_payload(attribute_rows)).products == attributes
+    expected = {product: [*values[:2], tuple(tags[product])] for product, values in attributes.items()}
+    assert decode_attribute_map(category_map_payload(attribute_rows)).products == expected
     with pytest.raises(ValueError, match="attribute map of v1: 1 of"):
         category_map_payload(attribute_rows[:1])
 

@@ -172,7 +172,7 @@ class CatalogFeed:
         rows = [list_row(pk, version, items, generated, expires) for pk, items in lists.items() if items]
         categories = {p.id: p.category for p in products if p.category}
         rows.extend(category_map_rows(categories, version, generated, expires))
-        attributes = {p.id: (p.brand, p.price) for p in products if p.brand or p.price}
+        attributes = {p.id: (p.brand, p.price, p.tags) for p in products if p.brand or p.price or p.tags}
         if attributes:
             rows.extend(attribute_map_rows(attributes, categories, version, generated, expires))
         written = self._table.put_many(rows)

@@ -6,6 +6,10 @@
 Only ``id`` is required. ``available`` defaults to true; ``brand``, ``attributes`` (string,
 number or list values), ``tags`` and ``price`` describe the product for similarity by
 attributes; ``addedAt`` (ISO-8601) orders new arrivals. Other fields are ignored.
+
+``category`` may be a path of segments separated by ``/`` (``home/kitchen/knives``): serving's
+category filter matches a path and every category below it (docs/serving.md, Filters).
+``brand`` and ``tags`` are kept lower-cased, for serving's brand and tag filters too.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ class Product:
     #: ``key=value`` pairs from ``attributes`` and ``tag=value`` from ``tags``, lower-cased.
     attributes: frozenset[str] = field(default_factory=frozenset)
     added_at: str | None = None
+    #: ``tags``, lower-cased, without surrounding spaces or repeats, in file order.
+    tags: tuple[str, ...] = ()
 
 
 def parse_catalog(lines: Iterable[bytes | str]) -> list[Product]:
@@ -60,7 +66,15 @@ def _product(row: dict[str, object]) -> Product:
         brand=str(brand).strip().lower() if brand else None,
         attributes=_attributes(row.get("attributes"), row.get("tags")),
         added_at=str(added) if isinstance(added, str) and added else None,
+        tags=_tags(row.get("tags")),
     )
+
+
+def _tags(tags: object) -> tuple[str, ...]:
+    if not isinstance(tags, list):
+        return ()
+    cleaned = (tag.strip().lower() for tag in tags if isinstance(tag, str))
+    return tuple(dict.fromkeys(tag for tag in cleaned if tag))
 
 
 def _price(value: object) -> float | None:

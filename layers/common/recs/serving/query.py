@@ -22,6 +22,8 @@ MAX_EXCLUDED = 100
 MAX_CATEGORIES = 20
 #: Brands one request may filter on.
 MAX_BRANDS = 20
+#: Tags one request may filter on.
+MAX_TAGS = 20
 KNOWN_CONTEXTS = ("homepage", "product-page", "cart")
 
 #: User, anonymous and product ids: 1-128 characters of A-Z a-z 0-9 _ - . : (no spaces, no `@`).
@@ -49,6 +51,16 @@ BrandList = Annotated[
     StringConstraints(
         max_length=MAX_BRANDS * 129,
         pattern=rf"^{_CATEGORY_CHARS}{{1,128}}(,{_CATEGORY_CHARS}{{1,128}}){{0,{MAX_BRANDS - 1}}}$",
+    ),
+]
+#: One tag or several, comma-separated, under the brand filter's rules (1-128 characters each, no
+#: commas or control characters, up to MAX_TAGS), matched case-insensitively: the catalog
+#: export's tags are lower-cased (`recs.catalog.products`). A product passes with any of them.
+TagList = Annotated[
+    str,
+    StringConstraints(
+        max_length=MAX_TAGS * 129,
+        pattern=rf"^{_CATEGORY_CHARS}{{1,128}}(,{_CATEGORY_CHARS}{{1,128}}){{0,{MAX_TAGS - 1}}}$",
     ),
 ]
 #: A brand as the catalog keeps it: lower-cased, without surrounding spaces.
@@ -90,6 +102,9 @@ class RecommendationQuery(BaseModel):
     brands: tuple[Brand, ...] = Field(
         default=(), max_length=MAX_BRANDS, description="Only products of these brands (lower-cased)."
     )
+    tags: tuple[Brand, ...] = Field(
+        default=(), max_length=MAX_TAGS, description="Only products with any of these tags (lower-cased)."
+    )
     minPrice: Price | None = Field(default=None, description="Only products at this price or more.")
     maxPrice: Price | None = Field(default=None, description="Only products at this price or less.")
 
@@ -107,12 +122,13 @@ class RecommendationQuery(BaseModel):
 
     @property
     def filters_attributes(self) -> bool:
-        """Whether a brand or price filter is given (the version's attribute map is then read)."""
-        return bool(self.brands) or self.minPrice is not None or self.maxPrice is not None
+        """Whether a brand, tag or price filter is given (the version's attribute map is then read)."""
+        return bool(self.brands) or bool(self.tags) or self.minPrice is not None or self.maxPrice is not None
 
     @property
     def category_filter(self) -> tuple[str, ...]:
-        """The categories products must belong to (none: no filter), from either parameter."""
+        """The categories products must belong to (none: no filter), from either parameter; each a
+        path whose subcategories it includes (`recs.serving.ranking.in_categories`)."""
         return (self.category,) if self.category is not None else self.categories
 
     @property
@@ -135,6 +151,7 @@ class RecommendationQuery(BaseModel):
         exclude: str | None = None,
         categories: str | None = None,
         brand: str | None = None,
+        tag: str | None = None,
         min_price: float | None = None,
         max_price: float | None = None,
     ) -> RecommendationQuery:
@@ -163,6 +180,9 @@ class RecommendationQuery(BaseModel):
         brands = tuple(dict.fromkeys(b.strip().lower() for b in brand.split(","))) if brand else ()
         if "" in brands:
             raise InvalidRequestError("invalid request", {"brand": "a brand name is blank"})
+        tags = tuple(dict.fromkeys(t.strip().lower() for t in tag.split(","))) if tag else ()
+        if "" in tags:
+            raise InvalidRequestError("invalid request", {"tag": "a tag is blank"})
         if min_price is not None and max_price is not None and min_price > max_price:
             reason = f"greater than maxPrice ({max_price:g}); send minPrice <= maxPrice"
             raise InvalidRequestError("invalid request", {"minPrice": reason})
@@ -177,6 +197,7 @@ class RecommendationQuery(BaseModel):
             excludeProductIds=excluded,
             categories=several,
             brands=brands,
+            tags=tags,
             minPrice=min_price,
             maxPrice=max_price,
         )

@@ -16,7 +16,7 @@ from types import MappingProxyType
 
 from recs.contracts.recommendations import Reason, Relation
 from recs.serving.repository import Items
-from recs.store_layout import BRAND, PRICE, Attributes
+from recs.store_layout import BRAND, PRICE, TAGS, Attributes
 
 #: How strongly a recent event says "show me more like this". Training's weights, except that a
 #: purchase is weak here: more of what was just bought is rarely what the shopper wants next.
@@ -173,15 +173,54 @@ def _best_first(items: Items) -> Items:
     return items
 
 
+#: Separates the segments of a category path (``home/kitchen/knives``).
+CATEGORY_SEPARATOR = "/"
+
+
+def in_categories(category: str | None, wanted: Set[str]) -> bool:
+    """Whether `category` is one of `wanted` or below one of them: a path prefix on whole
+    segments (``home/kitchen`` holds ``home/kitchen/knives``; ``home/kit`` holds neither). A flat
+    category is a one-segment path, so it matches exactly, as before paths."""
+    if category is None:
+        return False
+    if category in wanted:
+        return True
+    end = category.rfind(CATEGORY_SEPARATOR)
+    while end > 0:
+        if category[:end] in wanted:
+            return True
+        end = category.rfind(CATEGORY_SEPARATOR, 0, end)
+    return False
+
+
+def category_counts(catalog: Mapping[str, str]) -> dict[str, int]:
+    """Products per category of a category map (product -> category)."""
+    counts: dict[str, int] = {}
+    for category in catalog.values():
+        counts[category] = counts.get(category, 0) + 1
+    return counts
+
+
+def subcategories(counts: Mapping[str, int], parents: Iterable[str], keep: int) -> list[str]:
+    """The categories strictly below any of `parents` among `counts` (category -> products),
+    most products first (ties by name), up to `keep`: the lists read for a parent category."""
+    prefixes = tuple(parent + CATEGORY_SEPARATOR for parent in parents)
+    if not prefixes:
+        return []
+    below = [(category, n) for category, n in counts.items() if category.startswith(prefixes)]
+    return [c for c, _ in sorted(below, key=lambda kv: (-kv[1], kv[0]))][:keep]
+
+
 @dataclass(frozen=True)
 class Filters:
     """What may never be served, and how varied a list must be.
 
     `excluded`: the product on screen, the cart's items, unavailable products. `purchased`:
     products the user bought, skipped unless the list says to buy them again. `categories`: the
-    optional category filter (one category or several), checked against `catalog`. `brands`,
-    `min_price`, `max_price`: the optional brand and price filters, checked against `attributes`
-    (product -> [brand, price]); a product whose brand or price is unknown never passes the
+    optional category filter (one category or several, each with the categories below it:
+    `in_categories`), checked against `catalog`. `brands`, `tags`, `min_price`, `max_price`: the
+    optional brand, tag (any of them) and price filters, checked against `attributes` (product ->
+    [brand, price, tags]); a product whose brand, tags or price is unknown never passes the
     filter that needs it. `max_per_category`: the context's diversity cap (`fill`).
     """
 
@@ -197,11 +236,14 @@ class Filters:
     min_price: float | None = None
     max_price: float | None = None
     attributes: Mapping[str, Attributes] = field(default_factory=dict)
-    #: Whether any brand or price filter is given (one check per candidate when none is).
+    tags: frozenset[str] = frozenset()
+    #: Whether any brand, tag or price filter is given (one check per candidate when none is).
     _by_attributes: bool = field(init=False, repr=False, compare=False, default=False)
 
     def __post_init__(self) -> None:
-        by_attributes = bool(self.brands) or self.min_price is not None or self.max_price is not None
+        by_attributes = (
+            bool(self.brands) or bool(self.tags) or self.min_price is not None or self.max_price is not None
+        )
         object.__setattr__(self, "_by_attributes", by_attributes)
 
     def allows(self, product: str, reason: str | None) -> bool:
@@ -209,7 +251,7 @@ class Filters:
             return False
         if product in self.purchased and reason != self.buy_again_reason:
             return False
-        if self.categories and self.catalog.get(product) not in self.categories:
+        if self.categories and not in_categories(self.catalog.get(product), self.categories):
             return False
         return not self._by_attributes or self._attributes_allow(product)
 
@@ -218,6 +260,8 @@ class Filters:
         if known is None:
             return False
         if self.brands and known[BRAND] not in self.brands:
+            return False
+        if self.tags and self.tags.isdisjoint(known[TAGS] if len(known) > TAGS else ()):
             return False
         if self.min_price is None and self.max_price is None:
             return True

@@ -10,8 +10,9 @@ One request, in order:
    lists seeded by the product on screen or the cart, popular and trending (one cache MGET on a
    warm container);
 3. a second fetch only for what depends on the first: neighbours of the session's recent
-   products, the category of current interest and, with a brand or price filter, the popular
-   and trending lists of the brand's categories or the price range's (mostly from memory);
+   products, the category of current interest, with a brand, tag or price filter the popular
+   and trending lists of the brand's, the tag's or the price range's categories, and with a
+   parent category its subcategories' lists (mostly from memory);
 4. the fill: sources in chain order, up to `limit`, duplicates and filtered products skipped
    (products blocked by a merchandising rule among them);
 5. the context's active rules: boosts and buries re-rank a deeper fill's candidates, pins place
@@ -24,7 +25,7 @@ still served to them (docs/serving.md).
 
 from __future__ import annotations
 
-from collections import ChainMap
+from collections import ChainMap, OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple, Protocol
@@ -40,10 +41,12 @@ from recs.serving.ranking import (
     Filters,
     LazyItems,
     blend,
+    category_counts,
     fill,
     merge_weighted,
     mix_in,
     session_neighbours,
+    subcategories,
 )
 from recs.serving.repository import Fetched, Items, ListRepository, Pointer, ReadStats, Recent, Want
 from recs.serving.rules import NO_RULES, ContextRules, RuleCache
@@ -85,6 +88,13 @@ BRAND_CATEGORY_LISTS = 8
 #: Likewise with a price filter (and no brand or category filter): up to this many of the
 #: categories with most products in the price bands the range meets.
 PRICE_CATEGORY_LISTS = 8
+#: Likewise with a tag filter (and no brand or category filter): up to this many of the tags'
+#: categories, each tag's next in turn.
+TAG_CATEGORY_LISTS = 8
+#: With a category filter naming a parent category (a path with categories below it), the
+#: popular, trending and new-arrival lists of up to this many of its subcategories (most products
+#: first) are merged with its own: lists are per leaf category, so a parent's list stays full.
+SUBCATEGORY_LISTS = 8
 
 
 @dataclass(frozen=True)
@@ -208,6 +218,7 @@ class RecommendService:
             catalog=plan.catalog,
             max_per_category=self._options.diversity_cap(context),
             brands=frozenset(query.brands),
+            tags=frozenset(query.tags),
             min_price=query.minPrice,
             max_price=query.maxPrice,
             attributes=plan.attributes,
@@ -304,6 +315,37 @@ class RecommendService:
         except StoreUnavailableError:
             # Without the key nobody can be recognised: serve the non-personalized sources.
             return _Visitor(unavailable=True)
+
+
+#: Products per category of the category maps last read, by map object (`_category_counts`).
+_COUNTS_BY_MAP: OrderedDict[int, tuple[Mapping[str, str], dict[str, int]]] = OrderedDict()
+#: Maps whose counts are held: the run's and the catalog feed's, with room for the next versions.
+_COUNTS_HELD = 4
+
+
+def _category_counts(catalog: Mapping[str, str]) -> dict[str, int]:
+    """Products per category of a category map, counted once per map: the repository keeps a
+    version's decoded map in memory and hands the same object to every request (a version's rows
+    never change), so a parent category's request scans the categories (hundreds), not the
+    products. Held by identity with the map itself, so a freed map's id never finds its counts."""
+    held = _COUNTS_BY_MAP.get(id(catalog))
+    if held is not None and held[0] is catalog:
+        return held[1]
+    counts = category_counts(catalog)
+    _COUNTS_BY_MAP[id(catalog)] = (catalog, counts)
+    while len(_COUNTS_BY_MAP) > _COUNTS_HELD:
+        _COUNTS_BY_MAP.popitem(last=False)
+    return counts
+
+
+def _subcategories(maps: list[Mapping[str, str]], parents: tuple[str, ...]) -> list[str]:
+    """The subcategories whose lists a parent category merges: those with most products, summed
+    over the maps read (the run's and the catalog feed's), up to `SUBCATEGORY_LISTS`."""
+    counts: dict[str, int] = {}
+    for catalog in maps:
+        for category, products in _category_counts(catalog).items():
+            counts[category] = counts.get(category, 0) + products
+    return subcategories(counts, parents, SUBCATEGORY_LISTS)
 
 
 def _price_categories(maps: list[AttributeMap], low: float | None, high: float | None) -> list[str]:
@@ -408,9 +450,11 @@ class _Plan:
         self.catalog: dict[str, str] = {}
         #: product -> [brand, price], the catalog feed's over the last run's (brand/price filters).
         self.attributes: Mapping[str, Attributes] = {}
-        #: The categories whose popular and trending lists deepen a brand or price filter's
-        #: candidates (the brands', else the price range's).
+        #: The categories whose popular and trending lists deepen a brand, tag or price filter's
+        #: candidates (the brands', else the tags', else the price range's).
         self.deepening: list[str] = []
+        #: The categories below the category filter's (a parent's), whose lists are merged with it.
+        self.subcategories: list[str] = []
         # The category of interest: the filter's when it names one, else found from what the
         # shopper looks at (several categories: each has its own lists merged instead).
         self.interest: str | None = query.category_filter[0] if len(query.category_filter) == 1 else None
@@ -466,7 +510,7 @@ class _Plan:
         return self.shop_wide_version if pk.startswith(SHOP_WIDE_PREFIXES) else self.version
 
     def _new_arrivals_pks(self) -> list[str]:
-        return [new_arrivals_pk(c) for c in self.query.category_filter] or [new_arrivals_pk(ALL_CATEGORIES)]
+        return self._scoped(new_arrivals_pk)
 
     def new_arrivals(self) -> Items:
         """The catalog feed's newest products (in the filter's categories if given)."""
@@ -476,8 +520,10 @@ class _Plan:
         return Want.list(self._version_of(pk), pk)
 
     def _scoped(self, list_pk: Callable[[str], str]) -> list[str]:
-        """Popular/trending: the filter's own lists when categories are given (merged when several)."""
-        return [list_pk(c) for c in self.query.category_filter] or [list_pk(ALL_CATEGORIES)]
+        """Popular/trending/new arrivals: the filter's own lists when categories are given, and
+        those of their subcategories once the category map is read (merged when several)."""
+        scoped = [*self.query.category_filter, *self.subcategories]
+        return [list_pk(c) for c in scoped] or [list_pk(ALL_CATEGORIES)]
 
     def _deepened(self, list_pk: Callable[[str], str]) -> list[str]:
         """Popular/trending as filled: `_scoped`, and with a brand or price filter the lists of its
@@ -550,8 +596,11 @@ class _Plan:
             self.purchased = {p for p, event, _ in newest_first if event == "purchase"}
             if self._purchases is not None:
                 self.purchased |= {p for p, _, _ in self._purchases.items(fetched)}
-        for want in self._catalogs:
-            self.catalog = {**self.catalog, **(fetched.get(want) or {})}
+        maps = [m for m in map(fetched.get, self._catalogs) if m]
+        for catalog in maps:
+            self.catalog = {**self.catalog, **catalog}
+        if self.query.category_filter:
+            self.subcategories = _subcategories(maps, self.query.category_filter)
         if self._attribute_maps:
             self._take_attributes([m for m in map(fetched.get, self._attribute_maps) if m is not None])
         self._keep_lists(fetched)
@@ -570,21 +619,24 @@ class _Plan:
             self.attributes = newest_first[0]
         if self.query.category_filter:
             return
-        if not self.query.brands:
+        if self.query.brands:
+            keyed = [m.brand_categories for m in reversed(maps)]
+            keys, bound = self.query.brands, BRAND_CATEGORY_LISTS
+        elif self.query.tags:
+            keyed = [m.tag_categories for m in reversed(maps)]
+            keys, bound = self.query.tags, TAG_CATEGORY_LISTS
+        else:
             if self.query.minPrice is not None or self.query.maxPrice is not None:
                 self.deepening = _price_categories(maps, self.query.minPrice, self.query.maxPrice)
             return
-        per_brand = [
-            list(dict.fromkeys(c for m in reversed(maps) for c in m.brand_categories.get(brand, ())))
-            for brand in self.query.brands
-        ]
-        # In turn, each brand's next category, so several brands share the lists read.
+        per_key = [list(dict.fromkeys(c for m in keyed for c in m.get(key, ()))) for key in keys]
+        # In turn, each brand's (tag's) next category, so several share the lists read.
         chosen: dict[str, None] = {}
-        for rank in range(max(map(len, per_brand), default=0)):
-            for categories in per_brand:
+        for rank in range(max(map(len, per_key), default=0)):
+            for categories in per_key:
                 if rank < len(categories):
                     chosen.setdefault(categories[rank])
-        self.deepening = list(chosen)[:BRAND_CATEGORY_LISTS]
+        self.deepening = list(chosen)[:bound]
 
     def _interest_category(self) -> str | None:
         """The category of what the shopper is looking at now (for category-popular)."""
@@ -604,6 +656,9 @@ class _Plan:
 
     def second_wants(self) -> list[Want]:
         pks = [similar_pk(product) for product, _, _ in self._session_seeds()]
+        if self.subcategories:
+            # The subcategories' popular, trending and new-arrival lists (those already read skipped).
+            pks.extend(self._contextual_pks())
         if Source.CATEGORY_POPULAR in self.chain and self.interest:
             pks.append(popular_pk(self.interest))
         if Source.POPULAR in self.chain:

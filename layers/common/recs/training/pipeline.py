@@ -521,7 +521,7 @@ class TrainingPipeline:
                 generated,
                 expires,
                 catalog_version=self._catalog_version(),
-                # Brands and prices of the export (absent from a run prepared before they were kept).
+                # Brands, prices and tags of the export (absent from a run prepared before they were kept).
                 attributes=ids.get("attributes"),
             )
         )

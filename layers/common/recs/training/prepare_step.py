@@ -130,7 +130,7 @@ class PrepareStep:
                 "items": interactions.items,
                 "itemCategory": catalog.categories(interactions.items, interactions.item_category),
                 "catalog": {p: e.category for p, e in catalog.entries.items() if e.category},
-                # [brand, price] per product of the export (serving's brand and price filters).
+                # [brand, price, tags] per product of the export (serving's attribute filters).
                 "attributes": catalog.attributes(),
                 "unavailable": sorted(not_sold),
                 "catalogPresent": catalog.present,

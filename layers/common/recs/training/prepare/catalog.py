@@ -4,7 +4,7 @@ Availability reaches training as a file the shop exports (``catalog/products.jso
 artifact bucket, ``recs.store_layout.CATALOG_OBJECT_KEY``; ``--catalog FILE`` offline): one JSON object
 per line, ``{"id": "sku_1", "category": "kitchen", "available": true}`` (parsed by
 `recs.catalog.products`, which also reads the attributes the catalog feed uses; ``brand`` and
-``price`` are kept for serving's brand and price filters). ``available`` defaults
+``price`` and ``tags`` are kept for serving's brand, price and tag filters). ``available`` defaults
 to true and ``category`` is optional. When the file exists, a product it does not list is
 treated as no longer sold (unavailable); when there is no file at all, every product seen in
 the events counts as available and categories come from the events.
@@ -35,6 +35,7 @@ class CatalogEntry:
     available: bool
     brand: str | None = None
     price: float | None = None
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,9 @@ class Catalog:
     @classmethod
     def from_jsonl(cls, lines: Iterable[bytes | str]) -> Catalog:
         entries = {
-            product.id: CatalogEntry(product.category, product.available, product.brand, product.price)
+            product.id: CatalogEntry(
+                product.category, product.available, product.brand, product.price, product.tags
+            )
             for product in parse_catalog(lines)
         }
         return cls(entries, present=True)
@@ -71,13 +74,13 @@ class Catalog:
             [not (entry := self.entries.get(item)) or not entry.available for item in items], dtype=np.bool_
         )
 
-    def attributes(self) -> dict[str, tuple[str | None, float | None]]:
-        """(brand, price) of each product the export gives either for (serving's brand and price
-        filters; `recs.store_layout.attribute_map_rows`)."""
+    def attributes(self) -> dict[str, tuple[str | None, float | None, tuple[str, ...]]]:
+        """(brand, price, tags) of each product the export gives any of (serving's brand, price
+        and tag filters; `recs.store_layout.attribute_map_rows`)."""
         return {
-            product: (entry.brand or None, entry.price)
+            product: (entry.brand or None, entry.price, entry.tags)
             for product, entry in self.entries.items()
-            if entry.brand or entry.price
+            if entry.brand or entry.price or entry.tags
         }
 
     def categories(self, items: Sequence[str], seen: Sequence[str | None]) -> list[str | None]:

@@ -113,14 +113,18 @@ def catalog_rows(
     attributes: Mapping[str, Sequence[Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """The version's ``CATALOG`` row (product -> category, what serving's category filters use),
-    its ``ATTRS`` rows when the catalog gave brands or prices (`attributes`, product -> (brand,
-    price): serving's brand and price filters) and, when the shop exported a catalog, the
+    its ``ATTRS`` rows when the catalog gave brands, prices or tags (`attributes`, product ->
+    (brand, price, tags), tags absent from a run prepared before they were kept: serving's
+    brand, price and tag filters) and, when the shop exported a catalog, the
     unversioned availability row from it (naming the catalog feed's latest version, which it
     must not drop)."""
     rows = category_map_rows(categories, version, generated_at, expires_at)
     if attributes:
-        pairs = {product: (value[0], value[1]) for product, value in attributes.items()}
-        rows.extend(attribute_map_rows(pairs, categories, version, generated_at, expires_at))
+        triples = {
+            product: (value[0], value[1], tuple(value[2]) if len(value) > 2 and value[2] else ())
+            for product, value in attributes.items()
+        }
+        rows.extend(attribute_map_rows(triples, categories, version, generated_at, expires_at))
     if unavailable is not None:
         # A long list's parts, then its main row: written in parallel batches, so a reader may
         # meet the main row first; serving then keeps the list it had until its next refresh.
