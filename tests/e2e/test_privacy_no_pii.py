@@ -17,6 +17,7 @@ from tests.integration.privacy.stores import find, store_texts
 from tests.integration.privacy.support import function_logs
 
 PII_FIELDS = ("email", "phone", "name", "address", "ip")
+PRODUCT_FIELDS = {"id", "score", "reason", "ruleId", "basedOn"}
 RESPONSE_FIELDS = {
     "products",
     "modelVersion",
@@ -71,9 +72,12 @@ def test_the_demo_flow_leaves_no_raw_id_or_personal_data_anywhere(capsys: pytest
     assert '"level":"INFO"' in log_text.replace(" ", "")  # INFO lines were written
     assert '"CloudWatchMetrics"' in log_text  # and metrics
     assert [needle for needle in needles if needle in log_text] == []
-    # And the responses hold product ids, scores, reasons and the model version only
+    # And the responses hold product ids, scores, reasons (with the rule that placed a product, or
+    # the product it is based on) and the model version only
     for response in responses:
         assert response.status == 200
         assert set(response.body) <= RESPONSE_FIELDS
-        assert all(set(product) <= {"id", "score", "reason"} for product in response.body["products"])
+        products = response.body["products"]
+        assert all(set(product) <= PRODUCT_FIELDS for product in products)
+        assert all(set(p["basedOn"]) == {"productId", "relation"} for p in products if "basedOn" in p)
         assert [needle for needle in needles if needle in json.dumps(response.body)] == []
