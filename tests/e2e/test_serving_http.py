@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -28,11 +28,23 @@ def _products(body: dict[str, object]) -> list[dict[str, Any]]:
     return products
 
 
+def _brand(n: int) -> str | None:
+    return {0: "acme", 1: "globex"}.get(n % 3)
+
+
+def _tags(n: int) -> tuple[str, ...]:
+    return ("eco",) if n % 4 == 0 else ()
+
+
 @pytest.fixture(scope="module")
 def published() -> Iterator[LocalApiServer]:
-    """One stack and API for the read-only tests of this module, with the test world published."""
+    """One stack and API for the read-only tests of this module, with the test world published and
+    an attribute map (read only by requests that filter on brand, price or tags): brands (every
+    third product acme, the next globex), prices (n + 0.5) and tags (every fourth product "eco")."""
     with LocalStack(parameter_overrides={"LogLevel": "WARNING"}) as stack:
-        World(stack).publish_everything()
+        world = World(stack)
+        world.publish_everything()
+        world.attributes({sku(n): (_brand(n), n + 0.5, _tags(n)) for n in range(60)})
         server = LocalApiServer(stack, port=0).start()
         yield server
         server.stop()
@@ -142,3 +154,32 @@ def test_any_printable_context_is_served_as_the_homepage_over_http(published: Lo
     # Then it is served like the homepage
     assert status == 200
     assert body["source"] == "user"
+
+
+@pytest.mark.parametrize(
+    ("query", "holds"),
+    [
+        ({"brand": "ACME"}, lambda n: _brand(n) == "acme"),
+        ({"brand": "acme,globex"}, lambda n: _brand(n) in {"acme", "globex"}),
+        ({"minPrice": "10", "maxPrice": "20"}, lambda n: 10 <= n + 0.5 <= 20),
+        ({"tag": "Eco"}, lambda n: "eco" in _tags(n)),
+        ({"category": "cat_b"}, lambda n: n >= 30),
+        ({"categories": "cat_a,cat_b"}, lambda n: True),
+        ({"exclude": f"{sku(0)},{sku(1)},{sku(2)}"}, lambda n: n > 2),
+        (
+            {"brand": "acme", "maxPrice": "30", "exclude": sku(3)},
+            lambda n: _brand(n) == "acme" and n < 30 and n != 3,
+        ),
+    ],
+)
+def test_each_filter_holds_over_http(
+    published: LocalApiServer, query: dict[str, str], holds: Callable[[int], bool]
+) -> None:
+    # Given a published version with brands, prices and tags
+    # When an anonymous shopper's homepage is asked for through the API with the filter
+    status, body, _ = _get(published, anonId="anon_filters", limit="5", **query)
+    # Then a full list comes back and every product meets the filter
+    assert status == 200, body
+    numbers = [int(str(p["id"])[4:]) for p in _products(body)]
+    assert len(numbers) == 5
+    assert all(holds(n) for n in numbers), (query, numbers)
