@@ -97,3 +97,60 @@ def test_a_shopper_cannot_change_rules(demo: tuple[LocalApiServer, DemoReport]) 
     assert http_call(server.url, "DELETE", f"/api/admin/rules/{DEMO_RULE_ID}").status == 403
     listed = RulesClient(server.url, REGION, local_admin_credentials()).list()
     assert [rule["id"] for rule in listed.body["rules"]] == [DEMO_RULE_ID]
+
+
+def _window(now: datetime, starts: timedelta, ends: timedelta) -> dict[str, str]:
+    return {"startsAt": (now + starts).isoformat(), "endsAt": (now + ends).isoformat()}
+
+
+def test_a_boost_lifts_a_product_and_a_bury_sinks_one_over_http(
+    demo: tuple[LocalApiServer, DemoReport],
+) -> None:
+    # Given a shopper's homepage list (the demo's pin aside) and the operator's signed client
+    server, report = demo
+    user = shopper(report)
+    before = [p["id"] for p in homepage(server, user)]
+    ranked = [p for p in before if p != report.pinned]
+    first, last = ranked[0], ranked[-1]
+    rules = RulesClient(server.url, REGION, local_admin_credentials())
+    now = datetime.now(UTC)
+    active = _window(now, -timedelta(minutes=1), timedelta(days=1))
+    # When the operator boosts the list's last product and buries its first
+    boost = rules.put("lift", {"kind": "boost", "productId": last, "factor": 100.0, **active})
+    bury = rules.put("sink", {"kind": "bury", "productId": first, "factor": 0.01, **active})
+    after = homepage(server, user)
+    rules.remove("lift")
+    rules.remove("sink")
+    # Then the boosted product moves up and the buried one down (or out), each naming its rule
+    assert (boost.status, bury.status) == (200, 200)
+    order = [p["id"] for p in after]
+    assert order.index(last) < before.index(last)
+    assert first not in order or order.index(first) > before.index(first)
+    assert {p["ruleId"] for p in after if p["id"] == last} == {"lift"}
+    # And without the rules the list is as before
+    assert [p["id"] for p in homepage(server, user)] == before
+
+
+def test_a_rule_outside_its_window_does_nothing_over_http(demo: tuple[LocalApiServer, DemoReport]) -> None:
+    # Given a shopper's homepage list and blocks of its first model product, one that has ended
+    # and one that has not started yet
+    server, report = demo
+    user = shopper(report)
+    before = [p["id"] for p in homepage(server, user)]
+    victim = next(p for p in before if p != report.pinned)
+    rules = RulesClient(server.url, REGION, local_admin_credentials())
+    now = datetime.now(UTC)
+    ended = rules.put(
+        "ended",
+        {"kind": "block", "productId": victim, **_window(now, -timedelta(days=2), -timedelta(days=1))},
+    )
+    later = rules.put(
+        "later", {"kind": "block", "productId": victim, **_window(now, timedelta(days=1), timedelta(days=2))}
+    )
+    # When the list is asked for again
+    during = [p["id"] for p in homepage(server, user)]
+    rules.remove("ended")
+    rules.remove("later")
+    # Then neither rule acts: the product is still there
+    assert (ended.status, later.status) == (200, 200)
+    assert during == before
