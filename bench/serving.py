@@ -5,8 +5,8 @@
     python -m bench.serving [--quick]         # the same, JSON to stdout
 
 Everything runs on the local stack (moto for DynamoDB, a real redis-server for the cache) with
-the recommend function's own handler, settings and log level (INFO: one structured log line and
-one EMF document per request, written to /dev/null). Measured in one run:
+the recommend function's own handler, settings and log level (INFO: one JSON line per request,
+its log line and EMF document in one, written to /dev/null). Measured in one run:
 
 - the floor: a raw Redis GET and MGET (redis-py) and a raw DynamoDB GetItem (boto3 -> moto);
 - the handler called in-process (what Lambda calls) on cache hits, per context, and the

@@ -48,7 +48,7 @@ def generate(stack: LocalStack) -> dict[str, Any]:
             why = f"its handler does not describe itself to Powertools yet ({type(exc).__name__})"
         merge.add_schema(schema)
         merge.add_schema(_undescribed_routes(stack, logical_id, schema, why))
-    return _answer_400_not_422(merge.get_openapi_schema())
+    return _answer_400_not_422(_query_models_in_full(merge.get_openapi_schema()))
 
 
 def _undescribed_routes(
@@ -70,6 +70,40 @@ def _undescribed_routes(
             "responses": {"default": {"description": "See docs/architecture.md, The contracts."}},
         }
     return {"paths": paths}
+
+
+def _query_models_in_full(spec: dict[str, Any]) -> dict[str, Any]:
+    """Each query parameter taken from a model (`recs.serving.query.RecommendationParameters`)
+    with the schema its model gives it.
+
+    Powertools lists a model's fields as query parameters but types each by its bare type (a
+    pattern, bounds and the null alternative are lost) and adds the model, unreferenced, to the
+    components. The field's schema is put back on its parameter, and the model removed.
+    """
+    schemas: dict[str, Any] = spec.get("components", {}).get("schemas", {})
+    outside = json.dumps({k: v for k, v in spec.items() if k != "components"})
+    referenced_inside = json.dumps(schemas)
+    models = {
+        name: schema["properties"]
+        for name, schema in schemas.items()
+        if "properties" in schema
+        and f'"#/components/schemas/{name}"' not in outside
+        and f'"#/components/schemas/{name}"' not in referenced_inside
+    }
+    used: set[str] = set()
+    for path_item in spec.get("paths", {}).values():
+        for operation in path_item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") != "query" or set(parameter.get("schema", {})) - {"type"}:
+                    continue  # a parameter of its own, already described in full
+                for name, properties in models.items():
+                    if parameter["name"] in properties:
+                        parameter["schema"] = properties[parameter["name"]]
+                        used.add(name)
+                        break
+    for name in used:
+        del schemas[name]
+    return spec
 
 
 def _answer_400_not_422(spec: dict[str, Any]) -> dict[str, Any]:

@@ -41,6 +41,8 @@ def fields_of(error: ValidationError) -> dict[str, str]:
 #: A model validator's message that names its field: "<field>: <reason>".
 _NAMED_FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9]*): (.+)$", re.DOTALL)
 _PARAMETER_PLACES = frozenset({"query", "path", "header", "cookie", "body"})
+#: Handler arguments that hold a route's query parameters as one model.
+_MODEL_PARAMETERS = frozenset({"parameters"})
 
 
 def fields_of_request(error: RequestValidationError) -> dict[str, str]:
@@ -51,6 +53,10 @@ def fields_of_request(error: RequestValidationError) -> dict[str, str]:
         several = bool(loc) and loc[0] == "query" and isinstance(item.get("input"), list)
         if loc and loc[0] in _PARAMETER_PLACES:
             loc = loc[1:] or [loc[0]]
+            if len(loc) > 1 and loc[0] in _MODEL_PARAMETERS:
+                # A route's parameters taken as one model (`RecommendationParameters`): the
+                # caller sent `limit`, not `parameters.limit`.
+                loc = loc[1:]
         message = str(item.get("msg", "is invalid")).removeprefix("Value error, ")
         if several:
             # Powertools hands a repeated (or comma-separated) single-valued parameter over as a

@@ -1,8 +1,9 @@
 """The query parameters of GET /api/recommendations, and their types.
 
-The types are declared once here and used twice: by the handler's typed parameters (Powertools
-validates them and documents them in the OpenAPI spec) and by `RecommendationQuery`, the model
-the service receives, which adds the rules that span several parameters.
+The types are declared once here and used twice: by `RecommendationParameters`, the route's
+query parameters as one model (Powertools validates it in one pydantic call and documents each
+field in the OpenAPI spec), and by `RecommendationQuery`, the model the service receives, which
+adds the rules that span several parameters.
 """
 
 from __future__ import annotations
@@ -200,4 +201,94 @@ class RecommendationQuery(BaseModel):
             tags=tags,
             minPrice=min_price,
             maxPrice=max_price,
+        )
+
+
+class RecommendationParameters(BaseModel):
+    """The route's query parameters, as sent (aliases are the wire names), each validated alone.
+
+    One model rather than fourteen typed handler parameters: Powertools validates a model
+    parameter with one pydantic call, where it inspects every scalar parameter's annotation
+    again on every request, and that inspection was the largest single cost of a cache hit
+    (`python -m bench --only serving`, docs/serving.md). The OpenAPI spec lists the same
+    parameters either way.
+    """
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    user_id: Identifier | None = Field(default=None, alias="userId", description="Signed-in shopper.")
+    anon_id: Identifier | None = Field(
+        default=None, alias="anonId", description="Anonymous browser id (no userId)."
+    )
+    limit: Limit = Field(default=DEFAULT_LIMIT, description="How many products (1-100).")
+    context: ContextName = Field(
+        default=DEFAULT_CONTEXT,
+        description="homepage, product-page or cart; other values are served as homepage.",
+    )
+    product_id: Identifier | None = Field(
+        default=None, alias="productId", description="The product on screen; required for product-page."
+    )
+    current_product_id: Identifier | None = Field(
+        default=None, alias="currentProductId", description="Alias of productId."
+    )
+    cart_product_ids: ProductList | None = Field(
+        default=None, alias="cartProductIds", description="The cart's product ids, comma-separated."
+    )
+    category: Category | None = Field(
+        default=None,
+        description="Only products of this category and of the categories below it: a path of "
+        "segments separated by `/` (`home/kitchen` matches `home/kitchen/knives`, never "
+        "`home/kitchenware`).",
+    )
+    categories: CategoryList | None = Field(
+        default=None,
+        description="Only products of these categories, comma-separated (up to 20; no commas "
+        "inside a name; use `category` for one that has some). Not with `category`.",
+    )
+    exclude: ProductList | None = Field(
+        default=None,
+        description="Products never to return, comma-separated (up to 100): e.g. those another "
+        "widget of the page already shows. The list is filled from deeper candidates and the "
+        "next sources instead.",
+    )
+    brand: BrandList | None = Field(
+        default=None,
+        description="Only products of these brands, comma-separated (up to 20; no commas inside "
+        "a name), matched case-insensitively. Products of unknown brand are left out.",
+    )
+    tag: TagList | None = Field(
+        default=None,
+        description="Only products with any of these tags, comma-separated (up to 20; no commas "
+        "inside a tag), matched case-insensitively. Products without tags are left out.",
+    )
+    min_price: Price | None = Field(
+        default=None,
+        alias="minPrice",
+        description="Only products priced at least this (a number >= 0, the catalog's "
+        "currency; at most maxPrice). Products of unknown price are left out.",
+    )
+    max_price: Price | None = Field(
+        default=None,
+        alias="maxPrice",
+        description="Only products priced at most this (a number >= 0, the catalog's currency). "
+        "Products of unknown price are left out.",
+    )
+
+    def query(self, *, user_id: str | None) -> RecommendationQuery:
+        """The service's query, with the user the caller was admitted as (`recs.wiring.auth`)."""
+        return RecommendationQuery.from_parameters(
+            user_id=user_id,
+            anon_id=self.anon_id,
+            limit=self.limit,
+            context=self.context,
+            product_id=self.product_id,
+            current_product_id=self.current_product_id,
+            cart_product_ids=self.cart_product_ids,
+            category=self.category,
+            exclude=self.exclude,
+            categories=self.categories,
+            brand=self.brand,
+            tag=self.tag,
+            min_price=self.min_price,
+            max_price=self.max_price,
         )

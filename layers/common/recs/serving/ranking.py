@@ -99,6 +99,28 @@ def merge_weighted(
             for product, score, _ in items:
                 totals[product] = total(product, 0.0) + score * scale
         return _best_first([(product, score, reason) for product, score in totals.items()])
+    if reason is not None and anchors is not None and anchored is not None:
+        # One reason for all, with anchors (the session's hot path since basedOn): only each
+        # product's sum and its largest contribution's list are needed, not its reason.
+        strongest: dict[str, tuple[float, int]] = {}
+        best_of = strongest.get
+        for index, (items, weight) in enumerate(lists):
+            top = _best(items)
+            if top <= 0 or weight <= 0:
+                continue
+            scale = weight / top
+            for product, score, _ in items:
+                contribution = score * scale
+                previous = best_of(product)
+                if previous is None:
+                    totals[product] = contribution
+                    strongest[product] = (contribution, index)
+                else:
+                    totals[product] += contribution
+                    if contribution > previous[0]:
+                        strongest[product] = (contribution, index)
+        anchored.update({product: anchors[index] for product, (_, index) in strongest.items()})
+        return _best_first([(product, score, reason) for product, score in totals.items()])
     best: dict[str, tuple[float, str | None, int]] = {}
     for index, (items, weight) in enumerate(lists):
         top = _best(items)
