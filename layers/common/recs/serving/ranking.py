@@ -111,13 +111,13 @@ def merge_weighted(
             scale = weight / top
             for product, score, _ in items:
                 contribution = score * scale
-                previous = best_of(product)
-                if previous is None:
+                so_far = best_of(product)
+                if so_far is None:
                     totals[product] = contribution
                     strongest[product] = (contribution, index)
                 else:
                     totals[product] += contribution
-                    if contribution > previous[0]:
+                    if contribution > so_far[0]:
                         strongest[product] = (contribution, index)
         anchored.update({product: anchors[index] for product, (_, index) in strongest.items()})
         return _best_first([(product, score, reason) for product, score in totals.items()])
