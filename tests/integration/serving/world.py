@@ -7,6 +7,7 @@ Catalog: sku_00000..sku_00059; cat_a holds 0-29, cat_b holds 30-59.
 - similar (SIM#p): the next 8 products of p's category (cyclic), closest first
 - bought-together (BT#p): 4 products of the other category
 - users: `user_000001` has a full list (sku_00045..sku_00054), `user_sparse` two items, others none
+- `World.publish_category_paths`: another version whose categories are paths (`path_of`)
 
 Every row is written under `VERSION` unless a test publishes another version (`version=`), e.g.
 a delta whose pointer names `VERSION` as its base (`flip(..., base=VERSION)`).
@@ -31,6 +32,7 @@ from recs.store_layout import (
     attribute_map_rows,
     availability_rows,
     bought_together_pk,
+    category_map_rows,
     iso,
     list_row,
     popular_pk,
@@ -64,6 +66,16 @@ def sku(n: int) -> str:
 
 def category_of(n: int) -> str:
     return "cat_a" if n < 30 else "cat_b"
+
+
+def path_of(n: int) -> str:
+    """The categories of `World.publish_category_paths`: knives 0-19 and pans 20-39 below
+    home/kitchen; home/kitchenware 40-49 (a partial segment of home/kitchen); garden 50-59, flat."""
+    if n < 20:
+        return "home/kitchen/knives"
+    if n < 40:
+        return "home/kitchen/pans"
+    return "home/kitchenware" if n < 50 else "garden"
 
 
 def similar_to(n: int) -> Items:
@@ -159,6 +171,23 @@ class World:
         if "trending" not in skipped:
             lists[trending_pk(ALL_CATEGORIES)] = [(sku(n), float(n), "trending") for n in range(59, 19, -1)]
         self.publish(lists=lists, version=version, pointer=pointer)
+
+    def publish_category_paths(self, version: str = "vpaths") -> None:
+        """A version whose categories are paths (`path_of`), with popular and trending lists per
+        leaf category (as training writes them) and a shop-wide popular list of all 60 (best
+        first: sku_00000), and the pointer at it."""
+        per_leaf: dict[str, list[int]] = {}
+        for n in range(60):
+            per_leaf.setdefault(path_of(n), []).append(n)
+        lists = {popular_pk(): [(sku(n), float(100 - n), "popular") for n in range(60)]}
+        for leaf, members in per_leaf.items():
+            lists[popular_pk(leaf)] = [(sku(n), float(100 - n), "category-popular") for n in members]
+            lists[trending_pk(leaf)] = [(sku(n), float(n), "trending") for n in members]
+        rows = [list_row(pk, version, items, GENERATED_AT, EXPIRES) for pk, items in lists.items()]
+        categories = {sku(n): path_of(n) for n in range(60)}
+        rows.extend(category_map_rows(categories, version, GENERATED_AT, EXPIRES))
+        self.models.put_many(rows)
+        self.flip(version)
 
     def purchased(self, raw_user: str, products: Iterable[str], *, version: str = VERSION) -> None:
         """The user's purchases row (an empty one when `products` is: a delta's "none any more")."""
