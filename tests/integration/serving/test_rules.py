@@ -13,6 +13,7 @@ from recs.store_layout import RULES_KEY
 from tests.clock import PINNED_NOW
 from tests.integration.rules.support import put_rule, window
 from tests.integration.serving.world import (
+    ANONYMOUS,
     RICH_LIST,
     SPARSE_USER,
     World,
@@ -159,7 +160,7 @@ def test_a_category_rule_acts_on_every_category_below_its_path_and_not_on_a_pref
     put_rule(world.stack, "kitchen-down", kind="bury", category="home/kitchen", factor=0.01)
     put_rule(world.stack, "too-deep", kind="boost", category="home/kitchen/pans/cast-iron", factor=100)
     # When an anonymous visitor's homepage asks for 20 (the fill gathers all 60 for the rules)
-    status, body, _ = world.ask("recommend_anonymous", limit="20")
+    status, body, _ = world.ask(ANONYMOUS, limit="20")
     # Then knives and pans (below home/kitchen) sank out of the list; home/kitchenware (a prefix of
     # the characters, not of the segments) and garden make it, in their order, not ruled
     assert status == 200
@@ -173,7 +174,7 @@ def test_a_category_rule_above_a_product_s_category_boosts_it_naming_the_rule(wo
     world.publish_category_paths()
     put_rule(world.stack, "home-week", kind="boost", category="home", factor=1.5)
     # When an anonymous visitor's homepage asks for 60 (everything)
-    _, body, _ = world.ask("recommend_anonymous", limit="60")
+    _, body, _ = world.ask(ANONYMOUS, limit="60")
     # Then every product below home is named by the rule; garden's are not
     ruled = {p["id"] for p in body["products"] if p.get("ruleId") == "home-week"}
     assert ruled == {sku(n) for n in range(50)}

@@ -13,17 +13,17 @@ from recs.store_layout import (
     version_sk,
 )
 from tests.integration.serving.world import (
+    ANONYMOUS,
     EXPIRES,
     VERSION,
     World,
     category_of,
     ids,
+    numbers,
     path_of,
     reasons,
     sku,
 )
-
-ANONYMOUS = "recommend_anonymous"
 
 
 def tags_of(n: int) -> tuple[str, ...]:
@@ -38,10 +38,6 @@ def brand_of(n: int) -> str | None:
 def with_tags(world: World) -> World:
     world.attributes({sku(n): (brand_of(n), float(n + 1), tags_of(n)) for n in range(60)})
     return world
-
-
-def numbers(body: dict[str, object]) -> list[int]:
-    return [int(p[4:]) for p in ids(body)]
 
 
 # -- tags -------------------------------------------------------------------------------------

@@ -55,6 +55,8 @@ SPARSE_USER = "user_sparse"
 #: Likes sku_00009 best: on sku_00001's product page it lifts sku_00009, the least similar item.
 RERANK_USER = "user_likes_nine"
 PSEUDONYMS = Pseudonymizer(LOCAL_PSEUDONYM_KEY.encode())
+#: The sample event of an anonymous visitor's homepage (no session: the shop-wide lists answer).
+ANONYMOUS = "recommend_anonymous"
 
 Item = tuple[str, float, str | None]
 Items = list[Item]
@@ -258,6 +260,11 @@ def with_query(event: dict[str, Any], **changes: str | None) -> dict[str, Any]:
 
 def ids(body: Any) -> list[str]:
     return [p["id"] for p in body["products"]]
+
+
+def numbers(body: Any) -> list[int]:
+    """The served products' numbers (sku_00042 -> 42), to compare with `category_of` and the like."""
+    return [int(p.removeprefix("sku_")) for p in ids(body)]
 
 
 def reasons(body: Any) -> list[str]:
