@@ -12,7 +12,7 @@ otherwise), never by a token. Responses and logs carry no raw id.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -67,6 +67,29 @@ ERROR_MEANINGS = {
 
 def _errors(*statuses: int) -> dict[int, Any]:
     return error_responses({status: ERROR_MEANINGS[status] for status in statuses})
+
+
+#: Per kind of receipt: the log line and the metric of each request for one.
+_REQUESTED = {
+    "erasure": ("erasure requested", "ErasureRequests"),
+    "export": ("export requested", "ExportRequests"),
+}
+
+
+def _accepted(
+    kind: Literal["erasure", "export"], receipt: dict[str, Any], polled_at: str
+) -> Response[dict[str, Any]]:
+    """202 with the receipt and its URL to poll (``polled_at/<receipt id>``) as ``Location``; the
+    request is logged with the receipt id (never a raw id) and counted."""
+    message, metric = _REQUESTED[kind]
+    logger.info(message, extra={"receiptId": receipt["receiptId"]})
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+    return Response(
+        status_code=202,
+        content_type=content_types.APPLICATION_JSON,
+        body=receipt,
+        headers={"Location": f"{polled_at}/{receipt['receiptId']}"},
+    )
 
 
 def _caller() -> Caller | None:
@@ -129,14 +152,7 @@ def request_erasure(
 ) -> Response[dict[str, Any]]:
     policy.require(_caller(), user_id)
     receipt = service.request_erasure(user_id, body.anonIds if body else ())
-    logger.info("erasure requested", extra={"receiptId": receipt["receiptId"]})
-    metrics.add_metric(name="ErasureRequests", unit=MetricUnit.Count, value=1)
-    return Response(
-        status_code=202,
-        content_type=content_types.APPLICATION_JSON,
-        body=receipt,
-        headers={"Location": f"/api/erasures/{receipt['receiptId']}"},
-    )
+    return _accepted("erasure", receipt, "/api/erasures")
 
 
 @app.get(
@@ -172,15 +188,7 @@ def get_receipt(
 )
 def request_export(user_id: UserId) -> Response[dict[str, Any]]:
     policy.require(_caller(), user_id)
-    receipt = exports.request(user_id)
-    logger.info("export requested", extra={"receiptId": receipt["receiptId"]})
-    metrics.add_metric(name="ExportRequests", unit=MetricUnit.Count, value=1)
-    return Response(
-        status_code=202,
-        content_type=content_types.APPLICATION_JSON,
-        body=receipt,
-        headers={"Location": f"/api/exports/{receipt['receiptId']}"},
-    )
+    return _accepted("export", exports.request(user_id), "/api/exports")
 
 
 @app.get(
@@ -221,15 +229,6 @@ def _download_response(answer: Download) -> Response[dict[str, Any]]:
 def _visitor() -> str:
     """The caller's signed anonymous id (401 naming the header when missing, unsigned or forged)."""
     return visitor_ids.verify(app.current_event.headers.get(VISITOR_HEADER))
-
-
-def _receipt_response(receipt: dict[str, Any], location: str) -> Response[dict[str, Any]]:
-    return Response(
-        status_code=202,
-        content_type=content_types.APPLICATION_JSON,
-        body=receipt,
-        headers={"Location": location},
-    )
 
 
 @app.post(
@@ -307,10 +306,7 @@ def get_visitor_status() -> PrivacyStatus:
     },
 )
 def request_visitor_erasure() -> Response[dict[str, Any]]:
-    receipt = service.request_anonymous_erasure(_visitor())
-    logger.info("erasure requested", extra={"receiptId": receipt["receiptId"]})
-    metrics.add_metric(name="ErasureRequests", unit=MetricUnit.Count, value=1)
-    return _receipt_response(receipt, f"/api/visitor/erasures/{receipt['receiptId']}")
+    return _accepted("erasure", service.request_anonymous_erasure(_visitor()), "/api/visitor/erasures")
 
 
 @app.get(
@@ -349,10 +345,7 @@ def get_visitor_receipt(
     },
 )
 def request_visitor_export() -> Response[dict[str, Any]]:
-    receipt = exports.request_anonymous(_visitor())
-    logger.info("export requested", extra={"receiptId": receipt["receiptId"]})
-    metrics.add_metric(name="ExportRequests", unit=MetricUnit.Count, value=1)
-    return _receipt_response(receipt, f"/api/visitor/exports/{receipt['receiptId']}")
+    return _accepted("export", exports.request_anonymous(_visitor()), "/api/visitor/exports")
 
 
 @app.get(

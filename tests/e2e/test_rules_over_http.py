@@ -1,13 +1,16 @@
 """Merchandising rules over real HTTP on the demo: the demo's pin on the homepage, a block added
-and removed by the operator's signed requests, and shoppers' requests refused on admin routes."""
+and removed by the operator's signed requests, and shoppers' requests refused on admin routes;
+and a boost of a category after the shop's export made its categories paths."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from recs.store_layout import CATALOG_OBJECT_KEY
 from recs_tools.local.auth import local_admin_credentials
 from recs_tools.local.demo import DEMO_PIN_POSITION, DEMO_RULE_ID, DemoReport, run_demo
 from recs_tools.local.http import LocalApiServer
@@ -17,14 +20,22 @@ from recs_tools.rules_client import RulesClient
 
 
 @pytest.fixture(scope="module")
-def demo() -> Iterator[tuple[LocalApiServer, DemoReport]]:
+def demo_stack() -> Iterator[LocalStack]:
     with LocalStack(parameter_overrides={"LogLevel": "WARNING"}) as stack:
-        # Every request reads the rules: a change shows on the next request, not 30 s later.
-        stack.function("RecommendFunction").environment["RULES_CACHE_TTL_SECONDS"] = "0"
-        server = LocalApiServer(stack, port=0).start()
-        report = run_demo(stack, server.url, preset="test", seed=11, log=lambda _: None)
-        yield server, report
-        server.stop()
+        # Every request reads the rules and the catalog version: a rule or a new catalog export
+        # shows on the next request, not 30 or 15 s later.
+        environment = stack.function("RecommendFunction").environment
+        environment["RULES_CACHE_TTL_SECONDS"] = "0"
+        environment["POINTER_TTL_SECONDS"] = "0"
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def demo(demo_stack: LocalStack) -> Iterator[tuple[LocalApiServer, DemoReport]]:
+    server = LocalApiServer(demo_stack, port=0).start()
+    report = run_demo(demo_stack, server.url, preset="test", seed=11, log=lambda _: None)
+    yield server, report
+    server.stop()
 
 
 def shopper(report: DemoReport) -> str:
@@ -154,3 +165,53 @@ def test_a_rule_outside_its_window_does_nothing_over_http(demo: tuple[LocalApiSe
     # Then neither rule acts: the product is still there
     assert (ended.status, later.status) == (200, 200)
     assert during == before
+
+
+def _upload_catalog(stack: LocalStack, products: list[dict[str, object]]) -> None:
+    """The shop's export, as the catalog feed takes it (its category map serves on the next request)."""
+    (result,) = stack.upload(
+        "ArtifactBucket", CATALOG_OBJECT_KEY, "\n".join(map(json.dumps, products)).encode()
+    )
+    assert result["refreshed"], result
+
+
+def test_a_boost_of_a_category_lifts_the_products_below_it_over_http(
+    demo: tuple[LocalApiServer, DemoReport], demo_stack: LocalStack
+) -> None:
+    # Given the shop's export with its categories made paths, each product one level below its
+    # category (beauty/a, beauty/b), except one other category's products, moved below a sibling
+    # whose name starts with the same characters (beautyware/...); and a shopper's homepage then
+    server, report = demo
+    user = shopper(report)
+    original = [product.to_dict() for product in report.shop.products]
+    category = {str(p["id"]): str(p["category"]) for p in original}
+    ranked = [p["id"] for p in homepage(server, user) if p["id"] != report.pinned]
+    last = str(ranked[-1])
+    target = category[last]
+    other = str(next(p for p in ranked if category[str(p)] != target))
+    sibling = f"{target}ware/{category[other]}"
+    paths = [
+        sibling if category[str(p["id"])] == category[other] else f"{p['category']}/{'ab'[n % 2]}"
+        for n, p in enumerate(original)
+    ]
+    _upload_catalog(demo_stack, [{**p, "category": path} for p, path in zip(original, paths, strict=True)])
+    try:
+        before = [p["id"] for p in homepage(server, user)]
+        rules = RulesClient(server.url, REGION, local_admin_credentials())
+        active = _window(datetime.now(UTC), -timedelta(minutes=1), timedelta(days=1))
+        # When the operator boosts the last product's category (no product is in it: all are below)
+        put = rules.put("lift-category", {"kind": "boost", "category": target, "factor": 100.0, **active})
+        after = homepage(server, user)
+        rules.remove("lift-category")
+    finally:
+        _upload_catalog(demo_stack, original)
+    # Then the last product rises, named by the rule, and so is every product it names below it
+    assert put.status == 200
+    order = [p["id"] for p in after]
+    assert order.index(last) < before.index(last)
+    named = {str(p["id"]) for p in after if p.get("ruleId") == "lift-category"}
+    assert last in named
+    assert {category[p] for p in named} == {target}
+    # And the sibling category sharing its first characters (not its segments) is not boosted
+    assert other in order
+    assert other not in named

@@ -26,8 +26,7 @@ from recs_tools.local.stack import LocalStack
 from tests.clock import PINNED_NOW
 from tests.integration.deploy.test_prepare_permissions import Request, _lake_object, allowing
 from tests.integration.deploy.test_prepare_permissions import _listed as listed
-from tests.integration.training.support import ingest_shop, upload_catalog
-from tests.integration.training.test_container_engine import CONTAINER_PARAMETERS
+from tests.integration.training.support import CONTAINER_PARAMETERS, ingest_shop, upload_catalog
 from tests.integration.training.test_prepare_container import PREPARE_IN_CONTAINER
 
 #: Granted for a failure path no run here takes (an interrupted multipart upload's clean-up).

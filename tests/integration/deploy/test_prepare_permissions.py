@@ -25,7 +25,7 @@ from botocore.client import BaseClient
 from recs.store_layout import CATALOG_OBJECT_KEY, preference_key, tombstone_key
 from recs_tools.local.stack import LocalStack
 from tests.clock import PINNED_NOW
-from tests.integration.training.test_container_engine import CONTAINER_PARAMETERS
+from tests.integration.training.support import CONTAINER_PARAMETERS
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import json
 
 from recs.store_layout import CATALOG_OBJECT_KEY, attribute_map_rows
 from tests.integration.serving.world import (
+    ANONYMOUS,
     EXPIRES,
     GENERATED_AT,
     RICH_LIST,
@@ -16,11 +17,10 @@ from tests.integration.serving.world import (
     World,
     category_of,
     ids,
+    numbers,
     reasons,
     sku,
 )
-
-ANONYMOUS = "recommend_anonymous"
 
 
 def brand_of(n: int) -> str | None:
@@ -36,10 +36,6 @@ def price_of(n: int) -> float | None:
 def with_attributes(world: World) -> World:
     world.attributes({sku(n): (brand_of(n), price_of(n)) for n in range(60)})
     return world
-
-
-def numbers(body: dict[str, object]) -> list[int]:
-    return [int(p[4:]) for p in ids(body)]
 
 
 def test_a_brand_filter_serves_only_that_brand_matched_in_any_case_and_the_list_is_full(world: World) -> None:

@@ -13,12 +13,15 @@ from recs.store_layout import RULES_KEY
 from tests.clock import PINNED_NOW
 from tests.integration.rules.support import put_rule, window
 from tests.integration.serving.world import (
+    ANONYMOUS,
     RICH_LIST,
     SPARSE_USER,
     World,
     category_of,
     emf_metrics,
     ids,
+    path_of,
+    reasons,
     sku,
 )
 
@@ -145,6 +148,39 @@ def test_a_category_is_buried_below_every_other_category(world: World) -> None:
     assert {p.get("ruleId") for p in body["products"] if p["id"] in {sku(n) for n in range(30, 60)}} == {
         "bury-b"
     }
+
+
+def test_a_category_rule_acts_on_every_category_below_its_path_and_not_on_a_prefix_sibling(
+    world: World,
+) -> None:
+    # Given categories that are paths (sku_00000..39 below home/kitchen, 40-49 home/kitchenware,
+    # 50-59 garden; popular: sku_00000 first) and a bury of home/kitchen, and a boost of
+    # home/kitchen/pans/cast-iron (below every product: it matches none)
+    world.publish_category_paths()
+    put_rule(world.stack, "kitchen-down", kind="bury", category="home/kitchen", factor=0.01)
+    put_rule(world.stack, "too-deep", kind="boost", category="home/kitchen/pans/cast-iron", factor=100)
+    # When an anonymous visitor's homepage asks for 20 (the fill gathers all 60 for the rules)
+    status, body, _ = world.ask(ANONYMOUS, limit="20")
+    # Then knives and pans (below home/kitchen) sank out of the list; home/kitchenware (a prefix of
+    # the characters, not of the segments) and garden make it, in their order, not ruled
+    assert status == 200
+    assert ids(body) == [sku(n) for n in range(40, 60)]
+    assert {path_of(n) for n in range(40, 60)} == {"home/kitchenware", "garden"}
+    assert "rule" not in reasons(body)
+
+
+def test_a_category_rule_above_a_product_s_category_boosts_it_naming_the_rule(world: World) -> None:
+    # Given the path categories, and a boost of home (above every knife, pan and kitchenware)
+    world.publish_category_paths()
+    put_rule(world.stack, "home-week", kind="boost", category="home", factor=1.5)
+    # When an anonymous visitor's homepage asks for 60 (everything)
+    _, body, _ = world.ask(ANONYMOUS, limit="60")
+    # Then every product below home is named by the rule; garden's are not
+    ruled = {p["id"] for p in body["products"] if p.get("ruleId") == "home-week"}
+    assert ruled == {sku(n) for n in range(50)}
+    assert [p["reason"] for p in body["products"] if p["id"] in {sku(n) for n in range(50, 60)}] == [
+        "popular"
+    ] * 10
 
 
 def test_a_brand_is_boosted_case_insensitively(world: World) -> None:

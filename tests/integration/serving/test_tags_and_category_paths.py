@@ -10,24 +10,20 @@ import json
 from recs.store_layout import (
     ATTRIBUTES_PK,
     CATALOG_OBJECT_KEY,
-    category_map_rows,
-    list_row,
-    popular_pk,
-    trending_pk,
     version_sk,
 )
 from tests.integration.serving.world import (
+    ANONYMOUS,
     EXPIRES,
-    GENERATED_AT,
     VERSION,
     World,
     category_of,
     ids,
+    numbers,
+    path_of,
     reasons,
     sku,
 )
-
-ANONYMOUS = "recommend_anonymous"
 
 
 def tags_of(n: int) -> tuple[str, ...]:
@@ -42,10 +38,6 @@ def brand_of(n: int) -> str | None:
 def with_tags(world: World) -> World:
     world.attributes({sku(n): (brand_of(n), float(n + 1), tags_of(n)) for n in range(60)})
     return world
-
-
-def numbers(body: dict[str, object]) -> list[int]:
-    return [int(p[4:]) for p in ids(body)]
 
 
 # -- tags -------------------------------------------------------------------------------------
@@ -157,36 +149,10 @@ def test_the_catalog_feeds_tags_serve_at_once_over_the_last_runs(world: World) -
     assert numbers(after) == [3]
 
 
-# -- category paths ---------------------------------------------------------------------------
-#: knives 0-19 and pans 20-39 below home/kitchen; home/kitchenware 40-49 (a partial segment of
-#: home/kitchen); garden 50-59, flat.
-def path_of(n: int) -> str:
-    if n < 20:
-        return "home/kitchen/knives"
-    if n < 40:
-        return "home/kitchen/pans"
-    return "home/kitchenware" if n < 50 else "garden"
-
-
-def with_paths(world: World, version: str = "vpaths") -> None:
-    """A version whose categories are paths, with popular and trending lists per leaf category
-    (as training writes them) and shop-wide ones."""
-    per_leaf: dict[str, list[int]] = {}
-    for n in range(60):
-        per_leaf.setdefault(path_of(n), []).append(n)
-    lists = {popular_pk(): [(sku(n), float(100 - n), "popular") for n in range(60)]}
-    for leaf, members in per_leaf.items():
-        lists[popular_pk(leaf)] = [(sku(n), float(100 - n), "category-popular") for n in members]
-        lists[trending_pk(leaf)] = [(sku(n), float(n), "trending") for n in members]
-    rows = [list_row(pk, version, items, GENERATED_AT, EXPIRES) for pk, items in lists.items()]
-    rows.extend(category_map_rows({sku(n): path_of(n) for n in range(60)}, version, GENERATED_AT, EXPIRES))
-    world.models.put_many(rows)
-    world.flip(version)
-
-
+# -- category paths (world.path_of) -------------------------------------------------------------
 def test_a_parent_category_serves_its_subcategories_products_and_the_list_is_full(world: World) -> None:
     # Given lists per leaf category only: home/kitchen has none of its own
-    with_paths(world)
+    world.publish_category_paths()
     # When asked for 30 products of home/kitchen (each leaf list holds 20)
     status, body, _ = world.ask(ANONYMOUS, category="home/kitchen", limit="30")
     # Then 30 come, from both its subcategories, none of home/kitchenware or garden
@@ -197,7 +163,7 @@ def test_a_parent_category_serves_its_subcategories_products_and_the_list_is_ful
 
 def test_a_top_level_category_holds_every_level_below_it(world: World) -> None:
     # Given the path categories
-    with_paths(world)
+    world.publish_category_paths()
     # When asked for everything of home
     status, body, _ = world.ask(ANONYMOUS, category="home", limit="100")
     # Then its 50 products come (knives, pans, kitchenware), none of garden
@@ -207,7 +173,7 @@ def test_a_top_level_category_holds_every_level_below_it(world: World) -> None:
 
 def test_a_partial_segment_matches_nothing_and_is_an_unknown_category(world: World) -> None:
     # Given the path categories
-    with_paths(world)
+    world.publish_category_paths()
     # When asked for home/kit (a prefix of home/kitchen, but not a whole segment)
     status, body, _ = world.ask(ANONYMOUS, category="home/kit", limit="10")
     # Then it is an unknown category: 404 naming category, as any category without lists
@@ -217,7 +183,7 @@ def test_a_partial_segment_matches_nothing_and_is_an_unknown_category(world: Wor
 
 def test_leaf_and_flat_categories_keep_their_exact_lists(world: World) -> None:
     # Given the path categories
-    with_paths(world)
+    world.publish_category_paths()
     # When asked for a leaf, a flat category and a leaf with a flat one
     _, leaf, _ = world.ask(ANONYMOUS, category="home/kitchen/pans", limit="100")
     _, flat, _ = world.ask(ANONYMOUS, category="garden", limit="100")

@@ -7,6 +7,7 @@ Catalog: sku_00000..sku_00059; cat_a holds 0-29, cat_b holds 30-59.
 - similar (SIM#p): the next 8 products of p's category (cyclic), closest first
 - bought-together (BT#p): 4 products of the other category
 - users: `user_000001` has a full list (sku_00045..sku_00054), `user_sparse` two items, others none
+- `World.publish_category_paths`: another version whose categories are paths (`path_of`)
 
 Every row is written under `VERSION` unless a test publishes another version (`version=`), e.g.
 a delta whose pointer names `VERSION` as its base (`flip(..., base=VERSION)`).
@@ -31,6 +32,7 @@ from recs.store_layout import (
     attribute_map_rows,
     availability_rows,
     bought_together_pk,
+    category_map_rows,
     iso,
     list_row,
     popular_pk,
@@ -53,6 +55,8 @@ SPARSE_USER = "user_sparse"
 #: Likes sku_00009 best: on sku_00001's product page it lifts sku_00009, the least similar item.
 RERANK_USER = "user_likes_nine"
 PSEUDONYMS = Pseudonymizer(LOCAL_PSEUDONYM_KEY.encode())
+#: The sample event of an anonymous visitor's homepage (no session: the shop-wide lists answer).
+ANONYMOUS = "recommend_anonymous"
 
 Item = tuple[str, float, str | None]
 Items = list[Item]
@@ -64,6 +68,16 @@ def sku(n: int) -> str:
 
 def category_of(n: int) -> str:
     return "cat_a" if n < 30 else "cat_b"
+
+
+def path_of(n: int) -> str:
+    """The categories of `World.publish_category_paths`: knives 0-19 and pans 20-39 below
+    home/kitchen; home/kitchenware 40-49 (a partial segment of home/kitchen); garden 50-59, flat."""
+    if n < 20:
+        return "home/kitchen/knives"
+    if n < 40:
+        return "home/kitchen/pans"
+    return "home/kitchenware" if n < 50 else "garden"
 
 
 def similar_to(n: int) -> Items:
@@ -160,6 +174,23 @@ class World:
             lists[trending_pk(ALL_CATEGORIES)] = [(sku(n), float(n), "trending") for n in range(59, 19, -1)]
         self.publish(lists=lists, version=version, pointer=pointer)
 
+    def publish_category_paths(self, version: str = "vpaths") -> None:
+        """A version whose categories are paths (`path_of`), with popular and trending lists per
+        leaf category (as training writes them) and a shop-wide popular list of all 60 (best
+        first: sku_00000), and the pointer at it."""
+        per_leaf: dict[str, list[int]] = {}
+        for n in range(60):
+            per_leaf.setdefault(path_of(n), []).append(n)
+        lists = {popular_pk(): [(sku(n), float(100 - n), "popular") for n in range(60)]}
+        for leaf, members in per_leaf.items():
+            lists[popular_pk(leaf)] = [(sku(n), float(100 - n), "category-popular") for n in members]
+            lists[trending_pk(leaf)] = [(sku(n), float(n), "trending") for n in members]
+        rows = [list_row(pk, version, items, GENERATED_AT, EXPIRES) for pk, items in lists.items()]
+        categories = {sku(n): path_of(n) for n in range(60)}
+        rows.extend(category_map_rows(categories, version, GENERATED_AT, EXPIRES))
+        self.models.put_many(rows)
+        self.flip(version)
+
     def purchased(self, raw_user: str, products: Iterable[str], *, version: str = VERSION) -> None:
         """The user's purchases row (an empty one when `products` is: a delta's "none any more")."""
         items = [(p, 1.0, None) for p in products]
@@ -229,6 +260,11 @@ def with_query(event: dict[str, Any], **changes: str | None) -> dict[str, Any]:
 
 def ids(body: Any) -> list[str]:
     return [p["id"] for p in body["products"]]
+
+
+def numbers(body: Any) -> list[int]:
+    """The served products' numbers (sku_00042 -> 42), to compare with `category_of` and the like."""
+    return [int(p.removeprefix("sku_")) for p in ids(body)]
 
 
 def reasons(body: Any) -> list[str]:

@@ -1,17 +1,32 @@
-"""Helpers of the training workflow tests: a shop in the lake, reading what a run published."""
+"""Helpers of the training workflow tests: a shop in the lake, reading what a run published, and
+the steps the engine tests (Spark, the container, Prepare in the container) share: a published
+version to fail after, and what a version serves."""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
 from recs.pseudonyms import Pseudonymizer
-from recs.store_layout import CATALOG_OBJECT_KEY, POINTER_KEY
+from recs.store_layout import CATALOG_OBJECT_KEY, POINTER_KEY, version_meta_key
 from recs_tools.local.stack import LOCAL_PSEUDONYM_KEY, LocalStack
 from recs_tools.synthetic import SyntheticShop, build_config, generate_shop, iter_batches
+from tests.helpers import body_of, load_event
+from tests.integration.serving.world import with_query
 
 PSEUDONYMS = Pseudonymizer(LOCAL_PSEUDONYM_KEY.encode())
+
+#: What the template asks for when the container engine is on (the Rules refuse the deploy
+#: without them): every run trains in the container (ContainerMinInteractions 1).
+CONTAINER_PARAMETERS = {
+    "LogLevel": "WARNING",
+    "ContainerMinInteractions": "1",
+    "TrainingImageUri": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/recs-training:test",
+    "ContainerVpcId": "vpc-0123456789abcdef0",
+    "ContainerSubnetIds": "subnet-0123456789abcdef0",
+}
 
 
 def ingest_shop(stack: LocalStack, *, preset: str = "test", seed: int = 3) -> SyntheticShop:
@@ -88,3 +103,51 @@ def train_pipeline(stack: LocalStack) -> Any:
 def publish_pipeline(stack: LocalStack) -> Any:
     """The publish function's pipeline object: user shards run there (the item shard does not)."""
     return stack.function("PublishFunction").module.pipeline
+
+
+# ---------------------------------------------------------------------- the engine tests' steps
+def published_pointer(stack: LocalStack) -> dict[str, Any]:
+    """A shop's events ingested and a run that published them: the pointer it left (what a failed
+    run after it must leave serving)."""
+    ingest_shop(stack)
+    assert stack.run_training()["status"] == "SUCCEEDED"
+    before = pointer(stack)
+    assert before is not None
+    return before
+
+
+def trained_shop(stack: LocalStack) -> tuple[SyntheticShop, dict[str, Any], list[str]]:
+    """A shop's events and catalog, then a training run, which must succeed: the shop, the
+    execution and the states it entered."""
+    shop = ingest_shop(stack)
+    upload_catalog(stack, shop)
+    execution = stack.run_training()
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    return shop, execution, entered_states(stack, execution)
+
+
+def assert_published(stack: LocalStack, version: str) -> dict[str, Any]:
+    """The version's META row says it was published and the pointer names it: the META row."""
+    meta = model_row(stack, *version_meta_key(version))
+    assert meta is not None
+    assert meta["status"] == "published"
+    assert (pointer(stack) or {}).get("modelVersion") == version
+    return meta
+
+
+def assert_serves_a_known_shopper(stack: LocalStack, shop: SyntheticShop, version: str) -> None:
+    """The shop's most active shopper (not opted out) is served a non-empty list from `version`."""
+    counts = Counter(e.get("userId") for e in shop.events if e.get("userId"))
+    user = next(u for u, _ in counts.most_common() if u not in set(shop.opted_out_user_ids))
+    served = stack.invoke("RecommendFunction", with_query(load_event("recommend_homepage"), userId=user))
+    assert served["statusCode"] == 200
+    body = body_of(served)
+    assert body["modelVersion"] == version
+    assert body["products"]
+
+
+def assert_serves_anonymous_from(stack: LocalStack, version: str) -> None:
+    """An anonymous visitor is served from `version` (after a failed run: the previous one)."""
+    served = stack.invoke("RecommendFunction", load_event("recommend_anonymous"))
+    assert served["statusCode"] == 200
+    assert body_of(served)["modelVersion"] == version

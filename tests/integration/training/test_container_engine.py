@@ -8,7 +8,6 @@ threshold winning over the container's for a window past both."""
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterator
 
 import pytest
@@ -16,25 +15,19 @@ import pytest
 from recs.store_layout import version_meta_key
 from recs_tools.local.container import JOB_FAILED
 from recs_tools.local.stack import LocalStack
-from tests.helpers import body_of, load_event
-from tests.integration.serving.world import with_query
 from tests.integration.training.support import (
+    CONTAINER_PARAMETERS,
     artifact_keys,
+    assert_published,
+    assert_serves_a_known_shopper,
+    assert_serves_anonymous_from,
     entered_states,
     ingest_shop,
     model_row,
     pointer,
-    upload_catalog,
+    published_pointer,
+    trained_shop,
 )
-
-#: What the template asks for when the engine is on (the Rules refuse the deploy without them).
-CONTAINER_PARAMETERS = {
-    "LogLevel": "WARNING",
-    "ContainerMinInteractions": "1",
-    "TrainingImageUri": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/recs-training:test",
-    "ContainerVpcId": "vpc-0123456789abcdef0",
-    "ContainerSubnetIds": "subnet-0123456789abcdef0",
-}
 
 
 @pytest.fixture
@@ -48,13 +41,9 @@ def test_a_window_past_the_threshold_trains_in_the_container_and_the_version_ser
     container_stack: LocalStack,
 ) -> None:
     # Given a shop's events and catalog, on a stack that trains in the container from one interaction
-    shop = ingest_shop(container_stack)
-    upload_catalog(container_stack, shop)
     # When the training state machine runs
-    execution = container_stack.run_training()
+    shop, execution, states = trained_shop(container_stack)
     # Then it went through the container branch, not the training function's Train or Evaluate
-    assert execution["status"] == "SUCCEEDED", execution.get("cause")
-    states = entered_states(container_stack, execution)
     for state in ("Prepare", "ChooseEngine", "TrainInContainer", "ContainerResult", "Gate", "Flip"):
         assert state in states
     assert "Train" not in states
@@ -73,34 +62,19 @@ def test_a_window_past_the_threshold_trains_in_the_container_and_the_version_ser
     assert run.environment["MODEL_TABLE_NAME"] == container_stack.physical["ModelTable"]
     assert run.environment["ARTIFACT_BUCKET_NAME"] == container_stack.physical["ArtifactBucket"]
     # And the version was searched and evaluated as on the training function, and published
-    meta = model_row(container_stack, *version_meta_key(version))
-    assert meta is not None
-    assert meta["status"] == "published"
-    evaluation = json.loads(meta["evaluation"])
+    evaluation = json.loads(assert_published(container_stack, version)["evaluation"])
     assert evaluation["model"]["ndcg"] > evaluation["popularity"]["ndcg"]
-    assert pointer(container_stack)["modelVersion"] == version  # type: ignore[index]
     # And the container's result is cleaned up with the other intermediates
     assert not [k for k in artifact_keys(container_stack, f"models/{version}/") if "/container/" in k]
     # And a known shopper is served a personalized list from it
-    counts = Counter(e.get("userId") for e in shop.events if e.get("userId"))
-    user = next(u for u, _ in counts.most_common() if u not in set(shop.opted_out_user_ids))
-    served = container_stack.invoke(
-        "RecommendFunction", with_query(load_event("recommend_homepage"), userId=user)
-    )
-    assert served["statusCode"] == 200
-    body = body_of(served)
-    assert body["modelVersion"] == version
-    assert body["products"]
+    assert_serves_a_known_shopper(container_stack, shop, version)
 
 
 def test_a_failed_container_job_is_recorded_and_the_previous_version_keeps_serving(
     container_stack: LocalStack,
 ) -> None:
     # Given a version published through the container branch
-    ingest_shop(container_stack)
-    assert container_stack.run_training()["status"] == "SUCCEEDED"
-    before = pointer(container_stack)
-    assert before is not None
+    before = published_pointer(container_stack)
     # When the next run's container cannot train (its job definition names a model table that
     # does not exist, as a broken image or role would fail it)
     (definition,) = container_stack.container_jobs.definitions.values()
@@ -129,9 +103,7 @@ def test_a_failed_container_job_is_recorded_and_the_previous_version_keeps_servi
     assert meta["error"] == JOB_FAILED
     assert "training in the container failed" in meta["cause"]
     # And shoppers are still served from the previous version
-    served = container_stack.invoke("RecommendFunction", load_event("recommend_anonymous"))
-    assert served["statusCode"] == 200
-    assert body_of(served)["modelVersion"] == before["modelVersion"]
+    assert_serves_anonymous_from(container_stack, before["modelVersion"])
 
 
 def test_a_window_past_both_thresholds_trains_on_spark() -> None:

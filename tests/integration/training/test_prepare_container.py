@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -24,19 +23,22 @@ from recs.wiring.train_container import JOB_VARIABLE
 from recs_tools.local.container import JOB_FAILED
 from recs_tools.local.stack import LocalStack
 from tests.clock import PINNED_NOW
-from tests.helpers import body_of, load_event
 from tests.integration.deploy.test_prepare_permissions import _lake_object
-from tests.integration.serving.world import with_query
 from tests.integration.training.support import (
+    CONTAINER_PARAMETERS,
     artifact,
     artifact_keys,
+    assert_published,
+    assert_serves_a_known_shopper,
+    assert_serves_anonymous_from,
     entered_states,
     ingest_shop,
     model_row,
     pointer,
+    published_pointer,
+    trained_shop,
     upload_catalog,
 )
-from tests.integration.training.test_container_engine import CONTAINER_PARAMETERS
 
 #: Every window prepares in the container (one byte of lake is enough) and trains there.
 PREPARE_IN_CONTAINER = {**CONTAINER_PARAMETERS, "PrepareContainerMinLakeBytes": "1"}
@@ -64,13 +66,9 @@ def test_a_window_past_the_lake_threshold_prepares_and_trains_in_the_container_a
     prepare_stack: LocalStack,
 ) -> None:
     # Given a shop's events and catalog, on a stack that prepares and trains in the container
-    shop = ingest_shop(prepare_stack)
-    upload_catalog(prepare_stack, shop)
     # When the training state machine runs
-    execution = prepare_stack.run_training()
+    shop, execution, states = trained_shop(prepare_stack)
     # Then Prepare ran in the container, not on the prepare function, and the run went on as usual
-    assert execution["status"] == "SUCCEEDED", execution.get("cause")
-    states = entered_states(prepare_stack, execution)
     for state in ("PlanPrepare", "WherePrepare", "PrepareInContainer", "PreparedResult", "ChooseEngine"):
         assert state in states
     assert "Prepare" not in states
@@ -93,29 +91,15 @@ def test_a_window_past_the_lake_threshold_prepares_and_trains_in_the_container_a
     assert stored["modelVersion"] == version
     assert stored["stats"] == output["stats"]
     # And the version was published, and a known shopper is served from it
-    meta = model_row(prepare_stack, *version_meta_key(version))
-    assert meta is not None
-    assert meta["status"] == "published"
-    assert pointer(prepare_stack)["modelVersion"] == version  # type: ignore[index]
-    counts = Counter(e.get("userId") for e in shop.events if e.get("userId"))
-    user = next(u for u, _ in counts.most_common() if u not in set(shop.opted_out_user_ids))
-    served = prepare_stack.invoke(
-        "RecommendFunction", with_query(load_event("recommend_homepage"), userId=user)
-    )
-    assert served["statusCode"] == 200
-    body = body_of(served)
-    assert body["modelVersion"] == version
-    assert body["products"]
+    assert_published(prepare_stack, version)
+    assert_serves_a_known_shopper(prepare_stack, shop, version)
 
 
 def test_a_failed_container_prepare_is_recorded_and_the_previous_version_keeps_serving(
     prepare_stack: LocalStack,
 ) -> None:
     # Given a version published through the container
-    ingest_shop(prepare_stack)
-    assert prepare_stack.run_training()["status"] == "SUCCEEDED"
-    before = pointer(prepare_stack)
-    assert before is not None
+    before = published_pointer(prepare_stack)
     # When the next run's container cannot prepare (its job definition names a lake bucket that
     # does not exist, as a broken image or role would fail it)
     jobs = prepare_stack.container_jobs
@@ -148,9 +132,7 @@ def test_a_failed_container_prepare_is_recorded_and_the_previous_version_keeps_s
     ]
     assert [document["error"]["Error"] for document in recorded] == [JOB_FAILED]
     # And shoppers are still served from the previous version
-    served = prepare_stack.invoke("RecommendFunction", load_event("recommend_anonymous"))
-    assert served["statusCode"] == 200
-    assert body_of(served)["modelVersion"] == before["modelVersion"]
+    assert_serves_anonymous_from(prepare_stack, before["modelVersion"])
 
 
 def test_a_window_below_the_lake_threshold_prepares_on_the_function() -> None:

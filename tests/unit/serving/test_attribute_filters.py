@@ -24,9 +24,10 @@ from recs.store_layout import (
     trending_pk,
     version_sk,
 )
+from tests.unit.serving.attribute_maps import VERSION, read_back
 from tests.unit.serving.test_repository import TTLS, Clock, FakeCache, FakeTable
 
-VERSION, FEED = "v1", "c1"
+FEED = "c1"
 Items = list[tuple[str, float, str | None]]
 #: p0..p5: acme (p0, p1 and p5 in kitchen; p2 in garden), globex (p3), no brand (p4).
 ATTRIBUTES: dict[str, tuple[str | None, float | None]] = {
@@ -117,9 +118,7 @@ def test_the_attribute_map_keeps_each_price_bands_categories_most_products_first
     attributes |= {f"c{n}": (None, float(n)) for n in range(11, 21)} | {"s15": (None, 15.0)}
     categories = {p: "socks" if p.startswith("s") else "coats" for p in attributes}
     # When written and read back
-    bands = decode_attribute_map(
-        category_map_payload(attribute_map_rows(attributes, categories, VERSION, "g", 99))
-    ).price_bands
+    bands = read_back(attributes, categories).price_bands
     # Then the 21 prices are cut at their deciles (the 3rd, 5th, ... 19th price)
     assert list(bands.edges) == [3.0, 5.0, 7.0, 9.0, 11.0, 13.0, 15.0, 16.0, 18.0]
     # And a range counts the products of every band it meets: up to 4, the bands below 5 (socks);

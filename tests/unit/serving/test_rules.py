@@ -8,7 +8,7 @@ from typing import Any
 
 from recs.errors import StoreUnavailableError
 from recs.rules.model import Rule
-from recs.serving.ranking import Filters
+from recs.serving.ranking import Filters, in_categories
 from recs.serving.rules import NO_RULES, ContextRules, RuleCache
 from tests.clock import PINNED_NOW
 
@@ -232,3 +232,89 @@ def test_a_product_a_pin_pushes_out_of_the_list_is_no_longer_named() -> None:
     # Then the buried "a" fell off the end and is not named; the pinned "x" is
     assert [p for p, _, _ in products] == ["x", "b", "c", "d"]
     assert ruled == {"x": "p"}
+
+
+# -- category rules on category paths ----------------------------------------------------------
+#: a: the rule's own category; b: below it; c: two levels below; d: a sibling sharing its prefix.
+PATHS = {
+    "a": "home/kitchen",
+    "b": "home/kitchen/knives",
+    "c": "home/kitchen/knives/chef",
+    "d": "home/kitchenware",
+}
+
+
+def test_a_category_rule_acts_on_its_category_and_every_category_below_it() -> None:
+    # Given a bury of home/kitchen / When applied to products of it, below it and of a sibling
+    products, ruled = applied([rule("down", kind="bury", category="home/kitchen", factor=0.1)], catalog=PATHS)
+    # Then home/kitchen itself and both levels below it are buried, named by the rule
+    assert ruled == {"a": "down", "b": "down", "c": "down"}
+    # And home/kitchenware (a prefix of the characters, not of the segments) keeps its place and score
+    assert products[0] == ("d", 0.4, "popular")
+    assert [p for p, _, _ in products] == ["d", "a", "b", "c"]
+
+
+def test_a_category_rule_never_acts_above_it_nor_on_a_partial_segment() -> None:
+    # Given a boost of home/kitchen/knives and one of home/kit (a partial segment)
+    rules = [
+        rule("knives", kind="boost", category="home/kitchen/knives", factor=2),
+        rule("kit", kind="boost", category="home/kit", factor=50),
+    ]
+    # When applied
+    _, ruled = applied(rules, catalog=PATHS)
+    # Then only knives and the category below it are boosted: not their parent home/kitchen, and
+    # nothing by home/kit
+    assert ruled == {"b": "knives", "c": "knives"}
+
+
+def test_a_category_rule_matches_case_as_the_category_filter_does() -> None:
+    # Given a boost of Home/Kitchen (the catalog spells it home/kitchen), and one of a flat category
+    rules = ContextRules.of(
+        [
+            rule("upper", kind="boost", category="Home/Kitchen", factor=2),
+            rule("flat", kind="boost", category="shoes"),
+        ]
+    )
+    filters = Filters(categories=frozenset({"Home/Kitchen"}), catalog=PATHS)
+    # Then the rule matches none of them, as the category filter lets none of them pass
+    assert all(rules.category_adjustment(category) is None for category in PATHS.values())
+    assert not any(filters.allows(product, None) for product in PATHS)
+    # And a flat category still matches exactly: shoes, not shoes-sale
+    assert rules.category_adjustment("shoes") == (2.0, "flat")
+    assert rules.category_adjustment("shoes-sale") is None
+
+
+def test_rules_on_a_category_and_on_one_above_it_multiply_and_the_strongest_names_them() -> None:
+    # Given a boost of home (x3) and a bury of home/kitchen/knives (x0.5)
+    rules = ContextRules.of(
+        [
+            rule("home-up", kind="boost", category="home", factor=3),
+            rule("knives-down", kind="bury", category="home/kitchen/knives", factor=0.5),
+        ]
+    )
+    # Then a knife is x1.5, named by the boost (the larger effect); home/kitchen only boosted
+    assert rules.category_adjustment("home/kitchen/knives") == (1.5, "home-up")
+    assert rules.category_adjustment("home/kitchen") == (3.0, "home-up")
+    assert rules.category_adjustment("garden") is None
+
+
+def test_a_category_is_matched_once_per_rule_set_not_per_candidate(monkeypatch: Any) -> None:
+    # Given category rules, and the matching counted
+    import recs.serving.rules as serving_rules
+
+    calls: list[str] = []
+
+    def counted(category: str | None, wanted: Any) -> bool:
+        calls.append(category or "")
+        return in_categories(category, wanted)
+
+    monkeypatch.setattr(serving_rules, "in_categories", counted)
+    rules = ContextRules.of([rule("down", kind="bury", category="home/kitchen", factor=0.5)])
+    # When two requests re-rank the same candidates
+    first = rules.apply(LISTED, Filters(), catalog=PATHS, attributes={}, limit=4)
+    matched = len(calls)
+    second = rules.apply(LISTED, Filters(), catalog=PATHS, attributes={}, limit=4)
+    # Then the second matched nothing again, and both are the same
+    assert matched > 0
+    assert len(calls) == matched
+    assert first == second

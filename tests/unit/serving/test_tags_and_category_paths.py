@@ -18,8 +18,8 @@ from recs.store_layout import (
     category_map_payload,
     decode_attribute_map,
 )
+from tests.unit.serving.attribute_maps import VERSION, read_back
 
-VERSION = "v1"
 Items = list[tuple[str, float, str | None]]
 #: p0 eco; p1 eco and sale; p2 sale; p3 no tags (a brand only); p4 not in the map at all.
 ATTRIBUTES: dict[str, AttributeSource] = {
@@ -32,8 +32,7 @@ CATEGORIES = {"p0": "home/kitchen", "p1": "home/garden", "p2": "home/kitchen", "
 
 
 def decoded_products() -> dict[str, Attributes]:
-    rows = attribute_map_rows(ATTRIBUTES, CATEGORIES, VERSION, "g", 99)
-    return decode_attribute_map(category_map_payload(rows)).products
+    return read_back(ATTRIBUTES, CATEGORIES).products
 
 
 def test_a_tag_filter_passes_products_with_any_of_the_tags_and_never_those_without() -> None:
@@ -51,9 +50,7 @@ def test_the_catalogs_tags_are_matched_whatever_their_case_in_the_export() -> No
     # Given a product the export tags " Eco " (the catalog feed and training lower-case and trim it)
     product = parse_catalog(['{"id": "p9", "tags": [" Eco ", "ECO", "", 7, "Sale"]}'])[0]
     attributes: dict[str, AttributeSource] = {product.id: (None, None, product.tags)}
-    products = decode_attribute_map(
-        category_map_payload(attribute_map_rows(attributes, {}, VERSION, "g", 99))
-    ).products
+    products = read_back(attributes, {}).products
     # When a request asks for "ECO" (the query lower-cases it too, `RecommendationQuery`)
     filters = Filters(tags=frozenset({"eco"}), attributes=products)
     # Then the product passes, its tags distinct and in the export's order

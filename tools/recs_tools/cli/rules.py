@@ -25,6 +25,7 @@ EXAMPLES = """examples:
   recs rules --stack recs-prod add spring-pin --kind pin --product sku_123 --position 1 \\
       --context homepage --for 7d --note "spring campaign"
   recs rules --stack recs-prod add acme-up --kind boost --brand acme --factor 1.5 --ends 2026-12-31T00:00:00Z
+  recs rules --stack recs-prod add kitchen-down --kind bury --category home/kitchen --for 7d
   recs rules --stack recs-prod add recall-42 --kind block --product sku_42 --for 30d
   recs rules --stack recs-prod remove spring-pin
   recs rules --stack recs-prod changes --limit 20
@@ -86,7 +87,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add.add_argument("--kind", required=True, choices=["pin", "boost", "bury", "block"])
     target = add.add_mutually_exclusive_group(required=True)
     target.add_argument("--product", help="a product id (pin and block: required)")
-    target.add_argument("--category", help="boost or bury: a category")
+    target.add_argument(
+        "--category",
+        help="boost or bury: a category and every category below it (home/kitchen holds "
+        "home/kitchen/knives, not home/kitchenware); spelled as the catalog spells it",
+    )
     target.add_argument("--brand", help="boost or bury: a brand")
     add.add_argument(
         "--context",

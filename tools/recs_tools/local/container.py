@@ -3,7 +3,8 @@
 moto's Step Functions interpreter forwards `batch:submitJob` to moto's Batch backend, which runs
 no container here (Docker is not available, and the image is not built locally). While
 `route_container_jobs` is active, the state machine's ``arn:aws:states:::batch:submitJob[.sync]``
-tasks run the job the way Batch on Fargate would, with the same entry point and environment:
+tasks run the job the way Batch on Fargate would (`recs_tools.local.step_tasks` routes them), with
+the same entry point and environment:
 
 1. the job definition's environment (template.yaml TrainingJobDefinition, resolved by the
    local stack) plus the task's ``ContainerOverrides.Environment`` (the job document);
@@ -28,9 +29,9 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from unittest import mock
 
 from recs_tools.local.functions import patched_environ
+from recs_tools.local.step_tasks import TaskRun, route_service_tasks
 
 _log = logging.getLogger(__name__)
 
@@ -122,87 +123,25 @@ class LocalContainerJobs:
 @contextmanager
 def route_container_jobs(jobs: LocalContainerJobs) -> Iterator[LocalContainerJobs]:
     """While active, the state machine's Batch tasks run on ``jobs``."""
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_factory
 
-    original = state_task_factory.state_task_service_for  # type: ignore[attr-defined]
+    def submit_job(parameters: dict[str, Any]) -> TaskRun:
+        run = jobs.run(
+            str(parameters["JobName"]),
+            str(parameters["JobQueue"]),
+            str(parameters["JobDefinition"]),
+            parameters.get("ContainerOverrides") or {},
+        )
+        return TaskRun(
+            started={"JobName": run.name, "JobId": run.job_id, "JobArn": f"local:batch:job/{run.job_id}"},
+            finished={
+                "JobName": run.name,
+                "JobId": run.job_id,
+                "JobQueue": run.queue,
+                "Status": "SUCCEEDED",
+                "Container": {"ExitCode": run.exit_code},
+            },
+            failure=None if run.succeeded else (JOB_FAILED, run.log_tail),
+        )
 
-    def service_for(service_name: str) -> Any:
-        if service_name == "batch":
-            return _local_batch(jobs)
-        return original(service_name=service_name)
-
-    with mock.patch.object(state_task_factory, "state_task_service_for", service_for):
+    with route_service_tasks("batch", "submit_job", submit_job):
         yield jobs
-
-
-def _local_batch(jobs: LocalContainerJobs) -> Any:
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
-        ResourceCondition,
-    )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_unsupported import (  # noqa: E501
-        StateTaskServiceUnsupported,
-    )
-    from moto.stepfunctions.parser.asl.eval.callback.callback import (
-        CallbackOutcomeFailure,
-        CallbackOutcomeFailureError,
-    )
-
-    class LocalBatch(StateTaskServiceUnsupported):
-        """submitJob runs the job at once; its .sync resolver reports how it ended."""
-
-        def __init__(self) -> None:
-            super().__init__()  # type: ignore[no-untyped-call]
-            # .sync as AWS offers it; the task-token pattern stays listed because moto's callback
-            # machinery (which .sync runs on) expects a callback endpoint for every such task.
-            patterns: set[Any] = {ResourceCondition.WaitForTaskToken, ResourceCondition.Sync}
-            self._supported_integration_patterns = patterns  # type: ignore[misc]
-
-        def _validate_service_integration_is_supported(self) -> None:
-            """Supported here: no warning that the call is forwarded to a backend."""
-
-        def _eval_service_task(
-            self,
-            env: Any,
-            resource_runtime_part: Any,
-            normalised_parameters: dict[str, Any],
-            state_credentials: Any,
-        ) -> None:
-            action = self._get_boto_service_action()
-            if action != "submit_job":
-                raise NotImplementedError(f"the local Batch runs submit_job only, not {action}")
-            run = jobs.run(
-                str(normalised_parameters["JobName"]),
-                str(normalised_parameters["JobQueue"]),
-                str(normalised_parameters["JobDefinition"]),
-                normalised_parameters.get("ContainerOverrides") or {},
-            )
-            self._last_run = run
-            env.stack.append(
-                {"JobName": run.name, "JobId": run.job_id, "JobArn": f"local:batch:job/{run.job_id}"}
-            )
-
-        def _build_sync_resolver(
-            self,
-            env: Any,
-            resource_runtime_part: Any,
-            normalised_parameters: dict[str, Any],
-            state_credentials: Any,
-        ) -> Callable[[], Any]:
-            run: ContainerJobRun = self._last_run
-
-            def resolve() -> Any:
-                if not run.succeeded:
-                    raise CallbackOutcomeFailureError(
-                        CallbackOutcomeFailure(callback_id="", error=JOB_FAILED, cause=run.log_tail)
-                    )
-                return {
-                    "JobName": run.name,
-                    "JobId": run.job_id,
-                    "JobQueue": run.queue,
-                    "Status": "SUCCEEDED",
-                    "Container": {"ExitCode": run.exit_code},
-                }
-
-            return resolve
-
-    return LocalBatch()

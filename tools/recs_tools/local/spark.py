@@ -3,7 +3,8 @@
 moto's Step Functions interpreter has no EMR Serverless integration (it forwards the call to
 moto's backend, where no job runs, and has no `.sync` for it). While `route_spark_jobs` is
 active, the state machine's `arn:aws:states:::emr-serverless:startJobRun[.sync]` tasks run the
-job the way EMR Serverless would, through the same entry point and arguments:
+job the way EMR Serverless would (`recs_tools.local.step_tasks` routes them), through the same
+entry point and arguments:
 
 1. the entry point and every ``s3://bucket/key`` argument are copied from (moto's) S3 into a
    scratch directory, the arguments rewritten to those local paths;
@@ -26,12 +27,13 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from unittest import mock
+
+from recs_tools.local.step_tasks import TaskRun, route_service_tasks
 
 _log = logging.getLogger(__name__)
 
@@ -169,89 +171,24 @@ def _spark_environment() -> dict[str, str]:
 @contextmanager
 def route_spark_jobs(jobs: LocalSparkJobs) -> Iterator[LocalSparkJobs]:
     """While active, the state machine's EMR Serverless tasks run on ``jobs``."""
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_factory
 
-    original = state_task_factory.state_task_service_for  # type: ignore[attr-defined]
+    def start_job_run(parameters: dict[str, Any]) -> TaskRun:
+        driver = parameters["JobDriver"]["SparkSubmit"]
+        run = jobs.run(
+            str(parameters.get("Name", "")),
+            str(driver["EntryPoint"]),
+            [str(argument) for argument in driver.get("EntryPointArguments", [])],
+        )
+        application = parameters["ApplicationId"]
+        return TaskRun(
+            started={
+                "ApplicationId": application,
+                "JobRunId": run.job_run_id,
+                "Arn": f"local:emr-serverless:jobruns/{run.job_run_id}",
+            },
+            finished={"ApplicationId": application, "JobRunId": run.job_run_id, "State": "SUCCESS"},
+            failure=None if run.succeeded else (JOB_FAILED, run.log_tail),
+        )
 
-    def service_for(service_name: str) -> Any:
-        if service_name == "emr-serverless":
-            return _local_emr_serverless(jobs)
-        return original(service_name=service_name)
-
-    with mock.patch.object(state_task_factory, "state_task_service_for", service_for):
+    with route_service_tasks("emr-serverless", "start_job_run", start_job_run):
         yield jobs
-
-
-def _local_emr_serverless(jobs: LocalSparkJobs) -> Any:
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import (
-        ResourceCondition,
-    )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_unsupported import (  # noqa: E501
-        StateTaskServiceUnsupported,
-    )
-    from moto.stepfunctions.parser.asl.eval.callback.callback import (
-        CallbackOutcomeFailure,
-        CallbackOutcomeFailureError,
-    )
-
-    class LocalEmrServerless(StateTaskServiceUnsupported):
-        """startJobRun runs the job at once; its .sync resolver reports how it ended."""
-
-        def __init__(self) -> None:
-            super().__init__()  # type: ignore[no-untyped-call]
-            # .sync as AWS offers it; the task-token pattern stays listed because moto's callback
-            # machinery (which .sync runs on) expects a callback endpoint for every such task.
-            patterns: set[Any] = {ResourceCondition.WaitForTaskToken, ResourceCondition.Sync}
-            self._supported_integration_patterns = patterns  # type: ignore[misc]
-
-        def _validate_service_integration_is_supported(self) -> None:
-            """Supported here: no warning that the call is forwarded to a backend."""
-
-        def _eval_service_task(
-            self,
-            env: Any,
-            resource_runtime_part: Any,
-            normalised_parameters: dict[str, Any],
-            state_credentials: Any,
-        ) -> None:
-            action = self._get_boto_service_action()
-            if action != "start_job_run":
-                raise NotImplementedError(f"the local EMR Serverless runs start_job_run only, not {action}")
-            driver = normalised_parameters["JobDriver"]["SparkSubmit"]
-            run = jobs.run(
-                str(normalised_parameters.get("Name", "")),
-                str(driver["EntryPoint"]),
-                [str(argument) for argument in driver.get("EntryPointArguments", [])],
-            )
-            self._last_run = run
-            env.stack.append(
-                {
-                    "ApplicationId": normalised_parameters["ApplicationId"],
-                    "JobRunId": run.job_run_id,
-                    "Arn": f"local:emr-serverless:jobruns/{run.job_run_id}",
-                }
-            )
-
-        def _build_sync_resolver(
-            self,
-            env: Any,
-            resource_runtime_part: Any,
-            normalised_parameters: dict[str, Any],
-            state_credentials: Any,
-        ) -> Callable[[], Any]:
-            run: SparkJobRun = self._last_run
-
-            def resolve() -> Any:
-                if not run.succeeded:
-                    raise CallbackOutcomeFailureError(
-                        CallbackOutcomeFailure(callback_id="", error=JOB_FAILED, cause=run.log_tail)
-                    )
-                return {
-                    "ApplicationId": normalised_parameters["ApplicationId"],
-                    "JobRunId": run.job_run_id,
-                    "State": "SUCCESS",
-                }
-
-            return resolve
-
-    return LocalEmrServerless()

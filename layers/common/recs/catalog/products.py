@@ -8,7 +8,8 @@ number or list values), ``tags`` and ``price`` describe the product for similari
 attributes; ``addedAt`` (ISO-8601) orders new arrivals. Other fields are ignored.
 
 ``category`` may be a path of segments separated by ``/`` (``home/kitchen/knives``): serving's
-category filter matches a path and every category below it (docs/serving.md, Filters).
+category filter, and a boost or bury rule on a category, match a path and every category below it
+(docs/serving.md, Filters and Rules).
 ``brand`` and ``tags`` are kept lower-cased, for serving's brand and tag filters too.
 """
 

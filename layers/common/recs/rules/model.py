@@ -4,8 +4,9 @@ A rule acts in one or more contexts (none named: every context) between `startsA
 and `endsAt` (exclusive), on one target:
 
 - ``pin``: a product at a position (1 = first) of the list;
-- ``boost`` / ``bury``: products of a product id, a category or a brand, their score in the
-  list multiplied by `factor` (boost: more than 1, bury: less than 1) and the list re-sorted;
+- ``boost`` / ``bury``: products of a product id, a category (and the categories below it, as
+  the category filter matches a path) or a brand, their score in the list multiplied by `factor`
+  (boost: more than 1, bury: less than 1) and the list re-sorted;
 - ``block``: a product never served (the list is filled from the next candidates instead).
 """
 
@@ -48,7 +49,10 @@ class RuleBody(BaseModel):
         default=None, description="The product the rule is about (pin and block: required)."
     )
     category: Category | None = Field(
-        default=None, description="Boost or bury: every product of this category (exactly as the catalog's)."
+        default=None,
+        description="Boost or bury: every product of this category or of a category below it, on whole "
+        "path segments (home/kitchen holds home/kitchen/knives, not home/kitchenware); spelled exactly "
+        "as the catalog's (case matters).",
     )
     brand: Brand | None = Field(
         default=None, description="Boost or bury: every product of this brand (matched case-insensitively)."

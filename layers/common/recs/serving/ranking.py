@@ -202,7 +202,8 @@ CATEGORY_SEPARATOR = "/"
 def in_categories(category: str | None, wanted: Set[str]) -> bool:
     """Whether `category` is one of `wanted` or below one of them: a path prefix on whole
     segments (``home/kitchen`` holds ``home/kitchen/knives``; ``home/kit`` holds neither). A flat
-    category is a one-segment path, so it matches exactly, as before paths."""
+    category is a one-segment path, so it matches exactly, as before paths. Case matters. The
+    category rules match by it too (`recs.serving.rules.ContextRules.category_adjustment`)."""
     if category is None:
         return False
     if category in wanted:

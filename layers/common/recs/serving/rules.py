@@ -4,16 +4,19 @@ Order of application (docs/serving.md, Rules): block rules join the request's fi
 fill skips blocked products and takes the next candidates and sources instead (a rule that
 empties a source's list leaves the list to the next source); with boosts or buries active the
 fill goes `RERANK_DEPTH` times deeper, the boosts and buries multiply the scores of the
-candidates they match (by product, category or brand), and the best `limit` after re-sorting
-make the list (so a boost can lift a product from below the list, and a buried one leaves room
-for the next); pins last put their product at their position, when the catalog knows it and the
-request's filters allow it (not excluded, unavailable, purchased, blocked or outside a category,
-brand or price filter).
+candidates they match (by product, category or brand; a category rule matches its category and
+every category below it, on whole path segments, as the category filter does), and the best
+`limit` after re-sorting make the list (so a boost can lift a product from below the list, and a
+buried one leaves room for the next); pins last put their product at their position, when the
+catalog knows it and the request's filters allow it (not excluded, unavailable, purchased,
+blocked or outside a category, brand or price filter).
 Every product a rule moved or placed has the reason ``rule`` and the rule's id.
 
 The rules row is read at most once per `ttl_seconds` per container (`RuleCache`); between reads
 the rules active now are compiled once per context, again only when a rule starts or ends, so a
-request pays a dictionary lookup. A store that cannot be read keeps the last rules read (none
+request pays a dictionary lookup. Which category rules match a product's category is worked out
+the first time the compiled rules meet that category, then remembered (a dictionary lookup per
+candidate, as exact matching was). A store that cannot be read keeps the last rules read (none
 before the first read) and is tried again after `retry_seconds`: requests are served, never
 failed, and counted (`RulesUnavailable`).
 """
@@ -31,7 +34,7 @@ from recs.contracts.recommendations import Reason
 from recs.errors import StoreUnavailableError
 from recs.rules.model import Rule
 from recs.serving.query import KNOWN_CONTEXTS
-from recs.serving.ranking import Filters
+from recs.serving.ranking import Filters, in_categories
 from recs.store_layout import BRAND, Attributes
 
 RULE = Reason.RULE.value
@@ -42,6 +45,8 @@ Item = tuple[str, float, str | None]
 #: (factor, id of the rule that weighs most in it).
 Adjustment = tuple[float, str]
 _NONE: Mapping[str, Adjustment] = MappingProxyType({})
+_NONE_BY_CATEGORY: Mapping[str, tuple[Adjustment, ...]] = MappingProxyType({})
+_NO_CATEGORIES: Mapping[str, str] = MappingProxyType({})
 
 
 class RuleReader(Protocol):
@@ -63,6 +68,14 @@ def _combined(pairs: Sequence[tuple[str, float, str]]) -> Mapping[str, Adjustmen
     return combined
 
 
+def _grouped(pairs: Sequence[tuple[str, float, str]]) -> Mapping[str, tuple[Adjustment, ...]]:
+    """key -> the (factor, rule id) of each of its rules, in the rules' order."""
+    grouped: dict[str, tuple[Adjustment, ...]] = {}
+    for key, factor, rule_id in pairs:
+        grouped[key] = (*grouped.get(key, ()), (factor, rule_id))
+    return grouped
+
+
 @dataclass(frozen=True)
 class ContextRules:
     """The rules acting in one context now, ready to apply."""
@@ -71,8 +84,15 @@ class ContextRules:
     #: (position, product, rule id), by position then rule id.
     pins: tuple[tuple[int, str, str], ...] = ()
     by_product: Mapping[str, Adjustment] = field(default_factory=lambda: _NONE)
-    by_category: Mapping[str, Adjustment] = field(default_factory=lambda: _NONE)
+    #: A rule's category -> (factor, rule id) of each boost or bury of it. A category rule acts on
+    #: its category and every category below it (`category_adjustment`).
+    by_category: Mapping[str, tuple[Adjustment, ...]] = field(default_factory=lambda: _NONE_BY_CATEGORY)
     by_brand: Mapping[str, Adjustment] = field(default_factory=lambda: _NONE)
+    #: A product's category -> the category rules' adjustment of it (None: no rule matches it),
+    #: filled as categories are met: this rule set's categories are matched once, not per request.
+    _per_category: dict[str, Adjustment | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def of(cls, rules: Sequence[Rule]) -> ContextRules:
@@ -81,7 +101,7 @@ class ContextRules:
             blocked=frozenset(r.productId for r in rules if r.kind == "block" and r.productId),
             pins=tuple(sorted((r.position or 1, r.productId or "", r.id) for r in rules if r.kind == "pin")),
             by_product=_combined([(r.productId, r.effective_factor, r.id) for r in adjust if r.productId]),
-            by_category=_combined([(r.category, r.effective_factor, r.id) for r in adjust if r.category]),
+            by_category=_grouped([(r.category, r.effective_factor, r.id) for r in adjust if r.category]),
             by_brand=_combined([(r.brand_key, r.effective_factor, r.id) for r in adjust if r.brand_key]),
         )
 
@@ -98,6 +118,32 @@ class ContextRules:
     @property
     def reranks(self) -> bool:
         return bool(self.by_product or self.by_category or self.by_brand)
+
+    def category_adjustment(self, category: str) -> Adjustment | None:
+        """What the category rules do to a product of `category`: every rule whose category is
+        `category` or above it on whole path segments (the category filter's matching,
+        `in_categories`: ``home/kitchen`` holds ``home/kitchen/knives``, not
+        ``home/kitchenware``; case matters), combined as rules on one product are (the factors
+        multiply, the strongest names it); None when none matches.
+
+        Worked out once per category for this rule set and remembered: the per-candidate cost is a
+        dictionary lookup, as with exact matching.
+        """
+        try:
+            return self._per_category[category]
+        except KeyError:
+            pass
+        matched: Adjustment | None = None
+        if in_categories(category, self.by_category.keys()):
+            pairs = [
+                (category, factor, rule_id)
+                for ruled, adjustments in self.by_category.items()
+                if in_categories(category, frozenset((ruled,)))
+                for factor, rule_id in adjustments
+            ]
+            matched = _combined(pairs)[category]
+        self._per_category[category] = matched
+        return matched
 
     def depth(self, limit: int) -> int:
         """How many candidates the fill gathers: deeper when boosts or buries re-rank them."""
@@ -176,15 +222,24 @@ class ContextRules:
         ruled: dict[str, str],
     ) -> list[Item]:
         rescored: list[tuple[float, int, Item]] = []
+        # Looked up once, not per candidate: this loop is on the cache-hit path.
+        on_product, by_brand, per_category = self.by_product.get, self.by_brand, self._per_category
+        category_map = catalog if self.by_category else _NO_CATEGORIES
         for rank, (product, score, reason) in enumerate(listed):
             factor, named, strongest = 1.0, None, -1.0
-            category = catalog.get(product) if self.by_category else None
-            known = attributes.get(product) if self.by_brand else None
+            category = category_map.get(product)
+            on_category = None
+            if category is not None:
+                # The remembered match, without a call for each candidate.
+                on_category = (
+                    per_category[category] if category in per_category else self.category_adjustment(category)
+                )
+            known = attributes.get(product) if by_brand else None
             brand = known[BRAND] if known is not None else None
             for adjustment in (
-                self.by_product.get(product),
-                self.by_category.get(category) if category is not None else None,
-                self.by_brand.get(brand) if isinstance(brand, str) else None,
+                on_product(product),
+                on_category,
+                by_brand.get(brand) if isinstance(brand, str) else None,
             ):
                 if adjustment is not None:
                     factor *= adjustment[0]
