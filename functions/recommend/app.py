@@ -11,6 +11,7 @@ import logging
 import os
 import time
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -24,6 +25,7 @@ from recs.api.request_record import MetricGroup, RequestRecorder
 from recs.api.tracing import make_tracer
 from recs.config.recommend import RecommendSettings
 from recs.contracts.recommendations import RecommendationResponse
+from recs.errors import InvalidRequestError
 from recs.serving.observability import (
     MetricPoint,
     served_dimensions,
@@ -81,6 +83,7 @@ ERROR_MEANINGS = {
 @tracer.capture_method(capture_response=False)
 def get_recommendations(parameters: Annotated[RecommendationParameters, Query()]) -> Response[str]:
     started = time.perf_counter()
+    _refuse_repeated(app.current_event.raw_query_string)
     admission = access.admit(parameters.user_id, app.current_event.headers)
     query = parameters.query(user_id=admission.user_id)
     outcome = service.recommend(query)
@@ -90,6 +93,25 @@ def get_recommendations(parameters: Annotated[RecommendationParameters, Query()]
         content_type=content_types.APPLICATION_JSON,
         body=outcome.response.model_dump_json(exclude_none=True),
     )
+
+
+#: The route's parameters by their wire names.
+_PARAMETER_NAMES = frozenset(f.alias or n for n, f in RecommendationParameters.model_fields.items())
+
+
+def _refuse_repeated(raw_query: str) -> None:
+    """400 naming each parameter sent more than once (``?limit=1&limit=2``).
+
+    Powertools hands a model's field one of a repeated parameter's values, where it refuses a
+    repeated typed argument; which value would win is a guess, so the request is refused.
+    """
+    if "&" not in raw_query:
+        return
+    names = [name for name, _ in parse_qsl(raw_query, keep_blank_values=True)]
+    repeated = {n for n in names if n in _PARAMETER_NAMES and names.count(n) > 1}
+    if repeated:
+        reason = "has several values (repeated, or separated by commas); send one value"
+        raise InvalidRequestError("invalid request", dict.fromkeys(sorted(repeated), reason))
 
 
 def _observe(outcome: Outcome, latency_ms: float, *, caller_unverified: bool = False) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import logging
 import random
 import urllib.request
 import uuid
@@ -42,17 +40,12 @@ def experiment_stack() -> Iterator[LocalStack]:
 
 
 def test_reports_compare_versions_and_count_the_experiment_from_logs_and_lake(
-    experiment_stack: LocalStack, tmp_path: Path
+    experiment_stack: LocalStack, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     stack = experiment_stack
-    # What Lambda ships from the function's stdout: its log lines, with its formatter. (Its own
-    # handler may write to a stream an earlier test bound, since Powertools configures a
-    # service's logger once per process.)
-    logger = stack.function("RecommendFunction").module.logger
-    shipped = io.StringIO()
-    handler = logging.StreamHandler(shipped)
-    handler.setFormatter(logger.registered_formatter)
-    logger.addHandler(handler)
+    # What Lambda ships from the function's stdout: its `served` lines, which it writes to the
+    # process's standard output (`recs.api.request_record`).
+    capfd.readouterr()
     server = LocalApiServer(stack, port=0, static={REPORTS_PREFIX: tmp_path}).start()
     try:
         # Given a shop trained twice, so the second version has a previous one
@@ -80,7 +73,7 @@ def test_reports_compare_versions_and_count_the_experiment_from_logs_and_lake(
         ]
         assert http_call(server.url, "POST", "/api/events", {"events": events}).status == 202
         # And the function's served lines in its log group, as Lambda would ship its stdout
-        lines = [line for line in shipped.getvalue().splitlines() if served_id(line)]
+        lines = [line for line in capfd.readouterr().out.splitlines() if served_id(line)]
         logs, group = stack.client("logs"), stack.physical["RecommendLogGroup"]
         logs.create_log_stream(logGroupName=group, logStreamName="test")
         now_ms = int(datetime.now(UTC).timestamp() * 1000)
@@ -112,4 +105,3 @@ def test_reports_compare_versions_and_count_the_experiment_from_logs_and_lake(
             assert "latest model version" in response.read().decode()
     finally:
         server.stop()
-        logger.removeHandler(handler)
