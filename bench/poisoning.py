@@ -9,12 +9,17 @@ shop's least popular available product over and over today, through the training
 lists (`recs.training.fit.lists`, the weights `recs.training.build` uses): the fewest distinct
 fake visitors that put it in the popular top 10 and in the trending top 10, found by bisection.
 
-* **Before** is the code before this change: trending summed raw event weights, and ingest took
-  any number of events per visitor; the attacker is one client sending one full batch (500
-  events) per fake visitor.
-* **After**: trending counts each visitor at most one purchase's weight per product and day,
-  and ingest keeps at most ``VISITOR_EVENTS_PER_HOUR`` (600) events per visitor and hour; the
-  attacker sends as many events per visitor as the cap lets through.
+* **Before** is the code before the defences: trending summed raw event weights against a
+  constant prior (kept as `bench.trending_quality.trending_before`), and ingest took any
+  number of events per visitor; the attacker is one client sending one full batch (500 events)
+  per fake visitor.
+* **After**: ingest keeps at most ``VISITOR_EVENTS_PER_HOUR`` (600) events per visitor and hour
+  (the attacker sends as many as the cap lets through), and trending counts visitor-days (a
+  visitor once per product and day, whatever they sent) against the product's longer-run rate
+  under a prior scaled to the shop's traffic (``TRENDING_PRIOR_SHARE`` of the recent visitors of
+  its typical top product): a product rising from nothing needs support in proportion to what the
+  shop's top products get. The results also keep the figure of the step between (each visitor
+  capped at one purchase's weight a day, the constant prior; ``trendingCappedWeights``).
 
 Popularity already counted distinct visitors before (a product's visitors, not its events), so
 its row is the same before and after.
@@ -30,6 +35,13 @@ opens one session per two events, each viewing that product and then the unwante
   what the old counting saw.
 * **After**: a visitor's sessions of one day share one session's weight (`lists.visit_weights`).
 
+At the default share the list is session co-occurrence alone (the shopper-level cosine only fills
+the lists of products never seen in a visit with others), ranked by co-visits (visitor-days that
+saw both products) with a shrink of rare pairs. So a fake product enters once its fake co-visits
+come near what the list's tenth real neighbour has (``tenthNeighbourCoVisits`` in the results):
+whatever the counting, a list that cannot tell fake visitors from real ones admits a product with
+as much evidence as its own tenth neighbour, and in a small shop that is a few dozen visitors.
+
 The goal, from the privacy and abuse issue: at least 50 times as many fake visitors after as
 before.
 """
@@ -38,12 +50,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from bench.environment import benchmark_main, log
 from bench.figures import Figure, figure
+from bench.trending_quality import trending_before
 from recs.training.fit import lists
 from recs.training.parameters import TrainingParameters
 from recs.training.prepare.interactions import Interactions, build_interactions
@@ -150,24 +163,36 @@ def _rank(scores: np.ndarray[Any, Any], item: int) -> int:
     return int(np.flatnonzero(order == item)[0])
 
 
-def _lists(inter: Interactions, end_ts: float, capped: bool) -> dict[str, np.ndarray[Any, Any]]:
-    """Popularity and trending scores as `recs.training.build.train_version` computes them."""
+#: Which trending: the code before the defences, the step between, the product's.
+TrendingFormula = Literal["raw weights", "capped weights", "visitors"]
+
+
+def _lists(inter: Interactions, end_ts: float, formula: TrendingFormula) -> dict[str, np.ndarray[Any, Any]]:
+    """Popularity and trending scores as `recs.training.build.train_version` computes them (trending
+    as ``formula`` says)."""
     confidence = confidence_matrix(
         inter, PARAMS.event_weights, now_ts=end_ts, half_life_days=PARAMS.half_life_days
     )
     weights = interaction_weights(inter, PARAMS.event_weights, now_ts=end_ts, half_life_days=0.0)
-    cap = lists.visitor_day_cap(PARAMS.event_weights) if capped else None
-    return {
-        "popular": lists.popularity(confidence),
-        "trending": lists.trending(inter, weights, end_ts, PARAMS.trending_days, visitor_day_cap=cap),
-    }
+    if formula == "visitors":
+        trend = lists.trending(inter, weights, end_ts, PARAMS.trending_days)
+    else:
+        cap = max(PARAMS.event_weights.values()) if formula == "capped weights" else None
+        trend = trending_before(inter, weights, end_ts, PARAMS.trending_days, visitor_day_cap=cap)
+    return {"popular": lists.popularity(confidence), "trending": trend}
 
 
 def fewest(
-    base: Sequence[Mapping[str, Any]], product: str, end_ts: float, now_iso: str, events: int, capped: bool
+    base: Sequence[Mapping[str, Any]],
+    product: str,
+    end_ts: float,
+    now_iso: str,
+    events: int,
+    formula: TrendingFormula,
+    kinds: Sequence[str] = ("popular", "trending"),
 ) -> dict[str, int]:
-    """Per list, the fewest fake visitors (``events`` purchases each) that put ``product`` in
-    its top 10."""
+    """Per list of ``kinds``, the fewest fake visitors (``events`` purchases each) that put
+    ``product`` in its top 10."""
 
     def in_top(kind: str) -> Callable[[int], bool]:
         def check(visitors: int) -> bool:
@@ -177,11 +202,11 @@ def fewest(
                 end_ts=end_ts,
             )
             item = inter.items.index(product)
-            return _rank(_lists(inter, end_ts, capped)[kind], item) < TOP
+            return _rank(_lists(inter, end_ts, formula)[kind], item) < TOP
 
         return check
 
-    return {kind: _bisect(in_top(kind), kind) for kind in ("popular", "trending")}
+    return {kind: _bisect(in_top(kind), kind) for kind in kinds}
 
 
 def fewest_for_similar(
@@ -225,12 +250,13 @@ def measure(preset: str) -> dict[str, Any]:
     base = list(shop.events)
     inter = build_interactions(base, start_ts=end_ts - 400 * 86_400, end_ts=end_ts)
     available = {p.id for p in shop.products if p.available}
-    counts = _lists(inter, end_ts, capped=False)["popular"]
+    counts = _lists(inter, end_ts, "raw weights")["popular"]
     candidates = [i for i in np.argsort(counts, kind="stable") if inter.items[i] in available]
     product = inter.items[int(candidates[0])]
     stamp = (now - timedelta(minutes=30)).isoformat().replace("+00:00", "Z")
-    before = fewest(base, product, end_ts + 1, stamp, BATCH_EVENTS, capped=False)
-    after = fewest(base, product, end_ts + 1, stamp, VISITOR_CAP, capped=True)
+    before = fewest(base, product, end_ts + 1, stamp, BATCH_EVENTS, "raw weights")
+    after = fewest(base, product, end_ts + 1, stamp, VISITOR_CAP, "visitors")
+    between = fewest(base, product, end_ts + 1, stamp, VISITOR_CAP, "capped weights", kinds=("trending",))
     # The page most shoppers see: the available product with the most visitors.
     anchor = inter.items[int(candidates[-1])]
     before["similar"] = fewest_for_similar(
@@ -238,6 +264,12 @@ def measure(preset: str) -> dict[str, Any]:
     )
     after["similar"] = fewest_for_similar(base, anchor, product, end_ts + 1, stamp, VISITOR_CAP, before=False)
     log(f"  {preset}: fake visitors for {product} (beside {anchor}) before {before}, after {after}")
+    # What the anchor's tenth real neighbour has: a list ranked by co-visits admits a product with
+    # as many (docs/training.md, Data).
+    co, _ = lists.session_cooccurrence(inter, rows=[int(candidates[-1])])
+    row = co.getrow(int(candidates[-1]))
+    sold = np.array([inter.items[i] in available for i in row.indices.tolist()], dtype=np.bool_)
+    tenth = float(np.sort(row.data[sold])[::-1][TOP - 1]) if sold.sum() >= TOP else 0.0
     return {
         "product": product,
         "productVisitors": int(counts[candidates[0]]),
@@ -245,6 +277,8 @@ def measure(preset: str) -> dict[str, Any]:
         "anchorVisitors": int(counts[candidates[-1]]),
         "before": before,
         "after": after,
+        "trendingCappedWeights": between["trending"],
+        "tenthNeighbourCoVisits": round(tenth, 2),
     }
 
 

@@ -86,8 +86,15 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         "poisoning",
         "bench.poisoning",
         "Poisoning",
-        "fake visitors needed to push an unwanted product into the popular and trending top 10, "
-        "before and after per-visitor capping (trending) and the ingest cap",
+        "fake visitors needed to push an unwanted product into the popular and trending top 10 and "
+        "beside the most viewed product, before and after the defences against one client and many",
+    ),
+    Benchmark(
+        "trending_quality",
+        "bench.trending_quality",
+        "Quality: trending",
+        "recall@10 of the synthetic shops' own trending products in the trending list, before and after "
+        "counting visitors against a prior scaled to the shop; the prior's share chosen on validation seeds",
     ),
     Benchmark(
         "spark_quality",

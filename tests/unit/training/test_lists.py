@@ -245,32 +245,3 @@ def test_only_the_rows_asked_for_are_computed_and_they_are_exact(
     others = [i for i in range(interactions.n_items) if i not in rows]
     assert part[others].nnz == 0
     assert np.allclose(part_totals, full_totals)
-
-
-def test_one_visitor_repeating_events_cannot_make_a_product_trend(make_event: EventFactory) -> None:
-    # Given three shoppers who each bought "real" today, and one visitor who bought "pushed"
-    # forty times today
-    events = [make_event("purchase", user=u, product="real", days_ago=0.1) for u in ("a", "b", "c")]
-    events += [make_event("purchase", user="bot", product="pushed", days_ago=0.1) for _ in range(40)]
-    events += [make_event("view", user="d", product="old", days_ago=20)]
-    inter = build_interactions(events, start_ts=END - 90 * 86_400, end_ts=END + 1)
-    weights = np.full(len(inter), 5.0, dtype=np.float32)
-    index = _index(inter)
-    # When trending counts raw weights, the one visitor wins; with each visitor capped at one
-    # purchase's weight a day, the product three visitors bought does
-    raw = lists.trending(inter, weights, END, 7.0)
-    capped = lists.trending(inter, weights, END, 7.0, visitor_day_cap=5.0)
-    assert raw[index["pushed"]] > raw[index["real"]]
-    assert capped[index["real"]] > capped[index["pushed"]]
-
-
-def test_a_visitors_capped_day_keeps_its_latest_time(make_event: EventFactory) -> None:
-    # Given one visitor's two views of a product on one day and one on the next
-    events = [make_event("view", user="a", product="p", days_ago=d) for d in (2.5, 2.4, 1.5)]
-    inter = build_interactions(events, start_ts=END - 90 * 86_400, end_ts=END + 1)
-    # When capped at 1 a day
-    items, values, latest = lists.capped_per_visitor_day(inter, np.ones(len(inter), np.float32), 1.0)
-    # Then there is one entry per day, each at most 1, stamped with the day's latest event
-    assert sorted(values.tolist()) == [1.0, 1.0]
-    assert set(items.tolist()) == {0}
-    assert max(latest.tolist()) == pytest.approx(END - 1.5 * 86_400)

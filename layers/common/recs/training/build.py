@@ -160,9 +160,8 @@ def train_version(
     )
     popular_scores = lists.popularity(signals.confidence)
     weights = interaction_weights(interactions, params.event_weights, now_ts=end_ts, half_life_days=0.0)
-    # A visitor adds at most one purchase's weight to a product per day (poisoning resistance).
-    cap = lists.visitor_day_cap(params.event_weights)
-    trend = lists.trending(interactions, weights, end_ts, params.trending_days, visitor_day_cap=cap)
+    # Counted in visitors, against a prior scaled to the shop's traffic (poisoning resistance).
+    trend = lists.trending(interactions, weights, end_ts, params.trending_days)
     popular = {ALL_CATEGORIES: lists.top_indices(popular_scores, params.list_k, available)}
     popular.update(lists.per_category(popular_scores, categories, params.list_k, available))
     trending = {ALL_CATEGORIES: lists.top_indices(trend, params.list_k, available)}
