@@ -76,3 +76,15 @@ def test_many_exceptions_turn_dense_and_read_alike() -> None:
     # When taken / Then the kept values come back, the column held densely
     assert column._dense is not None
     assert column.take_kept(keep).tolist() == values[keep].tolist()
+
+
+def test_segments_grow_with_the_column() -> None:
+    # Given a column of 4-row first segments grown far past them
+    column = Column(np.int64, segment_rows=4)
+    for start in range(0, 2_000, 7):
+        column.extend(np.arange(start, min(start + 7, 2_000), dtype=np.int64))
+    # When read / Then every value is there in order, in far fewer segments than 4 rows each
+    segments = column.segments()
+    assert np.concatenate(segments).tolist() == list(range(2_000))
+    assert len(segments) < 2_000 // 4 // 2
+    assert max(s.size for s in segments) <= 2_000 // 64 + 4

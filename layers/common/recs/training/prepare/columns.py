@@ -19,9 +19,12 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
-#: Rows per segment: a few MiB per column at most, so releasing as it goes keeps the overlap of
-#: input and output small, and each segment is a few hundred pages (its last one half empty).
+#: Rows of a column's first segments: a few MiB per column at most, so releasing as it goes keeps
+#: the overlap of input and output small, and each segment is a few hundred pages.
 SEGMENT_ROWS = 1 << 18
+#: Later segments hold a 64th of the column so far (when that is more): the overlap stays under
+#: 2%, and a column of billions of rows stays in hundreds of maps (Linux allows 65,530 a process).
+_GROWTH_SHIFT = 6
 
 
 def mapped_empty(rows: int, dtype: npt.DTypeLike) -> npt.NDArray[Any]:
@@ -32,7 +35,7 @@ def mapped_empty(rows: int, dtype: npt.DTypeLike) -> npt.NDArray[Any]:
 
 
 class Column:
-    """An append-only column of one dtype, held in `SEGMENT_ROWS`-row segments."""
+    """An append-only column of one dtype, held in segments of `SEGMENT_ROWS` rows or more."""
 
     def __init__(self, dtype: npt.DTypeLike, segment_rows: int = SEGMENT_ROWS) -> None:
         self.dtype = np.dtype(dtype)
@@ -40,26 +43,29 @@ class Column:
         self._full: list[npt.NDArray[Any]] = []
         self._tail: npt.NDArray[Any] | None = None
         self._tail_rows = 0
+        self._rows = 0
 
     def __len__(self) -> int:
-        return len(self._full) * self.segment_rows + self._tail_rows
+        return self._rows
 
     def extend(self, values: npt.NDArray[Any]) -> None:
         done = 0
         while done < values.size:
             if self._tail is None:
-                self._tail, self._tail_rows = mapped_empty(self.segment_rows, self.dtype), 0
-            take = min(values.size - done, self.segment_rows - self._tail_rows)
+                rows = max(self.segment_rows, self._rows >> _GROWTH_SHIFT)
+                self._tail, self._tail_rows = mapped_empty(rows, self.dtype), 0
+            take = min(values.size - done, self._tail.size - self._tail_rows)
             self._tail[self._tail_rows : self._tail_rows + take] = values[done : done + take]
             self._tail_rows += take
+            self._rows += take
             done += take
-            if self._tail_rows == self.segment_rows:
+            if self._tail_rows == self._tail.size:
                 self._full.append(self._tail)
                 self._tail = None
                 self._tail_rows = 0
 
     def segments(self) -> list[npt.NDArray[Any]]:
-        """Writable views of the segments, in order; the last may be shorter than the others."""
+        """Writable views of the segments, in order."""
         tail = [] if self._tail is None or not self._tail_rows else [self._tail[: self._tail_rows]]
         return [*self._full, *tail]
 
@@ -67,7 +73,7 @@ class Column:
         """The segments in order, the column left empty: each is released as soon as the caller lets
         go of it (keep no other reference to them)."""
         pending = self.segments()
-        self._full, self._tail, self._tail_rows = [], None, 0
+        self._full, self._tail, self._tail_rows, self._rows = [], None, 0, 0
         pending.reverse()
         while pending:
             yield pending.pop()
