@@ -72,7 +72,7 @@ _PARSE = pj.ParseOptions(explicit_schema=LAKE_FIELDS, unexpected_field_behavior=
 #: JSON text parsed at a time: an object streams through the parser a block at a time, so the parse
 #: holds one block's columns, never a whole object's (Firehose's objects run to 128 MiB). 2 MiB:
 #: smaller blocks cost more per block than they saved in memory (bench/prepare_speed.py at 1M
-#: events: 1 MiB no less memory and 5% more CPU; 4 MiB 5% less CPU and 4 bytes more per event).
+#: events, 3 runs each: 1 MiB the same memory and 5% more CPU; 4 MiB 6% less CPU, 5 bytes more).
 #: A line longer than this fails the columnar reader, and its object is read record by record.
 _BLOCK_BYTES = 2 << 20
 _EVENT_NAMES = pa.array(sorted(EVENT_CODES, key=EVENT_CODES.__getitem__))
