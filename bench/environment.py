@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -58,11 +58,15 @@ def emit(result: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(result, indent=1, default=plain) + "\n")
 
 
-def child_result(module: str, arguments: list[str]) -> dict[str, Any]:
-    """``python -m <module> <arguments>`` in a fresh process (its memory and imports its own); the
-    JSON of its last line of output."""
+def child_result(
+    module: str, arguments: list[str], environment: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """``python -m <module> <arguments>`` in a fresh process (its memory and imports its own),
+    started with ``environment`` (default: this process's); the JSON of its last line of output."""
     command = [sys.executable, "-m", module, *arguments]
-    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        command, cwd=REPO_ROOT, capture_output=True, text=True, check=False, env=environment
+    )
     if done.returncode != 0:
         raise RuntimeError(f"{module} {' '.join(arguments)} failed: {done.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])

@@ -16,13 +16,17 @@ First run, the same objects each way, each in a fresh process, alternating, medi
 * the columnar path Prepare runs now: `recs.training.prepare.days.PreparedDays` (pyarrow's JSON
   reader and compute kernels, one block per object, each closed day written once as Parquet, a
   row group per object) and ``InteractionBuilder.add_block``;
-* pyarrow's JSON reader alone over the same objects (`recs.training.prepare.columnar.read_table`,
+* pyarrow's JSON reader alone over the same objects (`recs.training.prepare.columnar.raw_blocks`,
   nothing built): the ceiling of any reader of these JSON objects built on it.
 
 The first two end with ``InteractionBuilder.build`` (dedupe, window, identities) and must build the
 same interactions (checked). Speed is events per CPU second of the process (one thread: the
 JSON reader is told not to use more), so per core; memory is the peak RSS above the objects
-held in memory, per event read.
+held in memory, per event read: RSS counts everything the process holds (arrow's memory pool,
+numpy's and Python's allocations, the pages of the libraries' code it ran), where tracemalloc
+or arrow's pool would each see a part. The kept days the columnar path writes go to files in
+a temporary directory, as they go to S3 in AWS, so that memory is Prepare's own, not a stand-in
+bucket's.
 
 Incremental: a lake of 27 kept days plus one new closed day of two sizes (4x apart); the run
 reads the kept days from their Parquet, decodes only the new day's JSON and keeps it. Each
@@ -34,7 +38,9 @@ two sizes of new day.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import resource
 import statistics
 import sys
@@ -47,6 +53,7 @@ from typing import Any
 
 from bench.environment import QuietWaiter, benchmark_main, child_result, log, reset_peak_rss, status_kib
 from bench.figures import Figure, figure
+from recs_tools.disk_objects import DiskObjects
 from recs_tools.memory_objects import MemoryObjects
 
 COMMAND = "python -m bench --only prepare_speed"
@@ -87,13 +94,16 @@ def _cpu() -> float:
 
 def first_run_child(path: str, way: str) -> dict[str, Any]:
     """In a fresh process: one first run of Prepare's reading over the lake in ``path``."""
-    from recs.training.prepare.columnar import read_table
+    import pyarrow as pa
+
+    from recs.training.prepare import columnar
     from recs.training.prepare.days import PreparedDays
     from recs.training.prepare.interactions import InteractionBuilder
     from recs.training.prepare.lake import decode_object, decompressed
 
     lake = lake_of(split_objects(Path(path).read_bytes()))
     start = NOW - timedelta(days=DAYS + 1)
+    pool = pa.default_memory_pool().backend_name
     before = reset_peak_rss()
     began, cpu = time.perf_counter(), _cpu()
     builder = InteractionBuilder()
@@ -104,23 +114,30 @@ def first_run_child(path: str, way: str) -> dict[str, Any]:
     elif way == "reader":
         # pyarrow's JSON reader alone, as the columnar path calls it: no reader of these JSON
         # objects built on it can go faster, so it bounds what the columnar path can reach.
-        tables = (read_table(decompressed(lake.get(key))) for key in lake.list_keys("events/"))
-        events = sum(0 if table is None else table.num_rows for table in tables)
+        events = 0
+        for key in lake.list_keys("events/"):
+            with contextlib.suppress(columnar.NotPlainError):
+                events += sum(block.num_rows for block in columnar.raw_blocks(decompressed(lake.get(key))))
         cpu_seconds = _cpu() - cpu
         return {
             "way": way,
+            "arrowMemoryPool": pool,
             "events": events,
             "cpuSeconds": round(cpu_seconds, 3),
             "eventsPerCpuSecond": round(events / cpu_seconds),
         }
     else:
-        for block in PreparedDays(lake, MemoryObjects(), "events/").blocks(start, NOW):
-            builder.add_block(block)
+        with tempfile.TemporaryDirectory(prefix="bench-prepare-kept-") as kept:
+            # The kept days go to files, as they go to S3 in AWS: what Prepare uploads leaves the
+            # process, like the lake objects it downloads are not counted (they are held above).
+            for block in PreparedDays(lake, DiskObjects(Path(kept)), "events/").blocks(start, NOW):
+                builder.add_block(block)
     interactions = builder.build(start_ts=0.0, end_ts=4e9)
     cpu_seconds, seconds = _cpu() - cpu, time.perf_counter() - began
     peak = (status_kib("VmHWM") - before) * 1024
     return {
         "way": way,
+        "arrowMemoryPool": pool,
         "events": builder.read,
         "interactions": len(interactions),
         "digest": _digest(interactions),
@@ -196,8 +213,16 @@ def _digest(interactions: Any) -> str:
     return digest.hexdigest()[:16]
 
 
+def child_environment() -> dict[str, str]:
+    """The environment of a process that runs Prepare here: this one's, with the allocator choice
+    the prepare function and the training image start with (`recs.training.prepare.arrow_memory`)."""
+    from recs.training.prepare.arrow_memory import ARROW_MEMORY_ENVIRONMENT
+
+    return {**os.environ, **ARROW_MEMORY_ENVIRONMENT}
+
+
 def _child(arguments: list[str]) -> dict[str, Any]:
-    return child_result("bench.prepare_speed", arguments)
+    return child_result("bench.prepare_speed", arguments, child_environment())
 
 
 def _median_row(rows: list[dict[str, Any]], key: str = "cpuSeconds") -> dict[str, Any]:

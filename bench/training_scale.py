@@ -99,7 +99,9 @@ def measure_steps(events: list[int], sizes: list[str], quiet: QuietWaiter) -> li
 
 
 def _child(arguments: list[str]) -> dict[str, Any]:
-    return child_result("bench.training_scale", arguments)
+    from bench.prepare_speed import child_environment
+
+    return child_result("bench.training_scale", arguments, child_environment())
 
 
 def lake_objects(events: int, object_bytes: int = 8 << 20) -> list[bytes]:

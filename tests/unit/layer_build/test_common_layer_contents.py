@@ -36,6 +36,7 @@ TOOLING_ONLY = frozenset(
 ARROW_READERS = frozenset(
     {
         "recs/training/prepare/columnar.py",
+        "recs/training/prepare/text_forms.py",
         "recs/training/prepare/days.py",
         "recs/training/spark/exchange.py",
     }

@@ -13,11 +13,14 @@ from typing import Any
 import numpy as np
 import pytest
 
+from recs.training.prepare import columnar
 from recs.training.prepare.catalog import Catalog
 from recs.training.prepare.columnar import (
+    NotPlainError,
     Usable,
     _id_halves,
     block_of,
+    raw_blocks,
     read_table,
     usable_from_records,
     usable_of_object,
@@ -321,3 +324,69 @@ def test_without_sampled_events_no_weights_are_kept() -> None:
     data = lines(*shop_records(random.Random(2), 50))
     data = b"".join(line for line in data.splitlines(keepends=True) if b"sampleRate" not in line)
     assert new_path([data]).weight is None
+
+
+def test_an_object_read_a_block_of_text_at_a_time_builds_what_the_record_path_builds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given objects many times longer than the reader's block of text
+    monkeypatch.setattr(columnar, "_BLOCK_BYTES", 4096)
+    rng = random.Random(17)
+    objects = [lines(*shop_records(rng, 300, start)) for start in (0, 300)]
+    assert len(list(raw_blocks(objects[0]))) > 10
+    # When both readers build the interactions / Then they are the same
+    assert_same(old_path(objects), new_path(objects))
+
+
+def test_a_quirk_in_a_later_block_sends_the_whole_object_record_by_record(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given an object whose blocks of text are plain until a late one holds a quirk
+    monkeypatch.setattr(columnar, "_BLOCK_BYTES", 4096)
+    rng = random.Random(19)
+    data = lines(*shop_records(rng, 200)) + QUIRKS["a timestamp without a zone"]
+    # When read / Then the columnar reader declines it after reading some blocks, and both agree
+    with pytest.raises(NotPlainError):
+        for _ in raw_blocks(data):
+            pass
+    assert read_table(data) is None
+    assert_same(old_path([data]), new_path([data]))
+
+
+def test_a_line_longer_than_a_block_is_read_record_by_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an object with one record longer than the reader's block of text
+    monkeypatch.setattr(columnar, "_BLOCK_BYTES", 4096)
+    rng = random.Random(23)
+    long = shop_records(rng, 1)[0] | {"results": ["sku_1"] * 2_000}
+    data = lines(*shop_records(rng, 20), long, *shop_records(rng, 20, 20))
+    # When both readers build the interactions / Then the columnar one declined, and they agree
+    assert read_table(data) is None
+    assert_same(old_path([data]), new_path([data]))
+
+
+def test_a_session_first_seen_on_a_search_is_numbered_as_the_record_path_numbers_it() -> None:
+    # Given a search opening session s9 (no product), then views in sessions s1 and s9
+    stamp = "2026-11-01T00:00:00Z"
+    data = lines(
+        {"eventId": "e1", "eventType": "search", "timestamp": stamp, "userId": "u", "sessionId": "s9"},
+        {
+            "eventId": "e2",
+            "eventType": "view",
+            "timestamp": stamp,
+            "userId": "u",
+            "productId": "p",
+            "sessionId": "s1",
+        },
+        {
+            "eventId": "e3",
+            "eventType": "view",
+            "timestamp": stamp,
+            "userId": "u",
+            "productId": "q",
+            "sessionId": "s9",
+        },
+    )
+    # When both readers build the interactions / Then the baskets are numbered alike
+    expected, actual = old_path([data]), new_path([data])
+    assert_same(expected, actual)
+    assert actual.basket.tolist() == [0, 1]

@@ -23,9 +23,9 @@ class EventBlock:
         Records read, records unusable, usable records naming no product.
     link_user, link_anon, link_time
         One entry per usable record carrying both a user id and an anonymous id.
-    user_local, anon_local, item_local, session_local, event, timestamp, quantity, weight,
-    id_high, id_low
-        One entry per usable record naming a product.
+    user_local, anon_local, item_local, session_local, event, timestamp, quantity, weight, key
+        One entry per usable record naming a product (``key``: its eventId's dedupe key,
+        `recs.training.prepare.dedupe.event_keys`).
     categories
         The first category the block gives each product that has one.
     """
@@ -49,5 +49,4 @@ class EventBlock:
     timestamp: npt.NDArray[np.float64]
     quantity: npt.NDArray[np.float32]
     weight: npt.NDArray[np.float32]
-    id_high: npt.NDArray[np.uint64]
-    id_low: npt.NDArray[np.uint64]
+    key: npt.NDArray[np.uint64]

@@ -11,15 +11,16 @@ rather than once per event. The same table, one per closed lake day, is what
 
 The columnar reader builds exactly what the record path (`decode_object`, then
 `InteractionBuilder.add`) builds from the same object. Where an object is not plain enough to
-promise that (a corrupt line, a field of another JSON type, a timestamp outside the forms
-below, a null eventId), `usable_of_object` reads that object record by record with the record
-path's own rules (`usable_from_records`), so rare shapes keep their exact meaning.
+promise that (a corrupt line, a field of another JSON type, a timestamp outside the forms of
+`text_forms.TIMESTAMP`, a null eventId, a line longer than a block of text), `usable_of_object`
+reads that object record by record with the record path's own rules (`usable_from_records`), so
+rare shapes keep their exact meaning. An object streams through pyarrow's JSON reader a block of
+text at a time (`raw_blocks`), so that memory holds one block's parse, not a whole object's.
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,8 +32,10 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from recs.training.prepare.blocks import EventBlock
+from recs.training.prepare.dedupe import event_keys
 from recs.training.prepare.interactions import EVENT_CODES, count_or_one, event_id_halves
 from recs.training.prepare.lake import decode_object, decompressed
+from recs.training.prepare.text_forms import all_timestamps, canonical_uuids, uuid_halves
 
 #: The fields Prepare reads; the parser skips every other field of a record.
 LAKE_FIELDS = pa.schema(
@@ -66,22 +69,15 @@ USABLE_FIELDS = pa.schema(
     ]
 )
 _PARSE = pj.ParseOptions(explicit_schema=LAKE_FIELDS, unexpected_field_behavior="ignore")
-#: Larger than any lake object Firehose writes (its buffer is at most 128 MiB), so an object
-#: parses as one block.
-_BLOCK_BYTES = 1 << 27
-#: The timestamp forms both readers parse to the same instant (the tracker's and the ingest's
-#: ISO-8601 with a zone). Anything else goes the record path, which knows what it means.
-_TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:[0-5]\d(\.\d{3}|\.\d{6})?(Z|[+-]\d{2}:\d{2})$"
-_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-#: Where a canonical UUID's 32 hex digits sit among its 36 characters.
-_HEX_POSITIONS = np.array([i for i in range(36) if i not in (8, 13, 18, 23)], dtype=np.int64)
-_HEX_VALUE = np.zeros(256, dtype=np.uint8)
-for _digit in b"0123456789":
-    _HEX_VALUE[_digit] = _digit - ord("0")
-for _offset, _letter in enumerate(b"abcdef"):
-    _HEX_VALUE[_letter] = _HEX_VALUE[_letter - 32] = 10 + _offset
+#: JSON text parsed at a time: an object streams through the parser a block at a time, so the parse
+#: holds one block's columns, never a whole object's (Firehose's objects run to 128 MiB). 2 MiB:
+#: smaller blocks cost more per block than they saved in memory (bench/prepare_speed.py at 1M
+#: events, 3 runs each: 1 MiB the same memory and 5% more CPU; 4 MiB 6% less CPU, 5 bytes more).
+#: A line longer than this fails the columnar reader, and its object is read record by record.
+_BLOCK_BYTES = 2 << 20
 _EVENT_NAMES = pa.array(sorted(EVENT_CODES, key=EVENT_CODES.__getitem__))
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NO_TEXT = pa.scalar(None, pa.string())
 
 
 @dataclass(frozen=True)
@@ -103,33 +99,59 @@ class Usable:
 
 
 # ---------------------------------------------------------------------- one lake object
+class NotPlainError(Exception):
+    """An object the columnar reader cannot promise the record path's meaning for."""
+
+
 def usable_of_object(data: bytes) -> Usable:
     """An object's usable records: columnar when the object allows, else record by record."""
     data = decompressed(data)
-    raw = read_table(data)
-    if raw is not None:
-        return usable_from_table(raw)
-    return usable_from_records(decode_object(data))
-
-
-def read_table(data: bytes) -> pa.Table | None:
-    """The (plain NDJSON) object's records as a table of `LAKE_FIELDS`, or None when the columnar
-    reader cannot promise the record path's meaning for every record."""
+    parts: list[pa.Table] = []
+    read = malformed = 0
     try:
-        table = pj.read_json(
-            io.BytesIO(data),
+        for raw in raw_blocks(data):
+            usable = usable_from_table(raw)
+            parts.append(usable.table)
+            read += usable.read
+            malformed += usable.malformed
+    except NotPlainError:
+        return usable_from_records(decode_object(data))
+    table = pa.concat_tables(parts) if parts else USABLE_FIELDS.empty_table()
+    return Usable(table=table, read=read, malformed=malformed)
+
+
+def raw_blocks(data: bytes) -> Iterator[pa.Table]:
+    """The (plain NDJSON) object's records as tables of `LAKE_FIELDS`, one per block of text;
+    raises `NotPlainError` (possibly after some blocks) where the columnar reader cannot promise the
+    record path's meaning for every record."""
+    try:
+        reader = pj.open_json(
+            pa.BufferReader(data),
             read_options=pj.ReadOptions(use_threads=False, block_size=_BLOCK_BYTES),
             parse_options=_PARSE,
         )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        for batch in reader:
+            table = pa.Table.from_batches([batch])
+            # The record path tells a missing eventId (unusable) from a null one (the text "None").
+            if table.column("eventId").null_count:
+                raise NotPlainError("a null eventId")
+            # The forms both readers parse to the same instant (the tracker's and the ingest's
+            # ISO-8601 with a zone); the record path knows what any other means.
+            if not all_timestamps(table.column("timestamp")):
+                raise NotPlainError("a timestamp of another form")
+            yield table
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+        # Also an object of no record at all: the record path reads it as such.
+        raise NotPlainError(str(error)) from error
+
+
+def read_table(data: bytes) -> pa.Table | None:
+    """The (plain NDJSON) object's records as one table of `LAKE_FIELDS`, or None when the
+    columnar reader cannot promise the record path's meaning for every record."""
+    try:
+        return pa.concat_tables(list(raw_blocks(data)))
+    except NotPlainError:
         return None
-    table = table.combine_chunks()
-    # The record path tells a missing eventId (unusable) from a null one (the text "None").
-    if table.column("eventId").null_count:
-        return None
-    if pc.all(pc.match_substring_regex(table.column("timestamp"), _TIMESTAMP)).as_py() is False:
-        return None
-    return table
 
 
 def usable_from_table(raw: pa.Table) -> Usable:
@@ -226,7 +248,8 @@ def _text(value: Any) -> str | None:
 
 def _present(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """Null where the text is null or empty (the record path's truthiness test)."""
-    return pc.if_else(pc.fill_null(pc.greater(pc.utf8_length(values), 0), False), values, None)
+    # A null condition gives null: null text stays null.
+    return pc.if_else(pc.equal(values, ""), _NO_TEXT, values)
 
 
 def _id_halves(ids: pa.Array) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
@@ -237,17 +260,10 @@ def _id_halves(ids: pa.Array) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.ui
     low = np.zeros(n, dtype=np.uint64)
     if not n:
         return high, low
-    canonical = np.asarray(
-        pc.fill_null(pc.match_substring_regex(ids, _UUID), False).to_numpy(zero_copy_only=False),
-        dtype=np.bool_,
-    )
+    canonical = canonical_uuids(ids)
     rows = np.flatnonzero(canonical)
     if rows.size:
-        offsets = np.frombuffer(ids.buffers()[1], dtype=np.int32)[ids.offset : ids.offset + n + 1]
-        data = np.frombuffer(ids.buffers()[2], dtype=np.uint8)
-        digits = _HEX_VALUE[data[offsets[rows, None] + _HEX_POSITIONS]]
-        octets = np.ascontiguousarray((digits[:, 0::2] << 4) | digits[:, 1::2])
-        halves = octets.view(">u8").astype(np.uint64)
+        halves = uuid_halves(ids, rows)
         high[rows], low[rows] = halves[:, 0], halves[:, 1]
     for row in np.flatnonzero(~canonical).tolist():
         high[row], low[row] = event_id_halves(str(ids[row].as_py()))
@@ -257,25 +273,29 @@ def _id_halves(ids: pa.Array) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.ui
 # ---------------------------------------------------------------------- usable -> block
 def block_of(usable: Usable) -> EventBlock:
     """The `EventBlock` of a `Usable` (one lake object, or one row group of a kept day)."""
+    # Columns are read whole and their rows naming a product picked with numpy, rather than the
+    # table filtered first: a filter copies the ids' text, an object's worth. Only the sessions
+    # are filtered: they are numbered in order of first appearance among those rows.
     table = usable.table
     user_local, users = _encoded(table.column("user"))
     anon_local, anons = _encoded(table.column("anon"))
     stamp = _numpy(table.column("micros")).astype(np.float64) / 1e6
     linked = (user_local >= 0) & (anon_local >= 0)
-    has_product = table.column("product").is_valid()
-    named_rows = table.filter(has_product)
-    named = _numpy(has_product).astype(np.bool_)
-    item_local, items = _encoded(named_rows.column("product"))
-    session_local, sessions = _encoded(named_rows.column("session"))
+    # Products are null exactly where a record names none, so their order of first appearance
+    # is the same among the rows naming one.
+    product_local, items = _encoded(table.column("product"))
+    named = product_local >= 0
+    item_local = product_local[named]
+    session_local, sessions = _encoded(table.column("session").filter(pa.array(named)))
     return EventBlock(
         read=usable.read,
         malformed=usable.malformed,
-        without_product=int(table.num_rows - named_rows.num_rows),
+        without_product=int(table.num_rows - item_local.size),
         users=users,
         anons=anons,
         items=items,
         sessions=sessions,
-        categories=_first_categories(item_local, items, named_rows.column("category")),
+        categories=_first_categories(item_local, items, table.column("category"), named),
         link_user=user_local[linked],
         link_anon=anon_local[linked],
         link_time=stamp[linked],
@@ -283,12 +303,14 @@ def block_of(usable: Usable) -> EventBlock:
         anon_local=anon_local[named],
         item_local=item_local,
         session_local=session_local,
-        event=_numpy(named_rows.column("event")).astype(np.int8),
+        event=_numpy(table.column("event")).astype(np.int8)[named],
         timestamp=stamp[named],
-        quantity=_numpy(named_rows.column("quantity")).astype(np.float32),
-        weight=_numpy(named_rows.column("weight")).astype(np.float32),
-        id_high=_numpy(named_rows.column("idHigh")).astype(np.uint64),
-        id_low=_numpy(named_rows.column("idLow")).astype(np.uint64),
+        quantity=_numpy(table.column("quantity")).astype(np.float32)[named],
+        weight=_numpy(table.column("weight")).astype(np.float32)[named],
+        key=event_keys(
+            _numpy(table.column("idHigh")).astype(np.uint64)[named],
+            _numpy(table.column("idLow")).astype(np.uint64)[named],
+        ),
     )
 
 
@@ -309,13 +331,17 @@ def _encoded(values: pa.Array | pa.ChunkedArray) -> tuple[npt.NDArray[np.int32],
 
 
 def _first_categories(
-    item_local: npt.NDArray[np.int32], items: list[str], categories: pa.Array | pa.ChunkedArray
+    item_local: npt.NDArray[np.int32],
+    items: list[str],
+    categories: pa.Array | pa.ChunkedArray,
+    named: npt.NDArray[np.bool_],
 ) -> dict[str, str]:
-    given = _numpy(categories.is_valid()).astype(np.bool_)
+    """The first category given for each product, among the rows naming one (``named``)."""
+    given = _numpy(categories.is_valid()).astype(np.bool_)[named]
     if not given.any():
         return {}
     rows = np.flatnonzero(given)
     _, first = np.unique(item_local[rows], return_index=True)
     chosen = rows[first]
-    names = categories.take(pa.array(chosen)).to_pylist()
+    names = categories.take(pa.array(np.flatnonzero(named)[chosen])).to_pylist()
     return {items[int(item_local[row])]: str(name) for row, name in zip(chosen.tolist(), names, strict=True)}

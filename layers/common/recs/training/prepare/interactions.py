@@ -1,17 +1,18 @@
 """From events to indexed interactions: window, dedupe by eventId, identity merge, exclusions.
 
-Events stream through `InteractionBuilder.add` into compact typed columns (about 40 bytes per
-event, never one dict per event), so a Lambda can hold tens of millions of them. `build` then
-does the set-wise work with numpy: keep the first copy of each eventId, keep the window, credit
-an anonymous visitor's history to the user it logged in as, drop events of products outside a
-known catalog and of excluded (opted-out, erased) visitors and give users and items dense indices.
+Events stream through `InteractionBuilder.add` (or `add_block`) into compact typed columns (29
+bytes per event naming a product, never one dict per event), so a Lambda can hold hundreds of
+millions of them. `build` then does the set-wise work with numpy: keep the first copy of each
+eventId, keep the window, credit an anonymous visitor's history to the user it logged in as,
+drop events of products outside a known catalog and of excluded (opted-out, erased) visitors and
+give users and items dense indices, writing each output as it releases the column it came from.
 """
 
 from __future__ import annotations
 
 import hashlib
 from array import array
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,8 @@ import numpy.typing as npt
 
 from recs.contracts.events import EventType
 from recs.training.prepare.blocks import EventBlock
+from recs.training.prepare.columns import Column, MostlyOnes
+from recs.training.prepare.dedupe import event_keys, first_copies
 
 EVENT_CODES: dict[str, int] = {t.value: i for i, t in enumerate(EventType)}
 PURCHASE_CODE = EVENT_CODES[EventType.PURCHASE.value]
@@ -112,12 +115,43 @@ def event_id_halves(event_id: str) -> tuple[int, int]:
     return value >> 64, value & _LOW_64
 
 
-class InteractionBuilder:
-    """Accumulates events; `build` turns them into `Interactions`, once (it releases the
-    per-event columns as it goes, so that the peak stays near the columns' own size).
+class _RecordRows:
+    """Events `InteractionBuilder.add` took one at a time, waiting to move into the columns (so
+    that each costs what an `array.append` costs)."""
 
-    Visitors are kept in two namespaces (user ids, anonymous ids) so that the same string used
-    as both never merges by accident; only an event carrying both ids links them.
+    __slots__ = (
+        "event",
+        "id_high",
+        "id_low",
+        "item",
+        "quantity",
+        "session",
+        "timestamp",
+        "visitor",
+        "weight",
+    )
+
+    def __init__(self) -> None:
+        self.visitor = array("i")
+        self.item = array("i")
+        self.event = array("b")
+        self.timestamp = array("d")
+        self.quantity = array("f")
+        self.weight = array("f")
+        self.session = array("i")
+        self.id_high = array("Q")
+        self.id_low = array("Q")
+
+
+class InteractionBuilder:
+    """Accumulates events; `build` turns them into `Interactions`, once.
+
+    Per event naming a product it holds the visitor, item, event type, time, session and a 64-bit
+    eventId key (`recs.training.prepare.dedupe`): 29 bytes, in segments `build` releases as it
+    writes each output (`recs.training.prepare.columns`), and quantities and sample rates only
+    where they are not 1. Visitors are kept in two namespaces (user ids, anonymous ids) so that
+    the same string used as both never merges by accident; only an event carrying both ids links
+    them.
     """
 
     def __init__(self) -> None:
@@ -127,15 +161,15 @@ class InteractionBuilder:
         self._session_index: dict[str, int] = {}
         self._category: dict[str, str] = {}
         # Visitor per event: users >= 0, anonymous visitors as -(index + 1).
-        self._visitor = array("i")
-        self._item = array("i")
-        self._event = array("b")
-        self._timestamp = array("d")
-        self._quantity = array("f")
-        self._weight = array("f")
-        self._session = array("i")
-        self._id_high = array("Q")
-        self._id_low = array("Q")
+        self._visitor = Column(np.int32)
+        self._item = Column(np.int32)
+        self._event = Column(np.int8)
+        self._timestamp = Column(np.float64)
+        self._session = Column(np.int32)
+        self._key = Column(np.uint64)
+        self._quantity = MostlyOnes()
+        self._weight = MostlyOnes()
+        self._rows = _RecordRows()
         # anonymous index -> (user index, time) of events carrying both ids.
         self._link_anon = array("i")
         self._link_user = array("i")
@@ -184,23 +218,27 @@ class InteractionBuilder:
         high, low = event_id_halves(event_id)
         session = event.get("sessionId")
         quantity = event.get("quantity")
-        self._visitor.append(user if user >= 0 else -(anon + 1))
-        self._item.append(self._item_index.setdefault(product, len(self._item_index)))
-        self._event.append(code)
-        self._timestamp.append(stamp)
-        self._quantity.append(count_or_one(quantity))
-        self._weight.append(count_or_one(event.get("sampleRate")))
-        self._session.append(
+        rows = self._rows
+        rows.visitor.append(user if user >= 0 else -(anon + 1))
+        rows.item.append(self._item_index.setdefault(product, len(self._item_index)))
+        rows.event.append(code)
+        rows.timestamp.append(stamp)
+        rows.quantity.append(count_or_one(quantity))
+        rows.weight.append(count_or_one(event.get("sampleRate")))
+        rows.session.append(
             self._session_index.setdefault(str(session), len(self._session_index)) if session else -1
         )
-        self._id_high.append(high)
-        self._id_low.append(low)
+        rows.id_high.append(high)
+        rows.id_low.append(low)
+        if len(rows.id_low) >= _RECORD_ROWS:
+            self._move_records()
 
     def add_block(self, block: EventBlock) -> None:
         """Record a lake object's events decoded as columns (`recs.training.prepare.columnar`):
         the same result as `add` on each of its records, with one index lookup per distinct id
         instead of one per event."""
         self._still_open()
+        self._move_records()
         self.read += block.read
         self.malformed += block.malformed
         self.without_product += block.without_product
@@ -220,19 +258,22 @@ class InteractionBuilder:
         session = np.where(
             block.session_local >= 0, sessions[np.maximum(block.session_local, 0)] if sessions.size else 0, -1
         ).astype(np.int32)
-        self._visitor.frombytes(visitor.tobytes())
-        self._item.frombytes(_indices(self._item_index, block.items)[block.item_local].tobytes())
-        self._event.frombytes(block.event.tobytes())
-        self._timestamp.frombytes(block.timestamp.tobytes())
-        self._quantity.frombytes(block.quantity.tobytes())
-        self._weight.frombytes(block.weight.tobytes())
-        self._session.frombytes(session.tobytes())
-        self._id_high.frombytes(block.id_high.tobytes())
-        self._id_low.frombytes(block.id_low.tobytes())
+        self._append(
+            visitor=visitor,
+            item=_indices(self._item_index, block.items)[block.item_local],
+            event=block.event,
+            timestamp=block.timestamp,
+            quantity=block.quantity,
+            weight=block.weight,
+            session=session,
+            key=block.key,
+        )
 
     def latest_timestamp(self) -> float | None:
         """The newest event time seen (the offline command's default end of the window)."""
-        return max(self._timestamp) if self._timestamp else None
+        self._move_records()
+        segments = self._timestamp.segments()
+        return max(float(segment.max()) for segment in segments) if segments else None
 
     def build(
         self,
@@ -261,36 +302,35 @@ class InteractionBuilder:
         -------
         Interactions
         """
-        # Memory: each per-event column is released as soon as its output exists, and every
-        # temporary is at most 8 bytes per event (Prepare's peak per event: docs/benchmarks.md).
+        # Memory (Prepare's peak per event: docs/training.md, Prepare): one byte per event for
+        # ``keep``; the keys go once the first copies are known; every other pass works a segment
+        # at a time; each output is written a segment at a time as its input is released, so the
+        # peak is the outputs (29 bytes per interaction) and ``keep``, or the columns before it.
         self._spend()
-        stamp = np.frombuffer(self._timestamp, dtype=np.float64)
-        n = stamp.size
-        keep = self._first_copies()
-        self._id_high, self._id_low = array("Q"), array("Q")
+        self._move_records()
+        keys, self._key = self._key, Column(np.uint64)
+        keep = first_copies(keys.segments())
+        del keys
+        n = keep.size
         duplicates = int(n - np.count_nonzero(keep))
-        inside = (stamp >= start_ts) & (stamp < end_ts)
-        outside = int(np.count_nonzero(keep & ~inside))
-        keep &= inside
-        del inside
-        item = self._release("_item", np.int32)
+        outside = 0
+        for stamp, kept in self._along(self._timestamp, keep):
+            inside = (stamp >= start_ts) & (stamp < end_ts)
+            outside += int(np.count_nonzero(kept & ~inside))
+            kept &= inside
         unknown_events = 0
         if known_product is not None and self._item_index:
             unknown = ~np.array([known_product(p) for p in _invert(self._item_index)], dtype=np.bool_)
-            unknown_at = unknown[item]
-            unknown_events = int(np.count_nonzero(keep & unknown_at))
-            keep &= ~unknown_at
-            del unknown_at
+            for item, kept in self._along(self._item, keep):
+                unknown_at = unknown[item]
+                unknown_events += int(np.count_nonzero(kept & unknown_at))
+                kept &= ~unknown_at
 
-        own_excluded, linked_excluded = self._excluded_linked_anonymous(keep, excluded)
-        excluded_events = int(np.count_nonzero(own_excluded))
-        keep &= ~own_excluded
-        del own_excluded
-        visitor = self._merged_visitors()
-        self._visitor = array("i")
+        excluded_events, linked_excluded = self._exclude_linked_anonymous(keep, excluded)
+        self._merge_visitors()
         n_users_raw = len(self._user_index)
         names = _invert(self._user_index) + _invert(self._anon_index)
-        present = _used(visitor[keep], len(names))
+        present = self._used(self._visitor, keep, len(names))
         is_user_raw = present < n_users_raw
         drop = np.array(
             [
@@ -301,18 +341,13 @@ class InteractionBuilder:
         )
         dropped_visitor = np.zeros(len(names), dtype=np.bool_)
         dropped_visitor[present[drop]] = True
-        dropped = dropped_visitor[visitor]
-        excluded_events += int(np.count_nonzero(keep & dropped))
-        keep &= ~dropped
-        del dropped
+        for visitor, kept in self._along(self._visitor, keep):
+            dropped = dropped_visitor[visitor]
+            excluded_events += int(np.count_nonzero(kept & dropped))
+            kept &= ~dropped
 
-        visitors, user_index = _dense(visitor[keep], len(names))
-        del visitor
-        item_ids, item_index = _dense(item[keep], len(self._item_index))
-        del item
-        timestamp = stamp[keep]
-        del stamp
-        self._timestamp = array("d")
+        visitors = self._used(self._visitor, keep, len(names))
+        item_ids = self._used(self._item, keep, len(self._item_index))
         product_names = _invert(self._item_index)
         items = [product_names[i] for i in item_ids.tolist()]
         return Interactions(
@@ -320,13 +355,13 @@ class InteractionBuilder:
             is_user=visitors < n_users_raw,
             items=items,
             item_category=[self._category.get(p) for p in items],
-            user=user_index,
-            item=item_index,
-            event=self._release("_event", np.int8)[keep],
-            timestamp=timestamp,
-            quantity=self._release("_quantity", np.float32)[keep],
-            weight=_unless_all_ones(self._release("_weight", np.float32)[keep]),
-            basket=self._release("_session", np.int32)[keep].astype(np.int64),
+            user=_take(self._visitor, keep, np.int32, _positions(visitors, len(names))),
+            item=_take(self._item, keep, np.int32, _positions(item_ids, len(self._item_index))),
+            event=_take(self._event, keep, np.int8),
+            timestamp=_take(self._timestamp, keep, np.float64),
+            quantity=self._quantity.take_kept(keep),
+            weight=self._weight.take_kept(keep, ones_as_none=True),
+            basket=_take(self._session, keep, np.int64),
             stats={
                 "eventsRead": self.read,
                 "malformed": self.malformed,
@@ -345,32 +380,83 @@ class InteractionBuilder:
             },
         )
 
-    def _excluded_linked_anonymous(
+    def _append(self, **columns: npt.NDArray[Any]) -> None:
+        self._visitor.extend(columns["visitor"])
+        self._item.extend(columns["item"])
+        self._event.extend(columns["event"])
+        self._timestamp.extend(columns["timestamp"])
+        self._quantity.extend(columns["quantity"])
+        self._weight.extend(columns["weight"])
+        self._session.extend(columns["session"])
+        self._key.extend(columns["key"])
+
+    def _move_records(self) -> None:
+        """Events `add` took, into the columns (before anything else is added, or read)."""
+        rows = self._rows
+        if not rows.id_low:
+            return
+        self._rows = _RecordRows()
+        self._append(
+            visitor=np.frombuffer(rows.visitor, dtype=np.int32),
+            item=np.frombuffer(rows.item, dtype=np.int32),
+            event=np.frombuffer(rows.event, dtype=np.int8),
+            timestamp=np.frombuffer(rows.timestamp, dtype=np.float64),
+            quantity=np.frombuffer(rows.quantity, dtype=np.float32),
+            weight=np.frombuffer(rows.weight, dtype=np.float32),
+            session=np.frombuffer(rows.session, dtype=np.int32),
+            key=event_keys(
+                np.frombuffer(rows.id_high, dtype=np.uint64), np.frombuffer(rows.id_low, dtype=np.uint64)
+            ),
+        )
+
+    @staticmethod
+    def _along(
+        column: Column, keep: npt.NDArray[np.bool_]
+    ) -> Iterator[tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]]:
+        """Each segment of ``column`` with its (writable) slice of ``keep``."""
+        start = 0
+        for segment in column.segments():
+            yield segment, keep[start : start + segment.size]
+            start += segment.size
+
+    def _used(self, column: Column, keep: npt.NDArray[np.bool_], size: int) -> npt.NDArray[np.intp]:
+        """The distinct values (each in ``[0, size)``) of ``column`` where kept, ascending:
+        `np.unique` without sorting the events."""
+        used = np.zeros(size, dtype=np.bool_)
+        for values, kept in self._along(column, keep):
+            used[values[kept]] = True
+        return np.flatnonzero(used)
+
+    def _exclude_linked_anonymous(
         self, keep: npt.NDArray[np.bool_], excluded: Callable[[str, bool], bool]
-    ) -> tuple[npt.NDArray[np.bool_], int]:
-        """The anonymous events (no user id) of linked anonymous ids that are themselves excluded,
-        and how many such ids there are.
+    ) -> tuple[int, int]:
+        """Drops from ``keep`` the anonymous events (no user id) of linked anonymous ids that are
+        themselves excluded; returns how many such events were kept, and how many such ids there
+        are.
 
         A login merges an anonymous id's history into the user's, so the merged visitor is the
         user; but the holder of the anonymous id may have opted out or erased it (a signed
         anonymous id's rights): its own anonymous events stay out whatever the user chose. The
         user's signed-in events are the user's and follow the user's choice alone.
         """
-        own = np.zeros(keep.size, dtype=np.bool_)
         linked = self._linked_anonymous()
         if not linked.size:
-            return own, 0
+            return 0, 0
         anon_names = _invert(self._anon_index)
         out = np.zeros(len(anon_names), dtype=np.bool_)
         for index in linked.tolist():
             out[index] = excluded(anon_names[index], False)
         if not out.any():
-            return own, 0
-        raw = np.frombuffer(self._visitor, dtype=np.int32)
-        anonymous = raw < 0
-        own[anonymous] = out[-raw[anonymous] - 1]
-        own &= keep
-        return own, int(out.sum())
+            return 0, 0
+        events = 0
+        for visitor, kept in self._along(self._visitor, keep):
+            own = np.zeros(visitor.size, dtype=np.bool_)
+            anonymous = visitor < 0
+            own[anonymous] = out[-visitor[anonymous] - 1]
+            own &= kept
+            events += int(np.count_nonzero(own))
+            kept &= ~own
+        return events, int(out.sum())
 
     def _linked_anonymous(self) -> npt.NDArray[np.int32]:
         return np.unique(np.frombuffer(self._link_anon, dtype=np.int32))
@@ -384,73 +470,62 @@ class InteractionBuilder:
         self._still_open()
         self._spent = True
 
-    def _release(self, name: str, dtype: type[np.generic]) -> npt.NDArray[Any]:
-        """A per-event column as numpy, no longer held by the builder (freed with the result)."""
-        column = getattr(self, name)
-        setattr(self, name, array(column.typecode))
-        return np.frombuffer(column, dtype=dtype)
-
-    def _first_copies(self) -> npt.NDArray[np.bool_]:
-        """True at the first copy of each eventId (a client retry re-sends the same event later)."""
-        high = np.frombuffer(self._id_high, dtype=np.uint64)
-        low = np.frombuffer(self._id_low, dtype=np.uint64)
-        n = high.size
-        keep = np.zeros(n, dtype=np.bool_)
-        if not n:
-            return keep
-        order = np.lexsort((low, high))  # stable: copies of one id stay in the order they came
-        first = np.empty(n, dtype=np.bool_)
-        first[0] = True
-        ordered = high[order]
-        np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
-        ordered = low[order]
-        first[1:] |= ordered[1:] != ordered[:-1]
-        del ordered
-        keep[order[first]] = True
-        return keep
-
-    def _merged_visitors(self) -> npt.NDArray[np.int32]:
-        """Visitor of each event in one index space: users first, then anonymous visitors;
-        a linked anonymous visitor becomes the user of its latest login."""
-        n_users = len(self._user_index)
-        visitor = np.frombuffer(self._visitor, dtype=np.int32).copy()
+    def _merge_visitors(self) -> None:
+        """Visitor of each event in one index space, in place: users first, then anonymous
+        visitors; a linked anonymous visitor becomes the user of its latest login."""
         if not self._anon_index:
-            return visitor
+            return
+        n_users = len(self._user_index)
         target = np.arange(len(self._anon_index), dtype=np.int32) + np.int32(n_users)
         anon = np.frombuffer(self._link_anon, dtype=np.int32)
         if anon.size:
             # Sorted by time, the last assignment per anonymous id (the latest login) wins.
             order = np.argsort(np.frombuffer(self._link_time, dtype=np.float64), kind="stable")
             target[anon[order]] = np.frombuffer(self._link_user, dtype=np.int32)[order]
-        anonymous = visitor < 0
-        visitor[anonymous] = target[-visitor[anonymous] - 1]
-        return visitor
+        for visitor in self._visitor.segments():
+            anonymous = visitor < 0
+            visitor[anonymous] = target[-visitor[anonymous] - 1]
+
+
+#: Events `InteractionBuilder.add` holds before moving them into its columns.
+_RECORD_ROWS = 1 << 14
+
+
+def _take(
+    column: Column,
+    keep: npt.NDArray[np.bool_],
+    dtype: type[np.generic],
+    position: npt.NDArray[np.int32] | None = None,
+) -> npt.NDArray[Any]:
+    """The column's values where kept (through ``position`` when given), as one array of
+    ``dtype``; each segment of the column is released once copied."""
+    taken = np.empty(int(np.count_nonzero(keep)), dtype=dtype)
+    start = done = 0
+    for segment in column.take_segments():
+        kept = keep[start : start + segment.size]
+        start += segment.size
+        into = taken[done : done + int(np.count_nonzero(kept))]
+        done += into.size
+        if position is None and segment.dtype == dtype:
+            np.compress(kept, segment, out=into)
+        elif position is None:
+            into[:] = segment[kept]
+        else:
+            np.take(position, segment[kept], out=into)
+        del segment
+    return taken
+
+
+def _positions(used: npt.NDArray[np.intp], size: int) -> npt.NDArray[np.int32]:
+    """Each value's position among the ascending distinct values ``used`` (values in ``[0, size)``)."""
+    position = np.full(size, -1, dtype=np.int32)
+    position[used] = np.arange(used.size, dtype=np.int32)
+    return position
 
 
 def count_or_one(value: Any) -> float:
     """A count a record gives (units, sample rate): a positive number, else 1."""
     return float(value) if isinstance(value, int | float) and value > 0 else 1.0
-
-
-def _unless_all_ones(weight: npt.NDArray[np.float32]) -> npt.NDArray[np.float32] | None:
-    return None if bool(np.all(weight == 1.0)) else weight
-
-
-def _used(values: npt.NDArray[np.int32], size: int) -> npt.NDArray[np.intp]:
-    """The distinct values among ``values`` (each in ``[0, size)``), ascending: `np.unique`
-    without sorting the events."""
-    used = np.zeros(size, dtype=np.bool_)
-    used[values] = True
-    return np.flatnonzero(used)
-
-
-def _dense(values: npt.NDArray[np.int32], size: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int32]]:
-    """``np.unique(values, return_inverse=True)`` for values in ``[0, size)``, in linear time and
-    4 bytes per value: the distinct values ascending, and each value's position among them."""
-    used = np.zeros(size, dtype=np.bool_)
-    used[values] = True
-    position = np.cumsum(used, dtype=np.int32) - 1
-    return np.flatnonzero(used), position[values]
 
 
 def _indices(index: dict[str, int], names: list[str]) -> npt.NDArray[np.int32]:

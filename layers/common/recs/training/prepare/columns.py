@@ -1,0 +1,172 @@
+"""The builder's per-event columns: append-only, in segments whose memory goes back to the system
+the moment a segment is released.
+
+Why segments in memory maps of their own: `InteractionBuilder.build` turns each per-event column
+into its output a segment at a time, releasing every segment once copied, so the input and its
+output never both exist whole. That only lowers the peak if a released segment's pages really
+leave the process; an array grown by ``realloc`` or allocated by ``malloc`` need not (once a
+large block has been freed, glibc serves allocations below 32 MiB from its heap, which it
+rarely trims). An anonymous map is taken a page at a time as it is written and unmapped when the
+last view of it goes, whatever malloc's heap looks like.
+"""
+
+from __future__ import annotations
+
+import mmap
+from collections.abc import Iterator
+from typing import Any, overload
+
+import numpy as np
+import numpy.typing as npt
+
+#: Rows of a column's first segments: a few MiB per column at most, so releasing as it goes keeps
+#: the overlap of input and output small, and each segment is a few hundred pages.
+SEGMENT_ROWS = 1 << 18
+#: Later segments hold a 64th of the column so far (when that is more): the overlap stays under
+#: 2%, and a column of billions of rows stays in hundreds of maps (Linux allows 65,530 a process).
+_GROWTH_SHIFT = 6
+
+
+def mapped_empty(rows: int, dtype: npt.DTypeLike) -> npt.NDArray[Any]:
+    """An uninitialised array in an anonymous memory map of its own (see the module's docstring)."""
+    kind = np.dtype(dtype)
+    pages = mmap.mmap(-1, max(rows * kind.itemsize, 1), flags=mmap.MAP_PRIVATE)
+    return np.frombuffer(pages, dtype=kind, count=rows)
+
+
+class Column:
+    """An append-only column of one dtype, held in segments of `SEGMENT_ROWS` rows or more."""
+
+    def __init__(self, dtype: npt.DTypeLike, segment_rows: int = SEGMENT_ROWS) -> None:
+        self.dtype = np.dtype(dtype)
+        self.segment_rows = segment_rows
+        self._full: list[npt.NDArray[Any]] = []
+        self._tail: npt.NDArray[Any] | None = None
+        self._tail_rows = 0
+        self._rows = 0
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def extend(self, values: npt.NDArray[Any]) -> None:
+        done = 0
+        while done < values.size:
+            if self._tail is None:
+                rows = max(self.segment_rows, self._rows >> _GROWTH_SHIFT)
+                self._tail, self._tail_rows = mapped_empty(rows, self.dtype), 0
+            take = min(values.size - done, self._tail.size - self._tail_rows)
+            self._tail[self._tail_rows : self._tail_rows + take] = values[done : done + take]
+            self._tail_rows += take
+            self._rows += take
+            done += take
+            if self._tail_rows == self._tail.size:
+                self._full.append(self._tail)
+                self._tail = None
+                self._tail_rows = 0
+
+    def segments(self) -> list[npt.NDArray[Any]]:
+        """Writable views of the segments, in order."""
+        tail = [] if self._tail is None or not self._tail_rows else [self._tail[: self._tail_rows]]
+        return [*self._full, *tail]
+
+    def take_segments(self) -> Iterator[npt.NDArray[Any]]:
+        """The segments in order, the column left empty: each is released as soon as the caller lets
+        go of it (keep no other reference to them)."""
+        pending = self.segments()
+        self._full, self._tail, self._tail_rows, self._rows = [], None, 0, 0
+        pending.reverse()
+        while pending:
+            yield pending.pop()
+
+
+class MostlyOnes:
+    """A float32 column that is 1 for nearly every event (quantities, sample rates): held as the
+    positions and values of the others, and densely only once they are a third of the events
+    (where 12 bytes per exception would pass 4 per event)."""
+
+    def __init__(self, segment_rows: int = SEGMENT_ROWS) -> None:
+        self._segment_rows = segment_rows
+        self._positions = Column(np.int64, segment_rows)
+        self._values = Column(np.float32, segment_rows)
+        self._dense: Column | None = None
+        self._rows = 0
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def extend(self, values: npt.NDArray[np.float32]) -> None:
+        if self._dense is not None:
+            self._dense.extend(values)
+        else:
+            at = np.flatnonzero(values != 1.0)
+            self._positions.extend(at + self._rows)
+            self._values.extend(values[at])
+        self._rows += values.size
+        if self._dense is None:
+            self._densify_if_smaller()
+
+    @overload
+    def take_kept(self, keep: npt.NDArray[np.bool_]) -> npt.NDArray[np.float32]: ...
+
+    @overload
+    def take_kept(
+        self, keep: npt.NDArray[np.bool_], *, ones_as_none: bool
+    ) -> npt.NDArray[np.float32] | None: ...
+
+    def take_kept(
+        self, keep: npt.NDArray[np.bool_], *, ones_as_none: bool = False
+    ) -> npt.NDArray[np.float32] | None:
+        """The values where ``keep`` (one entry per row) is True, as one array (None instead of
+        all ones when ``ones_as_none``); the column is left empty."""
+        if self._dense is not None:
+            dense, self._dense = self._dense, None
+            kept = np.empty(int(np.count_nonzero(keep)), dtype=np.float32)
+            start = done = 0
+            for segment in dense.take_segments():
+                values = segment[keep[start : start + segment.size]]
+                start += segment.size
+                kept[done : done + values.size] = values
+                done += values.size
+            return None if ones_as_none and bool(np.all(kept == 1.0)) else kept
+        positions = np.concatenate([np.zeros(0, np.int64), *self._positions.take_segments()])
+        values = np.concatenate([np.zeros(0, np.float32), *self._values.take_segments()])
+        chosen = keep[positions]
+        if ones_as_none and not chosen.any():
+            return None
+        positions, values = positions[chosen], values[chosen]
+        kept = np.ones(int(np.count_nonzero(keep)), dtype=np.float32)
+        kept[_ranks(keep, positions, self._segment_rows)] = values
+        return kept
+
+    def _densify_if_smaller(self) -> None:
+        if 3 * len(self._positions) <= self._rows:
+            return
+        dense = Column(np.float32, self._segment_rows)
+        positions = np.concatenate([np.zeros(0, np.int64), *self._positions.take_segments()])
+        values = np.concatenate([np.zeros(0, np.float32), *self._values.take_segments()])
+        bounds = np.searchsorted(positions, np.arange(0, self._rows + self._segment_rows, self._segment_rows))
+        for index, start in enumerate(range(0, self._rows, self._segment_rows)):
+            segment = np.ones(min(self._segment_rows, self._rows - start), dtype=np.float32)
+            inside = slice(bounds[index], bounds[index + 1])
+            segment[positions[inside] - start] = values[inside]
+            dense.extend(segment)
+        self._dense = dense
+
+
+def _ranks(keep: npt.NDArray[np.bool_], positions: npt.NDArray[np.int64], step: int) -> npt.NDArray[np.int64]:
+    """For each of the (ascending, kept) ``positions``, how many kept rows precede it: a running
+    count a slice of ``step`` rows at a time rather than one integer per row."""
+    ranks = np.empty(positions.size, dtype=np.int64)
+    if not positions.size:
+        return ranks
+    bounds = np.searchsorted(positions, np.arange(0, keep.size + step, step))
+    before = 0
+    for index, start in enumerate(range(0, keep.size, step)):
+        inside = slice(bounds[index], bounds[index + 1])
+        if inside.start == inside.stop:
+            before += int(np.count_nonzero(keep[start : start + step]))
+            continue
+        counts = np.cumsum(keep[start : start + step], dtype=np.int64)
+        ranks[inside] = before + counts[positions[inside] - start] - 1
+        before += int(counts[-1])
+    return ranks
