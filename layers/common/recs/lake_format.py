@@ -101,22 +101,23 @@ def records(data: bytes) -> Iterator[dict[str, Any]]:
             }
 
 
-def table_of_records(rows: Iterable[Mapping[str, Any]]) -> pa.Table:
-    """Records (JSON-decoded lake records) as the lake's Parquet table, converted as Firehose's
-    OpenX JSON SerDe converts them: keys matched to columns without regard to case, keys the table
-    does not name dropped. A value of another type raises `ValueError` naming the field."""
-    columns: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
+def table_of_records(rows: Iterable[Mapping[str, Any]], schema: pa.Schema = SCHEMA) -> pa.Table:
+    """Records (JSON-decoded lake records) as a Parquet table of ``schema`` (the lake's unless
+    given), converted as Firehose's OpenX JSON SerDe converts them: keys matched to columns without
+    regard to case, keys the table does not name dropped. A value of another type raises
+    `ValueError` naming the field."""
+    columns: dict[str, list[Any]] = {name: [] for name in schema.names}
     for row in rows:
         lowered = {key.lower(): value for key, value in row.items()}
         for name, values in columns.items():
             values.append(lowered.get(name))
     arrays = []
-    for field in SCHEMA:
+    for field in schema:
         try:
             arrays.append(pa.array(columns[field.name], type=field.type))
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as error:
-            raise ValueError(f"{FIELD_OF_COLUMN[field.name]}: {error}") from error
-    return pa.Table.from_arrays(arrays, schema=SCHEMA)
+            raise ValueError(f"{FIELD_OF_COLUMN.get(field.name, field.name)}: {error}") from error
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def encode(table: pa.Table, *, compression: str = COMPRESSION) -> bytes:

@@ -16,6 +16,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.responses import DynamoHandler
 from moto.firehose.models import FirehoseBackend
 
+from recs import lake_format
 from recs_tools.local.stack import LocalStack
 
 
@@ -24,15 +25,29 @@ def post(stack: LocalStack, body: Any, content_type: str = "application/json") -
     return stack.post_events(body, content_type)
 
 
-def lake_objects(stack: LocalStack) -> dict[str, bytes]:
-    """Every object in the event lake bucket, decompressed when gzip (as Firehose may write)."""
+def lake_raw_objects(stack: LocalStack, prefix: str = "") -> dict[str, bytes]:
+    """Every object in the event lake bucket (under ``prefix``), as stored."""
     s3 = stack.client("s3")
     bucket = stack.physical["EventLakeBucket"]
     objects: dict[str, bytes] = {}
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for item in page.get("Contents", []):
-            data = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
-            objects[item["Key"]] = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+            objects[item["Key"]] = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+    return objects
+
+
+def lake_objects(stack: LocalStack) -> dict[str, bytes]:
+    """Every object in the event lake bucket as the NDJSON text of its records: a Parquet object
+    (Firehose's conversion) as one JSON line per row, absent fields left out, so that text checks
+    (no raw id, no personal value) see every value rather than Snappy-compressed columns; an
+    NDJSON object decompressed when gzip."""
+    objects: dict[str, bytes] = {}
+    for key, data in lake_raw_objects(stack).items():
+        if lake_format.is_parquet(data):
+            lines = [json.dumps(record, separators=(",", ":")) + "\n" for record in lake_format.records(data)]
+            objects[key] = "".join(lines).encode()
+        else:
+            objects[key] = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
     return objects
 
 

@@ -430,11 +430,21 @@ def test_the_prepare_function_reaches_artifacts_and_rows_by_the_keys_it_uses(
         assert not any(fnmatch.fnmatchcase(foreign, p) for p in patterns), foreign
 
 
-def test_the_firehose_role_writes_only_the_lake_and_its_own_error_log(resources: dict[str, Any]) -> None:
+def test_the_firehose_role_writes_only_the_lake_reads_its_schema_and_logs_its_errors(
+    resources: dict[str, Any],
+) -> None:
     role = resources["DeliveryStreamRole"]["Properties"]
     statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
     lake = [s for s in statements if _targets(s["Resource"]) == {"EventLakeBucket"}]
-    logs = [s for s in statements if s not in lake]
+    # The conversion's schema: read-only Glue actions on the lake's catalog, database and table
+    (schema,) = [s for s in statements if _targets(s["Resource"]) == {"EventLakeDatabase"}]
+    assert schema["Action"] == ["glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"]
+    assert [str(r["Fn::Sub"]).rsplit(":", 1)[-1] for r in schema["Resource"]] == [
+        "catalog",
+        "database/${EventLakeDatabase}",
+        "table/${EventLakeDatabase}/events",
+    ]
+    logs = [s for s in statements if s not in lake and s is not schema]
     assert lake
     # The error log: one action, on its own stream of its own group
     assert [(s["Action"], _targets(s["Resource"])) for s in logs] == [

@@ -64,11 +64,15 @@ def test_firehose_buffers_compresses_partitions_by_hour_and_separates_errors(
 ) -> None:
     # Given the delivery stream's S3 destination
     destination = resources["EventDeliveryStream"]["Properties"]["ExtendedS3DestinationConfiguration"]
-    # Then it buffers, gzips, writes under events/ in Firehose's UTC YYYY/MM/DD/HH layout (no
+    # Then it buffers, converts to Snappy-compressed Parquet (the object itself uncompressed, as
+    # conversion requires), writes under events/ in Firehose's UTC YYYY/MM/DD/HH layout (no
     # custom expression in the prefix) and sends failures to their own dated prefix
     assert destination["BufferingHints"]["IntervalInSeconds"] >= 60
     assert destination["BufferingHints"]["SizeInMBs"] >= 64
-    assert destination["CompressionFormat"] == "GZIP"
+    assert destination["CompressionFormat"] == "UNCOMPRESSED"
+    conversion = destination["DataFormatConversionConfiguration"]
+    assert conversion["Enabled"] is True
+    assert conversion["OutputFormatConfiguration"]["Serializer"]["ParquetSerDe"]["Compression"] == "SNAPPY"
     assert destination["Prefix"] == "events/"
     assert destination["ErrorOutputPrefix"].startswith("errors/")
     assert "!{timestamp:yyyy/MM/dd}" in destination["ErrorOutputPrefix"]

@@ -39,19 +39,34 @@ def test_the_events_table_has_one_column_per_lake_field_with_its_type() -> None:
     assert columns == expected
 
 
-def test_the_table_reads_gzip_json_under_the_delivery_prefix_by_hour() -> None:
+def test_firehose_converts_against_the_table_and_the_table_reads_parquet_by_hour() -> None:
     # Given the table and the delivery stream of template.yaml
     resources = load_template(repo_root() / "template.yaml")["Resources"]
     table = _events_table()
-    delivery = resources["EventDeliveryStream"]["Properties"]["ExtendedS3DestinationConfiguration"]
-    # Then the table reads where and how Firehose writes: the same prefix, gzip, JSON lines,
-    # and hourly partitions in Firehose's default key layout (prefix + YYYY/MM/DD/HH/)
+    stream = resources["EventDeliveryStream"]
+    delivery = stream["Properties"]["ExtendedS3DestinationConfiguration"]
+    conversion = delivery["DataFormatConversionConfiguration"]
+    # Then Firehose converts JSON (OpenX, which matches keys without case) to Parquet against
+    # this very table, created before the stream, with a role allowed to read its schema
+    assert "OpenXJsonSerDe" in conversion["InputFormatConfiguration"]["Deserializer"]
+    assert "ParquetSerDe" in conversion["OutputFormatConfiguration"]["Serializer"]
+    schema = conversion["SchemaConfiguration"]
+    assert schema["DatabaseName"] == {"Ref": "EventLakeDatabase"}
+    assert schema["TableName"] == table["Name"]
+    assert schema["VersionId"] == "LATEST"
+    assert stream["DependsOn"] == "EventsTable"
+    policies = resources["DeliveryStreamRole"]["Properties"]["Policies"]
+    actions = {a for p in policies for st in p["PolicyDocument"]["Statement"] for a in st["Action"]}
+    assert {"glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"} <= actions
+    # And the table reads where and how Firehose writes: the same prefix, Parquet, and hourly
+    # partitions in Firehose's default key layout (prefix + YYYY/MM/DD/HH/)
     assert delivery["Prefix"] == "events/"
-    assert delivery["CompressionFormat"] == "GZIP"
+    assert delivery["FileExtension"] == ".parquet"
     assert (
         table["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"]
-        == "org.openx.data.jsonserde.JsonSerDe"
+        == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
     )
+    assert table["Parameters"]["classification"] == "parquet"
     assert table["Parameters"]["projection.dt.format"] == "yyyy/MM/dd/HH"
     assert table["Parameters"]["projection.dt.interval.unit"] == "HOURS"
     assert [key["Name"] for key in table["PartitionKeys"]] == ["dt"]

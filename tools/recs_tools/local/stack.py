@@ -29,6 +29,7 @@ from recs_tools.checkout import repo_root
 from recs_tools.local.auth import RouteAuthorizer, route_authorizers
 from recs_tools.local.cfn import Resolver, load_template, parameter_defaults
 from recs_tools.local.container import LocalContainerJobs, route_container_jobs
+from recs_tools.local.firehose_conversion import convert_deliveries
 from recs_tools.local.functions import LocalFunction
 from recs_tools.local.gateway_events import build_http_api_event
 from recs_tools.local.lambda_shim import route_lambda_invocations
@@ -138,6 +139,8 @@ class LocalStack:
         self._exit.enter_context(mock_aws(config=MOTO_CONFIG))  # type: ignore[call-overload]
         # ImportTable (a large shop's publish): moto's, reading its files with the stdlib's json.
         self._exit.enter_context(import_files_read_by_json())
+        # Firehose's record format conversion (moto's delivers records as they are).
+        self._exit.enter_context(convert_deliveries(self._glue_columns))
         self._start_cache()
         self._provision()
         self._exit.enter_context(route_lambda_invocations(self.functions))
@@ -356,6 +359,11 @@ class LocalStack:
         self._client("glue").create_table(DatabaseName=props["DatabaseName"], TableInput=table)
         self.resolver.refs[logical_id] = f"{props['DatabaseName']}|{table['Name']}"
         self.physical[logical_id] = f"{props['DatabaseName']}.{table['Name']}"
+
+    def _glue_columns(self, database: str, table: str) -> list[dict[str, str]]:
+        """A Glue table's columns, as Firehose's conversion reads its schema."""
+        found = self._client("glue").get_table(DatabaseName=database, Name=table)["Table"]
+        return [dict(column) for column in found["StorageDescriptor"]["Columns"]]
 
     def _athena_workgroup(self, logical_id: str, props: Mapping[str, Any]) -> None:
         props = self.resolver.resolve(props)
@@ -734,8 +742,9 @@ _ORDER = {
     "AWS::Logs::LogStream": 2,
     "AWS::CloudWatch::Alarm": 9,
     "AWS::CloudWatch::Dashboard": 9,
-    "AWS::Glue::Database": 3,
-    "AWS::Glue::Table": 4,
+    # Before the IAM roles: the delivery stream's role names the database (its schema's).
+    "AWS::Glue::Database": 2,
+    "AWS::Glue::Table": 3,
     "AWS::Athena::WorkGroup": 4,
     # Before the IAM roles: the Spark job role's trust policy names the application's ARN.
     "AWS::EMRServerless::Application": 2,
