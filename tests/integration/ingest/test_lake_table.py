@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from recs import lake_format
 from recs_tools.local.stack import LocalStack
 from tests.helpers import load_event
-from recs import lake_format
 from tests.integration.ingest.lake import lake_objects, lake_raw_objects
 
 
