@@ -216,6 +216,12 @@ def test_firehose_delivery_failures_and_lag(resources: dict[str, Any]) -> None:
     )
     assert lag["MetricName"] == "DeliveryToS3.DataFreshness"
     assert failure["Dimensions"] == stream == lag["Dimensions"]
+    # And a record that does not convert to the lake's Parquet (it goes to errors/, not the lake)
+    # is told at once: any such record is an event training never sees
+    conversion = alarms["LakeConversionFailureAlarm"]
+    assert (conversion["MetricName"], conversion["Statistic"]) == ("FailedConversion.Records", "Sum")
+    assert (conversion["ComparisonOperator"], conversion["Threshold"]) == ("GreaterThanThreshold", 0)
+    assert conversion["Dimensions"] == stream
 
 
 def _dashboard_body(template: dict[str, Any]) -> dict[str, Any]:

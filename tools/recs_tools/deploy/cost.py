@@ -56,6 +56,8 @@ class Prices:
     s3_put_per_thousand: float = 0.005
     s3_get_per_thousand: float = 0.0004
     firehose_ingested_gb: float = 0.031  # Direct PUT, each record rounded up to 5 KB
+    # JSON to Parquet (the lake's record format conversion), per GB ingested, in the same 5 KB steps.
+    firehose_format_conversion_gb: float = 0.018  # (us-east-1)
     step_functions_per_thousand_transitions: float = 0.025
     valkey_serverless_gb_hour: float = 0.0837  # ElastiCache Serverless for Valkey (us-east-1 0.084)
     valkey_serverless_per_million_ecpu: float = 0.0023  # (us-east-1)
@@ -185,7 +187,7 @@ class Assumptions:
     # outcome 6, the recommend function's whole-service counts 5, VersionsPublished 1.
     custom_metrics: float = 132.0
     access_log_bytes_per_request: float = 350.0  # one S3 server access log record
-    alarm_metrics: float = 38.0  # metrics watched by template.yaml's alarms
+    alarm_metrics: float = 39.0  # metrics watched by template.yaml's alarms
     composite_alarms: float = 2.0  # template.yaml's burn-rate alarms
     xray_reservoir_per_month: float = SECONDS_PER_MONTH  # 1 trace a second, then 5%
     xray_sampled_share: float = 0.05
@@ -517,7 +519,9 @@ def monthly_cost(
 
     record_bytes = a.events_per_post * a.lake_bytes_per_event
     billed_kb = math.ceil(record_bytes / (5 * KB)) * 5
-    firehose = t.event_posts * billed_kb * KB / GB * p.firehose_ingested_gb
+    firehose = (
+        t.event_posts * billed_kb * KB / GB * (p.firehose_ingested_gb + p.firehose_format_conversion_gb)
+    )
 
     transitions = runs * (25 + 4 * shards)
     step_functions = transitions / 1000 * p.step_functions_per_thousand_transitions
