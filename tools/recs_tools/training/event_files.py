@@ -1,8 +1,9 @@
 """Local event files for the offline commands: JSONL (optionally gzip) or Parquet.
 
 Each record is an event in the event schema (docs/architecture.md, Events). Parquet needs
-``pyarrow`` (installed with the ``tools`` extra; not in the Lambda layers, which read the lake's
-NDJSON).
+``pyarrow`` (installed with the ``tools`` extra). A Parquet object copied from the event lake
+(Firehose's conversion names its columns in lower case, as Glue does: ``eventid``, ``userid``...)
+reads as the records ingest wrote, so ``recs train --events`` takes a lake object as it is.
 """
 
 from __future__ import annotations
@@ -47,9 +48,18 @@ def _parquet(path: Path) -> Iterator[dict[str, Any]]:
         import pyarrow.parquet as pq
     except ImportError as error:  # pragma: no cover - pyarrow is part of the train extra
         raise EventFileError("reading Parquet needs pyarrow (pip install 'recs[arrow]')") from error
+    from recs.lake_format import FIELD_OF_COLUMN
+
     table = pq.ParquetFile(path)
+    present = set(table.schema_arrow.names)
+    # A lake object's lower-case columns become the record's fields (a column already named as
+    # the field wins, so an events file with its own casing is read as it is).
+    names = [
+        FIELD_OF_COLUMN[name] if name in FIELD_OF_COLUMN and FIELD_OF_COLUMN[name] not in present else name
+        for name in table.schema_arrow.names
+    ]
     for batch in table.iter_batches(batch_size=65_536):
-        for record in batch.to_pylist():
+        for record in batch.rename_columns(names).to_pylist():
             timestamp = record.get("timestamp")
             if hasattr(timestamp, "isoformat"):
                 record["timestamp"] = timestamp.isoformat()
