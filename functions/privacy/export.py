@@ -19,7 +19,7 @@ from recs.api.metrics import log_metrics_per_request
 from recs.api.tracing import make_tracer
 from recs.config.privacy import ExportSettings
 from recs.privacy.receipts import RECEIPT_ID_PATTERN
-from recs.wiring import privacy as wiring
+from recs.wiring import privacy_jobs as wiring
 
 logger = Logger()
 metrics = Metrics()

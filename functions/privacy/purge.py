@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from recs.api.metrics import log_metrics_per_request
 from recs.api.tracing import make_tracer
 from recs.config.privacy import PurgeSettings
-from recs.wiring import privacy as wiring
+from recs.wiring import privacy_jobs as wiring
 
 logger = Logger()
 metrics = Metrics()

@@ -13,7 +13,9 @@ builds):
   pyarrow also of the parts Prepare never loads (``build_arrow_layer``);
 * TrainFunction: ``functions/train/`` (with CommonLayer and ScienceLayer);
 * PrepareFunction: ``functions/prepare/`` (with CommonLayer and ArrowLayer: pyarrow does not fit
-  beside scipy in one function).
+  beside scipy in one function);
+* PurgeFunction and ExportFunction: ``functions/privacy/`` (with CommonLayer and ArrowLayer: they
+  read the lake's Parquet objects; the purge's artifact scrub needs numpy, not scipy).
 
 ``sam build`` builds the three layers with the same functions (``layers/Makefile`` runs them
 through ``layer_build``), so what is measured here is what is deployed.
@@ -304,6 +306,9 @@ FUNCTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "TrainFunction": ("functions/train", ("CommonLayer", "ScienceLayer")),
     # pyarrow does not fit beside scipy: Prepare runs on its own function, without scipy.
     "PrepareFunction": ("functions/prepare", ("CommonLayer", "ArrowLayer")),
+    # The erasure purge and the export job read the lake's Parquet objects, without scipy too.
+    "PurgeFunction": ("functions/privacy", ("CommonLayer", "ArrowLayer")),
+    "ExportFunction": ("functions/privacy", ("CommonLayer", "ArrowLayer")),
 }
 
 
@@ -364,6 +369,25 @@ def _sized(name: str, path: Path, stripped: int) -> PartSize:
     return PartSize(name, files, size, zipped_size(path), stripped)
 
 
+#: The privacy functions' checks begin with a Parquet lake object in memory holding two users'
+#: events, one of them the visitor to erase or export (tombstones are the pseudonyms themselves).
+_PRIVACY_LAKE = """\
+import sys
+import pyarrow, pydantic, aws_lambda_powertools
+from recs import lake_format
+from recs.privacy.lake_purge import LakePurge
+from recs.privacy.visitors import ErasedVisitors
+class Lake(dict):
+    def get(self, key): return self[key]
+    def put(self, key, data, content_type=""): self[key] = data
+    def list_keys(self, prefix): return iter(sorted(k for k in self if k.startswith(prefix)))
+    def delete(self, keys): return len([self.pop(k) for k in keys])
+GONE, KEPT, KEY = "u_" + "1" * 32, "u_" + "2" * 32, "events/2026/11/26/03/a"
+events = [{"eventId": f"e{n}", "eventType": "view", "userId": user} for n, user in ((1, GONE), (2, KEPT))]
+lake = Lake({KEY: lake_format.encode_records(events)})
+visitors = ErasedVisitors({GONE}, lambda pseudonym: pseudonym)
+"""
+
 #: What each function's import check runs: the function's code, from its built layers alone.
 _SMOKE: dict[str, str] = {
     "TrainFunction": (
@@ -394,6 +418,31 @@ assert kept.table.equals(usable.table) and kept.read == 5 and kept.malformed == 
 assert sorted(block_of(kept).items) == ["sku_0", "sku_1", "sku_2"]
 assert "scipy" not in sys.modules
 print(numpy.__version__, pyarrow.__version__)
+""",
+    # The purge: a Parquet lake object rewritten without an erased user, and a saved model's
+    # user rows scrubbed as arrays; all without scipy.
+    "PurgeFunction": _PRIVACY_LAKE
+    + """\
+import numpy
+import recs.privacy.purge, recs.training.privacy.artifact_scrub
+from recs.training.privacy import rows
+outcome = LakePurge(lake, "events/", visitors).rewrite(sorted(lake))
+assert outcome.records_removed == 1 and outcome.objects_rewritten == 1
+assert [r["userId"] for r in lake_format.records(lake[KEY])] == [KEPT]
+model = {"__model__": numpy.array("als"), "__params__": numpy.array("{}"),
+         "user_factors": numpy.eye(2, dtype=numpy.float32), "item_factors": numpy.ones((3, 2), numpy.float32)}
+kept = rows.read_npz(rows.write_npz(rows.model_without_rows(model, numpy.array([False, True]))))
+assert kept["user_factors"].tolist() == [[0.0, 1.0]]
+assert "scipy" not in sys.modules
+print(numpy.__version__, pyarrow.__version__)
+""",
+    # The export job: the exported user's records read from a Parquet lake object.
+    "ExportFunction": _PRIVACY_LAKE
+    + """\
+import recs.privacy.export_job
+assert [r["eventId"] for r in LakePurge(lake, "events/", visitors).records(sorted(lake))] == ["e1"]
+assert "scipy" not in sys.modules
+print(pyarrow.__version__)
 """,
 }
 

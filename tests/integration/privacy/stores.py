@@ -1,8 +1,10 @@
 """Everything the product stores, as text, so a test can search it for identifiers.
 
 Both DynamoDB tables (every attribute of every item), every Redis key and value, every object of
-the lake, artifact and export buckets (gzip decompressed; string arrays of ``.npz`` artifacts
-decoded) and every state machine execution's history (Step Functions keeps inputs and outputs too).
+the lake, artifact and export buckets (gzip decompressed; Parquet objects, the lake's and
+Prepare's kept days, as their rows, since compressed columns hide their text; string arrays of
+``.npz`` artifacts decoded) and every state machine execution's history (Step Functions keeps
+inputs and outputs too).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import numpy as np
 import redis
 
+from recs import lake_format
 from recs_tools.local.stack import LocalStack
 
 
@@ -46,6 +49,8 @@ def _redis(stack: LocalStack) -> Iterator[tuple[str, str]]:
 
 
 def object_text(key: str, data: bytes) -> str:
+    if lake_format.is_parquet(data):
+        return json.dumps(lake_format.read_table(data).to_pylist(), default=str)
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
     if key.endswith(".npz"):

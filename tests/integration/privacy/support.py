@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from recs import lake_format
 from recs.visitor_ids import VISITOR_HEADER
 from recs_tools.local.gateway_events import build_http_api_event
 from recs_tools.local.stack import LocalStack
@@ -207,6 +208,52 @@ def gzip_half_of_the_lake(stack: LocalStack) -> int:
         data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         s3.put_object(Bucket=bucket, Key=key, Body=gzip.compress(data))
     return len(keys[::2])
+
+
+def lake_objects(stack: LocalStack) -> dict[str, bytes]:
+    """Every object of the event lake, by key."""
+    s3 = stack.client("s3")
+    bucket = stack.physical["EventLakeBucket"]
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
+    return {key: s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
+
+
+def lake_records(data: bytes) -> list[dict[str, Any]]:
+    """A lake object's records, whichever its format (Parquet, gzip or plain NDJSON)."""
+    if lake_format.is_parquet(data):
+        return list(lake_format.records(data))
+    text = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def lake_format_of(data: bytes) -> str:
+    """``parquet``, ``gzip`` (NDJSON) or ``plain`` (NDJSON)."""
+    if lake_format.is_parquet(data):
+        return "parquet"
+    return "gzip" if data[:2] == b"\x1f\x8b" else "plain"
+
+
+def mix_lake_formats(
+    stack: LocalStack, formats: tuple[str, ...] = ("parquet", "gzip", "plain")
+) -> dict[str, str]:
+    """Rewrite the lake's objects in turn in each of `formats`, same records, same keys: Parquet
+    as Firehose's record format conversion writes it (`recs.lake_format`), gzip NDJSON as Firehose
+    wrote before the conversion, plain NDJSON as moto's Firehose writes without it. Whatever the
+    local stack's Firehose delivers, the lake then mixes them. Returns each key's format."""
+    s3 = stack.client("s3")
+    bucket = stack.physical["EventLakeBucket"]
+    for n, (key, data) in enumerate(lake_objects(stack).items()):
+        wanted = formats[n % len(formats)]
+        if wanted == lake_format_of(data):
+            continue
+        records = lake_records(data)
+        text = b"".join(json.dumps(r, separators=(",", ":")).encode() + b"\n" for r in records)
+        if wanted == "parquet":
+            body = lake_format.encode_records(records)
+        else:
+            body = gzip.compress(text) if wanted == "gzip" else text
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+    return {key: lake_format_of(data) for key, data in lake_objects(stack).items()}
 
 
 def _point(handler: logging.StreamHandler[Any], stream: Any) -> None:

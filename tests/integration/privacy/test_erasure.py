@@ -10,10 +10,15 @@ import pytest
 
 from recs.store_layout import user_pk, version_sk
 from recs_tools.local.stack import LocalStack
+from tests.helpers import load_event
 from tests.integration.privacy.stores import find, store_texts
 from tests.integration.privacy.support import (
     gzip_half_of_the_lake,
     is_personalized,
+    lake_format_of,
+    lake_objects,
+    lake_records,
+    mix_lake_formats,
     most_active_linked_user,
     post_events,
     receipt,
@@ -193,3 +198,52 @@ def test_bad_erasure_requests_answer_400_and_unknown_receipts_404(stack: LocalSt
     # Then each answers as such, naming the field
     assert status == 400
     assert body["errors"][0]["field"].startswith("anonIds")
+
+
+def test_an_erasure_purges_a_lake_mixing_parquet_and_ndjson_objects(stack: LocalStack) -> None:
+    # Given a shop's lake mixing Parquet objects (Firehose's record format conversion) with gzip
+    # and plain NDJSON ones, and an active user who also browsed anonymously, with records in
+    # objects of every format
+    shop = ingest_shop(stack)
+    formats = mix_lake_formats(stack)
+    user, anon = most_active_linked_user(shop)
+    user_pseudonym, anon_pseudonym = PSEUDONYMS.user(user), PSEUDONYMS.anon(anon)
+    before = {key: lake_records(data) for key, data in lake_objects(stack).items()}
+
+    def names_them(record: dict[str, Any]) -> bool:
+        return record.get("userId") == user_pseudonym or record.get("anonId") == anon_pseudonym
+
+    holding = {key for key, records in before.items() if any(names_them(r) for r in records)}
+    assert {formats[key] for key in holding} == {"parquet", "gzip", "plain"}
+
+    # When the user asks for erasure and the purge step runs (the training workflow's first step)
+    status, accepted = request_erasure(stack, user)
+    assert status == 202
+    report = stack.invoke("PurgeFunction", load_event("privacy_purge"))
+
+    # Then the receipt completes with what the lake lost, the browser found through the lake
+    expected: dict[str, list[dict[str, Any]]] = {}
+    for key, records in before.items():
+        kept = [
+            {k: v for k, v in r.items() if k != "anonId"} if names_them(r) and r.get("userId") else r
+            for r in records
+            if not names_them(r) or r.get("userId") not in (None, user_pseudonym)
+        ]
+        if kept:
+            expected[key] = kept
+    removed = sum(len(records) for records in before.values()) - sum(map(len, expected.values()))
+    assert removed > 0
+    assert report["erasuresCompleted"] == 1
+    assert report["lakeRecordsRemoved"] == removed
+    assert report["linkedAnonymousIds"] == 1
+    status, done = receipt(stack, accepted["receiptId"])
+    assert status == 200
+    assert done["status"] == "completed"
+    assert done["removed"]["lakeRecords"] == removed
+    assert done["removed"]["lakeObjects"] == len(holding)
+    # And every other record is in the lake as it was, each object in its own format
+    after = lake_objects(stack)
+    assert {key: lake_records(data) for key, data in after.items()} == expected
+    assert {key: lake_format_of(data) for key, data in after.items()} == {key: formats[key] for key in after}
+    # And no store holds the raw ids or the pseudonyms of the user or of their browser any more
+    assert find(stack, [user, user_pseudonym, anon, anon_pseudonym]) == []

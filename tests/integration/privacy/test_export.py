@@ -24,6 +24,7 @@ from recs_tools.local.stack import LocalStack
 from tests.integration.privacy.support import (
     export_objects,
     export_receipt,
+    mix_lake_formats,
     post_events,
     receipt,
     request_erasure,
@@ -110,6 +111,35 @@ def test_an_export_holds_the_users_preferences_lists_with_reasons_and_lake_event
     text = json.dumps(document)
     for foreign in (PSEUDONYMS.user(OTHER_USER), PSEUDONYMS.anon(OTHER_ANON), RICH_USER, ANON):
         assert foreign not in text
+
+
+def test_an_export_reads_the_users_events_from_parquet_lake_objects_as_from_ndjson(stack: LocalStack) -> None:
+    # Given a published model with the user's list, their preference, and the events of the user,
+    # of their browser and of other shoppers in the lake
+    World(stack).publish_everything()
+    assert set_preference(stack, RICH_USER, True)[0] == 200
+    post_events(stack, _events())
+
+    def exported() -> dict[str, Any]:
+        status, accepted = request_export(stack, RICH_USER)
+        assert status == 202, accepted
+        status, ready = export_receipt(stack, accepted["receiptId"])
+        assert (status, ready["status"]) == (200, "ready"), ready
+        document = _download(ready["url"])
+        for moment in ("receiptId", "requestedAt", "generatedAt"):
+            document.pop(moment)
+        return document
+
+    # And the user's export while the lake is NDJSON (as Firehose wrote before its conversion)
+    assert set(mix_lake_formats(stack, ("plain",)).values()) == {"plain"}
+    from_ndjson = exported()
+    # When the lake's objects are Parquet, as the conversion writes them, and the user exports again
+    assert set(mix_lake_formats(stack, ("parquet",)).values()) == {"parquet"}
+    from_parquet = exported()
+    # Then the export holds the same events, links, preference and lists from either lake
+    assert from_parquet == from_ndjson
+    assert sorted(e["eventId"][-1] for e in from_parquet["events"]) == ["1", "2", "3"]
+    assert from_parquet["subject"]["linkedAnonymousPseudonyms"] == [PSEUDONYMS.anon(ANON)]
 
 
 def test_the_receipt_answers_410_once_the_export_has_expired(stack: LocalStack) -> None:

@@ -30,11 +30,13 @@ TOOLING_ONLY = frozenset(
         "pyspark",
     }
 )
-#: The modules that read Parquet or the lake with pyarrow: only the prepare function imports
-#: them, and it carries the arrow layer (template.yaml PrepareFunction; pyproject.toml's
-#: import-linter contracts keep the training function, which has no pyarrow, away from them).
+#: The modules that read Parquet or the lake with pyarrow: only the functions carrying the arrow
+#: layer import them (template.yaml PrepareFunction, PurgeFunction, ExportFunction; pyproject.toml's
+#: import-linter contracts keep the functions without pyarrow away from them).
 ARROW_READERS = frozenset(
     {
+        "recs/lake_format.py",
+        "recs/privacy/lake_parquet.py",
         "recs/training/prepare/columnar.py",
         "recs/training/prepare/text_forms.py",
         "recs/training/prepare/days.py",
@@ -87,7 +89,7 @@ def test_no_layer_module_imports_tooling_or_a_tooling_only_library(built_layer: 
     }
 
     # Then none reaches tooling, a test library, plotting, progress bars, columnar I/O or Spark,
-    # but Prepare's Parquet readers, which import pyarrow (from the arrow layer), and the Spark job,
+    # but the Parquet readers, which import pyarrow (from the arrow layer), and the Spark job,
     # which imports pyspark (on EMR Serverless), and nothing else of these
     assert offenders == {}
     assert {name for name, roots in imports.items() if "pyarrow" in roots} == ARROW_READERS

@@ -139,14 +139,19 @@ def test_a_functions_size_is_its_code_plus_its_layers_against_lambdas_limit() ->
         PartSize("ArrowLayer", 1, 146 * mib, 0, 7),
         PartSize("TrainFunction", 1, 1, 0, 0),
         PartSize("PrepareFunction", 1, 2, 0, 0),
+        PartSize("PurgeFunction", 1, 3, 0, 0),
+        PartSize("ExportFunction", 1, 3, 0, 0),
     ]
     # When summed per function
     sizes = function_sizes(parts)
-    # Then each function counts its own layers only, and both fit
+    # Then each function counts its own layers only, and all fit
     assert sizes["TrainFunction"]["unzippedBytes"] == 185 * mib + 1
     assert sizes["PrepareFunction"]["unzippedBytes"] == 191 * mib + 2
     assert sizes["PrepareFunction"]["headroomBytes"] == LAMBDA_UNZIPPED_LIMIT - (191 * mib + 2)
     assert sizes["PrepareFunction"]["parts"] == ["PrepareFunction", "CommonLayer", "ArrowLayer"]
+    # And the privacy functions that read the lake's Parquet carry the arrow layer, not the science one
+    assert sizes["PurgeFunction"]["parts"] == ["PurgeFunction", "CommonLayer", "ArrowLayer"]
+    assert sizes["ExportFunction"]["unzippedBytes"] == 191 * mib + 3
     assert all(size["withinLimit"] for size in sizes.values())
     # And one function over the limit is reported as such
     parts[2] = PartSize("ArrowLayer", 1, 206 * mib, 0, 0)

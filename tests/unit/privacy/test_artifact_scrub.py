@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recs.engine import AlternatingLeastSquares, UserKNN
+from recs.engine import EASE, AlternatingLeastSquares, Popularity, UserKNN
+from recs.engine.base import Recommender
 from recs.training.fit.fitting import FittedModel
+from recs.training.privacy import rows
 from recs.training.privacy.artifact_scrub import ArtifactScrubber, ArtifactScrubError
 from recs.training.publish import artifacts as paths
 from recs.training.publish.artifacts import VersionArtifacts
@@ -173,3 +175,90 @@ def test_an_import_file_loses_the_erased_users_items_and_keeps_the_others() -> N
     lines = gzip.decompress(store.objects[key]).decode().splitlines()
     assert [json.loads(line)["Item"]["pk"]["S"] for line in lines] == [f"U#{KEPT}", f"PURCHASED#{KEPT}"]
     assert key in outcome.objects_by_visitor[ERASED]
+
+
+def _saved(model: Recommender) -> bytes:
+    buffer = io.BytesIO()
+    model.save(buffer)
+    return buffer.getvalue()
+
+
+def _engine_model_tags() -> set[str]:
+    """The class tags of every model the engine can save (`Recommender.model_name`)."""
+    found: set[str] = set()
+    classes: list[type[Recommender]] = list(Recommender.__subclasses__())
+    while classes:
+        cls = classes.pop()
+        classes.extend(cls.__subclasses__())
+        if cls.model_name:
+            found.add(cls.model_name)
+    return found
+
+
+CONFIDENCE = sp.csr_matrix(np.array([[1, 2, 0, 0], [0, 3, 1, 0], [1, 0, 0, 4]], dtype=np.float32))
+
+
+def test_the_scrub_knows_where_every_engine_model_keeps_its_user_rows() -> None:
+    # Given every model class the engine saves
+    # Then the scrub knows each one's user rows (dense, sparse, or none), by the arrays it saves
+    known = set(rows.DENSE_USER_ROWS) | set(rows.CSR_USER_ROWS) | rows.NO_USER_ROWS
+    assert _engine_model_tags() == known
+    fitted = {
+        "als": AlternatingLeastSquares(factors=2, iterations=1, random_state=7).fit(CONFIDENCE),
+        "userknn": UserKNN(neighbours=2).fit(CONFIDENCE),
+        "ease": EASE(l2=1.0).fit(CONFIDENCE),
+        "popularity": Popularity().fit(CONFIDENCE),
+    }
+    assert set(fitted) == known
+    user_rows = {tag: rows.model_user_rows(rows.read_npz(_saved(model))) for tag, model in fitted.items()}
+    assert user_rows == {"als": 3, "userknn": 3, "ease": None, "popularity": None}
+
+
+def test_a_model_without_user_rows_is_left_as_it_is_and_its_ids_lose_the_erased_visitor() -> None:
+    # Given a version whose model is EASE (item weights only)
+    store, _ = version_store()
+    artifacts = VersionArtifacts(store, VERSION)
+    model = _saved(EASE(l2=1.0).fit(CONFIDENCE))
+    artifacts.put_bytes(paths.MODEL, model)
+    # When the erased visitor is scrubbed
+    outcome = ArtifactScrubber(store).scrub_version(VERSION, is_erased)
+    # Then the model is not rewritten, and its ids are
+    assert artifacts.get_bytes(paths.MODEL) == model
+    assert artifacts.get_json(paths.MODEL_IDS)["users"] == [KEPT, ANON]
+    assert artifacts.key(paths.MODEL) not in outcome.objects_by_visitor[ERASED]
+
+
+def test_a_model_of_a_class_the_scrub_does_not_know_stops_it() -> None:
+    # Given a version whose model.npz carries a class tag the scrub has no layout for
+    store, _ = version_store()
+    artifacts = VersionArtifacts(store, VERSION)
+    artifacts.put_bytes(
+        paths.MODEL, rows.write_npz({"__model__": np.array("bpr"), "user_factors": np.ones((3, 2))})
+    )
+    # When the erased visitor is scrubbed / Then it fails naming the object, rather than leave a row
+    with pytest.raises(ArtifactScrubError, match=r"model\.npz: a 'bpr' model"):
+        ArtifactScrubber(store).scrub_version(VERSION, is_erased)
+
+
+def test_sparse_rows_are_selected_as_scipy_selects_them() -> None:
+    # Given a seeded random CSR matrix, stored as arrays, and a random choice of rows to keep
+    rng = np.random.default_rng(11)
+    matrix = sp.random(40, 30, density=0.2, format="csr", dtype=np.float32, random_state=11)
+    keep = rng.random(40) < 0.6
+    # When the kept rows are selected with numpy alone
+    kept = rows.csr_without_rows(
+        csr_arrays("m", matrix), ("m_indptr", "m_indices", ("m_data",), "m_shape"), keep
+    )
+    # Then the matrix is the one scipy's row selection gives, the arrays' types unchanged
+    assert (csr_from(kept, "m") != matrix[keep]).nnz == 0
+    assert csr_from(kept, "m").shape == (int(keep.sum()), 30)
+    assert kept["m_indptr"].dtype == matrix.indptr.dtype
+    # And keeping every row or none is the whole matrix or an empty one
+    everything = rows.csr_without_rows(
+        csr_arrays("m", matrix), ("m_indptr", "m_indices", ("m_data",), "m_shape"), np.ones(40, bool)
+    )
+    assert (csr_from(everything, "m") != matrix).nnz == 0
+    nothing = rows.csr_without_rows(
+        csr_arrays("m", matrix), ("m_indptr", "m_indices", ("m_data",), "m_shape"), np.zeros(40, bool)
+    )
+    assert csr_from(nothing, "m").shape == (0, 30)

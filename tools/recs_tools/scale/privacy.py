@@ -1,14 +1,17 @@
 """How fast the privacy machinery runs: the purge's lake passes, the artifact scrub, token checks.
 
     python -m recs_tools.scale.privacy [--records 1000000] [--users 200000] [--tokens 2000]
+                                       [--lake-formats ndjson,parquet]
 
 Everything runs in memory on this machine (no S3 or DynamoDB: the figures are the CPU cost of
 the purge and of token checks; a Lambda adds the object transfers, which `read_window`-style
 prefetching overlaps). Seeded; prints one JSON document.
 
 - **lake**: ``--records`` lake records in the demo shop's shape (about 260 bytes each), 5,000 per
-  gzip object (Firehose's buffering makes objects of this order), 20% of users also browsing
-  anonymously, 10 of them erased; both purge passes.
+  object (Firehose's buffering makes objects of this order), 20% of users also browsing
+  anonymously, 10 of them erased; both purge passes, once over gzip NDJSON objects (``lake``) and
+  once over the same records as Parquet objects, Snappy, as Firehose's record format conversion
+  writes them (``lakeParquet``; ``--lake-formats`` picks either or both).
 - **artifacts**: one version of ``--users`` visitors (ALS, 32 factors, ``model/ids.json``,
   ``model/model.npz``, active users), 10 erased; the version's scrub.
 - **tokens**: RS256 (2,048-bit) bearer tokens checked by `recs.auth.tokens.JwtVerifier` with the
@@ -32,18 +35,23 @@ ERASED_USERS = 10
 SEED = 7
 
 
-def _lake(records: int, rng: np.random.Generator) -> tuple[dict[str, bytes], list[str]]:
+#: The lake's object formats the purge is measured on.
+LAKE_FORMATS = ("ndjson", "parquet")
+
+
+def _lake(records: int, rng: np.random.Generator) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
+    """The lake's records per object key, and the users to erase."""
     from recs.pseudonyms import Pseudonymizer
 
     pseudonyms = Pseudonymizer(b"scale-measurement-key-0123456789")
     n_users = max(ERASED_USERS * 10, records // 40)
     users = [pseudonyms.user(f"user_{i:07d}") for i in range(n_users)]
     anons = [pseudonyms.anon(f"anon_{i:07d}") if i % 5 == 0 else None for i in range(n_users)]
-    objects: dict[str, bytes] = {}
+    objects: dict[str, list[dict[str, Any]]] = {}
     owner = rng.integers(0, n_users, size=records)
     logged_in = rng.random(records) < 0.8
     for start in range(0, records, RECORDS_PER_OBJECT):
-        lines = []
+        rows = []
         for i in range(start, min(records, start + RECORDS_PER_OBJECT)):
             u = int(owner[i])
             record: dict[str, Any] = {
@@ -61,21 +69,36 @@ def _lake(records: int, rng: np.random.Generator) -> tuple[dict[str, bytes], lis
                 record["userId"] = users[u]
             if anons[u] is not None:
                 record["anonId"] = anons[u]
-            lines.append(json.dumps(record, separators=(",", ":")))
-        objects[f"events/2026/11/20/10/part-{start // RECORDS_PER_OBJECT:06d}.gz"] = gzip.compress(
-            ("\n".join(lines) + "\n").encode(), compresslevel=6
-        )
+            rows.append(record)
+        objects[f"events/2026/11/20/10/part-{start // RECORDS_PER_OBJECT:06d}"] = rows
     erased = [users[int(i)] for i in rng.choice(n_users, size=ERASED_USERS, replace=False)]
     return objects, erased
 
 
-def measure_lake(records: int) -> dict[str, Any]:
+def _encoded(objects: dict[str, list[dict[str, Any]]], object_format: str) -> dict[str, bytes]:
+    """The records as gzip NDJSON objects (Firehose before its conversion) or as Parquet."""
+    if object_format == "parquet":
+        from recs import lake_format as parquet
+
+        return {key: parquet.encode_records(rows) for key, rows in objects.items()}
+    return {
+        f"{key}.gz": gzip.compress(
+            b"".join(json.dumps(row, separators=(",", ":")).encode() + b"\n" for row in rows),
+            compresslevel=6,
+        )
+        for key, rows in objects.items()
+    }
+
+
+def measure_lake(records: int, object_format: str = "ndjson") -> dict[str, Any]:
     from recs.privacy.lake_purge import LakePurge
     from recs.privacy.visitors import ErasedVisitors
     from recs.pseudonyms import Pseudonymizer
     from recs_tools.memory_objects import MemoryObjects
 
-    objects, erased = _lake(records, np.random.default_rng(SEED))
+    rows, erased = _lake(records, np.random.default_rng(SEED))
+    objects = _encoded(rows, object_format)
+    del rows
     compressed = sum(len(v) for v in objects.values())
     pseudonyms = Pseudonymizer(b"scale-measurement-key-0123456789")
     visitors = ErasedVisitors({pseudonyms.tombstone(p) for p in erased}, pseudonyms.tombstone)
@@ -90,6 +113,7 @@ def measure_lake(records: int) -> dict[str, Any]:
     outcome = purge.rewrite(keys)
     second = time.perf_counter() - started
     return {
+        "format": "gzip NDJSON" if object_format == "ndjson" else "Parquet (Snappy)",
         "records": records,
         "objects": len(keys),
         "compressedMiB": round(compressed / 2**20, 1),
@@ -196,12 +220,25 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--users", type=int, default=200_000)
     parser.add_argument("--tokens", type=int, default=2_000)
+    parser.add_argument(
+        "--lake-formats",
+        default=",".join(LAKE_FORMATS),
+        help="the lake formats the purge is measured on, comma-separated: ndjson, parquet",
+    )
     args = parser.parse_args(argv)
-    result = {
-        "lake": measure_lake(args.records),
-        "artifacts": measure_artifacts(args.users),
-        "tokens": measure_tokens(args.tokens),
-    }
+    formats = [name.strip() for name in args.lake_formats.split(",") if name.strip()]
+    unknown = sorted(set(formats) - set(LAKE_FORMATS))
+    if unknown or not formats:
+        parser.error(
+            f"--lake-formats: {', '.join(unknown) or 'none given'}; known: {', '.join(LAKE_FORMATS)}"
+        )
+    result: dict[str, Any] = {}
+    if "ndjson" in formats:
+        result["lake"] = measure_lake(args.records, "ndjson")
+    if "parquet" in formats:
+        result["lakeParquet"] = measure_lake(args.records, "parquet")
+    result["artifacts"] = measure_artifacts(args.users)
+    result["tokens"] = measure_tokens(args.tokens)
     print(json.dumps(result, indent=2))
     return 0
 

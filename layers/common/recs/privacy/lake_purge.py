@@ -1,15 +1,24 @@
 """Rewriting the event lake without erased visitors' records.
 
-The lake is Firehose's NDJSON objects (gzip in AWS, plain under moto). An object holding no
-erased pseudonym is left untouched; an affected object is rewritten under the same key, in the
-same encoding, with every line that names an erased user or anonymous id removed and every
-other line kept byte for byte; an object left empty is deleted. The bucket has no versioning
-(template.yaml), so the old contents are gone once the object is replaced.
+The lake holds Parquet objects (Firehose's record format conversion, `recs.lake_format`) and,
+from before it, NDJSON objects (gzip in AWS, plain under moto); each object is read by its
+content. An object holding no erased pseudonym is left untouched; an affected object is rewritten
+under the same key, in the same format and encoding, without the records that name an erased user
+or anonymous id; an object left empty is deleted. The bucket has no versioning (template.yaml), so
+the old contents are gone once the object is replaced.
+
+- NDJSON: the decompressed text is searched for pseudonyms (one regular expression); only lines
+  holding an erased one are parsed; they are removed and every other line is kept byte for byte.
+- Parquet: compressed columns hide the ids from a byte search, so the ``userId``/``anonId``
+  columns (and, for a pseudonym typed into free text, the other text columns) are read instead
+  (`recs.privacy.lake_parquet`); the object is written again with its own columns and codec,
+  every other row as it was.
 
 A record of a user who is not erased that carries an erased anonymous id (a login on a browser
 whose anonymous id was erased by its holder, or a shared browser of an erased user) is that
-user's, not the anonymous visitor's: it is kept, rewritten without its ``anonId`` (compact JSON,
-like ingest writes it), so no erasure removes another person's events and the erased id is gone.
+user's, not the anonymous visitor's: it is kept without its ``anonId`` (an NDJSON line rewritten
+as compact JSON, like ingest writes it; a Parquet row with a null ``anonId``), so no erasure
+removes another person's events and the erased id is gone.
 
 Two passes, because an erased user's anonymous ids are only known from the lake itself (an
 event carrying both ids links them): the first finds those links, the second rewrites.
@@ -29,7 +38,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from recs import lake_format
 from recs.ports import ObjectStore
+from recs.privacy import lake_parquet
 from recs.privacy.visitors import ErasedVisitors
 
 #: Objects fetched ahead of the one being scanned (downloads overlap scanning; memory bounded).
@@ -122,10 +133,15 @@ class LakePurge:
     def find_links(self, keys: Sequence[str]) -> dict[str, str]:
         """Anonymous pseudonyms linked to an erased user: {anonymous pseudonym: user pseudonym}.
 
-        Only lines naming an erased user are parsed; the rest of the lake is only searched.
+        Only lines naming an erased user are parsed; the rest of the lake is only searched (a
+        Parquet object's two id columns are read).
         """
         links: dict[str, str] = {}
         for _, data in iter_objects(self._lake, keys, self._prefetch):
+            if lake_format.is_parquet(data):
+                for anonymous_id, user_id in lake_parquet.links(data, self._erased):
+                    links.setdefault(anonymous_id, user_id)
+                continue
             text, _ = decode(data)
             erased_users = [t for t in self._erased.erased_in_bytes(text) if t.startswith(b"u_")]
             if not erased_users:
@@ -141,6 +157,9 @@ class LakePurge:
         """Every readable record whose user or anonymous id is in the set, in key order (the
         export's reader; nothing is changed)."""
         for _, data in iter_objects(self._lake, keys, self._prefetch):
+            if lake_format.is_parquet(data):
+                yield from lake_parquet.records(data, self._erased)
+                continue
             text, _ = decode(data)
             wanted = self._erased.erased_in_bytes(text)
             if not wanted:
@@ -159,6 +178,9 @@ class LakePurge:
         outcome = LakeRewrite()
         for key, data in iter_objects(self._lake, keys, self._prefetch):
             outcome.objects_read += 1
+            if lake_format.is_parquet(data):
+                self._rewrite_parquet(key, data, outcome)
+                continue
             text, compressed = decode(data)
             erased = self._erased.erased_in_bytes(text)
             if not erased:
@@ -186,6 +208,25 @@ class LakePurge:
                 self._lake.delete([key])
                 outcome.objects_deleted += 1
         return outcome
+
+    def _rewrite_parquet(self, key: str, data: bytes, outcome: LakeRewrite) -> None:
+        """A Parquet object without its erased visitors' rows, counted as the lines of NDJSON."""
+        rewritten = lake_parquet.rewrite(data, self._erased)
+        if rewritten is None:
+            return
+        for visitor in rewritten.removed:
+            outcome.records_removed += 1
+            outcome.removed_by_visitor[visitor] += 1
+            outcome.objects_by_visitor.setdefault(visitor, set()).add(key)
+        for anonymous in rewritten.detached:
+            outcome.anonymous_ids_detached += 1
+            outcome.objects_by_visitor.setdefault(anonymous, set()).add(key)
+        if rewritten.data is None:
+            self._lake.delete([key])
+            outcome.objects_deleted += 1
+        else:
+            self._lake.put(key, rewritten.data)
+            outcome.objects_rewritten += 1
 
     def _without_erased_anonymous_id(self, line: bytes) -> tuple[str, bytes] | None:
         """(the erased anonymous id, the line without it) when the line is a record of a user who

@@ -1,4 +1,5 @@
-"""Wiring of the privacy function, of the export job and of the erasure purge."""
+"""Wiring of the privacy function (the privacy routes: common layer only, so nothing here reaches
+the lake readers or pyarrow; the export job and the purge are wired in `recs.wiring.privacy_jobs`)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,11 @@ from typing import Any
 
 from recs.adapters import aws
 from recs.adapters.lambda_invoke import LambdaExportLauncher
-from recs.adapters.s3 import S3ExportStore, S3ObjectStore
+from recs.adapters.s3 import S3ExportStore
 from recs.auth.policy import SubjectPolicy
-from recs.config.privacy import ExportSettings, PrivacySettings, PurgeSettings
+from recs.config.privacy import PrivacySettings
 from recs.privacy.erasure import LiveData
-from recs.privacy.export_job import ExportDeps, ExportJob
 from recs.privacy.exports import ExportBook, ExportErasure, ExportService, ExportTimings
-from recs.privacy.purge import ErasurePurge, PurgeDeps
 from recs.privacy.receipts import ReceiptBook
 from recs.privacy.service import PrivacyService
 from recs.visitor_ids import SIGNING_LABEL, VisitorIds
@@ -20,7 +19,7 @@ from recs.wiring.auth import subject_policy
 from recs.wiring.common import cache, pseudonymizer, table, utc_now
 
 
-def _exports(state: Any, bucket: str, s3: Any) -> tuple[ExportBook, S3ExportStore, ExportErasure]:
+def export_stores(state: Any, bucket: str, s3: Any) -> tuple[ExportBook, S3ExportStore, ExportErasure]:
     book = ExportBook(state)
     objects = S3ExportStore(bucket, s3)
     return book, objects, ExportErasure(book, objects)
@@ -34,7 +33,7 @@ def privacy_services(settings: PrivacySettings) -> tuple[PrivacyService, ExportS
     state = table(settings.state_table_name, client=dynamodb)
     shared_cache = cache(settings)
     pseudonyms = pseudonymizer(settings.pseudonym_secret_id)
-    book, objects, erasure = _exports(state, settings.export_bucket_name, s3)
+    book, objects, erasure = export_stores(state, settings.export_bucket_name, s3)
     privacy = PrivacyService(
         LiveData(models, state, shared_cache, lambda name: table(name, client=dynamodb), exports=erasure),
         state,
@@ -63,54 +62,3 @@ def privacy_services(settings: PrivacySettings) -> tuple[PrivacyService, ExportS
 def privacy_policy(settings: PrivacySettings) -> SubjectPolicy:
     """API Gateway's JWT authorizer checks the privacy routes' tokens; the function checks whose."""
     return subject_policy(settings, verify_tokens=False)
-
-
-def export_job(settings: ExportSettings) -> ExportJob:
-    s3 = aws.client("s3", settings.clients)
-    dynamodb = aws.client("dynamodb", settings.clients)
-    state = table(settings.state_table_name, client=dynamodb)
-    return ExportJob(
-        ExportDeps(
-            book=ExportBook(state),
-            state_table=state,
-            model_table=table(settings.model_table_name, client=dynamodb),
-            lake=S3ObjectStore(settings.lake_bucket_name, s3),
-            lake_prefix=settings.lake_prefix,
-            objects=S3ExportStore(settings.export_bucket_name, s3),
-            pseudonyms=pseudonymizer(settings.pseudonym_secret_id),
-            clock=utc_now,
-            prefetch=settings.export_prefetch,
-        )
-    )
-
-
-def erasure_purge(settings: PurgeSettings) -> ErasurePurge:
-    # numpy and scipy only here: the purge runs with the science layer, the privacy routes without.
-    from recs.adapters.dynamodb_privacy import DynamoPrivacyRecords
-    from recs.training.privacy.artifact_scrub import ArtifactScrubber
-
-    s3 = aws.client("s3", settings.clients)
-    dynamodb = aws.client("dynamodb", settings.clients)
-    models = table(settings.model_table_name, client=dynamodb)
-    state = table(settings.state_table_name, client=dynamodb)
-    shared_cache = cache(settings)
-    _, _, exports = _exports(state, settings.export_bucket_name, s3)
-    return ErasurePurge(
-        PurgeDeps(
-            receipts=ReceiptBook(state),
-            privacy=DynamoPrivacyRecords(
-                settings.state_table_name, dynamodb, segments=settings.state_scan_segments
-            ),
-            live=LiveData(
-                models, state, shared_cache, lambda name: table(name, client=dynamodb), exports=exports
-            ),
-            state_table=state,
-            cache=shared_cache,
-            lake=S3ObjectStore(settings.lake_bucket_name, s3),
-            lake_prefix=settings.lake_prefix,
-            artifacts=ArtifactScrubber(S3ObjectStore(settings.artifact_bucket_name, s3)),
-            pseudonyms=pseudonymizer(settings.pseudonym_secret_id),
-            clock=utc_now,
-            prefetch=settings.purge_prefetch,
-        )
-    )

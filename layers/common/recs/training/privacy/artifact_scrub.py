@@ -16,14 +16,15 @@ Where a version names visitors (pseudonyms only):
                                    left by a run that failed, or read by Flip's own scrub)
 =================================  ===========================================================
 
-Each is rewritten without the erased visitors (rows removed, indices renumbered), through the
-same (de)serialization the pipeline uses. Prepare's decoded lake days (``prepared/days/``,
-`recs.training.prepare.days`) are not rewritten but deleted, by `forget_prepared_days`, for every
-day whose lake objects the purge changed: they are a copy of those objects. Every other object
-of the bucket (other artifacts, ``catalog/``, ``publish-results/``, the decoded days, which are
-stored uncompressed for this) is searched for pseudonyms: one that holds an erased visitor
-in a layout this module does not know is an error, so an erasure is never reported complete
-while a copy is left behind.
+Each is rewritten without the erased visitors (rows removed, indices renumbered), the model and
+the shards' sparse matrices as the arrays they are stored as (`recs.training.privacy.rows`: the
+purge function has numpy, not scipy), the rest through the (de)serialization the pipeline uses.
+Prepare's decoded lake days (``prepared/days/``, `recs.training.prepare.days`) are not rewritten
+but deleted, by `forget_prepared_days`, for every day whose lake objects the purge changed: they
+are a copy of those objects. Every other object of the bucket (other artifacts, ``catalog/``,
+``publish-results/``, the decoded days, which are stored uncompressed for this) is searched for
+pseudonyms: one that holds an erased visitor in a layout this module does not know is an error,
+so an erasure is never reported complete while a copy is left behind.
 """
 
 from __future__ import annotations
@@ -39,20 +40,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from recs.engine import AlternatingLeastSquares, UserKNN
 from recs.ports import ObjectStore
 from recs.privacy.visitors import VISITOR_TOKEN
 from recs.store_layout import prepared_day_prefix, purchased_pk, user_pk
-from recs.training.fit.fitting import FittedModel
+from recs.training.privacy import rows as stored_rows
 from recs.training.publish import artifacts as paths
 from recs.training.publish.artifacts import VersionArtifacts
-from recs.training.publish.sparse_arrays import csr_arrays, csr_from
 
 MODELS_PREFIX = "models/"
 IsErased = Callable[[str], bool]
 #: Per-interaction columns of ``prepared/interactions.npz`` (`TrainingPipeline.prepare`).
 _INTERACTION_COLUMNS = ("user", "item", "event", "timestamp", "quantity", "basket", "weight")
-_CSR_PARTS = ("_data", "_indices", "_indptr", "_shape")
 
 
 class ArtifactScrubError(RuntimeError):
@@ -141,16 +139,18 @@ class ArtifactScrubber:
         if not gone:
             return
         if has_model:
-            fitted = FittedModel.from_bytes(artifacts.get_bytes(paths.MODEL))
-            model = fitted.model
-            rows = _user_rows_of(model)
+            model = stored_rows.read_npz(artifacts.get_bytes(paths.MODEL))
+            try:
+                rows = stored_rows.model_user_rows(model)
+            except stored_rows.UnknownModelError as error:
+                raise ArtifactScrubError(f"{artifacts.key(paths.MODEL)}: {error}") from error
             if rows is not None:
                 if rows != len(users):
                     raise ArtifactScrubError(
                         f"{artifacts.key(paths.MODEL)}: {rows} user rows for {len(users)} ids"
                     )
-                _drop_user_rows(model, keep)
-                artifacts.put_bytes(paths.MODEL, fitted.to_bytes())
+                model = stored_rows.model_without_rows(model, keep)
+                artifacts.put_bytes(paths.MODEL, stored_rows.write_npz(model))
                 outcome.rewrote(artifacts.key(paths.MODEL), gone)
         ids["users"] = _kept(users, keep)
         artifacts.put_json(paths.MODEL_IDS, ids)
@@ -198,17 +198,15 @@ class ArtifactScrubber:
         gone, keep = _erased_among(users, is_erased)
         if not gone:
             return
-        scrubbed: dict[str, Any] = {}
-        for key, array in arrays.items():
+        scrubbed: dict[str, Any] = dict(arrays)
+        for key in arrays:
             if key.endswith("_indptr"):
+                # A sparse matrix as `recs.training.publish.sparse_arrays` stores it.
                 matrix = key.removesuffix("_indptr")
-                scrubbed.update(csr_arrays(matrix, csr_from(arrays, matrix)[keep]))
-            elif key.endswith(_CSR_PARTS) and f"{key.rsplit('_', 1)[0]}_indptr" in arrays:
-                continue  # replaced with its matrix above
+                parts = (f"{matrix}_indptr", f"{matrix}_indices", (f"{matrix}_data",), f"{matrix}_shape")
+                scrubbed = stored_rows.csr_without_rows(scrubbed, parts, keep)
             elif key in ("users", "user_factors"):
-                scrubbed[key] = array[keep]
-            else:
-                scrubbed[key] = array
+                scrubbed[key] = arrays[key][keep]
         artifacts.put_arrays(name, **scrubbed)
         outcome.rewrote(artifacts.key(name), gone)
 
@@ -265,23 +263,6 @@ def _erased_among(users: Sequence[str], is_erased: IsErased) -> tuple[list[str],
 
 def _kept(users: Sequence[str], keep: npt.NDArray[np.bool_]) -> list[str]:
     return [u for u, kept in zip(users, keep.tolist(), strict=True) if kept]
-
-
-def _user_rows_of(model: Any) -> int | None:
-    """How many user rows a model keeps (None for a model without any, like EASE)."""
-    if isinstance(model, AlternatingLeastSquares) and model.user_factors is not None:
-        return int(model.user_factors.shape[0])
-    if isinstance(model, UserKNN) and model.vectors is not None:
-        return int(model.vectors.shape[0])
-    return None
-
-
-def _drop_user_rows(model: Any, keep: np.ndarray[Any, np.dtype[np.bool_]]) -> None:
-    if isinstance(model, AlternatingLeastSquares) and model.user_factors is not None:
-        model.user_factors = np.ascontiguousarray(model.user_factors[keep])
-    elif isinstance(model, UserKNN) and model.vectors is not None and model.shares is not None:
-        model.vectors = model.vectors[keep]
-        model.shares = model.shares[keep]
 
 
 def _text(data: bytes) -> str:
