@@ -198,18 +198,6 @@ def most_active_linked_user(shop: SyntheticShop) -> tuple[str, str]:
     return user, linked[user]
 
 
-def gzip_half_of_the_lake(stack: LocalStack) -> int:
-    """Rewrite every other lake object gzip-compressed, as Firehose writes them in AWS
-    (moto's Firehose writes plain NDJSON); returns how many were compressed."""
-    s3 = stack.client("s3")
-    bucket = stack.physical["EventLakeBucket"]
-    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
-    for key in keys[::2]:
-        data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        s3.put_object(Bucket=bucket, Key=key, Body=gzip.compress(data))
-    return len(keys[::2])
-
-
 def lake_objects(stack: LocalStack) -> dict[str, bytes]:
     """Every object of the event lake, by key."""
     s3 = stack.client("s3")

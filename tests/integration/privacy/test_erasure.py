@@ -13,7 +13,6 @@ from recs_tools.local.stack import LocalStack
 from tests.helpers import load_event
 from tests.integration.privacy.stores import find, store_texts
 from tests.integration.privacy.support import (
-    gzip_half_of_the_lake,
     is_personalized,
     lake_format_of,
     lake_objects,
@@ -42,7 +41,7 @@ from tests.integration.training.support import (
 def _trained(stack: LocalStack) -> Any:
     shop = ingest_shop(stack)
     upload_catalog(stack, shop)
-    gzip_half_of_the_lake(stack)
+    mix_lake_formats(stack)
     execution = stack.run_training()
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
     return shop
@@ -51,8 +50,9 @@ def _trained(stack: LocalStack) -> Any:
 def test_an_erasure_leaves_no_trace_anywhere_and_the_next_runs_do_not_bring_the_user_back(
     stack: LocalStack,
 ) -> None:
-    # Given a trained shop (half of its lake gzip, as in AWS) and an active user who also browsed
-    # anonymously, with a warm cache, a live session and a served personalized list
+    # Given a trained shop (its lake Parquet, gzip and plain NDJSON objects in turn) and an active
+    # user who also browsed anonymously, with a warm cache, a live session and a served
+    # personalized list
     shop = _trained(stack)
     user, anon = most_active_linked_user(shop)
     user_pseudonym, anon_pseudonym = PSEUDONYMS.user(user), PSEUDONYMS.anon(anon)
