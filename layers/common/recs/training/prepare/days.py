@@ -4,13 +4,14 @@ Firehose files an object under the UTC hour it arrived (``<prefix>YYYY/MM/DD/HH/
 day is over (plus `CLOSED_AFTER` for the last buffer to land) nothing new arrives under it. Its
 usable records (`recs.training.prepare.columnar.Usable`) are then written once to
 ``prepared/days/YYYY/MM/DD/<fingerprint>.parquet`` in the artifact bucket, and every later run
-reads that instead of the day's JSON. The fingerprint is a digest of the day's object keys: a
-day whose objects changed (a late object, an object the erasure purge deleted) is decoded
-again and its older file deleted. The purge also deletes the files of every day whose objects it
-rewrote (`recs.privacy.purge`), so a file never outlives an erasure of its records, and the
-files are written uncompressed so that the purge's sweep of unknown artifacts can still read
-every visitor id in them. Days before the window are deleted by the run that leaves them
-behind. The day still open is decoded on every run and never kept.
+reads that instead of the day's lake objects (Parquet or NDJSON, `recs.lake_format`; a day may
+hold both). The fingerprint is a digest of the day's object keys: a day whose objects changed (a
+late object, an object the erasure purge deleted) is decoded again and its older file deleted.
+The purge also deletes the files of every day whose objects it rewrote (`recs.privacy.purge`),
+so a file never outlives an erasure of its records, and the files are written uncompressed so
+that the purge's sweep of unknown artifacts can still read every visitor id in them. Days before
+the window are deleted by the run that leaves them behind. The day still open is decoded on
+every run and never kept.
 
 Nothing here decides who is excluded: opt-outs and erasures are applied when the window's
 interactions are built, exactly as for freshly decoded days.
@@ -41,7 +42,7 @@ _COUNTS = b"recs.counts"
 
 @dataclass
 class DayStats:
-    """What a run read: days from their kept Parquet, days decoded from the lake's JSON."""
+    """What a run read: days from their kept Parquet, days decoded from the lake's objects."""
 
     days_kept: int = 0
     days_decoded: int = 0
