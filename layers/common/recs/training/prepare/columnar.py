@@ -226,7 +226,10 @@ def usable_from_table(raw: pa.Table) -> Usable:
             "quantity": _positive_or_one(raw.column("quantity")),
             "weight": _positive_or_one(raw.column("sampleRate")),
         }
-    ).filter(ok)
+    )
+    if not pc.all(ok).as_py():
+        # Filtered only when a record is unusable: a filter copies every column's text.
+        kept = kept.filter(ok)
     # Halves are only needed (and only computed) for records naming a product; others keep 0.
     named_in_kept = np.asarray(
         kept.column("product").is_valid().to_numpy(zero_copy_only=False), dtype=np.bool_
@@ -297,8 +300,11 @@ def _text(value: Any) -> str | None:
 
 def _present(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """Null where the text is null or empty (the record path's truthiness test)."""
+    empty = pc.equal(values, "")
+    if not pc.any(empty).as_py():
+        return values  # the usual case: no copy of the text
     # A null condition gives null: null text stays null.
-    return pc.if_else(pc.equal(values, ""), _NO_TEXT, values)
+    return pc.if_else(empty, _NO_TEXT, values)
 
 
 def _id_halves(ids: pa.Array) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
