@@ -1,39 +1,52 @@
-"""Prepare: the columnar, incremental lake reader against the record-by-record one it replaced.
+"""Prepare: the columnar, incremental lake reader against the record-by-record one it replaced,
+over the lake as Firehose writes it now (Parquet) and as it wrote it before (NDJSON).
 
     python -m bench --quick --only prepare_speed     # 250k events; incremental days of 20k and 80k
     python -m bench --full --only prepare_speed      # 1M and 4M events; days of 50k and 200k
     python -m bench.prepare_speed [--quick]          # the same, JSON to stdout
 
 The lake: records exactly as ingest writes them (the demo shop's events through `IngestService`,
-repeated with fresh event ids: `bench.training_scale.lake_objects`), in objects of about 8 MB like
-Firehose's, filed under 28 closed arrival days, held in memory (no S3 transfer is measured: in a
-Lambda the downloads overlap the decoding, 8 objects ahead).
+repeated with fresh event ids: `bench.training_scale.lake_objects`), in NDJSON objects of about
+8 MB like Firehose's deliveries before its record format conversion, filed under 28 closed
+arrival days, held in memory (no S3 transfer is measured: in a Lambda the downloads overlap the
+decoding, 8 objects ahead). The Parquet lake holds the same records, one Parquet object per
+NDJSON object, as Firehose's conversion writes them (`recs.lake_format.encode_records`: the Glue
+table's columns, Snappy). The bytes per event of both are reported, and of the NDJSON gzipped
+(level 6), as Firehose stored it in AWS before the conversion.
 
-First run, the same objects each way, each in a fresh process, alternating, median of the runs:
+First run, the same records each way, each in a fresh process, alternating, median of the runs:
 
 * baseline, the record path Prepare used before: ``decode_object`` (one ``json.loads`` per batch
-  of lines) and ``InteractionBuilder.add`` per record;
-* the columnar path Prepare runs now: `recs.training.prepare.days.PreparedDays` (pyarrow's JSON
-  reader and compute kernels, one block per object, each closed day written once as Parquet, a
-  row group per object) and ``InteractionBuilder.add_block``;
-* pyarrow's JSON reader alone over the same objects (`recs.training.prepare.columnar.raw_blocks`,
-  nothing built): the ceiling of any reader of these JSON objects built on it.
+  of lines) and ``InteractionBuilder.add`` per record, over the NDJSON objects;
+* the columnar path Prepare runs now, over the Parquet lake (the goal's figures):
+  `recs.training.prepare.days.PreparedDays` (each object's fields read from Parquet a batch of
+  rows at a time, compute kernels, each closed day written once as Parquet, a row group per
+  object) and ``InteractionBuilder.add_block``;
+* the same columnar path over the NDJSON objects (pyarrow's JSON reader, a block of text at a
+  time): what Prepare does with the lake's older objects;
+* pyarrow's JSON reader alone over the NDJSON objects
+  (`recs.training.prepare.columnar.raw_blocks`, nothing built): the ceiling of any reader of
+  these JSON objects built on it.
 
-The first two end with ``InteractionBuilder.build`` (dedupe, window, identities) and must build the
-same interactions (checked). Speed is events per CPU second of the process (one thread: the
-JSON reader is told not to use more), so per core; memory is the peak RSS above the objects
-held in memory, per event read: RSS counts everything the process holds (arrow's memory pool,
-numpy's and Python's allocations, the pages of the libraries' code it ran), where tracemalloc
-or arrow's pool would each see a part. The kept days the columnar path writes go to files in
-a temporary directory, as they go to S3 in AWS, so that memory is Prepare's own, not a stand-in
-bucket's.
+The first three end with ``InteractionBuilder.build`` (dedupe, window, identities) and must build
+the same interactions (checked). Speed is events per CPU second of the process (one thread: the
+readers are told not to use more), so per core; memory is the peak RSS above the objects held in
+memory, per event read: RSS counts everything the process holds (arrow's memory pool, numpy's
+and Python's allocations, the pages of the libraries' code it ran), where tracemalloc or arrow's
+pool would each see a part. The objects held are the lake's own bytes in its format, so the
+Parquet run holds far fewer bytes of objects than the NDJSON runs (the bytes per event figures);
+neither run's objects are counted, as a Lambda holds the 8 objects ahead of the one it decodes
+whatever their format. The kept days the columnar path writes go to files in a temporary
+directory, as they go to S3 in AWS, so that memory is Prepare's own, not a stand-in bucket's.
 
-Incremental: a lake of 27 kept days plus one new closed day of two sizes (4x apart); the run
-reads the kept days from their Parquet, decodes only the new day's JSON and keeps it. Each
-measurement is the median of 5 runs with the new day and 5 without it (the base: the kept days
-read and the window's interactions built), each from the same kept copies. Its time is compared
-with a first run over the same lake (everything decoded), and what the new day adds between the
-two sizes of new day.
+Incremental, over the Parquet lake (the lake as Firehose writes it now; the kept days are
+Prepare's own Parquet whatever the lake's format, so only the new day's decoding would differ,
+and the first runs compare that on both formats): a lake of 27 kept days plus one new closed
+day of two sizes (4x apart); the run reads the kept days from their Parquet, decodes only the
+new day's objects and keeps it. Each measurement is the median of 5 runs with the new day and 5
+without it (the base: the kept days read and the window's interactions built), each from the
+same kept copies. Its time is compared with a first run over the same lake (everything decoded),
+and what the new day adds between the two sizes of new day.
 """
 
 from __future__ import annotations
@@ -46,7 +59,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -65,6 +78,8 @@ REPEATS = 5
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 GOAL_SPEEDUP = 5.0
 GOAL_BYTES_PER_EVENT = 40.0
+#: gzip's level for the NDJSON lake's size (zlib's default; what Firehose uses is not published).
+GZIP_LEVEL = 6
 
 
 def split_objects(data: bytes, object_bytes: int = OBJECT_BYTES) -> list[bytes]:
@@ -87,13 +102,54 @@ def lake_of(objects: list[bytes], days: int = DAYS, first_day: datetime | None =
     return store
 
 
+def parquet_objects(objects: Iterable[bytes]) -> Iterator[bytes]:
+    """Each NDJSON object's records as one Parquet object, as Firehose's record format conversion
+    writes a delivery (`recs.lake_format.encode_records`)."""
+    from recs import lake_format
+
+    for data in objects:
+        yield lake_format.encode_records(json.loads(line) for line in data.splitlines() if line.strip())
+
+
+def write_objects(directory: Path, objects: Iterable[bytes]) -> int:
+    """Objects as numbered files of ``directory`` (`objects_at` reads them back in order); returns
+    their bytes."""
+    directory.mkdir(parents=True)
+    size = 0
+    for i, data in enumerate(objects):
+        (directory / f"{i:06d}.parquet").write_bytes(data)
+        size += len(data)
+    return size
+
+
+def objects_at(path: Path, object_bytes: int = OBJECT_BYTES) -> list[bytes]:
+    """A lake's objects: a directory's files in name order (the Parquet lake, `write_objects`), or
+    an NDJSON file cut into objects of about ``object_bytes``."""
+    if path.is_dir():
+        return [file.read_bytes() for file in sorted(path.iterdir())]
+    return split_objects(path.read_bytes(), object_bytes)
+
+
+def events_in(data: bytes) -> int:
+    """Records in a lake object of either format."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from recs import lake_format
+
+    if lake_format.is_parquet(data):
+        return int(pq.ParquetFile(pa.BufferReader(data)).metadata.num_rows)
+    return data.count(b"\n")
+
+
 def _cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
 
 def first_run_child(path: str, way: str) -> dict[str, Any]:
-    """In a fresh process: one first run of Prepare's reading over the lake in ``path``."""
+    """In a fresh process: one first run of Prepare's reading over the lake in ``path`` (an NDJSON
+    file, or a directory of Parquet objects: `objects_at`)."""
     import pyarrow as pa
 
     from recs.training.prepare import columnar
@@ -101,7 +157,11 @@ def first_run_child(path: str, way: str) -> dict[str, Any]:
     from recs.training.prepare.interactions import InteractionBuilder
     from recs.training.prepare.lake import decode_object, decompressed
 
-    lake = lake_of(split_objects(Path(path).read_bytes()))
+    objects = objects_at(Path(path))
+    lake_kind = "parquet" if Path(path).is_dir() else "ndjson"
+    lake_bytes = sum(len(data) for data in objects)
+    lake = lake_of(objects)
+    del objects
     start = NOW - timedelta(days=DAYS + 1)
     pool = pa.default_memory_pool().backend_name
     before = reset_peak_rss()
@@ -121,6 +181,7 @@ def first_run_child(path: str, way: str) -> dict[str, Any]:
         cpu_seconds = _cpu() - cpu
         return {
             "way": way,
+            "lake": lake_kind,
             "arrowMemoryPool": pool,
             "events": events,
             "cpuSeconds": round(cpu_seconds, 3),
@@ -137,6 +198,8 @@ def first_run_child(path: str, way: str) -> dict[str, Any]:
     peak = (status_kib("VmHWM") - before) * 1024
     return {
         "way": way,
+        "lake": lake_kind,
+        "lakeBytesPerEvent": round(lake_bytes / max(builder.read, 1), 1),
         "arrowMemoryPool": pool,
         "events": builder.read,
         "interactions": len(interactions),
@@ -152,15 +215,16 @@ def first_run_child(path: str, way: str) -> dict[str, Any]:
 def incremental_child(path: str, new_day_events: int, largest_new_day: int) -> dict[str, Any]:
     """In a fresh process: 27 days kept by an earlier run; a run with nothing new (the base); then
     a new closed day of about ``new_day_events`` and the run that follows it. The kept days are
-    the same whatever the new day's size (the tail for the largest new day is set aside)."""
+    the same whatever the new day's size (the tail for the largest new day is set aside). The lake
+    in ``path``: `objects_at` (the parent gives Parquet objects of an eighth of a first run's)."""
     from recs.training.prepare.days import PreparedDays
     from recs.training.prepare.interactions import InteractionBuilder
 
-    objects = split_objects(Path(path).read_bytes(), OBJECT_BYTES // 8)
-    per_event = sum(len(o) for o in objects) / max(sum(o.count(b"\n") for o in objects), 1)
+    objects = objects_at(Path(path), OBJECT_BYTES // 8)
+    per_object = sum(events_in(data) for data in objects) / len(objects)
 
     def count(events: int) -> int:
-        return max(1, round(events * per_event / (OBJECT_BYTES // 8)))
+        return max(1, round(events / per_object))
 
     kept, tail = objects[: -count(largest_new_day)], objects[-count(largest_new_day) :]
     new = tail[: count(new_day_events)]
@@ -229,6 +293,32 @@ def _median_row(rows: list[dict[str, Any]], key: str = "cpuSeconds") -> dict[str
     return sorted(rows, key=lambda row: float(row[key]))[len(rows) // 2]
 
 
+#: The ways of a first run: (lake, way of `first_run_child`), the goal's (the Parquet lake) first
+#: after the baseline, alternated in this order.
+FIRST_RUN_WAYS: dict[str, tuple[str, str]] = {
+    "record": ("ndjson", "record"),
+    "parquet": ("parquet", "columnar"),
+    "columnar": ("ndjson", "columnar"),
+    "reader": ("ndjson", "reader"),
+}
+
+
+def lake_sizes(objects: list[bytes], parquet_bytes: int, *, with_gzip: bool) -> dict[str, float]:
+    """Bytes per event of the lake's formats: NDJSON (plain, as moto and the local stack store
+    it), Parquet, and NDJSON gzipped (``with_gzip``: the slowest to measure, done on one size)."""
+    import gzip
+
+    events = sum(data.count(b"\n") for data in objects)
+    sizes = {
+        "ndjson": round(sum(len(data) for data in objects) / events, 1),
+        "parquet": round(parquet_bytes / events, 1),
+    }
+    if with_gzip:
+        gzipped = sum(len(gzip.compress(data, compresslevel=GZIP_LEVEL)) for data in objects)
+        sizes["gzip"] = round(gzipped / events, 1)
+    return sizes
+
+
 def run(quick: bool) -> dict[str, Any]:
     from bench.training_scale import lake_objects
 
@@ -240,27 +330,44 @@ def run(quick: bool) -> dict[str, Any]:
     incremental: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-prepare-") as tmp:
         for n in sizes:
-            path = Path(tmp) / f"lake-{n}.ndjson"
-            path.write_bytes(b"".join(lake_objects(n)))
-            by_way: dict[str, list[dict[str, Any]]] = {"record": [], "columnar": [], "reader": []}
+            lakes = {"ndjson": Path(tmp) / f"lake-{n}.ndjson", "parquet": Path(tmp) / f"lake-{n}.parquet"}
+            data = b"".join(lake_objects(n))
+            lakes["ndjson"].write_bytes(data)
+            objects = split_objects(data)
+            parquet_bytes = write_objects(lakes["parquet"], parquet_objects(objects))
+            bytes_per_event = lake_sizes(objects, parquet_bytes, with_gzip=n == sizes[0])
+            del objects
+            log(f"  {n:,} events, lake bytes per event: {json.dumps(bytes_per_event)}")
+            by_way: dict[str, list[dict[str, Any]]] = {name: [] for name in FIRST_RUN_WAYS}
             for repeat in range(repeats):
-                for way in by_way:  # alternating: a neighbour's load hits every way alike
-                    quiet()
-                    by_way[way].append(_child(["--first-run", str(path), way]))
-                    log(f"  {n:,} events, {way} #{repeat + 1}: {json.dumps(by_way[way][-1])}")
+                for name, (lake, way) in FIRST_RUN_WAYS.items():  # alternating: a neighbour's
+                    quiet()  # load hits every way alike
+                    by_way[name].append(_child(["--first-run", str(lakes[lake]), way]))
+                    log(f"  {n:,} events, {name} #{repeat + 1}: {json.dumps(by_way[name][-1])}")
             digests = {row["digest"] for rows in by_way.values() for row in rows if "digest" in row}
             if len(digests) != 1:
-                raise RuntimeError(f"the two paths built different interactions at {n:,} events: {digests}")
-            first_runs.append({"events": n, **{way: _median_row(rows) for way, rows in by_way.items()}})
+                raise RuntimeError(f"the ways built different interactions at {n:,} events: {digests}")
+            first_runs.append(
+                {
+                    "events": n,
+                    "lakeBytesPerEvent": bytes_per_event,
+                    **{name: _median_row(rows) for name, rows in by_way.items()},
+                }
+            )
             if n == sizes[-1]:
+                # The lake as Firehose writes it now: Parquet objects of an eighth of the first
+                # runs' (a day's new objects, cut finely enough for the two sizes of new day).
+                small = Path(tmp) / f"incremental-{n}.parquet"
+                write_objects(small, parquet_objects(split_objects(data, OBJECT_BYTES // 8)))
                 for new_day in new_days:
                     rows = []
                     for _ in range(repeats):
                         quiet()
-                        rows.append(_child(["--incremental", str(path), str(new_day), str(new_days[-1])]))
+                        rows.append(_child(["--incremental", str(small), str(new_day), str(new_days[-1])]))
                     incremental.append(_median_row(rows, "seconds"))
                     log(f"  incremental, new day of {new_day:,}: {json.dumps(incremental[-1])}")
-            path.unlink()
+            del data
+            lakes["ndjson"].unlink()
     return {
         "command": COMMAND,
         "seeds": {"shop": 42},
@@ -274,49 +381,92 @@ def run(quick: bool) -> dict[str, Any]:
 def _figures(first_runs: list[dict[str, Any]], incremental: list[dict[str, Any]]) -> list[Figure]:
     area = "Prepare"
     rows: list[Figure] = []
+    baseline = "the record path over the NDJSON objects, same run"
     for run_row in first_runs:
-        record, columnar, reader = run_row["record"], run_row["columnar"], run_row["reader"]
+        record, parquet, columnar, reader = (run_row[name] for name in FIRST_RUN_WAYS)
         n = f"{run_row['events']:,}"
-        speedup = columnar["eventsPerCpuSecond"] / record["eventsPerCpuSecond"]
+        speedup = parquet["eventsPerCpuSecond"] / record["eventsPerCpuSecond"]
+        rows.append(
+            figure(
+                area,
+                f"first run, {n} lake records, Parquet lake: events per CPU second",
+                parquet["eventsPerCpuSecond"],
+                "events/s",
+                baseline=baseline,
+                baseline_value=record["eventsPerCpuSecond"],
+                goal=f">= {GOAL_SPEEDUP:g}x the record path",
+                met=speedup >= GOAL_SPEEDUP,
+                note="the columnar path over the same records as Firehose's conversion writes them; "
+                "the same interactions every way (checked)",
+                digits=0,
+            )
+        )
+        rows.append(
+            figure(
+                area,
+                f"first run, {n} lake records, Parquet lake: peak memory per event",
+                parquet["peakBytesPerEvent"],
+                "bytes",
+                baseline="the record path over the NDJSON objects",
+                baseline_value=record["peakBytesPerEvent"],
+                goal=f"<= {GOAL_BYTES_PER_EVENT:g} bytes",
+                met=parquet["peakBytesPerEvent"] <= GOAL_BYTES_PER_EVENT,
+                note=f"peak RSS above the objects held: {parquet['peakRssMiB']:,} MiB vs "
+                f"{record['peakRssMiB']:,} (the Parquet objects held: {parquet['lakeBytesPerEvent']} "
+                f"bytes per event, the NDJSON {record['lakeBytesPerEvent']})",
+                digits=1,
+            )
+        )
+        rows.append(
+            figure(
+                area,
+                f"first run, {n} lake records, NDJSON lake: events per CPU second",
+                columnar["eventsPerCpuSecond"],
+                "events/s",
+                baseline=baseline,
+                baseline_value=record["eventsPerCpuSecond"],
+                note="the columnar path over the lake's older objects (pyarrow's JSON reader)",
+                digits=0,
+            )
+        )
+        rows.append(
+            figure(
+                area,
+                f"first run, {n} lake records, NDJSON lake: peak memory per event",
+                columnar["peakBytesPerEvent"],
+                "bytes",
+                baseline="the record path",
+                baseline_value=record["peakBytesPerEvent"],
+                note=f"the columnar path; peak RSS above the objects: {columnar['peakRssMiB']:,} MiB "
+                f"vs {record['peakRssMiB']:,}",
+                digits=1,
+            )
+        )
         rows.append(
             figure(
                 area,
                 f"first run, {n} lake records: pyarrow's JSON reader alone, events per CPU second",
                 reader["eventsPerCpuSecond"],
                 "events/s",
-                baseline="the record path, same objects, same run",
+                baseline=baseline,
                 baseline_value=record["eventsPerCpuSecond"],
                 note="the parse only, as the columnar path calls it (nothing built): the most any "
-                "reader of these JSON objects built on it can reach",
+                "reader of the NDJSON objects built on it can reach",
                 digits=0,
             )
         )
+        sizes = run_row["lakeBytesPerEvent"]
         rows.append(
             figure(
                 area,
-                f"first run, {n} lake records: events per CPU second",
-                columnar["eventsPerCpuSecond"],
-                "events/s",
-                baseline="the record path, same objects, same run",
-                baseline_value=record["eventsPerCpuSecond"],
-                goal=f">= {GOAL_SPEEDUP:g}x the record path",
-                met=speedup >= GOAL_SPEEDUP,
-                note="the same interactions both ways (checked)",
-                digits=0,
-            )
-        )
-        rows.append(
-            figure(
-                area,
-                f"first run, {n} lake records: peak memory per event",
-                columnar["peakBytesPerEvent"],
+                f"{n} lake records: Parquet bytes per event",
+                sizes["parquet"],
                 "bytes",
-                baseline="the record path",
-                baseline_value=record["peakBytesPerEvent"],
-                goal=f"<= {GOAL_BYTES_PER_EVENT:g} bytes",
-                met=columnar["peakBytesPerEvent"] <= GOAL_BYTES_PER_EVENT,
-                note=f"peak RSS above the objects: {columnar['peakRssMiB']:,} MiB "
-                f"vs {record['peakRssMiB']:,}",
+                baseline="the same records as NDJSON",
+                baseline_value=sizes["ndjson"],
+                note=None
+                if "gzip" not in sizes
+                else f"the NDJSON gzipped (level {GZIP_LEVEL}): {sizes['gzip']} bytes per event",
                 digits=1,
             )
         )
@@ -330,17 +480,19 @@ def _figures(first_runs: list[dict[str, Any]], incremental: list[dict[str, Any]]
         rows.append(
             figure(
                 area,
-                f"first run: memory per additional event, {small['events']:,} to {large['events']:,} records",
-                marginal("columnar"),
+                f"first run, Parquet lake: memory per additional event, {small['events']:,} to "
+                f"{large['events']:,} records",
+                marginal("parquet"),
                 "bytes",
-                baseline="the record path",
+                baseline="the record path over the NDJSON objects",
                 baseline_value=marginal("record"),
-                note="the slope of peak RSS between the two sizes: what each event of a larger window costs",
+                note="the slope of peak RSS between the two sizes: what each event of a larger window "
+                f"costs (the columnar path over the NDJSON lake: {marginal('columnar'):.1f})",
                 digits=1,
             )
         )
     if incremental:
-        largest = first_runs[-1]["columnar"]
+        largest = first_runs[-1]["parquet"]
         for row in incremental:
             rows.append(
                 figure(
@@ -351,7 +503,7 @@ def _figures(first_runs: list[dict[str, Any]], incremental: list[dict[str, Any]]
                     baseline="a first run over a lake of the same size (everything decoded)",
                     baseline_value=largest["seconds"],
                     note=f"{row['newDaySeconds']} s more than the same run with nothing new "
-                    f"({row['baseSeconds']} s: the kept days from Parquet, and the build)",
+                    f"({row['baseSeconds']} s: the kept days from Parquet, and the build); the Parquet lake",
                     digits=2,
                 )
             )

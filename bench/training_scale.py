@@ -14,10 +14,11 @@ workflow and ``recs train`` (`recs.training.build`): signals, the ALS fit, the T
 Evaluate step (``evaluate_version``) and top-K of every user. Defaults: 32 factors, 15
 iterations, 2 solver threads with BLAS pinned to one. Prepare is measured as it runs (its
 columnar first run, `bench.prepare_speed`, where it is also compared with the record path it
-replaced): lake objects exactly as ingest writes them (the demo shop's events through the
-ingest service, repeated with fresh event ids) under closed days, decoded and indexed in a
-fresh process; its memory is the peak above the objects held in memory (the Lambda streams
-them, 8 objects ahead).
+replaced): the lake as Firehose writes it now, Parquet objects of records exactly as ingest
+writes them (the demo shop's events through the ingest service, repeated with fresh event ids,
+converted as Firehose's record format conversion converts them) under closed days, decoded and
+indexed in a fresh process; its memory is the peak above the objects held in memory (the Lambda
+streams them, 8 objects ahead).
 
 One Lambda (10,240 MB, 6 vCPU, 900 s) per step: the time of each step is extrapolated along the
 power law through the two largest measured sizes, and memory along the straight line through
@@ -37,6 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shutil
 import statistics
 import subprocess
 import sys
@@ -69,14 +71,17 @@ SHARD_USERS = 20_000
 def measure_steps(events: list[int], sizes: list[str], quiet: QuietWaiter) -> list[dict[str, Any]]:
     """Prepare's parse (here) and the model steps (``python -m recs_tools.scale.training``), one JSON
     row per size, each from a fresh process."""
+    from bench.prepare_speed import parquet_objects, split_objects, write_objects
+
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-lake-") as tmp:
         for n in events:
-            path = Path(tmp) / f"lake-{n}.ndjson"
-            path.write_bytes(b"".join(lake_objects(n)))
+            # The lake as Firehose writes it now: each object's records as one Parquet object.
+            path = Path(tmp) / f"lake-{n}.parquet"
+            write_objects(path, parquet_objects(split_objects(b"".join(lake_objects(n)))))
             quiet()
             rows.append(_child(["--prepare-child", str(path)]))
-            path.unlink()
+            shutil.rmtree(path)
     quiet()
     command = [
         sys.executable,
@@ -156,22 +161,21 @@ def lake_objects(events: int, object_bytes: int = 8 << 20) -> list[bytes]:
 
 def prepare_child(path: str) -> dict[str, Any]:
     """In a fresh process: Prepare's reading as it runs now (`bench.prepare_speed`'s first run:
-    the columnar path over the lake records of ``path`` filed under closed days) and its peak
-    memory above the records held in memory."""
+    the columnar path over the Parquet lake objects in ``path`` filed under closed days) and its
+    peak memory above the objects held in memory."""
     from bench.prepare_speed import first_run_child
 
     row = first_run_child(path, "columnar")
-    with open(path, "rb") as lake:
-        size = len(lake.read())
     return {
         "stage": "parse",
         "events": row["events"],
         "interactions": row["interactions"],
         "seconds": row["seconds"],
         "eventsPerSecond": row["eventsPerCpuSecond"],
-        "bytesPerEvent": round(size / max(row["events"], 1)),
+        "bytesPerEvent": round(row["lakeBytesPerEvent"]),
+        "lake": row["lake"],
         "peakRssMiB": row["peakRssMiB"],
-        "memory": "peak above the lake records held in memory",
+        "memory": "peak above the lake objects held in memory",
     }
 
 
@@ -357,7 +361,7 @@ def _figures(
             rows.append(
                 figure(
                     area,
-                    f"Prepare: decode and index {row['events']:,} lake records",
+                    f"Prepare: decode and index {row['events']:,} lake records (Parquet objects)",
                     row["eventsPerSecond"],
                     "events/s",
                     note=f"{row['seconds']} s; peak RSS {row['peakRssMiB']:,} MiB",

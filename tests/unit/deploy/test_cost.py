@@ -266,11 +266,17 @@ def test_prepare_is_priced_on_its_own_function_with_the_templates_memory() -> No
 
 
 def test_prepares_rates_come_from_the_benchmark_result(tmp_path: Path) -> None:
-    # Given a prepare_speed result: a first run, and two next runs after 27 kept days
+    # Given a prepare_speed result: first runs over the Parquet lake (beside the NDJSON lake's),
+    # and two next runs after 27 kept days
+    ndjson = {"eventsPerCpuSecond": 150_000, "peakBytesPerEvent": 99.0}
     result = {
         "firstRuns": [
-            {"events": 10, "columnar": {"eventsPerCpuSecond": 100, "peakBytesPerEvent": 300.0}},
-            {"events": 40, "columnar": {"eventsPerCpuSecond": 400_000, "peakBytesPerEvent": 120.5}},
+            {"events": 10, "parquet": {"eventsPerCpuSecond": 100, "peakBytesPerEvent": 300.0}},
+            {
+                "events": 40,
+                "parquet": {"eventsPerCpuSecond": 400_000, "peakBytesPerEvent": 120.5},
+                "columnar": ndjson,
+            },
         ],
         "incremental": [
             {"events": 1_000, "newDayEvents": 100, "baseSeconds": 0.5, "keptBytesPerEvent": 50.0},
@@ -281,15 +287,31 @@ def test_prepares_rates_come_from_the_benchmark_result(tmp_path: Path) -> None:
     path.write_text(json.dumps(result), encoding="utf-8")
     # When the cost model reads it
     measured = from_benchmarks(path)
-    # Then the decode rate is the largest first run's, the kept rate the kept events over the base runs' time
+    # Then the decode rate is the largest first run's over the Parquet lake, the kept rate the kept
+    # events over the base runs' time
     assert measured.prepare_decoded_events_per_second == 400_000
     assert measured.prepare_kept_events_per_second == 2_000
     assert measured.kept_day_bytes_per_event == 51.0
-    # And Prepare's peak memory per event is the largest first run's
+    # And Prepare's peak memory per event is the largest first run's over the Parquet lake
     assert measured.prepare_peak_bytes_per_event == 120.5
     # And a daily run decodes one day and reads the rest of the window from the kept days
     seconds = prepare_run_seconds(1_000_000, 10_000, measured)
     assert seconds == pytest.approx(10_000 / 400_000 + 990_000 / 2_000)
+
+
+def test_a_prepare_result_without_the_parquet_lake_is_refused(tmp_path: Path) -> None:
+    # Given a prepare_speed result from before the Parquet lake (first runs over NDJSON only)
+    result = {
+        "firstRuns": [{"events": 40, "columnar": {"eventsPerCpuSecond": 400_000, "peakBytesPerEvent": 40.0}}],
+        "incremental": [
+            {"events": 1_000, "newDayEvents": 100, "baseSeconds": 0.5, "keptBytesPerEvent": 50.0}
+        ],
+    }
+    path = tmp_path / "prepare_speed.json"
+    path.write_text(json.dumps(result), encoding="utf-8")
+    # When the cost model reads it / Then it refuses, rather than price a lake a deployment no longer has
+    with pytest.raises(ValueError, match="Parquet lake"):
+        from_benchmarks(path)
 
 
 def test_the_training_rates_and_the_largest_size_come_from_the_training_benchmark(tmp_path: Path) -> None:
@@ -308,7 +330,7 @@ def test_the_training_rates_and_the_largest_size_come_from_the_training_benchmar
 
     training = {"steps": [{"stage": "parse"}, model(100_000, 50.0, 20.0), model(1_000_000, 400.0, 300.0)]}
     prepare = {
-        "firstRuns": [{"columnar": {"eventsPerCpuSecond": 500_000, "peakBytesPerEvent": 100.0}}],
+        "firstRuns": [{"parquet": {"eventsPerCpuSecond": 500_000, "peakBytesPerEvent": 100.0}}],
         "incremental": [
             {"events": 1_000_000, "newDayEvents": 100_000, "baseSeconds": 0.5, "keptBytesPerEvent": 40.0}
         ],

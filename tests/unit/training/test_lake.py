@@ -1,4 +1,4 @@
-"""Reading the lake: day prefixes, gzip and plain objects, order kept while prefetching."""
+"""Reading the lake: day prefixes, Parquet, gzip and plain objects, order kept while prefetching."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from recs import lake_format
 from recs.training.prepare import lake
 from recs.training.prepare.lake import day_prefixes, read_window
 
@@ -64,3 +65,26 @@ def test_decoding_in_batches_keeps_every_record_and_still_fails_on_a_corrupt_lin
     # And a line holding two records is as corrupt as before, not two records
     with pytest.raises(json.JSONDecodeError):
         list(lake.decode_object(_ndjson(1) + b'{"n": 2}, {"n": 3}\n'))
+
+
+def test_the_window_reads_a_lake_mixing_parquet_and_ndjson_in_key_order() -> None:
+    # Given a day whose first objects are NDJSON and whose later ones are Parquet (Firehose's
+    # record format conversion turned on during the day)
+    def record(n: int, **extra: object) -> dict[str, object]:
+        return {"eventId": f"e{n}", "eventType": "view", "timestamp": "2026-10-31T00:00:00Z", **extra}
+
+    store = MemoryStore(
+        {
+            "events/2026/10/31/00/a": gzip.compress(
+                b"".join(json.dumps(record(n)).encode() + b"\n" for n in (1, 2))
+            ),
+            "events/2026/10/31/09/b": lake_format.encode_records([record(3, quantity=2), record(4)]),
+            "events/2026/10/31/10/c": lake_format.encode_records([]),
+            "events/2026/10/31/11/d": lake_format.encode_records([record(5, results=["p"])]),
+        }
+    )
+    day = datetime(2026, 10, 31, tzinfo=UTC)
+    # When the window is read
+    records = list(read_window(store, "events/", day, day, prefetch=2))
+    # Then every record of both formats comes back in key order, as ingest wrote it
+    assert records == [record(1), record(2), record(3, quantity=2), record(4), record(5, results=["p"])]

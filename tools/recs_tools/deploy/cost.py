@@ -128,10 +128,11 @@ class Assumptions:
     # vCPU); top-K was measured on this 2-core machine, so a shard ranks about 2x slower there.
     publish_memory_gb: float = 1769 / 1024
     publish_cpu_factor: float = 2.0
-    # Prepare, measured by bench/prepare_speed.py (`from_benchmarks` reads its committed result):
-    # a day's JSON decoded per CPU second, the kept days read from Parquet (and the window's
-    # interactions built) per second, and the kept copy's bytes per event. A daily run decodes
-    # one day and reads the rest of the window from the kept days (docs/training.md, Prepare).
+    # Prepare, measured by bench/prepare_speed.py (`from_benchmarks` reads its committed result,
+    # over the lake as Firehose writes it now: Parquet objects): a day's lake objects decoded per
+    # CPU second, the kept days read from Parquet (and the window's interactions built) per
+    # second, and the kept copy's bytes per event. A daily run decodes one day and reads the rest
+    # of the window from the kept days (docs/training.md, Prepare).
     prepare_decoded_events_per_second: float = 500_000.0
     prepare_kept_events_per_second: float = 2_000_000.0
     kept_day_bytes_per_event: float = 60.0
@@ -416,8 +417,8 @@ def fits_one_lambda(mau: float, a: Assumptions) -> bool:
 
 
 def prepare_run_seconds(window_events: float, day_events: float, a: Assumptions) -> float:
-    """One daily Prepare: the day that closed since the last run decoded from JSON, the other days
-    of the window read from their kept Parquet."""
+    """One daily Prepare: the day that closed since the last run decoded from the lake's objects,
+    the other days of the window read from their kept Parquet."""
     new = min(day_events, window_events)
     return (
         new / a.prepare_decoded_events_per_second + (window_events - new) / a.prepare_kept_events_per_second
@@ -741,7 +742,7 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
         "The engine, Prepare's rates and the Train and Evaluate rate are measured (bench/prepare_speed.py "
         "and bench/training_scale.py, docs/benchmarks.md; the parameter search adds up to its budget). "
         f"Prepare: "
-        f"{a.prepare_decoded_events_per_second:,.0f} lake events decoded and "
+        f"{a.prepare_decoded_events_per_second:,.0f} lake events decoded from Parquet objects and "
         f"{a.prepare_kept_events_per_second:,.0f} read from the kept days per CPU second; a daily run "
         "decodes the day that closed and reads the rest of the window from its kept copies; it holds "
         f"{a.prepare_peak_bytes_per_event:g} bytes per event of the window at its peak (the largest "
@@ -770,7 +771,8 @@ def from_benchmarks(
 ) -> Assumptions:
     """`Assumptions` with the measured figures of the committed benchmarks, so that the tables are
     generated from measurements, never typed: Prepare's rates and kept bytes (``prepare_speed``:
-    its largest first run and its runs after a new day), the Train, Evaluate and top-K
+    its largest first run over the Parquet lake, the lake a deployment has since Firehose's record
+    format conversion, and its runs after a new day), the Train, Evaluate and top-K
     throughputs and the largest size trained within one Lambda (``training_scale``), and the
     Spark engine's cost per iteration (``spark_quality``)."""
     result = json.loads((path or repo_root().joinpath(*PREPARE_RESULTS)).read_text(encoding="utf-8"))
@@ -778,7 +780,12 @@ def from_benchmarks(
     spark_result = json.loads((spark or repo_root().joinpath(*SPARK_RESULTS)).read_text(encoding="utf-8"))
     (spark_cost,) = [d["iterationCost"] for d in spark_result["datasets"].values() if d.get("iterationCost")]
     spark_unit = float(spark_cost["coreSecondsPerIterationPerMillionEntries"])
-    first = result["firstRuns"][-1]["columnar"]
+    if "parquet" not in result["firstRuns"][-1]:
+        raise ValueError(
+            "the prepare_speed result has no first run over the Parquet lake (it predates it): "
+            "rerun python -m bench --full --only prepare_speed"
+        )
+    first = result["firstRuns"][-1]["parquet"]
     next_runs = result["incremental"]
     kept_events = [row["events"] - row["newDayEvents"] for row in next_runs]
     train, topk, max_users = _training_rates(scale)

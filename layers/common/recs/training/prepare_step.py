@@ -3,7 +3,8 @@
 It runs on its own function (template.yaml PrepareFunction) because it is the only step that
 reads the lake with pyarrow, and pyarrow does not fit beside scipy in one Lambda's 250 MB; it
 imports neither scipy nor the model code. Closed days come from their kept Parquet
-(`recs.training.prepare.days`), so a run decodes only the JSON that arrived since the last one.
+(`recs.training.prepare.days`), so a run decodes only the lake objects (Parquet, or the NDJSON
+Firehose delivered before its record format conversion) that arrived since the last one.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Lake objects decoded as columns: pyarrow's JSON reader and compute kernels instead of one
-Python dict per record.
+"""Lake objects decoded as columns: a Parquet object's columns (Firehose's record format
+conversion), or pyarrow's JSON reader over an NDJSON object (the deliveries before it), then
+compute kernels, instead of one Python dict per record.
 
 Every object becomes a `Usable`: a table of its usable records in `USABLE_FIELDS` (ids as
 text, null where absent; the event-type code; microseconds since the epoch; the quantity the
@@ -10,17 +11,19 @@ rather than once per event. The same table, one per closed lake day, is what
 `recs.training.prepare.days` keeps as Parquet.
 
 The columnar reader builds exactly what the record path (`decode_object`, then
-`InteractionBuilder.add`) builds from the same object. Where an object is not plain enough to
-promise that (a corrupt line, a field of another JSON type, a timestamp outside the forms of
-`text_forms.TIMESTAMP`, a null eventId, a line longer than a block of text), `usable_of_object`
-reads that object record by record with the record path's own rules (`usable_from_records`), so
-rare shapes keep their exact meaning. An object streams through pyarrow's JSON reader a block of
-text at a time (`raw_blocks`), so that memory holds one block's parse, not a whole object's.
+`InteractionBuilder.add`) builds from the same object, whatever its format (`recs.lake_format`
+tells them apart by content, so a lake holding both reads as one). Where an object is not plain
+enough to promise that (a corrupt line, a field of another JSON type, a Parquet column of another
+type than the events table's, a timestamp outside the forms of `text_forms.TIMESTAMP`, a null
+eventId, a line longer than a block of text), `usable_of_object` reads that object record by
+record with the record path's own rules (`usable_from_records`), so rare shapes keep their exact
+meaning. An object streams through its reader a part at a time (`parquet_blocks`: a batch of rows;
+`raw_blocks`: a block of text), so that memory holds one part's columns, not a whole object's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from recs import lake_format
 from recs.training.prepare.blocks import EventBlock
 from recs.training.prepare.dedupe import event_keys
 from recs.training.prepare.interactions import EVENT_CODES, count_or_one, event_id_halves
@@ -75,6 +79,12 @@ _PARSE = pj.ParseOptions(explicit_schema=LAKE_FIELDS, unexpected_field_behavior=
 #: events, 3 runs each: 1 MiB the same memory and 5% more CPU; 4 MiB 6% less CPU, 5 bytes more).
 #: A line longer than this fails the columnar reader, and its object is read record by record.
 _BLOCK_BYTES = 2 << 20
+#: Rows of a Parquet lake object decoded at a time: Firehose writes a delivery (64 MiB of JSON or
+#: more) as one row group, and the decode holds one batch's columns, not the row group's. 8,192:
+#: at 1M events (bench/prepare_speed.py's Parquet lake, objects of some 23,000 rows, 4 runs each,
+#: alternating) the peak was 61 bytes per event against 66 reading each object whole, with the
+#: same CPU within the runs' spread; 4,096 took about a tenth more CPU.
+PARQUET_BATCH_ROWS = 8_192
 _EVENT_NAMES = pa.array(sorted(EVENT_CODES, key=EVENT_CODES.__getitem__))
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NO_TEXT = pa.scalar(None, pa.string())
@@ -105,17 +115,27 @@ class NotPlainError(Exception):
 
 def usable_of_object(data: bytes) -> Usable:
     """An object's usable records: columnar when the object allows, else record by record."""
+    if lake_format.is_parquet(data):
+        return _usable_of_blocks(parquet_blocks(data), lambda: lake_format.records(data))
     data = decompressed(data)
+    return _usable_of_blocks(raw_blocks(data), lambda: decode_object(data))
+
+
+def _usable_of_blocks(
+    blocks: Iterator[pa.Table], records: Callable[[], Iterable[Mapping[str, Any]]]
+) -> Usable:
+    """The usable records of an object's raw blocks, or of its ``records`` (the record path's
+    reading) when a block is not plain."""
     parts: list[pa.Table] = []
     read = malformed = 0
     try:
-        for raw in raw_blocks(data):
+        for raw in blocks:
             usable = usable_from_table(raw)
             parts.append(usable.table)
             read += usable.read
             malformed += usable.malformed
     except NotPlainError:
-        return usable_from_records(decode_object(data))
+        return usable_from_records(records())
     table = pa.concat_tables(parts) if parts else USABLE_FIELDS.empty_table()
     return Usable(table=table, read=read, malformed=malformed)
 
@@ -131,18 +151,47 @@ def raw_blocks(data: bytes) -> Iterator[pa.Table]:
             parse_options=_PARSE,
         )
         for batch in reader:
-            table = pa.Table.from_batches([batch])
-            # The record path tells a missing eventId (unusable) from a null one (the text "None").
-            if table.column("eventId").null_count:
-                raise NotPlainError("a null eventId")
-            # The forms both readers parse to the same instant (the tracker's and the ingest's
-            # ISO-8601 with a zone); the record path knows what any other means.
-            if not all_timestamps(table.column("timestamp")):
-                raise NotPlainError("a timestamp of another form")
-            yield table
+            yield _plain(pa.Table.from_batches([batch]))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
         # Also an object of no record at all: the record path reads it as such.
         raise NotPlainError(str(error)) from error
+
+
+def parquet_blocks(data: bytes) -> Iterator[pa.Table]:
+    """A Parquet lake object's records as tables of `LAKE_FIELDS`, `PARQUET_BATCH_ROWS` rows at a
+    time; raises `NotPlainError` (possibly after some blocks) where the columnar reader cannot
+    promise the record path's meaning (`lake_format.records`) for every record."""
+    try:
+        for table in lake_format.read_fields(data, LAKE_FIELDS.names, batch_rows=PARQUET_BATCH_ROWS):
+            yield _plain(_as_lake_fields(table))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+        raise NotPlainError(str(error)) from error
+
+
+def _as_lake_fields(table: pa.Table) -> pa.Table:
+    """A Parquet object's columns cast to `LAKE_FIELDS`: text stays text, counts become floats
+    (exactly: a cast that would round raises). A column of any other type (written under another
+    table) is not plain: the record path knows what its values mean."""
+    for field in LAKE_FIELDS:
+        kind = table.schema.field(field.name).type
+        numeric = pa.types.is_integer(kind) or pa.types.is_floating(kind)
+        if not (numeric if pa.types.is_floating(field.type) else pa.types.is_string(kind)):
+            raise NotPlainError(f"{field.name} of type {kind}")
+    return table.cast(LAKE_FIELDS)
+
+
+def _plain(table: pa.Table) -> pa.Table:
+    """``table`` (`LAKE_FIELDS`) if the columnar reader gives the record path's meaning for each of
+    its records, else `NotPlainError`."""
+    # The record path tells a missing eventId (unusable) from a null one (the text "None"); a
+    # Parquet object's null is a missing one, and unusable: both are left to the record path.
+    if table.column("eventId").null_count:
+        raise NotPlainError("a null eventId")
+    # The forms both readers parse to the same instant (the tracker's and the ingest's ISO-8601
+    # with a zone); the record path knows what any other means.
+    if not all_timestamps(table.column("timestamp")):
+        raise NotPlainError("a timestamp of another form")
+    return table
 
 
 def read_table(data: bytes) -> pa.Table | None:
@@ -177,7 +226,10 @@ def usable_from_table(raw: pa.Table) -> Usable:
             "quantity": _positive_or_one(raw.column("quantity")),
             "weight": _positive_or_one(raw.column("sampleRate")),
         }
-    ).filter(ok)
+    )
+    if not pc.all(ok).as_py():
+        # Filtered only when a record is unusable: a filter copies every column's text.
+        kept = kept.filter(ok)
     # Halves are only needed (and only computed) for records naming a product; others keep 0.
     named_in_kept = np.asarray(
         kept.column("product").is_valid().to_numpy(zero_copy_only=False), dtype=np.bool_
@@ -248,8 +300,11 @@ def _text(value: Any) -> str | None:
 
 def _present(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """Null where the text is null or empty (the record path's truthiness test)."""
+    empty = pc.equal(values, "")
+    if not pc.any(empty).as_py():
+        return values  # the usual case: no copy of the text
     # A null condition gives null: null text stays null.
-    return pc.if_else(pc.equal(values, ""), _NO_TEXT, values)
+    return pc.if_else(empty, _NO_TEXT, values)
 
 
 def _id_halves(ids: pa.Array) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:

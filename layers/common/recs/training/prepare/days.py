@@ -4,13 +4,14 @@ Firehose files an object under the UTC hour it arrived (``<prefix>YYYY/MM/DD/HH/
 day is over (plus `CLOSED_AFTER` for the last buffer to land) nothing new arrives under it. Its
 usable records (`recs.training.prepare.columnar.Usable`) are then written once to
 ``prepared/days/YYYY/MM/DD/<fingerprint>.parquet`` in the artifact bucket, and every later run
-reads that instead of the day's JSON. The fingerprint is a digest of the day's object keys: a
-day whose objects changed (a late object, an object the erasure purge deleted) is decoded
-again and its older file deleted. The purge also deletes the files of every day whose objects it
-rewrote (`recs.privacy.purge`), so a file never outlives an erasure of its records, and the
-files are written uncompressed so that the purge's sweep of unknown artifacts can still read
-every visitor id in them. Days before the window are deleted by the run that leaves them
-behind. The day still open is decoded on every run and never kept.
+reads that instead of the day's lake objects (Parquet or NDJSON, `recs.lake_format`; a day may
+hold both). The fingerprint is a digest of the day's object keys: a day whose objects changed (a
+late object, an object the erasure purge deleted) is decoded again and its older file deleted.
+The purge also deletes the files of every day whose objects it rewrote (`recs.privacy.purge`),
+so a file never outlives an erasure of its records, and the files are written uncompressed so
+that the purge's sweep of unknown artifacts can still read every visitor id in them. Days before
+the window are deleted by the run that leaves them behind. The day still open is decoded on
+every run and never kept.
 
 Nothing here decides who is excluded: opt-outs and erasures are applied when the window's
 interactions are built, exactly as for freshly decoded days.
@@ -41,7 +42,7 @@ _COUNTS = b"recs.counts"
 
 @dataclass
 class DayStats:
-    """What a run read: days from their kept Parquet, days decoded from the lake's JSON."""
+    """What a run read: days from their kept Parquet, days decoded from the lake's objects."""
 
     days_kept: int = 0
     days_decoded: int = 0
@@ -64,6 +65,20 @@ def day_of_key(key: str, lake_prefix: str) -> str:
     return key.removeprefix(lake_prefix)[:10]
 
 
+#: How a kept day's columns are encoded: the ids (as plain text in dictionary pages) and the
+#: few-valued columns by dictionary; the times by delta (close together within an object); the
+#: eventId's halves plain (random: a dictionary of them only grows); no statistics (nothing filters
+#: a kept day by them). Against pyarrow's defaults (a dictionary for every column, statistics),
+#: 2 rounds each: bench/prepare_speed.py's 1M-event lake wrote in 178-185 ns per event instead of
+#: 279-280 at the same 34.2 bytes per event, the demo shop's own records (random eventIds) in
+#: 177-188 instead of 298-313 at 34.1 bytes instead of 42.0; reading them back took no longer.
+_ENCODING: dict[str, object] = {
+    "use_dictionary": ["user", "anon", "product", "category", "session", "event", "quantity", "weight"],
+    "column_encoding": {"micros": "DELTA_BINARY_PACKED"},
+    "write_statistics": False,
+}
+
+
 class DayWriter:
     """A day's usable records as Parquet, one row group per lake object, written as they come;
     the counts ride in the file's metadata. Uncompressed (dictionary pages keep ids as plain
@@ -71,7 +86,7 @@ class DayWriter:
 
     def __init__(self) -> None:
         self._sink = io.BytesIO()
-        self._writer = pq.ParquetWriter(self._sink, USABLE_FIELDS, compression="none")
+        self._writer = pq.ParquetWriter(self._sink, USABLE_FIELDS, compression="none", **_ENCODING)
         self._read = self._malformed = 0
 
     def write(self, usable: Usable) -> None:

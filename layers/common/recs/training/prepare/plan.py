@@ -4,10 +4,18 @@ Decided before Prepare (the workflow's PlanPrepare step, on the prepare function
 cheap to know up front: the size of the window's lake objects, from S3's listing alone (one
 ListObjectsV2 page per 1,000 objects of each arrival day; no object is read). Prepare's time and
 memory grow with the window's events (it builds every interaction of the window on each run, the
-kept days included: docs/training.md, Prepare), and the lake's bytes are those events as ingest
-wrote them, so the window's size says how long Prepare will take before it starts, on the first
-run (nothing kept yet) as on every later one. The previous run's counts would not: a first run has
-none, a failed run leaves none, and they are a day old.
+kept days included: docs/training.md, Prepare), and the lake's bytes are those events as Firehose
+delivered them, so the window's size says how long Prepare will take before it starts, on the
+first run (nothing kept yet) as on every later one. The previous run's counts would not: a first
+run has none, a failed run leaves none, and they are a day old.
+
+The bytes per event depend on the objects' format, which the listing does not tell: a Parquet
+object (Firehose's record format conversion) holds an event in other bytes than the NDJSON it
+delivered before (gzip in AWS, plain under moto and the local stack; docs/benchmarks.md, Prepare,
+measures all three on the benchmark's lake), so a threshold set from one format's bytes stands for
+another number of events in the other, and a window that began before the conversion was turned
+on holds both until it has moved past it (docs/deploy.md, Prepare in the training container, says
+how to set the threshold).
 """
 
 from __future__ import annotations

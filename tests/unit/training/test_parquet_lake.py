@@ -1,0 +1,293 @@
+"""Prepare reads Parquet lake objects (Firehose's record format conversion) to exactly what it reads
+from the same records as NDJSON, on the columnar path and on the record path, in a lake of either
+format or both; an object whose records the columnar reader cannot promise that for is read
+record by record."""
+
+from __future__ import annotations
+
+import gzip
+import random
+from dataclasses import fields
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from recs import lake_format
+from recs.training.prepare import columnar
+from recs.training.prepare.blocks import EventBlock
+from recs.training.prepare.columnar import (
+    NotPlainError,
+    Usable,
+    block_of,
+    parquet_blocks,
+    usable_from_records,
+    usable_of_object,
+)
+from recs.training.prepare.days import from_parquet
+from recs.training.prepare.lake import decode_object
+from recs_tools.memory_objects import MemoryObjects
+from tests.unit.training.test_columnar import assert_same, lines, new_path, old_path, shop_records
+from tests.unit.training.test_prepared_days import NOW, decoded_from_scratch, run
+
+
+def lake_records(rng: random.Random, n: int, start: int = 0) -> list[dict[str, Any]]:
+    """A shop's records as ingest writes them, with the event schema's types (the Glue table's:
+    whole quantities), prices and empty ids among them."""
+    records = shop_records(rng, n, start)
+    for record in records:
+        if "quantity" in record:
+            record["quantity"] = rng.choice([1, 2, 3, 0, -1])
+        if record.get("productId") and rng.random() < 0.5:
+            record["price"] = round(rng.uniform(1, 99), 2)
+        if rng.random() < 0.02:
+            record["sessionId"] = ""
+    return records
+
+
+def both_formats(records: list[dict[str, Any]]) -> tuple[bytes, bytes]:
+    """The same records as an NDJSON object and as a Parquet object, as Firehose writes each."""
+    return lines(*records), lake_format.encode_records(records)
+
+
+def assert_same_block(expected: EventBlock, actual: EventBlock) -> None:
+    for field in fields(EventBlock):
+        mine, theirs = getattr(actual, field.name), getattr(expected, field.name)
+        if isinstance(theirs, np.ndarray):
+            assert np.array_equal(mine, theirs), field.name
+            assert mine.dtype == theirs.dtype, field.name
+        else:
+            assert mine == theirs, field.name
+
+
+def assert_same_usable(expected: Usable, actual: Usable) -> None:
+    assert actual.table.equals(expected.table)
+    assert (actual.read, actual.malformed) == (expected.read, expected.malformed)
+
+
+def test_a_shop_lake_as_parquet_reads_as_it_reads_as_ndjson() -> None:
+    # Given a shop's lake objects, each written as NDJSON and as Parquet
+    rng = random.Random(29)
+    pairs = [both_formats(lake_records(rng, 400, start)) for start in (0, 400, 800)]
+    ndjson, parquet = [pair[0] for pair in pairs], [pair[1] for pair in pairs]
+    # When each is read into usable records and blocks
+    # Then the Parquet objects were read as columns and give the same records and blocks
+    for text, data in pairs:
+        assert lake_format.is_parquet(data)
+        assert sum(batch.num_rows for batch in parquet_blocks(data)) == 400
+        assert_same_usable(usable_of_object(text), usable_of_object(data))
+        assert_same_block(block_of(usable_of_object(text)), block_of(usable_of_object(data)))
+    # And both paths build the same interactions from either format
+    expected = old_path(ndjson)
+    assert_same(expected, old_path(parquet))
+    assert_same(expected, new_path(parquet))
+    assert expected.stats["malformed"] > 0
+
+
+def test_the_record_path_reads_a_parquet_object_as_the_records_ingest_wrote() -> None:
+    # Given records written as a Parquet object
+    records = lake_records(random.Random(31), 50)
+    text, data = both_formats(records)
+    # When the record path decodes it
+    # Then each record is as the NDJSON line holds it, but for absent (null) fields left out
+    assert list(decode_object(data)) == [
+        {key: value for key, value in record.items() if value is not None} for record in decode_object(text)
+    ]
+
+
+def test_a_lake_mixing_formats_builds_what_either_format_alone_builds() -> None:
+    # Given a lake whose older objects are NDJSON (one gzip) and newer ones Parquet
+    rng = random.Random(37)
+    batches = [lake_records(rng, 300, start) for start in range(0, 1500, 300)]
+    mixed = [
+        gzip.compress(lines(*batches[0])),
+        lines(*batches[1]),
+        lake_format.encode_records(batches[2]),
+        lines(*batches[3]),
+        lake_format.encode_records(batches[4]),
+    ]
+    # When both paths build its interactions / Then they are those of the lake in either format
+    expected = old_path([lines(*batch) for batch in batches])
+    assert_same(expected, old_path(mixed))
+    assert_same(expected, new_path(mixed))
+    assert_same(expected, new_path([lake_format.encode_records(batch) for batch in batches]))
+    # And one day's usable records of both formats make one block, as the kept days do
+    whole = Usable.concat([usable_of_object(data) for data in mixed])
+    assert_same_usable(Usable.concat([usable_of_object(lines(*batch)) for batch in batches]), whole)
+
+
+def _event(
+    event_id: str | None = "x", timestamp: str = "2026-11-01T00:00:00Z", **extra: Any
+) -> dict[str, Any]:
+    record: dict[str, Any] = {"eventType": "view", "timestamp": timestamp, "userId": "u1", "productId": "p"}
+    if event_id is not None:
+        record["eventId"] = event_id
+    return record | extra
+
+
+ODD_RECORDS: dict[str, dict[str, Any]] = {
+    # A Parquet null: the record has no eventId (unusable); the columnar reader leaves it to the record path.
+    "a null eventId": _event(None),
+    "a timestamp without a zone": _event(timestamp="2026-11-01T00:00:00"),
+    "a date only": _event(timestamp="2026-11-01"),
+    "a one-digit fraction of a second": _event(timestamp="2026-11-01T00:00:00.5Z"),
+    "a timestamp with a space": _event(timestamp="2026-11-01 00:00:00Z"),
+}
+
+
+@pytest.mark.parametrize("odd", sorted(ODD_RECORDS))
+def test_a_parquet_object_with_an_odd_record_is_read_record_by_record(odd: str) -> None:
+    # Given a Parquet object with an odd record beside ordinary ones
+    rng = random.Random(41)
+    records = [*lake_records(rng, 30), ODD_RECORDS[odd], *lake_records(rng, 30, 30)]
+    text, data = both_formats(records)
+    # When it is read
+    # Then the columnar reader declined it, and its usable records are the record path's
+    with pytest.raises(NotPlainError):
+        list(parquet_blocks(data))
+    assert_same_usable(usable_from_records(lake_format.records(data)), usable_of_object(data))
+    # And it builds what the record path builds, from either format
+    assert_same(old_path([text]), new_path([data]))
+    assert_same(old_path([data]), new_path([data]))
+
+
+def test_an_odd_record_in_a_later_batch_sends_the_whole_object_record_by_record(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a Parquet object read a few rows at a time, plain until its last batch
+    monkeypatch.setattr(columnar, "PARQUET_BATCH_ROWS", 16)
+    rng = random.Random(43)
+    records = [*lake_records(rng, 100), ODD_RECORDS["a timestamp without a zone"]]
+    text, data = both_formats(records)
+    blocks = parquet_blocks(data)
+    assert next(blocks).num_rows == 16
+    # When read / Then the columnar reader declines it after some batches, and both formats agree
+    with pytest.raises(NotPlainError):
+        list(blocks)
+    assert_same_usable(usable_of_object(text), usable_of_object(data))
+    assert_same(old_path([text]), new_path([data]))
+
+
+def test_an_object_read_a_few_rows_at_a_time_reads_as_a_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given Parquet objects many times longer than a batch of rows
+    monkeypatch.setattr(columnar, "PARQUET_BATCH_ROWS", 7)
+    rng = random.Random(47)
+    pairs = [both_formats(lake_records(rng, 200, start)) for start in (0, 200)]
+    assert len(list(parquet_blocks(pairs[0][1]))) == 29
+    # When read / Then they build what their NDJSON builds
+    assert_same(old_path([text for text, _ in pairs]), new_path([data for _, data in pairs]))
+
+
+def test_an_empty_parquet_object_holds_no_record() -> None:
+    # Given a Parquet object of no record (and an empty NDJSON object)
+    data = lake_format.encode_records([])
+    # When read / Then no record, on either path, as from an empty NDJSON object
+    assert lake_format.is_parquet(data)
+    assert_same_usable(usable_of_object(b""), usable_of_object(data))
+    assert usable_of_object(data).read == 0
+    assert list(decode_object(data)) == []
+    assert_same(old_path([b""]), new_path([data]))
+
+
+def _with_column(records: list[dict[str, Any]], name: str, values: pa.Array) -> bytes:
+    """The records as a Parquet object whose column ``name`` holds ``values`` (written under
+    another table's definition of that column)."""
+    table = lake_format.table_of_records(records)
+    return lake_format.encode(table.set_column(table.schema.get_field_index(name), name, values))
+
+
+def test_a_column_of_another_type_is_read_record_by_record() -> None:
+    # Given an object whose quantities are text (a table that declared them so)
+    rng = random.Random(53)
+    records = [_event(f"e{i}", eventType="purchase", quantity=2) for i in range(5)]
+    records += lake_records(rng, 20)
+    data = _with_column(records, "quantity", pa.array(["2"] * len(records)))
+    # When read / Then the columnar reader declines it and its records mean what the record path makes of them
+    with pytest.raises(NotPlainError):
+        list(parquet_blocks(data))
+    assert_same(old_path([data]), new_path([data]))
+    assert new_path([data]).quantity.tolist() == [1.0] * len(new_path([data]).quantity)
+
+
+def test_counts_of_another_numeric_type_read_as_the_record_path_reads_them() -> None:
+    # Given an object whose quantities are doubles (a fraction among them) and one without sampleRate
+    rng = random.Random(59)
+    records = [_event(f"e{i}", eventType="purchase") for i in range(4)] + lake_records(rng, 20)
+    quantities = pa.array([0.5, 2.0, None, -1.0] + [None] * 20, pa.float64())
+    doubles = _with_column(records, "quantity", quantities)
+    table = lake_format.table_of_records(lake_records(rng, 40))
+    no_rate = lake_format.encode(table.drop_columns(["samplerate"]))
+    # When read / Then as columns, and as the record path reads them
+    for data in (doubles, no_rate):
+        assert list(parquet_blocks(data))
+        assert_same(old_path([data]), new_path([data]))
+    assert sorted(set(new_path([doubles]).quantity.tolist())) == [0.5, 1.0, 2.0]
+
+
+def test_a_corrupt_parquet_object_fails_as_on_the_record_path() -> None:
+    # Given an object with Parquet's magic at both ends and nothing readable between
+    data = b"PAR1" + b"\x00" * 32 + b"PAR1"
+    # When read / Then both paths fail (Prepare does not skip an object it cannot read)
+    with pytest.raises((pa.ArrowInvalid, OSError)):
+        list(decode_object(data))
+    with pytest.raises((pa.ArrowInvalid, OSError)):
+        usable_of_object(data)
+
+
+# ---------------------------------------------------------------------- the kept days
+def parquet_lake(lake: MemoryObjects) -> MemoryObjects:
+    """The same lake with every object converted as Firehose's conversion writes it."""
+    converted = MemoryObjects()
+    for key, data in lake.objects.items():
+        converted.put(key, lake_format.encode_records(decode_object(data)))
+    return converted
+
+
+def ndjson_lake(days: int) -> MemoryObjects:
+    """``days`` closed days and today's first hours of a shop's records (the schema's types)."""
+    from tests.unit.training.test_prepared_days import lake_of
+
+    lake = lake_of(days)
+    for key, data in list(lake.objects.items()):
+        records = list(decode_object(data))
+        for record in records:
+            if isinstance(record.get("quantity"), float):
+                record["quantity"] = 2
+        lake.put(key, lines(*records))
+    return lake
+
+
+def test_the_kept_days_of_a_parquet_lake_are_those_of_its_ndjson() -> None:
+    # Given a lake of five closed days and today's, as NDJSON and as Parquet
+    text = ndjson_lake(5)
+    parquet = parquet_lake(text)
+    # When Prepare runs over each
+    text_kept, parquet_kept = MemoryObjects(), MemoryObjects()
+    text_interactions, _ = run(text, text_kept)
+    parquet_interactions, stats = run(parquet, parquet_kept)
+    # Then the same days are kept with the same usable records, and the same interactions built
+    assert stats.days_written == 5
+    assert sorted(parquet_kept.objects) == sorted(text_kept.objects)
+    for key, data in parquet_kept.objects.items():
+        assert_same_usable(from_parquet(text_kept.objects[key]), from_parquet(data))
+    assert_same(text_interactions, parquet_interactions)
+
+
+def test_the_next_run_over_a_lake_turning_parquet_decodes_only_the_new_day() -> None:
+    # Given yesterday's run kept the closed days of an NDJSON lake, then Firehose's deliveries
+    # turned Parquet: yesterday's objects, and today's, are Parquet now
+    lake, artifacts = ndjson_lake(5), MemoryObjects()
+    run(lake, artifacts, now=NOW - timedelta(days=1) + timedelta(hours=2))
+    converted = parquet_lake(lake)
+    for key in lake.objects:
+        if key >= f"events/{NOW - timedelta(days=1):%Y/%m/%d}/":
+            lake.objects[key] = converted.objects[key]
+    # When today's run starts
+    interactions, stats = run(lake, artifacts)
+    # Then it read the older days from their kept copies, decoded the two days of Parquet, and
+    # built what a decode of the mixed lake from scratch builds
+    assert (stats.days_kept, stats.days_decoded) == (4, 2)
+    assert_same(decoded_from_scratch(lake), interactions)
+    assert_same(decoded_from_scratch(converted), interactions)
