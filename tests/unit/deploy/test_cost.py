@@ -274,6 +274,7 @@ def test_prepares_rates_come_from_the_benchmark_result(tmp_path: Path) -> None:
             {"events": 10, "parquet": {"eventsPerCpuSecond": 100, "peakBytesPerEvent": 300.0}},
             {
                 "events": 40,
+                "lakeBytesPerEvent": {"ndjson": 354.0, "parquet": 34.4},
                 "parquet": {"eventsPerCpuSecond": 400_000, "peakBytesPerEvent": 120.5},
                 "columnar": ndjson,
             },
@@ -294,6 +295,8 @@ def test_prepares_rates_come_from_the_benchmark_result(tmp_path: Path) -> None:
     assert measured.kept_day_bytes_per_event == 51.0
     # And Prepare's peak memory per event is the largest first run's over the Parquet lake
     assert measured.prepare_peak_bytes_per_event == 120.5
+    # And the lake stores what Parquet measured per event, not the JSON ingest sends
+    assert measured.lake_stored_bytes_per_event == 34.4
     # And a daily run decodes one day and reads the rest of the window from the kept days
     seconds = prepare_run_seconds(1_000_000, 10_000, measured)
     assert seconds == pytest.approx(10_000 / 400_000 + 990_000 / 2_000)
@@ -330,7 +333,12 @@ def test_the_training_rates_and_the_largest_size_come_from_the_training_benchmar
 
     training = {"steps": [{"stage": "parse"}, model(100_000, 50.0, 20.0), model(1_000_000, 400.0, 300.0)]}
     prepare = {
-        "firstRuns": [{"parquet": {"eventsPerCpuSecond": 500_000, "peakBytesPerEvent": 100.0}}],
+        "firstRuns": [
+            {
+                "lakeBytesPerEvent": {"parquet": 34.4},
+                "parquet": {"eventsPerCpuSecond": 500_000, "peakBytesPerEvent": 100.0},
+            }
+        ],
         "incremental": [
             {"events": 1_000_000, "newDayEvents": 100_000, "baseSeconds": 0.5, "keptBytesPerEvent": 40.0}
         ],

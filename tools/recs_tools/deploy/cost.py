@@ -174,8 +174,10 @@ class Assumptions:
     purge_memory_gb: float = 2.9375  # 3008 MB
     interactions_per_user: float = 40.0
     # Storage.
-    lake_bytes_per_event: float = 354.0  # as ingest writes it (docs/training.md)
-    lake_compression_ratio: float = 0.12  # gzip of JSON lines
+    lake_bytes_per_event: float = 354.0  # as ingest sends it to Firehose (JSON; docs/training.md)
+    # What the lake stores per event: Firehose's Parquet (Snappy) of those records, measured by
+    # bench/prepare_speed.py on its lake (`from_benchmarks`).
+    lake_stored_bytes_per_event: float = 34.4
     raw_event_retention_days: float = 400.0
     artifact_bytes_per_list: float = 1_500.0  # a version's lists and factors in S3
     artifact_retention_days: float = 60.0
@@ -495,7 +497,7 @@ def monthly_cost(
         + stored_gb * (p.dynamodb_storage_gb_month + p.dynamodb_pitr_gb_month)
     )
 
-    lake_gb = t.events * a.lake_bytes_per_event * a.lake_compression_ratio / GB
+    lake_gb = t.events * a.lake_stored_bytes_per_event / GB
     lake_stored = lake_gb * a.raw_event_retention_days / DAYS_PER_MONTH
     artifacts_stored = (users + 2 * products) * a.artifact_bytes_per_list / GB * a.artifact_retention_days + (
         window_events * a.kept_day_bytes_per_event / GB
@@ -786,6 +788,7 @@ def from_benchmarks(
             "rerun python -m bench --full --only prepare_speed"
         )
     first = result["firstRuns"][-1]["parquet"]
+    lake_sizes = result["firstRuns"][-1]["lakeBytesPerEvent"]
     next_runs = result["incremental"]
     kept_events = [row["events"] - row["newDayEvents"] for row in next_runs]
     train, topk, max_users = _training_rates(scale)
@@ -800,6 +803,7 @@ def from_benchmarks(
             statistics.median(float(row["keptBytesPerEvent"]) for row in next_runs), 1
         ),
         prepare_peak_bytes_per_event=float(first["peakBytesPerEvent"]),
+        lake_stored_bytes_per_event=float(lake_sizes["parquet"]),
         train_seconds_per_million_interactions=train,
         topk_seconds_per_million_users=topk,
         max_trainable_users=max_users,
