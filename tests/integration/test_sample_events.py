@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from recs import lake_format
 from recs_tools.local.sample_events import sample_events
 from recs_tools.local.stack import LocalStack
 from tests.helpers import EVENTS_DIR, body_of, load_event, sample_event_names
@@ -45,7 +46,8 @@ def test_a_view_event_lands_in_the_lake(stack: LocalStack) -> None:
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
     assert len(keys) == 1
     assert keys[0].startswith("events/")
-    record = json.loads(s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read())
+    # (Firehose converts each delivery to Parquet: one object, one row)
+    (record,) = lake_format.records(s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read())
     assert record["eventType"] == "view"
     assert record["userId"].startswith("u_")
     assert "user_000001" not in json.dumps(record)

@@ -50,7 +50,9 @@ def _redis(stack: LocalStack) -> Iterator[tuple[str, str]]:
 
 def object_text(key: str, data: bytes) -> str:
     if lake_format.is_parquet(data):
-        return json.dumps(lake_format.read_table(data).to_pylist(), default=str)
+        # One JSON line per row, absent values left out: a lake object reads as the NDJSON of the
+        # records it holds (the lake's lower-case columns named as the record's fields).
+        return "".join(json.dumps(row, default=str) + "\n" for row in lake_format.records(data))
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
     if key.endswith(".npz"):
