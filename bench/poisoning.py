@@ -42,6 +42,13 @@ come near what the list's tenth real neighbour has (``tenthNeighbourCoVisits`` i
 whatever the counting, a list that cannot tell fake visitors from real ones admits a product with
 as much evidence as its own tenth neighbour, and in a small shop that is a few dozen visitors.
 
+Two attackers after the defences, both reported: **fresh** fake visitors, each first seen in
+the attack itself (the rows above), and fake visitors **aged by one earlier event**: each also
+viewed the most viewed product once, outside any session, ``AGED_BY`` (25 hours) before the
+attack, so each is first seen on an earlier day and over a day before it (``afterAged`` in the
+results). A defence that discounts brand-new visitors stops only the first; the second is what
+an attacker who prepares a day ahead needs, and its row says what such a defence is worth.
+
 The goal, from the privacy and abuse issue: at least 50 times as many fake visitors after as
 before.
 """
@@ -49,7 +56,8 @@ before.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import numpy as np
@@ -71,10 +79,39 @@ BATCH_EVENTS = 500  # one POST /api/events
 VISITOR_CAP = 600  # VISITOR_EVENTS_PER_HOUR's default
 PARAMS = TrainingParameters()
 MAX_VISITORS = 1 << 16
+#: How long before the attack the aged attacker's fake visitors each send their one earlier
+#: event: a day and an hour, so each is first seen on an earlier day and over 24 hours before.
+AGED_BY = timedelta(hours=25)
 
 
-def _fakes(count: int, events: int, product: str, now_iso: str) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Warmup:
+    """The aged attacker's earlier event: each fake visitor views ``product`` once at
+    ``timestamp`` (no session), long enough before the attack to count as established."""
+
+    product: str
+    timestamp: str
+
+
+def _warmups(count: int, warmup: Warmup | None) -> list[dict[str, Any]]:
+    if warmup is None:
+        return []
     return [
+        {
+            "eventId": f"fake-{visitor}-warmup",
+            "eventType": "view",
+            "timestamp": warmup.timestamp,
+            "anonId": f"fake-{visitor}",
+            "productId": warmup.product,
+        }
+        for visitor in range(count)
+    ]
+
+
+def _fakes(
+    count: int, events: int, product: str, now_iso: str, warmup: Warmup | None = None
+) -> list[dict[str, Any]]:
+    bought = [
         {
             "eventId": f"fake-{visitor}-{n}",
             "eventType": "purchase",
@@ -85,15 +122,22 @@ def _fakes(count: int, events: int, product: str, now_iso: str) -> list[dict[str
         for visitor in range(count)
         for n in range(events)
     ]
+    return _warmups(count, warmup) + bought
 
 
 def _fake_visits(
-    count: int, events: int, anchor: str, product: str, now_iso: str, one_visitor_per_session: bool
+    count: int,
+    events: int,
+    anchor: str,
+    product: str,
+    now_iso: str,
+    one_visitor_per_session: bool,
+    warmup: Warmup | None = None,
 ) -> list[dict[str, Any]]:
     """Fake visitors each opening ``events // 2`` sessions that view ``anchor`` then ``product``.
     With ``one_visitor_per_session`` each session is filed under a visitor of its own (how the
     counting before visit weights saw them)."""
-    made: list[dict[str, Any]] = []
+    made: list[dict[str, Any]] = _warmups(count, warmup)
     for visitor in range(count):
         for session in range(events // 2):
             who = f"fake-{visitor}-{session}" if one_visitor_per_session else f"fake-{visitor}"
@@ -120,11 +164,12 @@ def _similar_rank(
     visitors: int,
     events: int,
     before: bool,
+    warmup: Warmup | None,
 ) -> int:
     """``product``'s 0-based place in ``anchor``'s similar items (a large number when absent)."""
     start_ts = end_ts - 400 * 86_400
     inter = build_interactions(
-        [*base, *_fake_visits(visitors, events, anchor, product, now_iso, False)],
+        [*base, *_fake_visits(visitors, events, anchor, product, now_iso, False, warmup)],
         start_ts=start_ts,
         end_ts=end_ts,
     )
@@ -190,14 +235,15 @@ def fewest(
     events: int,
     formula: TrendingFormula,
     kinds: Sequence[str] = ("popular", "trending"),
+    warmup: Warmup | None = None,
 ) -> dict[str, int]:
-    """Per list of ``kinds``, the fewest fake visitors (``events`` purchases each) that put
-    ``product`` in its top 10."""
+    """Per list of ``kinds``, the fewest fake visitors (``events`` purchases each, after
+    ``warmup`` when given) that put ``product`` in its top 10."""
 
     def in_top(kind: str) -> Callable[[int], bool]:
         def check(visitors: int) -> bool:
             inter = build_interactions(
-                [*base, *_fakes(visitors, events, product, now_iso)],
+                [*base, *_fakes(visitors, events, product, now_iso, warmup)],
                 start_ts=end_ts - 400 * 86_400,
                 end_ts=end_ts,
             )
@@ -217,12 +263,14 @@ def fewest_for_similar(
     now_iso: str,
     events: int,
     before: bool,
+    warmup: Warmup | None = None,
 ) -> int:
-    """The fewest fake visitors (``events`` views each) that put ``product`` in the top 10 beside
-    ``anchor``."""
+    """The fewest fake visitors (``events`` views each, after ``warmup`` when given) that put
+    ``product`` in the top 10 beside ``anchor``."""
 
     def check(visitors: int) -> bool:
-        return _similar_rank(base, anchor, product, end_ts, now_iso, visitors, events, before) < TOP
+        rank = _similar_rank(base, anchor, product, end_ts, now_iso, visitors, events, before, warmup)
+        return rank < TOP
 
     return _bisect(check, "similar")
 
@@ -243,6 +291,10 @@ def _bisect(check: Callable[[int], bool], kind: str) -> int:
     return high
 
 
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 def measure(preset: str) -> dict[str, Any]:
     shop = generate_shop(build_config(preset, seed=SEED))
     now = shop.config.now
@@ -253,17 +305,26 @@ def measure(preset: str) -> dict[str, Any]:
     counts = _lists(inter, end_ts, "raw weights")["popular"]
     candidates = [i for i in np.argsort(counts, kind="stable") if inter.items[i] in available]
     product = inter.items[int(candidates[0])]
-    stamp = (now - timedelta(minutes=30)).isoformat().replace("+00:00", "Z")
+    attack = now - timedelta(minutes=30)
+    stamp = _iso(attack)
     before = fewest(base, product, end_ts + 1, stamp, BATCH_EVENTS, "raw weights")
     after = fewest(base, product, end_ts + 1, stamp, VISITOR_CAP, "visitors")
     between = fewest(base, product, end_ts + 1, stamp, VISITOR_CAP, "capped weights", kinds=("trending",))
     # The page most shoppers see: the available product with the most visitors.
     anchor = inter.items[int(candidates[-1])]
+    # The aged attacker: each fake visitor first views that page once, a day and an hour before
+    # the attack, outside any session (a defence that discounts new visitors must hold against it).
+    warmup = Warmup(anchor, _iso(attack - AGED_BY))
+    aged = fewest(base, product, end_ts + 1, stamp, VISITOR_CAP, "visitors", ("trending",), warmup)
     before["similar"] = fewest_for_similar(
         base, anchor, product, end_ts + 1, stamp, BATCH_EVENTS, before=True
     )
     after["similar"] = fewest_for_similar(base, anchor, product, end_ts + 1, stamp, VISITOR_CAP, before=False)
-    log(f"  {preset}: fake visitors for {product} (beside {anchor}) before {before}, after {after}")
+    aged["similar"] = fewest_for_similar(base, anchor, product, end_ts + 1, stamp, VISITOR_CAP, False, warmup)
+    log(
+        f"  {preset}: fake visitors for {product} (beside {anchor}) before {before}, after {after}, "
+        f"aged {aged}"
+    )
     # What the anchor's tenth real neighbour has: a list ranked by co-visits admits a product with
     # as many (docs/training.md, Data).
     co, _ = lists.session_cooccurrence(inter, rows=[int(candidates[-1])])
@@ -277,6 +338,8 @@ def measure(preset: str) -> dict[str, Any]:
         "anchorVisitors": int(counts[candidates[-1]]),
         "before": before,
         "after": after,
+        "afterAged": aged,
+        "agedBeforeAttackHours": AGED_BY.total_seconds() / 3600,
         "trendingCappedWeights": between["trending"],
         "tenthNeighbourCoVisits": round(tenth, 2),
     }
@@ -318,7 +381,31 @@ def run(quick: bool) -> dict[str, Any]:
                     digits=0,
                 )
             )
+            if kind in result["afterAged"]:
+                figures.append(_aged_figure(preset, where, baseline, note, result, kind))
     return {"command": COMMAND, "seeds": {"synthetic": SEED}, "figures": figures, "shops": results}
+
+
+def _aged_figure(
+    preset: str, where: str, baseline: str, note: str, result: dict[str, Any], kind: str
+) -> Figure:
+    """The same list against fake visitors aged by one earlier event (each first seen a day before
+    the attack), next to the fresh fakes' row."""
+    before, aged = result["before"][kind], result["afterAged"][kind]
+    return figure(
+        "Poisoning",
+        f"{preset}: fake visitors aged by one earlier event to push a product into {where}",
+        float(aged),
+        "visitors",
+        baseline=baseline,
+        baseline_value=float(before),
+        goal=">= 50x before",
+        met=aged >= 50 * before,
+        note=note
+        + f"after: each fake visitor viewed {result['anchor']} once {AGED_BY.total_seconds() / 3600:g} h "
+        f"before, then {VISITOR_CAP} events (the ingest cap)",
+        digits=0,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
