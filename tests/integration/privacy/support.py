@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from recs import lake_format
+from recs.training.prepare.lake import decode_object
 from recs.visitor_ids import VISITOR_HEADER
 from recs_tools.local.gateway_events import build_http_api_event
 from recs_tools.local.stack import LocalStack
@@ -207,11 +208,9 @@ def lake_objects(stack: LocalStack) -> dict[str, bytes]:
 
 
 def lake_records(data: bytes) -> list[dict[str, Any]]:
-    """A lake object's records, whichever its format (Parquet, gzip or plain NDJSON)."""
-    if lake_format.is_parquet(data):
-        return list(lake_format.records(data))
-    text = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    """A lake object's records, whichever its format (Parquet, gzip or plain NDJSON): the lake
+    reader Prepare's record path and the reports use."""
+    return list(decode_object(data))
 
 
 def lake_format_of(data: bytes) -> str:

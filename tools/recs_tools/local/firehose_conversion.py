@@ -147,23 +147,21 @@ def convert_deliveries(glue_columns: GlueColumns) -> Iterator[None]:
         schema = parquet_schema(
             glue_columns(schema_configuration["DatabaseName"], schema_configuration["TableName"])
         )
-        rows: list[dict[str, Any]] = []
+        converted: list[pa.Table] = []
         failed: list[bytes] = []
         now = utcnow().replace(tzinfo=UTC)  # moto's clock, which names the object
         for record in records:
             data = record["Data"]
             try:
-                documents = json_documents(data)
-                lake_format.table_of_records(documents, schema)  # the record converts, or fails whole
+                # A record converts whole, or fails whole.
+                converted.append(lake_format.table_of_records(json_documents(data), schema))
             except ValueError as error:
                 failed.append(_error_document(data, str(error), now))
-                continue
-            rows.extend(documents)
         s3 = s3_backends[self.account_id][self.partition]
         bucket = s3_destination["BucketARN"].split(":")[-1]
         key = self._format_s3_object_path(delivery_stream_name, version_id, s3_destination.get("Prefix", ""))
-        if rows:
-            table = lake_format.table_of_records(rows, schema)
+        if converted:
+            table = pa.concat_tables(converted)
             body = lake_format.encode(table, compression=_compression(conversion))
             s3.put_object(bucket, f"{key}{s3_destination.get('FileExtension', '')}", body)
         if failed:
