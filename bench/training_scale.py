@@ -11,7 +11,9 @@ size's own. Model sizes are drawn shop-like tables (power-law popularity, 40 int
 user, the demo shop's event mix, 8 sessions per user) through the same build code as the
 workflow and ``recs train`` (`recs.training.build`): signals, the ALS fit, the Train step
 (``train_version``: signals, fit, similar items, bought-together, popular and trending), the
-Evaluate step (``evaluate_version``) and top-K of every user. Defaults: 32 factors, 15
+Evaluate step (``evaluate_version``) and top-K of every user; at the largest size, also the
+whole Train step as the training function runs it (the parameter search told the function's
+900 s deadline, the session path's choice, the fit and its lists). Defaults: 32 factors, 15
 iterations, 2 solver threads with BLAS pinned to one. Prepare is measured as it runs (its
 columnar first run, `bench.prepare_speed`, where it is also compared with the record path it
 replaced): the lake as Firehose writes it now, Parquet objects of records exactly as ingest
@@ -59,6 +61,7 @@ from bench.environment import (
     quiet_stdout,
 )
 from bench.figures import Figure, figure
+from recs_tools.deploy.cost import train_step_bound
 
 COMMAND = "python -m bench --only training_scale"
 SEED = 1
@@ -92,6 +95,9 @@ def measure_steps(events: list[int], sizes: list[str], quiet: QuietWaiter) -> li
         *sizes,
         "--threads",
         "2",
+        # The whole Train step at the largest size only: it spends its search budget each time.
+        "--whole-step-at",
+        sizes[-1],
     ]
     log("  " + " ".join(command[1:]))
     done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
@@ -390,9 +396,8 @@ def _figures(
         )
         if "search_fit" in seconds:
             budget = float(row.get("searchBudgetSeconds", 0.0))
-            # The session path's choice runs after the search, in the same step.
             session_choice = seconds.get("session_choice", 0.0)
-            worst = seconds["train_version"] + budget + seconds["search_fit"] + session_choice
+            worst = train_step_bound(seconds, budget)
             fits_in_budget = int(budget // max(seconds["search_fit"], 1e-9))
             rows.append(
                 figure(
@@ -409,13 +414,30 @@ def _figures(
             rows.append(
                 figure(
                     area,
-                    f"Train step with its search at the budget's end, {size}",
+                    f"Train step with its search spending its budget, {size}",
                     worst,
                     "s",
                     goal=f"<= {LAMBDA_SECONDS:g} s (one Lambda)",
                     met=worst <= LAMBDA_SECONDS,
-                    note=f"train_version + the {budget:g} s search budget + the fit under way when it ends"
+                    note=f"train_version + the search (its {budget:g} s budget, or its first fit if longer: "
+                    "no fit starts that would end past it)"
                     + (f" + the session path's choice ({session_choice:g} s)" if session_choice else ""),
+                    digits=2,
+                )
+            )
+        if "train_step" in seconds:
+            step = row["trainStep"]
+            rows.append(
+                figure(
+                    area,
+                    f"Train step as the training function runs it, {size}",
+                    seconds["train_step"],
+                    "s",
+                    goal=f"<= {LAMBDA_SECONDS:g} s (one Lambda)",
+                    met=seconds["train_step"] <= LAMBDA_SECONDS,
+                    note=f"search, session choice, fit and lists, told its {step['deadlineSeconds']:g} s "
+                    f"deadline: the search made {step['fits']} fits in {step['searchSeconds']} s "
+                    f"(stopped by: {step['stoppedBy']}); the artifacts' load and store not included",
                     digits=2,
                 )
             )

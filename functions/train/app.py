@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from recs.api.metrics import log_metrics_per_request
 from recs.api.tracing import make_tracer
 from recs.config.train import TrainSettings
+from recs.training.deadline import Deadline
 from recs.training.workflow import STEP_DOCUMENTS, EvaluatedJob, Shard
 from recs.wiring import train as wiring
 
@@ -30,10 +31,10 @@ tracer = make_tracer(disabled=settings.powertools_trace_disabled)
 pipeline = wiring.training_pipeline(settings)
 
 
-#: What runs each step, by the name the state machine sends (infra/statemachines/training.asl.json);
-#: the document each takes is `recs.training.workflow.STEP_DOCUMENTS`. The pipeline's method is
-#: looked up on each call, so a test may wrap one.
-def _flip(job: Any) -> Any:
+#: What runs each step, by the name the state machine sends (infra/statemachines/training.asl.json),
+#: given its document (`recs.training.workflow.STEP_DOCUMENTS`) and when the invocation ends. The
+#: pipeline's method is looked up on each call, so a test may wrap one.
+def _flip(job: Any, _deadline: Deadline) -> Any:
     """Point serving at the new version, and count it: the staleness alarm watches versions that
     went live, not executions that ended well (a run that found another holding the lease ends
     in a success state having published nothing)."""
@@ -42,18 +43,19 @@ def _flip(job: Any) -> Any:
     return flipped
 
 
-STEPS: Final[dict[str, Callable[[Any], Any]]] = {
-    "take_lease": lambda job: pipeline.take_lease(job),
-    "train": lambda job: pipeline.train(job),
-    "container_result": lambda job: pipeline.container_result(job),
-    "evaluate": lambda job: pipeline.evaluate(job),
-    "start_import": lambda job: pipeline.start_import(job),
-    "check_import": lambda job: pipeline.check_import(job),
+STEPS: Final[dict[str, Callable[[Any, Deadline], Any]]] = {
+    "take_lease": lambda job, _: pipeline.take_lease(job),
+    # The one step whose length the product chooses (its search): told when the invocation ends.
+    "train": lambda job, deadline: pipeline.train(job, deadline=deadline),
+    "container_result": lambda job, _: pipeline.container_result(job),
+    "evaluate": lambda job, _: pipeline.evaluate(job),
+    "start_import": lambda job, _: pipeline.start_import(job),
+    "check_import": lambda job, _: pipeline.check_import(job),
     "flip": _flip,
-    "cleanup": lambda job: pipeline.cleanup(job),
-    "publish_lists": lambda job: pipeline.publish_lists(job),
-    "record_refusal": lambda job: pipeline.record_refusal(job),
-    "record_failure": lambda job: pipeline.record_failure(job),
+    "cleanup": lambda job, _: pipeline.cleanup(job),
+    "publish_lists": lambda job, _: pipeline.publish_lists(job),
+    "record_refusal": lambda job, _: pipeline.record_refusal(job),
+    "record_failure": lambda job, _: pipeline.record_failure(job),
 }
 
 
@@ -95,4 +97,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     takes, _ = STEP_DOCUMENTS[request.step]
     job = takes.model_validate(request.job)
     logger.append_keys(step=request.step, modelVersion=request.job.get("modelVersion"))
-    return dict(STEPS[request.step](job).to_state())
+    deadline = Deadline.after(context.get_remaining_time_in_millis() / 1000)
+    return dict(STEPS[request.step](job, deadline).to_state())

@@ -29,10 +29,10 @@ def test_a_run_started_during_another_is_refused_and_changes_nothing(
     training = threading.Event()
     second_done = threading.Event()
 
-    def held_train(job: dict[str, Any]) -> dict[str, Any]:
+    def held_train(job: dict[str, Any], **options: Any) -> dict[str, Any]:
         training.set()
         assert second_done.wait(timeout=120), "the second run never finished"
-        result: dict[str, Any] = real_train(job)
+        result: dict[str, Any] = real_train(job, **options)
         return result
 
     monkeypatch.setattr(pipeline, "train", held_train)

@@ -122,10 +122,10 @@ def test_an_erasure_during_a_training_run_is_honoured_before_the_flip(
     pipeline = train_pipeline(stack)
     real_train = pipeline.train
 
-    def train_after_requests(job: dict[str, Any]) -> dict[str, Any]:
+    def train_after_requests(job: dict[str, Any], **options: Any) -> dict[str, Any]:
         assert request_erasure(stack, user)[0] == 202
         assert set_preference(stack, other, False)[0] == 200
-        result: dict[str, Any] = real_train(job)
+        result: dict[str, Any] = real_train(job, **options)
         return result
 
     monkeypatch.setattr(pipeline, "train", train_after_requests)

@@ -277,9 +277,9 @@ def test_an_erasure_during_an_importing_run_is_honoured_in_its_table_before_the_
     pipeline = train_pipeline(stack)
     real_train = pipeline.train
 
-    def train_after_request(job: Any) -> Any:
+    def train_after_request(job: Any, **options: Any) -> Any:
         assert request_erasure(stack, user)[0] == 202
-        return real_train(job)
+        return real_train(job, **options)
 
     monkeypatch.setattr(pipeline, "train", train_after_request)
     # When the run imports its rows and flips

@@ -14,6 +14,7 @@ from recs_tools.deploy.cost import (
     SCALES,
     Assumptions,
     Prices,
+    _training_rates,
     container_run_seconds,
     from_benchmarks,
     import_line_bytes,
@@ -317,11 +318,42 @@ def test_a_prepare_result_without_the_parquet_lake_is_refused(tmp_path: Path) ->
         from_benchmarks(path)
 
 
+def test_a_size_whose_whole_train_step_overran_is_not_trainable_in_one_lambda(tmp_path: Path) -> None:
+    # Given a training_scale result whose largest size's bound is under 900 s (100 + 300 + 100)
+    # but whose whole Train step, run under its deadline, was measured over it
+    seconds = {
+        "train_version": 100.0,
+        "evaluate": 10.0,
+        "rank_all_users": 10.0,
+        "search_fit": 50.0,
+        "session_choice": 100.0,
+    }
+    rows = [
+        {
+            "stage": "model",
+            "users": users,
+            "interactions": users * 40,
+            "seconds": {**seconds, **extra},
+            "searchBudgetSeconds": 300.0,
+            "peakRssMiB": 100.0,
+        }
+        for users, extra in ((100_000, {}), (400_000, {"train_step": 905.0}))
+    ]
+    # When the largest trainable size is read / Then the measured step decides: the smaller size
+    assert _training_rates({"steps": rows})[2] == 100_000
+
+
 def test_the_training_rates_and_the_largest_size_come_from_the_training_benchmark(tmp_path: Path) -> None:
-    # Given a training_scale result of two sizes: the larger one's Train step, search budget spent,
-    # over one Lambda's 900 s
-    def model(users: int, train: float, fit: float) -> dict[str, object]:
-        seconds = {"train_version": train, "evaluate": 10.0, "rank_all_users": users / 1e4, "search_fit": fit}
+    # Given a training_scale result of two sizes: the larger one's Train step, search budget spent
+    # (400 s fitting, the 300 s budget, 250 s choosing the session lists), over one Lambda's 900 s
+    def model(users: int, train: float, fit: float, session: float) -> dict[str, object]:
+        seconds = {
+            "train_version": train,
+            "evaluate": 10.0,
+            "rank_all_users": users / 1e4,
+            "search_fit": fit,
+            "session_choice": session,
+        }
         return {
             "stage": "model",
             "users": users,
@@ -331,7 +363,9 @@ def test_the_training_rates_and_the_largest_size_come_from_the_training_benchmar
             "peakRssMiB": users * 40 / 1e6 * 250.0,
         }
 
-    training = {"steps": [{"stage": "parse"}, model(100_000, 50.0, 20.0), model(1_000_000, 400.0, 300.0)]}
+    training = {
+        "steps": [{"stage": "parse"}, model(100_000, 50.0, 20.0, 20.0), model(1_000_000, 400.0, 200.0, 250.0)]
+    }
     prepare = {
         "firstRuns": [
             {

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from recs.training.deadline import Deadline
 from recs.training.evaluate import search as search_module
 from recs.training.evaluate.holdout import hold_out
 from recs.training.evaluate.search import neighbours, search
@@ -97,6 +98,71 @@ def test_a_time_budget_stops_the_search_too() -> None:
     # Then only the candidate families at the starting point were fitted (always scored)
     assert result.stopped_by == "budget"
     assert len(result.trials) == 3
+
+
+class _FitsTaking:
+    """A clock that moves only while a fit runs, each fit taking ``seconds``."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+        self.now = 0.0
+        real = search_module._fit_and_mix
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            self.now += seconds
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(search_module, "_fit_and_mix", timed)
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_no_fit_starts_that_would_end_past_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given fits of 250 s (a million users) and the default 300 s budget, ALS alone
+    inter, unavailable, end = _shop()
+    clock = _FitsTaking(monkeypatch, 250.0)
+    params = PARAMS.model_copy(update={"model_family": "als", "tuning_max_fits": 50})
+    assert params.tuning_budget_seconds == 300.0
+    # When the search runs
+    result = search(inter, unavailable, params, end_ts=end, clock=clock)
+    # Then it fitted once: a second fit would have ended at 500 s (the search once started it,
+    # and the Train step ran past the training function's 15 minutes)
+    assert len(result.trials) == 1
+    assert result.stopped_by == "budget"
+    assert result.seconds <= params.tuning_budget_seconds
+
+
+def test_the_search_leaves_the_rest_of_the_step_time_before_its_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given fits of 100 s, a budget far off, and a step that must end 1,000 s from now
+    inter, unavailable, end = _shop()
+    clock = _FitsTaking(monkeypatch, 100.0)
+    params = PARAMS.model_copy(
+        update={"model_family": "als", "tuning_max_fits": 50, "tuning_budget_seconds": 1e6}
+    )
+    deadline = Deadline(1000.0, clock)
+    # When the search runs
+    result = search(inter, unavailable, params, end_ts=end, clock=clock, deadline=deadline)
+    # Then it stopped for the deadline while the reserve (three fits as long as its longest)
+    # was still left: seven fits, 300 s left for the session choice and the full fit
+    assert result.stopped_by == "deadline"
+    assert len(result.trials) == 7
+    assert deadline.left() == pytest.approx(300.0)
+    assert deadline.left() >= search_module.DEADLINE_RESERVE_FITS * 100.0
+
+
+def test_a_near_deadline_skips_the_other_families_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a shop where ALS, EASE and user-kNN all start, fits of 100 s and 150 s left
+    inter, unavailable, end = _shop()
+    clock = _FitsTaking(monkeypatch, 100.0)
+    params = PARAMS.model_copy(update={"tuning_max_fits": 50})
+    # When the search runs
+    result = search(inter, unavailable, params, end_ts=end, clock=clock, deadline=Deadline(150.0, clock))
+    # Then only the first family was scored, and the record says why
+    assert [trial["family"] for trial in result.trials] == ["als"]
+    assert result.stopped_by == "deadline"
+    assert result.best.model_family == "als"
 
 
 def test_mix_scoring_ranks_exactly_as_publishing() -> None:

@@ -9,7 +9,10 @@ Measures, on this machine, the stages of a run at growing sizes, each size in a 
   ``session_choice`` (the session path's lists and merge, chosen after the search),
   ``train_version``, ``evaluate``, ``rank``: the `recs.training.build` steps
   on an interactions table drawn at the size (power-law item popularity, shoppers with
-  Poisson-many interactions, the event mix and sessions of a shop).
+  Poisson-many interactions, the event mix and sessions of a shop);
+* ``train_step`` (at the sizes ``--whole-step-at`` names): the Train step as the training
+  function runs it, search included, told the function's 900 s deadline when it starts (the
+  artifacts' load before it and store after it are not timed: in memory here).
 
 Prints one JSON line per size; ``docs/training.md`` records a run and the extrapolation.
 """
@@ -34,6 +37,8 @@ from recs.training.prepare.interactions import EVENT_CODES, InteractionBuilder, 
 from recs.training.prepare.matrix import SECONDS_PER_DAY
 
 DAY = SECONDS_PER_DAY
+#: The training function's timeout (template.yaml TrainFunction): the Train step's deadline.
+TRAIN_FUNCTION_SECONDS = 900.0
 #: Event mix of the synthetic demo shop (share of views, clicks, carts, purchases, result clicks).
 EVENT_MIX = {"view": 0.62, "click": 0.22, "add_to_cart": 0.08, "purchase": 0.04, "search_result_click": 0.04}
 
@@ -97,8 +102,11 @@ def measure_parse(events: int, seed: int) -> dict[str, Any]:
     }
 
 
-def measure_model(users: int, items: int, per_user: float, threads: int, seed: int) -> dict[str, Any]:
+def measure_model(
+    users: int, items: int, per_user: float, threads: int, seed: int, *, whole_step: bool = False
+) -> dict[str, Any]:
     from recs.training.build import evaluate_version, train_version, user_lists
+    from recs.training.deadline import Deadline
     from recs.training.evaluate.search import search
     from recs.training.fit.fitting import fit
     from recs.training.fit.session_lists import choose_session_lists
@@ -141,6 +149,30 @@ def measure_model(users: int, items: int, per_user: float, threads: int, seed: i
     for start in range(0, users, 50_000):
         user_lists(trained, everyone[start : start + 50_000], unavailable, num_threads=threads)
     timed("rank_all_users", began)
+    step: dict[str, Any] = {}
+    if whole_step:
+        # The Train step as the training function runs it: search (told the deadline), the
+        # session path's choice, the fit on the whole window and its lists.
+        began = time.perf_counter()
+        stepped = train_version(
+            interactions,
+            unavailable,
+            interactions.item_category,
+            params,
+            end_ts=end,
+            deadline=Deadline.after(TRAIN_FUNCTION_SECONDS),
+        )
+        timed("train_step", began)
+        search_record = stepped.selection or {}
+        step = {
+            "trainStep": {
+                "deadlineSeconds": TRAIN_FUNCTION_SECONDS,
+                "searchSeconds": search_record.get("seconds"),
+                "fits": search_record.get("fits"),
+                "stoppedBy": search_record.get("stoppedBy"),
+                "fitSeconds": [trial["seconds"] for trial in search_record.get("trials", [])],
+            }
+        }
     return {
         "stage": "model",
         "users": users,
@@ -152,6 +184,7 @@ def measure_model(users: int, items: int, per_user: float, threads: int, seed: i
         "threads": threads,
         "seconds": timings,
         "searchBudgetSeconds": params.tuning_budget_seconds,
+        **step,
     }
 
 
@@ -161,7 +194,8 @@ def _child(argv: Sequence[str]) -> None:
         result = measure_parse(int(numbers[0]), seed=1)
     else:
         users, items, threads = (int(v) for v in numbers[:3])
-        result = measure_model(users, items, float(numbers[3]), threads, seed=1)
+        whole_step = len(numbers) > 4 and numbers[4] == "whole-step"
+        result = measure_model(users, items, float(numbers[3]), threads, seed=1, whole_step=whole_step)
     result["peakRssMiB"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     sys.stdout.write(json.dumps(result) + "\n")
 
@@ -176,6 +210,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--per-user", type=float, default=40.0, help="interactions per user")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--whole-step-at",
+        nargs="*",
+        default=[],
+        help="USERSxITEMS sizes (of --sizes) at which the whole Train step is also timed",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -186,7 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs = [["parse", str(n)] for n in args.events]
     for size in args.sizes:
         users, items = size.lower().split("x")
-        runs.append(["model", users, items, str(args.threads), str(args.per_user)])
+        whole_step = ["whole-step"] if size.lower() in {s.lower() for s in args.whole_step_at} else []
+        runs.append(["model", users, items, str(args.threads), str(args.per_user), *whole_step])
     for run in runs:
         command = [sys.executable, "-m", "recs_tools.scale.training", "--child", *run]
         result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)

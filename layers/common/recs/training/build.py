@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from recs.store_layout import ALL_CATEGORIES
+from recs.training.deadline import Deadline
 from recs.training.evaluate.holdout import GateDecision, HoldoutReport, evaluate_holdout, gate
 from recs.training.evaluate.search import search
 from recs.training.fit import lists
@@ -84,6 +85,7 @@ def choose_parameters(
     end_ts: float,
     start: dict[str, Any] | None = None,
     progress: TrainingProgress | None = None,
+    deadline: Deadline | None = None,
 ) -> tuple[TrainingParameters, dict[str, Any] | None]:
     """The parameters to train with, and the record of how they were chosen.
 
@@ -91,7 +93,8 @@ def choose_parameters(
     hyperparameters and the buy-again mix on validation, starting from ``start`` (the previous
     version's choice) or ``params``; without it, only the family is chosen, and only when
     ``model_family`` is ``auto`` and EASE is eligible. A window where no user can be evaluated
-    on validation (a shop's first days) keeps ``params`` as they are and says so.
+    on validation (a shop's first days) keeps ``params`` as they are and says so. ``deadline``:
+    when the step must be done (the search leaves time for the rest of it).
     """
     families = candidate_families(params, interactions.n_items, int(interactions.is_user.sum()))
     if not params.auto_tune and len(families) == 1:
@@ -108,6 +111,7 @@ def choose_parameters(
             start=start if params.auto_tune else None,
             explore=params.auto_tune,
             progress=progress.trial,
+            deadline=deadline,
         )
     except ValueError as error:
         return params.model_copy(update={"model_family": families[0]}), {"skipped": str(error)}
@@ -132,18 +136,25 @@ def train_version(
     start: dict[str, Any] | None = None,
     progress: TrainingProgress | None = None,
     fitted: FittedModel | None = None,
+    deadline: Deadline | None = None,
 ) -> TrainedVersion:
     """Fit the model on the whole window and derive every list a version publishes.
 
     ``chosen`` skips the search (parameters already chosen); otherwise `choose_parameters` runs.
     ``fitted`` is a model fitted elsewhere on this window's confidence (the Spark engine), used
-    instead of fitting one here.
+    instead of fitting one here. ``deadline``: when the step must be done (`choose_parameters`).
     """
     progress = progress or TrainingProgress()
     selection: dict[str, Any] | None = None
     if chosen is None:
         chosen, selection = choose_parameters(
-            interactions, unavailable, params, end_ts=end_ts, start=start, progress=progress
+            interactions,
+            unavailable,
+            params,
+            end_ts=end_ts,
+            start=start,
+            progress=progress,
+            deadline=deadline,
         )
     params = chosen
     family = family_of(params)

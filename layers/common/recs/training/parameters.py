@@ -141,7 +141,10 @@ class TrainingParameters(BaseModel):
         "a validation split (never the test holdout), starting from these values.",
     )
     tuning_budget_seconds: float = Field(
-        default=300.0, ge=0, description="Wall-clock budget of the search (it stops after the fit under way)."
+        default=300.0,
+        ge=0,
+        description="Wall-clock budget of the search: it starts no fit that, as long as its longest so far, "
+        "would end past it.",
     )
     tuning_max_fits: int = Field(default=24, ge=1, le=500, description="At most this many model fits.")
     tuning_max_users: int = Field(

@@ -44,6 +44,7 @@ from recs.store_layout import (
     version_sk,
 )
 from recs.training.build import TrainedVersion, evaluate_version, family_of, train_version
+from recs.training.deadline import Deadline
 from recs.training.errors import PublishIncompleteError, TrainingError
 from recs.training.evaluate.search import searched_values
 from recs.training.fit.fitting import FittedModel, with_factors
@@ -160,9 +161,10 @@ class TrainingPipeline:
         return interactions, arrays["unavailable"], ids
 
     # ------------------------------------------------------------------ train
-    def train(self, job: PreparedJob) -> TrainedJob:
+    def train(self, job: PreparedJob, *, deadline: Deadline | None = None) -> TrainedJob:
         """Search the parameters, fit on the whole window; store the model, the item lists and
-        the publish shards."""
+        the publish shards. ``deadline``: when the invocation ends (the search leaves time for
+        the rest of the step: `recs.training.evaluate.search.Budget`)."""
         interactions, unavailable, _ = self._load_prepared(job)
         end_ts = job.endTs
         spark_params: TrainingParameters | None = None
@@ -180,6 +182,7 @@ class TrainingPipeline:
             chosen=spark_params,
             start=None if fitted else self._previous_choice(),
             fitted=fitted,
+            deadline=deadline,
         )
         chosen = searched_values(trained.params)
         selection = trained.selection

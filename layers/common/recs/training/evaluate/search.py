@@ -9,7 +9,8 @@ Search: a coordinate search. It starts from the run's parameters (the defaults, 
 version's choice in the daily workflow) and scores each candidate family there. Each family,
 the most promising first, then gets one pass over its axes (its hyperparameters, the profile's
 recency, the model input's time decay), keeping every move that scores better; the best family
-then keeps moving until no move helps. The budget (fits and seconds) can stop it anywhere. Every fitted
+then keeps moving until no move helps. The budget (fits and seconds, and the step's deadline:
+`Budget`) can stop it before any fit it could not finish. Every fitted
 candidate also searches the mix with the repeat model (its weight, how much each shopper's repeat
 rate scales it, the basket decay), which only re-ranks precomputed candidates and costs no fit.
 The record of every trial goes into the version's metadata.
@@ -35,6 +36,7 @@ import scipy.sparse as sp
 
 from recs.engine.topk import candidate_columns
 from recs.evaluation import graded_ndcg_per_user
+from recs.training.deadline import Deadline
 from recs.training.evaluate.holdout import BOUGHT_MOST, POPULARITY, HeldOut, baseline_lists, hold_out
 from recs.training.fit.fitting import Family, candidate_families, fit
 from recs.training.fit.repurchase import (
@@ -91,21 +93,50 @@ MIX_EVALUATIONS = 40
 Progress = Callable[[int, dict[str, Any]], None]
 
 
+#: Under a deadline, the fits' worth of time the search leaves for what follows it in the same
+#: step: the session path's choice and the fit on the whole window with its lists each take about
+#: one search fit (bench/training_scale.py at 1M users: 0.8 and 0.9 of one), and one for a margin.
+DEADLINE_RESERVE_FITS = 3.0
+
+
 @dataclass
 class Budget:
-    """Fits and seconds a search may spend; the fit under way always completes."""
+    """Fits and seconds a search may spend, and the deadline of the step it runs in.
+
+    A fit starts only when one as long as the longest so far would end within ``seconds`` and,
+    under a ``deadline``, still leave `DEADLINE_RESERVE_FITS` such fits' worth of time before it:
+    at a million users one fit takes minutes, and a fit started just before the budget's end ran
+    the Train step past the training function's 15 minutes. The first fit always runs (nothing
+    is known of its length before it).
+    """
 
     max_fits: int
     seconds: float
     clock: Callable[[], float] = time.perf_counter
+    deadline: Deadline | None = None
     fits: int = 0
+    longest: float = 0.0
     started: float = field(default=0.0)
 
     def __post_init__(self) -> None:
         self.started = self.clock()
 
-    def spent(self) -> bool:
-        return self.fits >= self.max_fits or self.clock() - self.started >= self.seconds
+    def record(self, seconds: float) -> None:
+        """A fit has ended after ``seconds``."""
+        self.fits += 1
+        self.longest = max(self.longest, seconds)
+
+    def stop(self) -> str | None:
+        """Why the next fit must not start (``budget`` or ``deadline``), or None."""
+        if self.fits >= self.max_fits or self.elapsed + self.longest > self.seconds:
+            return "budget"
+        return "deadline" if self.near_deadline() else None
+
+    def near_deadline(self) -> bool:
+        """Whether one more fit would eat into the time reserved for the rest of the step."""
+        if self.deadline is None or self.fits == 0:
+            return False
+        return self.deadline.left() < self.longest * (1.0 + DEADLINE_RESERVE_FITS)
 
     @property
     def elapsed(self) -> float:
@@ -280,6 +311,7 @@ def search(
     progress: Progress | None = None,
     clock: Callable[[], float] = time.perf_counter,
     explore: bool = True,
+    deadline: Deadline | None = None,
 ) -> SearchResult:
     """Choose the family, hyperparameters and mix on the validation split (module docstring).
 
@@ -301,6 +333,8 @@ def search(
     explore
         False scores each candidate family at ``params`` as they are (no hyperparameter moves,
         no mix search): the family choice of a run with ``auto_tune`` off.
+    deadline
+        When the step running the search must be done (`Budget`); None: no deadline.
     """
     base = params.model_copy(update=dict(start or {}))
     test = last_visit_holdout(
@@ -324,7 +358,7 @@ def search(
         for name, ids in baseline_lists(split.signals, split.users, unavailable, base.evaluation_k).items()
         if name in (POPULARITY, BOUGHT_MOST)
     }
-    budget = Budget(params.tuning_max_fits, params.tuning_budget_seconds, clock)
+    budget = Budget(params.tuning_max_fits, params.tuning_budget_seconds, clock, deadline)
     trials: list[dict[str, Any]] = []
     scored: dict[tuple[Any, ...], tuple[float, TrainingParameters]] = {}
 
@@ -334,13 +368,14 @@ def search(
             return scored[key]
         began = clock()
         score, mixed = _fit_and_mix(prepared, option, explore=explore)
-        budget.fits += 1
+        seconds = clock() - began
+        budget.record(seconds)
         scored[key] = (score, mixed)
         record = {
             "family": mixed.model_family,
             "parameters": searched_values(mixed),
             "ndcg": round(score, 6),
-            "seconds": round(clock() - began, 3),
+            "seconds": round(seconds, 3),
         }
         trials.append(record)
         if progress is not None:
@@ -349,24 +384,28 @@ def search(
 
     n_items = interactions.n_items
     families = candidate_families(params, n_items, int(interactions.is_user.sum()))
-    starts = [evaluate(base.model_copy(update={"model_family": family})) for family in families]
+    # Every candidate family is scored at the starting point whatever the budget (the family
+    # choice needs each), unless the step's deadline is near.
+    starts: list[tuple[float, TrainingParameters]] = []
+    stopped_by: str | None = None
+    for family in families:
+        if starts and budget.near_deadline():
+            stopped_by = "deadline"
+            break
+        starts.append(evaluate(base.model_copy(update={"model_family": family})))
     # Each family gets one pass over its axes (the most promising first), then the best family
     # keeps moving until no move helps: a family that starts behind can still win once tuned.
     ranked = sorted(starts, key=lambda scored_option: -scored_option[0])
     best_score, best = ranked[0]
-    stopped_by = "converged" if explore else "not exploring"
-    if explore:
+    if explore and stopped_by is None:
         for start_score, start_option in ranked:
-            score, option, spent = _coordinate_pass(start_score, start_option, evaluate, budget, n_items)
+            score, option, stopped_by = _coordinate_pass(start_score, start_option, evaluate, budget, n_items)
             if score > best_score:
                 best_score, best = score, option
-            if spent:
-                stopped_by = "budget"
+            if stopped_by:
                 break
-        while stopped_by != "budget":
-            score, option, spent = _coordinate_pass(best_score, best, evaluate, budget, n_items)
-            if spent:
-                stopped_by = "budget"
+        while stopped_by is None:
+            score, option, stopped_by = _coordinate_pass(best_score, best, evaluate, budget, n_items)
             if score <= best_score:
                 break
             best_score, best = score, option
@@ -376,7 +415,7 @@ def search(
         baselines=baselines,
         trials=trials,
         validation_users=int(split.users.size),
-        stopped_by=stopped_by,
+        stopped_by=stopped_by or ("converged" if explore else "not exploring"),
         seconds=budget.elapsed,
     )
 
@@ -387,17 +426,18 @@ def _coordinate_pass(
     evaluate: Callable[[TrainingParameters], tuple[float, TrainingParameters]],
     budget: Budget,
     n_items: int,
-) -> tuple[float, TrainingParameters, bool]:
+) -> tuple[float, TrainingParameters, str | None]:
     """One move along each axis of ``option``'s family (kept when it scores better); the
-    best found and whether the budget ran out."""
+    best found, and why the budget stopped the pass (None: it did not)."""
     for axis in FAMILY_AXES[_family(option)]:
         for value in neighbours(axis, getattr(option, axis), n_items):
-            if budget.spent():
-                return score, option, True
+            stop = budget.stop()
+            if stop:
+                return score, option, stop
             candidate_score, candidate = evaluate(option.model_copy(update={axis: value}))
             if candidate_score > score:
                 score, option = candidate_score, candidate
-    return score, option, False
+    return score, option, None
 
 
 def _family(option: TrainingParameters) -> Family:

@@ -1,0 +1,43 @@
+"""The Train step is told when its invocation ends, and its search leaves the rest of the step
+time to finish."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from recs.training.deadline import Deadline
+from recs_tools.local.stack import LocalStack
+from tests.integration.training.support import ingest_shop, train_pipeline
+
+
+def test_the_train_step_gets_the_invocations_deadline_and_records_why_its_search_stopped(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a shop's events and the training function's Train step watched
+    ingest_shop(stack)
+    pipeline = train_pipeline(stack)
+    real_train = pipeline.train
+    seconds_left: list[float] = []
+
+    def watched_train(job: Any, **options: Any) -> Any:
+        deadline = options.get("deadline")
+        assert isinstance(deadline, Deadline)
+        seconds_left.append(deadline.left())
+        return real_train(job, **options)
+
+    monkeypatch.setattr(pipeline, "train", watched_train)
+    # When the workflow runs
+    execution = stack.run_training()
+    # Then the Train step ran once, told the time left of its invocation (the function's
+    # 900 s timeout, from template.yaml, less what the handler spent before the step)
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    [left] = seconds_left
+    timeout = stack.function("TrainFunction").timeout_seconds
+    assert timeout == 900
+    assert timeout - 60 < left <= timeout
+    # And the search, far from that deadline on a small shop, stopped for its own reasons
+    search = json.loads(execution["output"])["search"]
+    assert search["stoppedBy"] in {"converged", "budget"}
