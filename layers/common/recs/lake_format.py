@@ -61,15 +61,18 @@ def is_parquet(data: bytes) -> bool:
     return len(data) >= 8 and data[:4] == _MAGIC and data[-4:] == _MAGIC
 
 
-def _file(data: bytes) -> pq.ParquetFile:
-    return pq.ParquetFile(pa.BufferReader(data))
+def parquet_file(data: bytes | pq.ParquetFile) -> pq.ParquetFile:
+    """A Parquet lake object opened (its footer parsed once), for several reads of it."""
+    return data if isinstance(data, pq.ParquetFile) else pq.ParquetFile(pa.BufferReader(data))
 
 
-def read_fields(data: bytes, fields: Sequence[str], *, batch_rows: int = 65_536) -> Iterator[pa.Table]:
+def read_fields(
+    data: bytes | pq.ParquetFile, fields: Sequence[str], *, batch_rows: int = 65_536
+) -> Iterator[pa.Table]:
     """A Parquet lake object's ``fields`` (record field names), ``batch_rows`` rows at a time, as
     tables whose columns are named by those fields; a field the object has no column for (written
     under an older table) reads as nulls of its type."""
-    source = _file(data)
+    source = parquet_file(data)
     present = set(source.schema_arrow.names)
     columns = [name.lower() for name in fields if name.lower() in present]
     for batch in source.iter_batches(batch_size=batch_rows, columns=columns, use_threads=False):
@@ -84,15 +87,15 @@ def read_fields(data: bytes, fields: Sequence[str], *, batch_rows: int = 65_536)
         )
 
 
-def read_table(data: bytes) -> pa.Table:
+def read_table(data: bytes | pq.ParquetFile) -> pa.Table:
     """A Parquet lake object, every column, names as Firehose wrote them (lower case)."""
-    return _file(data).read(use_threads=False)
+    return parquet_file(data).read(use_threads=False)
 
 
 def records(data: bytes) -> Iterator[dict[str, Any]]:
     """A Parquet lake object's rows as the records ingest wrote: the record's field names, absent
     (null) fields left out."""
-    source = _file(data)
+    source = parquet_file(data)
     for batch in source.iter_batches(batch_size=4096, use_threads=False):
         names = [FIELD_OF_COLUMN.get(name, name) for name in batch.schema.names]
         for row in batch.to_pylist():
@@ -135,7 +138,7 @@ def encode_records(rows: Iterable[Mapping[str, Any]], *, compression: str = COMP
 
 def compression_of(data: bytes) -> str:
     """The codec a Parquet object's columns are compressed with (a rewrite keeps it)."""
-    metadata = _file(data).metadata
+    metadata = parquet_file(data).metadata
     if metadata.num_row_groups == 0 or metadata.num_columns == 0:
         return COMPRESSION
     codec = str(metadata.row_group(0).column(0).compression).lower()

@@ -343,6 +343,24 @@ def test_a_size_whose_whole_train_step_overran_is_not_trainable_in_one_lambda(tm
     assert _training_rates({"steps": rows})[2] == 100_000
 
 
+def test_a_size_whose_model_steps_outgrew_the_functions_memory_is_not_trainable_in_one_lambda() -> None:
+    # Given two sizes within 900 s, the larger one's model steps peaking over 10 GiB
+    seconds = {"train_version": 10.0, "evaluate": 1.0, "rank_all_users": 1.0, "search_fit": 5.0}
+    rows = [
+        {
+            "stage": "model",
+            "users": users,
+            "interactions": users * 40,
+            "seconds": seconds,
+            "searchBudgetSeconds": 300.0,
+            "peakRssMiB": peak,
+        }
+        for users, peak in ((400_000, 3_600.0), (1_000_000, 10_338.0))
+    ]
+    # When the largest trainable size is read / Then it is the smaller one
+    assert _training_rates({"steps": rows})[2] == 400_000
+
+
 def test_the_training_rates_and_the_largest_size_come_from_the_training_benchmark(tmp_path: Path) -> None:
     # Given a training_scale result of two sizes: the larger one's Train step, search budget spent
     # (400 s fitting, the 300 s budget, 250 s choosing the session lists), over one Lambda's 900 s

@@ -614,6 +614,8 @@ def import_saving(mau: float, a: Assumptions, p: Prices) -> float:
 SCALES = (10_000, 100_000, 1_000_000, 10_000_000, 100_000_000)
 #: One Lambda invocation's limit: a step longer than this needs the scale path.
 LAMBDA_SECONDS = 900.0
+#: The training function's memory (template.yaml TrainFunction MemorySize).
+LAMBDA_MIB = 10_240.0
 CHANGED_SHARES = (0.5, 0.2)
 
 
@@ -654,6 +656,7 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
             "",
             f"\\* At {sizes} MAU a step outgrows one Lambda: more shoppers with lists than the "
             f"{a.max_trainable_users:,.0f} users the Train step was measured to handle in one Lambda "
+            f"(within {LAMBDA_SECONDS:,.0f} s and {LAMBDA_MIB / 1024:g} GiB) "
             f"(docs/training.md, Scale), or a daily Prepare over {LAMBDA_SECONDS:,.0f} s or over the "
             f"prepare function's {a.prepare_memory_gb:g} GB at its measured peak per event (below). "
             "Past the first, Train and Evaluate run in the training container (AWS Batch on one "
@@ -827,7 +830,8 @@ def train_step_bound(seconds: dict[str, float], budget: float) -> float:
 def _training_rates(result: dict[str, Any]) -> tuple[float, float, float]:
     """From the largest measured size: Train + Evaluate seconds per million interactions, top-K
     seconds per million users, and the most users whose Train step, search budget spent, stayed
-    within one Lambda."""
+    within one Lambda: its time (the bound, and the whole step where it was run) and the model
+    steps' peak memory."""
     models = sorted((row for row in result["steps"] if row["stage"] == "model"), key=lambda row: row["users"])
     largest = models[-1]
     seconds = largest["seconds"]
@@ -837,6 +841,7 @@ def _training_rates(result: dict[str, Any]) -> tuple[float, float, float]:
         if "search_fit" in row["seconds"]
         and train_step_bound(row["seconds"], float(row.get("searchBudgetSeconds", 0.0))) <= LAMBDA_SECONDS
         and row["seconds"].get("train_step", 0.0) <= LAMBDA_SECONDS
+        and float(row.get("peakRssMiB", 0.0)) <= LAMBDA_MIB
     ]
     return (
         round((seconds["train_version"] + seconds["evaluate"]) / (largest["interactions"] / 1e6), 3),

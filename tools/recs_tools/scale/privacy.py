@@ -129,21 +129,15 @@ def measure_lake(records: int, object_format: str = "ndjson") -> dict[str, Any]:
 
 
 def _export_scan(objects: dict[str, bytes], user: str, pseudonyms: Any, records: int) -> dict[str, Any]:
-    """The export job's read of the lake for one user (`recs.privacy.export_job`, `_events`): its
-    linked anonymous ids (a pass over every object), then its records (a second pass), nothing
+    """The export job's read of the lake for one user (`recs.privacy.export_job.user_lake_records`):
+    its linked anonymous ids (a pass over every object), then its records (a second pass), nothing
     rewritten; timed before the purge changes the objects."""
-    from recs.privacy.lake_purge import LakePurge
-    from recs.privacy.visitors import ErasedVisitors
+    from recs.privacy.export_job import user_lake_records
     from recs_tools.memory_objects import MemoryObjects
 
-    visitors = ErasedVisitors([pseudonyms.tombstone(user)], pseudonyms.tombstone)
-    lake = LakePurge(MemoryObjects(objects), "events/", visitors)
-    keys = lake.keys()
     started = time.perf_counter()
-    anonymous = sorted(lake.find_links(keys))
-    for visitor in anonymous:
-        visitors.add(pseudonyms.tombstone(visitor))
-    found = sum(1 for _ in lake.records(keys))
+    _, found_records = user_lake_records(MemoryObjects(objects), "events/", user, pseudonyms)
+    found = sum(1 for _ in found_records)
     seconds = time.perf_counter() - started
     return {
         "exportScanSeconds": round(seconds, 2),

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -93,6 +93,20 @@ def events_of(user: str, anonymous: Iterable[str], records: Iterable[dict[str, A
     kept = own + [r for r in anonymous_only if r.get("anonId") not in shared]
     kept.sort(key=lambda r: (str(r.get("timestamp", "")), str(r.get("eventId", ""))))
     return LakeEvents(kept, sorted(linked), sorted(shared))
+
+
+def user_lake_records(
+    lake: ObjectStore, lake_prefix: str, user: str, pseudonyms: Pseudonyms, prefetch: int = PREFETCH
+) -> tuple[list[str], Iterator[dict[str, Any]]]:
+    """The lake read of one user's export: the anonymous ids linked to them (a pass over every
+    object), and the records naming them or those ids (a second pass, as it is iterated)."""
+    visitors = ErasedVisitors([pseudonyms.tombstone(user)], pseudonyms.tombstone)
+    purge = LakePurge(lake, lake_prefix, visitors, prefetch=prefetch)
+    keys = purge.keys()
+    anonymous = sorted(purge.find_links(keys))
+    for visitor in anonymous:
+        visitors.add(pseudonyms.tombstone(visitor))
+    return anonymous, purge.records(keys)
 
 
 def anonymous_events_of(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -264,13 +278,10 @@ class ExportJob:
 
     def _events(self, user: str) -> LakeEvents:
         deps = self._deps
-        visitors = ErasedVisitors([deps.pseudonyms.tombstone(user)], deps.pseudonyms.tombstone)
-        lake = LakePurge(deps.lake, deps.lake_prefix, visitors, prefetch=deps.prefetch)
-        keys = lake.keys()
-        anonymous = sorted(lake.find_links(keys))
-        for visitor in anonymous:
-            visitors.add(deps.pseudonyms.tombstone(visitor))
-        return events_of(user, anonymous, lake.records(keys))
+        anonymous, records = user_lake_records(
+            deps.lake, deps.lake_prefix, user, deps.pseudonyms, deps.prefetch
+        )
+        return events_of(user, anonymous, records)
 
     def _anonymous_records(self, visitor: str) -> list[dict[str, Any]]:
         """Every lake record carrying the anonymous id, signed in or not (one pass: an anonymous

@@ -187,15 +187,16 @@ def links(data: bytes, erased: ErasedVisitors) -> Iterator[tuple[str, str]]:
 def records(data: bytes, visitors: ErasedVisitors) -> Iterator[dict[str, Any]]:
     """The records (as ingest wrote them, `lake_format.records`) whose ``userId`` or ``anonId`` is
     one of the visitors, in row order."""
+    source = lake_format.parquet_file(data)  # read twice below: its footer parsed once
     wanted: list[int] = []
     offset = 0
-    for batch in lake_format.read_fields(data, ["userId", "anonId"]):
+    for batch in lake_format.read_fields(source, ["userId", "anonId"]):
         rows = _exact(batch.column("userId"), visitors) | _exact(batch.column("anonId"), visitors)
         wanted.extend((offset + np.flatnonzero(rows)).tolist())
         offset += batch.num_rows
     if not wanted:
         return
-    table = lake_format.read_table(data).take(pa.array(wanted, type=pa.int64()))
+    table = lake_format.read_table(source).take(pa.array(wanted, type=pa.int64()))
     for row in table.to_pylist():
         yield {
             lake_format.FIELD_OF_COLUMN.get(name, name): value
