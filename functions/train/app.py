@@ -43,10 +43,19 @@ def _flip(job: Any, _deadline: Deadline) -> Any:
     return flipped
 
 
+def _train(job: Any, deadline: Deadline) -> Any:
+    """The Train step, told when the invocation ends; a search cut short by that deadline is
+    counted (TrainStepNearTimeLimitAlarm: the shop is outgrowing the training function)."""
+    trained = pipeline.train(job, deadline=deadline)
+    if trained.search.get("stoppedBy") == "deadline":
+        metrics.add_metric(name="SearchStoppedByDeadline", unit=MetricUnit.Count, value=1)
+    return trained
+
+
 STEPS: Final[dict[str, Callable[[Any, Deadline], Any]]] = {
     "take_lease": lambda job, _: pipeline.take_lease(job),
     # The one step whose length the product chooses (its search): told when the invocation ends.
-    "train": lambda job, deadline: pipeline.train(job, deadline=deadline),
+    "train": _train,
     "container_result": lambda job, _: pipeline.container_result(job),
     "evaluate": lambda job, _: pipeline.evaluate(job),
     "start_import": lambda job, _: pipeline.start_import(job),

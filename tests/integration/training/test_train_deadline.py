@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from recs.training.deadline import Deadline
+from recs.training.evaluate import search as search_module
 from recs_tools.local.stack import LocalStack
+from tests.integration.serving.world import emf_metrics
 from tests.integration.training.support import ingest_shop, train_pipeline
 
 
@@ -41,3 +43,36 @@ def test_the_train_step_gets_the_invocations_deadline_and_records_why_its_search
     # And the search, far from that deadline on a small shop, stopped for its own reasons
     search = json.loads(execution["output"])["search"]
     assert search["stoppedBy"] in {"converged", "budget"}
+
+
+def test_a_search_cut_short_by_the_deadline_is_counted_for_its_alarm(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # Given a shop's events, and a reserve so large that any deadline is near after one fit
+    ingest_shop(stack)
+    monkeypatch.setattr(search_module, "DEADLINE_RESERVE_FITS", 1e9)
+    capfd.readouterr()
+    # When the workflow runs
+    execution = stack.run_training()
+    # Then the run still publishes, its search stopped for the deadline after one fit, and the
+    # train function counted it once (TrainStepNearTimeLimitAlarm's metric)
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    search = json.loads(execution["output"])["search"]
+    assert (search["stoppedBy"], search["fits"]) == ("deadline", 1)
+    counted = [
+        d["SearchStoppedByDeadline"]
+        for d in emf_metrics(capfd.readouterr().out)
+        if "SearchStoppedByDeadline" in d
+    ]
+    assert counted == [[1.0]]
+
+
+def test_a_search_within_its_time_is_not_counted(
+    stack: LocalStack, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # Given a shop's events and the default reserve
+    ingest_shop(stack)
+    capfd.readouterr()
+    # When the workflow runs / Then no search was counted as cut short
+    assert stack.run_training()["status"] == "SUCCEEDED"
+    assert not [d for d in emf_metrics(capfd.readouterr().out) if "SearchStoppedByDeadline" in d]

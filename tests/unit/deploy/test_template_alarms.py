@@ -205,6 +205,22 @@ def test_no_version_went_live_in_36_hours(resources: dict[str, Any]) -> None:
     assert alarm["Period"] * alarm["EvaluationPeriods"] <= 7 * 86400
 
 
+def test_a_train_step_cut_short_by_its_time_limit_on_two_of_three_days(resources: dict[str, Any]) -> None:
+    alarm = _alarms(resources)["TrainStepNearTimeLimitAlarm"]
+    # Then it counts the train function's searches stopped by the invocation's deadline, a day
+    # at a time (one run a day), and fires on two of the last three days; no run is no signal
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
+        "Recommendations",
+        "SearchStoppedByDeadline",
+        "Sum",
+    )
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "train"}]
+    assert (alarm["Period"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (86400, 3, 2)
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == [{"Ref": "TrainingAlertsTopic"}]
+
+
 def test_firehose_delivery_failures_and_lag(resources: dict[str, Any]) -> None:
     alarms = _alarms(resources)
     failure, lag = alarms["LakeDeliveryFailureAlarm"], alarms["LakeDeliveryFreshnessAlarm"]

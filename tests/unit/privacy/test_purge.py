@@ -120,6 +120,23 @@ def test_without_pending_erasures_the_lake_is_not_read(world: World) -> None:
     assert report.as_dict()["erasuresCompleted"] == 0
 
 
+def assert_the_erased_users_purge_counted(world: World, report: dict[str, Any], receipt_id: str) -> None:
+    """The erasure of ``erased_user`` over `lake_objects()`' records, whatever format the objects
+    are in: three records in three objects (two rewritten, one emptied and deleted), the linked
+    anonymous id tombstoned, the receipt completed with those counts, nothing left pending."""
+    assert report["lakeRecordsRemoved"] == 3
+    assert report["lakeObjectsRewritten"] == 2
+    assert report["lakeObjectsDeleted"] == 1
+    assert report["linkedAnonymousIds"] == 1
+    assert tombstone_key(PSEUDONYMS.tombstone(LINKED)) in world.state.items
+    receipt = world.privacy.receipt(receipt_id)
+    assert receipt.status is ErasureStatus.COMPLETED
+    assert receipt.removed.lake_records == 3
+    assert receipt.removed.lake_objects == 3
+    assert receipt.removed.linked_anonymous_ids == 1
+    assert world.state.query(PENDING_ERASURES_PK) == []
+
+
 def test_the_purge_removes_the_user_and_their_linked_anonymous_id_from_every_object(world: World) -> None:
     # Given an erasure request for the user (who logged in once from LINKED), with a session row for LINKED
     receipt_id = world.privacy.request_erasure("erased_user")["receiptId"]
@@ -139,21 +156,12 @@ def test_the_purge_removes_the_user_and_their_linked_anonymous_id_from_every_obj
     assert world.lake.objects["events/2026/11/20/10/a.gz"][:2] == b"\x1f\x8b"
     assert world.lake.objects["events/2026/11/23/10/d"] == before["events/2026/11/23/10/d"]
     assert "events/2026/11/22/10/c" not in world.lake.objects
-    assert report["lakeRecordsRemoved"] == 3
-    assert report["lakeObjectsRewritten"] == 2
-    assert report["lakeObjectsDeleted"] == 1
-    assert report["linkedAnonymousIds"] == 1
-    # And the linked id is tombstoned (training leaves it out) and its session signal is gone
-    assert tombstone_key(PSEUDONYMS.tombstone(LINKED)) in world.state.items
+    # And the report and the receipt count what was removed, the linked id is tombstoned
+    # (training leaves it out) and nothing is pending
+    assert_the_erased_users_purge_counted(world, report, receipt_id)
+    # And the linked id's session signal is gone
     assert session_key(LINKED) not in world.state.items
     assert session_cache_key(LINKED) not in world.cache.values
-    # And the receipt is completed with what was removed, and no longer pending
-    receipt = world.privacy.receipt(receipt_id)
-    assert receipt.status is ErasureStatus.COMPLETED
-    assert receipt.removed.lake_records == 3
-    assert receipt.removed.lake_objects == 3
-    assert receipt.removed.linked_anonymous_ids == 1
-    assert world.state.query(PENDING_ERASURES_PK) == []
     # And the artifacts were scrubbed with the same notion of "erased"
     (is_erased,) = world.scrub.asked
     assert is_erased(ERASED)

@@ -12,12 +12,20 @@ import pytest
 
 from recs import lake_format
 from recs.privacy.lake_purge import LakePurge
-from recs.privacy.receipts import ErasureStatus
 from recs.privacy.visitors import ErasedVisitors
 from recs.store_layout import tombstone_key
 from recs_tools.memory_objects import MemoryObjects
 from tests.unit.privacy.fakes import PSEUDONYMS
-from tests.unit.privacy.test_purge import ERASED, KEPT, LINKED, OTHER_ANON, World, lake_objects, record
+from tests.unit.privacy.test_purge import (
+    ERASED,
+    KEPT,
+    LINKED,
+    OTHER_ANON,
+    World,
+    assert_the_erased_users_purge_counted,
+    lake_objects,
+    record,
+)
 
 
 def line(n: int, user: str | None = None, anon: str | None = None, **extra: Any) -> bytes:
@@ -87,14 +95,7 @@ def test_the_purge_removes_the_user_and_their_linked_anonymous_id_from_parquet_o
     assert world.lake.objects["events/2026/11/23/10/d"] is before["events/2026/11/23/10/d"]
     assert "events/2026/11/22/10/c" not in world.lake.objects
     # And the counts are those of the same records in NDJSON (test_purge.py)
-    assert report["lakeRecordsRemoved"] == 3
-    assert report["lakeObjectsRewritten"] == 2
-    assert report["lakeObjectsDeleted"] == 1
-    assert report["linkedAnonymousIds"] == 1
-    assert tombstone_key(PSEUDONYMS.tombstone(LINKED)) in world.state.items
-    receipt = world.privacy.receipt(receipt_id)
-    assert receipt.status is ErasureStatus.COMPLETED
-    assert (receipt.removed.lake_records, receipt.removed.lake_objects) == (3, 3)
+    assert_the_erased_users_purge_counted(world, report, receipt_id)
     assert world.scrub.forgotten_days == ["2026/11/20", "2026/11/21", "2026/11/22"]
 
 
