@@ -163,7 +163,7 @@ def test_a_crashed_run_leaves_the_previous_version_serving(
     assert before is not None
 
     # When the next run crashes in its train step
-    def crash(job: dict[str, Any]) -> dict[str, Any]:
+    def crash(job: dict[str, Any], **options: Any) -> dict[str, Any]:
         raise MemoryError("simulated crash")
 
     monkeypatch.setattr(train_pipeline(stack), "train", crash)
