@@ -61,12 +61,10 @@ from bench.environment import (
     quiet_stdout,
 )
 from bench.figures import Figure, figure
-from recs_tools.deploy.cost import train_step_bound
+from recs_tools.deploy.cost import LAMBDA_MIB, LAMBDA_SECONDS, train_step_bound
 
 COMMAND = "python -m bench --only training_scale"
 SEED = 1
-LAMBDA_SECONDS = 900.0
-LAMBDA_MIB = 10_240.0
 SHARD_USERS = 20_000
 
 

@@ -14,7 +14,6 @@ from recs_tools.deploy.cost import (
     SCALES,
     Assumptions,
     Prices,
-    _training_rates,
     container_run_seconds,
     from_benchmarks,
     import_line_bytes,
@@ -32,6 +31,7 @@ from recs_tools.deploy.cost import (
     traffic,
     train_run_seconds,
     training_engine,
+    training_rates,
     update_doc,
     user_row_bytes,
     write_units,
@@ -340,7 +340,7 @@ def test_a_size_whose_whole_train_step_overran_is_not_trainable_in_one_lambda(tm
         for users, extra in ((100_000, {}), (400_000, {"train_step": 905.0}))
     ]
     # When the largest trainable size is read / Then the measured step decides: the smaller size
-    assert _training_rates({"steps": rows})[2] == 100_000
+    assert training_rates({"steps": rows})[2] == 100_000
 
 
 def test_a_size_whose_model_steps_outgrew_the_functions_memory_is_not_trainable_in_one_lambda() -> None:
@@ -358,10 +358,10 @@ def test_a_size_whose_model_steps_outgrew_the_functions_memory_is_not_trainable_
         for users, peak in ((400_000, 3_600.0), (1_000_000, 10_338.0))
     ]
     # When the largest trainable size is read / Then it is the smaller one
-    assert _training_rates({"steps": rows})[2] == 400_000
+    assert training_rates({"steps": rows})[2] == 400_000
 
 
-def test_the_training_rates_and_the_largest_size_come_from_the_training_benchmark(tmp_path: Path) -> None:
+def test_thetraining_rates_and_the_largest_size_come_from_the_training_benchmark(tmp_path: Path) -> None:
     # Given a training_scale result of two sizes: the larger one's Train step, search budget spent
     # (400 s fitting, the 300 s budget, 250 s choosing the session lists), over one Lambda's 900 s
     def model(users: int, train: float, fit: float, session: float) -> dict[str, object]:

@@ -613,7 +613,8 @@ def import_saving(mau: float, a: Assumptions, p: Prices) -> float:
 
 # ---------------------------------------------------------------------------- report
 SCALES = (10_000, 100_000, 1_000_000, 10_000_000, 100_000_000)
-#: One Lambda invocation's limit: a step longer than this needs the scale path.
+#: One Lambda invocation's limit (template.yaml TrainFunction Timeout, the Train step's
+#: deadline): a step longer than this needs the scale path.
 LAMBDA_SECONDS = 900.0
 #: The training function's memory (template.yaml TrainFunction MemorySize).
 LAMBDA_MIB = 10_240.0
@@ -795,7 +796,7 @@ def from_benchmarks(
     lake_sizes = result["firstRuns"][-1]["lakeBytesPerEvent"]
     next_runs = result["incremental"]
     kept_events = [row["events"] - row["newDayEvents"] for row in next_runs]
-    train, topk, max_users = _training_rates(scale)
+    train, topk, max_users = training_rates(scale)
     largest = max((row for row in scale["steps"] if row["stage"] == "model"), key=lambda row: row["users"])
     return replace(
         Assumptions(),
@@ -828,7 +829,7 @@ def train_step_bound(seconds: dict[str, float], budget: float) -> float:
     return seconds["train_version"] + max(budget, seconds["search_fit"]) + seconds.get("session_choice", 0.0)
 
 
-def _training_rates(result: dict[str, Any]) -> tuple[float, float, float]:
+def training_rates(result: dict[str, Any]) -> tuple[float, float, float]:
     """From the largest measured size: Train + Evaluate seconds per million interactions, top-K
     seconds per million users, and the most users whose Train step, search budget spent, stayed
     within one Lambda: its time (the bound, and the whole step where it was run) and the model

@@ -35,10 +35,9 @@ import numpy as np
 from recs.training.parameters import TrainingParameters
 from recs.training.prepare.interactions import EVENT_CODES, InteractionBuilder, Interactions
 from recs.training.prepare.matrix import SECONDS_PER_DAY
+from recs_tools.deploy.cost import LAMBDA_SECONDS
 
 DAY = SECONDS_PER_DAY
-#: The training function's timeout (template.yaml TrainFunction): the Train step's deadline.
-TRAIN_FUNCTION_SECONDS = 900.0
 #: Event mix of the synthetic demo shop (share of views, clicks, carts, purchases, result clicks).
 EVENT_MIX = {"view": 0.62, "click": 0.22, "add_to_cart": 0.08, "purchase": 0.04, "search_result_click": 0.04}
 
@@ -160,13 +159,13 @@ def measure_model(
             interactions.item_category,
             params,
             end_ts=end,
-            deadline=Deadline.after(TRAIN_FUNCTION_SECONDS),
+            deadline=Deadline.after(LAMBDA_SECONDS),
         )
         timed("train_step", began)
         search_record = stepped.selection or {}
         step = {
             "trainStep": {
-                "deadlineSeconds": TRAIN_FUNCTION_SECONDS,
+                "deadlineSeconds": LAMBDA_SECONDS,
                 "searchSeconds": search_record.get("seconds"),
                 "fits": search_record.get("fits"),
                 "stoppedBy": search_record.get("stoppedBy"),
