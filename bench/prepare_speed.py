@@ -6,7 +6,10 @@ over the lake as Firehose writes it now (Parquet) and as it wrote it before (NDJ
     python -m bench.prepare_speed [--quick]          # the same, JSON to stdout
 
 The lake: records exactly as ingest writes them (the demo shop's events through `IngestService`,
-repeated with fresh event ids: `bench.training_scale.lake_objects`), in NDJSON objects of about
+repeated as new cohorts of shoppers, with fresh event, user, anonymous and session ids, so that
+visitors and sessions grow with the lake as a real shop's do: `bench.training_scale.lake_objects`;
+up to commit 2ad2815 the copies repeated the same shoppers, which left Prepare's per-visitor and
+per-session memory out of the figures), in NDJSON objects of about
 8 MB like Firehose's deliveries before its record format conversion, filed under 28 closed
 arrival days, held in memory (no S3 transfer is measured: in a Lambda the downloads overlap the
 decoding, 8 objects ahead). The Parquet lake holds the same records, one Parquet object per

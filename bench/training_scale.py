@@ -6,18 +6,18 @@ the whole workflow on the local state machine.
     python -m bench.training_scale [--quick]        # JSON to stdout
 
 Steps at growing sizes: ``python -m recs_tools.scale.training`` (the training code's own measuring
-tool) runs each size in a fresh process, so peak memory (peak RSS of that process) is that
-size's own. Model sizes are drawn shop-like tables (power-law popularity, 40 interactions per
-user, the demo shop's event mix, 8 sessions per user) through the same build code as the
-workflow and ``recs train`` (`recs.training.build`): signals, the ALS fit, the Train step
-(``train_version``: signals, fit, similar items, bought-together, popular and trending), the
-Evaluate step (``evaluate_version``) and top-K of every user; at the largest size, also the
-whole Train step as the training function runs it (the parameter search told the function's
-900 s deadline, the session path's choice, the fit and its lists). Defaults: 32 factors, 15
-iterations, 2 solver threads with BLAS pinned to one. Prepare is measured as it runs (its
-columnar first run, `bench.prepare_speed`, where it is also compared with the record path it
-replaced): the lake as Firehose writes it now, Parquet objects of records exactly as ingest
-writes them (the demo shop's events through the ingest service, repeated with fresh event ids,
+tool) runs each size in a fresh process, so peak memory (peak RSS of that process) is that size's
+own. Model sizes are drawn shop-like tables (power-law popularity, 40 interactions per user, the
+demo shop's event mix, 8 sessions per user) through the same build code as the workflow and ``recs
+train`` (`recs.training.build`): signals, the ALS fit, the Train step (``train_version``: signals,
+fit, similar items, bought-together, popular and trending), the Evaluate step
+(``evaluate_version``) and top-K of every user; at the largest size, also the whole Train step as
+the training function runs it (the parameter search told the function's 900 s deadline, the session
+path's choice, the fit and its lists). Defaults: 32 factors, 15 iterations, 2 solver threads with
+BLAS pinned to one. Prepare is measured as it runs (its columnar first run, `bench.prepare_speed`,
+where it is also compared with the record path it replaced): the lake as Firehose writes it now,
+Parquet objects of records exactly as ingest writes them (the demo shop's events through the ingest
+service, repeated as new cohorts of shoppers: fresh event, user, anonymous and session ids;
 converted as Firehose's record format conversion converts them) under closed days, decoded and
 indexed in a fresh process; its memory is the peak above the objects held in memory (the Lambda
 streams them, 8 objects ahead).
@@ -38,8 +38,10 @@ each.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
+import re
 import shutil
 import statistics
 import subprocess
@@ -115,9 +117,14 @@ def _child(arguments: list[str]) -> dict[str, Any]:
 
 def lake_objects(events: int, object_bytes: int = 8 << 20) -> list[bytes]:
     """``events`` lake records exactly as ingest writes them (the demo shop's events through
-    `IngestService`: validated, pseudonymized, scrubbed, NDJSON), repeated with fresh event ids,
-    in objects of about ``object_bytes`` like Firehose's."""
-    import re
+    `IngestService`: validated, pseudonymized, scrubbed, NDJSON), repeated, in objects of about
+    ``object_bytes`` like Firehose's.
+
+    Each repetition is a new cohort of shoppers: fresh event ids, and fresh user, anonymous and
+    session ids (`new_shoppers`), so that a lake's visitors and sessions grow with its events as a
+    real shop's do (the demo shop: about 18 events per visitor and 6.3 per session). Repeating the
+    same shoppers would leave Prepare's per-visitor and per-session memory out of its per-event
+    figures."""
     import uuid
 
     from bench.ingest_throughput import _CountingSink, _requests
@@ -150,9 +157,11 @@ def lake_objects(events: int, object_bytes: int = 8 << 20) -> list[bytes]:
     current: list[bytes] = []
     size = 0
     for n in range(events):
-        record = sink.records[n % len(sink.records)]
-        if n >= len(sink.records):  # a copy is a new event, not a re-sent duplicate
+        copy, at = divmod(n, len(sink.records))
+        record = sink.records[at]
+        if copy:  # a copy is a new event of new shoppers, not a re-sent duplicate
             record = event_id.sub(f'"eventId":"{uuid.UUID(int=n)}"'.encode(), record, count=1)
+            record = new_shoppers(record, copy)
         current.append(record)
         size += len(record)
         if size >= object_bytes:
@@ -161,6 +170,22 @@ def lake_objects(events: int, object_bytes: int = 8 << 20) -> list[bytes]:
     if current:
         objects.append(b"".join(current))
     return objects
+
+
+_SHOPPER_IDS = re.compile(rb'"(userId|anonId|sessionId)":"([a-z]+_)?([^"]*)"')
+
+
+def new_shoppers(record: bytes, copy: int) -> bytes:
+    """A lake record with its user, anonymous and session ids replaced by those of repetition
+    ``copy`` of the same shoppers (the prefix kept, the rest a digest of the id and the copy:
+    the same id in the same copy always gets the same replacement)."""
+
+    def replaced(match: re.Match[bytes]) -> bytes:
+        field, prefix, value = match.group(1), match.group(2) or b"", match.group(3)
+        digest = hashlib.blake2b(value + b"/%d" % copy, digest_size=16).hexdigest().encode()
+        return b'"%s":"%s%s"' % (field, prefix, digest)
+
+    return _SHOPPER_IDS.sub(replaced, record)
 
 
 def prepare_child(path: str) -> dict[str, Any]:

@@ -44,7 +44,7 @@ def event_key(high: int, low: int) -> int:
 
 def event_keys(high: npt.NDArray[np.uint64], low: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     """`event_key` of every pair of halves at once."""
-    return _mix_array(high ^ _mix_array(low))
+    return mix64(high ^ mix64(low))
 
 
 def first_copies(keys: Sequence[npt.NDArray[np.uint64]]) -> npt.NDArray[np.bool_]:
@@ -116,7 +116,8 @@ def _mix(value: int) -> int:
     return value ^ (value >> 31)
 
 
-def _mix_array(value: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+def mix64(value: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """splitmix64's finaliser of every word: a bijection that spreads any bit's change over all 64."""
     value = (value ^ (value >> np.uint64(30))) * np.uint64(_MIX[0])
     value = (value ^ (value >> np.uint64(27))) * np.uint64(_MIX[1])
     return value ^ (value >> np.uint64(31))

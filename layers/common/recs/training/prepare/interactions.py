@@ -24,6 +24,7 @@ from recs.contracts.events import EventType
 from recs.training.prepare.blocks import EventBlock
 from recs.training.prepare.columns import Column, MostlyOnes
 from recs.training.prepare.dedupe import event_keys, first_copies
+from recs.training.prepare.id_numbers import IdNumbers, text_keys
 
 EVENT_CODES: dict[str, int] = {t.value: i for i, t in enumerate(EventType)}
 PURCHASE_CODE = EVENT_CODES[EventType.PURCHASE.value]
@@ -138,7 +139,7 @@ class _RecordRows:
         self.timestamp = array("d")
         self.quantity = array("f")
         self.weight = array("f")
-        self.session = array("i")
+        self.session = array("q")
         self.id_high = array("Q")
         self.id_low = array("Q")
 
@@ -158,7 +159,8 @@ class InteractionBuilder:
         self._user_index: dict[str, int] = {}
         self._anon_index: dict[str, int] = {}
         self._item_index: dict[str, int] = {}
-        self._session_index: dict[str, int] = {}
+        # Sessions need no name after Prepare: a 64-bit key each, numbered (not a dict of text).
+        self._sessions = IdNumbers()
         self._category: dict[str, str] = {}
         # Visitor per event: users >= 0, anonymous visitors as -(index + 1).
         self._visitor = Column(np.int32)
@@ -225,9 +227,8 @@ class InteractionBuilder:
         rows.timestamp.append(stamp)
         rows.quantity.append(count_or_one(quantity))
         rows.weight.append(count_or_one(event.get("sampleRate")))
-        rows.session.append(
-            self._session_index.setdefault(str(session), len(self._session_index)) if session else -1
-        )
+        # Python's hash of a str is never -1: -1 stands for "no session" until `_move_records`.
+        rows.session.append(hash(str(session)) if session else -1)
         rows.id_high.append(high)
         rows.id_low.append(low)
         if len(rows.id_low) >= _RECORD_ROWS:
@@ -254,7 +255,7 @@ class InteractionBuilder:
             users[np.maximum(block.user_local, 0)] if users.size else 0,
             -(anons[np.maximum(block.anon_local, 0)] + 1) if anons.size else 0,
         ).astype(np.int32)
-        sessions = _indices(self._session_index, block.sessions)
+        sessions = self._sessions.number(text_keys(block.sessions))
         session = np.where(
             block.session_local >= 0, sessions[np.maximum(block.session_local, 0)] if sessions.size else 0, -1
         ).astype(np.int32)
@@ -403,11 +404,18 @@ class InteractionBuilder:
             timestamp=np.frombuffer(rows.timestamp, dtype=np.float64),
             quantity=np.frombuffer(rows.quantity, dtype=np.float32),
             weight=np.frombuffer(rows.weight, dtype=np.float32),
-            session=np.frombuffer(rows.session, dtype=np.int32),
+            session=self._session_numbers(np.frombuffer(rows.session, dtype=np.int64)),
             key=event_keys(
                 np.frombuffer(rows.id_high, dtype=np.uint64), np.frombuffer(rows.id_low, dtype=np.uint64)
             ),
         )
+
+    def _session_numbers(self, keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int32]:
+        """Each event's session number from its session's key (-1: none), as `add_block` numbers them."""
+        numbers = np.full(keys.size, -1, dtype=np.int32)
+        named = keys != -1
+        numbers[named] = self._sessions.number(keys[named].view(np.uint64))
+        return numbers
 
     @staticmethod
     def _along(
