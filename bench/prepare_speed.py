@@ -46,9 +46,11 @@ Incremental, over the Parquet lake (the lake as Firehose writes it now; the kept
 Prepare's own Parquet whatever the lake's format, so only the new day's decoding would differ,
 and the first runs compare that on both formats): a lake of 27 kept days plus one new closed
 day of two sizes (4x apart); the run reads the kept days from their Parquet, decodes only the
-new day's objects and keeps it. Each measurement is the median of 5 runs with the new day and 5
-without it (the base: the kept days read and the window's interactions built), each from the
-same kept copies. Its time is compared with a first run over the same lake (everything decoded),
+new day's objects and keeps it. Each measurement is 7 alternating pairs of runs, each from the
+same kept copies: one without the new day (the base: the kept days read and the window's
+interactions built), then one with it. What the new day adds is the median of the pairs'
+differences in CPU seconds (separate medians of the two kinds drifted apart by more than a small
+day adds). A run's time is compared with a first run over the same lake (everything decoded),
 and what the new day adds between the two sizes of new day.
 """
 
@@ -75,8 +77,8 @@ from recs_tools.memory_objects import MemoryObjects
 COMMAND = "python -m bench --only prepare_speed"
 OBJECT_BYTES = 8 << 20
 DAYS = 28
-#: Runs of each kind inside one incremental measurement (their median is reported).
-REPEATS = 5
+#: Pairs of runs (nothing new, then a new day) inside one incremental measurement.
+REPEATS = 7
 #: The first run after the lake's last closed day: every day is closed, none is open.
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 GOAL_SPEEDUP = 5.0
@@ -238,34 +240,45 @@ def incremental_child(path: str, new_day_events: int, largest_new_day: int) -> d
     for _ in PreparedDays(lake, artifacts, "events/").blocks(start, yesterday):
         pass  # the earlier run keeps the 27 days
 
-    def timed_run(now: datetime, kept: dict[str, bytes]) -> tuple[float, int, dict[str, int]]:
-        """One run over the lake with the kept days ``kept`` (a copy: each run starts alike)."""
-        began = time.perf_counter()
+    def timed_run(now: datetime, kept: dict[str, bytes]) -> tuple[float, float, int, dict[str, int]]:
+        """One run over the lake with the kept days ``kept`` (a copy: each run starts alike): its
+        seconds and CPU seconds, events read and day counts."""
+        began, cpu = time.perf_counter(), _cpu()
         days = PreparedDays(lake, MemoryObjects(kept), "events/")
         builder = InteractionBuilder()
         for block in days.blocks(start, now):
             builder.add_block(block)
         builder.build(start_ts=0.0, end_ts=4e9)
-        return time.perf_counter() - began, builder.read, days.stats.as_dict()
+        return time.perf_counter() - began, _cpu() - cpu, builder.read, days.stats.as_dict()
 
     kept_days = dict(artifacts.objects)
-    base_runs = [timed_run(yesterday, kept_days) for _ in range(REPEATS)]
-    kept_events = base_runs[0][1]
     kept_bytes = sum(len(data) for key, data in kept_days.items() if key.endswith(".parquet"))
     day = yesterday.replace(hour=0)
-    for i, data in enumerate(new):
-        lake.put(f"events/{day:%Y/%m/%d}/{i % 24:02d}/new-{i:06d}", data)
-    runs = [timed_run(NOW, kept_days) for _ in range(REPEATS)]
-    seconds = statistics.median(run[0] for run in runs)
-    base_seconds = statistics.median(run[0] for run in base_runs)
+    new_keys = [f"events/{day:%Y/%m/%d}/{i % 24:02d}/new-{i:06d}" for i in range(len(new))]
+    # Pairs, alternating: a run with nothing new (the new day's objects not yet in the lake), then
+    # a run after the new day closed. What the new day adds is the median of the pairs' CPU
+    # differences: the runs of a pair see the same state of the process and of the machine, where
+    # medians of separate series drift apart by more than a small day adds.
+    base_runs, runs = [], []
+    for _ in range(REPEATS):
+        lake.delete(new_keys)
+        base_runs.append(timed_run(yesterday, kept_days))
+        for key, data in zip(new_keys, new, strict=True):
+            lake.put(key, data)
+        runs.append(timed_run(NOW, kept_days))
+    kept_events = base_runs[0][2]
     return {
-        "newDayEvents": runs[0][1] - kept_events,
-        "events": runs[0][1],
-        "seconds": round(seconds, 3),
-        "baseSeconds": round(base_seconds, 3),
-        "newDaySeconds": round(seconds - base_seconds, 3),
+        "newDayEvents": runs[0][2] - kept_events,
+        "events": runs[0][2],
+        "seconds": round(statistics.median(run[0] for run in runs), 3),
+        "baseSeconds": round(statistics.median(run[0] for run in base_runs), 3),
+        "cpuSeconds": round(statistics.median(run[1] for run in runs), 3),
+        "baseCpuSeconds": round(statistics.median(run[1] for run in base_runs), 3),
+        "newDayCpuSeconds": round(
+            statistics.median(run[1] - base[1] for run, base in zip(runs, base_runs, strict=True)), 3
+        ),
         "keptBytesPerEvent": round(kept_bytes / max(kept_events, 1), 1),
-        "days": runs[0][2],
+        "days": runs[0][3],
     }
 
 
@@ -505,8 +518,9 @@ def _figures(first_runs: list[dict[str, Any]], incremental: list[dict[str, Any]]
                     "s",
                     baseline="a first run over a lake of the same size (everything decoded)",
                     baseline_value=largest["seconds"],
-                    note=f"{row['newDaySeconds']} s more than the same run with nothing new "
-                    f"({row['baseSeconds']} s: the kept days from Parquet, and the build); the Parquet lake",
+                    note=f"{row['newDayCpuSeconds']} CPU s more than the same run with nothing new "
+                    f"({row['baseCpuSeconds']} CPU s: the kept days from Parquet, and the build; median of "
+                    f"{REPEATS} alternating pairs); the Parquet lake",
                     digits=2,
                 )
             )
@@ -516,11 +530,12 @@ def _figures(first_runs: list[dict[str, Any]], incremental: list[dict[str, Any]]
                 figure(
                     area,
                     "next run: what the new day adds, larger day vs smaller day",
-                    large["newDaySeconds"] / small["newDaySeconds"],
+                    large["newDayCpuSeconds"] / small["newDayCpuSeconds"],
                     "x",
                     baseline="the ratio of their events",
                     baseline_value=large["newDayEvents"] / small["newDayEvents"],
-                    note="time proportional to the new events when the two ratios agree",
+                    note="time proportional to the new events when the two ratios agree (CPU seconds "
+                    "the new day adds, each the median of its pairs' differences)",
                     digits=2,
                 )
             )
