@@ -57,8 +57,13 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+#: The synthetic shop's "now", pinned so that every run (here, and the lakes of the Prepare and
+#: training benchmarks built from these requests) reads the same events.
+SHOP_NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
 def _requests(preset: str) -> tuple[list[IngestRequest], int, datetime]:
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = SHOP_NOW
     shop = generate_shop(build_config(preset, seed=42, now=now, pii_fraction=0.01, duplicate_fraction=0.01))
     bodies = [
         IngestRequest(content_type="application/json", body=json.dumps({"events": batch}).encode())
