@@ -98,8 +98,8 @@ class IdNumbers:
             self._numbers[slot[won]] = numbers[pending[won]]
             going_on = np.ones(pending.size, dtype=np.bool_)
             going_on[won] = False
+            # A key that lost a claim goes on to the slot's successor, as the slot is taken now.
             pending, slot = pending[going_on], (slot[going_on] + 1) & mask
-            # A key that lost a claim retries the same slot's successor: the slot is taken now.
 
     def _grow_for(self, count: int) -> None:
         """Doubles the table (rehashing every key) until ``count`` keys leave it at most half full."""
