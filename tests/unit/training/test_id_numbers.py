@@ -65,12 +65,17 @@ def test_keys_that_start_probing_at_one_slot_are_told_apart() -> None:
     assert second == list(range(25, 40)) + list(range(24, -1, -1))
 
 
-def test_the_table_stays_at_most_half_full() -> None:
-    # Given 10,000 distinct keys numbered in one batch
+def test_the_table_stays_between_a_third_and_two_thirds_full() -> None:
+    # Given 10,000 distinct keys numbered in one batch, then 1,000 more one at a time
     table = IdNumbers()
     table.number(np.arange(10_000, dtype=np.uint64) * np.uint64(4096))
-    # Then the table has at least twice as many slots (short probes), and no more than 4x
-    assert 20_000 <= table.capacity <= 40_000
+    # Then the table has at least 1.5 slots per key (short probes), and no more than 3
+    assert 15_000 <= table.capacity <= 30_000
+    for key in range(10_000, 11_000):
+        table.number(np.array([key * 4096], dtype=np.uint64))
+        assert 1.5 * len(table) <= table.capacity <= 3 * len(table)
+    # And every key still has its number
+    assert table.number(np.arange(11_000, dtype=np.uint64) * np.uint64(4096)).tolist() == list(range(11_000))
 
 
 def test_text_keys_are_equal_for_equal_texts_only() -> None:

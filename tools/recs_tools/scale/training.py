@@ -54,7 +54,7 @@ def synthetic_interactions(users: int, items: int, per_user: float, seed: int) -
     event = rng.choice(codes, size=n, p=np.array(list(EVENT_MIX.values())) / sum(EVENT_MIX.values()))
     end = 1_800_000_000.0
     timestamp = end - rng.uniform(0, 90 * DAY, size=n)
-    basket = (user.astype(np.int64) * 8 + rng.integers(0, 8, size=n)).astype(np.int64)
+    basket = (user.astype(np.int32) * 8 + rng.integers(0, 8, size=n)).astype(np.int32)
     return Interactions(
         users=[f"u{u}" for u in range(users)],
         is_user=np.ones(users, dtype=np.bool_),

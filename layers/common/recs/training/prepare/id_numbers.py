@@ -1,4 +1,4 @@
-"""Dense numbers for 64-bit id keys, in order of first appearance, at about 24 to 48 bytes per id.
+"""Dense numbers for 64-bit id keys, in order of first appearance, at about 14 to 24 bytes per id.
 
 Why not a dict: Prepare numbers every session id of the window, and a real shop has a session
 for every few events (the demo shop: one per 6.3). A ``dict[str, int]`` holds each id as a
@@ -6,8 +6,15 @@ Python string (about 85 bytes for a 34-character id), an int object and an entry
 bytes per id, or more than 20 bytes per event, most of Prepare's peak once the lake's visitors
 are as many as a real shop's (bench/prepare_speed.py). Sessions need no name after Prepare (the
 interactions carry only their numbers), so the builder keeps a 64-bit key of each id and this
-table: an open-addressing hash table in two numpy arrays (key, number), kept at most half full,
-that numbers a whole block of keys with array operations.
+table, which numbers a whole block of keys with array operations:
+
+* the keys in order of their numbers (8 bytes per id, plus up to half again while it grows),
+  in a memory map of their own so that the smaller copy goes back to the system as it grows;
+* an open-addressing hash table of numbers only (4 bytes a slot, -1 empty), kept between a
+  third and two thirds full: a slot's key is read through its number.
+
+A table of (key, number) slots kept at most half full cost 24 to 48 bytes per id; at the
+benchmark's 4M events (632k sessions) this layout holds about 10 MiB where that held 24.
 
 `IdNumbers.number` gives exactly what ``index.setdefault(key, len(index))`` would give each key
 in turn. Two ids with the same key share a number: with 64-bit keys of n distinct ids that
@@ -19,19 +26,24 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from recs.training.prepare.columns import mapped_empty
 from recs.training.prepare.dedupe import mix64
 
-#: The smallest table: 2^12 slots (48 KiB).
+#: The smallest table: 2^12 slots (16 KiB).
 _MIN_BITS = 12
 _EMPTY = np.int32(-1)
+#: The table doubles once keys would fill more than this share of its slots. Linear probing's
+#: expected probes for a key not held are (1 + 1 / (1 - load)^2) / 2: 5 at 2/3 (2.5 at 1/2);
+#: each probe step is one array operation over the keys still probing, few after the first.
+_MAX_LOAD = (2, 3)
 
 
 class IdNumbers:
     """Numbers 64-bit keys 0, 1, 2, ... in the order they first appear."""
 
     def __init__(self) -> None:
-        self._keys = np.zeros(1 << _MIN_BITS, dtype=np.uint64)
-        self._numbers = np.full(1 << _MIN_BITS, _EMPTY, dtype=np.int32)
+        self._slots = np.full(1 << _MIN_BITS, _EMPTY, dtype=np.int32)
+        self._keys: npt.NDArray[np.uint64] = mapped_empty(1 << _MIN_BITS, np.uint64)
         self._count = 0
 
     def __len__(self) -> int:
@@ -39,12 +51,12 @@ class IdNumbers:
 
     @property
     def capacity(self) -> int:
-        """Slots in the table (at least twice the keys held)."""
-        return int(self._keys.size)
+        """Slots in the table (at least one and a half times the keys held)."""
+        return int(self._slots.size)
 
     def first_slots(self, keys: npt.NDArray[np.uint64]) -> npt.NDArray[np.intp]:
         """The slot each key's probe starts at in the table as it is now."""
-        return self._slots(keys)
+        return self._slot_of(keys)
 
     def number(self, keys: npt.NDArray[np.uint64]) -> npt.NDArray[np.int32]:
         """The number of each key (repeats allowed), new keys numbered on in the order given."""
@@ -56,63 +68,75 @@ class IdNumbers:
         numbers_ordered = self._find(ordered)
         new = numbers_ordered < 0
         if new.any():
-            added = int(np.count_nonzero(new))
-            numbers_ordered[new] = np.arange(self._count, self._count + added, dtype=np.int32)
-            self._count += added
-            self._grow_for(self._count)
-            self._insert(ordered[new], numbers_ordered[new])
+            added_keys = ordered[new]
+            added = np.arange(self._count, self._count + added_keys.size, dtype=np.int32)
+            numbers_ordered[new] = added
+            self._hold(added_keys)
+            if not self._grow_for(self._count):
+                self._insert(added_keys, added)
         numbers = np.empty(distinct.size, dtype=np.int32)
         numbers[by_appearance] = numbers_ordered
         return numbers[np.asarray(inverse).reshape(-1)]
 
-    def _slots(self, keys: npt.NDArray[np.uint64]) -> npt.NDArray[np.intp]:
-        return (mix64(keys) & np.uint64(self._keys.size - 1)).astype(np.intp)
+    def _slot_of(self, keys: npt.NDArray[np.uint64]) -> npt.NDArray[np.intp]:
+        return (mix64(keys) & np.uint64(self._slots.size - 1)).astype(np.intp)
 
     def _find(self, keys: npt.NDArray[np.uint64]) -> npt.NDArray[np.int32]:
         """Each (distinct) key's number, -1 where it has none: each key probes slot after slot
         until it meets itself or an empty slot, all keys a step at a time."""
         found = np.full(keys.size, _EMPTY, dtype=np.int32)
         pending = np.arange(keys.size)
-        slot = self._slots(keys)
-        mask = self._keys.size - 1
+        slot = self._slot_of(keys)
+        mask = self._slots.size - 1
         while pending.size:
-            numbers = self._numbers[slot]
-            hit = (numbers >= 0) & (self._keys[slot] == keys[pending])
+            numbers = self._slots[slot]
+            taken = numbers >= 0
+            # An empty slot's -1 reads the last key held or spare (never out of bounds); ``taken``
+            # discards it: cheaper than selecting the taken slots first.
+            hit = taken & (self._keys[numbers] == keys[pending])
             found[pending[hit]] = numbers[hit]
-            going_on = (numbers >= 0) & ~hit
+            going_on = taken & ~hit
             pending, slot = pending[going_on], (slot[going_on] + 1) & mask
         return found
 
     def _insert(self, keys: npt.NDArray[np.uint64], numbers: npt.NDArray[np.int32]) -> None:
-        """Places keys the table does not hold, each in the first empty slot of its probe; keys
-        meeting at one empty slot in the same step: the first takes it, the others probe on."""
+        """Places keys the table does not hold, each in the first empty slot of its probe, all
+        keys a step at a time. Keys meeting at one empty slot in the same step all write their
+        number there and read it back: the one whose number stayed has the slot (which one does
+        not matter, only that one does), the others probe on. A scatter and a gather where
+        sorting the claims (`np.unique`) took most of the time at two thirds full."""
         pending = np.arange(keys.size)
-        slot = self._slots(keys)
-        mask = self._keys.size - 1
+        slot = self._slot_of(keys)
+        mask = self._slots.size - 1
         while pending.size:
-            empty = self._numbers[slot] < 0
-            claiming = np.flatnonzero(empty)
-            _, first_claim = np.unique(slot[claiming], return_index=True)
-            won = claiming[first_claim]
-            self._keys[slot[won]] = keys[pending[won]]
-            self._numbers[slot[won]] = numbers[pending[won]]
-            going_on = np.ones(pending.size, dtype=np.bool_)
-            going_on[won] = False
+            claiming = self._slots[slot] < 0
+            self._slots[slot[claiming]] = numbers[pending[claiming]]
+            going_on = self._slots[slot] != numbers[pending]
             # A key that lost a claim goes on to the slot's successor, as the slot is taken now.
             pending, slot = pending[going_on], (slot[going_on] + 1) & mask
 
-    def _grow_for(self, count: int) -> None:
-        """Doubles the table (rehashing every key) until ``count`` keys leave it at most half full."""
-        size = self._keys.size
-        while count * 2 > size:
+    def _hold(self, keys: npt.NDArray[np.uint64]) -> None:
+        """Appends new keys (numbered on from the count) to the keys in order of number."""
+        count = self._count + keys.size
+        if count > self._keys.size:
+            grown = mapped_empty(max(count, self._keys.size + self._keys.size // 2), np.uint64)
+            grown[: self._count] = self._keys[: self._count]
+            self._keys = grown
+        self._keys[self._count : count] = keys
+        self._count = count
+
+    def _grow_for(self, count: int) -> bool:
+        """Doubles the table until ``count`` keys fill at most `_MAX_LOAD` of it, rehashing every
+        key held (read from the keys in order of number); False if it was large enough."""
+        size = self._slots.size
+        most, of = _MAX_LOAD
+        while count * of > size * most:
             size *= 2
-        if size == self._keys.size:
-            return
-        held = self._numbers >= 0
-        keys, numbers = self._keys[held], self._numbers[held]
-        self._keys = np.zeros(size, dtype=np.uint64)
-        self._numbers = np.full(size, _EMPTY, dtype=np.int32)
-        self._insert(keys, numbers)
+        if size == self._slots.size:
+            return False
+        self._slots = np.full(size, _EMPTY, dtype=np.int32)
+        self._insert(self._keys[:count], np.arange(count, dtype=np.int32))
+        return True
 
 
 def text_keys(texts: list[str]) -> npt.NDArray[np.uint64]:

@@ -64,7 +64,7 @@ class Interactions:
     event: npt.NDArray[np.int8]
     timestamp: npt.NDArray[np.float64]
     quantity: npt.NDArray[np.float32]
-    basket: npt.NDArray[np.int64]
+    basket: npt.NDArray[np.int32]
     weight: npt.NDArray[np.float32] | None = None
     stats: dict[str, int] = field(default_factory=dict)
 
@@ -306,9 +306,11 @@ class InteractionBuilder:
         # Memory (Prepare's peak per event: docs/training.md, Prepare): one byte per event for
         # ``keep``; the keys go once the first copies are known; every other pass works a segment
         # at a time; each output is written a segment at a time as its input is released, so the
-        # peak is the outputs (29 bytes per interaction) and ``keep``, or the columns before it.
+        # peak is the outputs (25 bytes per interaction) and ``keep``, or the columns before it.
         self._spend()
         self._move_records()
+        # Every event has its session's number now: the table goes before the outputs come.
+        self._sessions = IdNumbers()
         keys, self._key = self._key, Column(np.uint64)
         keep = first_copies(keys.segments())
         del keys
@@ -330,7 +332,10 @@ class InteractionBuilder:
         excluded_events, linked_excluded = self._exclude_linked_anonymous(keep, excluded)
         self._merge_visitors()
         n_users_raw = len(self._user_index)
-        names = _invert(self._user_index) + _invert(self._anon_index)
+        names = _invert(self._user_index)
+        names.extend(_invert(self._anon_index))
+        # The names hold the visitors' strings now: the dicts' tables go before the outputs come.
+        self._user_index, self._anon_index = {}, {}
         present = self._used(self._visitor, keep, len(names))
         is_user_raw = present < n_users_raw
         drop = np.array(
@@ -362,7 +367,7 @@ class InteractionBuilder:
             timestamp=_take(self._timestamp, keep, np.float64),
             quantity=self._quantity.take_kept(keep),
             weight=self._weight.take_kept(keep, ones_as_none=True),
-            basket=_take(self._session, keep, np.int64),
+            basket=_take(self._session, keep, np.int32),
             stats={
                 "eventsRead": self.read,
                 "malformed": self.malformed,
