@@ -90,7 +90,6 @@ def measure_steps(events: list[int], sizes: list[str], quiet: QuietWaiter) -> li
         sys.executable,
         "-m",
         "recs_tools.scale.training",
-        "--events",
         "--sizes",
         *sizes,
         "--threads",

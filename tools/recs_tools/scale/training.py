@@ -3,8 +3,6 @@
 Measures, on this machine, the stages of a run at growing sizes, each size in a fresh process
 (so peak memory is that size's own):
 
-* ``parse``: lake NDJSON lines -> `InteractionBuilder` -> `Interactions` (events of the
-  synthetic ``demo`` shop, repeated with fresh event ids to reach the size);
 * ``signals``, ``fit``, ``search_fit`` (one fit of the parameter search, its unit cost),
   ``session_choice`` (the session path's lists and merge, chosen after the search),
   ``train_version``, ``evaluate``, ``rank``: the `recs.training.build` steps
@@ -14,7 +12,9 @@ Measures, on this machine, the stages of a run at growing sizes, each size in a 
   function runs it, search included, told the function's 900 s deadline when it starts (the
   artifacts' load before it and store after it are not timed: in memory here).
 
-Prints one JSON line per size; ``docs/training.md`` records a run and the extrapolation.
+Prints one JSON line per size; ``docs/training.md`` records a run and the extrapolation. Prepare
+is measured by the benchmarks over a lake of the shop's records as ingest writes them
+(``python -m bench --only prepare_speed``), not here.
 """
 
 from __future__ import annotations
@@ -26,14 +26,13 @@ import resource
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from recs.training.parameters import TrainingParameters
-from recs.training.prepare.interactions import EVENT_CODES, InteractionBuilder, Interactions
+from recs.training.prepare.interactions import EVENT_CODES, Interactions
 from recs.training.prepare.matrix import SECONDS_PER_DAY
 from recs_tools.deploy.cost import LAMBDA_SECONDS
 
@@ -67,38 +66,6 @@ def synthetic_interactions(users: int, items: int, per_user: float, seed: int) -
         quantity=np.ones(n, dtype=np.float32),
         basket=basket,
     )
-
-
-def measure_parse(events: int, seed: int) -> dict[str, Any]:
-    from recs_tools.synthetic import build_config, generate_shop
-
-    shop = generate_shop(build_config("demo", seed=seed))
-    lines: list[bytes] = []
-    for event in shop.iter_events():
-        lines.append(json.dumps(event, separators=(",", ":")).encode())
-        if len(lines) >= 200_000:
-            break
-    builder = InteractionBuilder()
-    began = time.perf_counter()
-    read = 0
-    while read < events:
-        for line in lines:
-            record = json.loads(line)
-            record["eventId"] = str(uuid.UUID(int=read + 1))
-            builder.add(record)
-            read += 1
-            if read >= events:
-                break
-    interactions = builder.build(start_ts=0.0, end_ts=4e9)
-    seconds = time.perf_counter() - began
-    return {
-        "stage": "parse",
-        "events": read,
-        "interactions": len(interactions),
-        "seconds": round(seconds, 2),
-        "eventsPerSecond": round(read / seconds),
-        "bytesPerEvent": round(sum(len(line) for line in lines) / len(lines)),
-    }
 
 
 def measure_model(
@@ -188,13 +155,10 @@ def measure_model(
 
 
 def _child(argv: Sequence[str]) -> None:
-    kind, *numbers = argv
-    if kind == "parse":
-        result = measure_parse(int(numbers[0]), seed=1)
-    else:
-        users, items, threads = (int(v) for v in numbers[:3])
-        whole_step = len(numbers) > 4 and numbers[4] == "whole-step"
-        result = measure_model(users, items, float(numbers[3]), threads, seed=1, whole_step=whole_step)
+    _kind, *numbers = argv
+    users, items, threads = (int(v) for v in numbers[:3])
+    whole_step = len(numbers) > 4 and numbers[4] == "whole-step"
+    result = measure_model(users, items, float(numbers[3]), threads, seed=1, whole_step=whole_step)
     result["peakRssMiB"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     sys.stdout.write(json.dumps(result) + "\n")
 
@@ -203,7 +167,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m recs_tools.scale.training", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument("--events", type=int, nargs="*", default=[250_000, 1_000_000])
     parser.add_argument(
         "--sizes", nargs="*", default=["10000x2000", "100000x10000", "400000x20000"], help="USERSxITEMS"
     )
@@ -222,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     # BLAS pinned to one thread so the solver's own threads scale (recs.engine._threads).
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
-    runs = [["parse", str(n)] for n in args.events]
+    runs: list[list[str]] = []
     for size in args.sizes:
         users, items = size.lower().split("x")
         whole_step = ["whole-step"] if size.lower() in {s.lower() for s in args.whole_step_at} else []
