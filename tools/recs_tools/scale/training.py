@@ -155,10 +155,9 @@ def measure_model(
 
 
 def _child(argv: Sequence[str]) -> None:
-    _kind, *numbers = argv
-    users, items, threads = (int(v) for v in numbers[:3])
-    whole_step = len(numbers) > 4 and numbers[4] == "whole-step"
-    result = measure_model(users, items, float(numbers[3]), threads, seed=1, whole_step=whole_step)
+    users, items, threads = (int(v) for v in argv[:3])
+    whole_step = len(argv) > 4 and argv[4] == "whole-step"
+    result = measure_model(users, items, float(argv[3]), threads, seed=1, whole_step=whole_step)
     result["peakRssMiB"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     sys.stdout.write(json.dumps(result) + "\n")
 
@@ -189,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for size in args.sizes:
         users, items = size.lower().split("x")
         whole_step = ["whole-step"] if size.lower() in {s.lower() for s in args.whole_step_at} else []
-        runs.append(["model", users, items, str(args.threads), str(args.per_user), *whole_step])
+        runs.append([users, items, str(args.threads), str(args.per_user), *whole_step])
     for run in runs:
         command = [sys.executable, "-m", "recs_tools.scale.training", "--child", *run]
         result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
