@@ -361,6 +361,26 @@ def test_a_size_whose_model_steps_outgrew_the_functions_memory_is_not_trainable_
     assert training_rates({"steps": rows})[2] == 400_000
 
 
+def test_a_size_whose_whole_train_step_outgrew_the_functions_memory_is_not_trainable_in_one_lambda() -> None:
+    # Given two sizes whose steps, each in its own process, stayed under 10 GiB, but the larger
+    # one's whole Train step (search, session choice, fit) peaked over it
+    seconds = {"train_version": 10.0, "evaluate": 1.0, "rank_all_users": 1.0, "search_fit": 5.0}
+    rows = [
+        {
+            "stage": "model",
+            "users": users,
+            "interactions": users * 40,
+            "seconds": seconds,
+            "searchBudgetSeconds": 300.0,
+            "peakRssMiB": 3_000.0,
+            "trainStep": {"peakRssMiB": step_peak},
+        }
+        for users, step_peak in ((400_000, 3_500.0), (1_000_000, 10_300.0))
+    ]
+    # When the largest trainable size is read / Then the whole step's peak decides: the smaller one
+    assert training_rates({"steps": rows})[2] == 400_000
+
+
 def test_thetraining_rates_and_the_largest_size_come_from_the_training_benchmark(tmp_path: Path) -> None:
     # Given a training_scale result of two sizes: the larger one's Train step, search budget spent
     # (400 s fitting, the 300 s budget, 250 s choosing the session lists), over one Lambda's 900 s

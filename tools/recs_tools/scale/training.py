@@ -1,16 +1,23 @@
 """``python -m recs_tools.scale.training``: how big a window one training Lambda can handle.
 
-Measures, on this machine, the stages of a run at growing sizes, each size in a fresh process
-(so peak memory is that size's own):
+Measures, on this machine, the stages of a run at growing sizes, on an interactions table drawn
+at the size (power-law item popularity, shoppers with Poisson-many interactions, the event mix and
+sessions of a shop), through the `recs.training.build` steps:
 
 * ``signals``, ``fit``, ``search_fit`` (one fit of the parameter search, its unit cost),
   ``session_choice`` (the session path's lists and merge, chosen after the search),
-  ``train_version``, ``evaluate``, ``rank``: the `recs.training.build` steps
-  on an interactions table drawn at the size (power-law item popularity, shoppers with
-  Poisson-many interactions, the event mix and sessions of a shop);
+  ``train_version``, ``evaluate`` and ``rank_all_users`` (top-K of every user, after
+  ``train_version``);
 * ``train_step`` (at the sizes ``--whole-step-at`` names): the Train step as the training
   function runs it, search included, told the function's 900 s deadline when it starts (the
   artifacts' load before it and store after it are not timed: in memory here).
+
+Each stage runs in a fresh process that draws the table, so that its peak memory is its own, as
+the workflow's steps are invocations of their own: the peak is reset once the table is drawn
+(``/proc/self/clear_refs``), and counts the table, what the stage needs from the stages before it
+(the signals for ``fit``) and the stage itself. A size's ``peakRssMiB`` is the largest of the
+Train step's parts (``search_fit``, ``session_choice``, ``train_version``) and the Evaluate step;
+``trainStep.peakRssMiB``, where the whole step ran, is the check on it.
 
 Prints one JSON line per size; ``docs/training.md`` records a run and the extrapolation. Prepare
 is measured by the benchmarks over a lake of the shop's records as ingest writes them
@@ -22,11 +29,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,6 +48,13 @@ from recs_tools.deploy.cost import LAMBDA_SECONDS
 DAY = SECONDS_PER_DAY
 #: Event mix of the synthetic demo shop (share of views, clicks, carts, purchases, result clicks).
 EVENT_MIX = {"view": 0.62, "click": 0.22, "add_to_cart": 0.08, "purchase": 0.04, "search_result_click": 0.04}
+#: The stages, each measured in a process of its own, in the order they run.
+STAGES = ("signals", "fit", "search_fit", "session_choice", "train_version", "evaluate")
+WHOLE_STEP = "train_step"
+#: The stages whose peaks bound the workflow's steps: the Train step's parts and the Evaluate step.
+STEP_STAGES = ("search_fit", "session_choice", "train_version", "evaluate")
+_STATUS = Path("/proc/self/status")
+_CLEAR_REFS = Path("/proc/self/clear_refs")
 
 
 def synthetic_interactions(users: int, items: int, per_user: float, seed: int) -> Interactions:
@@ -68,9 +84,30 @@ def synthetic_interactions(users: int, items: int, per_user: float, seed: int) -
     )
 
 
-def measure_model(
-    users: int, items: int, per_user: float, threads: int, seed: int, *, whole_step: bool = False
+def reset_peak() -> bool:
+    """Start this process's peak resident memory again from what it holds now (Linux's
+    ``clear_refs``); False where that is not possible, and the peak then counts from its start."""
+    try:
+        _CLEAR_REFS.write_text("5", encoding="ascii")
+    except OSError:
+        return False
+    return True
+
+
+def peak_mib() -> float:
+    """This process's peak resident memory (since `reset_peak`), in MiB."""
+    try:
+        found = re.search(r"^VmHWM:\s+(\d+) kB", _STATUS.read_text(encoding="ascii"), re.MULTILINE)
+    except OSError:
+        found = None
+    kib = int(found.group(1)) if found else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(kib / 1024, 1)
+
+
+def measure_stage(
+    stage: str, users: int, items: int, per_user: float, threads: int, seed: int
 ) -> dict[str, Any]:
+    """One stage at one size, in this process: its seconds and its own peak memory."""
     from recs.training.build import evaluate_version, train_version, user_lists
     from recs.training.deadline import Deadline
     from recs.training.evaluate.search import search
@@ -82,44 +119,31 @@ def measure_model(
     interactions = synthetic_interactions(users, items, per_user, seed)
     unavailable = np.zeros(items, dtype=np.bool_)
     end = float(interactions.timestamp.max()) + 1
-    timings: dict[str, float] = {}
-
-    def timed(name: str, began: float) -> None:
-        timings[name] = round(time.perf_counter() - began, 2)
-
+    signals = derive_signals(interactions, params, now_ts=end) if stage == "fit" else None
+    result: dict[str, Any] = {"interactions": len(interactions), "seconds": {}}
+    own_peak = reset_peak()
     began = time.perf_counter()
-    signals = derive_signals(interactions, params, now_ts=end)
-    timed("signals", began)
-    began = time.perf_counter()
-    fit("als", signals.confidence, params)
-    timed("fit", began)
-    began = time.perf_counter()
-    # One fit of the parameter search (validation split, fit, mix search): its unit cost. A run's
-    # search spends at most tuning_budget_seconds plus the fit under way.
-    search(interactions, unavailable, params.model_copy(update={"tuning_max_fits": 1}), end_ts=end)
-    timed("search_fit", began)
-    began = time.perf_counter()
-    # The session path's choice after the search: its lists and how serving merges them.
-    choose_session_lists(interactions, unavailable, params)
-    timed("session_choice", began)
-    began = time.perf_counter()
-    trained = train_version(
-        interactions, unavailable, interactions.item_category, params, end_ts=end, chosen=params
-    )
-    timed("train_version", began)
-    began = time.perf_counter()
-    evaluate_version(interactions, unavailable, params, end_ts=end, family="als", current_lift=None)
-    timed("evaluate", began)
-    began = time.perf_counter()
-    everyone = np.arange(users, dtype=np.int64)
-    for start in range(0, users, 50_000):
-        user_lists(trained, everyone[start : start + 50_000], unavailable, num_threads=threads)
-    timed("rank_all_users", began)
-    step: dict[str, Any] = {}
-    if whole_step:
+    if stage == "signals":
+        result["nnz"] = int(derive_signals(interactions, params, now_ts=end).confidence.nnz)
+    elif stage == "fit":
+        assert signals is not None
+        fit("als", signals.confidence, params)
+    elif stage == "search_fit":
+        # One fit of the parameter search (validation split, fit, mix search): its unit cost. A
+        # run's search spends at most tuning_budget_seconds plus the fit under way.
+        search(interactions, unavailable, params.model_copy(update={"tuning_max_fits": 1}), end_ts=end)
+    elif stage == "session_choice":
+        # The session path's choice after the search: its lists and how serving merges them.
+        choose_session_lists(interactions, unavailable, params)
+    elif stage == "train_version":
+        trained = train_version(
+            interactions, unavailable, interactions.item_category, params, end_ts=end, chosen=params
+        )
+    elif stage == "evaluate":
+        evaluate_version(interactions, unavailable, params, end_ts=end, family="als", current_lift=None)
+    elif stage == WHOLE_STEP:
         # The Train step as the training function runs it: search (told the deadline), the
         # session path's choice, the fit on the whole window and its lists.
-        began = time.perf_counter()
         stepped = train_version(
             interactions,
             unavailable,
@@ -128,37 +152,62 @@ def measure_model(
             end_ts=end,
             deadline=Deadline.after(LAMBDA_SECONDS),
         )
-        timed("train_step", began)
         search_record = stepped.selection or {}
-        step = {
-            "trainStep": {
-                "deadlineSeconds": LAMBDA_SECONDS,
-                "searchSeconds": search_record.get("seconds"),
-                "fits": search_record.get("fits"),
-                "stoppedBy": search_record.get("stoppedBy"),
-                "fitSeconds": [trial["seconds"] for trial in search_record.get("trials", [])],
-            }
+        result["trainStep"] = {
+            "deadlineSeconds": LAMBDA_SECONDS,
+            "searchSeconds": search_record.get("seconds"),
+            "fits": search_record.get("fits"),
+            "stoppedBy": search_record.get("stoppedBy"),
+            "fitSeconds": [trial["seconds"] for trial in search_record.get("trials", [])],
         }
-    return {
+    else:
+        raise ValueError(f"unknown stage {stage!r}: one of {', '.join((*STAGES, WHOLE_STEP))}")
+    result["seconds"][stage] = round(time.perf_counter() - began, 2)
+    result["peakRssMiB"] = peak_mib()
+    result["peakCounts"] = "the stage and the table" if own_peak else "the whole process"
+    if stage == "train_version":
+        # Top-K of every user, in blocks, as the publish shards rank them (time only: a shard's
+        # invocation holds one shard, not the whole trained version).
+        began = time.perf_counter()
+        everyone = np.arange(users, dtype=np.int64)
+        for start in range(0, users, 50_000):
+            user_lists(trained, everyone[start : start + 50_000], unavailable, num_threads=threads)
+        result["seconds"]["rank_all_users"] = round(time.perf_counter() - began, 2)
+    return result
+
+
+def size_row(
+    users: int, items: int, threads: int, stages: dict[str, dict[str, Any]], *, search_budget: float
+) -> dict[str, Any]:
+    """One size's line from its stages' measurements."""
+    params = TrainingParameters(model_family="als", als_threads=threads)
+    seconds: dict[str, float] = {}
+    for measured in stages.values():
+        seconds.update(measured["seconds"])
+    peaks = {stage: measured["peakRssMiB"] for stage, measured in stages.items()}
+    row: dict[str, Any] = {
         "stage": "model",
         "users": users,
         "items": items,
-        "interactions": len(interactions),
-        "nnz": int(signals.confidence.nnz),
+        "interactions": next(iter(stages.values()))["interactions"],
+        "nnz": stages["signals"]["nnz"],
         "factors": params.als_factors,
         "iterations": params.als_iterations,
         "threads": threads,
-        "seconds": timings,
-        "searchBudgetSeconds": params.tuning_budget_seconds,
-        **step,
+        "seconds": seconds,
+        "searchBudgetSeconds": search_budget,
+        "stagePeakRssMiB": {stage: peak for stage, peak in peaks.items() if stage != WHOLE_STEP},
+        "peakRssMiB": max(peaks[stage] for stage in STEP_STAGES),
+        "peakCounts": sorted({measured["peakCounts"] for measured in stages.values()}),
     }
+    if WHOLE_STEP in stages:
+        row["trainStep"] = {**stages[WHOLE_STEP]["trainStep"], "peakRssMiB": peaks[WHOLE_STEP]}
+    return row
 
 
 def _child(argv: Sequence[str]) -> None:
-    users, items, threads = (int(v) for v in argv[:3])
-    whole_step = len(argv) > 4 and argv[4] == "whole-step"
-    result = measure_model(users, items, float(argv[3]), threads, seed=1, whole_step=whole_step)
-    result["peakRssMiB"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    stage, users, items, threads, per_user = argv[0], int(argv[1]), int(argv[2]), int(argv[3]), float(argv[4])
+    result = measure_stage(stage, users, items, per_user, threads, seed=1)
     sys.stdout.write(json.dumps(result) + "\n")
 
 
@@ -177,25 +226,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=[],
         help="USERSxITEMS sizes (of --sizes) at which the whole Train step is also timed",
     )
-    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         _child(args.child)
         return 0
     # BLAS pinned to one thread so the solver's own threads scale (recs.engine._threads).
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
-    runs: list[list[str]] = []
+    whole_step_at = {size.lower() for size in args.whole_step_at}
+    budget = TrainingParameters().tuning_budget_seconds
     for size in args.sizes:
-        users, items = size.lower().split("x")
-        whole_step = ["whole-step"] if size.lower() in {s.lower() for s in args.whole_step_at} else []
-        runs.append([users, items, str(args.threads), str(args.per_user), *whole_step])
-    for run in runs:
-        command = [sys.executable, "-m", "recs_tools.scale.training", "--child", *run]
-        result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-        if result.returncode != 0:
-            sys.stderr.write(result.stderr)
-            return result.returncode
-        sys.stdout.write(result.stdout)
+        users, items = (int(part) for part in size.lower().split("x"))
+        stages: dict[str, dict[str, Any]] = {}
+        for stage in (*STAGES, *([WHOLE_STEP] if size.lower() in whole_step_at else [])):
+            command = [
+                sys.executable,
+                "-m",
+                "recs_tools.scale.training",
+                "--child",
+                stage,
+                str(users),
+                str(items),
+                str(args.threads),
+                str(args.per_user),
+            ]
+            result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+            if result.returncode != 0:
+                sys.stderr.write(result.stderr)
+                return result.returncode
+            stages[stage] = json.loads(result.stdout.strip().splitlines()[-1])
+        row = size_row(users, items, args.threads, stages, search_budget=budget)
+        sys.stdout.write(json.dumps(row) + "\n")
         sys.stdout.flush()
     return 0
 
