@@ -1,11 +1,11 @@
-"""The builder's columns: segments in order across their boundaries, released as taken, and
-mostly-one values held as exceptions until dense is smaller."""
+"""The builder's columns: segments in order across their boundaries, released as taken,
+mostly-one values held as exceptions until dense is smaller, and times held in 4 bytes exactly."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from recs.training.prepare.columns import Column, MostlyOnes
+from recs.training.prepare.columns import Column, MostlyOnes, Times
 
 
 def test_values_come_back_in_order_across_segment_boundaries() -> None:
@@ -88,3 +88,88 @@ def test_segments_grow_with_the_column() -> None:
     assert np.concatenate(segments).tolist() == list(range(2_000))
     assert len(segments) < 2_000 // 4 // 2
     assert max(s.size for s in segments) <= 2_000 // 64 + 4
+
+
+DAY_MS = 86_400_000
+
+
+def _times_in(column: Times) -> list[float]:
+    return np.concatenate([np.zeros(0), *column.segments()]).tolist()
+
+
+def test_millisecond_times_come_back_as_the_very_floats_appended() -> None:
+    # Given times in whole milliseconds, parsed as a timestamp's parse gives them, over 90 days
+    rng = np.random.default_rng(3)
+    millis = 1_780_000_000_000 + np.sort(rng.integers(0, 90 * DAY_MS, size=5_000))
+    seconds = millis / 1e3
+    column = Times(segment_rows=512)
+    # When appended in batches of a lake object's size (a few minutes each) and read back
+    for batch in np.array_split(seconds, 40):
+        column.extend(batch)
+    # Then every value is the same float, in order, and each batch was held in 4 bytes
+    assert len(column) == seconds.size
+    assert _times_in(column) == seconds.tolist()
+    assert column.held_bytes() == 4 * seconds.size
+
+
+def test_times_finer_than_milliseconds_are_held_as_they_are() -> None:
+    # Given a batch with a microsecond, between batches of whole milliseconds
+    column = Times(segment_rows=4)
+    whole = np.array([1_780_000_000.001, 1_780_000_000.002])
+    finer = np.array([1_780_000_000.000_001, 1_780_000_001.5])
+    # When all three are appended
+    for batch in (whole, finer, whole + 1):
+        column.extend(batch)
+    # Then every value comes back exactly; the finer batch in 8 bytes, the others in 4
+    assert _times_in(column) == [*whole.tolist(), *finer.tolist(), *(whole + 1).tolist()]
+    assert column.held_bytes() == 2 * 4 + 2 * 8 + 2 * 4
+
+
+def test_a_batch_too_far_from_its_segment_starts_another_and_one_too_wide_is_held_as_floats() -> None:
+    # Given a batch today, one 30 days earlier (past 24.8 days from today's base), and one batch
+    # spanning 60 days (past the 49.7 days 4 bytes hold), then NaN and an infinity
+    today = np.array([1_780_000_000.0, 1_780_000_060.0])
+    earlier = today - 30 * 86_400
+    wide = np.array([1_780_000_000.0, 1_780_000_000.0 + 60 * 86_400])
+    odd = np.array([np.nan, np.inf])
+    column = Times()
+    for batch in (today, earlier, wide, odd):
+        column.extend(batch)
+    # When read back / Then in order and exact, in four segments
+    read = _times_in(column)
+    assert read[:6] == [*today.tolist(), *earlier.tolist(), *wide.tolist()]
+    assert np.isnan(read[6])
+    assert read[7] == np.inf
+    assert column.held_bytes() == 4 * 4 + 4 * 8
+    assert column.latest() is not None
+
+
+def test_taking_the_times_empties_the_column_and_the_latest_is_the_largest() -> None:
+    # Given times in several segments
+    column = Times(segment_rows=3)
+    seconds = (1_780_000_000_000 + np.arange(8) * 1_250) / 1e3
+    column.extend(seconds[:5])
+    column.extend(seconds[5:])
+    assert column.latest() == seconds.max()
+    # When taken / Then the same values, a segment at a time, and the column empty
+    assert np.concatenate(list(column.take_segments())).tolist() == seconds.tolist()
+    assert len(column) == 0
+    assert column.latest() is None
+
+
+def test_times_from_whole_microseconds_are_the_times_of_their_seconds() -> None:
+    # Given one batch of whole milliseconds and one with a stray microsecond, as microseconds
+    rng = np.random.default_rng(5)
+    whole = (1_780_000_000_000 + rng.integers(0, DAY_MS, size=1_000)) * 1_000
+    finer = whole.copy()
+    finer[7] += 1
+    from_micros, from_seconds = Times(segment_rows=256), Times(segment_rows=256)
+    # When appended as microseconds to one column and as seconds to the other
+    for batch in (whole, finer):
+        from_micros.extend_micros(batch)
+        from_seconds.extend(batch / 1e6)
+    # Then both read back the very floats micros / 1e6, the finer batch held in 8 bytes
+    expected = np.concatenate([whole, finer]) / 1e6
+    assert _times_in(from_micros) == expected.tolist()
+    assert _times_in(from_seconds) == expected.tolist()
+    assert from_micros.held_bytes() == from_seconds.held_bytes() == 1_000 * 4 + 1_000 * 8

@@ -23,8 +23,9 @@ class EventBlock:
         Records read, records unusable, usable records naming no product.
     link_user, link_anon, link_time
         One entry per usable record carrying both a user id and an anonymous id.
-    user_local, anon_local, item_local, session_local, event, timestamp, quantity, weight, key
-        One entry per usable record naming a product (``key``: its eventId's dedupe key,
+    user_local, anon_local, item_local, session_local, event, micros, quantity, weight, key
+        One entry per usable record naming a product (``micros``: its time in whole
+        microseconds since the epoch; ``key``: its eventId's dedupe key,
         `recs.training.prepare.dedupe.event_keys`).
     categories
         The first category the block gives each product that has one.
@@ -46,7 +47,7 @@ class EventBlock:
     item_local: npt.NDArray[np.int32]
     session_local: npt.NDArray[np.int32]
     event: npt.NDArray[np.int8]
-    timestamp: npt.NDArray[np.float64]
+    micros: npt.NDArray[np.int64]
     quantity: npt.NDArray[np.float32]
     weight: npt.NDArray[np.float32]
     key: npt.NDArray[np.uint64]

@@ -334,7 +334,7 @@ def block_of(usable: Usable) -> EventBlock:
     table = usable.table
     user_local, users = _encoded(table.column("user"))
     anon_local, anons = _encoded(table.column("anon"))
-    stamp = _numpy(table.column("micros")).astype(np.float64) / 1e6
+    micros = _numpy(table.column("micros")).astype(np.int64, copy=False)
     linked = (user_local >= 0) & (anon_local >= 0)
     # Products are null exactly where a record names none, so their order of first appearance
     # is the same among the rows naming one.
@@ -353,13 +353,13 @@ def block_of(usable: Usable) -> EventBlock:
         categories=_first_categories(item_local, items, table.column("category"), named),
         link_user=user_local[linked],
         link_anon=anon_local[linked],
-        link_time=stamp[linked],
+        link_time=micros[linked] / 1e6,
         user_local=user_local[named],
         anon_local=anon_local[named],
         item_local=item_local,
         session_local=session_local,
         event=_numpy(table.column("event")).astype(np.int8)[named],
-        timestamp=stamp[named],
+        micros=micros[named],
         quantity=_numpy(table.column("quantity")).astype(np.float32)[named],
         weight=_numpy(table.column("weight")).astype(np.float32)[named],
         key=event_keys(

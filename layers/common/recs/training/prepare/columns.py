@@ -79,6 +79,136 @@ class Column:
             yield pending.pop()
 
 
+class Times:
+    """Event times (epoch seconds) as an append-only column of float64 values, held in 4 bytes
+    each where that is exact: whole milliseconds (what a tracker's ``toISOString`` and the
+    ingest's records carry), as int32 offsets from a base of their segment's, 24.8 days either
+    side of it. A batch that is not exact in milliseconds, or that spans more than 49 days, is
+    held as float64. A batch too far from the current segment's base starts a new segment.
+
+    The values read back are the very floats appended: ``ms / 1e3`` of whole milliseconds is the
+    float nearest the time, which is what a timestamp's parse gives; each batch is checked before
+    it is kept in 4 bytes. `segments` and `take_segments` decode one segment at a time."""
+
+    _RANGE = (1 << 31) - 1
+
+    def __init__(self, segment_rows: int = SEGMENT_ROWS) -> None:
+        self.segment_rows = segment_rows
+        # (base in ms, or None for float64 seconds; the segment's values so far)
+        self._full: list[tuple[int | None, npt.NDArray[Any]]] = []
+        self._tail: tuple[int | None, npt.NDArray[Any]] | None = None
+        self._tail_rows = 0
+        self._rows = 0
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def extend(self, seconds: npt.NDArray[np.float64]) -> None:
+        """Append times in epoch seconds."""
+        if not seconds.size:
+            return
+        millis = _whole_millis(seconds)
+        if millis is None or not self._extend_millis(millis):
+            self._write(None, seconds)
+
+    def extend_micros(self, micros: npt.NDArray[np.int64]) -> None:
+        """The same as `extend` of ``micros / 1e6``, from whole microseconds (the columnar
+        reader's): no float to integer conversion on the way, the slow one."""
+        if not micros.size:
+            return
+        millis = micros // 1000
+        if not (np.array_equal(millis * 1000, micros) and self._extend_millis(millis)):
+            self._write(None, micros / 1e6)
+
+    def _extend_millis(self, millis: npt.NDArray[np.int64]) -> bool:
+        """Append whole milliseconds in 4 bytes each; False (nothing appended) when the batch spans
+        more than 4 bytes hold."""
+        low, high = int(millis.min()), int(millis.max())
+        if high - low > 2 * self._RANGE:
+            return False
+        base = self._tail[0] if self._tail is not None else None
+        if base is None or low - base < -self._RANGE or high - base > self._RANGE:
+            self._close_tail()
+            base = (low + high) // 2
+        self._write(base, millis - base)
+        return True
+
+    def _write(self, base: int | None, values: npt.NDArray[Any]) -> None:
+        dtype = np.float64 if base is None else np.int32
+        if self._tail is not None and self._tail[0] != base:
+            self._close_tail()
+        done = 0
+        while done < values.size:
+            if self._tail is None:
+                rows = max(self.segment_rows, self._rows >> _GROWTH_SHIFT)
+                self._tail, self._tail_rows = (base, mapped_empty(rows, dtype)), 0
+            array = self._tail[1]
+            take = min(values.size - done, array.size - self._tail_rows)
+            array[self._tail_rows : self._tail_rows + take] = values[done : done + take]
+            self._tail_rows += take
+            self._rows += take
+            done += take
+            if self._tail_rows == array.size:
+                self._close_tail()
+
+    def _close_tail(self) -> None:
+        """The segment being written is done (whole, or ended early: its untouched pages cost
+        nothing)."""
+        if self._tail is not None and self._tail_rows:
+            base, array = self._tail
+            self._full.append((base, array[: self._tail_rows]))
+        self._tail, self._tail_rows = None, 0
+
+    def _pending(self) -> list[tuple[int | None, npt.NDArray[Any]]]:
+        tail = (
+            []
+            if self._tail is None or not self._tail_rows
+            else [(self._tail[0], self._tail[1][: self._tail_rows])]
+        )
+        return [*self._full, *tail]
+
+    def segments(self) -> Iterator[npt.NDArray[np.float64]]:
+        """The values, a segment at a time (each decoded as it is reached)."""
+        for base, values in self._pending():
+            yield _seconds(base, values)
+
+    def take_segments(self) -> Iterator[npt.NDArray[np.float64]]:
+        """The values a segment at a time, the column left empty: each segment's memory goes once
+        it is decoded."""
+        pending = self._pending()
+        self._full, self._tail, self._tail_rows, self._rows = [], None, 0, 0
+        pending.reverse()
+        while pending:
+            base, values = pending.pop()
+            decoded = _seconds(base, values)
+            del values
+            yield decoded
+
+    def held_bytes(self) -> int:
+        """Bytes the values take (4 or 8 each)."""
+        return sum(values.nbytes for _, values in self._pending())
+
+    def latest(self) -> float | None:
+        """The largest value, or None when empty."""
+        latest = [float(segment.max()) for segment in self.segments()]
+        return max(latest) if latest else None
+
+
+def _whole_millis(seconds: npt.NDArray[np.float64]) -> npt.NDArray[np.int64] | None:
+    """The times in whole milliseconds where each is exactly ``ms / 1e3``, else None."""
+    scaled = seconds * 1e3
+    if not np.all(np.abs(scaled) < 2.0**53):  # also False for NaN and infinities
+        return None
+    millis = np.rint(scaled).astype(np.int64)
+    return millis if bool(np.all(millis / 1e3 == seconds)) else None
+
+
+def _seconds(base: int | None, values: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
+    if base is None:
+        return values
+    return (values.astype(np.int64) + base) / 1e3
+
+
 class MostlyOnes:
     """A float32 column that is 1 for nearly every event (quantities, sample rates): held as the
     positions and values of the others, and densely only once they are a third of the events

@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from recs.contracts.events import EventType
 from recs.training.prepare.blocks import EventBlock
-from recs.training.prepare.columns import Column, MostlyOnes
+from recs.training.prepare.columns import Column, MostlyOnes, Times
 from recs.training.prepare.dedupe import event_keys, first_copies
 from recs.training.prepare.id_numbers import IdNumbers, text_keys
 
@@ -147,8 +147,9 @@ class _RecordRows:
 class InteractionBuilder:
     """Accumulates events; `build` turns them into `Interactions`, once.
 
-    Per event naming a product it holds the visitor, item, event type, time, session and a 64-bit
-    eventId key (`recs.training.prepare.dedupe`): 29 bytes, in segments `build` releases as it
+    Per event naming a product it holds the visitor, item, event type, time (4 bytes where it is
+    whole milliseconds: `recs.training.prepare.columns.Times`), session and a 64-bit eventId key
+    (`recs.training.prepare.dedupe`): 25 bytes, in segments `build` releases as it
     writes each output (`recs.training.prepare.columns`), and quantities and sample rates only
     where they are not 1. Visitors are kept in two namespaces (user ids, anonymous ids) so that
     the same string used as both never merges by accident; only an event carrying both ids links
@@ -166,7 +167,7 @@ class InteractionBuilder:
         self._visitor = Column(np.int32)
         self._item = Column(np.int32)
         self._event = Column(np.int8)
-        self._timestamp = Column(np.float64)
+        self._timestamp = Times()
         self._session = Column(np.int32)
         self._key = Column(np.uint64)
         self._quantity = MostlyOnes()
@@ -263,7 +264,7 @@ class InteractionBuilder:
             visitor=visitor,
             item=_indices(self._item_index, block.items)[block.item_local],
             event=block.event,
-            timestamp=block.timestamp,
+            micros=block.micros,
             quantity=block.quantity,
             weight=block.weight,
             session=session,
@@ -273,8 +274,7 @@ class InteractionBuilder:
     def latest_timestamp(self) -> float | None:
         """The newest event time seen (the offline command's default end of the window)."""
         self._move_records()
-        segments = self._timestamp.segments()
-        return max(float(segment.max()) for segment in segments) if segments else None
+        return self._timestamp.latest()
 
     def build(
         self,
@@ -390,7 +390,10 @@ class InteractionBuilder:
         self._visitor.extend(columns["visitor"])
         self._item.extend(columns["item"])
         self._event.extend(columns["event"])
-        self._timestamp.extend(columns["timestamp"])
+        if "micros" in columns:
+            self._timestamp.extend_micros(columns["micros"])
+        else:
+            self._timestamp.extend(columns["timestamp"])
         self._quantity.extend(columns["quantity"])
         self._weight.extend(columns["weight"])
         self._session.extend(columns["session"])
@@ -424,7 +427,7 @@ class InteractionBuilder:
 
     @staticmethod
     def _along(
-        column: Column, keep: npt.NDArray[np.bool_]
+        column: Column | Times, keep: npt.NDArray[np.bool_]
     ) -> Iterator[tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]]:
         """Each segment of ``column`` with its (writable) slice of ``keep``."""
         start = 0
@@ -505,7 +508,7 @@ _RECORD_ROWS = 1 << 14
 
 
 def _take(
-    column: Column,
+    column: Column | Times,
     keep: npt.NDArray[np.bool_],
     dtype: type[np.generic],
     position: npt.NDArray[np.int32] | None = None,
@@ -514,7 +517,8 @@ def _take(
     ``dtype``; each segment of the column is released once copied."""
     taken = np.empty(int(np.count_nonzero(keep)), dtype=dtype)
     start = done = 0
-    for segment in column.take_segments():
+    segments: Iterator[npt.NDArray[Any]] = column.take_segments()
+    for segment in segments:
         kept = keep[start : start + segment.size]
         start += segment.size
         into = taken[done : done + int(np.count_nonzero(kept))]
