@@ -29,6 +29,7 @@ from recs_tools.deploy.cost import (
     report,
     spark_vcpu_seconds,
     traffic,
+    train_peak_mib,
     train_run_seconds,
     training_engine,
     training_rates,
@@ -379,6 +380,14 @@ def test_a_size_whose_whole_train_step_outgrew_the_functions_memory_is_not_train
     ]
     # When the largest trainable size is read / Then the whole step's peak decides: the smaller one
     assert training_rates({"steps": rows})[2] == 400_000
+
+
+def test_the_containers_peak_is_the_larger_of_the_largest_steps_and_the_whole_train_steps() -> None:
+    # Given a size whose steps peaked at 7,000 MiB at most, and whose whole Train step at 7,800
+    row = {"peakRssMiB": 7_000.0, "trainStep": {"peakRssMiB": 7_800.0}}
+    # When the container's peak is read / Then it is the whole step's; without one, the steps'
+    assert train_peak_mib(row) == 7_800.0
+    assert train_peak_mib({"peakRssMiB": 7_000.0}) == 7_000.0
 
 
 def test_thetraining_rates_and_the_largest_size_come_from_the_training_benchmark(tmp_path: Path) -> None:
