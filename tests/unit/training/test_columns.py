@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from recs.training.prepare.columns import Column, MostlyOnes, Times
+from recs.training.prepare.columns import DECODE_ROWS, Column, MostlyOnes, Times
 
 
 def test_values_come_back_in_order_across_segment_boundaries() -> None:
@@ -173,3 +173,15 @@ def test_times_from_whole_microseconds_are_the_times_of_their_seconds() -> None:
     assert _times_in(from_micros) == expected.tolist()
     assert _times_in(from_seconds) == expected.tolist()
     assert from_micros.held_bytes() == from_seconds.held_bytes() == 1_000 * 4 + 1_000 * 8
+
+
+def test_a_long_segment_is_decoded_in_pieces_in_order() -> None:
+    # Given one segment of two and a half decoding pieces
+    seconds = (1_780_000_000_000 + np.arange(DECODE_ROWS * 5 // 2) * 7) / 1e3
+    column = Times(segment_rows=seconds.size)
+    column.extend(seconds)
+    # When read and taken / Then in pieces of at most DECODE_ROWS, every value exact and in order
+    pieces = list(column.segments())
+    assert [piece.size for piece in pieces] == [DECODE_ROWS, DECODE_ROWS, DECODE_ROWS // 2]
+    assert np.array_equal(np.concatenate(pieces), seconds)
+    assert np.array_equal(np.concatenate(list(column.take_segments())), seconds)

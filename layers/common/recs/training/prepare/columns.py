@@ -168,21 +168,21 @@ class Times:
         return [*self._full, *tail]
 
     def segments(self) -> Iterator[npt.NDArray[np.float64]]:
-        """The values, a segment at a time (each decoded as it is reached)."""
+        """The values in order, in pieces of at most `DECODE_ROWS` (each decoded as it is reached,
+        so the float64 copies never add more than a piece's)."""
         for base, values in self._pending():
-            yield _seconds(base, values)
+            yield from _decoded(base, values)
 
     def take_segments(self) -> Iterator[npt.NDArray[np.float64]]:
-        """The values a segment at a time, the column left empty: each segment's memory goes once
-        it is decoded."""
+        """`segments`, the column left empty: each segment's memory goes once it is decoded."""
         pending = self._pending()
         self._full, self._tail, self._tail_rows, self._rows = [], None, 0, 0
         pending.reverse()
         while pending:
             base, values = pending.pop()
-            decoded = _seconds(base, values)
+            pieces = _decoded(base, values)
             del values
-            yield decoded
+            yield from pieces
 
     def held_bytes(self) -> int:
         """Bytes the values take (4 or 8 each)."""
@@ -203,10 +203,21 @@ def _whole_millis(seconds: npt.NDArray[np.float64]) -> npt.NDArray[np.int64] | N
     return millis if bool(np.all(millis / 1e3 == seconds)) else None
 
 
-def _seconds(base: int | None, values: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
+#: Rows of a `Times` segment decoded at once: 512 KiB of float64.
+DECODE_ROWS = 1 << 16
+
+
+def _decoded(base: int | None, values: npt.NDArray[Any]) -> Iterator[npt.NDArray[np.float64]]:
+    """A segment's values as seconds, a piece at a time. Offset plus base is a whole number of
+    milliseconds below 2^53, so it is exact as a float, and ``/ 1e3`` rounds it as a parse does."""
     if base is None:
-        return values
-    return (values.astype(np.int64) + base) / 1e3
+        yield values
+        return
+    for start in range(0, values.size, DECODE_ROWS):
+        seconds = values[start : start + DECODE_ROWS].astype(np.float64)
+        seconds += base
+        seconds /= 1e3
+        yield seconds
 
 
 class MostlyOnes:
