@@ -344,11 +344,20 @@ def test_a_size_whose_whole_train_step_overran_is_not_trainable_in_one_lambda(tm
     assert training_rates({"steps": rows})[2] == 100_000
 
 
-def test_a_size_whose_model_steps_outgrew_the_functions_memory_is_not_trainable_in_one_lambda() -> None:
-    # Given two sizes within 900 s, the larger one's model steps peaking over 10 GiB
+@pytest.mark.parametrize(
+    ("steps_peak", "whole_step_peak"),
+    [(10_338.0, None), (3_000.0, 10_300.0)],
+    ids=["its largest step", "its whole Train step"],
+)
+def test_a_size_whose_memory_outgrew_the_function_is_not_trainable_in_one_lambda(
+    steps_peak: float, whole_step_peak: float | None
+) -> None:
+    # Given two sizes within 900 s, the larger one's largest step (each in its own process) or its
+    # whole Train step (search, session choice, fit) peaking over 10 GiB
     seconds = {"train_version": 10.0, "evaluate": 1.0, "rank_all_users": 1.0, "search_fit": 5.0}
-    rows = [
-        {
+
+    def size(users: int, peak: float, step_peak: float | None) -> dict[str, object]:
+        row: dict[str, object] = {
             "stage": "model",
             "users": users,
             "interactions": users * 40,
@@ -356,29 +365,10 @@ def test_a_size_whose_model_steps_outgrew_the_functions_memory_is_not_trainable_
             "searchBudgetSeconds": 300.0,
             "peakRssMiB": peak,
         }
-        for users, peak in ((400_000, 3_600.0), (1_000_000, 10_338.0))
-    ]
+        return row if step_peak is None else {**row, "trainStep": {"peakRssMiB": step_peak}}
+
+    rows = [size(400_000, 3_000.0, whole_step_peak and 3_500.0), size(1_000_000, steps_peak, whole_step_peak)]
     # When the largest trainable size is read / Then it is the smaller one
-    assert training_rates({"steps": rows})[2] == 400_000
-
-
-def test_a_size_whose_whole_train_step_outgrew_the_functions_memory_is_not_trainable_in_one_lambda() -> None:
-    # Given two sizes whose steps, each in its own process, stayed under 10 GiB, but the larger
-    # one's whole Train step (search, session choice, fit) peaked over it
-    seconds = {"train_version": 10.0, "evaluate": 1.0, "rank_all_users": 1.0, "search_fit": 5.0}
-    rows = [
-        {
-            "stage": "model",
-            "users": users,
-            "interactions": users * 40,
-            "seconds": seconds,
-            "searchBudgetSeconds": 300.0,
-            "peakRssMiB": 3_000.0,
-            "trainStep": {"peakRssMiB": step_peak},
-        }
-        for users, step_peak in ((400_000, 3_500.0), (1_000_000, 10_300.0))
-    ]
-    # When the largest trainable size is read / Then the whole step's peak decides: the smaller one
     assert training_rates({"steps": rows})[2] == 400_000
 
 
