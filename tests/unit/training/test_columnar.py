@@ -390,3 +390,32 @@ def test_a_session_first_seen_on_a_search_is_numbered_as_the_record_path_numbers
     expected, actual = old_path([data]), new_path([data])
     assert_same(expected, actual)
     assert actual.basket.tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("every_row_has_one", [True, False], ids=["every row names one", "some do not"])
+def test_each_product_keeps_the_first_category_a_block_gives_it(every_row_has_one: bool) -> None:
+    # Given a block's records naming products (some none) with categories that change over the
+    # rows, and (in one case) some records without a category
+    rng = random.Random(12)
+    records = []
+    for i in range(400):
+        record: dict[str, Any] = {
+            "eventId": str(uuid.UUID(int=rng.getrandbits(128))),
+            "eventType": "view",
+            "timestamp": "2026-11-01T00:00:00.000Z",
+            "anonId": f"a{i % 7}",
+        }
+        if rng.random() < 0.9:
+            record["productId"] = f"p{rng.randrange(40)}"
+            if every_row_has_one or rng.random() < 0.7:
+                record["category"] = f"c{rng.randrange(5)}"
+        records.append(record)
+    # When the block is read
+    block = block_of(usable_from_records(records))
+    # Then each product's category is the first its records give, as the record path keeps it
+    first: dict[str, str] = {}
+    for record in records:
+        if record.get("productId") and record.get("category"):
+            first.setdefault(record["productId"], record["category"])
+    assert block.categories == first
+    assert len(first) > 20

@@ -395,8 +395,14 @@ def _first_categories(
     given = _numpy(categories.is_valid()).astype(np.bool_)[named]
     if not given.any():
         return {}
-    rows = np.flatnonzero(given)
-    _, first = np.unique(item_local[rows], return_index=True)
-    chosen = rows[first]
+    if given.all():
+        # Items are numbered in order of first appearance among these rows (`block_of`), so each
+        # one's first row is where the running maximum of the numbers grows: no sort.
+        reached = np.maximum.accumulate(item_local)
+        chosen = np.flatnonzero(np.diff(reached, prepend=-1) > 0)
+    else:
+        rows = np.flatnonzero(given)
+        _, first = np.unique(item_local[rows], return_index=True)
+        chosen = rows[first]
     names = categories.take(pa.array(np.flatnonzero(named)[chosen])).to_pylist()
     return {items[int(item_local[row])]: str(name) for row, name in zip(chosen.tolist(), names, strict=True)}

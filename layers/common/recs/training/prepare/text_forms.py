@@ -5,7 +5,8 @@ Each form is defined by its regular expression (`UUID`, `TIMESTAMP`). When every
 has the same length, as a lake's eventIds do (the SDKs' UUIDs), the column's bytes are a matrix:
 the UUID form is then checked and decoded with whole-matrix byte arithmetic, about five times
 faster than the expression and the gather it replaced (together a fifth of the columnar path's
-CPU at 1M events); any other column goes by the expression. Both give the same answer
+CPU at 1M events); any other column goes by the expression. Timestamps are checked the same way
+a run of equal-length texts at a time (`all_timestamps`). Both give the same answer
 (tests/unit/training/test_text_forms.py).
 """
 
@@ -71,6 +72,71 @@ def uuid_halves(values: pa.Array, rows: npt.NDArray[np.intp]) -> npt.NDArray[np.
 
 
 def all_timestamps(values: pa.Array | pa.ChunkedArray) -> bool:
-    """Every text (nulls aside) is in `TIMESTAMP`'s form. By the expression only: a lake's
-    timestamps are rarely all of one length (the ingest writes no fraction for a whole second)."""
+    """Every text (nulls aside) is in `TIMESTAMP`'s form.
+
+    A lake's timestamps are nearly all of one length (the tracker's ``toISOString``: 24
+    characters), but rarely all (the ingest writes no fraction for a whole second), so the column
+    is not one matrix. The texts between two of another length are: each such run is checked as
+    a matrix against the form of that length (`TimestampForm`), and the few others by the
+    expression (about 40 ns per text instead of 110, probed on 8,192 of the tracker's)."""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    return all(_all_timestamps(chunk) for chunk in chunks)
+
+
+def _by_expression(values: pa.Array) -> bool:
     return pc.all(pc.match_substring_regex(values, TIMESTAMP)).as_py() is not False
+
+
+class TimestampForm:
+    """One length's `TIMESTAMP` form as the byte range allowed at each position: ``D`` a digit,
+    ``S`` a digit 0-5, ``P`` a sign (+ or -), any other character itself."""
+
+    def __init__(self, form: str) -> None:
+        low = {"D": "0", "S": "0", "P": "+"}
+        high = {"D": "9", "S": "5", "P": "-"}
+        self.width = len(form)
+        self._low = np.frombuffer("".join(low.get(c, c) for c in form).encode(), dtype=np.uint8)
+        self._span = np.frombuffer("".join(high.get(c, c) for c in form).encode(), dtype=np.uint8) - self._low
+        self._signs = np.array([i for i, c in enumerate(form) if c == "P"], dtype=np.int64)
+
+    def matches(self, texts: npt.NDArray[np.uint8]) -> bool:
+        """Every row of the (n, width) byte matrix is in the form (bytes wrap below the low end)."""
+        if not bool(np.all((texts - self._low) <= self._span)):
+            return False
+        # "+" to "-" also lets "," (0x2C) through.
+        return not self._signs.size or bool(np.all(texts[:, self._signs] != ord(",")))
+
+
+#: `TIMESTAMP`'s six forms (no fraction, milliseconds, microseconds; Z or an offset), by length.
+TIMESTAMP_FORMS = {
+    form.width: form
+    for form in (
+        TimestampForm(f"DDDD-DD-DDTDD:DD:SD{fraction}{zone}")
+        for fraction in ("", ".DDD", ".DDDDDD")
+        for zone in ("Z", "PDD:DD")
+    )
+}
+
+
+def _all_timestamps(values: pa.Array) -> bool:
+    n = len(values)
+    if not n or values.null_count == n:
+        return True
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset : values.offset + n + 1]
+    lengths = np.diff(offsets)
+    width = int(np.bincount(np.minimum(lengths, 64)).argmax())
+    form = TIMESTAMP_FORMS.get(width)
+    odd = lengths != width
+    if values.null_count:
+        odd |= ~np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=np.bool_)
+    others = np.flatnonzero(odd)
+    # Many runs would cost a numpy call each: the expression does those columns at once.
+    if form is None or others.size > n // 16:
+        return _by_expression(values)
+    data = np.frombuffer(values.buffers()[2], dtype=np.uint8)
+    starts = np.concatenate([[0], others + 1])
+    stops = np.concatenate([others, [n]])
+    for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
+        if stop > start and not form.matches(data[offsets[start] : offsets[stop]].reshape(-1, width)):
+            return False
+    return not others.size or _by_expression(values.take(pa.array(others)))
