@@ -29,7 +29,14 @@ from recs.training.prepare.columnar import (
 from recs.training.prepare.days import from_parquet
 from recs.training.prepare.lake import decode_object
 from recs_tools.memory_objects import MemoryObjects
-from tests.unit.training.test_columnar import assert_same, lines, new_path, old_path, shop_records
+from tests.unit.training.test_columnar import (
+    assert_same,
+    lines,
+    new_path,
+    old_path,
+    same_records,
+    shop_records,
+)
 from tests.unit.training.test_prepared_days import NOW, decoded_from_scratch, run
 
 
@@ -63,7 +70,7 @@ def assert_same_block(expected: EventBlock, actual: EventBlock) -> None:
 
 
 def assert_same_usable(expected: Usable, actual: Usable) -> None:
-    assert actual.table.equals(expected.table)
+    assert same_records(actual.table, expected.table)
     assert (actual.read, actual.malformed) == (expected.read, expected.malformed)
 
 

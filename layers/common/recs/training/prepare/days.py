@@ -197,8 +197,9 @@ class PreparedDays:
 
 
 #: The layout of a kept day (`USABLE_FIELDS`): part of its fingerprint, so that a copy written by
-#: an older layout is never read, only decoded again and replaced.
-DAY_LAYOUT = 2
+#: an older layout is never read, only decoded again and replaced. 3: the ids are dictionary
+#: arrays (the same pages in the file; the arrow schema it stores says so).
+DAY_LAYOUT = 3
 
 
 def _fingerprint(keys: list[str]) -> str:
