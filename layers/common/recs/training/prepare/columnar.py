@@ -3,8 +3,9 @@ conversion), or pyarrow's JSON reader over an NDJSON object (the deliveries befo
 compute kernels, instead of one Python dict per record.
 
 Every object becomes a `Usable`: a table of its usable records in `USABLE_FIELDS` (ids
-dictionary-encoded, null where absent; the event-type code; microseconds since the epoch; the quantity the
-model counts; the eventId as two 64-bit halves) plus the counts of records read and malformed.
+dictionary-encoded, null where absent; the event-type code; microseconds since the epoch; the
+quantity the model counts; the eventId as two 64-bit halves) plus the counts of records read and
+malformed.
 `block_of` then turns a `Usable` into an `EventBlock` of numpy columns whose ids are indexed by
 each block's distinct values, which `InteractionBuilder.add_block` maps once per distinct id
 rather than once per event. The same table, one per closed lake day, is what

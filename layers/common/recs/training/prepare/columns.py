@@ -88,7 +88,7 @@ class Times:
 
     The values read back are the very floats appended: ``ms / 1e3`` of whole milliseconds is the
     float nearest the time, which is what a timestamp's parse gives; each batch is checked before
-    it is kept in 4 bytes. `segments` and `take_segments` decode one segment at a time."""
+    it is kept in 4 bytes. `segments` and `take_segments` decode `DECODE_ROWS` at a time."""
 
     _RANGE = (1 << 31) - 1
 
