@@ -94,7 +94,7 @@ DAY_MS = 86_400_000
 
 
 def _times_in(column: Times) -> list[float]:
-    return np.concatenate([np.zeros(0), *column.segments()]).tolist()
+    return [float(value) for value in np.concatenate([np.zeros(0), *column.segments()])]
 
 
 def test_millisecond_times_come_back_as_the_very_floats_appended() -> None:
