@@ -39,11 +39,12 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from bench.environment import REPO_ROOT, QuietWaiter, benchmark_main, log, reset_peak_rss, status_kib
+from bench.environment import REPO_ROOT, QuietWaiter, benchmark_main, log
 from bench.figures import Figure, figure
 from recs.engine._threads import single_threaded_blas
 from recs.engine.als import AlternatingLeastSquares
 from recs.engine.topk import topk_dot
+from recs_tools.process_memory import reset_peak_rss, status_kib
 
 COMMAND = "python -m bench --only als_speed"
 SIZES: dict[str, tuple[int, int, int]] = {

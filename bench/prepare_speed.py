@@ -70,10 +70,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.environment import QuietWaiter, benchmark_main, child_result, log, reset_peak_rss, status_kib
+from bench.environment import QuietWaiter, benchmark_main, child_result, log
 from bench.figures import Figure, figure
 from recs_tools.disk_objects import DiskObjects
 from recs_tools.memory_objects import MemoryObjects
+from recs_tools.process_memory import reset_peak_rss, status_kib
 
 COMMAND = "python -m bench --only prepare_speed"
 OBJECT_BYTES = 8 << 20
