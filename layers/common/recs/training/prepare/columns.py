@@ -94,10 +94,8 @@ class Times:
 
     def __init__(self, segment_rows: int = SEGMENT_ROWS) -> None:
         self.segment_rows = segment_rows
-        # (base in ms, or None for float64 seconds; the segment's values so far)
-        self._full: list[tuple[int | None, npt.NDArray[Any]]] = []
-        self._tail: tuple[int | None, npt.NDArray[Any]] | None = None
-        self._tail_rows = 0
+        # Runs of one encoding, in order: (base in ms, or None for float64 seconds; the values).
+        self._runs: list[tuple[int | None, Column]] = []
         self._rows = 0
 
     def __len__(self) -> int:
@@ -109,7 +107,7 @@ class Times:
             return
         millis = _whole_millis(seconds)
         if millis is None or not self._extend_millis(millis):
-            self._write(None, seconds)
+            self._append(None, seconds)
 
     def extend_micros(self, micros: npt.NDArray[np.int64]) -> None:
         """The same as `extend` of ``micros / 1e6``, from whole microseconds (the columnar
@@ -118,7 +116,7 @@ class Times:
             return
         millis = micros // 1000
         if not (np.array_equal(millis * 1000, micros) and self._extend_millis(millis)):
-            self._write(None, micros / 1e6)
+            self._append(None, micros / 1e6)
 
     def _extend_millis(self, millis: npt.NDArray[np.int64]) -> bool:
         """Append whole milliseconds in 4 bytes each; False (nothing appended) when the batch spans
@@ -126,67 +124,40 @@ class Times:
         low, high = int(millis.min()), int(millis.max())
         if high - low > 2 * self._RANGE:
             return False
-        base = self._tail[0] if self._tail is not None else None
+        base = self._runs[-1][0] if self._runs else None
         if base is None or low - base < -self._RANGE or high - base > self._RANGE:
-            self._close_tail()
             base = (low + high) // 2
-        self._write(base, millis - base)
+        self._append(base, millis - base)
         return True
 
-    def _write(self, base: int | None, values: npt.NDArray[Any]) -> None:
-        dtype = np.float64 if base is None else np.int32
-        if self._tail is not None and self._tail[0] != base:
-            self._close_tail()
-        done = 0
-        while done < values.size:
-            if self._tail is None:
-                rows = max(self.segment_rows, self._rows >> _GROWTH_SHIFT)
-                self._tail, self._tail_rows = (base, mapped_empty(rows, dtype)), 0
-            array = self._tail[1]
-            take = min(values.size - done, array.size - self._tail_rows)
-            array[self._tail_rows : self._tail_rows + take] = values[done : done + take]
-            self._tail_rows += take
-            self._rows += take
-            done += take
-            if self._tail_rows == array.size:
-                self._close_tail()
-
-    def _close_tail(self) -> None:
-        """The segment being written is done (whole, or ended early: its untouched pages cost
-        nothing)."""
-        if self._tail is not None and self._tail_rows:
-            base, array = self._tail
-            self._full.append((base, array[: self._tail_rows]))
-        self._tail, self._tail_rows = None, 0
-
-    def _pending(self) -> list[tuple[int | None, npt.NDArray[Any]]]:
-        tail = (
-            []
-            if self._tail is None or not self._tail_rows
-            else [(self._tail[0], self._tail[1][: self._tail_rows])]
-        )
-        return [*self._full, *tail]
+    def _append(self, base: int | None, values: npt.NDArray[Any]) -> None:
+        """Values of one encoding, after the run of that encoding or in a new one. A run left
+        behind keeps its last segment's untouched pages, which cost nothing."""
+        if not self._runs or self._runs[-1][0] != base:
+            self._runs.append((base, Column(np.float64 if base is None else np.int32, self.segment_rows)))
+        self._runs[-1][1].extend(values)
+        self._rows += values.size
 
     def segments(self) -> Iterator[npt.NDArray[np.float64]]:
         """The values in order, in pieces of at most `DECODE_ROWS` (each decoded as it is reached,
         so the float64 copies never add more than a piece's)."""
-        for base, values in self._pending():
-            yield from _decoded(base, values)
+        for base, run in self._runs:
+            for values in run.segments():
+                yield from _decoded(base, values)
 
     def take_segments(self) -> Iterator[npt.NDArray[np.float64]]:
         """`segments`, the column left empty: each segment's memory goes once it is decoded."""
-        pending = self._pending()
-        self._full, self._tail, self._tail_rows, self._rows = [], None, 0, 0
-        pending.reverse()
-        while pending:
-            base, values = pending.pop()
-            pieces = _decoded(base, values)
-            del values
-            yield from pieces
+        runs, self._runs, self._rows = self._runs, [], 0
+        runs.reverse()
+        while runs:
+            base, run = runs.pop()
+            for values in run.take_segments():
+                yield from _decoded(base, values)
+                del values
 
     def held_bytes(self) -> int:
         """Bytes the values take (4 or 8 each)."""
-        return sum(values.nbytes for _, values in self._pending())
+        return sum(values.nbytes for _, run in self._runs for values in run.segments())
 
     def latest(self) -> float | None:
         """The largest value, or None when empty."""
