@@ -852,8 +852,7 @@ def training_rates(result: dict[str, Any]) -> tuple[float, float, float]:
         if "search_fit" in row["seconds"]
         and train_step_bound(row["seconds"], float(row.get("searchBudgetSeconds", 0.0))) <= LAMBDA_SECONDS
         and row["seconds"].get("train_step", 0.0) <= LAMBDA_SECONDS
-        and float(row.get("peakRssMiB", 0.0)) <= LAMBDA_MIB
-        and float(row.get("trainStep", {}).get("peakRssMiB", 0.0)) <= LAMBDA_MIB
+        and train_peak_mib(row) <= LAMBDA_MIB
     ]
     return (
         round((seconds["train_version"] + seconds["evaluate"]) / (largest["interactions"] / 1e6), 3),

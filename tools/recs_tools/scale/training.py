@@ -29,13 +29,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import resource
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,6 +42,7 @@ from recs.training.parameters import TrainingParameters
 from recs.training.prepare.interactions import EVENT_CODES, Interactions
 from recs.training.prepare.matrix import SECONDS_PER_DAY
 from recs_tools.deploy.cost import LAMBDA_SECONDS
+from recs_tools.process_memory import reset_peak_rss, status_kib
 
 DAY = SECONDS_PER_DAY
 #: Event mix of the synthetic demo shop (share of views, clicks, carts, purchases, result clicks).
@@ -53,8 +52,6 @@ STAGES = ("signals", "fit", "search_fit", "session_choice", "train_version", "ev
 WHOLE_STEP = "train_step"
 #: The stages whose peaks bound the workflow's steps: the Train step's parts and the Evaluate step.
 STEP_STAGES = ("search_fit", "session_choice", "train_version", "evaluate")
-_STATUS = Path("/proc/self/status")
-_CLEAR_REFS = Path("/proc/self/clear_refs")
 
 
 def synthetic_interactions(users: int, items: int, per_user: float, seed: int) -> Interactions:
@@ -85,11 +82,12 @@ def synthetic_interactions(users: int, items: int, per_user: float, seed: int) -
 
 
 def reset_peak() -> bool:
-    """Start this process's peak resident memory again from what it holds now (Linux's
-    ``clear_refs``); False where that is not possible, and the peak then counts from its start."""
+    """Start this process's peak resident memory again from what it holds now
+    (`recs_tools.process_memory.reset_peak_rss`); False where that is not possible, and the peak
+    then counts from its start."""
     try:
-        _CLEAR_REFS.write_text("5", encoding="ascii")
-    except OSError:
+        reset_peak_rss()
+    except (OSError, RuntimeError):
         return False
     return True
 
@@ -97,10 +95,9 @@ def reset_peak() -> bool:
 def peak_mib() -> float:
     """This process's peak resident memory (since `reset_peak`), in MiB."""
     try:
-        found = re.search(r"^VmHWM:\s+(\d+) kB", _STATUS.read_text(encoding="ascii"), re.MULTILINE)
-    except OSError:
-        found = None
-    kib = int(found.group(1)) if found else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        kib = status_kib("VmHWM")
+    except (OSError, RuntimeError):
+        kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return round(kib / 1024, 1)
 
 
@@ -108,6 +105,8 @@ def measure_stage(
     stage: str, users: int, items: int, per_user: float, threads: int, seed: int
 ) -> dict[str, Any]:
     """One stage at one size, in this process: its seconds and its own peak memory."""
+    if stage not in (*STAGES, WHOLE_STEP):
+        raise ValueError(f"unknown stage {stage!r}: one of {', '.join((*STAGES, WHOLE_STEP))}")
     from recs.training.build import evaluate_version, train_version, user_lists
     from recs.training.deadline import Deadline
     from recs.training.evaluate.search import search
@@ -141,8 +140,8 @@ def measure_stage(
         )
     elif stage == "evaluate":
         evaluate_version(interactions, unavailable, params, end_ts=end, family="als", current_lift=None)
-    elif stage == WHOLE_STEP:
-        # The Train step as the training function runs it: search (told the deadline), the
+    else:
+        # The whole Train step as the training function runs it: search (told the deadline), the
         # session path's choice, the fit on the whole window and its lists.
         stepped = train_version(
             interactions,
@@ -160,8 +159,6 @@ def measure_stage(
             "stoppedBy": search_record.get("stoppedBy"),
             "fitSeconds": [trial["seconds"] for trial in search_record.get("trials", [])],
         }
-    else:
-        raise ValueError(f"unknown stage {stage!r}: one of {', '.join((*STAGES, WHOLE_STEP))}")
     result["seconds"][stage] = round(time.perf_counter() - began, 2)
     result["peakRssMiB"] = peak_mib()
     result["peakCounts"] = "the stage and the table" if own_peak else "the whole process"

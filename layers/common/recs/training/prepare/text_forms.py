@@ -31,12 +31,17 @@ def fixed_width(values: pa.Array) -> npt.NDArray[np.uint8] | None:
     n = len(values)
     if not n or values.null_count:
         return None
-    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset : values.offset + n + 1]
+    offsets = _offsets(values)
     width = int(offsets[1] - offsets[0])
     if not width or int(offsets[-1] - offsets[0]) != width * n or np.any(np.diff(offsets) != width):
         return None
     data = np.frombuffer(values.buffers()[2], dtype=np.uint8)
     return data[offsets[0] : offsets[-1]].reshape(n, width)
+
+
+def _offsets(values: pa.Array) -> npt.NDArray[np.int32]:
+    """Where each text starts in the data buffer, and after it where the last one ends."""
+    return np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset : values.offset + len(values) + 1]
 
 
 def canonical_uuids(values: pa.Array) -> npt.NDArray[np.bool_]:
@@ -122,7 +127,7 @@ def _all_timestamps(values: pa.Array) -> bool:
     n = len(values)
     if not n or values.null_count == n:
         return True
-    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset : values.offset + n + 1]
+    offsets = _offsets(values)
     lengths = np.diff(offsets)
     width = int(np.bincount(np.minimum(lengths, 64)).argmax())
     form = TIMESTAMP_FORMS.get(width)
