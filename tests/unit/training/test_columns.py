@@ -1,11 +1,20 @@
 """The builder's columns: segments in order across their boundaries, released as taken,
-mostly-one values held as exceptions until dense is smaller, and times held in 4 bytes exactly."""
+mostly-one values held as exceptions until dense is smaller, times held in 4 bytes exactly, and
+small numbers in 2 bytes while they fit."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from recs.training.prepare.columns import DECODE_ROWS, Column, MostlyOnes, Times
+from recs.training.prepare.columns import (
+    DECODE_ROWS,
+    Column,
+    MostlyOnes,
+    SmallNumbers,
+    Times,
+    grown_for,
+    mapped_empty,
+)
 
 
 def test_values_come_back_in_order_across_segment_boundaries() -> None:
@@ -185,3 +194,52 @@ def test_a_long_segment_is_decoded_in_pieces_in_order() -> None:
     assert [piece.size for piece in pieces] == [DECODE_ROWS, DECODE_ROWS, DECODE_ROWS // 2]
     assert np.array_equal(np.concatenate(pieces), seconds)
     assert np.array_equal(np.concatenate(list(column.take_segments())), seconds)
+
+
+def test_kept_exceptions_in_many_slices_land_on_their_kept_rows() -> None:
+    # Given many slices' worth of rows, exceptions in every slice, and a random choice of rows kept
+    rng = np.random.default_rng(5)
+    values = np.ones(10_000, dtype=np.float32)
+    exceptions = rng.choice(values.size, size=300, replace=False)
+    values[exceptions] = rng.integers(2, 9, size=exceptions.size).astype(np.float32)
+    column = MostlyOnes(segment_rows=64)
+    for piece in np.array_split(values, 7):
+        column.extend(piece)
+    keep = rng.random(values.size) < 0.7
+    # When the kept values are taken (their ranks counted a slice at a time in one buffer)
+    # Then they are exactly the kept rows' values
+    assert column.take_kept(keep).tolist() == values[keep].tolist()
+
+
+def test_small_numbers_are_held_in_two_bytes_until_one_does_not_fit() -> None:
+    # Given item numbers below 65,536, then a batch with a larger one, then small ones again
+    column = SmallNumbers(segment_rows=4)
+    column.extend(np.array([0, 7, 65_535], dtype=np.int32))
+    column.extend(np.zeros(0, dtype=np.int32))
+    column.extend(np.array([3, 65_536], dtype=np.int32))
+    column.extend(np.array([1, 2], dtype=np.int32))
+    # When read / Then the values come back in order, 2 bytes each before the large one's batch
+    # and 4 from it on (never narrow again)
+    segments = column.segments()
+    assert len(column) == 7
+    assert np.concatenate([s.astype(np.int64) for s in segments]).tolist() == [0, 7, 65_535, 3, 65_536, 1, 2]
+    assert [s.dtype.itemsize for s in segments] == [2, 4]
+    # And a value held narrow indexes like the number it is
+    assert np.arange(70_000)[segments[0]].tolist() == [0, 7, 65_535]
+    # And taking the segments empties the column
+    assert [s.size for s in column.take_segments()] == [3, 4]
+    assert len(column) == 0
+    assert column.segments() == []
+
+
+def test_a_grown_array_keeps_what_was_used_and_grows_by_half_at_least() -> None:
+    # Given a mapped array of 8 rows, 5 of them used
+    array = mapped_empty(8, np.int64)
+    array[:5] = np.arange(5)
+    # When it must hold 9 rows, then 100 / Then it grows by half, then to what is needed, the used
+    # rows kept; and an array large enough is itself
+    grown = grown_for(array, 5, 9)
+    assert grown.size == 12
+    assert grown[:5].tolist() == [0, 1, 2, 3, 4]
+    assert grown_for(grown, 5, 100).size == 100
+    assert grown_for(grown, 5, 12) is grown

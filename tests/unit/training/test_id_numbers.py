@@ -65,6 +65,25 @@ def test_keys_that_start_probing_at_one_slot_are_told_apart() -> None:
     assert second == list(range(25, 40)) + list(range(24, -1, -1))
 
 
+def test_long_probe_chains_are_walked_alike_in_bulk_and_one_key_at_a_time() -> None:
+    # Given hundreds of keys whose probes all begin at one slot (more than the last few that go
+    # one key at a time), numbered in batches that mix them with keys numbered before
+    table = IdNumbers()
+    start = table.first_slots(np.arange(2_000_000, dtype=np.uint64))
+    same = np.flatnonzero(start == start[0])[:300].astype(np.uint64)
+    assert same.size == 300
+    batches = [same[:120], same[::-1][:200], same, np.concatenate([same[250:], same[:3]])]
+    # When each batch is numbered / Then each key's number is a dict's
+    assert [table.number(batch).tolist() for batch in batches] == dict_numbers(batches)
+
+
+def test_a_smaller_most_load_keeps_the_table_emptier() -> None:
+    # Given a table at most half full / When 10,000 keys are numbered / Then it has 2 to 4 slots each
+    table = IdNumbers(max_load=(1, 2))
+    assert table.number(np.arange(10_000, dtype=np.uint64)).tolist() == list(range(10_000))
+    assert 20_000 <= table.capacity <= 40_000
+
+
 def test_the_table_stays_between_a_third_and_two_thirds_full() -> None:
     # Given 10,000 distinct keys numbered in one batch, then 1,000 more one at a time
     table = IdNumbers()

@@ -34,6 +34,18 @@ def mapped_empty(rows: int, dtype: npt.DTypeLike) -> npt.NDArray[Any]:
     return np.frombuffer(pages, dtype=kind, count=rows)
 
 
+def grown_for(array: npt.NDArray[Any], used: int, needed: int) -> npt.NDArray[Any]:
+    """``array`` if it has ``needed`` rows, else a mapped copy of its first ``used`` rows with room
+    for ``needed`` and at least half again (so that appending one at a time costs amortised
+    constant time, and the smaller copy goes back to the system as the larger one takes over)."""
+    if needed <= array.size:
+        return array
+    grown = mapped_empty(max(needed, array.size + array.size // 2), array.dtype)
+    used = min(used, array.size)
+    grown[:used] = array[:used]
+    return grown
+
+
 class Column:
     """An append-only column of one dtype, held in segments of `SEGMENT_ROWS` rows or more."""
 
@@ -77,6 +89,48 @@ class Column:
         pending.reverse()
         while pending:
             yield pending.pop()
+
+
+class SmallNumbers:
+    """An append-only column of numbers from 0 up (the builder's item numbers), held in 2 bytes
+    each while every number so far is below 65,536 (a shop of fewer products: most shops), and
+    in 4 from the first batch that holds a larger one. `segments` and `take_segments` give the
+    values as held: uint16 segments, then int32 ones; either indexes an array alike."""
+
+    _NARROW = np.dtype(np.uint16)
+    _WIDE = np.dtype(np.int32)
+
+    def __init__(self, segment_rows: int = SEGMENT_ROWS) -> None:
+        self.segment_rows = segment_rows
+        # At most two runs: the narrow one, then the wide one.
+        self._runs: list[Column] = []
+        self._rows = 0
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def extend(self, values: npt.NDArray[Any]) -> None:
+        """Append numbers (each at least 0)."""
+        if not values.size:
+            return
+        wide = bool(self._runs) and self._runs[-1].dtype == self._WIDE
+        if not wide and int(values.max()) > np.iinfo(self._NARROW).max:
+            wide = True
+        dtype = self._WIDE if wide else self._NARROW
+        if not self._runs or self._runs[-1].dtype != dtype:
+            self._runs.append(Column(dtype, self.segment_rows))
+        self._runs[-1].extend(values)
+        self._rows += values.size
+
+    def segments(self) -> list[npt.NDArray[Any]]:
+        return [segment for run in self._runs for segment in run.segments()]
+
+    def take_segments(self) -> Iterator[npt.NDArray[Any]]:
+        """`segments`, the column left empty: each is released as soon as the caller lets go of it."""
+        runs, self._runs, self._rows = self._runs, [], 0
+        runs.reverse()
+        while runs:
+            yield from runs.pop().take_segments()
 
 
 class Times:
@@ -273,12 +327,16 @@ def _ranks(keep: npt.NDArray[np.bool_], positions: npt.NDArray[np.int64], step: 
         return ranks
     bounds = np.searchsorted(positions, np.arange(0, keep.size + step, step))
     before = 0
+    # One buffer for every slice's running count (4 bytes a row: a slice's count fits), written
+    # in place: a fresh int64 array per slice held three slices' worth at once.
+    running = np.empty(min(step, keep.size), dtype=np.int32)
     for index, start in enumerate(range(0, keep.size, step)):
         inside = slice(bounds[index], bounds[index + 1])
         if inside.start == inside.stop:
             before += int(np.count_nonzero(keep[start : start + step]))
             continue
-        counts = np.cumsum(keep[start : start + step], dtype=np.int64)
+        rows = keep[start : start + step]
+        counts = np.cumsum(rows, dtype=np.int32, out=running[: rows.size])
         ranks[inside] = before + counts[positions[inside] - start] - 1
         before += int(counts[-1])
     return ranks

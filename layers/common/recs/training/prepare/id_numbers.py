@@ -16,6 +16,11 @@ table, which numbers a whole block of keys with array operations:
 A table of (key, number) slots kept at most half full cost 24 to 48 bytes per id; at the
 benchmark's 4M events (632k sessions) this layout holds about 10 MiB where that held 24.
 
+Each probe step is one array operation over the keys still probing; the last few keys of the
+longest probes go one at a time (`_FEW`), and a batch of distinct keys (a block's own ids, the
+usual call) skips sorting out repeats. `recs.training.prepare.name_numbers.NameNumbers` numbers
+the visitors' ids through this table, with their names beside it.
+
 `IdNumbers.number` gives exactly what ``index.setdefault(key, len(index))`` would give each key
 in turn. Two ids with the same key share a number: with 64-bit keys of n distinct ids that
 happens with probability about n^2 / 2^65 (3e-6 at 10M sessions), and merges two visits into one.
@@ -26,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from recs.training.prepare.columns import mapped_empty
+from recs.training.prepare.columns import grown_for, mapped_empty
 from recs.training.prepare.dedupe import mix64
 
 #: The smallest table: 2^12 slots (16 KiB).
@@ -36,13 +41,17 @@ _EMPTY = np.int32(-1)
 #: expected probes for a key not held are (1 + 1 / (1 - load)^2) / 2: 5 at 2/3 (2.5 at 1/2);
 #: each probe step is one array operation over the keys still probing, few after the first.
 _MAX_LOAD = (2, 3)
+#: Keys still probing when the rest of their probes go one key at a time: the longest probes run
+#: to dozens of steps, and a step of array operations costs what a few scalar probes do.
+_FEW = 64
 
 
 class IdNumbers:
     """Numbers 64-bit keys 0, 1, 2, ... in the order they first appear."""
 
-    def __init__(self) -> None:
-        self._slots = np.full(1 << _MIN_BITS, _EMPTY, dtype=np.int32)
+    def __init__(self, max_load: tuple[int, int] = _MAX_LOAD) -> None:
+        self._max_load = max_load
+        self._slots = _empty_slots(1 << _MIN_BITS)
         self._keys: npt.NDArray[np.uint64] = mapped_empty(1 << _MIN_BITS, np.uint64)
         self._count = 0
 
@@ -62,21 +71,28 @@ class IdNumbers:
         """The number of each key (repeats allowed), new keys numbered on in the order given."""
         if not keys.size:
             return np.zeros(0, dtype=np.int32)
+        ascending = np.sort(keys)
+        if not bool((ascending[1:] == ascending[:-1]).any()):
+            # Distinct keys (a block's own ids, the usual call): already in order of appearance.
+            return self._number_distinct(keys)
         distinct, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
         by_appearance = np.argsort(first, kind="stable")
-        ordered = distinct[by_appearance]
-        numbers_ordered = self._find(ordered)
-        new = numbers_ordered < 0
+        numbers = np.empty(distinct.size, dtype=np.int32)
+        numbers[by_appearance] = self._number_distinct(distinct[by_appearance])
+        return numbers[np.asarray(inverse).reshape(-1)]
+
+    def _number_distinct(self, keys: npt.NDArray[np.uint64]) -> npt.NDArray[np.int32]:
+        """`number` of distinct keys."""
+        numbers = self._find(keys)
+        new = numbers < 0
         if new.any():
-            added_keys = ordered[new]
+            added_keys = keys[new]
             added = np.arange(self._count, self._count + added_keys.size, dtype=np.int32)
-            numbers_ordered[new] = added
+            numbers[new] = added
             self._hold(added_keys)
             if not self._grow_for(self._count):
                 self._insert(added_keys, added)
-        numbers = np.empty(distinct.size, dtype=np.int32)
-        numbers[by_appearance] = numbers_ordered
-        return numbers[np.asarray(inverse).reshape(-1)]
+        return numbers
 
     def _slot_of(self, keys: npt.NDArray[np.uint64]) -> npt.NDArray[np.intp]:
         return (mix64(keys) & np.uint64(self._slots.size - 1)).astype(np.intp)
@@ -88,7 +104,7 @@ class IdNumbers:
         pending = np.arange(keys.size)
         slot = self._slot_of(keys)
         mask = self._slots.size - 1
-        while pending.size:
+        while pending.size > _FEW:
             numbers = self._slots[slot]
             taken = numbers >= 0
             # An empty slot's -1 reads the last key held or spare (never out of bounds); ``taken``
@@ -97,6 +113,15 @@ class IdNumbers:
             found[pending[hit]] = numbers[hit]
             going_on = taken & ~hit
             pending, slot = pending[going_on], (slot[going_on] + 1) & mask
+        # The last few keys of the longest probes, one at a time.
+        slots, held = self._slots, self._keys
+        for i, at in zip(pending.tolist(), slot.tolist(), strict=True):
+            key = keys[i]
+            while (number := slots[at]) >= 0:
+                if held[number] == key:
+                    found[i] = number
+                    break
+                at = (at + 1) & mask
         return found
 
     def _insert(self, keys: npt.NDArray[np.uint64], numbers: npt.NDArray[np.int32]) -> None:
@@ -108,35 +133,46 @@ class IdNumbers:
         pending = np.arange(keys.size)
         slot = self._slot_of(keys)
         mask = self._slots.size - 1
-        while pending.size:
+        while pending.size > _FEW:
             claiming = self._slots[slot] < 0
             self._slots[slot[claiming]] = numbers[pending[claiming]]
             going_on = self._slots[slot] != numbers[pending]
             # A key that lost a claim goes on to the slot's successor, as the slot is taken now.
             pending, slot = pending[going_on], (slot[going_on] + 1) & mask
+        slots = self._slots
+        for i, at in zip(pending.tolist(), slot.tolist(), strict=True):
+            while slots[at] >= 0:
+                at = (at + 1) & mask
+            slots[at] = numbers[i]
 
     def _hold(self, keys: npt.NDArray[np.uint64]) -> None:
         """Appends new keys (numbered on from the count) to the keys in order of number."""
         count = self._count + keys.size
-        if count > self._keys.size:
-            grown = mapped_empty(max(count, self._keys.size + self._keys.size // 2), np.uint64)
-            grown[: self._count] = self._keys[: self._count]
-            self._keys = grown
+        self._keys = grown_for(self._keys, self._count, count)
         self._keys[self._count : count] = keys
         self._count = count
 
     def _grow_for(self, count: int) -> bool:
-        """Doubles the table until ``count`` keys fill at most `_MAX_LOAD` of it, rehashing every
+        """Doubles the table until ``count`` keys fill at most ``max_load`` of it, rehashing every
         key held (read from the keys in order of number); False if it was large enough."""
         size = self._slots.size
-        most, of = _MAX_LOAD
+        most, of = self._max_load
         while count * of > size * most:
             size *= 2
         if size == self._slots.size:
             return False
-        self._slots = np.full(size, _EMPTY, dtype=np.int32)
+        self._slots = _empty_slots(size)
         self._insert(self._keys[:count], np.arange(count, dtype=np.int32))
         return True
+
+
+def _empty_slots(size: int) -> npt.NDArray[np.int32]:
+    """A table of empty slots in a memory map of its own: the table outlives most of what Prepare
+    allocates, and doubles; from malloc's heap, each smaller table it left behind was a hole
+    that Prepare's short-lived buffers only partly reused, resident all along."""
+    slots = mapped_empty(size, np.int32)
+    slots.fill(_EMPTY)
+    return slots
 
 
 def text_keys(texts: list[str]) -> npt.NDArray[np.uint64]:

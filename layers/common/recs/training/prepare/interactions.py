@@ -1,8 +1,8 @@
 """From events to indexed interactions: window, dedupe by eventId, identity merge, exclusions.
 
-Events stream through `InteractionBuilder.add` (or `add_block`) into compact typed columns (29
-bytes per event naming a product, never one dict per event), so a Lambda can hold hundreds of
-millions of them. `build` then does the set-wise work with numpy: keep the first copy of each
+Events stream through `InteractionBuilder.add` (or `add_block`) into compact typed columns (23
+to 25 bytes per event naming a product, never one dict per event), so a Lambda can hold hundreds
+of millions of them. `build` then does the set-wise work with numpy: keep the first copy of each
 eventId, keep the window, credit an anonymous visitor's history to the user it logged in as,
 drop events of products outside a known catalog and of excluded (opted-out, erased) visitors and
 give users and items dense indices, writing each output as it releases the column it came from.
@@ -15,16 +15,18 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from recs.contracts.events import EventType
 from recs.training.prepare.blocks import EventBlock
-from recs.training.prepare.columns import Column, MostlyOnes, Times
+from recs.training.prepare.columns import Column, MostlyOnes, SmallNumbers, Times
 from recs.training.prepare.dedupe import event_keys, first_copies
+from recs.training.prepare.free_heap import release_free_heap
 from recs.training.prepare.id_numbers import IdNumbers, text_keys
+from recs.training.prepare.name_numbers import NameNumbers
 
 EVENT_CODES: dict[str, int] = {t.value: i for i, t in enumerate(EventType)}
 PURCHASE_CODE = EVENT_CODES[EventType.PURCHASE.value]
@@ -121,20 +123,36 @@ class _RecordRows:
     that each costs what an `array.append` costs)."""
 
     __slots__ = (
+        "anon_local",
+        "anons",
         "event",
         "id_high",
         "id_low",
-        "item",
+        "item_local",
+        "items",
+        "link_anon",
+        "link_time",
+        "link_user",
         "quantity",
         "session",
         "timestamp",
-        "visitor",
+        "user_local",
+        "users",
         "weight",
     )
 
     def __init__(self) -> None:
-        self.visitor = array("i")
-        self.item = array("i")
+        # The rows' own distinct ids, numbered in order of first appearance (an `EventBlock`'s
+        # ``users``, ``anons`` and ``items``): the builder numbers them for the window on moving.
+        self.users: dict[str, int] = {}
+        self.anons: dict[str, int] = {}
+        self.items: dict[str, int] = {}
+        self.link_user = array("i")
+        self.link_anon = array("i")
+        self.link_time = array("d")
+        self.user_local = array("i")
+        self.anon_local = array("i")
+        self.item_local = array("i")
         self.event = array("b")
         self.timestamp = array("d")
         self.quantity = array("f")
@@ -147,25 +165,31 @@ class _RecordRows:
 class InteractionBuilder:
     """Accumulates events; `build` turns them into `Interactions`, once.
 
-    Per event naming a product it holds the visitor, item, event type, time (4 bytes where it is
-    whole milliseconds: `recs.training.prepare.columns.Times`), session and a 64-bit eventId key
-    (`recs.training.prepare.dedupe`): 25 bytes, in segments `build` releases as it
-    writes each output (`recs.training.prepare.columns`), and quantities and sample rates only
+    Per event naming a product it holds the visitor, item (2 bytes while the products number
+    fewer than 65,536: `recs.training.prepare.columns.SmallNumbers`), event type, time (4 bytes
+    where it is whole milliseconds: `recs.training.prepare.columns.Times`), session and a 64-bit
+    eventId key (`recs.training.prepare.dedupe`): 23 to 25 bytes, in segments `build` releases as
+    it writes each output (`recs.training.prepare.columns`), and quantities and sample rates only
     where they are not 1. Visitors are kept in two namespaces (user ids, anonymous ids) so that
     the same string used as both never merges by accident; only an event carrying both ids links
-    them.
+    them. Their ids are numbered in `recs.training.prepare.name_numbers.NameNumbers` (the text in
+    memory maps, not a dict of strings), a batch at a time: `add` collects a batch's distinct ids
+    in small dicts, as a block of `add_block` arrives with them, and both number them alike.
     """
 
     def __init__(self) -> None:
-        self._user_index: dict[str, int] = {}
-        self._anon_index: dict[str, int] = {}
+        self._users = NameNumbers()
+        self._anons = NameNumbers()
+        # Products stay in a dict: a block names a few hundred, nearly all seen before, where a
+        # dict's lookups cost a tenth of `NameNumbers`'s array operations; and a shop has far
+        # fewer products than visitors.
         self._item_index: dict[str, int] = {}
         # Sessions need no name after Prepare: a 64-bit key each, numbered (not a dict of text).
         self._sessions = IdNumbers()
         self._category: dict[str, str] = {}
         # Visitor per event: users >= 0, anonymous visitors as -(index + 1).
         self._visitor = Column(np.int32)
-        self._item = Column(np.int32)
+        self._item = SmallNumbers()
         self._event = Column(np.int8)
         self._timestamp = Times()
         self._session = Column(np.int32)
@@ -203,12 +227,13 @@ class InteractionBuilder:
         if not user_id and not anon_id:
             self.malformed += 1
             return
-        anon = self._anon_index.setdefault(str(anon_id), len(self._anon_index)) if anon_id else -1
-        user = self._user_index.setdefault(str(user_id), len(self._user_index)) if user_id else -1
+        rows = self._rows
+        anon = rows.anons.setdefault(str(anon_id), len(rows.anons)) if anon_id else -1
+        user = rows.users.setdefault(str(user_id), len(rows.users)) if user_id else -1
         if user >= 0 and anon >= 0:
-            self._link_anon.append(anon)
-            self._link_user.append(user)
-            self._link_time.append(stamp)
+            rows.link_anon.append(anon)
+            rows.link_user.append(user)
+            rows.link_time.append(stamp)
         product = event.get("productId")
         if not product:
             # Searches carry no product; their clicks arrive as search_result_click events.
@@ -221,9 +246,9 @@ class InteractionBuilder:
         high, low = event_id_halves(event_id)
         session = event.get("sessionId")
         quantity = event.get("quantity")
-        rows = self._rows
-        rows.visitor.append(user if user >= 0 else -(anon + 1))
-        rows.item.append(self._item_index.setdefault(product, len(self._item_index)))
+        rows.user_local.append(user)
+        rows.anon_local.append(anon)
+        rows.item_local.append(rows.items.setdefault(product, len(rows.items)))
         rows.event.append(code)
         rows.timestamp.append(stamp)
         rows.quantity.append(count_or_one(quantity))
@@ -244,18 +269,12 @@ class InteractionBuilder:
         self.read += block.read
         self.malformed += block.malformed
         self.without_product += block.without_product
-        users = _indices(self._user_index, block.users)
-        anons = _indices(self._anon_index, block.anons)
-        self._link_anon.frombytes(anons[block.link_anon].tobytes())
-        self._link_user.frombytes(users[block.link_user].tobytes())
-        self._link_time.frombytes(block.link_time.tobytes())
         for product, category in block.categories.items():
             self._category.setdefault(product, category)
-        visitor = np.where(
-            block.user_local >= 0,
-            users[np.maximum(block.user_local, 0)] if users.size else 0,
-            -(anons[np.maximum(block.anon_local, 0)] + 1) if anons.size else 0,
-        ).astype(np.int32)
+        visitor = self._visitors(
+            block.users, block.anons, block.user_local, block.anon_local, block.link_user, block.link_anon
+        )
+        self._link_time.frombytes(block.link_time.tobytes())
         sessions = self._sessions.number(text_keys(block.sessions))
         session = np.where(
             block.session_local >= 0, sessions[np.maximum(block.session_local, 0)] if sessions.size else 0, -1
@@ -306,11 +325,14 @@ class InteractionBuilder:
         # Memory (Prepare's peak per event: docs/training.md, Prepare): one byte per event for
         # ``keep``; the keys go once the first copies are known; every other pass works a segment
         # at a time; each output is written a segment at a time as its input is released, so the
-        # peak is the outputs (25 bytes per interaction) and ``keep``, or the columns before it.
+        # peak is the outputs (25 bytes per interaction), the visitors' names and ``keep``, or the
+        # columns before it.
         self._spend()
         self._move_records()
         # Every event has its session's number now: the table goes before the outputs come.
         self._sessions = IdNumbers()
+        # The reading's freed buffers go back to the system before the outputs come.
+        release_free_heap()
         keys, self._key = self._key, Column(np.uint64)
         keep = first_copies(keys.segments())
         del keys
@@ -322,8 +344,9 @@ class InteractionBuilder:
             outside += int(np.count_nonzero(kept & ~inside))
             kept &= inside
         unknown_events = 0
-        if known_product is not None and self._item_index:
-            unknown = ~np.array([known_product(p) for p in _invert(self._item_index)], dtype=np.bool_)
+        product_names = list(self._item_index)
+        if known_product is not None and product_names:
+            unknown = ~np.array([known_product(p) for p in product_names], dtype=np.bool_)
             for item, kept in self._along(self._item, keep):
                 unknown_at = unknown[item]
                 unknown_events += int(np.count_nonzero(kept & unknown_at))
@@ -331,11 +354,11 @@ class InteractionBuilder:
 
         excluded_events, linked_excluded = self._exclude_linked_anonymous(keep, excluded)
         self._merge_visitors()
-        n_users_raw = len(self._user_index)
-        names = _invert(self._user_index)
-        names.extend(_invert(self._anon_index))
-        # The names hold the visitors' strings now: the dicts' tables go before the outputs come.
-        self._user_index, self._anon_index = {}, {}
+        n_users_raw = len(self._users)
+        names = self._users.names()
+        names.extend(self._anons.names())
+        # The names are strings now: their stores go before the outputs come.
+        self._users, self._anons = NameNumbers(), NameNumbers()
         present = self._used(self._visitor, keep, len(names))
         is_user_raw = present < n_users_raw
         drop = np.array(
@@ -353,21 +376,24 @@ class InteractionBuilder:
             kept &= ~dropped
 
         visitors = self._used(self._visitor, keep, len(names))
-        item_ids = self._used(self._item, keep, len(self._item_index))
-        product_names = _invert(self._item_index)
+        item_ids = self._used(self._item, keep, len(product_names))
         items = [product_names[i] for i in item_ids.tolist()]
+        # Before each output and after the last, what the work before it freed goes back to the
+        # system (recs.training.prepare.free_heap): the outputs are written in turn, each as its
+        # input goes, and the heap would otherwise keep every step's temporaries resident.
+        release_free_heap()
         return Interactions(
             users=[names[v] for v in visitors.tolist()],
             is_user=visitors < n_users_raw,
             items=items,
             item_category=[self._category.get(p) for p in items],
-            user=_take(self._visitor, keep, np.int32, _positions(visitors, len(names))),
-            item=_take(self._item, keep, np.int32, _positions(item_ids, len(self._item_index))),
-            event=_take(self._event, keep, np.int8),
-            timestamp=_take(self._timestamp, keep, np.float64),
-            quantity=self._quantity.take_kept(keep),
-            weight=self._weight.take_kept(keep, ones_as_none=True),
-            basket=_take(self._session, keep, np.int32),
+            user=_released(_take(self._visitor, keep, np.int32, _positions(visitors, len(names)))),
+            item=_released(_take(self._item, keep, np.int32, _positions(item_ids, len(product_names)))),
+            event=_released(_take(self._event, keep, np.int8)),
+            timestamp=_released(_take(self._timestamp, keep, np.float64)),
+            quantity=_released(self._quantity.take_kept(keep)),
+            weight=_released(self._weight.take_kept(keep, ones_as_none=True)),
+            basket=_released(_take(self._session, keep, np.int32)),
             stats={
                 "eventsRead": self.read,
                 "malformed": self.malformed,
@@ -402,12 +428,21 @@ class InteractionBuilder:
     def _move_records(self) -> None:
         """Events `add` took, into the columns (before anything else is added, or read)."""
         rows = self._rows
-        if not rows.id_low:
+        if not (rows.id_low or rows.users or rows.anons):
             return
         self._rows = _RecordRows()
+        visitor = self._visitors(
+            list(rows.users),
+            list(rows.anons),
+            np.frombuffer(rows.user_local, dtype=np.int32),
+            np.frombuffer(rows.anon_local, dtype=np.int32),
+            np.frombuffer(rows.link_user, dtype=np.int32),
+            np.frombuffer(rows.link_anon, dtype=np.int32),
+        )
+        self._link_time.extend(rows.link_time)
         self._append(
-            visitor=np.frombuffer(rows.visitor, dtype=np.int32),
-            item=np.frombuffer(rows.item, dtype=np.int32),
+            visitor=visitor,
+            item=_indices(self._item_index, list(rows.items))[np.frombuffer(rows.item_local, dtype=np.int32)],
             event=np.frombuffer(rows.event, dtype=np.int8),
             timestamp=np.frombuffer(rows.timestamp, dtype=np.float64),
             quantity=np.frombuffer(rows.quantity, dtype=np.float32),
@@ -418,6 +453,28 @@ class InteractionBuilder:
             ),
         )
 
+    def _visitors(
+        self,
+        user_names: list[str],
+        anon_names: list[str],
+        user_local: npt.NDArray[np.int32],
+        anon_local: npt.NDArray[np.int32],
+        link_user: npt.NDArray[np.int32],
+        link_anon: npt.NDArray[np.int32],
+    ) -> npt.NDArray[np.int32]:
+        """Each event's visitor (users >= 0, anonymous -(number + 1)) from the ids of its rows
+        (an `EventBlock`'s form), numbering new ids on; the rows' links are kept in those numbers
+        (their times are the caller's to keep)."""
+        users = self._users.number(user_names)
+        anons = self._anons.number(anon_names)
+        self._link_anon.frombytes(anons[link_anon].tobytes())
+        self._link_user.frombytes(users[link_user].tobytes())
+        return np.where(
+            user_local >= 0,
+            users[np.maximum(user_local, 0)] if users.size else 0,
+            -(anons[np.maximum(anon_local, 0)] + 1) if anons.size else 0,
+        ).astype(np.int32)
+
     def _session_numbers(self, keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int32]:
         """Each event's session number from its session's key (-1: none), as `add_block` numbers them."""
         numbers = np.full(keys.size, -1, dtype=np.int32)
@@ -427,7 +484,7 @@ class InteractionBuilder:
 
     @staticmethod
     def _along(
-        column: Column | Times, keep: npt.NDArray[np.bool_]
+        column: Column | SmallNumbers | Times, keep: npt.NDArray[np.bool_]
     ) -> Iterator[tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]]:
         """Each segment of ``column`` with its (writable) slice of ``keep``."""
         start = 0
@@ -435,7 +492,9 @@ class InteractionBuilder:
             yield segment, keep[start : start + segment.size]
             start += segment.size
 
-    def _used(self, column: Column, keep: npt.NDArray[np.bool_], size: int) -> npt.NDArray[np.intp]:
+    def _used(
+        self, column: Column | SmallNumbers, keep: npt.NDArray[np.bool_], size: int
+    ) -> npt.NDArray[np.intp]:
         """The distinct values (each in ``[0, size)``) of ``column`` where kept, ascending:
         `np.unique` without sorting the events."""
         used = np.zeros(size, dtype=np.bool_)
@@ -458,7 +517,7 @@ class InteractionBuilder:
         linked = self._linked_anonymous()
         if not linked.size:
             return 0, 0
-        anon_names = _invert(self._anon_index)
+        anon_names = self._anons.names()
         out = np.zeros(len(anon_names), dtype=np.bool_)
         for index in linked.tolist():
             out[index] = excluded(anon_names[index], False)
@@ -489,10 +548,10 @@ class InteractionBuilder:
     def _merge_visitors(self) -> None:
         """Visitor of each event in one index space, in place: users first, then anonymous
         visitors; a linked anonymous visitor becomes the user of its latest login."""
-        if not self._anon_index:
+        if not len(self._anons):
             return
-        n_users = len(self._user_index)
-        target = np.arange(len(self._anon_index), dtype=np.int32) + np.int32(n_users)
+        n_users = len(self._users)
+        target = np.arange(len(self._anons), dtype=np.int32) + np.int32(n_users)
         anon = np.frombuffer(self._link_anon, dtype=np.int32)
         if anon.size:
             # Sorted by time, the last assignment per anonymous id (the latest login) wins.
@@ -503,12 +562,14 @@ class InteractionBuilder:
             visitor[anonymous] = target[-visitor[anonymous] - 1]
 
 
+_Output = TypeVar("_Output")
+
 #: Events `InteractionBuilder.add` holds before moving them into its columns.
 _RECORD_ROWS = 1 << 14
 
 
 def _take(
-    column: Column | Times,
+    column: Column | SmallNumbers | Times,
     keep: npt.NDArray[np.bool_],
     dtype: type[np.generic],
     position: npt.NDArray[np.int32] | None = None,
@@ -533,6 +594,12 @@ def _take(
     return taken
 
 
+def _released(output: _Output) -> _Output:
+    """``output``, once malloc's free heap has gone back to the system."""
+    release_free_heap()
+    return output
+
+
 def _positions(used: npt.NDArray[np.intp], size: int) -> npt.NDArray[np.int32]:
     """Each value's position among the ascending distinct values ``used`` (values in ``[0, size)``)."""
     position = np.full(size, -1, dtype=np.int32)
@@ -548,13 +615,6 @@ def count_or_one(value: Any) -> float:
 def _indices(index: dict[str, int], names: list[str]) -> npt.NDArray[np.int32]:
     """The index of each name, new names numbered on in order (as `dict.setdefault` would)."""
     return np.array([index.setdefault(name, len(index)) for name in names], dtype=np.int32)
-
-
-def _invert(index: dict[str, int]) -> list[str]:
-    names = [""] * len(index)
-    for name, position in index.items():
-        names[position] = name
-    return names
 
 
 def build_interactions(
