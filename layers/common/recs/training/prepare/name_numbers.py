@@ -71,7 +71,6 @@ class NameNumbers:
         held_keys = len(self._ids)
         key_numbers = self._ids.number(self._key(list(names)))
         # A key met for the first time in this call names a new name: the first name that has it.
-        # (Two names of this call with one new key: the second is checked below like any other.)
         first_of_key = np.zeros(key_numbers.size, dtype=np.bool_)
         new_keys = np.flatnonzero(key_numbers >= held_keys)
         if new_keys.size:
