@@ -7,7 +7,7 @@ import io
 import json
 import logging
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -221,15 +221,23 @@ def lake_format_of(data: bytes) -> str:
 
 
 def mix_lake_formats(
-    stack: LocalStack, formats: tuple[str, ...] = ("parquet", "gzip", "plain")
+    stack: LocalStack,
+    formats: tuple[str, ...] = ("parquet", "gzip", "plain"),
+    first: Collection[str] = (),
 ) -> dict[str, str]:
     """Rewrite the lake's objects in turn in each of `formats`, same records, same keys: Parquet
     as Firehose's record format conversion writes it (`recs.lake_format`), gzip NDJSON as Firehose
     wrote before the conversion, plain NDJSON as moto's Firehose writes without it. Whatever the
-    local stack's Firehose delivers, the lake then mixes them. Returns each key's format."""
+    local stack's Firehose delivers, the lake then mixes them. The keys in ``first`` take the
+    formats in turn before the others, so that they span every format whatever the lake's keys
+    (moto names its objects by the time of delivery and a random suffix). Returns each key's
+    format."""
     s3 = stack.client("s3")
     bucket = stack.physical["EventLakeBucket"]
-    for n, (key, data) in enumerate(lake_objects(stack).items()):
+    objects = lake_objects(stack)
+    ordered = sorted(objects, key=lambda key: (key not in first, key))
+    for n, key in enumerate(ordered):
+        data = objects[key]
         wanted = formats[n % len(formats)]
         if wanted == lake_format_of(data):
             continue

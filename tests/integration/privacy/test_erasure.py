@@ -205,15 +205,16 @@ def test_an_erasure_purges_a_lake_mixing_parquet_and_ndjson_objects(stack: Local
     # and plain NDJSON ones, and an active user who also browsed anonymously, with records in
     # objects of every format
     shop = ingest_shop(stack)
-    formats = mix_lake_formats(stack)
     user, anon = most_active_linked_user(shop)
     user_pseudonym, anon_pseudonym = PSEUDONYMS.user(user), PSEUDONYMS.anon(anon)
-    before = {key: lake_records(data) for key, data in lake_objects(stack).items()}
 
     def names_them(record: dict[str, Any]) -> bool:
         return record.get("userId") == user_pseudonym or record.get("anonId") == anon_pseudonym
 
-    holding = {key for key, records in before.items() if any(names_them(r) for r in records)}
+    delivered = {key: lake_records(data) for key, data in lake_objects(stack).items()}
+    holding = {key for key, records in delivered.items() if any(names_them(r) for r in records)}
+    formats = mix_lake_formats(stack, first=holding)
+    before = {key: lake_records(data) for key, data in lake_objects(stack).items()}
     assert {formats[key] for key in holding} == {"parquet", "gzip", "plain"}
 
     # When the user asks for erasure and the purge step runs (the training workflow's first step)
