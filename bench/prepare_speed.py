@@ -23,13 +23,18 @@ First run, the same records each way, each in a fresh process, alternating, medi
   of lines) and ``InteractionBuilder.add`` per record, over the NDJSON objects;
 * the columnar path Prepare runs now, over the Parquet lake (the goal's figures):
   `recs.training.prepare.days.PreparedDays` (each object's fields read from Parquet a batch of
-  rows at a time, compute kernels, each closed day written once as Parquet, a row group per
-  object) and ``InteractionBuilder.add_block``;
+  rows at a time, compute kernels, a block per slice of some 32,768 records, each closed day
+  written once as Parquet, a row group per slice) and ``InteractionBuilder.add_block``;
 * the same columnar path over the NDJSON objects (pyarrow's JSON reader, a block of text at a
   time): what Prepare does with the lake's older objects;
 * pyarrow's JSON reader alone over the NDJSON objects
   (`recs.training.prepare.columnar.raw_blocks`, nothing built): the ceiling of any reader of
   these JSON objects built on it.
+
+At the larger size, the same records are also cut into Firehose's largest deliveries (64 MiB of
+JSON each, the delivery stream's buffer: one Parquet object of one row group each, some 170,000
+records) and read by the columnar path, 3 runs, for its peak memory against the goal's objects
+(context, no goal: the goal's figures are measured over 8 MiB objects).
 
 The first three end with ``InteractionBuilder.build`` (dedupe, window, identities) and must build
 the same interactions (checked). Speed is events per CPU second of the process (one thread: the
@@ -78,6 +83,10 @@ from recs_tools.process_memory import reset_peak_rss, status_kib
 
 COMMAND = "python -m bench --only prepare_speed"
 OBJECT_BYTES = 8 << 20
+#: Firehose's largest deliveries: the delivery stream's buffer (template.yaml, the least record
+#: format conversion allows), reached when a shop sends that much JSON within the buffer's
+#: interval. Each is one Parquet object of one row group.
+FIREHOSE_OBJECT_BYTES = 64 << 20
 DAYS = 28
 #: Runs of each kind (nothing new, a new day; alternating) inside one incremental measurement.
 REPEATS = 7
@@ -166,7 +175,7 @@ def first_run_child(path: str, way: str) -> dict[str, Any]:
 
     objects = objects_at(Path(path))
     lake_kind = "parquet" if Path(path).is_dir() else "ndjson"
-    lake_bytes = sum(len(data) for data in objects)
+    lake_bytes, objects_held = sum(len(data) for data in objects), len(objects)
     lake = lake_of(objects)
     del objects
     start = NOW - timedelta(days=DAYS + 1)
@@ -207,6 +216,7 @@ def first_run_child(path: str, way: str) -> dict[str, Any]:
         "way": way,
         "lake": lake_kind,
         "lakeBytesPerEvent": round(lake_bytes / max(builder.read, 1), 1),
+        "objects": objects_held,
         "arrowMemoryPool": pool,
         "events": builder.read,
         "interactions": len(interactions),
@@ -386,6 +396,21 @@ def run(quick: bool) -> dict[str, Any]:
                 }
             )
             if n == sizes[-1]:
+                large_objects = Path(tmp) / f"lake-{n}-large.parquet"
+                write_objects(large_objects, parquet_objects(split_objects(data, FIREHOSE_OBJECT_BYTES)))
+                rows = []
+                for repeat in range(repeats):
+                    quiet()
+                    rows.append(_child(["--first-run", str(large_objects), "columnar"]))
+                    log(f"  {n:,} events in objects of 64 MiB, #{repeat + 1}: {json.dumps(rows[-1])}")
+                if {row["events"] for row in rows} != {n} or {row["interactions"] for row in rows} != {
+                    first_runs[-1]["parquet"]["interactions"]
+                }:
+                    raise RuntimeError(f"the lake of 64 MiB objects built other interactions: {rows}")
+                first_runs[-1]["parquetLargeObjects"] = {
+                    **_median_row(rows, "peakBytesPerEvent"),
+                    "runs": len(rows),
+                }
                 # The lake as Firehose writes it now: Parquet objects of an eighth of the first
                 # runs' (a day's new objects, cut finely enough for the two sizes of new day).
                 small = Path(tmp) / f"incremental-{n}.parquet"
@@ -486,6 +511,24 @@ def _figures(first_runs: list[dict[str, Any]], incremental: list[dict[str, Any]]
                 digits=0,
             )
         )
+        big = run_row.get("parquetLargeObjects")
+        if big:
+            rows.append(
+                figure(
+                    area,
+                    f"first run, {n} lake records, Parquet lake of Firehose's largest objects (64 MiB "
+                    "of JSON each): peak memory per event",
+                    big["peakBytesPerEvent"],
+                    "bytes",
+                    baseline="the same records in the goal's objects (8 MiB of JSON each), same run",
+                    baseline_value=parquet["peakBytesPerEvent"],
+                    note=f"the columnar path; objects of {big['events'] // big['objects']:,} records "
+                    "(one row group each) against "
+                    f"{parquet['events'] // parquet['objects']:,}; median of {big['runs']} runs by peak;"
+                    f" {big['eventsPerCpuSecond']:,} events per CPU second",
+                    digits=1,
+                )
+            )
         sizes = run_row["lakeBytesPerEvent"]
         rows.append(
             figure(

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from recs import lake_format
@@ -25,8 +26,10 @@ from recs.training.prepare.columnar import (
     parquet_blocks,
     usable_from_records,
     usable_of_object,
+    usables_of_object,
 )
 from recs.training.prepare.days import from_parquet
+from recs.training.prepare.interactions import InteractionBuilder
 from recs.training.prepare.lake import decode_object
 from recs_tools.memory_objects import MemoryObjects
 from tests.unit.training.test_columnar import (
@@ -185,6 +188,65 @@ def test_an_object_read_a_few_rows_at_a_time_reads_as_a_whole(monkeypatch: pytes
     assert len(list(parquet_blocks(pairs[0][1]))) == 29
     # When read / Then they build what their NDJSON builds
     assert_same(old_path([text for text, _ in pairs]), new_path([data for _, data in pairs]))
+
+
+def test_a_parquet_object_longer_than_a_slice_comes_in_slices_of_whole_batches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a Parquet object of 100 records, read 8 rows at a time in slices of 20 records
+    monkeypatch.setattr(columnar, "PARQUET_BATCH_ROWS", 8)
+    monkeypatch.setattr(columnar, "SLICE_ROWS", 20)
+    rng = random.Random(53)
+    text, data = both_formats(lake_records(rng, 100))
+    # When it is read
+    slices = list(usables_of_object(data))
+    # Then each slice is whole batches, the first that reaches 20 records closing it
+    assert [part.read for part in slices] == [24, 24, 24, 24, 4]
+    # And together they are the object's usable records, which build what its NDJSON builds
+    assert_same_usable(usable_from_records(lake_format.records(data)), Usable.concat(slices))
+    builder = InteractionBuilder()
+    for part in slices:
+        builder.add_block(block_of(part))
+    assert_same(old_path([text]), builder.build(start_ts=0.0, end_ts=4e9))
+
+
+def test_an_odd_record_after_some_slices_reads_only_the_rest_record_by_record(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a Parquet object whose 81st record is odd, read in slices of 16 records
+    monkeypatch.setattr(columnar, "PARQUET_BATCH_ROWS", 8)
+    monkeypatch.setattr(columnar, "SLICE_ROWS", 16)
+    rng = random.Random(59)
+    records = [*lake_records(rng, 80), ODD_RECORDS["a date only"], *lake_records(rng, 19, 80)]
+    text, data = both_formats(records)
+    # When it is read
+    slices = list(usables_of_object(data))
+    # Then the five slices before it came columnar, and the other 20 records (the odd one among
+    # them) record by record: every record read once
+    assert [part.read for part in slices] == [16, 16, 16, 16, 16, 20]
+    assert slices[-1].malformed >= 1
+    assert_same_usable(usable_from_records(lake_format.records(data)), Usable.concat(slices))
+    # And the object builds what its NDJSON builds
+    assert_same(old_path([text]), new_path([data]))
+
+
+def test_a_lake_of_objects_longer_than_a_slice_keeps_days_that_read_back_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a Parquet lake whose objects are longer than a slice
+    monkeypatch.setattr(columnar, "PARQUET_BATCH_ROWS", 8)
+    monkeypatch.setattr(columnar, "SLICE_ROWS", 16)
+    lake, artifacts = parquet_lake(ndjson_lake(3)), MemoryObjects()
+    # When a first run keeps the closed days and the next one reads them back
+    first, _ = run(lake, artifacts)
+    again, stats = run(lake, artifacts)
+    # Then each kept day holds a row group per slice, and both runs build what the lake's NDJSON
+    # builds from scratch
+    assert stats.days_kept == 3
+    for data in artifacts.objects.values():
+        assert pq.ParquetFile(pa.BufferReader(data)).num_row_groups == 8  # 2 objects of 4 slices
+    assert_same(decoded_from_scratch(ndjson_lake(3)), first)
+    assert_same(first, again)
 
 
 def test_an_empty_parquet_object_holds_no_record() -> None:

@@ -16,14 +16,18 @@ The columnar reader builds exactly what the record path (`decode_object`, then
 tells them apart by content, so a lake holding both reads as one). Where an object is not plain
 enough to promise that (a corrupt line, a field of another JSON type, a Parquet column of another
 type than the events table's, a timestamp outside the forms of `text_forms.TIMESTAMP`, a null
-eventId, a line longer than a block of text), `usable_of_object` reads that object record by
-record with the record path's own rules (`usable_from_records`), so rare shapes keep their exact
-meaning. An object streams through its reader a part at a time (`parquet_blocks`: a batch of rows;
-`raw_blocks`: a block of text), so that memory holds one part's columns, not a whole object's.
+eventId, a line longer than a block of text), `usables_of_object` reads that object (a Parquet
+object: its rows from the first slice not yet handed out) record by record with the record path's
+own rules (`usable_from_records`), so rare shapes keep their exact meaning. An object streams
+through its reader a part at a time (`parquet_blocks`: a batch of rows; `raw_blocks`: a block of
+text), so that memory holds one part's columns, not a whole object's; a Parquet object's usable
+records come in slices of some `SLICE_ROWS`, so that what follows (the block, the kept day's row
+group) holds a slice, not an object.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -91,6 +95,9 @@ _BLOCK_BYTES = 2 << 20
 #: alternating) the peak was 61 bytes per event against 66 reading each object whole, with the
 #: same CPU within the runs' spread; 4,096 took about a tenth more CPU.
 PARQUET_BATCH_ROWS = 8_192
+#: Records of a Parquet object per `Usable` (and so per `EventBlock` and per row group of a kept
+#: day): the object's slice Prepare holds at once besides the reader's pages.
+SLICE_ROWS = 32_768
 _EVENT_NAMES = pa.array(sorted(EVENT_CODES, key=EVENT_CODES.__getitem__))
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NO_TEXT = pa.scalar(None, pa.string())
@@ -120,11 +127,41 @@ class NotPlainError(Exception):
 
 
 def usable_of_object(data: bytes) -> Usable:
-    """An object's usable records: columnar when the object allows, else record by record."""
+    """An object's usable records as one `Usable` (`usables_of_object`'s slices concatenated)."""
+    return Usable.concat(list(usables_of_object(data)))
+
+
+def usables_of_object(data: bytes) -> Iterator[Usable]:
+    """An object's usable records, in order, in slices: columnar when the object allows, else
+    record by record. A Parquet object comes in slices of whole batches of rows, each closed by
+    the first batch that takes it to `SLICE_ROWS` records read, so that what Prepare holds for an
+    object does not grow with the object (Firehose's deliveries run to 64 MiB of JSON and more,
+    one row group); an NDJSON object (the lake's older deliveries) comes whole, as one slice."""
     if lake_format.is_parquet(data):
-        return _usable_of_blocks(parquet_blocks(data), lambda: lake_format.records(data))
+        yield from _parquet_usables(data)
+        return
     data = decompressed(data)
-    return _usable_of_blocks(raw_blocks(data), lambda: decode_object(data))
+    yield _usable_of_blocks(raw_blocks(data), lambda: decode_object(data))
+
+
+def _parquet_usables(data: bytes) -> Iterator[Usable]:
+    """`usables_of_object` of a Parquet object. Where a batch is not plain, the rows from the first
+    one not yet handed out are read record by record (a Parquet object's records are its rows, in
+    order: `lake_format.records`), so every row is read exactly once, either way."""
+    parts: list[Usable] = []
+    pending = handed_out = 0
+    try:
+        for raw in parquet_blocks(data):
+            parts.append(usable_from_table(raw))
+            pending += raw.num_rows
+            if pending >= SLICE_ROWS:
+                yield Usable.concat(parts)
+                handed_out, parts, pending = handed_out + pending, [], 0
+    except NotPlainError:
+        yield usable_from_records(itertools.islice(lake_format.records(data), handed_out, None))
+        return
+    if parts or not handed_out:
+        yield Usable.concat(parts)
 
 
 def _usable_of_blocks(

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from recs.ports import ObjectStore
 from recs.store_layout import PREPARED_DAYS_PREFIX, prepared_day_prefix
 from recs.training.prepare.blocks import EventBlock
-from recs.training.prepare.columnar import USABLE_FIELDS, Usable, block_of, usable_of_object
+from recs.training.prepare.columnar import USABLE_FIELDS, Usable, block_of, usables_of_object
 from recs.training.prepare.lake import PREFETCH, read_objects
 
 #: A day is closed this long after its end: Firehose's buffer holds records for at most 15 min.
@@ -80,9 +80,10 @@ _ENCODING: dict[str, object] = {
 
 
 class DayWriter:
-    """A day's usable records as Parquet, one row group per lake object, written as they come;
-    the counts ride in the file's metadata. Uncompressed (dictionary pages keep ids as plain
-    text): the purge's sweep of unknown artifacts must be able to read every visitor id."""
+    """A day's usable records as Parquet, one row group per `Usable` (a slice of a lake object,
+    `usables_of_object`), written as they come; the counts ride in the file's metadata.
+    Uncompressed (dictionary pages keep ids as plain text): the purge's sweep of unknown artifacts
+    must be able to read every visitor id."""
 
     def __init__(self) -> None:
         self._sink = io.BytesIO()
@@ -109,7 +110,7 @@ def to_parquet(usable: Usable) -> bytes:
 
 
 def read_day(data: bytes) -> Iterator[Usable]:
-    """A kept day's usable records, a row group (a lake object) at a time; the day's counts come
+    """A kept day's usable records, a row group (a slice of a lake object) at a time; the day's counts come
     with the first."""
     day = pq.ParquetFile(pa.BufferReader(data))
     counts = json.loads((day.metadata.metadata or {})[_COUNTS])
@@ -157,8 +158,9 @@ class PreparedDays:
             day += timedelta(days=1)
 
     def _day(self, name: str, keys: list[str], files: list[str], *, closed: bool) -> Iterator[EventBlock]:
-        """A day's blocks, one per lake object (or per row group of its kept copy), so that memory
-        holds one object's columns at a time however large the day."""
+        """A day's blocks, one per slice of a lake object (`usables_of_object`; or per row group of
+        its kept copy), so that memory holds one slice's columns at a time however large the day
+        and its objects."""
         if not keys:
             self._delete(files)
             return
@@ -174,10 +176,10 @@ class PreparedDays:
         # 2 cores but held 1.6x the memory at 4M events (bench/prepare_speed.py, 0cf3a78), and
         # memory is what bounds Prepare.
         for data in read_objects(self._lake, keys, prefetch=self._prefetch):
-            usable = usable_of_object(data)
-            if writer is not None:
-                writer.write(usable)
-            yield block_of(usable)
+            for usable in usables_of_object(data):
+                if writer is not None:
+                    writer.write(usable)
+                yield block_of(usable)
         self.stats.days_decoded += 1
         self.stats.objects_decoded += len(keys)
         if writer is not None:
