@@ -154,14 +154,20 @@ def _parquet_usables(data: bytes) -> Iterator[Usable]:
         for raw in parquet_blocks(data):
             parts.append(usable_from_table(raw))
             pending += raw.num_rows
+            # Nothing but the slice may stay referenced here while the caller holds it: a batch's
+            # text columns or the slice's parts would add to Prepare's peak.
+            del raw
             if pending >= SLICE_ROWS:
-                yield Usable.concat(parts)
-                handed_out, parts, pending = handed_out + pending, [], 0
+                whole, parts = Usable.concat(parts), []
+                handed_out, pending = handed_out + pending, 0
+                yield whole
+                del whole
     except NotPlainError:
         yield usable_from_records(itertools.islice(lake_format.records(data), handed_out, None))
         return
     if parts or not handed_out:
-        yield Usable.concat(parts)
+        whole, parts = Usable.concat(parts), []
+        yield whole
 
 
 def _usable_of_blocks(
