@@ -32,7 +32,7 @@ First run, the same records each way, each in a fresh process, alternating, medi
   these JSON objects built on it.
 
 At the larger size, the same records are also cut into Firehose's largest deliveries (64 MiB of
-JSON each, the delivery stream's buffer: one Parquet object of one row group each, some 170,000
+JSON each, the delivery stream's buffer: one Parquet object of one row group each, some 180,000
 records) and read by the columnar path, 3 runs, for its peak memory against the goal's objects
 (context, no goal: the goal's figures are measured over 8 MiB objects).
 
