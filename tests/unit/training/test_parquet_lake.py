@@ -190,12 +190,17 @@ def test_an_object_read_a_few_rows_at_a_time_reads_as_a_whole(monkeypatch: pytes
     assert_same(old_path([text for text, _ in pairs]), new_path([data for _, data in pairs]))
 
 
+def read_in_slices(monkeypatch: pytest.MonkeyPatch, *, batch_rows: int, slice_rows: int) -> None:
+    """Parquet objects read ``batch_rows`` rows at a time, in slices of ``slice_rows`` records."""
+    monkeypatch.setattr(columnar, "PARQUET_BATCH_ROWS", batch_rows)
+    monkeypatch.setattr(columnar, "SLICE_ROWS", slice_rows)
+
+
 def test_a_parquet_object_longer_than_a_slice_comes_in_slices_of_whole_batches(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given a Parquet object of 100 records, read 8 rows at a time in slices of 20 records
-    monkeypatch.setattr(columnar, "PARQUET_BATCH_ROWS", 8)
-    monkeypatch.setattr(columnar, "SLICE_ROWS", 20)
+    read_in_slices(monkeypatch, batch_rows=8, slice_rows=20)
     rng = random.Random(53)
     text, data = both_formats(lake_records(rng, 100))
     # When it is read
@@ -214,8 +219,7 @@ def test_an_odd_record_after_some_slices_reads_only_the_rest_record_by_record(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given a Parquet object whose 81st record is odd, read in slices of 16 records
-    monkeypatch.setattr(columnar, "PARQUET_BATCH_ROWS", 8)
-    monkeypatch.setattr(columnar, "SLICE_ROWS", 16)
+    read_in_slices(monkeypatch, batch_rows=8, slice_rows=16)
     rng = random.Random(59)
     records = [*lake_records(rng, 80), ODD_RECORDS["a date only"], *lake_records(rng, 19, 80)]
     text, data = both_formats(records)
@@ -234,8 +238,7 @@ def test_a_lake_of_objects_longer_than_a_slice_keeps_days_that_read_back_the_sam
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given a Parquet lake whose objects are longer than a slice
-    monkeypatch.setattr(columnar, "PARQUET_BATCH_ROWS", 8)
-    monkeypatch.setattr(columnar, "SLICE_ROWS", 16)
+    read_in_slices(monkeypatch, batch_rows=8, slice_rows=16)
     lake, artifacts = parquet_lake(ndjson_lake(3)), MemoryObjects()
     # When a first run keeps the closed days and the next one reads them back
     first, _ = run(lake, artifacts)
