@@ -12,7 +12,7 @@ import numpy.typing as npt
 
 @dataclass(frozen=True)
 class EventBlock:
-    """Usable events of one or more lake objects, in the order read.
+    """Usable events of one or more lake objects (or of a slice of one), in the order read.
 
     ``*_local`` columns index the block's own distinct ids (``users``, ``anons``, ``items``,
     ``sessions``; -1 for none), each listed in order of first appearance.

@@ -61,7 +61,7 @@ LAKE_FIELDS = pa.schema(
         ("sampleRate", pa.float64()),
     ]
 )
-#: An id column of `USABLE_FIELDS`: each distinct text once. Encoded once per object, the
+#: An id column of `USABLE_FIELDS`: each distinct text once. Encoded once per `Usable`, the
 #: dictionary serves both the kept day's Parquet writer (which writes a dictionary array's pages
 #: without hashing its texts again: 34 against 85 ns per record for four id columns, probed) and
 #: `block_of`'s indices, and a kept day reads back into the same type, its texts never repeated.
@@ -378,7 +378,8 @@ def _id_halves(ids: pa.Array) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.ui
 
 # ---------------------------------------------------------------------- usable -> block
 def block_of(usable: Usable) -> EventBlock:
-    """The `EventBlock` of a `Usable` (one lake object, or one row group of a kept day)."""
+    """The `EventBlock` of a `Usable` (an NDJSON lake object, a slice of a Parquet one, or a row
+    group of a kept day)."""
     # Columns are read whole and their rows naming a product picked with numpy, rather than the
     # table filtered first: a filter copies the ids' text, an object's worth. Only the sessions
     # are filtered: they are numbered in order of first appearance among those rows.
