@@ -67,13 +67,27 @@ def parquet_file(data: bytes | pq.ParquetFile) -> pq.ParquetFile:
 
 
 def read_fields(
-    data: bytes | pq.ParquetFile, fields: Sequence[str], *, batch_rows: int = 65_536
+    data: bytes | pq.ParquetFile,
+    fields: Sequence[str],
+    *,
+    batch_rows: int = 65_536,
+    dictionaries: Sequence[str] = (),
 ) -> Iterator[pa.Table]:
     """A Parquet lake object's ``fields`` (record field names), ``batch_rows`` rows at a time, as
     tables whose columns are named by those fields; a field the object has no column for (written
-    under an older table) reads as nulls of its type."""
+    under an older table) reads as nulls of its type.
+
+    The text fields among ``dictionaries`` come as dictionary arrays (``data`` given as bytes): the
+    reader hands over the column chunk's dictionary and each row's index into it rather than a
+    copy of every row's text. Each batch carries the whole row group's dictionary, not only the
+    values its rows use."""
     source = parquet_file(data)
     present = set(source.schema_arrow.names)
+    coded = [name.lower() for name in dictionaries if name.lower() in present]
+    if coded and isinstance(data, bytes):
+        # The reader takes its dictionary columns when opened, and only columns the object has
+        # (an older object may lack one): opened again on the footer already parsed.
+        source = pq.ParquetFile(pa.BufferReader(data), metadata=source.metadata, read_dictionary=coded)
     columns = [name.lower() for name in fields if name.lower() in present]
     for batch in source.iter_batches(batch_size=batch_rows, columns=columns, use_threads=False):
         table = pa.Table.from_batches([batch])

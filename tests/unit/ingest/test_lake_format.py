@@ -6,6 +6,7 @@ import gzip
 import json
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from recs import lake_format
@@ -75,6 +76,24 @@ def test_fields_read_as_columns_named_by_the_record_with_missing_ones_null() -> 
     assert read.column_names == ["eventId", "quantity", "sampleRate"]
     assert read.column("quantity").to_pylist() == [2, 2]
     assert read.column("sampleRate").null_count == 2
+
+
+def test_text_fields_asked_for_as_dictionaries_read_as_the_same_texts() -> None:
+    # Given an object whose users repeat, written under a table without sampleRate
+    records = [_record(i, userId=f"u_{i % 3}") for i in range(10)]
+    data = lake_format.encode(lake_format.table_of_records(records).drop_columns(["samplerate"]))
+    # When its users and products are read as dictionaries, beside a count and a missing field
+    fields = ["userId", "productId", "quantity", "sampleRate"]
+    (coded,) = list(lake_format.read_fields(data, fields, dictionaries=["userId", "productId", "sampleRate"]))
+    (plain,) = list(lake_format.read_fields(data, fields))
+    # Then the texts come as dictionary arrays, the users' dictionary listing each user once
+    assert pa.types.is_dictionary(coded.column("userId").type)
+    assert pa.types.is_dictionary(coded.column("productId").type)
+    assert sorted(coded.column("userId").chunk(0).dictionary.to_pylist()) == ["u_0", "u_1", "u_2"]
+    # And every column reads as the same values as without dictionaries, the missing one null
+    for name in fields:
+        assert coded.column(name).to_pylist() == plain.column(name).to_pylist(), name
+    assert coded.column("sampleRate").null_count == 10
 
 
 def test_json_objects_are_not_taken_for_parquet() -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -250,6 +251,77 @@ def test_a_lake_of_objects_longer_than_a_slice_keeps_days_that_read_back_the_sam
         assert pq.ParquetFile(pa.BufferReader(data)).num_row_groups == 8  # 2 objects of 4 slices
     assert_same(decoded_from_scratch(ndjson_lake(3)), first)
     assert_same(first, again)
+
+
+ID_COLUMNS = ("user", "anon", "product", "category", "session")
+
+
+def assert_ids_as_encoding_makes_them(usable: Usable) -> None:
+    """Each id column of ``usable`` is what dictionary-encoding its texts makes of it: the texts
+    its rows use, each once, in order of first appearance."""
+    for name in ID_COLUMNS:
+        column = usable.table.column(name)
+        assert column.num_chunks == 1, name
+        expected = pc.dictionary_encode(column.chunk(0).dictionary_decode())
+        assert column.chunk(0).dictionary.equals(expected.dictionary), name
+        assert column.chunk(0).indices.equals(expected.indices), name
+
+
+def test_a_parquet_objects_ids_come_from_its_dictionaries_as_encoding_their_texts_makes_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a Parquet object read 16 rows at a time in slices of 40 records, whose row group's
+    # dictionaries list every id of the object, with an empty session id and an event type the
+    # model does not know among its records
+    read_in_slices(monkeypatch, batch_rows=16, slice_rows=40)
+    records = lake_records(random.Random(61), 150)
+    records[7]["eventType"] = "not_an_event_type"
+    records[9]["sessionId"] = ""
+    text, data = both_formats(records)
+    # When it is read
+    batches = list(parquet_blocks(data))
+    slices = list(usables_of_object(data))
+    # Then the reader handed the ids and event types over as dictionaries, each batch carrying
+    # its row group's whole dictionary
+    for field in ("eventType", "userId", "anonId", "productId", "category", "sessionId"):
+        assert pa.types.is_dictionary(batches[0].column(field).type), field
+    assert len(batches[-1].column("productId").chunk(0).dictionary) > len(
+        set(batches[-1].column("productId").to_pylist())
+    )
+    # And each slice's ids list only the texts its rows use, in order of first appearance
+    assert [part.read for part in slices] == [48, 48, 48, 6]
+    for part in slices:
+        assert_ids_as_encoding_makes_them(part)
+    # And the slices are the NDJSON object's usable records: the empty session id is none, the
+    # unknown event type a malformed record
+    assert_same_usable(usable_of_object(text), Usable.concat(slices))
+    assert sum(part.malformed for part in slices) >= 1
+    assert_same(old_path([text]), new_path([data]))
+
+
+def test_an_object_lacking_some_id_columns_reads_as_columns() -> None:
+    # Given an object written under an older table, without anonId and category columns
+    table = lake_format.table_of_records(lake_records(random.Random(67), 60))
+    data = lake_format.encode(table.drop_columns(["anonid", "category"]))
+    # When read / Then as columns (the absent ids null), and as the record path reads it
+    assert sum(batch.num_rows for batch in parquet_blocks(data)) == 60
+    assert_same(old_path([data]), new_path([data]))
+
+
+def test_a_batch_whose_dictionary_outnumbers_its_rows_keeps_only_the_texts_it_uses() -> None:
+    # Given a batch of 4 rows whose dictionary (its row group's) lists 6 texts
+    batch = pa.DictionaryArray.from_arrays(
+        pa.array([4, None, 1, 4], pa.int32()), pa.array(["a", "b", "c", "d", "e", "f"])
+    )
+    # When its ids are taken
+    ids = columnar._ids(batch)
+    # Then only the texts it uses remain, numbered in order of first appearance
+    assert ids.dictionary.to_pylist() == ["e", "b"]
+    assert ids.indices.to_pylist() == [0, None, 1, 0]
+    assert ids.to_pylist() == batch.to_pylist()
+    # And a batch whose dictionary is no longer than its rows is left whole for its slice to cut
+    short = pa.DictionaryArray.from_arrays(pa.array([1, 0, 1, 1], pa.int32()), pa.array(["a", "b", "c"]))
+    assert columnar._ids(short).dictionary.to_pylist() == ["a", "b", "c"]
 
 
 def test_an_empty_parquet_object_holds_no_record() -> None:

@@ -82,6 +82,13 @@ USABLE_FIELDS = pa.schema(
         ("idLow", pa.uint64()),
     ]
 )
+#: The text fields a Parquet object's reader hands over as dictionary arrays (its pages' dictionary
+#: and an index per row) instead of a copy of every row's text: the ids become `ID_TYPE` without
+#: hashing every row's text again, and the few event types are looked up once each. Not the
+#: eventId (each one distinct) nor the timestamp (nearly so): a dictionary would only add to them.
+#: At 1M events (bench/prepare_speed.py's Parquet lake) the reading and encoding of these columns
+#: took 0.25 CPU s instead of 0.47 (probe, 3 rounds).
+_DICTIONARY_FIELDS = ("eventType", "userId", "anonId", "productId", "category", "sessionId")
 _PARSE = pj.ParseOptions(explicit_schema=LAKE_FIELDS, unexpected_field_behavior="ignore")
 #: JSON text parsed at a time: an object streams through the parser a block at a time, so the parse
 #: holds one block's columns, never a whole object's (Firehose's objects run to 128 MiB). 2 MiB:
@@ -158,7 +165,7 @@ def _parquet_usables(data: bytes) -> Iterator[Usable]:
             # text columns or the slice's parts would add to Prepare's peak.
             del raw
             if pending >= SLICE_ROWS:
-                whole, parts = Usable.concat(parts), []
+                whole, parts = _compacted(Usable.concat(parts)), []
                 handed_out, pending = handed_out + pending, 0
                 yield whole
                 del whole
@@ -166,8 +173,17 @@ def _parquet_usables(data: bytes) -> Iterator[Usable]:
         yield usable_from_records(itertools.islice(lake_format.records(data), handed_out, None))
         return
     if parts or not handed_out:
-        whole, parts = Usable.concat(parts), []
+        whole, parts = _compacted(Usable.concat(parts)), []
         yield whole
+
+
+def _compacted(usable: Usable) -> Usable:
+    """``usable`` with each id column's dictionary cut to the texts its rows use (`_first_appearance`)."""
+    table = usable.table
+    for index, field in enumerate(USABLE_FIELDS):
+        if field.type == ID_TYPE:
+            table = table.set_column(index, field, _first_appearance(_single(table.column(index))))
+    return Usable(table=table, read=usable.read, malformed=usable.malformed)
 
 
 def _usable_of_blocks(
@@ -212,22 +228,29 @@ def parquet_blocks(data: bytes) -> Iterator[pa.Table]:
     time; raises `NotPlainError` (possibly after some blocks) where the columnar reader cannot
     promise the record path's meaning (`lake_format.records`) for every record."""
     try:
-        for table in lake_format.read_fields(data, LAKE_FIELDS.names, batch_rows=PARQUET_BATCH_ROWS):
+        for table in lake_format.read_fields(
+            data, LAKE_FIELDS.names, batch_rows=PARQUET_BATCH_ROWS, dictionaries=_DICTIONARY_FIELDS
+        ):
             yield _plain(_as_lake_fields(table))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
         raise NotPlainError(str(error)) from error
 
 
 def _as_lake_fields(table: pa.Table) -> pa.Table:
-    """A Parquet object's columns cast to `LAKE_FIELDS`: text stays text, counts become floats
-    (exactly: a cast that would round raises). A column of any other type (written under another
-    table) is not plain: the record path knows what its values mean."""
+    """A Parquet object's columns cast to `LAKE_FIELDS`: text stays text (a dictionary of texts
+    stays one, as `ID_TYPE`), counts become floats (exactly: a cast that would round raises). A
+    column of any other type (written under another table) is not plain: the record path knows
+    what its values mean."""
+    fields = []
     for field in LAKE_FIELDS:
         kind = table.schema.field(field.name).type
         numeric = pa.types.is_integer(kind) or pa.types.is_floating(kind)
-        if not (numeric if pa.types.is_floating(field.type) else pa.types.is_string(kind)):
+        dictionary = pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type)
+        text = pa.types.is_string(kind) or dictionary
+        if not (numeric if pa.types.is_floating(field.type) else text):
             raise NotPlainError(f"{field.name} of type {kind}")
-    return table.cast(LAKE_FIELDS)
+        fields.append(pa.field(field.name, ID_TYPE) if dictionary else field)
+    return table.cast(pa.schema(fields))
 
 
 def _plain(table: pa.Table) -> pa.Table:
@@ -256,7 +279,7 @@ def read_table(data: bytes) -> pa.Table | None:
 def usable_from_table(raw: pa.Table) -> Usable:
     """`LAKE_FIELDS` records -> `Usable`, with the record path's rules as array operations."""
     n = raw.num_rows
-    code = pc.index_in(raw.column("eventType"), value_set=_EVENT_NAMES)
+    code = _event_codes(raw.column("eventType"))
     micros = pc.cast(pc.cast(raw.column("timestamp"), pa.timestamp("us", tz="UTC")), pa.int64())
     user, anon = _present(raw.column("userId")), _present(raw.column("anonId"))
     ok = pc.and_(pc.and_(code.is_valid(), micros.is_valid()), pc.or_(user.is_valid(), anon.is_valid()))
@@ -266,11 +289,11 @@ def usable_from_table(raw: pa.Table) -> Usable:
     high, low = _id_halves(ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids)
     kept = pa.table(
         {
-            "user": pc.dictionary_encode(user),
-            "anon": pc.dictionary_encode(anon),
-            "product": pc.dictionary_encode(product),
-            "category": pc.dictionary_encode(_present(raw.column("category"))),
-            "session": pc.dictionary_encode(_present(raw.column("sessionId"))),
+            "user": _ids(user),
+            "anon": _ids(anon),
+            "product": _ids(product),
+            "category": _ids(_present(raw.column("category"))),
+            "session": _ids(_present(raw.column("sessionId"))),
             "event": pc.cast(code, pa.int8()),
             "micros": micros,
             "quantity": _positive_or_one(raw.column("quantity")),
@@ -349,8 +372,63 @@ def _text(value: Any) -> str | None:
     return str(value) if value else None
 
 
+def _single(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One array of a column's chunks."""
+    if isinstance(values, pa.ChunkedArray):
+        return values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    return values
+
+
+def _event_codes(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Per row, the code (`EVENT_CODES`) of its event type, null where the type is unknown or
+    absent; a dictionary column's few types are looked up once each."""
+    if pa.types.is_dictionary(values.type):
+        types = _single(values)
+        return pc.take(pc.index_in(types.dictionary, value_set=_EVENT_NAMES), types.indices)
+    return pc.index_in(values, value_set=_EVENT_NAMES)
+
+
+def _ids(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """A text column as `ID_TYPE`. Text is dictionary-encoded: each distinct text once, in order
+    of first appearance. A dictionary column (a Parquet object's batch, which carries a copy of
+    its row group's whole dictionary) is kept as it is, its dictionary cut to the texts its rows
+    use once per slice (`_compacted`), unless the dictionary outnumbers the batch's rows (a large
+    object's): then it is cut at once, so that a slice does not hold a copy per batch."""
+    if not pa.types.is_dictionary(values.type):
+        return pc.dictionary_encode(values)
+    values = _single(values)
+    return _first_appearance(values) if len(values.dictionary) > len(values) else values
+
+
+def _first_appearance(values: pa.DictionaryArray) -> pa.DictionaryArray:
+    """``values`` with its dictionary cut to the texts its rows use, numbered in order of first
+    appearance (as they are already where no filter or row group intervened: then unchanged)."""
+    return _renumbered(values)[0]
+
+
+def _renumbered(values: pa.DictionaryArray) -> tuple[pa.DictionaryArray, npt.NDArray[np.int32]]:
+    """`_first_appearance` of ``values``, and its indices (-1 where null) as numpy."""
+    indices = np.asarray(pc.fill_null(values.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int32)
+    dictionary = values.dictionary
+    if _in_order_of_first_appearance(indices, len(dictionary)):
+        return values, indices
+    order = np.asarray(pc.unique(values.indices.drop_null()).to_numpy(zero_copy_only=False), dtype=np.intp)
+    renumbered = np.full(len(dictionary), -1, dtype=np.int32)
+    renumbered[order] = np.arange(order.size, dtype=np.int32)
+    absent = indices < 0
+    indices = np.where(absent, np.int32(-1), renumbered[np.maximum(indices, 0)] if len(dictionary) else -1)
+    indices = indices.astype(np.int32, copy=False)
+    numbers = pa.array(np.maximum(indices, 0), type=pa.int32(), mask=absent if absent.any() else None)
+    return pa.DictionaryArray.from_arrays(numbers, dictionary.take(pa.array(order))), indices
+
+
 def _present(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """Null where the text is null or empty (the record path's truthiness test)."""
+    if pa.types.is_dictionary(values.type):
+        values = _single(values)
+        if not pc.any(pc.equal(values.dictionary, "")).as_py():
+            return values  # the usual case: no empty text among the dictionary's
+        values = values.dictionary_decode()
     empty = pc.equal(values, "")
     if not pc.any(empty).as_py():
         return values  # the usual case: no copy of the text
@@ -432,21 +510,11 @@ def _encoded(values: pa.Array | pa.ChunkedArray) -> tuple[npt.NDArray[np.int32],
     appearance), -1 where null. A dictionary column (`ID_TYPE`) keeps its encoding where that is
     already so (the usual case), and is renumbered where not (a filter left ids no row has, or
     took the row where one first appeared)."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    values = _single(values)
     if not pa.types.is_dictionary(values.type):
         values = pc.dictionary_encode(values)
-    indices = np.asarray(pc.fill_null(values.indices, -1).to_numpy(zero_copy_only=False), dtype=np.int32)
-    dictionary = values.dictionary
-    if not _in_order_of_first_appearance(indices, len(dictionary)):
-        order = pc.unique(values.indices.drop_null())
-        renumbered = np.full(len(dictionary), -1, dtype=np.int32)
-        renumbered[np.asarray(order.to_numpy(zero_copy_only=False), dtype=np.intp)] = np.arange(
-            len(order), dtype=np.int32
-        )
-        indices = np.where(indices >= 0, renumbered[np.maximum(indices, 0)], np.int32(-1)).astype(np.int32)
-        dictionary = dictionary.take(order)
-    return indices, dictionary.to_pylist()
+    values, indices = _renumbered(values)
+    return indices, values.dictionary.to_pylist()
 
 
 def _in_order_of_first_appearance(indices: npt.NDArray[np.int32], distinct: int) -> bool:
