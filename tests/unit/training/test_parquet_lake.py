@@ -6,6 +6,7 @@ record by record."""
 from __future__ import annotations
 
 import gzip
+import io
 import random
 from dataclasses import fields
 from datetime import timedelta
@@ -306,6 +307,51 @@ def test_an_object_lacking_some_id_columns_reads_as_columns() -> None:
     # When read / Then as columns (the absent ids null), and as the record path reads it
     assert sum(batch.num_rows for batch in parquet_blocks(data)) == 60
     assert_same(old_path([data]), new_path([data]))
+
+
+def test_an_object_whose_writer_fell_back_from_dictionaries_reads_as_its_records(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a Parquet object of two row groups whose writer gave up its dictionaries part of the
+    # way through a column chunk (a dictionary page limit of 256 bytes, checked every 8 rows: the
+    # pages after it are plain, as a writer's are for ids too many for its dictionary page), and an
+    # object written without dictionaries at all, read 16 rows at a time in slices of 40 records
+    read_in_slices(monkeypatch, batch_rows=16, slice_rows=40)
+    records = lake_records(random.Random(71), 180)
+    text = lines(*records)
+    table = lake_format.table_of_records(records)
+    sink = io.BytesIO()
+    with pq.ParquetWriter(
+        sink,
+        table.schema,
+        compression="none",
+        dictionary_pagesize_limit=256,
+        data_page_size=256,
+        write_batch_size=8,
+    ) as writer:
+        writer.write_table(table.slice(0, 70), row_group_size=70)
+        writer.write_table(table.slice(70, 60), row_group_size=60)
+    plain = io.BytesIO()
+    pq.write_table(table.slice(130), plain, use_dictionary=False)
+    fell_back = sink.getvalue()
+    # (the first row group's dictionary page is too small for its distinct session ids: the
+    # writer fell back to plain pages for the rest)
+    sessions = (
+        pq.ParquetFile(pa.BufferReader(fell_back))
+        .metadata.row_group(0)
+        .column(table.schema.get_field_index("sessionid"))
+    )
+    assert sessions.has_dictionary_page
+    distinct = {session for session in table.slice(0, 70).column("sessionid").to_pylist() if session}
+    assert sessions.data_page_offset - sessions.dictionary_page_offset < sum(len(s) + 4 for s in distinct)
+    # When each is read / Then as columns, each slice's ids as encoding their texts makes them,
+    # and together the records their NDJSON holds
+    slices = [*usables_of_object(fell_back), *usables_of_object(plain.getvalue())]
+    for part in slices:
+        assert_ids_as_encoding_makes_them(part)
+    assert sum(batch.num_rows for batch in parquet_blocks(fell_back)) == 130
+    assert_same_usable(usable_of_object(text), Usable.concat(slices))
+    assert_same(old_path([text]), new_path([fell_back, plain.getvalue()]))
 
 
 def test_a_batch_whose_dictionary_outnumbers_its_rows_keeps_only_the_texts_it_uses() -> None:
