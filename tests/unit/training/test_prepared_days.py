@@ -3,20 +3,34 @@ decode only what arrived since, and build the same interactions a full decode bu
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from recs.privacy.visitors import VISITOR_TOKEN
 from recs.store_layout import PREPARED_DAYS_PREFIX
-from recs.training.prepare.columnar import usable_of_object
-from recs.training.prepare.days import DayStats, PreparedDays, from_parquet, to_parquet
+from recs.training.prepare import columnar
+from recs.training.prepare.columnar import Usable, usable_of_object
+from recs.training.prepare.days import (
+    DayStats,
+    DayWriter,
+    PreparedDays,
+    from_parquet,
+    joined,
+    joined_runs,
+    read_day,
+    to_parquet,
+)
 from recs.training.prepare.interactions import InteractionBuilder, Interactions
+from recs.training.prepare.lake import decode_object
 from recs.training.privacy.artifact_scrub import ArtifactScrubber, ArtifactScrubError
 from recs_tools.memory_objects import MemoryObjects
-from tests.unit.training.test_columnar import assert_same, lines, shop_records
+from tests.unit.training.test_columnar import assert_same, lines, same_records, shop_records
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 
@@ -160,3 +174,82 @@ def test_the_counts_of_a_kept_day_survive() -> None:
     assert back.malformed == usable.malformed >= 1
     assert back.read == usable.read == 21
     assert np.array_equal(back.table.column("micros").to_numpy(), usable.table.column("micros").to_numpy())
+
+
+# ---------------------------------------------------------------------- small objects joined
+def test_consecutive_runs_join_up_to_the_limit_and_a_larger_one_stands_alone() -> None:
+    # Given row groups (or usables) of these sizes, and a limit of 10
+    sizes = [5, 5, 200, 3, 3, 3, 10, 1]
+    # When joined / Then consecutive ones go together while within 10, in order
+    assert joined_runs(sizes, 10) == [[0, 1], [2], [3, 4, 5], [6], [7]]
+    assert joined_runs([], 10) == []
+
+
+def test_usables_are_joined_in_order_while_within_the_limit() -> None:
+    # Given the usable records of six small objects of 9 to 14 records read
+    rng = random.Random(3)
+    parts = [usable_of_object(lines(*shop_records(rng, rng.randint(9, 14), 20 * i))) for i in range(6)]
+    # When joined within 30 rows
+    joined_parts = list(joined(parts, 30))
+    # Then each join holds at most 30 rows, no two neighbours would have fitted together, and
+    # together they are the same records and counts, in order
+    rows = [part.table.num_rows for part in joined_parts]
+    assert len(joined_parts) < len(parts)
+    assert max(rows) <= 30
+    assert all(a + b > 30 for a, b in itertools.pairwise(rows))
+    whole, expected = Usable.concat(joined_parts), Usable.concat(parts)
+    assert same_records(whole.table, expected.table)
+    assert (whole.read, whole.malformed) == (expected.read, expected.malformed)
+
+
+def test_a_day_of_many_small_objects_is_kept_in_few_row_groups_and_builds_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a lake whose days hold 12 objects of 50 records (a quiet shop's deliveries), and
+    # slices of 150 records
+    monkeypatch.setattr(columnar, "SLICE_ROWS", 150)
+    lake, artifacts = lake_of(3, per_day=12), MemoryObjects()
+    # When a first run keeps the closed days and the next reads them back
+    first_blocks = list(
+        PreparedDays(lake, artifacts, "events/", prefetch=2).blocks(NOW - timedelta(days=30), NOW)
+    )
+    first, _ = run(lake, artifacts)
+    again, stats = run(lake, artifacts)
+    # Then the builder got a block per join, not per object, and each kept day's row groups hold
+    # at most 150 records, no two neighbours of which would have fitted together
+    assert stats.days_kept == 3
+    assert len(first_blocks) < len(lake.objects) / 2
+    for data in artifacts.objects.values():
+        meta = pq.ParquetFile(pa.BufferReader(data)).metadata
+        rows = [meta.row_group(group).num_rows for group in range(meta.num_row_groups)]
+        assert 1 < len(rows) < 12
+        assert max(rows) <= 150
+        assert all(a + b > 150 for a, b in itertools.pairwise(rows))
+    # And both runs build what the record path builds from the objects one by one
+    by_records = InteractionBuilder()
+    for key in sorted(lake.objects):
+        by_records.add_all(decode_object(lake.objects[key]))
+    expected = by_records.build(start_ts=(NOW - timedelta(days=30)).timestamp(), end_ts=NOW.timestamp() + 600)
+    assert_same(expected, first)
+    assert_same(expected, again)
+
+
+def test_a_kept_day_of_many_small_row_groups_reads_back_joined(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a kept day written a row group per small object (as days were kept before joining)
+    rng = random.Random(5)
+    parts = [usable_of_object(lines(*shop_records(rng, 20, 20 * i))) for i in range(10)]
+    writer = DayWriter()
+    for part in parts:
+        writer.write(part)
+    data = writer.close()
+    assert pq.ParquetFile(pa.BufferReader(data)).num_row_groups == 10
+    # When it is read with slices of 60 records
+    monkeypatch.setattr(columnar, "SLICE_ROWS", 60)
+    read = list(read_day(data))
+    # Then its row groups come joined, the day's counts with the first, the same records
+    assert len(read) < 10
+    assert all(part.table.num_rows <= 60 for part in read)
+    assert [part.read for part in read[1:]] == [0] * (len(read) - 1)
+    expected = Usable.concat(parts)
+    assert (read[0].read, read[0].malformed) == (expected.read, expected.malformed)
+    assert same_records(Usable.concat(read).table, expected.table)

@@ -103,7 +103,8 @@ _BLOCK_BYTES = 2 << 20
 #: same CPU within the runs' spread; 4,096 took about a tenth more CPU.
 PARQUET_BATCH_ROWS = 8_192
 #: Records of a Parquet object per `Usable` (and so per `EventBlock` and per row group of a kept
-#: day): the object's slice Prepare holds at once besides the reader's pages.
+#: day): the object's slice Prepare holds at once besides the reader's pages. Also the most
+#: records `recs.training.prepare.days.joined` puts together from small objects.
 SLICE_ROWS = 32_768
 _EVENT_NAMES = pa.array(sorted(EVENT_CODES, key=EVENT_CODES.__getitem__))
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 from recs.ports import ObjectStore
 from recs.store_layout import PREPARED_DAYS_PREFIX, prepared_day_prefix
+from recs.training.prepare import columnar
 from recs.training.prepare.blocks import EventBlock
 from recs.training.prepare.columnar import USABLE_FIELDS, Usable, block_of, usables_of_object
 from recs.training.prepare.lake import PREFETCH, read_objects
@@ -81,7 +82,8 @@ _ENCODING: dict[str, object] = {
 
 class DayWriter:
     """A day's usable records as Parquet, one row group per `Usable` (a slice of a lake object,
-    `usables_of_object`), written as they come; the counts ride in the file's metadata.
+    `usables_of_object`, or small objects' records `joined`), written as they come; the counts
+    ride in the file's metadata.
     Uncompressed (dictionary pages keep ids as plain text): the purge's sweep of unknown artifacts
     must be able to read every visitor id."""
 
@@ -110,17 +112,63 @@ def to_parquet(usable: Usable) -> bytes:
 
 
 def read_day(data: bytes) -> Iterator[Usable]:
-    """A kept day's usable records, a row group (a slice of a lake object) at a time; the day's counts come
-    with the first."""
+    """A kept day's usable records, consecutive row groups of up to `columnar.SLICE_ROWS` records together
+    (a row group alone where it is larger: `joined_runs`); the day's counts come with the first."""
     day = pq.ParquetFile(pa.BufferReader(data))
     counts = json.loads((day.metadata.metadata or {})[_COUNTS])
     read, malformed = int(counts["read"]), int(counts["malformed"])
-    for group in range(max(day.num_row_groups, 1)):
-        table = day.read_row_group(group) if day.num_row_groups else USABLE_FIELDS.empty_table()
+    sizes = [day.metadata.row_group(group).num_rows for group in range(day.num_row_groups)]
+    for groups in joined_runs(sizes, columnar.SLICE_ROWS) or [[]]:
+        table = day.read_row_groups(groups) if groups else USABLE_FIELDS.empty_table()
         yield Usable(
-            table=table.replace_schema_metadata(None).cast(USABLE_FIELDS), read=read, malformed=malformed
+            table=table.replace_schema_metadata(None).cast(USABLE_FIELDS).combine_chunks(),
+            read=read,
+            malformed=malformed,
         )
         read = malformed = 0
+
+
+def joined_runs(sizes: list[int], limit: int) -> list[list[int]]:
+    """The indices of ``sizes`` in runs of consecutive ones whose sum stays within ``limit`` (a
+    size above it alone), in order."""
+    runs: list[list[int]] = []
+    held = limit + 1
+    for index, size in enumerate(sizes):
+        if not runs or held + size > limit:
+            runs.append([])
+            held = 0
+        runs[-1].append(index)
+        held += size
+    return runs
+
+
+def joined(usables: Iterable[Usable], limit: int | None = None) -> Iterator[Usable]:
+    """Consecutive usables joined while together they hold at most ``limit`` records (one larger
+    alone; ``limit`` by default `columnar.SLICE_ROWS`), in order.
+
+    Why: Firehose delivers an object per buffer interval (60 s) however few its records, so a
+    shop of a few events a minute fills a day with some 1,440 objects of a few records each, and
+    everything Prepare does per block (a block of ids indexed, a row group of the kept day, and
+    each later run's reading of it) would cost more than its events. The 1M-event lake of the
+    benchmark cut into objects of 256 KiB of JSON (1,348 objects of about 740 records) took 8.7
+    CPU s for a first run and 4.0 for a run from the kept days, against 1.6 and 0.6 for the same
+    events in objects of 8 MiB (probe, a5991b0's code). Within a slice's records, what is held at
+    once stays what a slice of a large object holds."""
+    limit = columnar.SLICE_ROWS if limit is None else limit
+    pending: list[Usable] = []
+    held = 0
+    for usable in usables:
+        rows = usable.table.num_rows
+        if pending and held + rows > limit:
+            whole = pending[0] if len(pending) == 1 else Usable.concat(pending)
+            pending, held = [], 0
+            yield whole
+            del whole
+        pending.append(usable)
+        held += rows
+        del usable
+    if pending:
+        yield pending[0] if len(pending) == 1 else Usable.concat(pending)
 
 
 def from_parquet(data: bytes) -> Usable:
@@ -158,9 +206,10 @@ class PreparedDays:
             day += timedelta(days=1)
 
     def _day(self, name: str, keys: list[str], files: list[str], *, closed: bool) -> Iterator[EventBlock]:
-        """A day's blocks, one per slice of a lake object (`usables_of_object`; or per row group of
-        its kept copy), so that memory holds one slice's columns at a time however large the day
-        and its objects."""
+        """A day's blocks, one per slice of a lake object (`usables_of_object`), small objects'
+        records `joined` up to a slice's (and likewise its kept copy's row groups, `read_day`),
+        so that memory holds one slice's columns at a time however large the day and its
+        objects, and a block's fixed cost is not paid per small object."""
         if not keys:
             self._delete(files)
             return
@@ -172,20 +221,24 @@ class PreparedDays:
                 yield block_of(usable)
             return
         writer = DayWriter() if closed else None
-        # Decoded here, one object at a time: decoding in the download threads was 1.5x faster on
-        # 2 cores but held 1.6x the memory at 4M events (bench/prepare_speed.py, 0cf3a78), and
-        # memory is what bounds Prepare.
-        for data in read_objects(self._lake, keys, prefetch=self._prefetch):
-            for usable in usables_of_object(data):
-                if writer is not None:
-                    writer.write(usable)
-                yield block_of(usable)
+        for usable in joined(self._usables(keys)):
+            if writer is not None:
+                writer.write(usable)
+            yield block_of(usable)
         self.stats.days_decoded += 1
         self.stats.objects_decoded += len(keys)
         if writer is not None:
             self._artifacts.put(target, writer.close())
             self.stats.days_written += 1
             self._delete([key for key in files if key != target])
+
+    def _usables(self, keys: list[str]) -> Iterator[Usable]:
+        """The objects' usable records, in order, a slice at a time (`usables_of_object`).
+        Decoded here, one object at a time: decoding in the download threads was 1.5x faster on
+        2 cores but held 1.6x the memory at 4M events (bench/prepare_speed.py, 0cf3a78), and
+        memory is what bounds Prepare."""
+        for data in read_objects(self._lake, keys, prefetch=self._prefetch):
+            yield from usables_of_object(data)
 
     def _kept_files(self) -> dict[str, list[str]]:
         kept: dict[str, list[str]] = {}
