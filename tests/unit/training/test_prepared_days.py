@@ -22,7 +22,6 @@ from recs.training.prepare.days import (
     PreparedDays,
     from_parquet,
     joined,
-    joined_runs,
     read_day,
     to_parquet,
 )
@@ -177,12 +176,18 @@ def test_the_counts_of_a_kept_day_survive() -> None:
 
 
 # ---------------------------------------------------------------------- small objects joined
-def test_consecutive_runs_join_up_to_the_limit_and_a_larger_one_stands_alone() -> None:
-    # Given row groups (or usables) of these sizes, and a limit of 10
+def test_consecutive_usables_join_up_to_the_limit_and_a_larger_one_stands_alone() -> None:
+    # Given usables (a day's slices, or a kept day's row groups) of these sizes, and a limit of 10
     sizes = [5, 5, 200, 3, 3, 3, 10, 1]
+    parts = [
+        Usable(table=pa.table({"part": [index] * size}), read=size, malformed=0)
+        for index, size in enumerate(sizes)
+    ]
     # When joined / Then consecutive ones go together while within 10, in order
-    assert joined_runs(sizes, 10) == [[0, 1], [2], [3, 4, 5], [6], [7]]
-    assert joined_runs([], 10) == []
+    runs = [part.table.column("part").to_pylist() for part in joined(parts, 10)]
+    assert [sorted(set(run)) for run in runs] == [[0, 1], [2], [3, 4, 5], [6], [7]]
+    assert runs == [[0] * 5 + [1] * 5, [2] * 200, [3] * 3 + [4] * 3 + [5] * 3, [6] * 10, [7]]
+    assert list(joined([], 10)) == []
 
 
 def test_usables_are_joined_in_order_while_within_the_limit() -> None:

@@ -112,39 +112,29 @@ def to_parquet(usable: Usable) -> bytes:
 
 
 def read_day(data: bytes) -> Iterator[Usable]:
-    """A kept day's usable records, consecutive row groups of up to `columnar.SLICE_ROWS` records together
-    (a row group alone where it is larger: `joined_runs`); the day's counts come with the first."""
-    day = pq.ParquetFile(pa.BufferReader(data))
+    """A kept day's usable records, consecutive row groups `joined` up to a slice's records (so
+    a day kept a row group per small object, before the joining, reads joined too); the day's
+    counts come with the first."""
+    return joined(_row_groups(pq.ParquetFile(pa.BufferReader(data))))
+
+
+def _row_groups(day: pq.ParquetFile) -> Iterator[Usable]:
+    """A kept day's usable records a row group at a time (one empty one for a day of none); the
+    day's counts come with the first."""
     counts = json.loads((day.metadata.metadata or {})[_COUNTS])
     read, malformed = int(counts["read"]), int(counts["malformed"])
-    sizes = [day.metadata.row_group(group).num_rows for group in range(day.num_row_groups)]
-    for groups in joined_runs(sizes, columnar.SLICE_ROWS) or [[]]:
-        table = day.read_row_groups(groups) if groups else USABLE_FIELDS.empty_table()
+    for group in range(max(day.num_row_groups, 1)):
+        table = day.read_row_group(group) if day.num_row_groups else USABLE_FIELDS.empty_table()
         yield Usable(
-            table=table.replace_schema_metadata(None).cast(USABLE_FIELDS).combine_chunks(),
-            read=read,
-            malformed=malformed,
+            table=table.replace_schema_metadata(None).cast(USABLE_FIELDS), read=read, malformed=malformed
         )
         read = malformed = 0
 
 
-def joined_runs(sizes: list[int], limit: int) -> list[list[int]]:
-    """The indices of ``sizes`` in runs of consecutive ones whose sum stays within ``limit`` (a
-    size above it alone), in order."""
-    runs: list[list[int]] = []
-    held = limit + 1
-    for index, size in enumerate(sizes):
-        if not runs or held + size > limit:
-            runs.append([])
-            held = 0
-        runs[-1].append(index)
-        held += size
-    return runs
-
-
 def joined(usables: Iterable[Usable], limit: int | None = None) -> Iterator[Usable]:
     """Consecutive usables joined while together they hold at most ``limit`` records (one larger
-    alone; ``limit`` by default `columnar.SLICE_ROWS`), in order.
+    alone; ``limit`` by default `columnar.SLICE_ROWS`), in order: a day's lake objects' slices,
+    and a kept day's row groups (`read_day`).
 
     Why: Firehose delivers an object per buffer interval (60 s) however few its records, so a
     shop of a few events a minute fills a day with some 1,440 objects of a few records each, and
