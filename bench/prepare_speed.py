@@ -23,8 +23,9 @@ First run, the same records each way, each in a fresh process, alternating, medi
   of lines) and ``InteractionBuilder.add`` per record, over the NDJSON objects;
 * the columnar path Prepare runs now, over the Parquet lake (the goal's figures):
   `recs.training.prepare.days.PreparedDays` (each object's fields read from Parquet a batch of
-  rows at a time, compute kernels, a block per slice of some 32,768 records, each closed day
-  written once as Parquet, a row group per slice) and ``InteractionBuilder.add_block``;
+  rows at a time, compute kernels, a block per slice of some 32,768 records, small objects'
+  records joined up to that, each closed day written once as Parquet, a row group per block) and
+  ``InteractionBuilder.add_block``;
 * the same columnar path over the NDJSON objects (pyarrow's JSON reader, a block of text at a
   time): what Prepare does with the lake's older objects;
 * pyarrow's JSON reader alone over the NDJSON objects
