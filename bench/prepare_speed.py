@@ -32,6 +32,11 @@ First run, the same records each way, each in a fresh process, alternating, medi
   (`recs.training.prepare.columnar.raw_blocks`, nothing built): the ceiling of any reader of
   these JSON objects built on it.
 
+At the smaller size, the same records are also cut into a small shop's deliveries (256 KiB of
+JSON each: Firehose closes an object every 60 seconds however little it holds) and read by the
+record path over them as NDJSON and by the columnar path over them as Parquet, 3 runs each,
+alternating (context, no goal: what a small shop's lake costs per event, where objects are many).
+
 At the larger size, the same records are also cut into Firehose's largest deliveries (64 MiB of
 JSON each, the delivery stream's buffer: one Parquet object of one row group each, some 180,000
 records) and read by the columnar path, 3 runs, for its peak memory against the goal's objects
@@ -88,6 +93,10 @@ OBJECT_BYTES = 8 << 20
 #: format conversion allows), reached when a shop sends that much JSON within the buffer's
 #: interval. Each is one Parquet object of one row group.
 FIREHOSE_OBJECT_BYTES = 64 << 20
+#: A small shop's deliveries: Firehose delivers its buffer every interval (60 s) however little
+#: it holds, so a shop sending about 4 KiB of JSON a second (some 12 events) fills its days with
+#: objects of this size, 1,440 a day.
+SMALL_OBJECT_BYTES = 256 << 10
 DAYS = 28
 #: Runs of each kind (nothing new, a new day; alternating) inside one incremental measurement.
 REPEATS = 7
@@ -128,20 +137,20 @@ def parquet_objects(objects: Iterable[bytes]) -> Iterator[bytes]:
         yield lake_format.encode_records(json.loads(line) for line in data.splitlines() if line.strip())
 
 
-def write_objects(directory: Path, objects: Iterable[bytes]) -> int:
+def write_objects(directory: Path, objects: Iterable[bytes], suffix: str = ".parquet") -> int:
     """Objects as numbered files of ``directory`` (`objects_at` reads them back in order); returns
     their bytes."""
     directory.mkdir(parents=True)
     size = 0
     for i, data in enumerate(objects):
-        (directory / f"{i:06d}.parquet").write_bytes(data)
+        (directory / f"{i:06d}{suffix}").write_bytes(data)
         size += len(data)
     return size
 
 
 def objects_at(path: Path, object_bytes: int = OBJECT_BYTES) -> list[bytes]:
-    """A lake's objects: a directory's files in name order (the Parquet lake, `write_objects`), or
-    an NDJSON file cut into objects of about ``object_bytes``."""
+    """A lake's objects: a directory's files in name order (`write_objects`: a Parquet lake, or an
+    NDJSON one cut otherwise), or an NDJSON file cut into objects of about ``object_bytes``."""
     if path.is_dir():
         return [file.read_bytes() for file in sorted(path.iterdir())]
     return split_objects(path.read_bytes(), object_bytes)
@@ -169,13 +178,14 @@ def first_run_child(path: str, way: str) -> dict[str, Any]:
     file, or a directory of Parquet objects: `objects_at`)."""
     import pyarrow as pa
 
+    from recs import lake_format
     from recs.training.prepare import columnar
     from recs.training.prepare.days import PreparedDays
     from recs.training.prepare.interactions import InteractionBuilder
     from recs.training.prepare.lake import decode_object, decompressed
 
     objects = objects_at(Path(path))
-    lake_kind = "parquet" if Path(path).is_dir() else "ndjson"
+    lake_kind = "parquet" if objects and lake_format.is_parquet(objects[0]) else "ndjson"
     lake_bytes, objects_held = sum(len(data) for data in objects), len(objects)
     lake = lake_of(objects)
     del objects
@@ -396,6 +406,10 @@ def run(quick: bool) -> dict[str, Any]:
                     **{name: _median_row(rows) for name, rows in by_way.items()},
                 }
             )
+            if n == sizes[0]:
+                first_runs[-1]["smallObjects"] = _small_objects_run(
+                    data, Path(tmp) / f"small-{n}", repeats, quiet, first_runs[-1]["parquet"]
+                )
             if n == sizes[-1]:
                 large_objects = Path(tmp) / f"lake-{n}-large.parquet"
                 write_objects(large_objects, parquet_objects(split_objects(data, FIREHOSE_OBJECT_BYTES)))
@@ -433,6 +447,35 @@ def run(quick: bool) -> dict[str, Any]:
         "incremental": incremental,
         "secondsWaitedForAQuietMachine": round(quiet.waited, 1),
     }
+
+
+def _small_objects_run(
+    data: bytes, directory: Path, repeats: int, quiet: QuietWaiter, goal_objects: dict[str, Any]
+) -> dict[str, Any]:
+    """First runs over the same records cut into a small shop's deliveries (`SMALL_OBJECT_BYTES`),
+    the record path over them as NDJSON and the columnar path over them as Parquet, alternating;
+    they must build the same interactions, as many as the goal's objects built."""
+    objects = split_objects(data, SMALL_OBJECT_BYTES)
+    write_objects(directory / "ndjson", objects, suffix=".ndjson")
+    write_objects(directory / "parquet", parquet_objects(objects))
+    del objects
+    by_way: dict[str, list[dict[str, Any]]] = {"record": [], "parquet": []}
+    for repeat in range(repeats):
+        for name, (lake, way) in {"record": ("ndjson", "record"), "parquet": ("parquet", "columnar")}.items():
+            quiet()
+            by_way[name].append(_child(["--first-run", str(directory / lake), way]))
+            log(
+                f"  objects of {SMALL_OBJECT_BYTES >> 10} KiB, {name} #{repeat + 1}: "
+                f"{json.dumps(by_way[name][-1])}"
+            )
+    # The objects fall on other arrival days than the goal's, so the interactions come in another
+    # order (another digest): the two ways must agree with each other, and on the count.
+    rows = [row for ways in by_way.values() for row in ways]
+    if len({row["digest"] for row in rows}) != 1 or {row["interactions"] for row in rows} != {
+        goal_objects["interactions"]
+    }:
+        raise RuntimeError(f"the lake of small objects built other interactions: {by_way}")
+    return {"objectBytes": SMALL_OBJECT_BYTES, **{name: _median_row(rows) for name, rows in by_way.items()}}
 
 
 def _figures(first_runs: list[dict[str, Any]], incremental: list[dict[str, Any]]) -> list[Figure]:
@@ -512,6 +555,28 @@ def _figures(first_runs: list[dict[str, Any]], incremental: list[dict[str, Any]]
                 digits=0,
             )
         )
+        small_objects = run_row.get("smallObjects")
+        if small_objects:
+            small_parquet, small_record = small_objects["parquet"], small_objects["record"]
+            rows.append(
+                figure(
+                    area,
+                    f"first run, {n} lake records in a small shop's objects "
+                    f"({small_objects['objectBytes'] >> 10} KiB of JSON each), Parquet lake: "
+                    "events per CPU second",
+                    small_parquet["eventsPerCpuSecond"],
+                    "events/s",
+                    baseline="the record path over the same objects as NDJSON, same run",
+                    baseline_value=small_record["eventsPerCpuSecond"],
+                    note=f"the columnar path; {small_parquet['objects']:,} objects of about "
+                    f"{small_parquet['events'] // small_parquet['objects']:,} records (Firehose's minute "
+                    "deliveries of a shop of some 12 events a second); over the goal's objects: "
+                    f"{parquet['eventsPerCpuSecond']:,}; peak memory {small_parquet['peakBytesPerEvent']} "
+                    f"bytes per event ({parquet['peakBytesPerEvent']} over the goal's); the same "
+                    "interactions both ways, as many as over the goal's objects (checked)",
+                    digits=0,
+                )
+            )
         big = run_row.get("parquetLargeObjects")
         if big:
             rows.append(

@@ -81,13 +81,8 @@ def read_fields(
     reader hands over the column chunk's dictionary and each row's index into it rather than a
     copy of every row's text. Each batch carries the whole row group's dictionary, not only the
     values its rows use."""
-    source = parquet_file(data)
+    source = _with_dictionaries(data, [name.lower() for name in dictionaries])
     present = set(source.schema_arrow.names)
-    coded = [name.lower() for name in dictionaries if name.lower() in present]
-    if coded and isinstance(data, bytes):
-        # The reader takes its dictionary columns when opened, and only columns the object has
-        # (an older object may lack one): opened again on the footer already parsed.
-        source = pq.ParquetFile(pa.BufferReader(data), metadata=source.metadata, read_dictionary=coded)
     columns = [name.lower() for name in fields if name.lower() in present]
     for batch in source.iter_batches(batch_size=batch_rows, columns=columns, use_threads=False):
         table = pa.Table.from_batches([batch])
@@ -99,6 +94,22 @@ def read_fields(
                 for name in fields
             }
         )
+
+
+def _with_dictionaries(data: bytes | pq.ParquetFile, columns: list[str]) -> pq.ParquetFile:
+    """``data`` opened, those of ``columns`` it has read as dictionaries (``data`` given as bytes)."""
+    if not columns or not isinstance(data, bytes):
+        return parquet_file(data)
+    try:
+        # An object written under the current table has every column: opened once.
+        return pq.ParquetFile(pa.BufferReader(data), read_dictionary=columns)
+    except KeyError:
+        # The reader refuses a dictionary column the object has not (an older object may lack
+        # one): opened again, on the footer already parsed, with those it has.
+        source = parquet_file(data)
+        present = set(source.schema_arrow.names)
+        coded = [name for name in columns if name in present]
+        return pq.ParquetFile(pa.BufferReader(data), metadata=source.metadata, read_dictionary=coded)
 
 
 def read_table(data: bytes | pq.ParquetFile) -> pa.Table:

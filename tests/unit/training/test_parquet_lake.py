@@ -30,6 +30,7 @@ from recs.training.prepare.columnar import (
     usable_from_records,
     usable_of_object,
     usables_of_object,
+    usables_of_objects,
 )
 from recs.training.prepare.days import from_parquet
 from recs.training.prepare.interactions import InteractionBuilder
@@ -235,6 +236,88 @@ def test_an_odd_record_after_some_slices_reads_only_the_rest_record_by_record(
     assert_same_usable(usable_from_records(lake_format.records(data)), Usable.concat(slices))
     # And the object builds what its NDJSON builds
     assert_same(old_path([text]), new_path([data]))
+
+
+def built_from_slices(slices: list[Usable]) -> Any:
+    builder = InteractionBuilder()
+    for part in slices:
+        builder.add_block(block_of(part))
+    return builder.build(start_ts=0.0, end_ts=4e9)
+
+
+def small_objects(rng: random.Random, sizes: list[int]) -> tuple[list[bytes], list[bytes]]:
+    """Objects of ``sizes`` records each, as NDJSON and as Parquet."""
+    pairs, start = [], 0
+    for size in sizes:
+        pairs.append(both_formats(lake_records(rng, size, start)))
+        start += size
+    return [text for text, _ in pairs], [data for _, data in pairs]
+
+
+def test_small_parquet_objects_are_read_as_one_stream_of_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given ten Parquet objects of 6 records, read 8 rows at a time in slices of 20 records
+    read_in_slices(monkeypatch, batch_rows=8, slice_rows=20)
+    texts, objects = small_objects(random.Random(61), [6] * 10)
+    # When they are read in order
+    slices = list(usables_of_objects(objects))
+    # Then their rows are joined: a slice goes before an object that would take it past 20
+    assert [part.read for part in slices] == [18, 18, 18, 6]
+    # And together they are the objects' usable records, which build what their NDJSON builds
+    expected = Usable.concat([usable_from_records(lake_format.records(data)) for data in objects])
+    assert_same_usable(expected, Usable.concat(slices))
+    assert_same(old_path(texts), built_from_slices(slices))
+
+
+@pytest.mark.parametrize("odd_object", [3, 5])
+def test_an_odd_record_in_a_small_object_reads_every_row_still_waiting_record_by_record(
+    monkeypatch: pytest.MonkeyPatch, odd_object: int
+) -> None:
+    # Given six small Parquet objects, one with an odd record (the fourth, or the last)
+    read_in_slices(monkeypatch, batch_rows=8, slice_rows=20)
+    rng = random.Random(67)
+    texts, objects = small_objects(rng, [6] * 6)
+    odd = [*lake_records(rng, 5, 100), ODD_RECORDS["a timestamp without a zone"]]
+    texts[odd_object], objects[odd_object] = both_formats(odd)
+    # When they are read in order
+    slices = list(usables_of_objects(objects))
+    # Then the rows waiting with it when it was found (its own, and the next object's joined to
+    # them, or none after the last) came record by record, the rest columnar: each row once
+    expected_reads = {3: [18, 12, 6], 5: [18, 18]}[odd_object]
+    assert [part.read for part in slices] == expected_reads
+    assert sum(part.malformed for part in slices) >= 1
+    expected = Usable.concat([usable_from_records(lake_format.records(data)) for data in objects])
+    assert_same_usable(expected, Usable.concat(slices))
+    assert_same(old_path(texts), built_from_slices(slices))
+
+
+def test_a_large_object_after_small_ones_is_sliced_on_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given two small Parquet objects, one of 30 records (longer than a batch of 8), and a small one
+    read_in_slices(monkeypatch, batch_rows=8, slice_rows=20)
+    texts, objects = small_objects(random.Random(71), [5, 5, 30, 4])
+    # When they are read in order
+    slices = list(usables_of_objects(objects))
+    # Then the small objects' rows go before the large one's, whose slices are its own (whole
+    # batches, the last at its end), and the last object's rows come at the end
+    assert [part.read for part in slices] == [10, 24, 6, 4]
+    assert_same(old_path(texts), built_from_slices(slices))
+
+
+def test_small_objects_of_different_column_types_are_joined_as_the_record_path_reads_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given small objects written under tables that differ in a count's type (whole numbers, doubles)
+    read_in_slices(monkeypatch, batch_rows=8, slice_rows=20)
+    rng = random.Random(73)
+    records = [_event(f"e{i}", eventType="purchase") for i in range(4)] + lake_records(rng, 3)
+    quantities = pa.array([0.5, 2.0, None, -1.0, None, None, None], pa.float64())
+    doubles = _with_column(records, "quantity", quantities)
+    _, whole_counts = small_objects(rng, [4, 5])
+    objects = [whole_counts[0], doubles, whole_counts[1]]
+    # When they are read in order
+    slices = list(usables_of_objects(objects))
+    # Then they are joined, and read as the record path reads them
+    assert [part.read for part in slices] == [16]
+    assert_same(old_path(objects), built_from_slices(slices))
 
 
 def test_a_lake_of_objects_longer_than_a_slice_keeps_days_that_read_back_the_same(

@@ -16,17 +16,19 @@ The columnar reader builds exactly what the record path (`decode_object`, then
 tells them apart by content, so a lake holding both reads as one). Where an object is not plain
 enough to promise that (a corrupt line, a field of another JSON type, a Parquet column of another
 type than the events table's, a timestamp outside the forms of `text_forms.TIMESTAMP`, a null
-eventId, a line longer than a block of text), `usables_of_object` reads that object (a Parquet
-object: its rows from the first slice not yet handed out) record by record with the record path's
+eventId, a line longer than a block of text), `usables_of_objects` reads that object (Parquet
+objects: the rows not yet handed out) record by record with the record path's
 own rules (`usable_from_records`), so rare shapes keep their exact meaning. An object streams
 through its reader a part at a time (`parquet_blocks`: a batch of rows; `raw_blocks`: a block of
 text), so that memory holds one part's columns, not a whole object's; a Parquet object's usable
-records come in slices of some `SLICE_ROWS`, so that what follows (the block, the kept day's row
-group) holds a slice, not an object.
+records come in slices of some `SLICE_ROWS`, consecutive objects' rows read as one stream, so
+that what follows (the block, the kept day's row group) holds a slice, not an object, and small
+objects are not each a slice.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -140,42 +142,138 @@ def usable_of_object(data: bytes) -> Usable:
 
 
 def usables_of_object(data: bytes) -> Iterator[Usable]:
-    """An object's usable records, in order, in slices: columnar when the object allows, else
-    record by record. A Parquet object comes in slices of whole batches of rows, each closed by
-    the first batch that takes it to `SLICE_ROWS` records read, so that what Prepare holds for an
-    object does not grow with the object (Firehose's deliveries run to 64 MiB of JSON and more,
-    one row group); an NDJSON object (the lake's older deliveries) comes whole, as one slice."""
-    if lake_format.is_parquet(data):
-        yield from _parquet_usables(data)
-        return
-    data = decompressed(data)
-    yield _usable_of_blocks(raw_blocks(data), lambda: decode_object(data))
+    """One object's usable records, in order, in slices (`usables_of_objects`)."""
+    return usables_of_objects([data])
 
 
-def _parquet_usables(data: bytes) -> Iterator[Usable]:
-    """`usables_of_object` of a Parquet object. Where a batch is not plain, the rows from the first
-    one not yet handed out are read record by record (a Parquet object's records are its rows, in
-    order: `lake_format.records`), so every row is read exactly once, either way."""
-    parts: list[Usable] = []
-    pending = handed_out = 0
-    try:
-        for raw in parquet_blocks(data):
-            parts.append(usable_from_table(raw))
-            pending += raw.num_rows
-            # Nothing but the slice may stay referenced here while the caller holds it: a batch's
-            # text columns or the slice's parts would add to Prepare's peak.
-            del raw
-            if pending >= SLICE_ROWS:
-                whole, parts = _compacted(Usable.concat(parts)), []
-                handed_out, pending = handed_out + pending, 0
-                yield whole
-                del whole
-    except NotPlainError:
-        yield usable_from_records(itertools.islice(lake_format.records(data), handed_out, None))
-        return
-    if parts or not handed_out:
-        whole, parts = _compacted(Usable.concat(parts)), []
-        yield whole
+def usables_of_objects(objects: Iterable[bytes]) -> Iterator[Usable]:
+    """Objects' usable records, in order, in slices: columnar where an object allows, else record
+    by record.
+
+    Consecutive Parquet objects are read as one stream of rows (`_ParquetRows`): their batches
+    are made usable `PARQUET_BATCH_ROWS` rows at a time, and handed out in slices closed by the
+    first batch that takes one to `SLICE_ROWS` records read. So what Prepare holds does not grow
+    with an object (Firehose's deliveries run to 64 MiB of JSON and more, one row group), and
+    what it does per batch is not paid per object where objects are small (Firehose delivers one
+    per buffer interval however few its records: a small shop's day is some 1,440 objects of a
+    few hundred records). An NDJSON object (the lake's older deliveries) comes whole, as one
+    slice."""
+    parquet = _ParquetRows()
+    for data in objects:
+        if lake_format.is_parquet(data):
+            yield from parquet.read(data)
+            continue
+        yield from parquet.rest()
+        text = decompressed(data)
+        yield _usable_of_blocks(raw_blocks(text), functools.partial(decode_object, text))
+    yield from parquet.rest()
+
+
+class _ParquetRows:
+    """Parquet objects' rows, read in order as one stream (`usables_of_objects`).
+
+    A large object (its first batch a whole `PARQUET_BATCH_ROWS`) is sliced on its own, each batch
+    made usable as it comes, a slice closed by the first batch that takes it to `SLICE_ROWS`
+    records and the last at the object's end. A small object's rows (Firehose's deliveries of a
+    small shop) wait to be joined with the next objects': made usable once the rows waiting make
+    a batch, and handed out before rows that would take them past `SLICE_ROWS` records (or a large
+    object's rows, or at the objects' end).
+
+    Where a batch is not plain, every row not yet handed out (of this object and of the earlier
+    objects whose rows wait) is read record by record (a Parquet object's records are its rows,
+    in order: `lake_format.records`), so every row is read exactly once, either way, and in order:
+    the first copy of a repeated eventId stays the one kept."""
+
+    def __init__(self) -> None:
+        # Read, not yet usable: fewer than PARQUET_BATCH_ROWS rows.
+        self._raws: list[pa.Table] = []
+        self._raw_rows = 0
+        # Usable, not yet handed out: fewer than SLICE_ROWS records read.
+        self._parts: list[Usable] = []
+        self._part_rows = 0
+        # The objects whose rows wait (the first's from row `_handed_out` on), oldest first: kept
+        # for the fallback, so a large object's end hands out all that waits.
+        self._objects: list[bytes] = []
+        self._handed_out = 0
+
+    def read(self, data: bytes) -> Iterator[Usable]:
+        """The slices that ``data``'s rows close (none while they only add to what waits)."""
+        self._objects.append(data)
+        rows, large = 0, False
+        try:
+            for raw in _parquet_tables(data):
+                large = large or (not rows and raw.num_rows >= PARQUET_BATCH_ROWS)
+                waiting = self._raw_rows + self._part_rows
+                # What waits goes first: earlier small objects' rows before a large object's, and a
+                # small objects' slice before rows that would take it past SLICE_ROWS records.
+                if waiting and (not rows if large else waiting + raw.num_rows > SLICE_ROWS):
+                    yield self._slice()
+                    self._objects, self._handed_out = [data], rows
+                rows += raw.num_rows
+                self._raws.append(raw)
+                self._raw_rows += raw.num_rows
+                # Nothing but the slice may stay referenced here while the caller holds it: a
+                # batch's text columns or the slice's parts would add to Prepare's peak.
+                del raw
+                if large or self._raw_rows >= PARQUET_BATCH_ROWS:
+                    self._make_usable()
+                if large and self._part_rows >= SLICE_ROWS:
+                    whole = self._slice()
+                    self._objects, self._handed_out = [data], rows
+                    yield whole
+                    del whole
+        except NotPlainError:
+            yield self._by_records()
+            return
+        if large:
+            yield from self.rest()
+        elif not (self._raw_rows or self._parts):
+            self._objects, self._handed_out = [], 0
+
+    def rest(self) -> Iterator[Usable]:
+        """What waits, as a last slice (none if nothing does)."""
+        if self._raw_rows or self._parts:
+            try:
+                whole = self._slice()
+            except NotPlainError:
+                whole = self._by_records()
+            yield whole
+        self._objects, self._handed_out = [], 0
+
+    def _make_usable(self) -> None:
+        """What was read, usable: `NotPlainError` where it is not plain (the rows read since the
+        last batch made usable, of one object or several)."""
+        if not self._raws:
+            return
+        raws, self._raws, self._raw_rows = self._raws, [], 0
+        # Several objects' batches, each with its own dictionaries: a table of their chunks, which
+        # the kernels join a column at a time (dictionaries unified), not a copy of the whole;
+        # cast at once where the objects' columns are of the same types (the usual case), and
+        # checked at once, as each step costs about as much for a few rows as for a batch.
+        if all(raw.schema == raws[0].schema for raw in raws[1:]):
+            table = _as_lake_fields(pa.concat_tables(raws))
+        else:
+            table = pa.concat_tables([_as_lake_fields(raw) for raw in raws])
+        del raws
+        usable = usable_from_table(_plain(table))
+        del table
+        self._parts.append(usable)
+        self._part_rows += usable.read
+
+    def _slice(self) -> Usable:
+        self._make_usable()
+        parts, self._parts, self._part_rows = self._parts, [], 0
+        return _compacted(Usable.concat(parts))
+
+    def _by_records(self) -> Usable:
+        first, *later = self._objects
+        records = itertools.chain(
+            itertools.islice(lake_format.records(first), self._handed_out, None),
+            *(lake_format.records(data) for data in later),
+        )
+        self._raws, self._raw_rows, self._parts, self._part_rows = [], 0, [], 0
+        self._objects, self._handed_out = [], 0
+        return usable_from_records(records)
 
 
 def _compacted(usable: Usable) -> Usable:
@@ -228,11 +326,17 @@ def parquet_blocks(data: bytes) -> Iterator[pa.Table]:
     """A Parquet lake object's records as tables of `LAKE_FIELDS`, `PARQUET_BATCH_ROWS` rows at a
     time; raises `NotPlainError` (possibly after some blocks) where the columnar reader cannot
     promise the record path's meaning (`lake_format.records`) for every record."""
+    for table in _parquet_tables(data):
+        yield _plain(_as_lake_fields(table))
+
+
+def _parquet_tables(data: bytes) -> Iterator[pa.Table]:
+    """A Parquet lake object's `LAKE_FIELDS`, `PARQUET_BATCH_ROWS` rows at a time, of the types the
+    object has (`_as_lake_fields` casts them); `NotPlainError` where the reader fails."""
     try:
-        for table in lake_format.read_fields(
+        yield from lake_format.read_fields(
             data, LAKE_FIELDS.names, batch_rows=PARQUET_BATCH_ROWS, dictionaries=_DICTIONARY_FIELDS
-        ):
-            yield _plain(_as_lake_fields(table))
+        )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
         raise NotPlainError(str(error)) from error
 
@@ -263,7 +367,7 @@ def _plain(table: pa.Table) -> pa.Table:
         raise NotPlainError("a null eventId")
     # The forms both readers parse to the same instant (the tracker's and the ingest's ISO-8601
     # with a zone); the record path knows what any other means.
-    if not all_timestamps(table.column("timestamp")):
+    if not all_timestamps(_single(table.column("timestamp"))):
         raise NotPlainError("a timestamp of another form")
     return table
 

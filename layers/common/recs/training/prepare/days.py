@@ -33,7 +33,7 @@ from recs.ports import ObjectStore
 from recs.store_layout import PREPARED_DAYS_PREFIX, prepared_day_prefix
 from recs.training.prepare import columnar
 from recs.training.prepare.blocks import EventBlock
-from recs.training.prepare.columnar import USABLE_FIELDS, Usable, block_of, usables_of_object
+from recs.training.prepare.columnar import USABLE_FIELDS, Usable, block_of, usables_of_objects
 from recs.training.prepare.lake import PREFETCH, read_objects
 
 #: A day is closed this long after its end: Firehose's buffer holds records for at most 15 min.
@@ -81,8 +81,8 @@ _ENCODING: dict[str, object] = {
 
 
 class DayWriter:
-    """A day's usable records as Parquet, one row group per `Usable` (a slice of a lake object,
-    `usables_of_object`, or small objects' records `joined`), written as they come; the counts
+    """A day's usable records as Parquet, one row group per `Usable` (a slice of the day's lake
+    objects, `usables_of_objects`, or their slices `joined`), written as they come; the counts
     ride in the file's metadata.
     Uncompressed (dictionary pages keep ids as plain text): the purge's sweep of unknown artifacts
     must be able to read every visitor id."""
@@ -133,8 +133,9 @@ def _row_groups(day: pq.ParquetFile) -> Iterator[Usable]:
 
 def joined(usables: Iterable[Usable], limit: int | None = None) -> Iterator[Usable]:
     """Consecutive usables joined while together they hold at most ``limit`` records (one larger
-    alone; ``limit`` by default `columnar.SLICE_ROWS`), in order: a day's lake objects' slices,
-    and a kept day's row groups (`read_day`).
+    alone; ``limit`` by default `columnar.SLICE_ROWS`), in order: a day's lake objects' slices
+    (small NDJSON objects'; small Parquet objects' rows are joined as they are read,
+    `columnar.usables_of_objects`), and a kept day's row groups (`read_day`).
 
     Why: Firehose delivers an object per buffer interval (60 s) however few its records, so a
     shop of a few events a minute fills a day with some 1,440 objects of a few records each, and
@@ -196,8 +197,9 @@ class PreparedDays:
             day += timedelta(days=1)
 
     def _day(self, name: str, keys: list[str], files: list[str], *, closed: bool) -> Iterator[EventBlock]:
-        """A day's blocks, one per slice of a lake object (`usables_of_object`), small objects'
-        records `joined` up to a slice's (and likewise its kept copy's row groups, `read_day`),
+        """A day's blocks, one per slice of its lake objects (`usables_of_objects`: small Parquet
+        objects' rows joined as they are read), slices `joined` up to a slice's records (NDJSON
+        objects', and likewise its kept copy's row groups, `read_day`),
         so that memory holds one slice's columns at a time however large the day and its
         objects, and a block's fixed cost is not paid per small object."""
         if not keys:
@@ -223,12 +225,11 @@ class PreparedDays:
             self._delete([key for key in files if key != target])
 
     def _usables(self, keys: list[str]) -> Iterator[Usable]:
-        """The objects' usable records, in order, a slice at a time (`usables_of_object`).
+        """The objects' usable records, in order, a slice at a time (`usables_of_objects`).
         Decoded here, one object at a time: decoding in the download threads was 1.5x faster on
         2 cores but held 1.6x the memory at 4M events (bench/prepare_speed.py, 0cf3a78), and
         memory is what bounds Prepare."""
-        for data in read_objects(self._lake, keys, prefetch=self._prefetch):
-            yield from usables_of_object(data)
+        return usables_of_objects(read_objects(self._lake, keys, prefetch=self._prefetch))
 
     def _kept_files(self) -> dict[str, list[str]]:
         kept: dict[str, list[str]] = {}
