@@ -15,12 +15,14 @@ from recs_tools.deploy.cost import (
     Assumptions,
     Prices,
     container_run_seconds,
+    delivery_bytes,
     from_benchmarks,
     import_line_bytes,
     import_saving,
     max_container_interactions,
     monthly_cost,
     prepare_container_run_seconds,
+    prepare_decode_rate,
     prepare_engine,
     prepare_peak_gb,
     prepare_run_seconds,
@@ -259,12 +261,54 @@ def test_prepare_is_priced_on_its_own_function_with_the_templates_memory() -> No
     saved = monthly_cost(1e6, a, P)[lambda_line] - monthly_cost(1e6, halved, P)[lambda_line]
     window_events = traffic(1e6, a).events * a.training_window_days / DAYS_PER_MONTH
     day_events = traffic(1e6, a).events / DAYS_PER_MONTH
+    # (a shop of 1M monthly users delivers less than the objects of the main decode rate)
+    assert delivery_bytes(day_events, a) < a.prepare_measured_object_bytes
     prepare_seconds = (
-        day_events / a.prepare_decoded_events_per_second
+        day_events / a.prepare_small_objects_events_per_second
         + (window_events - day_events) / a.prepare_kept_events_per_second
     )
     expected = a.training_runs_per_month * a.prepare_memory_gb / 2 * prepare_seconds * P.lambda_gb_second
     assert saved == pytest.approx(expected)
+
+
+def test_a_shop_of_small_deliveries_is_priced_at_the_small_objects_decode_rate(tmp_path: Path) -> None:
+    # Given a prepare_speed result whose smaller first run also read a small shop's objects
+    result = {
+        "firstRuns": [
+            {
+                "events": 10,
+                "parquet": {"eventsPerCpuSecond": 500_000, "peakBytesPerEvent": 50.0},
+                "smallObjects": {"parquet": {"eventsPerCpuSecond": 200_000, "peakBytesPerEvent": 52.0}},
+            },
+            {
+                "events": 40,
+                "lakeBytesPerEvent": {"ndjson": 354.0, "parquet": 34.4},
+                "parquet": {"eventsPerCpuSecond": 600_000, "peakBytesPerEvent": 40.0},
+            },
+        ],
+        "incremental": [
+            {"events": 1_000, "newDayEvents": 100, "baseSeconds": 0.5, "keptBytesPerEvent": 50.0}
+        ],
+    }
+    path = tmp_path / "prepare_speed.json"
+    path.write_text(json.dumps(result), encoding="utf-8")
+    measured = from_benchmarks(path)
+    assert measured.prepare_small_objects_events_per_second == 200_000
+    # When shops of a few sizes are priced
+    # Then one whose minute deliveries hold less JSON than the measured objects decodes at the
+    # small objects' rate, one whose deliveries hold more at the main rate
+    per_minute_at_objects = measured.prepare_measured_object_bytes / measured.lake_bytes_per_event
+    day_at_objects = per_minute_at_objects * 86_400 / measured.firehose_buffer_seconds
+    assert delivery_bytes(day_at_objects, measured) == pytest.approx(measured.prepare_measured_object_bytes)
+    assert prepare_decode_rate(day_at_objects * 0.9, measured) == 200_000
+    assert prepare_decode_rate(day_at_objects * 1.1, measured) == 600_000
+    # And a daily run's decoding is priced at the shop's rate
+    kept = measured.prepare_kept_events_per_second
+    assert prepare_run_seconds(1e6, 1e5, measured) == pytest.approx(1e5 / 200_000 + 9e5 / kept)
+    # And a result from before small objects were measured prices every size at the main rate
+    del result["firstRuns"][0]["smallObjects"]
+    path.write_text(json.dumps(result), encoding="utf-8")
+    assert prepare_decode_rate(1.0, from_benchmarks(path)) == 600_000
 
 
 def test_prepares_rates_come_from_the_benchmark_result(tmp_path: Path) -> None:

@@ -134,6 +134,13 @@ class Assumptions:
     # second, and the kept copy's bytes per event. A daily run decodes one day and reads the rest
     # of the window from the kept days (docs/training.md, Prepare).
     prepare_decoded_events_per_second: float = 500_000.0
+    # The same over a small shop's deliveries (objects of 256 KiB of JSON, the smaller first run's
+    # lake cut finely): Firehose closes an object every buffer interval however little it holds,
+    # so a shop whose interval's JSON is less than the objects the rate above was measured on
+    # (8 MiB) is priced at this one (conservative for deliveries between the two sizes).
+    prepare_small_objects_events_per_second: float = 250_000.0
+    prepare_measured_object_bytes: float = float(8 << 20)
+    firehose_buffer_seconds: float = 60.0  # template.yaml BufferingHints.IntervalInSeconds
     prepare_kept_events_per_second: float = 2_000_000.0
     kept_day_bytes_per_event: float = 60.0
     # Prepare's peak memory per event of the window (its largest measured first run: the window's
@@ -378,7 +385,8 @@ def prepare_engine(mau: float, a: Assumptions) -> str:
     the window its attempt limit; beyond that, nothing built ("beyond")."""
     if prepare_fits_one_lambda(mau, a):
         return "lambda"
-    first_run = a.container_start_seconds + events_in_window(mau, a) / a.prepare_decoded_events_per_second
+    day_events = traffic(mau, a).events / DAYS_PER_MONTH
+    first_run = a.container_start_seconds + events_in_window(mau, a) / prepare_decode_rate(day_events, a)
     fits_memory = prepare_peak_gb(mau, a) <= a.container_memory_gb * a.container_memory_headroom
     if fits_memory and first_run <= a.prepare_container_timeout_seconds:
         return "container"
@@ -423,9 +431,20 @@ def prepare_run_seconds(window_events: float, day_events: float, a: Assumptions)
     """One daily Prepare: the day that closed since the last run decoded from the lake's objects,
     the other days of the window read from their kept Parquet."""
     new = min(day_events, window_events)
-    return (
-        new / a.prepare_decoded_events_per_second + (window_events - new) / a.prepare_kept_events_per_second
-    )
+    return new / prepare_decode_rate(day_events, a) + (window_events - new) / a.prepare_kept_events_per_second
+
+
+def delivery_bytes(day_events: float, a: Assumptions) -> float:
+    """The JSON one Firehose delivery of a shop of ``day_events`` a day holds: a buffer interval's."""
+    return day_events / 86_400.0 * a.firehose_buffer_seconds * a.lake_bytes_per_event
+
+
+def prepare_decode_rate(day_events: float, a: Assumptions) -> float:
+    """Lake events decoded per CPU second for a shop of ``day_events`` a day: the small objects'
+    rate where its deliveries are smaller than the objects the main rate was measured on."""
+    if delivery_bytes(day_events, a) >= a.prepare_measured_object_bytes:
+        return a.prepare_decoded_events_per_second
+    return min(a.prepare_small_objects_events_per_second, a.prepare_decoded_events_per_second)
 
 
 def monthly_cost(
@@ -741,7 +760,9 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
     )
     lines.append(
         "| Prepare, the first run over the window (s, one vCPU) | "
-        + " | ".join(f"{w / a.prepare_decoded_events_per_second:,.0f}" for w in window_events)
+        + " | ".join(
+            f"{w / prepare_decode_rate(d, a):,.0f}" for w, d in zip(window_events, day_events, strict=True)
+        )
         + " |"
     )
     lines += [
@@ -749,7 +770,10 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
         "The engine, Prepare's rates and the Train and Evaluate rate are measured (bench/prepare_speed.py "
         "and bench/training_scale.py, docs/benchmarks.md; the parameter search adds up to its budget). "
         f"Prepare: "
-        f"{a.prepare_decoded_events_per_second:,.0f} lake events decoded from Parquet objects and "
+        f"{a.prepare_decoded_events_per_second:,.0f} lake events decoded from Parquet objects "
+        f"({a.prepare_small_objects_events_per_second:,.0f} from a small shop's objects of 256 KiB of "
+        "JSON, the rate of every size whose minute deliveries are smaller than the "
+        f"{a.prepare_measured_object_bytes / 2**20:g} MiB objects the first was measured on) and "
         f"{a.prepare_kept_events_per_second:,.0f} read from the kept days per CPU second; a daily run "
         "decodes the day that closed and reads the rest of the window from its kept copies; it holds "
         f"{a.prepare_peak_bytes_per_event:g} bytes per event of the window at its peak (the largest "
@@ -795,6 +819,13 @@ def from_benchmarks(
         )
     first = result["firstRuns"][-1]["parquet"]
     lake_sizes = result["firstRuns"][-1]["lakeBytesPerEvent"]
+    small_objects = [row["smallObjects"]["parquet"] for row in result["firstRuns"] if "smallObjects" in row]
+    small_rate = (
+        float(small_objects[-1]["eventsPerCpuSecond"])
+        if small_objects
+        # A result from before small objects were measured: the main rate, as priced then.
+        else float(first["eventsPerCpuSecond"])
+    )
     next_runs = result["incremental"]
     kept_events = [row["events"] - row["newDayEvents"] for row in next_runs]
     train, topk, max_users = training_rates(scale)
@@ -802,6 +833,7 @@ def from_benchmarks(
     return replace(
         Assumptions(),
         prepare_decoded_events_per_second=float(first["eventsPerCpuSecond"]),
+        prepare_small_objects_events_per_second=small_rate,
         prepare_kept_events_per_second=round(
             sum(kept_events) / sum(float(row["baseSeconds"]) for row in next_runs)
         ),
