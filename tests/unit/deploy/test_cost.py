@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -273,7 +274,7 @@ def test_prepare_is_priced_on_its_own_function_with_the_templates_memory() -> No
 
 def test_a_shop_of_small_deliveries_is_priced_at_the_small_objects_decode_rate(tmp_path: Path) -> None:
     # Given a prepare_speed result whose smaller first run also read a small shop's objects
-    result = {
+    result: dict[str, Any] = {
         "firstRuns": [
             {
                 "events": 10,
