@@ -363,13 +363,17 @@ def spark_vcpu_seconds(mau: float, a: Assumptions) -> float:
 def prepare_fits_one_lambda(mau: float, a: Assumptions) -> bool:
     """A daily Prepare within the function's 900 s, and the window within its memory (less the
     headroom kept free, as for the container) at Prepare's measured peak per event."""
-    day_events = traffic(mau, a).events / DAYS_PER_MONTH
+    day_events = events_per_day(mau, a)
     in_time = prepare_run_seconds(day_events * a.training_window_days, day_events, a) <= LAMBDA_SECONDS
     return in_time and prepare_peak_gb(mau, a) <= a.prepare_memory_gb * a.container_memory_headroom
 
 
+def events_per_day(mau: float, a: Assumptions) -> float:
+    return traffic(mau, a).events / DAYS_PER_MONTH
+
+
 def events_in_window(mau: float, a: Assumptions) -> float:
-    return traffic(mau, a).events / DAYS_PER_MONTH * a.training_window_days
+    return events_per_day(mau, a) * a.training_window_days
 
 
 def prepare_peak_gb(mau: float, a: Assumptions) -> float:
@@ -385,7 +389,7 @@ def prepare_engine(mau: float, a: Assumptions) -> str:
     the window its attempt limit; beyond that, nothing built ("beyond")."""
     if prepare_fits_one_lambda(mau, a):
         return "lambda"
-    day_events = traffic(mau, a).events / DAYS_PER_MONTH
+    day_events = events_per_day(mau, a)
     first_run = a.container_start_seconds + events_in_window(mau, a) / prepare_decode_rate(day_events, a)
     fits_memory = prepare_peak_gb(mau, a) <= a.container_memory_gb * a.container_memory_headroom
     if fits_memory and first_run <= a.prepare_container_timeout_seconds:
@@ -395,7 +399,7 @@ def prepare_engine(mau: float, a: Assumptions) -> str:
 
 def prepare_container_run_seconds(mau: float, a: Assumptions) -> float:
     """One daily Prepare in the training container: its start and the run."""
-    day_events = traffic(mau, a).events / DAYS_PER_MONTH
+    day_events = events_per_day(mau, a)
     return a.container_start_seconds + prepare_run_seconds(events_in_window(mau, a), day_events, a)
 
 
@@ -719,7 +723,7 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
         "| lists written | " + " | ".join(f"{r.user_lists + r.product_lists:,.0f}" for r in runs) + " |"
     )
     lines.append("| DynamoDB write units | " + " | ".join(f"{r.write_units:,.0f}" for r in runs) + " |")
-    day_events = [traffic(m, a).events / DAYS_PER_MONTH for m in scales]
+    day_events = [events_per_day(m, a) for m in scales]
     window_events = [d * a.training_window_days for d in day_events]
     lines.append("| engine | " + " | ".join(engine(m, a) for m in scales) + " |")
     lines.append(

@@ -187,10 +187,8 @@ class _ParquetRows:
     def __init__(self) -> None:
         # Read, not yet usable: fewer than PARQUET_BATCH_ROWS rows.
         self._raws: list[pa.Table] = []
-        self._raw_rows = 0
         # Usable, not yet handed out: fewer than SLICE_ROWS records read.
         self._parts: list[Usable] = []
-        self._part_rows = 0
         # The objects whose rows wait (the first's from row `_handed_out` on), oldest first: kept
         # for the fallback, so a large object's end hands out all that waits.
         self._objects: list[bytes] = []
@@ -203,7 +201,7 @@ class _ParquetRows:
         try:
             for raw in _parquet_tables(data):
                 large = large or (not rows and raw.num_rows >= PARQUET_BATCH_ROWS)
-                waiting = self._raw_rows + self._part_rows
+                waiting = self._raw_rows() + self._part_rows()
                 # What waits goes first: earlier small objects' rows before a large object's, and a
                 # small objects' slice before rows that would take it past SLICE_ROWS records.
                 if waiting and (not rows if large else waiting + raw.num_rows > SLICE_ROWS):
@@ -211,13 +209,12 @@ class _ParquetRows:
                     self._objects, self._handed_out = [data], rows
                 rows += raw.num_rows
                 self._raws.append(raw)
-                self._raw_rows += raw.num_rows
                 # Nothing but the slice may stay referenced here while the caller holds it: a
                 # batch's text columns or the slice's parts would add to Prepare's peak.
                 del raw
-                if large or self._raw_rows >= PARQUET_BATCH_ROWS:
+                if large or self._raw_rows() >= PARQUET_BATCH_ROWS:
                     self._make_usable()
-                if large and self._part_rows >= SLICE_ROWS:
+                if large and self._part_rows() >= SLICE_ROWS:
                     whole = self._slice()
                     self._objects, self._handed_out = [data], rows
                     yield whole
@@ -227,12 +224,12 @@ class _ParquetRows:
             return
         if large:
             yield from self.rest()
-        elif not (self._raw_rows or self._parts):
+        elif not (self._raws or self._parts):
             self._objects, self._handed_out = [], 0
 
     def rest(self) -> Iterator[Usable]:
         """What waits, as a last slice (none if nothing does)."""
-        if self._raw_rows or self._parts:
+        if self._raws or self._parts:
             try:
                 whole = self._slice()
             except NotPlainError:
@@ -240,12 +237,18 @@ class _ParquetRows:
             yield whole
         self._objects, self._handed_out = [], 0
 
+    def _raw_rows(self) -> int:
+        return sum(raw.num_rows for raw in self._raws)
+
+    def _part_rows(self) -> int:
+        return sum(part.read for part in self._parts)
+
     def _make_usable(self) -> None:
         """What was read, usable: `NotPlainError` where it is not plain (the rows read since the
         last batch made usable, of one object or several)."""
         if not self._raws:
             return
-        raws, self._raws, self._raw_rows = self._raws, [], 0
+        raws, self._raws = self._raws, []
         # Several objects' batches, each with its own dictionaries: a table of their chunks, which
         # the kernels join a column at a time (dictionaries unified), not a copy of the whole;
         # cast at once where the objects' columns are of the same types (the usual case), and
@@ -255,14 +258,11 @@ class _ParquetRows:
         else:
             table = pa.concat_tables([_as_lake_fields(raw) for raw in raws])
         del raws
-        usable = usable_from_table(_plain(table))
-        del table
-        self._parts.append(usable)
-        self._part_rows += usable.read
+        self._parts.append(usable_from_table(_plain(table)))
 
     def _slice(self) -> Usable:
         self._make_usable()
-        parts, self._parts, self._part_rows = self._parts, [], 0
+        parts, self._parts = self._parts, []
         return _compacted(Usable.concat(parts))
 
     def _by_records(self) -> Usable:
@@ -271,8 +271,7 @@ class _ParquetRows:
             itertools.islice(lake_format.records(first), self._handed_out, None),
             *(lake_format.records(data) for data in later),
         )
-        self._raws, self._raw_rows, self._parts, self._part_rows = [], 0, [], 0
-        self._objects, self._handed_out = [], 0
+        self._raws, self._parts, self._objects, self._handed_out = [], [], [], 0
         return usable_from_records(records)
 
 
