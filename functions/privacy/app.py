@@ -17,8 +17,10 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
 
 from recs.api.errors import error_responses, register_error_handlers
 from recs.api.metrics import log_metrics_per_request
@@ -51,6 +53,7 @@ app = APIGatewayHttpResolver(enable_validation=True)
 register_error_handlers(app, logger)
 
 UserId = Annotated[Identifier, Path(alias="userId", description="The shopper's user id.")]
+ReceiptId = Annotated[str, Path(alias="receiptId", pattern=RECEIPT_ID_PATTERN, description="From POST.")]
 
 
 #: What each error status means on these routes (the body is always `ErrorBody`).
@@ -67,6 +70,21 @@ ERROR_MEANINGS = {
 
 def _errors(*statuses: int) -> dict[int, Any]:
     return error_responses({status: ERROR_MEANINGS[status] for status in statuses})
+
+
+def _json(description: str, model: type[BaseModel]) -> OpenAPIResponse:
+    """A response whose body is ``model`` as JSON (the users' and the visitors' routes share them)."""
+    return {"description": description, "content": {content_types.APPLICATION_JSON: {"model": model}}}
+
+
+_ERASURE_ACCEPTED = _json("Accepted: poll the receipt.", ErasureReceipt)
+_EXPORT_ACCEPTED = _json(
+    "Accepted: poll the receipt (a pending export is returned, not repeated).", ExportReceipt
+)
+_EXPORT_RECEIPT: dict[int, OpenAPIResponse] = {
+    200: _json("The receipt; `url` when ready.", ExportReceipt),
+    410: _json("Gone: the export's lifetime is over; request a new one.", ExportReceipt),
+}
 
 
 #: Per kind of receipt: the log line and the metric of each request for one.
@@ -140,10 +158,7 @@ def get_status(user_id: UserId) -> PrivacyStatus:
     operation_id="requestErasure",
     tags=["privacy"],
     responses={
-        202: {
-            "description": "Accepted: poll the receipt.",
-            "content": {content_types.APPLICATION_JSON: {"model": ErasureReceipt}},
-        },
+        202: _ERASURE_ACCEPTED,
         **_errors(400, 401, 403, 415, 503),
     },
 )
@@ -163,7 +178,7 @@ def request_erasure(
     responses={200: {"description": "The receipt."}, **_errors(400, 401, 403, 404, 503)},
 )
 def get_receipt(
-    receipt_id: Annotated[str, Path(alias="receiptId", pattern=RECEIPT_ID_PATTERN, description="From POST.")],
+    receipt_id: ReceiptId,
 ) -> ErasureReceipt:
     receipt = service.receipt(receipt_id)
     policy.require_owner(_caller(), lambda subject: service.is_subject_of(receipt, subject))
@@ -179,10 +194,7 @@ def get_receipt(
     operation_id="requestExport",
     tags=["privacy"],
     responses={
-        202: {
-            "description": "Accepted: poll the receipt (a pending export is returned, not repeated).",
-            "content": {content_types.APPLICATION_JSON: {"model": ExportReceipt}},
-        },
+        202: _EXPORT_ACCEPTED,
         **_errors(400, 401, 403, 503),
     },
 )
@@ -197,19 +209,12 @@ def request_export(user_id: UserId) -> Response[dict[str, Any]]:
     operation_id="getExport",
     tags=["privacy"],
     responses={
-        200: {
-            "description": "The receipt; `url` when ready.",
-            "content": {content_types.APPLICATION_JSON: {"model": ExportReceipt}},
-        },
-        410: {
-            "description": "Gone: the export's lifetime is over; request a new one.",
-            "content": {content_types.APPLICATION_JSON: {"model": ExportReceipt}},
-        },
+        **_EXPORT_RECEIPT,
         **_errors(400, 401, 404, 503),
     },
 )
 def get_export(
-    receipt_id: Annotated[str, Path(alias="receiptId", pattern=RECEIPT_ID_PATTERN, description="From POST.")],
+    receipt_id: ReceiptId,
 ) -> Response[dict[str, Any]]:
     receipt = exports.user_receipt(receipt_id)
     policy.require_owner(_caller(), lambda subject: exports.is_owner(receipt, subject), hide=True)
@@ -298,10 +303,7 @@ def get_visitor_status() -> PrivacyStatus:
     operation_id="requestVisitorErasure",
     tags=["privacy"],
     responses={
-        202: {
-            "description": "Accepted: poll the receipt.",
-            "content": {content_types.APPLICATION_JSON: {"model": ErasureReceipt}},
-        },
+        202: _ERASURE_ACCEPTED,
         **_errors(401, 503),
     },
 )
@@ -318,7 +320,7 @@ def request_visitor_erasure() -> Response[dict[str, Any]]:
     responses={200: {"description": "The receipt."}, **_errors(400, 401, 404, 503)},
 )
 def get_visitor_receipt(
-    receipt_id: Annotated[str, Path(alias="receiptId", pattern=RECEIPT_ID_PATTERN, description="From POST.")],
+    receipt_id: ReceiptId,
 ) -> ErasureReceipt:
     anon_id = _visitor()
     receipt = service.receipt(receipt_id)
@@ -337,10 +339,7 @@ def get_visitor_receipt(
     operation_id="requestVisitorExport",
     tags=["privacy"],
     responses={
-        202: {
-            "description": "Accepted: poll the receipt (a pending export is returned, not repeated).",
-            "content": {content_types.APPLICATION_JSON: {"model": ExportReceipt}},
-        },
+        202: _EXPORT_ACCEPTED,
         **_errors(401, 503),
     },
 )
@@ -356,19 +355,12 @@ def request_visitor_export() -> Response[dict[str, Any]]:
     operation_id="getVisitorExport",
     tags=["privacy"],
     responses={
-        200: {
-            "description": "The receipt; `url` when ready.",
-            "content": {content_types.APPLICATION_JSON: {"model": ExportReceipt}},
-        },
-        410: {
-            "description": "Gone: the export's lifetime is over; request a new one.",
-            "content": {content_types.APPLICATION_JSON: {"model": ExportReceipt}},
-        },
+        **_EXPORT_RECEIPT,
         **_errors(400, 401, 404, 503),
     },
 )
 def get_visitor_export(
-    receipt_id: Annotated[str, Path(alias="receiptId", pattern=RECEIPT_ID_PATTERN, description="From POST.")],
+    receipt_id: ReceiptId,
 ) -> Response[dict[str, Any]]:
     anon_id = _visitor()
     receipt = exports.receipt(receipt_id)
