@@ -389,12 +389,17 @@ def prepare_engine(mau: float, a: Assumptions) -> str:
     the window its attempt limit; beyond that, nothing built ("beyond")."""
     if prepare_fits_one_lambda(mau, a):
         return "lambda"
-    day_events = events_per_day(mau, a)
-    first_run = a.container_start_seconds + events_in_window(mau, a) / prepare_decode_rate(day_events, a)
+    first_run = a.container_start_seconds + prepare_first_run_seconds(mau, a)
     fits_memory = prepare_peak_gb(mau, a) <= a.container_memory_gb * a.container_memory_headroom
     if fits_memory and first_run <= a.prepare_container_timeout_seconds:
         return "container"
     return "beyond"
+
+
+def prepare_first_run_seconds(mau: float, a: Assumptions) -> float:
+    """A first Prepare over the window (one vCPU): every lake event decoded, at the rate of the
+    shop's deliveries (`prepare_decode_rate`)."""
+    return events_in_window(mau, a) / prepare_decode_rate(events_per_day(mau, a), a)
 
 
 def prepare_container_run_seconds(mau: float, a: Assumptions) -> float:
@@ -764,9 +769,7 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
     )
     lines.append(
         "| Prepare, the first run over the window (s, one vCPU) | "
-        + " | ".join(
-            f"{w / prepare_decode_rate(d, a):,.0f}" for w, d in zip(window_events, day_events, strict=True)
-        )
+        + " | ".join(f"{prepare_first_run_seconds(m, a):,.0f}" for m in scales)
         + " |"
     )
     lines += [

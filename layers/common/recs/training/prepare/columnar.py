@@ -205,8 +205,7 @@ class _ParquetRows:
                 # What waits goes first: earlier small objects' rows before a large object's, and a
                 # small objects' slice before rows that would take it past SLICE_ROWS records.
                 if waiting and (not rows if large else waiting + raw.num_rows > SLICE_ROWS):
-                    yield self._slice()
-                    self._objects, self._handed_out = [data], rows
+                    yield self._hand_out(data, rows)
                 rows += raw.num_rows
                 self._raws.append(raw)
                 # Nothing but the slice may stay referenced here while the caller holds it: a
@@ -215,10 +214,7 @@ class _ParquetRows:
                 if large or self._raw_rows() >= PARQUET_BATCH_ROWS:
                     self._make_usable()
                 if large and self._part_rows() >= SLICE_ROWS:
-                    whole = self._slice()
-                    self._objects, self._handed_out = [data], rows
-                    yield whole
-                    del whole
+                    yield self._hand_out(data, rows)
         except NotPlainError:
             yield self._by_records()
             return
@@ -259,6 +255,12 @@ class _ParquetRows:
             table = pa.concat_tables([_as_lake_fields(raw) for raw in raws])
         del raws
         self._parts.append(usable_from_table(_plain(table)))
+
+    def _hand_out(self, data: bytes, rows: int) -> Usable:
+        """What waits, as a slice; ``data``'s rows from row ``rows`` on are what waits next."""
+        whole = self._slice()
+        self._objects, self._handed_out = [data], rows
+        return whole
 
     def _slice(self) -> Usable:
         self._make_usable()
