@@ -29,7 +29,13 @@ _ENV_LOCK = threading.RLock()
 
 @contextmanager
 def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
-    """Apply environment variables for the duration of a block (module initialisation)."""
+    """Apply environment variables for the duration of a block (module initialisation).
+
+    Not safe beside other threads that read the environment: removing a key on the way out
+    races with any thread walking ``os.environ.items()`` (urllib's proxy lookup does, on every
+    boto3 client), which then raises KeyError. Callers cold-start functions before threads that
+    could invoke them start (`LocalStack.cold_start`).
+    """
     with _ENV_LOCK:
         saved = {key: os.environ.get(key) for key in values}
         os.environ.update(values)
@@ -73,9 +79,18 @@ class LocalFunction:
     timeout_seconds: int
     _module: ModuleType | None = None
     _handler: Callable[[Any, Any], Any] | None = None
+    _loading: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def loaded(self) -> bool:
+        return self._handler is not None
 
     def load(self) -> Callable[[Any, Any], Any]:
         """Import the handler module (once per stack), as a Lambda cold start would."""
+        with self._loading:
+            return self._load()
+
+    def _load(self) -> Callable[[Any, Any], Any]:
         if self._handler is None:
             module_name, attribute = self.handler.rsplit(".", 1)
             path = self.code_dir / (module_name.replace(".", "/") + ".py")

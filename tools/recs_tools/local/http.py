@@ -160,6 +160,9 @@ class LocalApiServer:
         return f"http://{host!s}:{port}"
 
     def start(self) -> LocalApiServer:
+        # Cold starts change the process's environment: done here, before requests arrive on
+        # threads of their own, none of them can race with another request's boto3 client.
+        self.stack.cold_start(dict.fromkeys(route.function for route in self.stack.routes))
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="local-api", daemon=True)
         self._thread.start()
         return self

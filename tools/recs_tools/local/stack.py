@@ -18,7 +18,7 @@ import os
 import time
 import uuid
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -596,9 +596,30 @@ class LocalStack:
         response: dict[str, Any] = self.invoke("IngestFunction", event)
         return response
 
+    def cold_start(self, logical_ids: Iterable[str]) -> None:
+        """Load these functions' modules now, in this thread.
+
+        A cold start applies the function's environment to the process for the length of its
+        module's initialisation (`patched_environ`). Done inside a running execution, it would
+        race with the execution's other branches, whose boto3 clients walk the environment:
+        a key removed mid-walk fails that branch with KeyError (States.Runtime under moto).
+        """
+        for logical_id in logical_ids:
+            self.functions[logical_id].load()
+
+    def functions_invoked_by(self, logical_id: str) -> list[str]:
+        """The functions (logical ids) a state machine's definition names, by name or ARN."""
+        named = set(_strings_in(self.state_machines[logical_id].definition))
+        return [
+            function_id
+            for function_id, function in self.functions.items()
+            if function.physical_name in named or function.arn in named
+        ]
+
     def start_execution(self, logical_id: str = "TrainingStateMachine", payload: Any = None) -> str:
         """Start a state machine execution (EventBridge schedules never fire under moto)."""
         machine = self.state_machines[logical_id]
+        self.cold_start(self.functions_invoked_by(logical_id))
         # EventBridge Scheduler names executions itself; moto needs an explicit, unique name.
         name = f"local-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
         response = self._client("stepfunctions").start_execution(
@@ -676,6 +697,18 @@ def _placeholder_zip() -> bytes:
             "app.py", "def lambda_handler(event, context):\n    raise RuntimeError('shim not active')\n"
         )
     return buffer.getvalue()
+
+
+def _strings_in(value: Any) -> Iterator[str]:
+    """Every string anywhere in a JSON document."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings_in(item)
 
 
 class _fake_credentials:  # noqa: N801 - used as a context manager
