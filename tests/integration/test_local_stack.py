@@ -139,3 +139,11 @@ def test_each_stack_logs_at_its_own_level_in_a_shared_process() -> None:
         # Then its function logs INFO lines, although Powertools configures a service's logger
         # only once per process
         assert logger.isEnabledFor(logging.INFO)
+
+
+def test_the_stack_keeps_one_client_per_service(stack: LocalStack) -> None:
+    # Given the local stack / When a service's client is asked for twice
+    first, second = stack.client("s3"), stack.client("s3")
+    # Then it is the same client (thread-safe to share; creating one costs ~10 ms), one per service
+    assert first is second
+    assert stack.client("dynamodb") is not first

@@ -30,6 +30,28 @@ def test_short_form_tags_load_as_long_form(tmp_path: Path) -> None:
     }
 
 
+def test_each_load_is_a_fresh_copy_and_a_changed_file_is_read_again(tmp_path: Path) -> None:
+    # Given a template loaded once and changed by its caller
+    path = tmp_path / "t.yaml"
+    path.write_text("Resources:\n  A:\n    Type: X\n", encoding="utf-8")
+    first = load_template(path)
+    first["Resources"]["A"]["Type"] = "changed by the caller"
+    # When it is loaded again, then it is the file's content, not the caller's change
+    assert load_template(path)["Resources"]["A"]["Type"] == "X"
+    # When the file itself changes, then the next load reads the new content
+    path.write_text("Resources:\n  A:\n    Type: Y\n  B:\n    Type: Z\n", encoding="utf-8")
+    assert load_template(path)["Resources"] == {"A": {"Type": "Y"}, "B": {"Type": "Z"}}
+
+
+def test_a_file_without_resources_is_refused(tmp_path: Path) -> None:
+    # Given a YAML file that is not a template
+    path = tmp_path / "t.yaml"
+    path.write_text("Parameters: {}\n", encoding="utf-8")
+    # When it is loaded, then it is refused naming the file
+    with pytest.raises(ValueError, match="is not a CloudFormation template"):
+        load_template(path)
+
+
 def test_intrinsics_resolve_against_local_values() -> None:
     # Given parameters, a created resource and a condition
     resolver = _resolver(Stage="dev")

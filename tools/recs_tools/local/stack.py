@@ -15,6 +15,7 @@ import io
 import json
 import logging
 import os
+import threading
 import time
 import uuid
 import zipfile
@@ -115,6 +116,8 @@ class LocalStack:
     container_jobs: LocalContainerJobs = field(init=False, default_factory=LocalContainerJobs)
     cache_note: str = field(init=False, default="")
     _exit: ExitStack = field(init=False, default_factory=ExitStack)
+    _clients: dict[str, Any] = field(init=False, default_factory=dict)
+    _clients_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
     _started: bool = field(init=False, default=False)
     #: (bucket, its LoggingConfiguration): applied once every bucket policy is in place.
     _access_logging: list[tuple[str, Mapping[str, Any]]] = field(init=False, default_factory=list)
@@ -151,6 +154,7 @@ class LocalStack:
 
     def stop(self) -> None:
         self._exit.close()
+        self._clients.clear()
         if self.redis is not None:
             self.redis.stop()
             self.redis = None
@@ -175,9 +179,14 @@ class LocalStack:
 
     # ------------------------------------------------------------------ provisioning
     def _client(self, service: str) -> Any:
+        """One client per service for the stack's life: clients are thread-safe, while creating
+        them on boto3's default session from several threads is not, and costs ~10 ms each."""
         import boto3
 
-        return boto3.client(service, region_name=REGION)
+        with self._clients_lock:
+            if service not in self._clients:
+                self._clients[service] = boto3.client(service, region_name=REGION)
+            return self._clients[service]
 
     def _provision(self) -> None:
         resources: dict[str, Any] = self.template["Resources"]
