@@ -49,15 +49,17 @@ def test_starting_an_execution_cold_starts_its_functions_in_the_callers_thread(
     stack.wait_execution(execution)
 
 
-def test_the_local_api_cold_starts_its_routes_functions_before_serving(stack: LocalStack) -> None:
-    # Given a stack whose route functions have not run yet
+def test_the_local_api_cold_starts_its_functions_before_serving(stack: LocalStack) -> None:
+    # Given a stack whose functions have not run yet
     routed = {route.function for route in stack.routes}
-    assert not any(stack.function(name).loaded for name in routed)
+    trained = set(stack.functions_invoked_by("TrainingStateMachine"))
+    assert not any(stack.function(name).loaded for name in routed | trained)
     # When the local API starts
     server = LocalApiServer(stack, port=0).start()
     try:
-        # Then each of them is loaded once, before any request thread could start
-        assert all(stack.function(name).loaded for name in routed)
+        # Then its routes' functions, and the training ones its local training route can start,
+        # are loaded before any request thread could start
+        assert all(stack.function(name).loaded for name in routed | trained)
     finally:
         server.stop()
 

@@ -161,8 +161,13 @@ class LocalApiServer:
 
     def start(self) -> LocalApiServer:
         # Cold starts change the process's environment: done here, before requests arrive on
-        # threads of their own, none of them can race with another request's boto3 client.
-        self.stack.cold_start(dict.fromkeys(route.function for route in self.stack.routes))
+        # threads of their own, none of them can race with another request's boto3 client. The
+        # training functions too: a request to the local training route starts an execution.
+        routed = [route.function for route in self.stack.routes]
+        trained = [
+            name for machine in self.stack.state_machines for name in self.stack.functions_invoked_by(machine)
+        ]
+        self.stack.cold_start(dict.fromkeys([*routed, *trained]))
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="local-api", daemon=True)
         self._thread.start()
         return self
