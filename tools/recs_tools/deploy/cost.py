@@ -363,8 +363,7 @@ def spark_vcpu_seconds(mau: float, a: Assumptions) -> float:
 def prepare_fits_one_lambda(mau: float, a: Assumptions) -> bool:
     """A daily Prepare within the function's 900 s, and the window within its memory (less the
     headroom kept free, as for the container) at Prepare's measured peak per event."""
-    day_events = events_per_day(mau, a)
-    in_time = prepare_run_seconds(day_events * a.training_window_days, day_events, a) <= LAMBDA_SECONDS
+    in_time = prepare_daily_seconds(mau, a) <= LAMBDA_SECONDS
     return in_time and prepare_peak_gb(mau, a) <= a.prepare_memory_gb * a.container_memory_headroom
 
 
@@ -404,8 +403,12 @@ def prepare_first_run_seconds(mau: float, a: Assumptions) -> float:
 
 def prepare_container_run_seconds(mau: float, a: Assumptions) -> float:
     """One daily Prepare in the training container: its start and the run."""
-    day_events = events_per_day(mau, a)
-    return a.container_start_seconds + prepare_run_seconds(events_in_window(mau, a), day_events, a)
+    return a.container_start_seconds + prepare_daily_seconds(mau, a)
+
+
+def prepare_daily_seconds(mau: float, a: Assumptions) -> float:
+    """One daily Prepare over the shop's window (one vCPU), wherever it runs (`prepare_run_seconds`)."""
+    return prepare_run_seconds(events_in_window(mau, a), events_per_day(mau, a), a)
 
 
 _ENGINES = {
@@ -465,7 +468,7 @@ def monthly_cost(
     runs = a.training_runs_per_month
     products = min(mau * a.products_per_mau, a.max_products)
     users = mau * a.share_of_mau_with_lists
-    window_events = t.events * a.training_window_days / DAYS_PER_MONTH
+    window_events = events_in_window(mau, a)
     interactions = users * a.interactions_per_user
     shards = math.ceil(users / a.shard_users) + 1
 
@@ -473,9 +476,7 @@ def monthly_cost(
     # The prepare function: the new day decoded, the rest of the window read from the kept days;
     # a window past it prepares in the training container instead (priced with Batch below).
     prepares_in_container = prepare_engine(mau, a) == "container"
-    prepare_seconds = (
-        0.0 if prepares_in_container else prepare_run_seconds(window_events, t.events / DAYS_PER_MONTH, a)
-    )
+    prepare_seconds = 0.0 if prepares_in_container else prepare_daily_seconds(mau, a)
     # The train function: train, evaluate, and the item shard's writes.
     # Train and Evaluate on the training function, unless the training container runs them.
     container = trains_in_container(mau, a)
@@ -728,8 +729,6 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
         "| lists written | " + " | ".join(f"{r.user_lists + r.product_lists:,.0f}" for r in runs) + " |"
     )
     lines.append("| DynamoDB write units | " + " | ".join(f"{r.write_units:,.0f}" for r in runs) + " |")
-    day_events = [events_per_day(m, a) for m in scales]
-    window_events = [d * a.training_window_days for d in day_events]
     lines.append("| engine | " + " | ".join(engine(m, a) for m in scales) + " |")
     lines.append(
         "| Spark ALS, vCPU-hours a run (both parts) | "
@@ -747,9 +746,7 @@ def report(scales: Sequence[float], a: Assumptions, p: Prices) -> str:
     )
     lines.append(
         "| Prepare, a daily run (s, one vCPU) | "
-        + " | ".join(
-            f"{prepare_run_seconds(w, d, a):,.0f}" for w, d in zip(window_events, day_events, strict=True)
-        )
+        + " | ".join(f"{prepare_daily_seconds(m, a):,.0f}" for m in scales)
         + " |"
     )
     lines.append(

@@ -87,6 +87,8 @@ class LocalFunction:
 
     def load(self) -> Callable[[Any, Any], Any]:
         """Import the handler module (once per stack), as a Lambda cold start would."""
+        if self._handler is not None:  # warm: every invoke asks, and takes no lock
+            return self._handler
         with self._loading:
             return self._load()
 
